@@ -1,0 +1,108 @@
+"""Bots: configuration (validated JSON), lifecycle state, the tick lease and the event log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Bot(models.Model):
+    class Kind(models.TextChoices):
+        GRID = "grid", "Grid"
+
+    class Category(models.TextChoices):
+        SPOT = "spot", "Spot"
+        LINEAR = "linear", "Linear perpetual"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        STARTING = "starting", "Starting"
+        RUNNING = "running", "Running"
+        STOPPING = "stopping", "Stopping"
+        STOPPED = "stopped", "Stopped"
+        ERROR = "error", "Error"
+
+    ACTIVE_STATUSES = (Status.STARTING, Status.RUNNING, Status.STOPPING, Status.ERROR)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bots")
+    exchange_account = models.ForeignKey("exchanges.ExchangeAccount", on_delete=models.PROTECT, related_name="bots")
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GRID)
+    category = models.CharField(max_length=8, choices=Category.choices, default=Category.SPOT)
+    symbol = models.CharField(max_length=32)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # Validated by bots.schemas (JSON Schema) and parsed into bots.engine's GridConfig.
+    config = models.JSONField()
+    # The pre-launch report the user saw and the warnings they confirmed.
+    report = models.JSONField(default=dict, blank=True)
+    warnings_accepted_at = models.DateTimeField(null=True, blank=True)
+    investment = models.DecimalField(max_digits=38, decimal_places=18)
+    # Instrument rules captured at start so that the plan never changes under a running bot.
+    instrument = models.JSONField(default=dict, blank=True)
+    # Engine state (levels and their orders) is derived from orders; this holds what is not.
+    state = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=300, blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+    restart_count = models.PositiveIntegerField(default=0)
+    next_restart_at = models.DateTimeField(null=True, blank=True)
+    # The tick lease: one conditional UPDATE takes it, so two ticks of one bot never overlap.
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_tick_at = models.DateTimeField(null=True, blank=True)
+    # Generation of client order ids: bumped on each (re)start so ids never collide across runs.
+    generation = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["status", "lease_until"]),
+            models.Index(fields=["symbol"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(investment__gt=0), name="bot_investment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name} {self.symbol} ({self.status})"
+
+
+class BotEvent(models.Model):
+    """Every decision a bot makes, with its reason. Users and operators read this log."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STARTED = "started", "Started"
+        PLACED = "placed", "Order placed"
+        FILLED = "filled", "Order filled"
+        REPLACED = "replaced", "Counter order"
+        CANCELLED = "cancelled", "Order cancelled"
+        TARGET_HIT = "target_hit", "Target hit"
+        STOPPED = "stopped", "Stopped"
+        ERROR = "error", "Error"
+        RESTART = "restart", "Restart"
+        WARNING = "warning", "Warning"
+        INFO = "info", "Info"
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["bot", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"

@@ -1,0 +1,9 @@
+"""WebSocket routes. The consumers live with the app whose events they forward."""
+
+from django.urls import path
+
+from metrics.consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/", LiveConsumer.as_asgi()),
+]

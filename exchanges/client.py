@@ -1,0 +1,272 @@
+"""The exchange port: the only surface through which Setka talks to any exchange.
+
+A small Protocol and frozen dataclasses with Decimal everywhere. Adapters (exchanges/adapters/)
+implement it; services receive an ExchangeClient and never import an adapter or a vendor SDK.
+Errors are the classes in exchanges/errors.py. Pure Python: no Django imports here, because the
+grid engine reuses InstrumentRules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from exchanges.errors import ExchangeError
+
+
+class Category(StrEnum):
+    SPOT = "spot"
+    LINEAR = "linear"
+
+
+class Side(StrEnum):
+    BUY = "Buy"
+    SELL = "Sell"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(StrEnum):
+    LIMIT = "Limit"
+    MARKET = "Market"
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    POST_ONLY = "PostOnly"
+
+
+class ExchangeOrderStatus(StrEnum):
+    """Normalised order states (Bybit's names)."""
+
+    NEW = "New"
+    PARTIALLY_FILLED = "PartiallyFilled"
+    FILLED = "Filled"
+    CANCELLED = "Cancelled"
+    PARTIALLY_FILLED_CANCELLED = "PartiallyFilledCanceled"
+    REJECTED = "Rejected"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (ExchangeOrderStatus.NEW, ExchangeOrderStatus.PARTIALLY_FILLED)
+
+
+def _quantize_to(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
+    """Round `value` to a multiple of `increment` (e.g. tick 0.5 or step 0.001)."""
+    units = (value / increment).to_integral_value(rounding=rounding)
+    return (units * increment).quantize(increment) if increment.as_tuple().exponent < 0 else units * increment
+
+
+@dataclass(frozen=True)
+class InstrumentRules:
+    """Trading rules of one symbol. Prices must be multiples of tick_size, quantities multiples
+    of qty_step, qty >= min_qty and qty*price >= min_notional."""
+
+    symbol: str
+    category: Category
+    base_coin: str
+    quote_coin: str
+    tick_size: Decimal
+    qty_step: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    min_notional: Decimal
+    max_leverage: Decimal | None = None
+    status: str = "Trading"
+
+    def round_price(self, price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+        return _quantize_to(price, self.tick_size, rounding)
+
+    def price_down(self, price: Decimal) -> Decimal:
+        return _quantize_to(price, self.tick_size, ROUND_FLOOR)
+
+    def price_up(self, price: Decimal) -> Decimal:
+        return _quantize_to(price, self.tick_size, ROUND_CEILING)
+
+    def qty_down(self, qty: Decimal) -> Decimal:
+        return _quantize_to(qty, self.qty_step, ROUND_DOWN)
+
+    def qty_up(self, qty: Decimal) -> Decimal:
+        return _quantize_to(qty, self.qty_step, ROUND_CEILING)
+
+
+@dataclass(frozen=True)
+class Ticker:
+    symbol: str
+    last_price: Decimal
+    bid_price: Decimal | None
+    ask_price: Decimal | None
+    high_24h: Decimal | None = None
+    low_24h: Decimal | None = None
+    volume_24h: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Kline:
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True)
+class Balance:
+    coin: str
+    total: Decimal
+    locked: Decimal
+
+    @property
+    def free(self) -> Decimal:
+        return self.total - self.locked
+
+
+@dataclass(frozen=True)
+class FeeRates:
+    maker: Decimal
+    taker: Decimal
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    """An order to place. client_order_id is mandatory: it is what makes retries idempotent."""
+
+    category: Category
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    client_order_id: str
+    price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True)
+class ExchangeOrder:
+    order_id: str
+    client_order_id: str
+    category: Category
+    symbol: str
+    side: Side
+    order_type: OrderType
+    price: Decimal | None
+    qty: Decimal
+    filled_qty: Decimal
+    avg_price: Decimal | None
+    status: ExchangeOrderStatus
+    created_at: datetime
+    updated_at: datetime
+    reject_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """The exchange's acknowledgement of a new order (state follows via queries/streams)."""
+
+    order_id: str
+    client_order_id: str
+
+
+@dataclass(frozen=True)
+class BatchItemResult:
+    """One item of a batch placement: either `placed` or `error` is set."""
+
+    client_order_id: str
+    placed: PlacedOrder | None = None
+    error: ExchangeError | None = None
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution. exec_id is unique on the exchange: it is the key that stores a fill once."""
+
+    exec_id: str
+    order_id: str
+    client_order_id: str
+    category: Category
+    symbol: str
+    side: Side
+    price: Decimal
+    qty: Decimal
+    fee: Decimal
+    fee_coin: str
+    is_maker: bool
+    executed_at: datetime
+
+
+@dataclass(frozen=True)
+class FillPage:
+    fills: list[Fill]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Position:
+    symbol: str
+    side: Side | None  # None when flat
+    size: Decimal
+    avg_price: Decimal
+    leverage: Decimal
+    mark_price: Decimal
+    unrealized_pnl: Decimal
+    liq_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class KeyPermissions:
+    read_only: bool
+    can_trade_spot: bool
+    can_trade_linear: bool
+    can_withdraw: bool
+    ip_whitelist: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    raw: dict = field(default_factory=dict, compare=False)
+
+
+@runtime_checkable
+class ExchangeClient(Protocol):
+    """One authenticated account on one exchange."""
+
+    def instrument_rules(self, *, category: Category, symbol: str) -> InstrumentRules: ...
+
+    def symbols(self, *, category: Category) -> list[InstrumentRules]: ...
+
+    def ticker(self, *, category: Category, symbol: str) -> Ticker: ...
+
+    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200) -> list[Kline]: ...
+
+    def balances(self) -> dict[str, Balance]: ...
+
+    def fee_rates(self, *, category: Category, symbol: str) -> FeeRates: ...
+
+    def place_order(self, order: PlaceOrder) -> PlacedOrder: ...
+
+    def place_orders(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]: ...
+
+    def cancel_order(self, *, category: Category, symbol: str, client_order_id: str) -> None: ...
+
+    def cancel_all(self, *, category: Category, symbol: str) -> list[str]: ...
+
+    def open_orders(self, *, category: Category, symbol: str) -> list[ExchangeOrder]: ...
+
+    def order_by_client_id(self, *, category: Category, symbol: str, client_order_id: str) -> ExchangeOrder | None: ...
+
+    def fills(
+        self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
+    ) -> FillPage: ...
+
+    def positions(self, *, category: Category, symbol: str) -> list[Position]: ...
+
+    def set_leverage(self, *, category: Category, symbol: str, leverage: Decimal) -> None: ...
+
+    def key_permissions(self) -> KeyPermissions: ...

@@ -1,0 +1,45 @@
+"""Profit figures per bot, kept incrementally as fills arrive, and snapshots for charts."""
+
+from __future__ import annotations
+
+from django.db import models
+
+MONEY = {"max_digits": 38, "decimal_places": 18}
+
+
+class BotMetrics(models.Model):
+    bot = models.OneToOneField("bots.Bot", on_delete=models.CASCADE, related_name="metrics")
+    invested = models.DecimalField(default=0, **MONEY)
+    grid_profit = models.DecimalField(default=0, **MONEY, help_text="Realised profit of completed cycles, net of fees")
+    realized_pnl = models.DecimalField(default=0, **MONEY)
+    unrealized_pnl = models.DecimalField(default=0, **MONEY, help_text="Inventory PnL at the last price")
+    fees_quote = models.DecimalField(default=0, **MONEY, help_text="All fees converted to quote at fill price")
+    gross_profit = models.DecimalField(default=0, **MONEY)
+    gross_loss = models.DecimalField(default=0, **MONEY)
+    base_position = models.DecimalField(default=0, **MONEY)
+    quote_balance = models.DecimalField(default=0, **MONEY)
+    cost_basis = models.DecimalField(default=0, **MONEY, help_text="Quote spent on the base still held")
+    last_price = models.DecimalField(null=True, blank=True, **MONEY)
+    trade_count = models.PositiveIntegerField(default=0)
+    cycle_count = models.PositiveIntegerField(default=0)
+    last_trade_id = models.BigIntegerField(default=0, help_text="Trades up to this id are counted")
+    drift_detected_at = models.DateTimeField(null=True, blank=True)
+    drift_detail = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "bot metrics"
+
+
+class MetricSnapshot(models.Model):
+    bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField(db_index=True)
+    price = models.DecimalField(null=True, blank=True, **MONEY)
+    equity = models.DecimalField(**MONEY)
+    grid_profit = models.DecimalField(**MONEY)
+    total_pnl = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["taken_at"]
+        indexes = [models.Index(fields=["bot", "taken_at"])]
+        constraints = [models.UniqueConstraint(fields=["bot", "taken_at"], name="snapshot_unique_per_bot_time")]

@@ -1,0 +1,56 @@
+"""Fixtures shared by every test package. App-specific fixtures live in tests/<app>/conftest.py."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _refuse_sqlite(django_db_setup, django_db_blocker):
+    """The product runs on PostgreSQL; a test that passes only on SQLite proves nothing."""
+    from django.db import connection
+
+    assert connection.vendor == "postgresql", "Tests run on PostgreSQL only: set DATABASE_URL (see README)."
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Throttle counters and lockouts live in Redis; every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(other_user)
+    client.user = other_user
+    return client

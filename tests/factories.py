@@ -1,0 +1,69 @@
+"""factory_boy factories shared by every test package. Add new factories at the end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Profile, User
+from bots.models import Bot
+from exchanges.models import Exchange, ExchangeAccount
+
+DEFAULT_PASSWORD = "correct-horse-battery-9"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+    access_granted_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def with_profile(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+            Profile.objects.get_or_create(user=obj)
+
+
+class ExchangeAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExchangeAccount
+
+    user = factory.SubFactory(UserFactory)
+    exchange = factory.LazyFunction(lambda: Exchange.objects.get(code="bybit"))
+    label = factory.Sequence(lambda n: f"Account {n}")
+    environment = ExchangeAccount.Environment.PAPER
+    api_key = factory.Sequence(lambda n: f"TESTKEY{n:012d}")
+    api_secret = factory.Sequence(lambda n: f"TESTSECRET{n:020d}")
+    api_key_hint = factory.LazyAttribute(lambda o: f"{o.api_key[:4]}…{o.api_key[-4:]}")
+
+
+def grid_config(**overrides) -> dict:
+    config = {
+        "strategy": "spot_grid",
+        "lower_price": "50000",
+        "upper_price": "60000",
+        "grid_count": 10,
+        "spacing": "arithmetic",
+        "investment": "1000",
+    }
+    config.update(overrides)
+    return config
+
+
+class BotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bot
+
+    user = factory.SubFactory(UserFactory)
+    exchange_account = factory.SubFactory(ExchangeAccountFactory, user=factory.SelfAttribute("..user"))
+    name = factory.Sequence(lambda n: f"Bot {n}")
+    symbol = "BTCUSDT"
+    category = Bot.Category.SPOT
+    config = factory.LazyFunction(grid_config)
+    investment = Decimal("1000")
