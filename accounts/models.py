@@ -47,6 +47,9 @@ class User(AbstractUser):
     # Stage-1 gate: set when a grant is redeemed or an operator activates the user in admin.
     access_granted_at = models.DateTimeField(null=True, blank=True)
     access_revoked_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by a password change or "log out everywhere": access tokens carrying an older
+    # version stop working at once (accounts.tokens).
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -91,8 +94,9 @@ class AccessGrant(models.Model):
     note = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    redeemed_by = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="grant_redeemed"
+    # A ForeignKey (not one-to-one): a user whose access was revoked may be granted it again.
+    redeemed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="grants_redeemed"
     )
     redeemed_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -110,6 +114,33 @@ class AccessGrant(models.Model):
     def is_usable(self, *, now=None) -> bool:
         now = now or timezone.now()
         return self.redeemed_at is None and self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class VerificationCode(models.Model):
+    """A short numeric code sent by email or SMS (only its keyed hash is stored). One live code
+    per user and purpose; a code dies when used, when expired, after too many wrong attempts or
+    when a newer one is sent."""
+
+    class Purpose(models.TextChoices):
+        EMAIL_VERIFY = "email_verify", "Email verification"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        PHONE_VERIFY = "phone_verify", "Phone verification"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verification_codes")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    target = models.CharField(max_length=254, help_text="The email address or phone number the code was sent to")
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "purpose", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.target}"
 
 
 class RefreshToken(models.Model):

@@ -1,0 +1,213 @@
+"""Access and refresh tokens carried in httpOnly cookies.
+
+- Access token (`setka_access`): signed with django.core.signing (HMAC-SHA256 over a key derived
+  from SECRET_KEY and a salt), carries the user id and the user's token version, lives
+  settings.SETKA_ACCESS_TOKEN_TTL. Stateless to check apart from one user lookup.
+- Refresh token (`setka_refresh`): 32 random bytes; only its SHA-256 is stored (RefreshToken).
+  Each use rotates it (the old row is revoked, a new one in the same family is issued); presenting
+  a revoked token again revokes the whole family (somebody copied it). Its cookie is sent only
+  to /api/auth/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+ACCESS_COOKIE = "setka_access"
+REFRESH_COOKIE = "setka_refresh"
+REFRESH_COOKIE_PATH = "/api/auth/"
+_ACCESS_SALT = "setka.accounts.access-token.v1"
+
+
+class TokenError(Exception):
+    """The token is missing, malformed, expired or no longer valid: the caller is anonymous."""
+
+    code = "token_invalid"
+
+
+class TokenExpired(TokenError):
+    code = "token_expired"
+
+
+# --- access tokens ---------------------------------------------------------------------------
+
+
+def access_token_issue(*, user) -> str:
+    return signing.dumps({"u": user.pk, "v": user.token_version}, salt=_ACCESS_SALT, compress=False)
+
+
+def access_token_payload(token: str) -> tuple[int, int]:
+    """(user id, token version) of a valid, unexpired token; raises TokenError otherwise."""
+    if not token or len(token) > 512:
+        raise TokenError("No usable access token.")
+    max_age = settings.SETKA_ACCESS_TOKEN_TTL
+    try:
+        data = signing.loads(token, salt=_ACCESS_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise TokenExpired("The access token has expired.") from exc
+    except signing.BadSignature as exc:
+        raise TokenError("The access token is invalid.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("v"), int):
+        raise TokenError("The access token is invalid.")
+    return data["u"], data["v"]
+
+
+def access_token_user(token: str):
+    """The active user the token belongs to; raises TokenError when it no longer applies
+    (user gone or deactivated, password changed since: token version bumped)."""
+    from accounts.models import User
+
+    user_id, version = access_token_payload(token)
+    user = User.objects.filter(pk=user_id, is_active=True).select_related("profile").first()
+    if user is None or user.token_version != version:
+        raise TokenError("The access token is no longer valid.")
+    return user
+
+
+# --- refresh tokens --------------------------------------------------------------------------
+
+
+def refresh_token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access: str
+    refresh: str
+    refresh_row_id: int
+
+
+def _client_meta(request) -> tuple[str, str | None]:
+    if request is None:
+        return "", None
+    user_agent = (request.META.get("HTTP_USER_AGENT") or "")[:300]
+    from accounts.throttling import client_ip
+
+    return user_agent, client_ip(request)
+
+
+def tokens_issue(*, user, request=None, family=None) -> IssuedTokens:
+    """A fresh access token and a new refresh token (a new family unless one is given)."""
+    from accounts.models import RefreshToken
+
+    raw = secrets.token_urlsafe(32)
+    user_agent, ip = _client_meta(request)
+    now = timezone.now()
+    extra = {"family": family} if family is not None else {}
+    row = RefreshToken.objects.create(
+        user=user,
+        token_hash=refresh_token_hash(raw),
+        expires_at=now + settings.SETKA_REFRESH_TOKEN_TTL,
+        last_used_at=now,
+        user_agent=user_agent,
+        ip_address=ip,
+        **extra,
+    )
+    return IssuedTokens(access=access_token_issue(user=user), refresh=raw, refresh_row_id=row.pk)
+
+
+def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTokens]:
+    """Rotate a refresh token. Returns (user, new tokens) or raises TokenError.
+
+    Reuse of an already rotated/revoked token revokes every token of its family: the legitimate
+    holder and the thief both have to log in again."""
+    from accounts.models import RefreshToken
+
+    if not raw_refresh or len(raw_refresh) > 256:
+        raise TokenError("No refresh token.")
+    now = timezone.now()
+    reused_family = None
+    with transaction.atomic():
+        row = (
+            RefreshToken.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=refresh_token_hash(raw_refresh))
+            .first()
+        )
+        if row is None:
+            raise TokenError("Unknown refresh token.")
+        if row.revoked_at is not None:
+            reused_family = row.family
+        elif row.expires_at <= now:
+            raise TokenExpired("The session has expired; log in again.")
+        elif not row.user.is_active:
+            raise TokenError("The account is disabled.")
+        else:
+            row.revoked_at = now
+            row.last_used_at = now
+            row.save(update_fields=["revoked_at", "last_used_at"])
+            issued = tokens_issue(user=row.user, request=request, family=row.family)
+            return row.user, issued
+    # Outside the block above so the family revocation is committed even though we refuse.
+    refresh_family_revoke(family=reused_family)
+    raise TokenError("This refresh token was already used; every session of its family is now closed.")
+
+
+def refresh_family_revoke(*, family) -> int:
+    from accounts.models import RefreshToken
+
+    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def refresh_token_revoke_raw(*, raw_refresh: str) -> None:
+    """Logout: revoke the family of the presented refresh token (unknown tokens are ignored)."""
+    from accounts.models import RefreshToken
+
+    if not raw_refresh or len(raw_refresh) > 256:
+        return
+    row = RefreshToken.objects.filter(token_hash=refresh_token_hash(raw_refresh)).only("family").first()
+    if row is not None:
+        refresh_family_revoke(family=row.family)
+
+
+def user_tokens_revoke_all(*, user) -> None:
+    """Every session of the user ends: refresh tokens revoked, access tokens invalidated."""
+    from accounts.models import RefreshToken, User
+
+    RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+
+
+# --- cookies ---------------------------------------------------------------------------------
+
+
+def _seconds(delta: timedelta) -> int:
+    return int(delta.total_seconds())
+
+
+def cookies_set(response, tokens: IssuedTokens) -> None:
+    secure = settings.SETKA_AUTH_COOKIE_SECURE
+    response.set_cookie(
+        ACCESS_COOKIE,
+        tokens.access,
+        max_age=_seconds(settings.SETKA_ACCESS_TOKEN_TTL),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        tokens.refresh,
+        max_age=_seconds(settings.SETKA_REFRESH_TOKEN_TTL),
+        path=REFRESH_COOKIE_PATH,
+        secure=secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def cookies_clear(response) -> None:
+    response.delete_cookie(ACCESS_COOKIE, path="/", samesite="Lax")
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, samesite="Lax")
