@@ -66,6 +66,7 @@ class Bot(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(investment__gt=0), name="bot_investment_positive"),
         ]
+        permissions = [("stop_bot", "Can emergency-stop any user's bot and halt all trading")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.name} {self.symbol} ({self.status})"
@@ -106,3 +107,22 @@ class BotEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+class TradingSwitch(models.Model):
+    """The operators' "stop all bots" switch (one row, pk=1). While `halted` is on (or the
+    SETKA_TRADING_HALTED setting is), no bot may start and every running bot was stopped."""
+
+    halted = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300, blank=True, default="")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "trading switch"
+        verbose_name_plural = "trading switch"
+
+    def __str__(self) -> str:
+        return "Trading HALTED" if self.halted else "Trading allowed"

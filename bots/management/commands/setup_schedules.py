@@ -1,0 +1,39 @@
+"""Write the periodic schedules into django-celery-beat's tables (idempotent)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+def _every(seconds: int) -> IntervalSchedule:
+    schedule, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+    return schedule
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic tasks (bot ticks, restarts, metric snapshots, key rechecks)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tick-seconds", type=int, default=None)
+
+    def handle(self, *args, tick_seconds=None, **options):
+        tick = tick_seconds or settings.SETKA_BOT_TICK_SECONDS
+        tasks = {
+            "bots: tick every running bot": ("bots.tasks.bots_tick_all_task", tick),
+            "bots: restart failed bots after back-off": ("bots.tasks.bots_restart_due_task", max(tick, 5)),
+            "metrics: snapshots": ("bots.tasks.metrics_snapshot_task", 300),
+        }
+        try:
+            import exchanges.tasks as exchange_tasks
+
+            if hasattr(exchange_tasks, "exchange_accounts_recheck_task"):
+                tasks["exchanges: recheck API keys"] = ("exchanges.tasks.exchange_accounts_recheck_task", 6 * 3600)
+        except ImportError:
+            pass
+        for name, (task, seconds) in tasks.items():
+            PeriodicTask.objects.update_or_create(
+                name=name, defaults={"task": task, "interval": _every(seconds), "enabled": True, "crontab": None}
+            )
+            self.stdout.write(f"{name}: {task} every {seconds}s")

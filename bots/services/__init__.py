@@ -1,0 +1,29 @@
+"""Bot services (writes). Interfaces (API views, tasks, admin, commands) call only these."""
+
+from bots.services.common import lease_acquire, lease_release, trading_halted
+from bots.services.create import bot_create, bot_delete, bot_preview
+from bots.services.restart import bot_restart, bots_restart_due
+from bots.services.start import bot_start, enqueue_tick
+from bots.services.stop import bot_cancel_now, bot_emergency_stop, bot_stop, bots_stop_all, trading_resume
+from bots.services.tick import TickResult, bot_pnl, bot_tick
+
+__all__ = [
+    "TickResult",
+    "bot_cancel_now",
+    "bot_create",
+    "bot_delete",
+    "bot_emergency_stop",
+    "bot_pnl",
+    "bot_preview",
+    "bot_restart",
+    "bot_start",
+    "bot_stop",
+    "bot_tick",
+    "bots_restart_due",
+    "bots_stop_all",
+    "enqueue_tick",
+    "lease_acquire",
+    "lease_release",
+    "trading_halted",
+    "trading_resume",
+]

@@ -1,0 +1,56 @@
+"""Starting a bot: the API call is quick (status STARTING, new generation of client order ids);
+the launch itself (instrument rules captured, initial market order, then the ladder) is done by
+the first tick, under the bot's lease."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from bots.models import Bot, BotEvent
+from bots.services.common import require_trading_allowed
+from config.exceptions import ConflictError, DomainError
+from trading.services import bot_event
+from bots.events import emit
+
+
+def enqueue_tick(bot_id: int, *, urgent: bool = False) -> None:
+    """Queue the bot's tick once the current transaction commits."""
+
+    def send():
+        from bots.tasks import bot_tick_task
+
+        bot_tick_task.apply_async(args=[bot_id], kwargs={"urgent": urgent} if urgent else {})
+
+    transaction.on_commit(send)
+
+
+def bot_start(*, bot: Bot, user=None) -> Bot:
+    if user is not None and bot.user_id != user.pk:
+        raise DomainError("No such bot.", code="not_found", status_code=404)
+    require_trading_allowed(user=bot.user)
+    if bot.exchange_account.status != bot.exchange_account.Status.ACTIVE:
+        raise ConflictError("This exchange account's keys are not usable; bind them again.", code="account_inactive")
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Bot.objects.filter(pk=bot.pk, status__in=[Bot.Status.DRAFT, Bot.Status.STOPPED]).update(
+            status=Bot.Status.STARTING,
+            generation=F("generation") + 1,
+            started_at=now,
+            stopped_at=None,
+            stop_reason="",
+            last_error="",
+            restart_count=0,
+            next_restart_at=None,
+            state={},
+            updated_at=now,
+        )
+        if not moved:
+            raise ConflictError("Only a draft or stopped bot can be started.", code="bot_active")
+        bot.refresh_from_db()
+        bot_event(bot=bot, kind=BotEvent.Kind.STARTED, message="Starting: reading the market and placing the grid.",
+                  data={"generation": bot.generation})
+        emit(bot=bot, event="bot.status", data={"status": bot.status})
+        enqueue_tick(bot.pk)
+    return bot

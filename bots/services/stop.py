@@ -1,0 +1,122 @@
+"""Stopping bots: a user's stop (cancel every order, then the chosen close action), an
+emergency stop (cancel at once, without waiting for a running tick), and the operators'
+"stop all bots" switch."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from bots.events import emit
+from bots.models import Bot, BotEvent
+from bots.services.common import client_for_bot, trading_switch
+from bots.services.start import enqueue_tick
+from config.exceptions import DomainError
+from exchanges.client import Category
+from exchanges.errors import ExchangeError, OrderNotFound
+from trading.models import Order
+from trading.services import bot_event, bot_owns_client_order_id
+
+logger = logging.getLogger(__name__)
+
+CLOSE_ACTIONS = ("keep", "sell_base", "close_position")
+STOPPABLE = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.ERROR, Bot.Status.STOPPING)
+
+
+def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str) -> bool:
+    if close_action is not None and close_action not in CLOSE_ACTIONS:
+        raise DomainError("Unknown close action.", code="invalid", fields={"close_action": [f"One of {', '.join(CLOSE_ACTIONS)}."]})
+    with transaction.atomic():
+        locked = Bot.objects.select_for_update().get(pk=bot.pk)
+        if locked.status not in STOPPABLE:
+            return False
+        state = dict(locked.state)
+        if close_action is not None:
+            state["close_action"] = close_action
+        locked.state = state
+        locked.status = Bot.Status.STOPPING
+        locked.stop_reason = reason[:300]
+        locked.next_restart_at = None
+        locked.save(update_fields=["state", "status", "stop_reason", "next_restart_at", "updated_at"])
+        bot_event(bot=locked, kind=BotEvent.Kind.STOPPED, message=f"Stopping ({actor}): {reason}",
+                  data={"close_action": state.get("close_action"), "actor": actor})
+        emit(bot=locked, event="bot.status", data={"status": locked.status})
+        enqueue_tick(locked.pk, urgent=True)
+    bot.refresh_from_db()
+    return True
+
+
+def bot_stop(*, bot: Bot, user=None, reason: str = "Stopped by the user", close_action: str | None = None) -> Bot:
+    """Ask the bot to stop: the next tick (queued now) cancels every order and then applies
+    `close_action` (keep | sell_base | close_position; default: the bot's on_stop)."""
+    if user is not None and bot.user_id != user.pk:
+        raise DomainError("No such bot.", code="not_found", status_code=404)
+    if bot.status == Bot.Status.DRAFT:
+        raise DomainError("This bot was never started.", code="bot_not_running", status_code=409)
+    _mark_stopping(bot=bot, reason=reason, close_action=close_action, actor=str(user or "system"))
+    return bot
+
+
+def bot_cancel_now(*, bot: Bot) -> int:
+    """Cancel every open order of the bot on the exchange right now, without the lease (the
+    stop tick that follows records the outcome and cancels again whatever raced in)."""
+    client = client_for_bot(bot)
+    category = Category(bot.category)
+    count = 0
+    for remote in client.open_orders(category=category, symbol=bot.symbol):
+        if not bot_owns_client_order_id(bot, remote.client_order_id):
+            continue
+        try:
+            client.cancel_order(category=category, symbol=bot.symbol, client_order_id=remote.client_order_id)
+            count += 1
+        except OrderNotFound:
+            pass
+    return count
+
+
+def bot_emergency_stop(*, bot: Bot, actor, reason: str = "Emergency stop") -> Bot:
+    """Stop at once: mark STOPPING (a running tick stops sending), cancel every open order on
+    the exchange immediately, then let the stop tick finish the bookkeeping and close action."""
+    if getattr(actor, "pk", None) is not None and bot.user_id != actor.pk and not _is_operator(actor):
+        raise DomainError("No such bot.", code="not_found", status_code=404)
+    if not _mark_stopping(bot=bot, reason=reason, close_action=None, actor=f"emergency by {actor}"):
+        return bot
+    try:
+        bot_cancel_now(bot=bot)
+    except ExchangeError as exc:  # the stop tick retries the cancellation
+        logger.warning("emergency stop of bot %s: immediate cancel failed: %s", bot.pk, exc)
+    return bot
+
+
+def _is_operator(user) -> bool:
+    return bool(user.is_superuser or user.has_perm("bots.stop_bot") or user.groups.filter(name="operators").exists())
+
+
+def bots_stop_all(*, actor, reason: str = "Operators stopped all trading") -> int:
+    """The operators' switch: halt trading (no bot can start) and emergency-stop every active bot."""
+    with transaction.atomic():
+        switch = trading_switch()
+        switch.halted = True
+        switch.reason = reason[:300]
+        switch.changed_by = actor if getattr(actor, "pk", None) else None
+        switch.save()
+    stopped = 0
+    for bot in Bot.objects.filter(status__in=STOPPABLE).select_related("exchange_account"):
+        bot_emergency_stop(bot=bot, actor=actor, reason=reason)
+        stopped += 1
+    return stopped
+
+
+def trading_resume(*, actor) -> None:
+    """Turn the switch off again (bots stay stopped; users start them)."""
+    switch = trading_switch()
+    switch.halted = False
+    switch.reason = ""
+    switch.changed_by = actor if getattr(actor, "pk", None) else None
+    switch.save()
+
+
+def order_open_count(*, bot: Bot) -> int:
+    return Order.objects.filter(bot=bot, status__in=Order.OPEN_STATUSES).count()

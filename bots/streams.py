@@ -1,0 +1,135 @@
+"""The streams process: hold the private WebSocket of every exchange account with active bots;
+an order or execution event enqueues that bot's tick at once; every reconnect enqueues a resync
+tick of the account's bots (the REST reconciliation is what makes missed messages harmless)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+_BOT_ID = re.compile(r"^sk(\d+)-")
+TOPICS = ("order", "execution")
+
+
+def bot_id_from_client_order_id(client_order_id: str) -> int | None:
+    try:
+        from bots.engine import parse_client_order_id
+
+        key = parse_client_order_id(client_order_id)
+        if key is not None and getattr(key, "bot_id", None) is not None:
+            return int(key.bot_id)
+    except ImportError:  # pragma: no cover
+        pass
+    match = _BOT_ID.match(client_order_id or "")
+    return int(match.group(1)) if match else None
+
+
+def _enqueue_tick(bot_id: int) -> None:
+    from bots.tasks import bot_tick_task
+
+    bot_tick_task.apply_async(args=[bot_id], kwargs={"urgent": True})
+
+
+class StreamsSupervisor:
+    """Opens and closes account streams as bots start and stop (polls the database)."""
+
+    def __init__(self, *, refresh_seconds: float = 5.0, enqueue: Callable[[int], None] = _enqueue_tick,
+                 stream_factory=None):
+        self.refresh_seconds = refresh_seconds
+        self.enqueue = enqueue
+        self.stream_factory = stream_factory
+        self.streams: dict[int, object] = {}
+        self.bots_of_account: dict[int, set[int]] = {}
+        self.stop_event = threading.Event()
+        self.events_seen = 0
+        self.reconnects = 0
+
+    # callbacks (called from the streams' threads)
+    def on_event(self, account_id: int, topic: str, data: list) -> None:
+        if not any(topic.startswith(t) for t in TOPICS):
+            return
+        bot_ids = set()
+        for item in data or []:
+            bot_id = bot_id_from_client_order_id(str(item.get("orderLinkId", "")))
+            if bot_id is not None:
+                bot_ids.add(bot_id)
+        self.events_seen += 1
+        for bot_id in bot_ids:
+            try:
+                self.enqueue(bot_id)
+            except Exception:  # noqa: BLE001 - beat's tick is the safety net
+                logger.exception("streams: could not enqueue the tick of bot %s", bot_id)
+
+    def on_reconnect(self, account_id: int) -> None:
+        self.reconnects += 1
+        logger.info("streams: account %s reconnected; resyncing its bots", account_id)
+        for bot_id in sorted(self.bots_of_account.get(account_id, ())):
+            try:
+                self.enqueue(bot_id)
+            except Exception:  # noqa: BLE001
+                logger.exception("streams: could not enqueue the resync of bot %s", bot_id)
+
+    def refresh(self) -> None:
+        from bots.selectors import bots_streamed
+        from exchanges.factory import stream_for_account
+
+        factory = self.stream_factory or stream_for_account
+        close_old_connections()
+        wanted: dict[int, set[int]] = {}
+        accounts = {}
+        for bot in bots_streamed():
+            wanted.setdefault(bot.exchange_account_id, set()).add(bot.pk)
+            accounts[bot.exchange_account_id] = bot.exchange_account
+        self.bots_of_account = wanted
+        for account_id in set(self.streams) - set(wanted):
+            self._close(account_id)
+        for account_id in set(wanted) - set(self.streams):
+            try:
+                self.streams[account_id] = factory(
+                    accounts[account_id],
+                    lambda topic, data, a=account_id: self.on_event(a, topic, data),
+                    lambda a=account_id: self.on_reconnect(a),
+                )
+                logger.info("streams: opened account %s (%d bots)", account_id, len(wanted[account_id]))
+                self.on_reconnect(account_id)  # resync whatever happened before the stream opened
+            except Exception:  # noqa: BLE001 - retried on the next refresh
+                logger.exception("streams: could not open account %s", account_id)
+
+    def _close(self, account_id: int) -> None:
+        stream = self.streams.pop(account_id, None)
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001
+                logger.exception("streams: closing account %s failed", account_id)
+            logger.info("streams: closed account %s", account_id)
+
+    def run_forever(self) -> None:
+        logger.info("streams: ready")
+        while not self.stop_event.is_set():
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 - a database hiccup must not kill the process
+                logger.exception("streams: refresh failed")
+            self.stop_event.wait(self.refresh_seconds)
+        for account_id in list(self.streams):
+            self._close(account_id)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+def run_streams(*, refresh_seconds: float = 5.0) -> None:
+    supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds)
+    try:
+        supervisor.run_forever()
+    except KeyboardInterrupt:
+        supervisor.stop()
+        time.sleep(0)

@@ -1,0 +1,60 @@
+"""Celery tasks of the bots: thin, they take ids and call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
+def bot_tick_task(bot_id: int, urgent: bool = False) -> None:
+    from bots.services import bot_tick
+
+    bot_tick(bot_id=bot_id, urgent=urgent)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def bot_start_task(bot_id: int) -> None:
+    from bots.services import bot_tick
+
+    bot_tick(bot_id=bot_id, urgent=True)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def bot_stop_task(bot_id: int) -> None:
+    from bots.services import bot_tick
+
+    bot_tick(bot_id=bot_id, urgent=True)
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=30)
+def bots_tick_all_task() -> int:
+    """Beat's safety net: queue one tick for every active bot whose lease is free and that was
+    not queued within the last tick interval (a slow worker never piles up duplicate ticks)."""
+    from django.core.cache import cache
+
+    from bots.selectors import bot_ids_due_for_tick
+
+    count = 0
+    for bot_id in bot_ids_due_for_tick():
+        if cache.add(f"setka:bot-tick-queued:{bot_id}", 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS - 1, 1)):
+            bot_tick_task.delay(bot_id)
+            count += 1
+    return count
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def bots_restart_due_task() -> int:
+    from bots.services import bots_restart_due
+
+    return bots_restart_due()
+
+
+@shared_task(ignore_result=True)
+def metrics_snapshot_task() -> None:
+    """Placeholder hook for metric snapshots (metrics.services.metrics_snapshot_all if present)."""
+    try:
+        from metrics.services import metrics_snapshot_all
+    except ImportError:
+        return None
+    metrics_snapshot_all()

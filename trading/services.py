@@ -1,0 +1,499 @@
+"""Orders and trades of record: the order state machine and reconciliation with the exchange.
+
+Rules this module enforces (see docs/architecture.md "The path of one fill"):
+- an Order row is committed as PENDING with its deterministic client_order_id BEFORE it is sent;
+  sending the same id twice is harmless (the exchange refuses the duplicate, we look it up);
+- a timeout or lost connection (AmbiguousOutcome) never fails an order: it stays pending until a
+  lookup by client order id, or the next reconciliation, settles it;
+- each execution is stored once (Trade.exec_id is unique; inserted in a savepoint);
+- terminal states never move back, filled_qty never decreases;
+- an open order the exchange no longer knows becomes MISSING after a grace period, so that the
+  planner re-places its level deterministically.
+Nothing here holds a database transaction across an HTTP call."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bots.events import emit
+from bots.models import Bot, BotEvent
+from exchanges.client import (
+    Category,
+    ExchangeClient,
+    ExchangeOrder,
+    ExchangeOrderStatus,
+    Fill,
+    OrderType,
+    PlaceOrder,
+    Side,
+)
+from exchanges.errors import (
+    AmbiguousOutcome,
+    DuplicateClientOrderId,
+    ExchangeError,
+    OrderNotFound,
+    OrderRejected,
+    TemporaryExchangeError,
+)
+from trading.cycles import CycleBook, LegFill
+from trading.models import Order, Trade
+
+logger = logging.getLogger(__name__)
+
+S = Order.Status
+TERMINAL = frozenset({S.FILLED, S.CANCELLED, S.REJECTED})
+MISSING_GRACE = timedelta(seconds=30)
+MAX_SEND_ATTEMPTS = 8
+FILLS_OVERLAP = timedelta(minutes=2)
+
+_EXCHANGE_TO_STATUS = {
+    ExchangeOrderStatus.NEW: S.OPEN,
+    ExchangeOrderStatus.PARTIALLY_FILLED: S.PARTIALLY_FILLED,
+    ExchangeOrderStatus.FILLED: S.FILLED,
+    ExchangeOrderStatus.CANCELLED: S.CANCELLED,
+    ExchangeOrderStatus.PARTIALLY_FILLED_CANCELLED: S.CANCELLED,
+    ExchangeOrderStatus.REJECTED: S.REJECTED,
+}
+
+# Allowed moves of the order state machine (from -> to). Terminal states have none.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.OPEN, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.REJECTED, S.MISSING, S.CANCELLING}),
+    S.OPEN: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELLING, S.CANCELLED, S.MISSING, S.REJECTED}),
+    S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELLING, S.CANCELLED, S.MISSING}),
+    S.CANCELLING: frozenset({S.CANCELLED, S.FILLED, S.PARTIALLY_FILLED, S.OPEN, S.MISSING}),
+    S.MISSING: frozenset({S.OPEN, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.REJECTED}),
+    S.FILLED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+}
+
+
+class OrderPlacementFailed(ExchangeError):
+    """The exchange refused one of the bot's orders for a reason retrying cannot fix now
+    (insufficient balance, invalid order, too many open orders). The bot goes to `error`."""
+
+
+def bot_owns_client_order_id(bot: Bot, client_order_id: str) -> bool:
+    """True when the id was generated for this bot (any generation)."""
+    try:
+        from bots.engine import parse_client_order_id
+
+        key = parse_client_order_id(client_order_id)
+        if key is not None and getattr(key, "bot_id", None) is not None:
+            return int(key.bot_id) == bot.pk
+    except ImportError:  # pragma: no cover - engine not installed yet
+        pass
+    return client_order_id.startswith(f"sk{bot.pk}-")
+
+
+def bot_event(*, bot: Bot, kind: str, message: str, level: str = BotEvent.Level.INFO, data: dict | None = None) -> BotEvent:
+    """Write one decision to the bot's log and tell the owner's browser (after commit)."""
+    event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data or {})
+    emit(
+        bot=bot,
+        event="bot.event",
+        data={"id": event.pk, "kind": kind, "level": level, "message": event.message, "data": event.data},
+    )
+    return event
+
+
+def order_data(order: Order) -> dict:
+    return {
+        "id": order.pk,
+        "client_order_id": order.client_order_id,
+        "side": order.side,
+        "order_type": order.order_type,
+        "price": None if order.price is None else str(order.price),
+        "qty": str(order.qty),
+        "filled_qty": str(order.filled_qty),
+        "avg_price": None if order.avg_price is None else str(order.avg_price),
+        "status": order.status,
+        "level": order.level,
+        "purpose": order.purpose,
+    }
+
+
+def trade_data(trade: Trade) -> dict:
+    return {
+        "id": trade.pk,
+        "bot": trade.bot_id,
+        "symbol": trade.symbol,
+        "side": trade.side,
+        "price": str(trade.price),
+        "qty": str(trade.qty),
+        "fee": str(trade.fee),
+        "fee_coin": trade.fee_coin,
+        "realized_pnl": str(trade.realized_pnl),
+        "executed_at": trade.executed_at.isoformat(),
+    }
+
+
+# --- writing and sending orders -------------------------------------------------------------
+
+
+def order_write_pending(*, bot: Bot, planned) -> tuple[Order, bool]:
+    """Commit the PENDING row of a planned order (engine PlannedOrder). Idempotent by id."""
+    side = Side(planned.side).value
+    order_type = OrderType(planned.order_type).value
+    order, created = Order.objects.get_or_create(
+        client_order_id=planned.client_order_id,
+        defaults={
+            "bot": bot,
+            "user_id": bot.user_id,
+            "symbol": bot.symbol,
+            "purpose": str(getattr(planned.purpose, "value", planned.purpose)),
+            "level": planned.level,
+            "side": side,
+            "order_type": order_type,
+            "price": planned.price if order_type == Order.Type.LIMIT else None,
+            "qty": planned.qty,
+            "status": S.PENDING,
+        },
+    )
+    if created:
+        emit(bot=bot, event="order.created", data=order_data(order))
+    return order, created
+
+
+def _place_request(bot: Bot, order: Order) -> PlaceOrder:
+    return PlaceOrder(
+        category=Category(bot.category),
+        symbol=order.symbol,
+        side=Side(order.side),
+        order_type=OrderType(order.order_type),
+        qty=order.qty,
+        client_order_id=order.client_order_id,
+        price=order.price if order.order_type == Order.Type.LIMIT else None,
+        reduce_only=order.purpose == Order.Purpose.CLOSE and bot.category == Bot.Category.LINEAR,
+    )
+
+
+def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
+    """Send one PENDING order. Ambiguity leaves it pending; a refusal records it and raises
+    OrderPlacementFailed; a temporary error leaves it pending and re-raises."""
+    Order.objects.filter(pk=order.pk).update(send_attempts=order.send_attempts + 1, sent_at=timezone.now())
+    order.send_attempts += 1
+    try:
+        placed = client.place_order(_place_request(bot, order))
+    except DuplicateClientOrderId:
+        return order_lookup(bot=bot, client=client, order=order)
+    except AmbiguousOutcome as exc:
+        logger.warning("bot %s order %s: ambiguous outcome (%s); settling by lookup", bot.pk, order.client_order_id, exc)
+        try:
+            return order_lookup(bot=bot, client=client, order=order)
+        except (TemporaryExchangeError, AmbiguousOutcome):
+            return order  # still pending: the next reconciliation settles it
+    except OrderRejected as exc:
+        order_transition(bot=bot, order=order, status=S.REJECTED, reject_reason=str(exc.message or exc)[:300])
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.ERROR,
+            level=BotEvent.Level.ERROR,
+            message=f"The exchange refused the {order.side.lower()} order at {order.price or 'market'}: {exc.message or exc}",
+            data={"client_order_id": order.client_order_id, "error": type(exc).__name__},
+        )
+        raise OrderPlacementFailed(f"{type(exc).__name__}: {exc.message or exc}", code=exc.code) from exc
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status == S.PENDING:
+            locked.exchange_order_id = placed.order_id
+            order_transition(bot=bot, order=locked, status=S.OPEN, save=False)
+            locked.save(update_fields=["exchange_order_id", "status", "updated_at"])
+        elif not locked.exchange_order_id:
+            locked.exchange_order_id = placed.order_id
+            locked.save(update_fields=["exchange_order_id", "updated_at"])
+    return locked
+
+
+def order_lookup(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
+    """Settle an order by asking the exchange for its client order id."""
+    found = client.order_by_client_id(
+        category=Category(bot.category), symbol=order.symbol, client_order_id=order.client_order_id
+    )
+    if found is None:
+        return order
+    return order_apply_exchange_state(bot=bot, order=order, remote=found)
+
+
+def order_transition(*, bot: Bot, order: Order, status: str, save: bool = True, reject_reason: str = "") -> bool:
+    """Move `order` along the state machine; refuse moves that would go backwards."""
+    if status == order.status:
+        return False
+    if status not in TRANSITIONS[order.status]:
+        logger.info("order %s: ignoring %s -> %s", order.client_order_id, order.status, status)
+        return False
+    order.status = status
+    if status in TERMINAL:
+        order.closed_at = timezone.now()
+    if reject_reason:
+        order.reject_reason = reject_reason
+    if save:
+        order.save(update_fields=["status", "closed_at", "reject_reason", "updated_at"])
+    event = {S.FILLED: "order.filled", S.CANCELLED: "order.cancelled"}.get(status, "order.updated")
+    emit(bot=bot, event=event, data=order_data(order))
+    return True
+
+
+def order_apply_exchange_state(*, bot: Bot, order: Order, remote: ExchangeOrder) -> Order:
+    """Fold the exchange's view of an order into our row (in its own short transaction)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        status = _EXCHANGE_TO_STATUS[remote.status]
+        if status == S.OPEN and remote.filled_qty > 0:
+            status = S.PARTIALLY_FILLED
+        changed = []
+        if remote.order_id and order.exchange_order_id != remote.order_id:
+            order.exchange_order_id = remote.order_id
+            changed.append("exchange_order_id")
+        if remote.filled_qty > order.filled_qty:
+            order.filled_qty = remote.filled_qty
+            changed.append("filled_qty")
+        if remote.avg_price and remote.avg_price != order.avg_price:
+            order.avg_price = remote.avg_price
+            changed.append("avg_price")
+        moved = order_transition(
+            bot=bot, order=order, status=status, save=False, reject_reason=(remote.reject_reason or "")[:300]
+        )
+        if moved:
+            changed += ["status", "closed_at", "reject_reason"]
+            if status == S.FILLED:
+                bot_event(
+                    bot=bot,
+                    kind=BotEvent.Kind.FILLED,
+                    message=f"{order.side} {order.qty} {order.symbol} filled at {order.avg_price or order.price}"
+                    + (f" (line {order.level})" if order.level is not None else ""),
+                    data={"client_order_id": order.client_order_id, "level": order.level},
+                )
+        elif changed:
+            emit(bot=bot, event="order.updated", data=order_data(order))
+        if changed:
+            order.save(update_fields=sorted(set(changed)) + ["updated_at"])
+    return order
+
+
+def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None) -> list[Order]:
+    """Send every PENDING order of the bot, oldest first (the initial market order before the
+    ladder). `still_running()` is checked between sends so that a stop interrupts a long ladder."""
+    sent = []
+    pending = list(Order.objects.filter(bot=bot, status=S.PENDING).order_by("id"))
+    for order in pending:
+        if still_running is not None and not still_running():
+            break
+        if order.send_attempts >= MAX_SEND_ATTEMPTS:
+            order_transition(bot=bot, order=order, status=S.REJECTED, reject_reason="gave up after repeated send failures")
+            continue
+        sent.append(order_send(bot=bot, client=client, order=order))
+    placed = [o for o in sent if o.status != S.PENDING]
+    if placed:
+        grid = [o for o in placed if o.purpose == Order.Purpose.GRID]
+        if grid:
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.PLACED,
+                message=f"Placed {len(grid)} grid order(s): "
+                + ", ".join(f"{o.side.lower()} {o.qty} at {o.price}" for o in grid[:5])
+                + ("…" if len(grid) > 5 else ""),
+                data={"client_order_ids": [o.client_order_id for o in grid[:50]]},
+            )
+    return sent
+
+
+# --- fills ---------------------------------------------------------------------------------
+
+
+def _cycle_book(bot: Bot) -> CycleBook:
+    instrument = bot.instrument or {}
+    return CycleBook.from_state(
+        bot.state.get("cycles"),
+        base_coin=instrument.get("base_coin", ""),
+        quote_coin=instrument.get("quote_coin", ""),
+        dust=Decimal(instrument.get("qty_step", "0")),
+    )
+
+
+def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
+    """Store the bot's new executions exactly once, compute the grid profit each closes, and
+    remember them as not yet planned (bot.state["unplanned"]). Returns the new Trade rows.
+    Runs in one transaction with the bot row locked."""
+    if not fills:
+        return []
+    ordered = sorted(fills, key=lambda f: (f.executed_at, f.exec_id))
+    new: list[Trade] = []
+    with transaction.atomic():
+        locked = Bot.objects.select_for_update().get(pk=bot.pk)
+        known = set(Trade.objects.filter(exec_id__in=[f.exec_id for f in ordered]).values_list("exec_id", flat=True))
+        orders = {
+            o.client_order_id: o
+            for o in Order.objects.filter(bot=locked, client_order_id__in={f.client_order_id for f in ordered})
+        }
+        book = _cycle_book(locked)
+        for fill in ordered:
+            if fill.exec_id in known:
+                continue
+            order = orders.get(fill.client_order_id)
+            if order is None:
+                logger.error("bot %s: execution %s of unknown order %s", bot.pk, fill.exec_id, fill.client_order_id)
+                continue
+            realised = Decimal(0)
+            if order.purpose == Order.Purpose.GRID and order.level is not None:
+                realised, _ = book.apply(
+                    LegFill(side=fill.side.value, level=order.level, price=fill.price, qty=fill.qty,
+                            fee=fill.fee, fee_coin=fill.fee_coin)
+                )
+            try:
+                with transaction.atomic():
+                    trade = Trade.objects.create(
+                        bot=locked, order=order, user_id=locked.user_id, symbol=fill.symbol, exec_id=fill.exec_id,
+                        side=fill.side.value, price=fill.price, qty=fill.qty, fee=fill.fee, fee_coin=fill.fee_coin,
+                        is_maker=fill.is_maker, realized_pnl=realised, executed_at=fill.executed_at,
+                    )
+            except IntegrityError:  # stored meanwhile by someone else: exactly once still holds
+                continue
+            known.add(fill.exec_id)
+            new.append(trade)
+            emit(bot=locked, event="trade", data=trade_data(trade))
+        if new:
+            # Keep filled_qty at least what the stored executions add up to.
+            for order in {t.order_id: t.order for t in new}.values():
+                total = sum(Trade.objects.filter(order=order).values_list("qty", flat=True), Decimal(0))
+                if total > order.filled_qty:
+                    Order.objects.filter(pk=order.pk).update(filled_qty=total, updated_at=timezone.now())
+            state = dict(locked.state)
+            state["cycles"] = book.to_state()
+            state["unplanned"] = list(state.get("unplanned", [])) + [t.exec_id for t in new]
+            latest = max(t.executed_at for t in new)
+            previous = state.get("fills_seen_until")
+            if previous is None or latest.isoformat() > previous:
+                state["fills_seen_until"] = latest.isoformat()
+            locked.state = state
+            locked.save(update_fields=["state", "updated_at"])
+            bot.state = state
+            from metrics.services import metrics_apply_trades
+
+            metrics_apply_trades(bot=locked, trades=new)
+    return new
+
+
+def fills_fetch(*, bot: Bot, client: ExchangeClient) -> list[Fill]:
+    """Executions of this bot since the stored cursor (with an overlap; duplicates are dropped
+    by exec_id on insert)."""
+    from datetime import datetime
+
+    since = None
+    seen = bot.state.get("fills_seen_until") or bot.state.get("fills_since")
+    if seen:
+        since = datetime.fromisoformat(seen) - FILLS_OVERLAP
+    elif bot.started_at:
+        since = bot.started_at - FILLS_OVERLAP
+    result: list[Fill] = []
+    cursor = None
+    for _ in range(50):
+        page = client.fills(category=Category(bot.category), symbol=bot.symbol, since=since, cursor=cursor)
+        result.extend(f for f in page.fills if bot_owns_client_order_id(bot, f.client_order_id))
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return result
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+
+@dataclass
+class ReconcileResult:
+    new_trades: list[Trade] = field(default_factory=list)
+    changed_orders: int = 0
+    missing: list[str] = field(default_factory=list)
+    orphans_cancelled: list[str] = field(default_factory=list)
+
+
+def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> ReconcileResult:
+    """Bring our orders and trades in line with the exchange: new executions, open orders, and
+    a lookup by client order id for every active order the exchange no longer lists."""
+    now = now or timezone.now()
+    result = ReconcileResult()
+    result.new_trades = fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client))
+    remote_open = {
+        o.client_order_id: o
+        for o in client.open_orders(category=Category(bot.category), symbol=bot.symbol)
+        if bot_owns_client_order_id(bot, o.client_order_id)
+    }
+    ours = list(Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]).order_by("id"))
+    known_ids = set(Order.objects.filter(client_order_id__in=list(remote_open)).values_list("client_order_id", flat=True))
+    for order in ours:
+        remote = remote_open.get(order.client_order_id)
+        if remote is None:
+            remote = client.order_by_client_id(
+                category=Category(bot.category), symbol=bot.symbol, client_order_id=order.client_order_id
+            )
+        if remote is not None:
+            before = (order.status, order.filled_qty)
+            order = order_apply_exchange_state(bot=bot, order=order, remote=remote)
+            result.changed_orders += before != (order.status, order.filled_qty)
+            continue
+        if order.status == S.PENDING:
+            continue  # never reached the exchange: orders_send_pending sends it (same id)
+        if order.status == S.CANCELLING:
+            order_transition(bot=bot, order=order, status=S.CANCELLED)
+            continue
+        if order.status in (S.OPEN, S.PARTIALLY_FILLED) and order.updated_at < now - MISSING_GRACE:
+            order_transition(bot=bot, order=order, status=S.MISSING)
+            result.missing.append(order.client_order_id)
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.WARNING,
+                level=BotEvent.Level.WARNING,
+                message=f"The exchange no longer knows the {order.side.lower()} order at {order.price}; it will be placed again.",
+                data={"client_order_id": order.client_order_id},
+            )
+    # Open orders carrying this bot's ids with no row of record: never ours to keep.
+    for cid in set(remote_open) - known_ids:
+        try:
+            client.cancel_order(category=Category(bot.category), symbol=bot.symbol, client_order_id=cid)
+        except OrderNotFound:
+            pass
+        result.orphans_cancelled.append(cid)
+        logger.warning("bot %s: cancelled orphan order %s", bot.pk, cid)
+    return result
+
+
+def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
+    """Cancel every open order of the bot on the exchange, then record the outcome. Returns
+    how many were cancelled. Orders of other bots on the same symbol are left alone."""
+    category = Category(bot.category)
+    active = list(Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]))
+    for order in active:
+        if order.status in (S.OPEN, S.PARTIALLY_FILLED):
+            order_transition(bot=bot, order=order, status=S.CANCELLING)
+    remote = [o for o in client.open_orders(category=category, symbol=bot.symbol) if bot_owns_client_order_id(bot, o.client_order_id)]
+    for item in remote:
+        try:
+            client.cancel_order(category=category, symbol=bot.symbol, client_order_id=item.client_order_id)
+        except OrderNotFound:
+            pass
+    # Final state of each: filled meanwhile or cancelled.
+    cancelled = 0
+    for order in Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]):
+        found = client.order_by_client_id(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
+        if found is None:
+            if order.status == S.PENDING:
+                order_transition(bot=bot, order=order, status=S.CANCELLED, reject_reason="bot stopped before sending")
+            else:
+                order_transition(bot=bot, order=order, status=S.CANCELLED)
+            cancelled += 1
+            continue
+        if found.status.is_open:  # raced with a late arrival: cancel again
+            try:
+                client.cancel_order(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
+            except OrderNotFound:
+                pass
+            found = client.order_by_client_id(category=category, symbol=bot.symbol, client_order_id=order.client_order_id) or found
+        order = order_apply_exchange_state(bot=bot, order=order, remote=found)
+        cancelled += order.status == S.CANCELLED
+    return cancelled
