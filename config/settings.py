@@ -246,6 +246,7 @@ SETKA_BOT_MAX_RESTARTS = env_int("SETKA_BOT_MAX_RESTARTS", 5)
 SETKA_TRADING_HALTED = env_bool("SETKA_TRADING_HALTED", False)
 
 # --- i18n, static ---------------------------------------------------------------------------
+SETKA_BOT_RESTART_BACKOFF_SECONDS = env_int("SETKA_BOT_RESTART_BACKOFF_SECONDS", 10)
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
