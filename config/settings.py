@@ -223,6 +223,9 @@ REST_FRAMEWORK = {
         "anon": env("SETKA_THROTTLE_ANON", "120/min"),
         "user": env("SETKA_THROTTLE_USER", "1200/min"),
         "login": env("SETKA_THROTTLE_LOGIN", "20/min"),
+        "ip": env("SETKA_THROTTLE_IP", "3000/min"),
+        "export": env("SETKA_THROTTLE_EXPORT", "10/min"),
+        "preview": env("SETKA_THROTTLE_PREVIEW", "30/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

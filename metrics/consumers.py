@@ -1,8 +1,91 @@
+"""/ws/: live updates for the signed-in user. Authenticate, check ownership, join the group,
+forward events. Writes go through the REST API; events come from bots.events after commit."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from bots import events
+
+CLOSE_UNAUTHENTICATED = 4401
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """Placeholder; the API/live-updates work fills this in."""
-
     async def connect(self):
-        await self.close()
+        user = self.scope.get("user")
+        if user is None or not getattr(user, "is_authenticated", False):
+            # Accept then close with an application code the client can read (4401 = sign in).
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id = user.pk
+        self.bot_ids: set[int] = set()
+        self.recent: deque[int] = deque(maxlen=256)  # seqs already forwarded (user + bot groups)
+        await self.channel_layer.group_add(events.user_group(self.user_id), self.channel_name)
+        await self.accept()
+        seq = await database_sync_to_async(events.current_seq, thread_sensitive=False)(self.user_id)
+        await self.send_json({"type": "hello", "seq": seq})
+
+    async def disconnect(self, code):
+        user_id = getattr(self, "user_id", None)
+        if user_id is None:
+            return
+        await self.channel_layer.group_discard(events.user_group(user_id), self.channel_name)
+        for bot_id in list(self.bot_ids):
+            await self.channel_layer.group_discard(events.bot_group(bot_id), self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if getattr(self, "user_id", None) is None:
+            return
+        action = content.get("action") if isinstance(content, dict) else None
+        if action == "ping":
+            await self.send_json({"type": "pong", "seq": await self._current_seq()})
+            return
+        if action not in ("subscribe_bot", "unsubscribe_bot"):
+            await self.send_json({"type": "error", "code": "unknown_action", "detail": "Unknown action."})
+            return
+        bot_id = content.get("bot_id")
+        if isinstance(bot_id, bool) or not isinstance(bot_id, int | str) or not str(bot_id).isdigit():
+            await self.send_json({"type": "error", "code": "invalid", "detail": "bot_id must be an integer."})
+            return
+        bot_id = int(bot_id)
+        if action == "unsubscribe_bot":
+            if bot_id in self.bot_ids:
+                self.bot_ids.discard(bot_id)
+                await self.channel_layer.group_discard(events.bot_group(bot_id), self.channel_name)
+            await self.send_json({"type": "unsubscribed", "bot_id": bot_id})
+            return
+        if not await self._owns(bot_id):
+            # Same answer for someone else's bot and a bot that does not exist.
+            await self.send_json({"type": "error", "code": "not_found", "detail": "Bot not found.", "bot_id": bot_id})
+            return
+        self.bot_ids.add(bot_id)
+        await self.channel_layer.group_add(events.bot_group(bot_id), self.channel_name)
+        await self.send_json({"type": "subscribed", "bot_id": bot_id, "seq": await self._current_seq()})
+
+    async def live_event(self, message):
+        seq = message["seq"]
+        if seq in self.recent:  # the same event came through the user group and the bot group
+            return
+        self.recent.append(seq)
+        await self.send_json(
+            {
+                "type": "event",
+                "seq": seq,
+                "event": message["event"],
+                "bot_id": message.get("bot_id"),
+                "data": message.get("data", {}),
+            }
+        )
+
+    async def _current_seq(self) -> int:
+        return await database_sync_to_async(events.current_seq, thread_sensitive=False)(self.user_id)
+
+    @database_sync_to_async
+    def _owns(self, bot_id: int) -> bool:
+        from bots.models import Bot
+
+        return Bot.objects.filter(pk=bot_id, user_id=self.user_id).exists()

@@ -23,6 +23,8 @@ class BotMetrics(models.Model):
     trade_count = models.PositiveIntegerField(default=0)
     cycle_count = models.PositiveIntegerField(default=0)
     last_trade_id = models.BigIntegerField(default=0, help_text="Trades up to this id are counted")
+    # Accounting state that has no column: spot FIFO lots per level, linear entry and open fees.
+    book = models.JSONField(default=dict, blank=True)
     drift_detected_at = models.DateTimeField(null=True, blank=True)
     drift_detail = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
@@ -43,3 +45,20 @@ class MetricSnapshot(models.Model):
         ordering = ["taken_at"]
         indexes = [models.Index(fields=["bot", "taken_at"])]
         constraints = [models.UniqueConstraint(fields=["bot", "taken_at"], name="snapshot_unique_per_bot_time")]
+
+
+class Cycle(models.Model):
+    """One completed grid cycle: a sell order (spot) that closed base bought at the level below,
+    or a grid order that closed part of the position (linear). One row per closing order, so
+    partial fills of that order count once. Feeds the "cycles in the last 24h" figure."""
+
+    bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="cycles")
+    order = models.ForeignKey("trading.Order", on_delete=models.CASCADE, related_name="+")
+    level = models.IntegerField(null=True, blank=True)
+    profit = models.DecimalField(default=0, **MONEY)
+    closed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-closed_at"]
+        indexes = [models.Index(fields=["bot", "-closed_at"])]
+        constraints = [models.UniqueConstraint(fields=["bot", "order"], name="cycle_unique_per_order")]

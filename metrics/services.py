@@ -1,14 +1,236 @@
-"""Metric bookkeeping. (Filled in by the metrics work.)"""
+"""Metric bookkeeping: profit figures kept incrementally as fills arrive, checked against a full
+recomputation, and snapshotted for charts. The arithmetic lives in metrics.accounting (pure)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
 
-def metrics_apply_trades(*, bot, trades) -> None:
+from django.db import transaction
+from django.utils import timezone
+
+from metrics.accounting import Book, Fill, q18
+from metrics.models import BotMetrics, Cycle, MetricSnapshot
+
+logger = logging.getLogger(__name__)
+
+KNOWN_QUOTES = ("USDT", "USDC", "USD", "EUR", "BTC", "ETH")
+
+# Columns of BotMetrics that mirror Book attributes one to one.
+_BOOK_COLUMNS = (
+    "invested",
+    "grid_profit",
+    "realized_pnl",
+    "fees_quote",
+    "gross_profit",
+    "gross_loss",
+    "base_position",
+    "quote_balance",
+    "cost_basis",
+    "trade_count",
+    "last_trade_id",
+)
+
+
+def _coins(bot) -> tuple[str, str]:
+    instrument = bot.instrument or {}
+    base, quote = instrument.get("base_coin"), instrument.get("quote_coin")
+    if base and quote:
+        return base, quote
+    for candidate in KNOWN_QUOTES:
+        if bot.symbol.endswith(candidate) and len(bot.symbol) > len(candidate):
+            return bot.symbol[: -len(candidate)], candidate
+    return bot.symbol, "USDT"
+
+
+def _empty_book(bot) -> Book:
+    base, quote = _coins(bot)
+    investment = Decimal(bot.investment)
+    return Book(
+        category=bot.category,
+        base_coin=base,
+        quote_coin=quote,
+        invested=investment,
+        quote_balance=investment,
+    )
+
+
+def _book_from_row(bot, row: BotMetrics) -> Book:
+    book = _empty_book(bot)
+    for name in _BOOK_COLUMNS:
+        setattr(book, name, getattr(row, name))
+    book.load_lots_json(row.book)
+    return book
+
+
+def _book_to_row(book: Book, row: BotMetrics) -> None:
+    for name in _BOOK_COLUMNS:
+        setattr(row, name, getattr(book, name))
+    row.book = book.lots_json()
+
+
+def _fill_from_trade(trade) -> Fill:
+    order = trade.order
+    return Fill(
+        trade_id=trade.pk,
+        order_id=trade.order_id,
+        side=trade.side,
+        price=Decimal(trade.price),
+        qty=Decimal(trade.qty),
+        fee=Decimal(trade.fee),
+        fee_coin=trade.fee_coin or "",
+        level=order.level,
+        purpose=order.purpose,
+    )
+
+
+def metrics_get_or_create(*, bot) -> BotMetrics:
+    row, _ = BotMetrics.objects.get_or_create(
+        bot=bot, defaults={"invested": bot.investment, "quote_balance": bot.investment}
+    )
+    return row
+
+
+def _ordered(trades: Iterable) -> list:
+    return sorted(trades, key=lambda t: (t.executed_at, t.pk))
+
+
+@transaction.atomic
+def metrics_apply_trades(*, bot, trades) -> BotMetrics:
     """Fold newly stored trades (in execution order) into the bot's BotMetrics incrementally.
-    Called by the bot tick inside the transaction that stored the trades."""
-    return None
+
+    Called by the bot tick inside the transaction that stored the trades. Idempotent: trades up
+    to BotMetrics.last_trade_id are skipped, so a retried tick never counts a fill twice. Sets
+    Trade.realized_pnl on closing fills, records completed cycles and emits a "metrics" event."""
+    from trading.models import Trade
+
+    metrics_get_or_create(bot=bot)
+    row = BotMetrics.objects.select_for_update().get(bot=bot)
+    trades = [t for t in _ordered(trades) if t.pk > row.last_trade_id]
+    if not trades:
+        return row
+    # Make sure the order (level, purpose) is at hand without one query per trade.
+    missing = [t for t in trades if "order" not in t._state.fields_cache]
+    if missing:
+        fresh = {t.pk: t for t in Trade.objects.select_related("order").filter(pk__in=[t.pk for t in missing])}
+        trades = [fresh.get(t.pk, t) for t in trades]
+    book = _book_from_row(bot, row)
+    new_cycles = 0
+    for trade in trades:
+        result = book.apply(_fill_from_trade(trade))
+        if result.realized_pnl:
+            Trade.objects.filter(pk=trade.pk).update(realized_pnl=result.realized_pnl)
+            trade.realized_pnl = result.realized_pnl
+        if result.closes_cycle:
+            cycle, created = Cycle.objects.get_or_create(
+                bot=bot,
+                order_id=trade.order_id,
+                defaults={"level": trade.order.level, "profit": result.realized_pnl, "closed_at": trade.executed_at},
+            )
+            if created:
+                new_cycles += 1
+            else:
+                Cycle.objects.filter(pk=cycle.pk).update(profit=cycle.profit + result.realized_pnl)
+    _book_to_row(book, row)
+    row.cycle_count += new_cycles
+    if row.last_price is None:
+        row.last_price = Decimal(trades[-1].price)
+    row.unrealized_pnl = book.unrealized(row.last_price)
+    row.save()
+    _emit_metrics(bot, row)
+    return row
 
 
-def metrics_update_price(*, bot, price) -> None:
+def metrics_update_price(*, bot, price) -> BotMetrics:
     """Revalue inventory (unrealized PnL) at the latest price."""
-    return None
+    price = Decimal(price)
+    metrics_get_or_create(bot=bot)
+    with transaction.atomic():
+        row = BotMetrics.objects.select_for_update().get(bot=bot)
+        if row.last_price == price:
+            return row
+        book = _book_from_row(bot, row)
+        row.last_price = price
+        row.unrealized_pnl = book.unrealized(price)
+        row.save(update_fields=["last_price", "unrealized_pnl", "updated_at"])
+        _emit_metrics(bot, row)
+    return row
+
+
+def _emit_metrics(bot, row: BotMetrics) -> None:
+    from bots import events
+    from metrics.selectors import metrics_figures
+
+    events.emit(bot=bot, event="metrics", data=metrics_figures(bot=bot, metrics=row, with_24h=False))
+
+
+def metrics_recompute(*, bot, price: Decimal | None = None) -> dict:
+    """Figures recomputed from every stored trade of the bot (the truth the incremental path
+    must equal). Returns {column: value, "cycle_count": n, "book": {...}, "realized": {trade_id: pnl}}."""
+    from trading.models import Trade
+
+    book = _empty_book(bot)
+    cycle_orders: set[int] = set()
+    realized: dict[int, Decimal] = {}
+    qs = Trade.objects.filter(bot=bot).select_related("order").order_by("executed_at", "id")
+    for trade in qs.iterator(chunk_size=2000):
+        result = book.apply(_fill_from_trade(trade))
+        realized[trade.pk] = result.realized_pnl
+        if result.closes_cycle:
+            cycle_orders.add(trade.order_id)
+    figures = {name: getattr(book, name) for name in _BOOK_COLUMNS}
+    figures["cycle_count"] = len(cycle_orders)
+    figures["book"] = book.lots_json()
+    figures["unrealized_pnl"] = book.unrealized(price) if price is not None else None
+    figures["realized"] = realized
+    return figures
+
+
+def metrics_reconcile(*, bot, now: datetime | None = None) -> str:
+    """Recompute the bot's figures from all trades; on a difference, flag drift on BotMetrics
+    (drift_detected_at/detail) and log it. Returns the drift detail ("" when none)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        metrics_get_or_create(bot=bot)
+        row = BotMetrics.objects.select_for_update().get(bot=bot)
+        figures = metrics_recompute(bot=bot)
+        diffs = []
+        for name in (*_BOOK_COLUMNS, "cycle_count"):
+            stored, truth = getattr(row, name), figures[name]
+            if isinstance(truth, Decimal):
+                stored, truth = q18(Decimal(stored)), q18(truth)
+            if stored != truth:
+                diffs.append(f"{name}: stored {stored} != recomputed {truth}")
+        detail = "; ".join(diffs)
+        if detail:
+            logger.warning("metrics drift on bot %s: %s", bot.pk, detail)
+            row.drift_detected_at = now
+            row.drift_detail = detail[:4000]
+            row.save(update_fields=["drift_detected_at", "drift_detail", "updated_at"])
+        elif row.drift_detected_at is not None:
+            row.drift_detected_at = None
+            row.drift_detail = ""
+            row.save(update_fields=["drift_detected_at", "drift_detail", "updated_at"])
+    return detail
+
+
+def metrics_snapshot(*, bot, now: datetime | None = None) -> MetricSnapshot | None:
+    """Write one chart point (equity, grid profit, total PnL at the last price)."""
+    now = (now or timezone.now()).replace(microsecond=0)
+    row = BotMetrics.objects.filter(bot=bot).first()
+    if row is None:
+        return None
+    total = row.realized_pnl + row.unrealized_pnl
+    snapshot, _ = MetricSnapshot.objects.update_or_create(
+        bot=bot,
+        taken_at=now,
+        defaults={
+            "price": row.last_price,
+            "equity": row.invested + total,
+            "grid_profit": row.grid_profit,
+            "total_pnl": total,
+        },
+    )
+    return snapshot

@@ -67,3 +67,47 @@ class BotFactory(factory.django.DjangoModelFactory):
     category = Bot.Category.SPOT
     config = factory.LazyFunction(grid_config)
     investment = Decimal("1000")
+
+
+# --- trading (appended by the API/metrics work) ---------------------------------------------
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "trading.Order"
+
+    bot = factory.SubFactory(BotFactory)
+    user = factory.SelfAttribute("bot.user")
+    symbol = factory.SelfAttribute("bot.symbol")
+    client_order_id = factory.Sequence(lambda n: f"skt-{n}")
+    side = "Buy"
+    order_type = "Limit"
+    price = Decimal("50000")
+    qty = Decimal("0.01")
+    status = "open"
+    level = 2
+    purpose = "grid"
+
+
+class TradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "trading.Trade"
+
+    order = factory.SubFactory(OrderFactory)
+    bot = factory.SelfAttribute("order.bot")
+    user = factory.SelfAttribute("order.user")
+    symbol = factory.SelfAttribute("order.symbol")
+    exec_id = factory.Sequence(lambda n: f"exec-{n}")
+    side = factory.SelfAttribute("order.side")
+    price = factory.SelfAttribute("order.price")
+    qty = factory.SelfAttribute("order.qty")
+    fee = Decimal("0")
+    fee_coin = "USDT"
+    executed_at = factory.LazyFunction(timezone.now)
+
+
+class BotEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "bots.BotEvent"
+
+    bot = factory.SubFactory(BotFactory)
+    kind = "info"
+    message = factory.Sequence(lambda n: f"event {n}")

@@ -1,0 +1,300 @@
+"""Bots API: list, preview, create, detail, lifecycle actions, event log, orders, metrics.
+
+Views are thin: parse input, call the lifecycle services (bots.services, owned by the lifecycle
+work) or our read selectors, serialize. Every lookup is scoped to request.user, so another
+user's bot answers 404, never 403."""
+
+from __future__ import annotations
+
+import inspect
+
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.response import Response
+
+from bots.filters import BotFilter, OrderFilter
+from bots.models import Bot, BotEvent
+from bots.serializers import (
+    BotCreateSerializer,
+    BotEventSerializer,
+    BotPreviewSerializer,
+    BotSerializer,
+    BotStopSerializer,
+    MetricsSerializer,
+    OrderSerializer,
+    SeriesPointSerializer,
+)
+from config.exceptions import DomainError
+from metrics.api_common import ApiMixin
+from metrics.pagination import IdCursorPagination
+from metrics.selectors import bot_metrics_series, metrics_cycles_24h_by_bot, metrics_figures, user_bots
+from trading.models import Order
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: {detail, code, fields}"),
+    401: OpenApiResponse(description="Not signed in"),
+    404: OpenApiResponse(description="No such bot for this user"),
+}
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "This action is not available yet."
+    default_code = "unavailable"
+
+
+def call_service(name: str, **kwargs):
+    """Call bots.services.<name> with the keyword arguments it accepts, translating the
+    domain's exceptions into API errors (400/409/503) instead of 500."""
+    try:
+        from bots import services
+    except ImportError as exc:
+        raise ServiceUnavailable() from exc
+    func = getattr(services, name, None)
+    if func is None:
+        raise ServiceUnavailable()
+    params = inspect.signature(func).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    try:
+        return func(**kwargs)
+    except DomainError:
+        raise
+    except Exception as exc:
+        errors = getattr(exc, "errors", None)
+        if isinstance(errors, dict) and errors:
+            raise ValidationError({"config": {k: [str(v)] for k, v in errors.items()}}) from exc
+        from exchanges.errors import ExchangeError, TemporaryExchangeError
+
+        if isinstance(exc, TemporaryExchangeError):
+            raise DomainError(
+                "The exchange is not answering right now; try again in a minute.",
+                code="exchange_unavailable",
+                status_code=503,
+            ) from exc
+        if isinstance(exc, ExchangeError):
+            raise DomainError(f"The exchange refused: {exc}", code="exchange_error") from exc
+        raise
+
+
+def _report_json(report):
+    if report is None:
+        return {}
+    if hasattr(report, "to_json"):
+        return report.to_json()
+    return report
+
+
+def _user_account(user, account_id: int):
+    from exchanges.models import ExchangeAccount
+
+    account = ExchangeAccount.objects.filter(pk=account_id, user=user).first()
+    if account is None:
+        raise ValidationError({"exchange_account": ["No such exchange account."]})
+    return account
+
+
+def _owned_bot(request, pk) -> Bot:
+    return get_object_or_404(user_bots(user=request.user), pk=pk)
+
+
+class BotListCreateApi(ApiMixin, ListAPIView):
+    serializer_class = BotSerializer
+    filterset_class = BotFilter
+
+    queryset = Bot.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Bot.objects.none()
+        return user_bots(user=self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["now"] = timezone.now()
+        return context
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        context = self.get_serializer_context()
+        context["cycles_24h"] = metrics_cycles_24h_by_bot(bot_ids=[b.pk for b in page], now=context["now"])
+        data = BotSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        request=BotCreateSerializer,
+        responses={201: BotSerializer, **ERRORS},
+        summary="Create a bot (draft)",
+        description="400 when the launch report has warnings that were not accepted or blocks the launch.",
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = BotCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = _user_account(request.user, data["exchange_account"])
+        bot = call_service(
+            "bot_create",
+            user=request.user,
+            name=data["name"],
+            exchange_account=account,
+            symbol=data["symbol"],
+            category=data["category"],
+            config=data["config"],
+            accept_warnings=data["accept_warnings"],
+        )
+        bot = user_bots(user=request.user).get(pk=bot.pk)
+        return Response(BotSerializer(bot, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+
+class BotPreviewApi(ApiMixin, GenericAPIView):
+    throttle_scope = "preview"
+    serializer_class = BotPreviewSerializer
+
+    @extend_schema(
+        request=BotPreviewSerializer,
+        responses={200: OpenApiResponse(response=dict, description="The launch report (`report`)"), **ERRORS},
+        summary="Launch report for a configuration; nothing is created",
+    )
+    def post(self, request):
+        serializer = BotPreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = _user_account(request.user, data["exchange_account"])
+        report = call_service(
+            "bot_preview",
+            user=request.user,
+            exchange_account=account,
+            symbol=data["symbol"],
+            category=data["category"],
+            config=data["config"],
+        )
+        return Response(_report_json(report))
+
+
+class BotDetailApi(ApiMixin, GenericAPIView):
+    serializer_class = BotSerializer
+    queryset = Bot.objects.none()
+
+    @extend_schema(responses={200: BotSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        return Response(BotSerializer(bot, context={"now": timezone.now()}).data)
+
+    @extend_schema(responses={204: None, 409: OpenApiResponse(description="Only a draft or stopped bot can be deleted"), **ERRORS})
+    def delete(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        if bot.status not in (Bot.Status.DRAFT, Bot.Status.STOPPED):
+            raise DomainError("Stop the bot before deleting it.", code="bot_not_stopped", status_code=409)
+        call_service("bot_delete", bot=bot, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class _BotActionApi(ApiMixin, GenericAPIView):
+    serializer_class = BotSerializer
+    queryset = Bot.objects.none()
+    service: str = ""
+
+    def service_kwargs(self, request) -> dict:
+        return {}
+
+    def post(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        extra = self.service_kwargs(request)
+        call_service(self.service, bot=bot, user=request.user, **extra)
+        bot = _owned_bot(request, pk)
+        return Response(BotSerializer(bot, context={"now": timezone.now()}).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(request=None, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS})
+class BotStartApi(_BotActionApi):
+    service = "bot_start"
+
+
+@extend_schema(request=BotStopSerializer, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS})
+class BotStopApi(_BotActionApi):
+    service = "bot_stop"
+
+    def service_kwargs(self, request) -> dict:
+        serializer = BotStopSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        close_action = serializer.validated_data.get("close_action")
+        return {"close_action": close_action} if close_action else {}
+
+
+@extend_schema(request=None, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS})
+class BotEmergencyStopApi(_BotActionApi):
+    service = "bot_emergency_stop"
+
+
+class BotEventListApi(ApiMixin, ListAPIView):
+    serializer_class = BotEventSerializer
+    pagination_class = IdCursorPagination
+    filter_backends: list = []
+
+    queryset = BotEvent.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return BotEvent.objects.none()
+        bot = _owned_bot(self.request, self.kwargs["pk"])
+        return BotEvent.objects.filter(bot=bot)
+
+
+class BotOrderListApi(ApiMixin, ListAPIView):
+    serializer_class = OrderSerializer
+    pagination_class = IdCursorPagination
+    filterset_class = OrderFilter
+
+    queryset = Order.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        bot = _owned_bot(self.request, self.kwargs["pk"])
+        return Order.objects.filter(bot=bot, user=self.request.user)
+
+
+class BotMetricsApi(ApiMixin, GenericAPIView):
+    serializer_class = MetricsSerializer
+    queryset = Bot.objects.none()
+
+    @extend_schema(responses={200: MetricsSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        figures = metrics_figures(bot=bot, metrics=getattr(bot, "metrics", None) if _metrics_exist(bot) else None)
+        return Response(MetricsSerializer(figures).data)
+
+
+def _metrics_exist(bot) -> bool:
+    from metrics.models import BotMetrics
+
+    try:
+        return bot.metrics is not None
+    except BotMetrics.DoesNotExist:
+        return False
+
+
+class SeriesQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="Only points at or after this time.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=10000, default=2000)
+
+
+class BotMetricsSeriesApi(ApiMixin, GenericAPIView):
+    serializer_class = SeriesPointSerializer
+    queryset = Bot.objects.none()
+
+    @extend_schema(parameters=[SeriesQuerySerializer], responses={200: SeriesPointSerializer(many=True), **ERRORS})
+    def get(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        query = SeriesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        points = bot_metrics_series(bot=bot, since=query.validated_data.get("since"), limit=query.validated_data["limit"])
+        return Response(SeriesPointSerializer(points, many=True).data)
+
+

@@ -1,0 +1,169 @@
+"""Serializers of the bots API (docs/api-contract.md "Bots"). Money is a string everywhere."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from bots.models import Bot, BotEvent
+from metrics.api_common import Money
+from metrics.selectors import metrics_figures
+from trading.models import Order
+
+
+class MetricsSerializer(serializers.Serializer):
+    """Profit figures of one bot. Percentages (roi_percent, grid_apr, total_apr) are in percent;
+    APRs are null until the bot has run; profit_factor is null while no closed cycle lost."""
+
+    invested = Money()
+    grid_profit = Money(help_text="Realized profit of completed grid cycles, net of fees (quote).")
+    realized_pnl = Money(help_text="All realized PnL incl. initial-position and stop sells (quote).")
+    unrealized_pnl = Money(help_text="Inventory PnL at the last price (quote).")
+    total_pnl = Money()
+    current_value = Money(help_text="invested + total_pnl")
+    fees = Money(help_text="All fees in quote (base fees converted at the fill price).")
+    profit_factor = Money(allow_null=True, help_text="Gross profit / gross loss of closed cycles; null with no loss.")
+    roi_percent = Money(allow_null=True)
+    grid_apr = Money(allow_null=True, help_text="Percent per year (grid-math §3.10).")
+    total_apr = Money(allow_null=True, help_text="Percent per year (grid-math §3.10).")
+    days_running = Money()
+    trade_count = serializers.IntegerField()
+    cycle_count = serializers.IntegerField()
+    cycle_count_24h = serializers.IntegerField(allow_null=True)
+    base_position = Money(help_text="Spot: base held; linear: signed position.")
+    last_price = Money(allow_null=True)
+    drift_detected = serializers.BooleanField()
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["info", "warning", "danger"])
+    message = serializers.CharField()
+    params = serializers.DictField(required=False)
+
+
+class BotSerializer(serializers.ModelSerializer):
+    metrics = serializers.SerializerMethodField()
+    config = serializers.JSONField(help_text="Grid configuration (docs/api-contract.md `config`).")
+    report = serializers.JSONField(help_text="The launch report the user saw (docs/api-contract.md `report`).")
+    exchange_account = serializers.PrimaryKeyRelatedField(read_only=True)
+    investment = Money(read_only=True)
+
+    class Meta:
+        model = Bot
+        fields = [
+            "id",
+            "name",
+            "symbol",
+            "category",
+            "status",
+            "exchange_account",
+            "investment",
+            "config",
+            "report",
+            "created_at",
+            "started_at",
+            "stopped_at",
+            "stop_reason",
+            "last_error",
+            "restart_count",
+            "metrics",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MetricsSerializer)
+    def get_metrics(self, bot):
+        cycles = self.context.get("cycles_24h")
+        figures = metrics_figures(
+            bot=bot,
+            metrics=getattr(bot, "metrics", None) if _has_metrics(bot) else None,
+            now=self.context.get("now"),
+            with_24h=cycles is None,
+        )
+        if cycles is not None:
+            figures["cycle_count_24h"] = cycles.get(bot.pk, 0)
+        return MetricsSerializer(figures).data
+
+
+def _has_metrics(bot) -> bool:
+    try:
+        return bot.metrics is not None
+    except Exception:  # RelatedObjectDoesNotExist: no fill yet
+        return False
+
+
+class BotCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    exchange_account = serializers.IntegerField(min_value=1)
+    symbol = serializers.RegexField(r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."})
+    category = serializers.ChoiceField(choices=Bot.Category.choices, default=Bot.Category.SPOT)
+    config = serializers.DictField(help_text="Grid configuration (docs/api-contract.md `config`).")
+    accept_warnings = serializers.BooleanField(default=False)
+
+
+class BotPreviewSerializer(serializers.Serializer):
+    exchange_account = serializers.IntegerField(min_value=1)
+    symbol = serializers.RegexField(r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."})
+    category = serializers.ChoiceField(choices=Bot.Category.choices, default=Bot.Category.SPOT)
+    config = serializers.DictField()
+
+
+class BotStopSerializer(serializers.Serializer):
+    close_action = serializers.ChoiceField(
+        choices=["keep", "sell_base", "close_position"], required=False, allow_null=True,
+        help_text="Override the bot's on_stop for this stop.",
+    )
+
+
+class ReportSerializer(serializers.Serializer):
+    """The launch report (docs/api-contract.md `report`); extra keys may appear."""
+
+    levels = serializers.ListField(child=serializers.CharField())
+    qty_per_grid = serializers.CharField()
+    warnings = WarningSerializer(many=True)
+    blocking = serializers.BooleanField()
+
+
+class BotEventSerializer(serializers.ModelSerializer):
+    data = serializers.JSONField()
+
+    class Meta:
+        model = BotEvent
+        fields = ["id", "kind", "level", "message", "data", "created_at"]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    price = Money(allow_null=True)
+    qty = Money()
+    filled_qty = Money()
+    avg_price = Money(allow_null=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "client_order_id",
+            "side",
+            "order_type",
+            "price",
+            "qty",
+            "filled_qty",
+            "avg_price",
+            "status",
+            "level",
+            "purpose",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    time = serializers.DateTimeField()
+    price = Money(allow_null=True)
+    equity = Money()
+    grid_profit = Money()
+    total_pnl = Money()
+
+

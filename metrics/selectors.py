@@ -1,0 +1,196 @@
+"""Read queries of the API: figures, dashboard aggregates, filtered lists. Every query takes the
+requesting user and never returns another user's rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from metrics.models import BotMetrics, Cycle, MetricSnapshot
+
+HUNDRED = Decimal(100)
+DAYS_PER_YEAR = Decimal(365)
+SECONDS_PER_DAY = Decimal(86400)
+PERCENT = Decimal("0.0001")  # percentages to 4 decimal places
+DAYS = Decimal("0.0001")
+
+
+def _days_running(bot, now: datetime) -> Decimal:
+    if not bot.started_at:
+        return Decimal(0)
+    end = bot.stopped_at if bot.stopped_at and bot.status in ("stopped", "draft") else now
+    seconds = max((end - bot.started_at).total_seconds(), 0)
+    return (Decimal(int(seconds)) / SECONDS_PER_DAY).quantize(DAYS)
+
+
+def _ratio_percent(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    if not denominator:
+        return None
+    return (numerator / denominator * HUNDRED).quantize(PERCENT)
+
+
+def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = None, with_24h: bool = True) -> dict:
+    """The `metrics` object of docs/api-contract.md for one bot (Decimals; the serializer makes
+    strings). APRs and ROI are percentages; APRs are null until the bot has run (days > 0)."""
+    now = now or timezone.now()
+    invested = Decimal(bot.investment)
+    if metrics is None:
+        metrics = BotMetrics(invested=invested, quote_balance=invested)
+    grid_profit = metrics.grid_profit
+    unrealized = metrics.unrealized_pnl
+    total = metrics.realized_pnl + unrealized
+    days = _days_running(bot, now)
+    profit_factor = None
+    if metrics.gross_loss:
+        profit_factor = (metrics.gross_profit / metrics.gross_loss).quantize(PERCENT)
+    grid_apr = total_apr = None
+    if days > 0 and invested:
+        grid_apr = (grid_profit / invested / days * DAYS_PER_YEAR * HUNDRED).quantize(PERCENT)
+        total_apr = ((grid_profit + unrealized) / invested / days * DAYS_PER_YEAR * HUNDRED).quantize(PERCENT)
+    cycles_24h = None
+    if with_24h:
+        cycles_24h = Cycle.objects.filter(bot_id=bot.pk, closed_at__gte=now - timedelta(hours=24)).count()
+    return {
+        "invested": invested,
+        "grid_profit": grid_profit,
+        "realized_pnl": metrics.realized_pnl,
+        "unrealized_pnl": unrealized,
+        "total_pnl": total,
+        "current_value": invested + total,
+        "fees": metrics.fees_quote,
+        "profit_factor": profit_factor,
+        "roi_percent": _ratio_percent(total, invested),
+        "grid_apr": grid_apr,
+        "total_apr": total_apr,
+        "days_running": days,
+        "trade_count": metrics.trade_count,
+        "cycle_count": metrics.cycle_count,
+        "cycle_count_24h": cycles_24h,
+        "base_position": metrics.base_position,
+        "last_price": metrics.last_price,
+        "drift_detected": metrics.drift_detected_at is not None,
+    }
+
+
+def metrics_cycles_24h_by_bot(*, bot_ids, now: datetime) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = (
+        Cycle.objects.filter(bot_id__in=list(bot_ids), closed_at__gte=now - timedelta(hours=24))
+        .values("bot_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["bot_id"]: r["n"] for r in rows}
+
+
+def user_bots(*, user) -> QuerySet:
+    from bots.models import Bot
+
+    return Bot.objects.filter(user=user).select_related("metrics", "exchange_account")
+
+
+def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict:
+    """Totals across the user's bots: invested (active bots), current value, grid profit, total
+    PnL (all bots, including stopped ones), ROI on the invested amount of those bots."""
+    now = now or timezone.now()
+    bots = list(bots if bots is not None else user_bots(user=user))
+    cycles = metrics_cycles_24h_by_bot(bot_ids=[b.pk for b in bots], now=now)
+    zero = Decimal(0)
+    totals = {
+        "bot_count": len(bots),
+        "active_bot_count": 0,
+        "invested": zero,
+        "current_value": zero,
+        "grid_profit": zero,
+        "unrealized_pnl": zero,
+        "total_pnl": zero,
+        "fees": zero,
+        "trade_count": 0,
+        "cycle_count": 0,
+        "cycle_count_24h": 0,
+        "roi_percent": None,
+    }
+    all_invested = zero
+    for bot in bots:
+        if bot.status == "draft":
+            continue
+        figures = metrics_figures(bot=bot, metrics=getattr(bot, "metrics", None), now=now, with_24h=False)
+        active = bot.status in ("starting", "running", "stopping", "error")
+        if active:
+            totals["active_bot_count"] += 1
+            totals["invested"] += figures["invested"]
+            totals["current_value"] += figures["current_value"]
+        all_invested += figures["invested"]
+        for key in ("grid_profit", "unrealized_pnl", "total_pnl", "fees", "trade_count", "cycle_count"):
+            totals[key] += figures[key]
+        totals["cycle_count_24h"] += cycles.get(bot.pk, 0)
+    totals["roi_percent"] = _ratio_percent(totals["total_pnl"], all_invested)
+    return totals
+
+
+def bot_metrics_series(*, bot, since: datetime | None = None, limit: int = 2000) -> list[dict]:
+    qs = MetricSnapshot.objects.filter(bot=bot)
+    if since:
+        qs = qs.filter(taken_at__gte=since)
+    rows = list(qs.order_by("-taken_at")[:limit].values("taken_at", "price", "equity", "grid_profit", "total_pnl"))
+    rows.reverse()
+    return [
+        {
+            "time": r["taken_at"],
+            "price": r["price"],
+            "equity": r["equity"],
+            "grid_profit": r["grid_profit"],
+            "total_pnl": r["total_pnl"],
+        }
+        for r in rows
+    ]
+
+
+def dashboard_data(*, user, now: datetime, latest: int = 10) -> dict:
+    """Active bots with figures, the latest fills, open positions and totals (a few queries,
+    whatever the number of trades)."""
+    from trading.models import Trade
+
+    bots = list(user_bots(user=user).order_by("-created_at", "-id"))
+    active = [b for b in bots if b.status in ("starting", "running", "stopping", "error")]
+    cycles = metrics_cycles_24h_by_bot(bot_ids=[b.pk for b in active], now=now)
+    positions = []
+    for bot in active:
+        m = _metrics_or_none(bot)
+        if m is None or not m.base_position:
+            continue
+        average = None
+        if m.base_position:
+            average = (m.cost_basis / abs(m.base_position)).quantize(Decimal("1e-12"))
+        positions.append(
+            {
+                "bot_id": bot.pk,
+                "bot_name": bot.name,
+                "symbol": bot.symbol,
+                "category": bot.category,
+                "base_position": m.base_position,
+                "cost_basis": m.cost_basis,
+                "average_price": average,
+                "last_price": m.last_price,
+                "unrealized_pnl": m.unrealized_pnl,
+            }
+        )
+    latest_trades = list(Trade.objects.filter(user=user).order_by("-executed_at", "-id")[:latest])
+    totals = user_metrics_totals(user=user, bots=bots, now=now)
+    return {
+        "bots": active,
+        "latest_trades": latest_trades,
+        "positions": positions,
+        "totals": totals,
+        "cycles_24h": cycles,
+    }
+
+
+def _metrics_or_none(bot):
+    try:
+        return bot.metrics
+    except BotMetrics.DoesNotExist:
+        return None

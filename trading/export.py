@@ -1,0 +1,68 @@
+"""CSV export of a trade selection, streamed in keyset-ordered chunks.
+
+The rows are read CHUNK rows at a time by (-executed_at, -id) from the index, never the whole
+selection at once. Under ASGI (daphne) the generator is asynchronous, so Django streams it
+instead of collecting it into a list; under WSGI Django iterates it the same way."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+from django.db.models import Q
+from django.http import StreamingHttpResponse
+
+CHUNK = 2000
+COLUMNS = ("id", "bot_id", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at")
+HEADER = ("id", "bot", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at")
+
+
+def _plain(value) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_line(row) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(row)
+    return buffer.getvalue()
+
+
+def _chunk(queryset, after):
+    qs = queryset
+    if after is not None:
+        executed_at, pk = after
+        qs = qs.filter(Q(executed_at__lte=executed_at) & (Q(executed_at__lt=executed_at) | Q(id__lt=pk)))
+    return list(qs.order_by("-executed_at", "-id").values_list(*COLUMNS)[:CHUNK])
+
+
+async def trade_csv_rows(queryset):
+    """Async generator of CSV lines (header first) for every trade of `queryset`."""
+    yield _csv_line(HEADER)
+    after = None
+    fetch = sync_to_async(_chunk)
+    while True:
+        rows = await fetch(queryset, after)
+        if not rows:
+            return
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in rows:
+            writer.writerow([_plain(v) for v in row])
+        yield out.getvalue()
+        if len(rows) < CHUNK:
+            return
+        last = rows[-1]
+        after = (last[COLUMNS.index("executed_at")], last[0])
+
+
+def trade_csv_response(queryset, *, filename: str = "trades.csv") -> StreamingHttpResponse:
+    response = StreamingHttpResponse(trade_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

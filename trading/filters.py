@@ -1,0 +1,33 @@
+"""Filters of the trade list and its CSV export (same selection for both)."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from trading.models import Side, Trade
+
+
+class TradeFilter(django_filters.FilterSet):
+    bot = django_filters.NumberFilter(field_name="bot_id", min_value=1)
+    symbol = django_filters.CharFilter(field_name="symbol", lookup_expr="exact", max_length=32)
+    side = django_filters.ChoiceFilter(choices=Side.choices)
+    date_from = django_filters.IsoDateTimeFilter(
+        field_name="executed_at", lookup_expr="gte", help_text="ISO 8601, inclusive (executed_at >= date_from)."
+    )
+    date_to = django_filters.IsoDateTimeFilter(
+        field_name="executed_at", lookup_expr="lt", help_text="ISO 8601, exclusive (executed_at < date_to)."
+    )
+
+    class Meta:
+        model = Trade
+        fields = ["bot", "symbol", "side", "date_from", "date_to"]
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if valid:
+            start, end = self.form.cleaned_data.get("date_from"), self.form.cleaned_data.get("date_to")
+            if start and end and start > end:
+                self.form.add_error("date_to", forms.ValidationError("date_to must not be before date_from."))
+                return False
+        return valid
