@@ -1,0 +1,214 @@
+"""Client-side rate limiting per exchange account, so a bot never gets its key or IP banned.
+
+Bybit limits each UID per endpoint (and per category) over a rolling 1-second window and tells
+the client how much is left in every response (X-Bapi-Limit-Status, X-Bapi-Limit-Reset-Timestamp).
+`RateLimiter` combines both:
+
+- before a request, `acquire()` waits until the endpoint's window has room (a safety margin below
+  Bybit's published default limit) and until any block learned from the exchange has passed;
+- after a response, `observe()` reads the headers: when the exchange says nothing is left, the
+  endpoint is blocked until the reset timestamp; a 10006 answer does the same (`block_until`).
+
+State lives in a `WindowStore`: `LocalWindowStore` (one process, thread-safe) or `CacheWindowStore`
+(a Django cache such as Redis, shared by every worker that trades with the same account).
+No Django import at module level: the adapter stays usable without settings.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+
+from exchanges.errors import RateLimited
+
+# Bybit V5 defaults for a non-VIP unified account (docs/v5/rate-limit): requests per second.
+# Key: (path, category or "*").
+DEFAULT_LIMITS: dict[tuple[str, str], int] = {
+    ("/v5/order/create", "spot"): 20,
+    ("/v5/order/create", "*"): 10,
+    ("/v5/order/amend", "*"): 10,
+    ("/v5/order/cancel", "spot"): 20,
+    ("/v5/order/cancel", "*"): 10,
+    ("/v5/order/cancel-all", "spot"): 20,
+    ("/v5/order/cancel-all", "*"): 10,
+    ("/v5/order/create-batch", "spot"): 20,
+    ("/v5/order/create-batch", "*"): 10,
+    ("/v5/order/cancel-batch", "spot"): 20,
+    ("/v5/order/cancel-batch", "*"): 10,
+    ("/v5/order/realtime", "*"): 50,
+    ("/v5/order/history", "*"): 50,
+    ("/v5/execution/list", "*"): 50,
+    ("/v5/position/list", "*"): 50,
+    ("/v5/position/set-leverage", "*"): 10,
+    ("/v5/account/wallet-balance", "*"): 50,
+    ("/v5/account/fee-rate", "*"): 5,
+    ("/v5/account/info", "*"): 50,
+    ("/v5/user/query-api", "*"): 10,
+}
+# Public market data is limited per IP (600 per 5 s for all traffic); keep each path modest.
+PUBLIC_LIMIT = 20
+SAFETY = 0.9  # use at most 90 % of a published limit
+
+
+def limit_for(path: str, category: str | None) -> int:
+    limit = DEFAULT_LIMITS.get((path, category or "*")) or DEFAULT_LIMITS.get((path, "*")) or PUBLIC_LIMIT
+    return max(1, int(limit * SAFETY))
+
+
+class WindowStore:
+    """Where the limiter keeps its counters. `take` reserves `cost` units in the current 1-s
+    window if `limit` allows and returns 0, else returns how long to wait (seconds)."""
+
+    def take(self, key: str, cost: int, limit: int, now: float) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def blocked_until(self, key: str) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def block(self, key: str, until: float) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class LocalWindowStore(WindowStore):
+    """Rolling 1-second window per key, in this process."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._blocks: dict[str, float] = {}
+
+    def take(self, key: str, cost: int, limit: int, now: float) -> float:
+        with self._lock:
+            events = self._events[key]
+            while events and events[0] <= now - 1.0:
+                events.popleft()
+            if len(events) + cost <= limit or not events:
+                events.extend([now] * cost)
+                return 0.0
+            # wait until enough old events leave the window
+            index = min(len(events) - 1, max(0, len(events) + cost - limit - 1))
+            return max(0.001, events[index] + 1.0 - now)
+
+    def blocked_until(self, key: str) -> float:
+        with self._lock:
+            return self._blocks.get(key, 0.0)
+
+    def block(self, key: str, until: float) -> None:
+        with self._lock:
+            self._blocks[key] = max(until, self._blocks.get(key, 0.0))
+
+
+class CacheWindowStore(WindowStore):
+    """Fixed 1-second windows counted in a shared cache (Django's Redis cache): every process
+    trading with one account shares the budget. Blocks learned from headers are shared too."""
+
+    def __init__(self, cache, prefix: str = "setka:rl"):
+        self._cache = cache
+        self._prefix = prefix
+
+    def take(self, key: str, cost: int, limit: int, now: float) -> float:
+        second = int(now)
+        counter = f"{self._prefix}:{key}:{second}"
+        self._cache.add(counter, 0, timeout=3)
+        try:
+            used = self._cache.incr(counter, cost)
+        except ValueError:  # expired between add and incr
+            self._cache.set(counter, cost, timeout=3)
+            used = cost
+        if used <= limit:
+            return 0.0
+        return max(0.001, second + 1.0 - now)
+
+    def blocked_until(self, key: str) -> float:
+        return float(self._cache.get(f"{self._prefix}:block:{key}") or 0.0)
+
+    def block(self, key: str, until: float) -> None:
+        ttl = max(1, int(until - time.time()) + 2)
+        current = self.blocked_until(key)
+        if until > current:
+            self._cache.set(f"{self._prefix}:block:{key}", until, timeout=ttl)
+
+
+class RateLimiter:
+    """Per-account limiter. `account_key` identifies the account (never the API key itself)."""
+
+    def __init__(
+        self,
+        *,
+        account_key: str,
+        store: WindowStore | None = None,
+        max_wait: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        limits: Mapping[tuple[str, str], int] | None = None,
+    ):
+        self.account_key = account_key
+        self.store = store or LocalWindowStore()
+        self.max_wait = max_wait
+        self._clock = clock
+        self._sleep = sleep
+        self._limits = limits
+        self.waited_seconds = 0.0  # total time spent waiting (observability, tests)
+
+    def _key(self, path: str, category: str | None) -> str:
+        return f"{self.account_key}:{path}:{category or '*'}"
+
+    def _limit(self, path: str, category: str | None) -> int:
+        if self._limits is not None:
+            value = self._limits.get((path, category or "*")) or self._limits.get((path, "*"))
+            if value:
+                return value
+        return limit_for(path, category)
+
+    def acquire(self, path: str, category: str | None = None, cost: int = 1) -> None:
+        """Wait until a request to `path` fits the budget. Raises RateLimited when the wait
+        would exceed `max_wait` (the caller then backs off as for a 10006)."""
+        key = self._key(path, category)
+        limit = self._limit(path, category)
+        deadline = self._clock() + self.max_wait
+        while True:
+            now = self._clock()
+            blocked = self.store.blocked_until(key)
+            if blocked > now:
+                wait = blocked - now
+            else:
+                wait = self.store.take(key, min(cost, limit), limit, now)
+                if wait <= 0:
+                    return
+            if now + wait > deadline:
+                raise RateLimited(
+                    f"Client-side rate limit for {path}: wait {wait:.2f}s", code="client", retry_after=wait
+                )
+            self.waited_seconds += wait
+            self._sleep(wait)
+
+    def observe(self, path: str, category: str | None, headers: Mapping[str, str] | None) -> None:
+        """Learn from X-Bapi-Limit-Status / X-Bapi-Limit-Reset-Timestamp (case-insensitive)."""
+        if not headers:
+            return
+        remaining = _header(headers, "X-Bapi-Limit-Status")
+        reset_ms = _header(headers, "X-Bapi-Limit-Reset-Timestamp")
+        if remaining is None:
+            return
+        try:
+            if int(remaining) > 0:
+                return
+            until = int(reset_ms) / 1000 if reset_ms else self._clock() + 1.0
+        except ValueError:
+            return
+        self.store.block(self._key(path, category), until)
+
+    def block_until(self, path: str, category: str | None, until: float) -> None:
+        self.store.block(self._key(path, category), until)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        for key, item in headers.items():
+            if key.lower() == lowered:
+                return item
+    return value
