@@ -1,0 +1,23 @@
+"""Start the Bybit-V5-compatible exchange simulator (thin wrapper: the simulator itself has no Django)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from exchanges.simulator.server import add_arguments, run_from_args
+
+
+class Command(BaseCommand):
+    help = "Run the Bybit-V5-compatible exchange simulator (REST + WebSocket on one port, control API at /control/)."
+
+    def add_arguments(self, parser):
+        add_arguments(parser)
+
+    def handle(self, *args, **options):
+        class Args:
+            pass
+
+        a = Args()
+        a.host, a.port, a.state = options["host"], options["port"], options["state"]
+        a.control_token = options["control_token"] or getattr(settings, "SETKA_SIMULATOR_CONTROL_TOKEN", "")
+        a.replay, a.speed = options["replay"], options["speed"]
+        run_from_args(a)
