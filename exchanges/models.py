@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from exchanges.fields import StrictEncryptedTextField
+from exchanges.fields import SealedSecretsMixin, StrictEncryptedTextField
 
 
 class Exchange(models.Model):
@@ -27,7 +27,7 @@ class Exchange(models.Model):
         return self.name
 
 
-class ExchangeAccount(models.Model):
+class ExchangeAccount(SealedSecretsMixin, models.Model):
     """API keys of one user on one exchange. Secrets are encrypted at rest; only the masked key
     hint is ever shown (admin and API never decrypt)."""
 
