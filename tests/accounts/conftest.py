@@ -30,17 +30,23 @@ class SpaClient(APIClient):
         morsel = self.cookies.get("csrftoken")
         return morsel.value if morsel is not None and morsel.value else self.csrf()
 
-    def post(self, path, data=None, format="json", **extra):
+    def post(self, path, data=None, format=None, content_type=None, **extra):
         extra.setdefault("HTTP_X_CSRFTOKEN", self._token())
-        return super().post(path, data, format=format, **extra)
+        if content_type is None:
+            format = format or "json"
+        return super().post(path, data, format=format, content_type=content_type, **extra)
 
-    def patch(self, path, data=None, format="json", **extra):
+    def patch(self, path, data=None, format=None, content_type=None, **extra):
         extra.setdefault("HTTP_X_CSRFTOKEN", self._token())
-        return super().patch(path, data, format=format, **extra)
+        if content_type is None:
+            format = format or "json"
+        return super().patch(path, data, format=format, content_type=content_type, **extra)
 
-    def delete(self, path, data=None, format="json", **extra):
+    def delete(self, path, data=None, format=None, content_type=None, **extra):
         extra.setdefault("HTTP_X_CSRFTOKEN", self._token())
-        return super().delete(path, data, format=format, **extra)
+        if content_type is None:
+            format = format or "json"
+        return super().delete(path, data, format=format, content_type=content_type, **extra)
 
 
 def outbox_code(recipient: str, channel: str = OutboxMessage.Channel.EMAIL) -> str:
