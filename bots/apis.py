@@ -48,14 +48,14 @@ class ServiceUnavailable(APIException):
     default_code = "unavailable"
 
 
-def call_service(name: str, **kwargs):
+def call_service(service_name: str, /, **kwargs):
     """Call bots.services.<name> with the keyword arguments it accepts, translating the
     domain's exceptions into API errors (400/409/503) instead of 500."""
     try:
         from bots import services
     except ImportError as exc:
         raise ServiceUnavailable() from exc
-    func = getattr(services, name, None)
+    func = getattr(services, service_name, None)
     if func is None:
         raise ServiceUnavailable()
     params = inspect.signature(func).parameters
@@ -206,7 +206,7 @@ class _BotActionApi(ApiMixin, GenericAPIView):
     def post(self, request, pk: int):
         bot = _owned_bot(request, pk)
         extra = self.service_kwargs(request)
-        call_service(self.service, bot=bot, user=request.user, **extra)
+        call_service(self.service, bot=bot, user=request.user, actor=request.user, **extra)
         bot = _owned_bot(request, pk)
         return Response(BotSerializer(bot, context={"now": timezone.now()}).data, status=status.HTTP_202_ACCEPTED)
 
