@@ -1,0 +1,107 @@
+"""The pure grid engine: dataclasses in, a plan out. No Django, no I/O, no clock reads.
+
+The same code runs live (called by bots.services) and in backtests. Import from here:
+
+Configuration (config.py)
+    Strategy, Spacing, Direction, OnStop            enums (StrEnum, JSON values)
+    GridConfig                                      frozen; GridConfig.from_json(data) -> GridConfig,
+                                                    raises ConfigError(.errors: {field: message});
+                                                    config.to_json() -> dict (decimals as strings)
+    bots.schemas.validate_grid_config(data)         JSON Schema + from_json, raises ConfigError
+
+Levels and sizing (levels.py, sizing.py)
+    grid_levels(config, rules) -> tuple[Decimal, ...]            N+1 lines on the tick, increasing
+    size_grid(config, rules, *, price, fees) -> Sizing           Q per grid, launch needs, minimums
+        Sizing: qty_per_grid, buy_levels / sell_levels (line INDICES), quote_needed, base_needed,
+        initial_base_qty, min_investment, min_investment_rule, order_count, levels, empty_level,
+        min_qty_per_grid, meets_minimums
+
+Pre-launch report (report.py)
+    build_report(config, rules, *, price, fees, balances=None, candles=None) -> LaunchReport
+        LaunchReport.to_json() (docs/api-contract.md `report`), .blocking, .warnings[RiskWarning]
+    Candle(time: int unix s, open, high, low, close, volume)
+
+Client order ids (ids.py)
+    grid_order_id(bot_id, generation, level, side, seq) -> "sk{bot}-{gen}-{level}{B|S}{seq}"
+    initial_order_id(bot_id, generation) -> "sk{bot}-{gen}-init"
+    close_order_id(bot_id, generation, n) -> "sk{bot}-{gen}-close{n}"
+    parse_client_order_id(s) -> OrderKey | None
+
+Planner (planner.py)
+    launch_plan(config, rules, *, price, sizing, bot_id, generation) -> LaunchPlan(initial, ladder)
+    plan_tick(config, rules, *, levels, orders: [LevelOrder], fills: [FillEvent], bot_id,
+              generation, fees=None, max_replans=3) -> TickPlan(place, cancel, stuck)
+        `orders` = ALL grid orders of this bot and generation, open and closed. Idempotent.
+    stop_plan(config, rules, *, orders, base_position, position_side=None, on_stop=None,
+              price=None, bot_id=None, generation=None) -> StopPlan(cancel, close)
+
+Targets (targets.py)
+    check_targets(config, *, price, total_pnl, invested) -> TargetHit(kind, reason) | None
+    trigger_reached(config, *, price, previous_price) -> bool
+
+Backtest (backtest.py)
+    backtest(config, rules, candles, *, fees) -> BacktestResult (cycles, grid_profit, fills, ...)
+"""
+
+from .backtest import BacktestFill, BacktestResult, Cycle, backtest
+from .candles import Candle
+from .config import ConfigError, Direction, GridConfig, OnStop, Spacing, Strategy
+from .ids import OrderKey, close_order_id, grid_order_id, initial_order_id, parse_client_order_id
+from .levels import grid_levels
+from .planner import (
+    FillEvent,
+    IntervalState,
+    LaunchPlan,
+    LevelOrder,
+    PlannedOrder,
+    StopPlan,
+    TickPlan,
+    interval_states,
+    launch_plan,
+    plan_tick,
+    stop_plan,
+)
+from .report import GridProfit, LaunchReport, RiskWarning, build_report, grid_profit
+from .sizing import Sizing, size_grid
+from .targets import TargetHit, check_targets, trigger_reached
+
+__all__ = [
+    "BacktestFill",
+    "BacktestResult",
+    "Candle",
+    "ConfigError",
+    "Cycle",
+    "Direction",
+    "FillEvent",
+    "GridConfig",
+    "GridProfit",
+    "IntervalState",
+    "LaunchPlan",
+    "LaunchReport",
+    "LevelOrder",
+    "OnStop",
+    "OrderKey",
+    "PlannedOrder",
+    "RiskWarning",
+    "Sizing",
+    "Spacing",
+    "StopPlan",
+    "Strategy",
+    "TargetHit",
+    "TickPlan",
+    "backtest",
+    "build_report",
+    "check_targets",
+    "close_order_id",
+    "grid_levels",
+    "grid_order_id",
+    "grid_profit",
+    "initial_order_id",
+    "interval_states",
+    "launch_plan",
+    "parse_client_order_id",
+    "plan_tick",
+    "size_grid",
+    "stop_plan",
+    "trigger_reached",
+]
