@@ -20,7 +20,7 @@ TOPICS = ("order", "execution")
 
 def bot_id_from_client_order_id(client_order_id: str) -> int | None:
     try:
-        from bots.engine import parse_client_order_id
+        from bots.engine.ids import parse_client_order_id
 
         key = parse_client_order_id(client_order_id)
         if key is not None and getattr(key, "bot_id", None) is not None:

@@ -82,7 +82,7 @@ class OrderPlacementFailed(ExchangeError):
 def bot_owns_client_order_id(bot: Bot, client_order_id: str) -> bool:
     """True when the id was generated for this bot (any generation)."""
     try:
-        from bots.engine import parse_client_order_id
+        from bots.engine.ids import parse_client_order_id
 
         key = parse_client_order_id(client_order_id)
         if key is not None and getattr(key, "bot_id", None) is not None:
@@ -208,6 +208,11 @@ def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
         elif not locked.exchange_order_id:
             locked.exchange_order_id = placed.order_id
             locked.save(update_fields=["exchange_order_id", "updated_at"])
+    if locked.order_type == Order.Type.MARKET:
+        try:  # a market order settles at once: record it now rather than on the next tick
+            locked = order_lookup(bot=bot, client=client, order=locked)
+        except (TemporaryExchangeError, AmbiguousOutcome):
+            pass
     return locked
 
 

@@ -112,6 +112,6 @@ def rules_from_json(data: dict) -> InstrumentRules:
 
 
 def grid_config(bot: Bot):
-    from bots.engine import GridConfig
+    from bots.engine.config import GridConfig
 
     return GridConfig.from_json(bot.config)

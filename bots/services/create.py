@@ -15,10 +15,13 @@ from trading.services import bot_event
 
 
 def _config(config: dict):
-    from bots.engine import ConfigError
-    from bots.schemas import validate_grid_config
+    from bots.engine.config import ConfigError, GridConfig
 
     try:
+        try:
+            from bots.schemas import validate_grid_config
+        except ImportError:  # schemas not written yet: the engine's own parser
+            validate_grid_config = GridConfig.from_json
         return validate_grid_config(config)
     except ConfigError as exc:
         errors = getattr(exc, "errors", None) or {}
@@ -28,7 +31,9 @@ def _config(config: dict):
 
 def bot_preview(*, user, exchange_account, symbol: str, category: str, config: dict):
     """Return the engine's LaunchReport for this configuration (nothing is stored)."""
-    from bots.engine import Candle, ConfigError, build_report
+    from bots.engine.candles import Candle
+    from bots.engine.config import ConfigError
+    from bots.engine.report import build_report
 
     if exchange_account.user_id != user.pk:
         raise DomainError("No such exchange account.", code="not_found", status_code=404)

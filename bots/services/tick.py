@@ -6,7 +6,6 @@ The tick also carries the two ends of a bot's life: the launch (status STARTING)
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -143,29 +142,49 @@ def _set_status(bot: Bot, status: str, **fields) -> None:
     emit(bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}})
 
 
+def generation_prefix(bot: Bot) -> str:
+    return f"sk{bot.pk}-{bot.generation}-"
+
+
 def _generation_orders(bot: Bot):
-    qs = Order.objects.filter(bot=bot)
-    if bot.started_at:
-        qs = qs.filter(created_at__gte=bot.started_at)
-    return qs
+    return Order.objects.filter(bot=bot, client_order_id__startswith=generation_prefix(bot))
 
 
 def _level_orders(bot: Bot):
-    from bots.engine import LevelOrder
+    from bots.engine.planner import LevelOrder
 
-    rows = _generation_orders(bot).filter(purpose=Order.Purpose.GRID).order_by("id")
-    return [
-        LevelOrder(
-            client_order_id=o.client_order_id,
-            level=o.level,
-            side=Side(o.side),
-            price=o.price,
-            qty=o.qty,
-            filled_qty=o.filled_qty,
-            is_open=o.status in Order.OPEN_STATUSES,
+    rows = list(_generation_orders(bot).filter(purpose=Order.Purpose.GRID).order_by("id"))
+    base_coin = (bot.instrument or {}).get("base_coin", "")
+    stored: dict[int, tuple[Decimal, Decimal]] = {}
+    for order_id, qty, fee, fee_coin in Trade.objects.filter(order__in=rows).values_list("order_id", "qty", "fee", "fee_coin"):
+        total, base_fee = stored.get(order_id, (Decimal(0), Decimal(0)))
+        stored[order_id] = (total + qty, base_fee + (fee if fee_coin == base_coin else Decimal(0)))
+    result = []
+    for o in rows:
+        total, base_fee = stored.get(o.pk, (Decimal(0), Decimal(0)))
+        # The exact base fee only when every execution of the order is stored; otherwise the
+        # engine estimates it from the fee rate (never under-counts, never oversells).
+        exact = base_fee if (bot.category == Bot.Category.SPOT and total == o.filled_qty) else None
+        result.append(
+            LevelOrder(
+                client_order_id=o.client_order_id,
+                level=o.level,
+                side=Side(o.side),
+                price=o.price,
+                qty=o.qty,
+                filled_qty=o.filled_qty,
+                is_open=o.status in Order.OPEN_STATUSES,
+                base_fee=exact,
+            )
         )
-        for o in rows
-    ]
+    return result
+
+
+def _fees(bot: Bot):
+    from exchanges.client import FeeRates
+
+    fees = bot.state.get("fees")
+    return FeeRates(maker=Decimal(fees["maker"]), taker=Decimal(fees["taker"])) if fees else None
 
 
 def bot_pnl(*, bot: Bot, price: Decimal) -> tuple[Decimal, Decimal]:
@@ -174,9 +193,7 @@ def bot_pnl(*, bot: Bot, price: Decimal) -> tuple[Decimal, Decimal]:
     base_coin = (bot.instrument or {}).get("base_coin", "")
     cash = Decimal(0)
     base = Decimal(0)
-    trades = Trade.objects.filter(bot=bot)
-    if bot.started_at:
-        trades = trades.filter(order__created_at__gte=bot.started_at)
+    trades = Trade.objects.filter(bot=bot, order__client_order_id__startswith=generation_prefix(bot))
     for side, qty, px, fee, fee_coin in trades.values_list("side", "qty", "price", "fee", "fee_coin"):
         sign = 1 if side == Side.BUY else -1
         base += sign * qty
@@ -192,7 +209,11 @@ def bot_pnl(*, bot: Bot, price: Decimal) -> tuple[Decimal, Decimal]:
 
 
 def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
-    from bots.engine import grid_levels, launch_plan, size_grid, trigger_reached
+    from bots.engine.config import ConfigError
+    from bots.engine.levels import grid_levels
+    from bots.engine.planner import launch_plan
+    from bots.engine.sizing import size_grid
+    from bots.engine.targets import trigger_reached
 
     if trading_halted():
         _set_status(bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now())
@@ -212,9 +233,16 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     fees = client.fee_rates(category=category, symbol=bot.symbol)
     if bot.category == Bot.Category.LINEAR:
         client.set_leverage(category=category, symbol=bot.symbol, leverage=config.leverage)
-    levels = grid_levels(config, rules)
-    sizing = size_grid(config, rules, price=price, fees=fees)
-    plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=bot.pk, generation=bot.generation)
+    try:
+        levels = grid_levels(config, rules)
+        sizing = size_grid(config, rules, price=price, fees=fees)
+        plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=bot.pk, generation=bot.generation)
+    except ConfigError as exc:
+        with transaction.atomic():
+            _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
+            bot_event(bot=bot, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR,
+                      message=f"Cannot launch at price {price}: {exc}")
+        return
     planned = ([plan.initial] if plan.initial else []) + list(plan.ladder)
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
@@ -233,6 +261,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             levels=[str(level) for level in levels],
             qty_per_grid=str(sizing.qty_per_grid),
             fills_since=(timezone.now() - timedelta(minutes=1)).isoformat(),
+            fees={"maker": str(fees.maker), "taker": str(fees.taker)},
             unplanned=[],
         )
         locked.state = state
@@ -250,13 +279,16 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             data={"price": str(price), "qty_per_grid": str(sizing.qty_per_grid), "orders": len(planned)},
         )
     result.placed += len(orders_send_pending(bot=bot, client=client, still_running=_still_running(bot)))
+    result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))  # the initial fill
 
 
 # --- the running grid ----------------------------------------------------------------------
 
 
 def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
-    from bots.engine import FillEvent, check_targets, grid_levels, plan_tick
+    from bots.engine.planner import FillEvent, plan_tick
+    from bots.engine.targets import check_targets
+    from bots.engine.levels import grid_levels
 
     config = grid_config(bot)
     rules = rules_from_json(bot.instrument)
@@ -292,7 +324,14 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         fills=fills,
         bot_id=bot.pk,
         generation=bot.generation,
+        fees=_fees(bot),
     )
+    if plan.stuck and bot.state.get("stuck") != [[lvl, str(side)] for lvl, side in plan.stuck]:
+        bot_event(bot=bot, kind=BotEvent.Kind.WARNING, level=BotEvent.Level.WARNING,
+                  message="The exchange keeps closing orders at line(s) "
+                  + ", ".join(f"{lvl} ({str(side).lower()})" for lvl, side in plan.stuck) + " unfilled; not placing them again.",
+                  data={"stuck": [[lvl, str(side)] for lvl, side in plan.stuck]})
+        _set_state(bot, stuck=[[lvl, str(side)] for lvl, side in plan.stuck])
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
         if locked.status != Bot.Status.RUNNING:
@@ -323,18 +362,17 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
 
 def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
-    from bots.engine import OnStop, stop_plan
+    from bots.engine.config import OnStop
+    from bots.engine.planner import stop_plan
 
     category = Category(bot.category)
     orders_cancel_all(bot=bot, client=client)
     result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))
     bot.refresh_from_db()
     config = grid_config(bot)
-    action = bot.state.get("close_action")
-    if action:
-        config = dataclasses.replace(config, on_stop=OnStop(action))
+    action = OnStop(bot.state.get("close_action") or config.on_stop)
     close_note = ""
-    if bot.state.get("launched") and str(getattr(config.on_stop, "value", config.on_stop)) != "keep":
+    if bot.state.get("launched") and action != OnStop.KEEP:
         rules = rules_from_json(bot.instrument)
         position_side = None
         if bot.category == Bot.Category.LINEAR:
@@ -346,8 +384,12 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             free = client.balances().get(rules.base_coin)
             if free is not None:
                 base_position = min(base_position, free.free)
-        plan = stop_plan(config, rules, orders=_level_orders(bot), base_position=max(base_position, Decimal(0)),
-                         position_side=position_side)
+        price = Decimal(bot.state.get("last_price") or "0") or None
+        if bot.category == Bot.Category.SPOT:
+            base_position = max(base_position, Decimal(0))
+        plan = stop_plan(config, rules, orders=_level_orders(bot), base_position=base_position,
+                         position_side=position_side, on_stop=action, price=price, bot_id=bot.pk,
+                         generation=bot.generation)
         if plan.close is not None:
             with transaction.atomic():
                 order, _ = order_write_pending(bot=bot, planned=plan.close)
