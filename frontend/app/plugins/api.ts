@@ -1,0 +1,89 @@
+// The one API client: same-origin cookies, CSRF header on unsafe methods, and on 401 one
+// refresh of the access cookie then a retry; if that fails too, the user goes to /login.
+import type { FetchOptions } from 'ofetch'
+import { readCookie } from '~/utils/cookies'
+import { errorMessage, fieldErrors, type ApiErrorBody } from '~/utils/report'
+
+export class ApiError extends Error {
+  status: number
+  code: string
+  detail: string
+  fields: Record<string, string>
+  constructor(status: number, body: ApiErrorBody | null, fallback: string) {
+    const detail = errorMessage(body, status, fallback)
+    super(detail)
+    this.status = status
+    this.code = (body && typeof body.code === 'string') ? body.code : ''
+    this.detail = detail
+    this.fields = fieldErrors(body)
+  }
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
+const NO_REFRESH = ['/api/auth/refresh/', '/api/auth/login/', '/api/auth/csrf/', '/api/auth/logout/']
+
+export type ApiFetch = <T = unknown>(url: string, options?: FetchOptions<'json'> & { method?: string }) => Promise<T>
+
+export default defineNuxtPlugin(() => {
+  let csrfInFlight: Promise<unknown> | null = null
+  let refreshInFlight: Promise<boolean> | null = null
+
+  const token = () => readCookie(document.cookie, 'csrftoken')
+
+  async function ensureCsrf() {
+    if (token()) return
+    csrfInFlight ??= $fetch('/api/auth/csrf/', { credentials: 'include' }).finally(() => { csrfInFlight = null })
+    await csrfInFlight
+  }
+
+  const raw = $fetch.create({
+    credentials: 'include',
+    retry: 0,
+    async onRequest({ options }) {
+      const method = String(options.method || 'GET').toUpperCase()
+      if (!SAFE.has(method)) {
+        await ensureCsrf()
+        const headers = new Headers(options.headers as HeadersInit | undefined)
+        const t = token()
+        if (t) headers.set('X-CSRFToken', t)
+        options.headers = headers
+      }
+    },
+  })
+
+  function refresh(): Promise<boolean> {
+    refreshInFlight ??= raw('/api/auth/refresh/', { method: 'POST' })
+      .then(() => true, () => false)
+      .finally(() => { refreshInFlight = null })
+    return refreshInFlight
+  }
+
+  function toError(e: any): ApiError {
+    const status = e?.response?.status ?? e?.status ?? 0
+    const body = e?.data ?? null
+    return new ApiError(status, typeof body === 'object' ? body : null, status ? 'Request failed' : 'Network error: the server cannot be reached')
+  }
+
+  const api: ApiFetch = async (url, options = {}) => {
+    try {
+      return await raw(url, options as any) as any
+    }
+    catch (e: any) {
+      const status = e?.response?.status
+      if (status === 401 && !NO_REFRESH.some(p => url.startsWith(p))) {
+        if (await refresh()) {
+          try { return await raw(url, options as any) as any }
+          catch (e2) { throw toError(e2) }
+        }
+        useState<unknown>('auth.user').value = null
+        const route = useRoute()
+        if (!['/login', '/register'].includes(route.path)) {
+          await navigateTo({ path: '/login', query: { next: route.fullPath } })
+        }
+      }
+      throw toError(e)
+    }
+  }
+
+  return { provide: { api } }
+})
