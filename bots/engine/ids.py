@@ -4,8 +4,9 @@ Format (at most 36 characters of [A-Za-z0-9_-]):
     grid order    sk{bot}-{gen}-{level}{B|S}{seq}   e.g. "sk42-3-17B5"
     initial order sk{bot}-{gen}-init
     close order   sk{bot}-{gen}-close{n}
-`seq` counts the orders placed at one (level, side) in one generation: 0 is the launch ladder,
-each later order at that (level, side) takes the next number. The same inputs always give the
+`seq` counts the orders placed at one (level, side) in one generation: 0 is reserved for the
+launch ladder (the planner relies on it to know how each interval started), later orders at
+that (level, side) take the next number, starting at 1. The same inputs always give the
 same id, so a retried placement can never create a second order.
 """
 

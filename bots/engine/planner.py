@@ -255,7 +255,7 @@ def plan_tick(
         if failing(level, side):
             stuck.append((level, side))
             return
-        seq = next_seq.get((level, side), 0)
+        seq = next_seq.get((level, side), 1)  # 0 is reserved for the launch ladder
         next_seq[(level, side)] = seq + 1
         place.append(
             PlannedOrder(grid_order_id(bot_id, generation, level, side, seq), side, OrderType.LIMIT, price, qty, level, GRID)

@@ -1,0 +1,110 @@
+"""A tiny in-memory exchange for planner tests: it fills, partially fills and loses orders,
+and keeps the bot's balances, so tests can check what a user would see (never selling coins
+the bot does not have, never placing an order id twice, one order per interval...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bots.engine import LevelOrder, PlannedOrder, launch_plan, plan_tick, size_grid
+from exchanges.client import FeeRates, InstrumentRules, Side
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Row:
+    planned: PlannedOrder
+    filled: Decimal = ZERO
+    is_open: bool = True
+    base_fee: Decimal = ZERO
+
+
+class MiniExchange:
+    def __init__(self, config, rules: InstrumentRules, fees: FeeRates, price: Decimal, *, bot_id=9, generation=2,
+                 actual_fee: Decimal | None = None, report_base_fee: bool = True):
+        self.config, self.rules, self.fees = config, rules, fees
+        self.bot_id, self.generation = bot_id, generation
+        self.actual_fee = fees.maker if actual_fee is None else actual_fee
+        self.report_base_fee = report_base_fee
+        self.sizing = size_grid(config, rules, price=price, fees=fees)
+        self.levels = self.sizing.levels
+        self.price = price
+        plan = launch_plan(config, rules, price=price, sizing=self.sizing, bot_id=bot_id, generation=generation)
+        self.rows: dict[str, Row] = {}
+        self.placed_ids: list[str] = []
+        self.base = ZERO
+        self.quote = config.investment
+        if plan.initial is not None:
+            q = plan.initial.qty
+            self.base += q * (1 - fees.taker)
+            self.quote -= q * price
+            self.placed_ids.append(plan.initial.client_order_id)
+        for o in plan.ladder:
+            self.add(o)
+
+    # ---------------------------------------------------------------- exchange side
+    def add(self, o: PlannedOrder) -> None:
+        assert o.client_order_id not in self.rows and o.client_order_id not in self.placed_ids, o.client_order_id
+        assert len(o.client_order_id) <= 36
+        self.placed_ids.append(o.client_order_id)
+        self.rows[o.client_order_id] = Row(o)
+
+    def open_rows(self) -> list[Row]:
+        return [r for r in self.rows.values() if r.is_open]
+
+    def fill(self, cid: str, qty: Decimal) -> None:
+        r = self.rows[cid]
+        assert r.is_open
+        qty = min(qty, r.planned.qty - r.filled)
+        if qty <= 0:
+            return
+        r.filled += qty
+        p = r.planned.price
+        if r.planned.side is Side.BUY:
+            fee = qty * self.actual_fee
+            r.base_fee += fee
+            self.base += qty - fee
+            self.quote -= qty * p
+        else:
+            self.base -= qty
+            self.quote += qty * p * (1 - self.actual_fee)
+        if r.filled == r.planned.qty:
+            r.is_open = False
+
+    def move_to(self, price: Decimal) -> list[str]:
+        """Fill completely every resting order the price reaches."""
+        hit = [
+            cid for cid, r in self.rows.items()
+            if r.is_open and ((r.planned.side is Side.BUY and r.planned.price >= price)
+                              or (r.planned.side is Side.SELL and r.planned.price <= price))
+        ]
+        for cid in hit:
+            self.fill(cid, self.rows[cid].planned.qty)
+        self.price = price
+        return hit
+
+    def vanish(self, cid: str) -> None:
+        self.rows[cid].is_open = False
+
+    # ---------------------------------------------------------------- bot side
+    def view(self) -> list[LevelOrder]:
+        return [
+            LevelOrder(cid, r.planned.level, r.planned.side, r.planned.price, r.planned.qty, r.filled, r.is_open,
+                       r.base_fee if self.report_base_fee else None)
+            for cid, r in self.rows.items()
+        ]
+
+    def plan(self):
+        return plan_tick(self.config, self.rules, levels=self.levels, orders=self.view(), bot_id=self.bot_id,
+                         generation=self.generation, fees=self.fees)
+
+    def tick(self):
+        """Plan, place, and check that planning again plans nothing (idempotency)."""
+        p = self.plan()
+        for o in p.place:
+            self.add(o)
+        again = self.plan()
+        assert again.place == [], f"not idempotent: {again.place}"
+        return p
