@@ -113,7 +113,9 @@ class AccessGrant(models.Model):
 
     def is_usable(self, *, now=None) -> bool:
         now = now or timezone.now()
-        return self.redeemed_at is None and self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return (
+            self.redeemed_at is None and self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        )
 
 
 class VerificationCode(models.Model):
@@ -160,6 +162,9 @@ class RefreshToken(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} ({'revoked' if self.revoked_at else 'live'})"
 
 
 class OutboxMessage(models.Model):

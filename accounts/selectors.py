@@ -11,7 +11,10 @@ from accounts.tokens import refresh_token_hash
 
 
 def user_email_verified(*, user: User) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    """False only while the address has an unconfirmed allauth EmailAddress: sign-up always
+    creates one, so self-registered users must confirm. Accounts made by operators, seeds or
+    createsuperuser (no EmailAddress row) are trusted as they are."""
+    return not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=False).exists()
 
 
 def user_sessions_list(*, user: User) -> QuerySet[RefreshToken]:
@@ -31,7 +34,9 @@ def user_session_get(*, user: User, session_id: int) -> RefreshToken | None:
 def refresh_family_of(*, raw_refresh: str | None):
     if not raw_refresh or len(raw_refresh) > 256:
         return None
-    return RefreshToken.objects.filter(token_hash=refresh_token_hash(raw_refresh)).values_list("family", flat=True).first()
+    return (
+        RefreshToken.objects.filter(token_hash=refresh_token_hash(raw_refresh)).values_list("family", flat=True).first()
+    )
 
 
 def access_grants_list(*, issued_by: User | None = None) -> QuerySet[AccessGrant]:

@@ -88,4 +88,6 @@ def logged_in(spa, verified_user) -> SpaClient:
 
 @pytest.fixture
 def operator(db):
-    return services.user_create(email="operator@example.com", password=DEFAULT_PASSWORD, email_verified=True, is_staff=True)
+    return services.user_create(
+        email="operator@example.com", password=DEFAULT_PASSWORD, email_verified=True, is_staff=True
+    )

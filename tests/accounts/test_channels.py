@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 class WhoAmI(AsyncJsonWebsocketConsumer):
     channel_layer_alias = "unused-in-this-test"  # no channel layer: nothing but the handshake
+
     async def connect(self):
         await self.accept()
         user = self.scope["user"]

@@ -38,7 +38,9 @@ def test_lockout_per_ip_across_emails(spa, verified_user, settings):
     # Same IP, real user, right password: still locked. Another IP is fine.
     assert spa.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD}).status_code == 429
     other = SpaClient(REMOTE_ADDR="10.9.9.9")
-    assert other.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD}).status_code == 200
+    assert (
+        other.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD}).status_code == 200
+    )
 
 
 def test_success_resets_the_email_counter(spa, verified_user, settings):
@@ -47,4 +49,7 @@ def test_success_resets_the_email_counter(spa, verified_user, settings):
         spa.post("/api/auth/login/", {"email": verified_user.email, "password": "wrong-password-1"})
     assert spa.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD}).status_code == 200
     for _ in range(2):
-        assert spa.post("/api/auth/login/", {"email": verified_user.email, "password": "wrong-password-1"}).status_code == 400
+        assert (
+            spa.post("/api/auth/login/", {"email": verified_user.email, "password": "wrong-password-1"}).status_code
+            == 400
+        )

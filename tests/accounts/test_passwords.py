@@ -24,4 +24,7 @@ def test_new_passwords_are_argon2(spa, settings):
     code = outbox_code("argon@example.com")
     assert spa.post("/api/auth/email/verify/", {"email": "argon@example.com", "code": code}).status_code == 200
     assert spa.post("/api/auth/login/", {"email": "argon@example.com", "password": STRONG_PASSWORD}).status_code == 200
-    assert spa.post("/api/auth/login/", {"email": "argon@example.com", "password": STRONG_PASSWORD + "x"}).status_code == 400
+    assert (
+        spa.post("/api/auth/login/", {"email": "argon@example.com", "password": STRONG_PASSWORD + "x"}).status_code
+        == 400
+    )

@@ -162,3 +162,14 @@ def test_has_trading_access_via_cookie(logged_in, operator):
     grant = services.user_access_grant(user=logged_in.user, operator=operator)
     assert grant.redeemed_by == logged_in.user
     assert logged_in.get("/api/auth/session/").data["user"]["has_access"] is True
+
+
+def test_accounts_made_by_staff_or_seeds_can_log_in(spa):
+    """No EmailAddress row (factories, seed_demo, createsuperuser): trusted; only self sign-up
+    has to confirm the address."""
+    from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+    user = UserFactory()
+    response = spa.post("/api/auth/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200
+    assert response.data["user"]["email_verified"] is True

@@ -113,8 +113,12 @@ def test_password_reset_kills_existing_sessions(logged_in, spa):
     from tests.factories import DEFAULT_PASSWORD
 
     fresh = SpaClient()
-    assert fresh.post("/api/auth/login/", {"email": logged_in.user.email, "password": DEFAULT_PASSWORD}).status_code == 400
-    assert fresh.post("/api/auth/login/", {"email": logged_in.user.email, "password": STRONG_PASSWORD}).status_code == 200
+    assert (
+        fresh.post("/api/auth/login/", {"email": logged_in.user.email, "password": DEFAULT_PASSWORD}).status_code == 400
+    )
+    assert (
+        fresh.post("/api/auth/login/", {"email": logged_in.user.email, "password": STRONG_PASSWORD}).status_code == 200
+    )
 
 
 def test_password_reset_for_unknown_email_looks_the_same(spa, db):
@@ -124,7 +128,8 @@ def test_password_reset_for_unknown_email_looks_the_same(spa, db):
     assert response.status_code == 200
     assert not OutboxMessage.objects.exists()
     response = spa.post(
-        "/api/auth/password/reset/confirm/", {"email": "nobody@example.com", "code": "123456", "password": STRONG_PASSWORD}
+        "/api/auth/password/reset/confirm/",
+        {"email": "nobody@example.com", "code": "123456", "password": STRONG_PASSWORD},
     )
     assert response.status_code == 400 and response.data["fields"]["code"]
 
@@ -133,7 +138,9 @@ def test_sessions_list_and_delete(logged_in, verified_user):
     from tests.factories import DEFAULT_PASSWORD
 
     laptop = SpaClient(HTTP_USER_AGENT="Laptop browser")
-    assert laptop.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD}).status_code == 200
+    assert (
+        laptop.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD}).status_code == 200
+    )
     rows = logged_in.get("/api/auth/sessions/").data
     assert len(rows) == 2
     assert [row["current"] for row in rows].count(True) == 1

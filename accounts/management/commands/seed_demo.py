@@ -36,8 +36,7 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("seed_demo is for development and demos; it refuses to run in production.")
         with transaction.atomic():
-            operator = _ensure_user(DEMO_OPERATOR[0], DEMO_OPERATOR[1], is_staff=True,
-                                    access_granted_at=timezone.now())
+            operator = _ensure_user(DEMO_OPERATOR[0], DEMO_OPERATOR[1], is_staff=True, access_granted_at=timezone.now())
             group = Group.objects.filter(name="operator").first()
             if group:
                 operator.groups.add(group)

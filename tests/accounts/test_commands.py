@@ -1,0 +1,43 @@
+"""Management commands: issue_access_code and setup_roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from accounts.models import AccessGrant, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_issue_access_code_prints_a_working_code():
+    boss = User.objects.create_superuser(email="boss@example.com", password="Long-enough-pass-1")
+    out, err = StringIO(), StringIO()
+    call_command("issue_access_code", "--email", "Guest@Example.com", "--expires-days", "7", stdout=out, stderr=err)
+    code = out.getvalue().strip()
+    grant = AccessGrant.objects.get(code=code)
+    assert grant.issued_by == boss
+    assert grant.issued_to_email == "guest@example.com"
+    assert timedelta(days=6, hours=23) < grant.expires_at - timezone.now() <= timedelta(days=7)
+    assert "guest@example.com" in err.getvalue()
+
+
+def test_issue_access_code_refuses_bad_input():
+    with pytest.raises(CommandError):
+        call_command("issue_access_code", stdout=StringIO(), stderr=StringIO())  # no superuser yet
+    User.objects.create_superuser(email="boss@example.com", password="Long-enough-pass-1")
+    with pytest.raises(CommandError):
+        call_command("issue_access_code", "--email", "not-an-email", stdout=StringIO(), stderr=StringIO())
+    with pytest.raises(CommandError):
+        call_command("issue_access_code", "--expires-days", "0", stdout=StringIO(), stderr=StringIO())
+    assert not AccessGrant.objects.exists()
+
+
+def test_setup_roles_command():
+    out = StringIO()
+    call_command("setup_roles", stdout=out)
+    assert "group operator:" in out.getvalue() and "group support:" in out.getvalue()
