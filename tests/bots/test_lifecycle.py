@@ -33,3 +33,130 @@ def test_start_places_initial_order_and_ladder_on_the_exchange(paper, sim):
     assert grid.count() == 10 and all(o.status == "open" for o in grid)
     assert ledger_open_ids(sim, acc.uid) == sorted(grid.values_list("client_order_id", flat=True))
     assert_books_match_exchange(bot, sim, acc.uid)
+
+
+def test_a_price_move_fills_a_level_and_the_next_tick_places_the_counter_order(paper, sim):
+    account, acc = paper
+    bot = launch(account)
+    top_buy = Order.objects.filter(bot=bot, purpose="grid", side="Buy").order_by("-price").first()
+    sim.control.set_price("BTCUSDT", top_buy.price - 10)
+    bot_tick(bot_id=bot.pk)
+    top_buy.refresh_from_db()
+    assert top_buy.status == "filled"
+    counter = Order.objects.get(bot=bot, purpose="grid", side="Sell", level=top_buy.level + 1)
+    assert counter.status == "open" and counter.client_order_id in ledger_open_ids(sim, acc.uid)
+    assert BotEvent.objects.filter(bot=bot, kind="filled").exists()
+    # and back up: the sell completes a cycle, a buy goes back at the lower line
+    sim.control.set_price("BTCUSDT", counter.price + 10)
+    bot_tick(bot_id=bot.pk)
+    counter.refresh_from_db()
+    assert counter.status == "filled"
+    assert Trade.objects.get(order=counter).realized_pnl > 0
+    assert Order.objects.filter(bot=bot, side="Buy", level=top_buy.level, status="open").count() == 1
+    assert_books_match_exchange(bot, sim, acc.uid)
+
+
+@pytest.mark.parametrize("close_action", ["keep", "sell_base"])
+def test_stop_cancels_every_order_then_applies_the_close_action(paper, sim, close_action):
+    account, acc = paper
+    bot = launch(account)
+    bot_stop(bot=bot, user=account.user, reason="done", close_action=close_action)
+    assert bot.status == Bot.Status.STOPPING
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED and bot.stopped_at
+    assert ledger_open_ids(sim, acc.uid) == []
+    assert not Order.objects.filter(bot=bot, status__in=Order.OPEN_STATUSES).exists()
+    balances = sim.control.ledger(acc.uid)["balances"]
+    btc = Decimal(balances.get("BTC", "0"))
+    if close_action == "sell_base":
+        assert Order.objects.get(bot=bot, purpose="close").status == "filled"
+        assert btc < Decimal("0.0001")  # dust only
+    else:
+        assert not Order.objects.filter(bot=bot, purpose="close").exists()
+        assert btc > Decimal("0.001")
+    assert_books_match_exchange(bot, sim, acc.uid)
+
+
+def test_user_emergency_stop_cancels_at_once_even_while_a_tick_holds_the_lease(paper, sim):
+    from bots.services import bot_emergency_stop, lease_acquire
+
+    account, acc = paper
+    bot = launch(account)
+    assert lease_acquire(bot_id=bot.pk, owner="someone-else")  # a tick is "running"
+    bot_emergency_stop(bot=bot, actor=account.user, reason="panic")
+    assert ledger_open_ids(sim, acc.uid) == []  # cancelled on the exchange immediately
+    Bot.objects.filter(pk=bot.pk).update(lease_owner="", lease_until=None)
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED
+    assert not Order.objects.filter(bot=bot, status__in=Order.OPEN_STATUSES).exists()
+
+
+def test_admin_bulk_emergency_stop_of_any_users_bots(paper, sim, client):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    account, acc = paper
+    bot = launch(account)
+    operator = UserFactory(is_staff=True)
+    operator.user_permissions.add(*Permission.objects.filter(codename__in=["stop_bot", "view_bot", "change_bot"]))
+    client.force_login(operator)
+    response = client.post("/admin/bots/bot/", {"action": "emergency_stop_selected", "_selected_action": [bot.pk]})
+    assert response.status_code == 302
+    assert ledger_open_ids(sim, acc.uid) == []
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED and "operator" in bot.stop_reason
+
+
+def test_operators_stop_all_switch_stops_bots_and_refuses_starts(paper, sim):
+    from bots.services import bots_stop_all, trading_resume
+    from config.exceptions import DomainError
+    from tests.factories import UserFactory
+
+    account, acc = paper
+    bot = launch(account)
+    operator = UserFactory(is_superuser=True, is_staff=True)
+    assert bots_stop_all(actor=operator, reason="exchange incident") == 1
+    assert ledger_open_ids(sim, acc.uid) == []
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED
+    with pytest.raises(DomainError) as err:
+        bot_start(bot=bot)
+    assert err.value.code == "trading_halted"
+    trading_resume(actor=operator)
+    bot_start(bot=bot)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STARTING and bot.generation == 2
+
+
+def test_user_without_trading_access_cannot_start(paper):
+    from django.utils import timezone
+
+    from config.exceptions import DomainError
+
+    account, _ = paper
+    bot = BotFactory(user=account.user, exchange_account=account)
+    account.user.access_revoked_at = timezone.now()
+    account.user.save()
+    with pytest.raises(DomainError) as err:
+        bot_start(bot=bot)
+    assert err.value.code == "no_access"
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.DRAFT
+
+
+def test_take_profit_price_stops_the_bot_and_leaves_no_order(paper, sim):
+    account, acc = paper
+    bot = launch(account, take_profit_price="58500", on_stop="sell_base")
+    sim.control.set_price("BTCUSDT", "58600")
+    bot_tick(bot_id=bot.pk)  # fills sells on the way up, sees the target, stops
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED, list(bot.events.values_list("message", flat=True))
+    assert BotEvent.objects.filter(bot=bot, kind="target_hit").exists()
+    assert ledger_open_ids(sim, acc.uid) == []
+    assert_books_match_exchange(bot, sim, acc.uid)
