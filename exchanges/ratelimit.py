@@ -101,25 +101,35 @@ class LocalWindowStore(WindowStore):
 
 
 class CacheWindowStore(WindowStore):
-    """Fixed 1-second windows counted in a shared cache (Django's Redis cache): every process
-    trading with one account shares the budget. Blocks learned from headers are shared too."""
+    """A rolling window approximated by 100-ms buckets counted in a shared cache (Django's Redis
+    cache): every process trading with one account shares the budget. A request counts against
+    the current bucket plus the ten before it (1.1 s), so no rolling 1-s window of the exchange
+    ever sees more than `limit`. Blocks learned from headers are shared too."""
+
+    BUCKET = 0.1
+    SPAN = 11
 
     def __init__(self, cache, prefix: str = "setka:rl"):
         self._cache = cache
         self._prefix = prefix
 
     def take(self, key: str, cost: int, limit: int, now: float) -> float:
-        second = int(now)
-        counter = f"{self._prefix}:{key}:{second}"
-        self._cache.add(counter, 0, timeout=3)
+        bucket = int(now / self.BUCKET)
+        name = f"{self._prefix}:{key}:{bucket}"
+        self._cache.add(name, 0, timeout=5)
         try:
-            used = self._cache.incr(counter, cost)
+            used = self._cache.incr(name, cost)
         except ValueError:  # expired between add and incr
-            self._cache.set(counter, cost, timeout=3)
+            self._cache.set(name, cost, timeout=5)
             used = cost
-        if used <= limit:
+        previous = [f"{self._prefix}:{key}:{b}" for b in range(bucket - self.SPAN + 1, bucket)]
+        counts = self._cache.get_many(previous)
+        if used + sum(int(v) for v in counts.values()) <= limit:
             return 0.0
-        return max(0.001, second + 1.0 - now)
+        self._cache.decr(name, cost)
+        oldest = next((b for b in range(bucket - self.SPAN + 1, bucket) if counts.get(f"{self._prefix}:{key}:{b}")),
+                      bucket)
+        return max(0.005, (oldest + self.SPAN) * self.BUCKET - now)
 
     def blocked_until(self, key: str) -> float:
         return float(self._cache.get(f"{self._prefix}:block:{key}") or 0.0)

@@ -495,9 +495,10 @@ class _RoutedWebSocket(WebSocket):
         if not self._closing:
             self._after_reconnect()
 
-    def exit(self):
+    def close(self):
+        """Stop for good (pybit's own exit() is also called before each reconnect)."""
         self._closing = True
-        super().exit()
+        self.exit()
 
 
 class BybitPrivateStream:
@@ -578,4 +579,4 @@ class BybitPrivateStream:
         return bool(self._ws.is_connected())
 
     def close(self) -> None:
-        self._ws.exit()
+        self._ws.close()
