@@ -1,0 +1,138 @@
+"""/ws/ live updates through the real ASGI app (cookie auth middleware, Redis channel layer)."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+
+from bots import events
+from config.asgi import application
+from tests.factories import BotFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+def _headers(user=None):
+    headers = [(b"origin", b"http://localhost")]
+    if user is not None:
+        from accounts.tokens import ACCESS_COOKIE, access_token_issue
+
+        token = access_token_issue(user=user)
+        headers.append((b"cookie", f"{ACCESS_COOKIE}={token}; other=1".encode()))
+    return headers
+
+
+async def connect(user=None):
+    communicator = WebsocketCommunicator(application, "/ws/", headers=_headers(user))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return communicator
+
+
+async def hello(communicator) -> int:
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["type"] == "hello"
+    return message["seq"]
+
+
+def _emit(bot, event="order.filled", data=None, rollback=False):
+    try:
+        with transaction.atomic():
+            events.emit(bot=bot, event=event, data=data or {"client_order_id": "x", "price": "1.5"})
+            if rollback:
+                raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+
+
+emit = sync_to_async(_emit)
+
+
+@pytest.fixture
+def two_users(transactional_db):
+    from exchanges.models import Exchange
+
+    # A transactional test starts from an empty database (the seed migration's rows are gone).
+    Exchange.objects.get_or_create(code="bybit", defaults={"name": "Bybit", "is_active": True})
+    a, b = UserFactory(), UserFactory()
+    return a, b, BotFactory(user=a), BotFactory(user=b)
+
+
+async def test_anonymous_is_closed_with_4401():
+    communicator = WebsocketCommunicator(application, "/ws/", headers=_headers())
+    connected, _ = await communicator.connect(timeout=5)
+    message = await communicator.receive_output(timeout=5)
+    assert message["type"] == "websocket.close" and message["code"] == 4401
+    await communicator.wait()
+
+
+async def test_event_reaches_owner_only_with_increasing_seq(two_users):
+    alice, bob, alice_bot, bob_bot = two_users
+    a, b = await connect(alice), await connect(bob)
+    seq_a, seq_b = await hello(a), await hello(b)
+
+    await emit(alice_bot, "order.filled", {"price": "51000", "qty": "0.01"})
+    message = await a.receive_json_from(timeout=5)
+    assert message == {
+        "type": "event",
+        "seq": seq_a + 1,
+        "event": "order.filled",
+        "bot_id": alice_bot.pk,
+        "data": {"price": "51000", "qty": "0.01"},
+    }
+    assert await b.receive_nothing(timeout=0.3)
+
+    await emit(alice_bot, "trade")
+    await emit(alice_bot, "metrics")
+    assert [(await a.receive_json_from(timeout=5))["seq"] for _ in range(2)] == [seq_a + 2, seq_a + 3]
+    assert await b.receive_nothing(timeout=0.3)
+
+    await emit(bob_bot, "bot.status", {"status": "running"})
+    message = await b.receive_json_from(timeout=5)
+    assert message["seq"] == seq_b + 1 and message["bot_id"] == bob_bot.pk
+    assert await a.receive_nothing(timeout=0.3)
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_subscribe_to_someone_elses_bot_is_refused(two_users):
+    alice, bob, alice_bot, bob_bot = two_users
+    a = await connect(alice)
+    await hello(a)
+    await a.send_json_to({"action": "subscribe_bot", "bot_id": bob_bot.pk})
+    answer = await a.receive_json_from(timeout=5)
+    assert answer["type"] == "error" and answer["code"] == "not_found"
+    await emit(bob_bot, "order.created")
+    assert await a.receive_nothing(timeout=0.3)
+
+    await a.send_json_to({"action": "subscribe_bot", "bot_id": "nonsense"})
+    assert (await a.receive_json_from(timeout=5))["code"] == "invalid"
+
+    # Subscribing to one's own bot works, and an event is delivered once (user + bot groups).
+    await a.send_json_to({"action": "subscribe_bot", "bot_id": alice_bot.pk})
+    assert (await a.receive_json_from(timeout=5))["type"] == "subscribed"
+    await emit(alice_bot, "order.created")
+    assert (await a.receive_json_from(timeout=5))["event"] == "order.created"
+    assert await a.receive_nothing(timeout=0.3)
+    await a.disconnect()
+
+
+async def test_reconnect_detects_a_gap_and_rollback_sends_nothing(two_users):
+    alice, _, alice_bot, _ = two_users
+    a = await connect(alice)
+    seq = await hello(a)
+    await emit(alice_bot, "trade", rollback=True)
+    assert await a.receive_nothing(timeout=0.3)
+    await emit(alice_bot, "trade")
+    last_seen = (await a.receive_json_from(timeout=5))["seq"]
+    assert last_seen == seq + 1
+    await a.disconnect()
+    # Missed while offline:
+    await emit(alice_bot, "order.filled")
+    await emit(alice_bot, "metrics")
+    a = await connect(alice)
+    current = await hello(a)
+    assert current == last_seen + 2  # the client sees it missed two events and refetches
+    await a.disconnect()
