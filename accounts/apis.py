@@ -139,7 +139,8 @@ class LoginApi(PublicAuthApi):
 
 def _unauthorized(detail: str, code: str) -> Response:
     response = Response({"detail": detail, "code": code}, status=status.HTTP_401_UNAUTHORIZED)
-    cookies_clear(response)
+    if code != "refresh_race":  # the browser already holds the other tab's fresh cookies: keep them
+        cookies_clear(response)
     return response
 
 

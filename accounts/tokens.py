@@ -5,19 +5,23 @@
   settings.SETKA_ACCESS_TOKEN_TTL. Stateless to check apart from one user lookup.
 - Refresh token (`setka_refresh`): 32 random bytes; only its SHA-256 is stored (RefreshToken).
   Each use rotates it (the old row is revoked, a new one in the same family is issued); presenting
-  a revoked token again revokes the whole family (somebody copied it). Its cookie is sent only
-  to /api/auth/.
+  a revoked token again revokes the whole family (somebody copied it). Exception: within
+  SETKA_REFRESH_REUSE_GRACE_SECONDS of its rotation the old token is refused with code
+  `refresh_race` WITHOUT revoking the family (two tabs refreshing at once; the browser already
+  holds the new cookie, so the SPA just retries). Its cookie is sent only to /api/auth/.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -32,6 +36,11 @@ class TokenError(Exception):
     """The token is missing, malformed, expired or no longer valid: the caller is anonymous."""
 
     code = "token_invalid"
+
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
 
 
 class TokenExpired(TokenError):
@@ -74,6 +83,10 @@ def access_token_user(token: str):
 
 
 # --- refresh tokens --------------------------------------------------------------------------
+
+
+def _rotated_key(token_hash: str) -> str:
+    return f"acc:refresh:rotated:{token_hash}"
 
 
 def refresh_token_hash(raw: str) -> str:
@@ -137,6 +150,12 @@ def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTok
         if row is None:
             raise TokenError("Unknown refresh token.")
         if row.revoked_at is not None:
+            rotated_at = cache.get(_rotated_key(row.token_hash))
+            grace = getattr(settings, "SETKA_REFRESH_REUSE_GRACE_SECONDS", 15)
+            if rotated_at is not None and time.time() - float(rotated_at) <= grace:
+                # Rotated a moment ago: most likely a second tab refreshing at the same time. The
+                # browser already holds the successor cookie, so refuse without burning the family.
+                raise TokenError("This refresh token was just rotated; retry with the new cookie.", code="refresh_race")
             reused_family = row.family
         elif row.expires_at <= now:
             raise TokenExpired("The session has expired; log in again.")
@@ -146,6 +165,9 @@ def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTok
             row.revoked_at = now
             row.last_used_at = now
             row.save(update_fields=["revoked_at", "last_used_at"])
+            grace = getattr(settings, "SETKA_REFRESH_REUSE_GRACE_SECONDS", 15)
+            if grace > 0:
+                cache.set(_rotated_key(row.token_hash), time.time(), timeout=grace + 5)
             issued = tokens_issue(user=row.user, request=request, family=row.family)
             return row.user, issued
     # Outside the block above so the family revocation is committed even though we refuse.

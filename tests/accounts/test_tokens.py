@@ -28,15 +28,35 @@ def test_refresh_rotates_and_old_token_is_rejected(logged_in):
     assert not RefreshToken.objects.filter(token_hash=first).exists()
     assert RefreshToken.objects.filter(user=logged_in.user, revoked_at__isnull=True).count() == 1
 
-    # Presenting the rotated-out token again (a stolen copy) is refused ...
-    thief = SpaClient()
-    thief.cookies["setka_refresh"] = first
-    response = thief.post("/api/auth/refresh/")
-    assert response.status_code == 401
-    # ... and it burns the whole family: the legitimate holder must log in again too.
-    response = logged_in.post("/api/auth/refresh/")
-    assert response.status_code == 401
+    # Presenting the rotated-out token again later (a stolen copy) is refused ...
+    with freeze_time(timedelta(minutes=1)):
+        thief = SpaClient()
+        thief.cookies["setka_refresh"] = first
+        response = thief.post("/api/auth/refresh/")
+        assert response.status_code == 401
+        assert response.data["code"] == "token_invalid"
+        assert "setka_access" not in thief.cookies or thief.cookies["setka_access"].value == ""
+        # ... and it burns the whole family: the legitimate holder must log in again too.
+        response = logged_in.post("/api/auth/refresh/")
+        assert response.status_code == 401
     assert RefreshToken.objects.filter(user=logged_in.user, revoked_at__isnull=True).count() == 0
+
+
+def test_two_tabs_refreshing_at_once_do_not_log_the_user_out(logged_in, settings):
+    settings.SETKA_REFRESH_REUSE_GRACE_SECONDS = 15
+    first = _refresh_value(logged_in)
+    assert logged_in.post("/api/auth/refresh/").status_code == 200
+    winner = _refresh_value(logged_in)
+    # The other tab still sent the old cookie: refused (no token for it), family intact.
+    late_tab = SpaClient()
+    late_tab.cookies["setka_refresh"] = first
+    response = late_tab.post("/api/auth/refresh/")
+    assert response.status_code == 401
+    assert response.data["code"] == "refresh_race"
+    assert "setka_refresh" not in response.cookies  # must not wipe the winner's cookie
+    assert RefreshToken.objects.filter(user=logged_in.user, revoked_at__isnull=True).count() == 1
+    assert _refresh_value(logged_in) == winner
+    assert logged_in.post("/api/auth/refresh/").status_code == 200
 
 
 def test_logout_revokes_refresh_and_clears_cookies(logged_in):
