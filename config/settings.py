@@ -194,6 +194,12 @@ SETKA_AUTH_COOKIE_SECURE = env_bool("SETKA_AUTH_COOKIE_SECURE", PRODUCTION)
 SETKA_LOGIN_MAX_FAILURES = env_int("SETKA_LOGIN_MAX_FAILURES", 5)
 SETKA_LOGIN_LOCKOUT_SECONDS = env_int("SETKA_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 SETKA_SMS_BACKEND = env("SETKA_SMS_BACKEND", "accounts.sms.OutboxSmsBackend")
+SETKA_LOGIN_MAX_FAILURES_PER_IP = env_int("SETKA_LOGIN_MAX_FAILURES_PER_IP", 20)
+SETKA_CODE_SENDS_PER_HOUR = env_int("SETKA_CODE_SENDS_PER_HOUR", 5)  # email/SMS codes per address
+SETKA_THROTTLE_AUTH = env("SETKA_THROTTLE_AUTH", "1000/min" if DJANGO_ENV == "test" else "30/min")
+SETKA_REFRESH_REUSE_GRACE_SECONDS = env_int("SETKA_REFRESH_REUSE_GRACE_SECONDS", 15)  # two tabs refreshing at once
+SETKA_TRUST_X_FORWARDED_FOR = env_bool("SETKA_TRUST_X_FORWARDED_FOR", False)  # only behind a proxy that sets it
+SETKA_SIGNUP_OPEN = env_bool("SETKA_SIGNUP_OPEN", True)
 
 # --- Email ----------------------------------------------------------------------------------
 # Development and tests keep every email in the outbox (admin shows it, tests read it).
