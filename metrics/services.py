@@ -234,3 +234,26 @@ def metrics_snapshot(*, bot, now: datetime | None = None) -> MetricSnapshot | No
         },
     )
     return snapshot
+
+
+def metrics_snapshot_all(*, now: datetime | None = None) -> int:
+    """One chart point for every active bot (called by the periodic snapshot task)."""
+    from bots.models import Bot
+
+    now = now or timezone.now()
+    count = 0
+    for bot in Bot.objects.filter(status__in=Bot.ACTIVE_STATUSES).iterator():
+        if metrics_snapshot(bot=bot, now=now):
+            count += 1
+    return count
+
+
+def metrics_reconcile_all(*, now: datetime | None = None) -> int:
+    """Recompute every bot that has metrics and flag drift; returns how many drifted."""
+    from bots.models import Bot
+
+    drifted = 0
+    for bot in Bot.objects.filter(metrics__isnull=False).iterator():
+        if metrics_reconcile(bot=bot, now=now):
+            drifted += 1
+    return drifted

@@ -182,3 +182,18 @@ def test_reconcile_flags_drift(bot):
     assert "grid_profit" in detail
     m = BotMetrics.objects.get(bot=bot)
     assert m.drift_detected_at is not None and "8.98051" in m.drift_detail
+
+
+def test_snapshot_and_reconcile_tasks(bot):
+    from metrics.models import MetricSnapshot
+    from metrics.tasks import metrics_reconcile_task, metrics_snapshot_task
+
+    trades = [fill(bot, side="Buy", price="50000", qty="0.01", fee="0.00001", fee_coin="BTC", level=2)]
+    metrics_apply_trades(bot=bot, trades=trades)
+    metrics_update_price(bot=bot, price=D("51000"))
+    assert metrics_snapshot_task() == 1
+    snap = MetricSnapshot.objects.get(bot=bot)
+    assert snap.equity == D("1009.49") and snap.total_pnl == D("9.49") and snap.price == D("51000")
+    assert metrics_reconcile_task() == 0
+    BotMetrics.objects.filter(bot=bot).update(trade_count=5)
+    assert metrics_reconcile_task(bot.pk) == 1
