@@ -247,6 +247,12 @@ SPECTACULAR_SETTINGS = {
 SETKA_SIMULATOR_URL = env("SETKA_SIMULATOR_URL", "http://127.0.0.1:8765")
 SETKA_SIMULATOR_CONTROL_TOKEN = env("SETKA_SIMULATOR_CONTROL_TOKEN", "setka-dev-control-token")
 SETKA_PAPER_FUNDING_USDT = env("SETKA_PAPER_FUNDING_USDT", "10000")
+SETKA_SIMULATOR_WS_URL = env("SETKA_SIMULATOR_WS_URL", "")  # default: SETKA_SIMULATOR_URL with ws://
+# Bybit adapter: request timeout (s), longest client-side rate-limit wait before backing off (s),
+# and per-environment (rest_url, ws_url) overrides of Bybit's hosts (tests, egress proxies).
+SETKA_EXCHANGE_TIMEOUT = float(env("SETKA_EXCHANGE_TIMEOUT", "10"))
+SETKA_EXCHANGE_RATELIMIT_MAX_WAIT = float(env("SETKA_EXCHANGE_RATELIMIT_MAX_WAIT", "5"))
+SETKA_BYBIT_ENDPOINTS: dict[str, tuple[str, str]] = {}
 
 # --- Bots -----------------------------------------------------------------------------------
 SETKA_BOT_TICK_SECONDS = env_int("SETKA_BOT_TICK_SECONDS", 5)

@@ -46,8 +46,9 @@ def client_for_keys(*, environment: str, api_key: str, api_secret: str, account_
     if environment == Env.PAPER:
         return BybitClient(api_key=api_key, api_secret=api_secret, environment="paper",
                            base_url=settings.SETKA_SIMULATOR_URL, timeout=timeout, limiter=limiter, rules_cache=cache)
+    override = getattr(settings, "SETKA_BYBIT_ENDPOINTS", {}).get(environment)
     return BybitClient(api_key=api_key, api_secret=api_secret, environment=environment, timeout=timeout,
-                       limiter=limiter, rules_cache=cache)
+                       base_url=override[0] if override else None, limiter=limiter, rules_cache=cache)
 
 
 def account_credentials(account: ExchangeAccount) -> tuple[str, str]:
@@ -82,5 +83,6 @@ def stream_for_account(
     if account.environment == Env.PAPER:
         return BybitPrivateStream(api_key=api_key, api_secret=api_secret, on_event=on_event,
                                   on_reconnect=on_reconnect, ws_base=simulator_ws_url())
+    override = getattr(settings, "SETKA_BYBIT_ENDPOINTS", {}).get(account.environment)
     return BybitPrivateStream(api_key=api_key, api_secret=api_secret, on_event=on_event, on_reconnect=on_reconnect,
-                              environment=account.environment)
+                              environment=account.environment, ws_base=override[1] if override else None)

@@ -1,0 +1,136 @@
+"""DRF views of exchange accounts and market data (docs/api-contract.md, "Exchange accounts and
+market data"). Thin: validate input, call one selector or service, serialize."""
+
+from __future__ import annotations
+
+from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import DomainError
+from exchanges import errors, selectors, services
+from exchanges.client import Category
+from exchanges.fields import UndecryptableSecret
+from exchanges.serializers import (
+    ExchangeAccountCreateInputSerializer,
+    ExchangeAccountOutputSerializer,
+    ExchangeAccountPaperInputSerializer,
+    ExchangeAccountUpdateInputSerializer,
+    KlineOutputSerializer,
+    KlinesQuerySerializer,
+    MarketQuerySerializer,
+    SymbolOutputSerializer,
+    TickerOutputSerializer,
+    TickerQuerySerializer,
+)
+
+
+def _out(account) -> dict:
+    return ExchangeAccountOutputSerializer(account).data
+
+
+class ExchangeAccountListCreateApi(APIView):
+    def get(self, request):
+        accounts = selectors.exchange_account_list(user=request.user)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(accounts, request, view=self)
+        return paginator.get_paginated_response(ExchangeAccountOutputSerializer(page, many=True).data)
+
+    def post(self, request):
+        serializer = ExchangeAccountCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.exchange_account_create(user=request.user, **serializer.validated_data)
+        return Response(_out(account), status=status.HTTP_201_CREATED)
+
+
+class ExchangeAccountPaperCreateApi(APIView):
+    def post(self, request):
+        serializer = ExchangeAccountPaperInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.exchange_account_create_paper(user=request.user,
+                                                         label=serializer.validated_data.get("label"))
+        return Response(_out(account), status=status.HTTP_201_CREATED)
+
+
+class ExchangeAccountDetailApi(APIView):
+    def get(self, request, account_id: int):
+        return Response(_out(selectors.exchange_account_get(user=request.user, account_id=account_id)))
+
+    def patch(self, request, account_id: int):
+        account = selectors.exchange_account_get(user=request.user, account_id=account_id)
+        serializer = ExchangeAccountUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.exchange_account_update(account=account, label=serializer.validated_data["label"])
+        return Response(_out(account))
+
+    def delete(self, request, account_id: int):
+        account = selectors.exchange_account_get(user=request.user, account_id=account_id)
+        services.exchange_account_delete(account=account)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExchangeAccountRevalidateApi(APIView):
+    def post(self, request, account_id: int):
+        account = selectors.exchange_account_get(user=request.user, account_id=account_id)
+        account = services.exchange_account_recheck(account=account)
+        return Response(_out(account))
+
+
+# --- market data through the account's client ------------------------------------------------
+class _MarketApi(APIView):
+    query_serializer = MarketQuerySerializer
+
+    def _query(self, request) -> dict:
+        serializer = self.query_serializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _client(self, user, account_id):
+        from exchanges.factory import client_for_account
+
+        account = selectors.exchange_account_get(user=user, account_id=account_id)
+        try:
+            return client_for_account(account)
+        except UndecryptableSecret:
+            raise DomainError("The keys of this account cannot be used. Re-bind them.", code="undecryptable",
+                              status_code=status.HTTP_409_CONFLICT) from None
+
+    def get(self, request):
+        query = self._query(request)
+        client = self._client(request.user, query.pop("account"))
+        query["category"] = Category(query["category"])
+        try:
+            return Response(self.fetch(client, **query))
+        except (errors.TemporaryExchangeError, errors.AmbiguousOutcome):
+            raise services.ExchangeUnavailable(services.MSG_DOWN) from None
+        except errors.AuthenticationFailed:
+            raise DomainError("The exchange no longer accepts this account's keys.", code="invalid_key",
+                              status_code=status.HTTP_409_CONFLICT) from None
+        except errors.ExchangeError as exc:
+            raise DomainError("The exchange refused this request: unknown symbol or bad parameters.",
+                              code="exchange_rejected", fields={"symbol": [exc.message]}) from None
+
+    def fetch(self, client, **query):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class MarketSymbolsApi(_MarketApi):
+    def fetch(self, client, *, category):
+        rules = [r for r in client.symbols(category=category) if r.status == "Trading"]
+        return SymbolOutputSerializer(sorted(rules, key=lambda r: r.symbol), many=True).data
+
+
+class MarketTickerApi(_MarketApi):
+    query_serializer = TickerQuerySerializer
+
+    def fetch(self, client, *, category, symbol):
+        return TickerOutputSerializer(client.ticker(category=category, symbol=symbol)).data
+
+
+class MarketKlinesApi(_MarketApi):
+    query_serializer = KlinesQuerySerializer
+
+    def fetch(self, client, *, category, symbol, interval, limit):
+        klines = client.klines(category=category, symbol=symbol, interval=interval, limit=limit)
+        return KlineOutputSerializer(klines, many=True).data

@@ -1,0 +1,306 @@
+"""Exchange accounts: binding keys (validated with the exchange first), paper accounts on the
+simulator, re-checking stored keys, editing and deleting. Writes only; reads are in selectors."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status
+
+from config.exceptions import ConflictError, DomainError
+from exchanges import errors
+from exchanges.client import ExchangeClient, KeyPermissions
+from exchanges.fields import UndecryptableSecret
+from exchanges.models import Exchange, ExchangeAccount
+
+logger = logging.getLogger(__name__)
+
+Status = ExchangeAccount.Status
+Env = ExchangeAccount.Environment
+
+MSG_NO_ACCESS = "Your account has no trading access yet. Ask an operator for an access code."
+MSG_WITHDRAW = "This key can withdraw funds. Create a key without the Withdraw permission."
+MSG_READ_ONLY = "This key is read-only. Create a key with the Trade permission (spot and/or contract)."
+MSG_NO_TRADE = "This key cannot trade. Enable Spot trade and/or Contract (Orders, Positions) for it."
+MSG_BAD_KEY = "The exchange did not accept this API key or secret. Check both and the environment (mainnet, testnet, demo)."
+MSG_IP = "The key is bound to other IP addresses. Add Setka's server IP to the key or remove the IP binding."
+MSG_EXPIRED = "This key has expired. Create a new key on the exchange."
+MSG_DOWN = "The exchange is not answering right now. Try again in a minute."
+MSG_LABEL_TAKEN = "You already have an exchange account with this label."
+
+
+class ExchangeUnavailable(DomainError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "exchange_unavailable"
+
+
+def mask_key(api_key: str) -> str:
+    api_key = api_key or ""
+    if len(api_key) <= 8:
+        return "…" + api_key[-2:] if api_key else ""
+    return f"{api_key[:4]}…{api_key[-4:]}"
+
+
+def _client_for_keys(*, environment: str, api_key: str, api_secret: str) -> ExchangeClient:
+    from exchanges.factory import client_for_keys
+
+    return client_for_keys(environment=environment, api_key=api_key, api_secret=api_secret)
+
+
+def _permission_problem(perms: KeyPermissions, now: datetime) -> tuple[str, str] | None:
+    """(status, message) when the key must not be used, else None."""
+    if perms.can_withdraw:
+        return Status.INVALID, MSG_WITHDRAW
+    if perms.read_only:
+        return Status.INVALID, MSG_READ_ONLY
+    if not (perms.can_trade_spot or perms.can_trade_linear):
+        return Status.INVALID, MSG_NO_TRADE
+    if perms.expires_at is not None and perms.expires_at <= now:
+        return Status.EXPIRED, MSG_EXPIRED
+    return None
+
+
+def _auth_message(exc: errors.AuthenticationFailed) -> str:
+    if exc.code == 10010:
+        return MSG_IP
+    if exc.code == 33004:
+        return MSG_EXPIRED
+    if isinstance(exc, errors.PermissionDenied):
+        return MSG_NO_TRADE
+    return MSG_BAD_KEY
+
+
+def _snapshot(perms: KeyPermissions) -> dict:
+    return {
+        "can_trade_spot": perms.can_trade_spot,
+        "can_trade_linear": perms.can_trade_linear,
+        "can_withdraw": perms.can_withdraw,
+        "read_only": perms.read_only,
+        "exchange": perms.raw.get("permissions", {}),
+    }
+
+
+def _balances_snapshot(client: ExchangeClient) -> dict:
+    return {coin: str(balance.total) for coin, balance in sorted(client.balances().items()) if balance.total}
+
+
+def exchange_keys_validate(*, client: ExchangeClient) -> tuple[KeyPermissions, dict]:
+    """Ask the exchange what the key may do and what the account holds. Raises DomainError
+    (400) with a readable message when the key must not be bound, ExchangeUnavailable (503)
+    when the exchange does not answer."""
+    try:
+        perms = client.key_permissions()
+    except errors.AuthenticationFailed as exc:
+        raise DomainError(_auth_message(exc), code="invalid_key", fields={"api_key": [_auth_message(exc)]}) from None
+    except (errors.TemporaryExchangeError, errors.AmbiguousOutcome) as exc:
+        raise ExchangeUnavailable(MSG_DOWN) from exc
+    except errors.ExchangeError as exc:
+        raise DomainError(MSG_BAD_KEY, code="invalid_key") from exc
+    problem = _permission_problem(perms, timezone.now())
+    if problem is not None:
+        raise DomainError(problem[1], code="key_rejected", fields={"api_key": [problem[1]]})
+    try:
+        balances = _balances_snapshot(client)
+    except errors.AuthenticationFailed as exc:
+        raise DomainError(_auth_message(exc), code="invalid_key") from None
+    except errors.ExchangeError as exc:
+        raise ExchangeUnavailable(MSG_DOWN) from exc
+    return perms, balances
+
+
+def _require_trading_access(user) -> None:
+    if not getattr(user, "has_trading_access", False):
+        raise DomainError(MSG_NO_ACCESS, code="no_trading_access", status_code=status.HTTP_403_FORBIDDEN)
+
+
+def _bybit() -> Exchange:
+    exchange = Exchange.objects.filter(code=Exchange.Code.BYBIT).first()
+    if exchange is None or not exchange.is_active:
+        raise DomainError("Bybit is not available for new keys right now.", code="exchange_inactive")
+    return exchange
+
+
+def _label_free(user, label: str, exclude_pk: int | None = None) -> None:
+    qs = ExchangeAccount.objects.filter(user=user, label=label)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise DomainError(MSG_LABEL_TAKEN, code="label_taken", fields={"label": [MSG_LABEL_TAKEN]})
+
+
+def _store(*, user, label, environment, api_key, api_secret, perms: KeyPermissions, balances) -> ExchangeAccount:
+    try:
+        with transaction.atomic():
+            return ExchangeAccount.objects.create(
+                user=user,
+                exchange=_bybit(),
+                label=label,
+                environment=environment,
+                api_key=api_key,
+                api_secret=api_secret,
+                api_key_hint=mask_key(api_key),
+                status=Status.ACTIVE,
+                status_reason="",
+                permissions=_snapshot(perms),
+                read_only=perms.read_only,
+                ip_whitelist=list(perms.ip_whitelist),
+                key_expires_at=perms.expires_at,
+                validated_at=timezone.now(),
+                balances=balances,
+            )
+    except IntegrityError:
+        raise DomainError(MSG_LABEL_TAKEN, code="label_taken", fields={"label": [MSG_LABEL_TAKEN]}) from None
+
+
+def exchange_account_create(*, user, label: str, environment: str, api_key: str, api_secret: str) -> ExchangeAccount:
+    """Bind a user's Bybit keys after checking them with the exchange. Invalid keys are never
+    stored."""
+    _require_trading_access(user)
+    api_key, api_secret, label = (api_key or "").strip(), (api_secret or "").strip(), (label or "").strip()
+    if environment not in (Env.MAINNET, Env.TESTNET, Env.DEMO):
+        raise DomainError("Choose mainnet, testnet or demo.", fields={"environment": ["Choose mainnet, testnet or demo."]})
+    if not api_key or not api_secret:
+        raise DomainError("API key and secret are required.", fields={"api_key": ["Required."]})
+    if not label:
+        raise DomainError("A label is required.", fields={"label": ["Required."]})
+    _bybit()
+    _label_free(user, label)
+    client = _client_for_keys(environment=environment, api_key=api_key, api_secret=api_secret)
+    perms, balances = exchange_keys_validate(client=client)
+    account = _store(user=user, label=label, environment=environment, api_key=api_key, api_secret=api_secret,
+                     perms=perms, balances=balances)
+    logger.info("Exchange account %s bound for user %s (%s)", account.pk, user.pk, environment)
+    return account
+
+
+# --- paper accounts --------------------------------------------------------------------------
+def _simulator_create_key(funding_usdt: str) -> tuple[str, str]:
+    """A fresh simulator account and trading key through the simulator's control API."""
+    from exchanges.simulator.control import ControlError, SimulatorControl
+
+    control = SimulatorControl(settings.SETKA_SIMULATOR_URL, settings.SETKA_SIMULATOR_CONTROL_TOKEN, timeout=10)
+    try:
+        created = control.create_account(funding={"USDT": funding_usdt}, spot_trade=True, contract_trade=True,
+                                         read_only=False, withdraw=False)
+    except (ControlError, requests.RequestException, ValueError, KeyError) as exc:
+        logger.warning("Paper account creation failed: %s", type(exc).__name__)
+        raise ExchangeUnavailable("The paper-trading simulator is not answering. Try again in a minute.") from exc
+    return created.api_key, created.api_secret
+
+
+def _paper_label(user) -> str:
+    base = "Paper"
+    taken = set(ExchangeAccount.objects.filter(user=user, label__startswith=base).values_list("label", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base} {n}" in taken:
+        n += 1
+    return f"{base} {n}"
+
+
+def exchange_account_create_paper(*, user, label: str | None = None) -> ExchangeAccount:
+    """A paper account: a fresh simulator account and key, funded with
+    settings.SETKA_PAPER_FUNDING_USDT USDT."""
+    _require_trading_access(user)
+    label = (label or "").strip() or _paper_label(user)
+    _label_free(user, label)
+    api_key, api_secret = _simulator_create_key(str(settings.SETKA_PAPER_FUNDING_USDT))
+    client = _client_for_keys(environment=Env.PAPER, api_key=api_key, api_secret=api_secret)
+    perms, balances = exchange_keys_validate(client=client)
+    return _store(user=user, label=label, environment=Env.PAPER, api_key=api_key, api_secret=api_secret,
+                  perms=perms, balances=balances)
+
+
+# --- re-checking stored keys -----------------------------------------------------------------
+def exchange_account_recheck(*, account: ExchangeAccount, client: ExchangeClient | None = None) -> ExchangeAccount:
+    """Ask the exchange again about a stored key; flag it expired, revoked or invalid with a
+    reason, or refresh its permissions and balances. A temporary exchange failure changes
+    nothing (the next pass retries)."""
+    from exchanges.factory import client_for_account
+
+    fields = ["status", "status_reason", "updated_at"]
+    try:
+        client = client or client_for_account(account)
+    except UndecryptableSecret:
+        account.refresh_from_db(fields=["status", "status_reason"])
+        return account
+    now = timezone.now()
+    try:
+        perms = client.key_permissions()
+    except errors.AuthenticationFailed as exc:
+        account.status = Status.EXPIRED if exc.code == 33004 else Status.REVOKED
+        account.status_reason = _auth_message(exc) if exc.code in (10010, 33004) else (
+            "The exchange no longer accepts this key (deleted or revoked). Re-bind the keys.")
+        account.save(update_fields=fields)
+        return account
+    except errors.ExchangeError as exc:
+        logger.warning("Re-check of exchange account %s postponed: %s", account.pk, type(exc).__name__)
+        return account
+    problem = _permission_problem(perms, now)
+    if problem is not None:
+        account.status, account.status_reason = problem
+    else:
+        account.status, account.status_reason = Status.ACTIVE, ""
+        try:
+            account.balances = _balances_snapshot(client)
+            fields.append("balances")
+        except errors.ExchangeError:
+            pass
+    account.permissions = _snapshot(perms)
+    account.read_only = perms.read_only
+    account.ip_whitelist = list(perms.ip_whitelist)
+    account.key_expires_at = perms.expires_at
+    account.validated_at = now
+    account.save(update_fields=[*fields, "permissions", "read_only", "ip_whitelist", "key_expires_at",
+                                "validated_at"])
+    return account
+
+
+def exchange_accounts_recheck_all() -> dict[str, int]:
+    """Re-check every stored key that is not already known dead. Returns counts by status."""
+    counts: dict[str, int] = {}
+    queryset = ExchangeAccount.objects.exclude(status=Status.UNDECRYPTABLE).order_by("pk")
+    for account in queryset.iterator():
+        try:
+            account = exchange_account_recheck(account=account)
+        except Exception:  # noqa: BLE001 - one account must not stop the others
+            logger.exception("Re-check of exchange account %s failed", account.pk)
+            continue
+        counts[account.status] = counts.get(account.status, 0) + 1
+    return counts
+
+
+# --- edit and delete -------------------------------------------------------------------------
+def exchange_account_update(*, account: ExchangeAccount, label: str) -> ExchangeAccount:
+    label = (label or "").strip()
+    if not label:
+        raise DomainError("A label is required.", fields={"label": ["Required."]})
+    _label_free(account.user, label, exclude_pk=account.pk)
+    account.label = label
+    account.save(update_fields=["label", "updated_at"])
+    return account
+
+
+def _has_running_bots(account: ExchangeAccount) -> bool:
+    from bots.models import Bot
+
+    return Bot.objects.filter(exchange_account=account, status__in=Bot.ACTIVE_STATUSES).exists()
+
+
+def exchange_account_delete(*, account: ExchangeAccount) -> None:
+    if _has_running_bots(account):
+        raise ConflictError("A bot is running on this account. Stop it first.", code="bot_running")
+    try:
+        account.delete()
+    except Exception as exc:  # ProtectedError from bots/trading history
+        from django.db.models import ProtectedError
+
+        if isinstance(exc, ProtectedError):
+            raise ConflictError("This account has bot history and cannot be deleted.", code="has_history") from None
+        raise
