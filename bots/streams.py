@@ -81,7 +81,6 @@ class StreamsSupervisor:
         from exchanges.factory import stream_for_account
 
         factory = self.stream_factory or stream_for_account
-        close_old_connections()
         wanted: dict[int, set[int]] = {}
         accounts = {}
         for bot in bots_streamed():
@@ -115,6 +114,7 @@ class StreamsSupervisor:
         logger.info("streams: ready")
         while not self.stop_event.is_set():
             try:
+                close_old_connections()
                 self.refresh()
             except Exception:  # noqa: BLE001 - a database hiccup must not kill the process
                 logger.exception("streams: refresh failed")

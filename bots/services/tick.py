@@ -355,7 +355,10 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             client.cancel_order(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
         except Exception:  # noqa: BLE001 - the next reconciliation records the final state
             logger.warning("bot %s: cancel of %s failed", bot.pk, order.client_order_id)
-    result.placed += len(orders_send_pending(bot=bot, client=client, still_running=_still_running(bot)))
+    sent = orders_send_pending(bot=bot, client=client, still_running=_still_running(bot))
+    result.placed += len(sent)
+    if any(o.order_type == Order.Type.MARKET for o in sent):  # settled at once: store its fill now
+        result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))
 
 
 # --- stop ----------------------------------------------------------------------------------
