@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from bots.engine.config import MAX_GRIDS, MIN_GRIDS, ConfigError, GridConfig
 
 _DECIMAL = {
-    "description": "A decimal number, preferably as a string (\"0.001\"); JSON numbers are accepted.",
+    "description": 'A decimal number, preferably as a string ("0.001"); JSON numbers are accepted.',
     "anyOf": [
         {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"},
         {"type": "number"},
@@ -63,7 +63,7 @@ _MESSAGES = {
     "additionalProperties": "Unknown setting.",
     "enum": "Not an allowed value.",
     "type": "Wrong type.",
-    "anyOf": "Must be a number (a decimal string such as \"0.5\" or a JSON number).",
+    "anyOf": 'Must be a number (a decimal string such as "0.5" or a JSON number).',
     "minimum": "Too small.",
     "maximum": "Too large.",
 }

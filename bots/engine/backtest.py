@@ -145,7 +145,14 @@ def backtest(
     book = _Book()
     fills: list[BacktestFill] = []
     cycles: list[Cycle] = []
-    st = {"quote": config.investment if spot else ZERO, "base": ZERO, "grid": ZERO, "inv": ZERO, "fees": ZERO, "cash": ZERO}
+    st = {
+        "quote": config.investment if spot else ZERO,
+        "base": ZERO,
+        "grid": ZERO,
+        "inv": ZERO,
+        "fees": ZERO,
+        "cash": ZERO,
+    }
 
     # --- launch: the market order, then the ladder ------------------------------------------
     if plan.initial is not None:
@@ -156,7 +163,9 @@ def backtest(
             st["quote"] -= q * p0
             st["base"] += q - fee
             st["fees"] += fee * p0
-            fills.append(BacktestFill(first.time, o.client_order_id, o.side, None, p0, q, fee, rules.base_coin, INITIAL))
+            fills.append(
+                BacktestFill(first.time, o.client_order_id, o.side, None, p0, q, fee, rules.base_coin, INITIAL)
+            )
             net, cost = q - fee, q * p0
             for lvl in sizing.sell_levels:  # inventory earmarked for each ladder sell
                 share = sizing.qty_per_grid
@@ -171,7 +180,9 @@ def backtest(
             sign = 1 if o.side is Side.BUY else -1
             st["base"] += sign * q
             st["cash"] -= sign * q * p0
-            fills.append(BacktestFill(first.time, o.client_order_id, o.side, None, p0, q, fee, rules.quote_coin, INITIAL))
+            fills.append(
+                BacktestFill(first.time, o.client_order_id, o.side, None, p0, q, fee, rules.quote_coin, INITIAL)
+            )
             targets = sizing.sell_levels if config.direction == Direction.LONG else sizing.buy_levels
             per = sizing.qty_per_grid
             for lvl in targets:
@@ -259,7 +270,7 @@ def backtest(
     for c in _chain(first, it):
         count += 1
         path = candle_path(c)
-        for target in (path if count > 1 else path[1:]):
+        for target in path if count > 1 else path[1:]:
             hit = book.crossed(price, target)
             price = target
             if not hit:
@@ -268,7 +279,13 @@ def backtest(
                 fill(cid, c.time)
             ticks += 1
             tp = plan_tick(
-                config, rules, levels=levels, orders=list(view.values()), bot_id=bot_id, generation=generation, fees=fees
+                config,
+                rules,
+                levels=levels,
+                orders=list(view.values()),
+                bot_id=bot_id,
+                generation=generation,
+                fees=fees,
             )
             for o in tp.place:
                 planned[o.client_order_id] = o

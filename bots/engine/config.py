@@ -192,7 +192,9 @@ class GridConfig:
         tp, sl = values["take_profit_price"], values["stop_loss_price"]
         if tp is not None and sl is not None and "take_profit_price" not in errors and "stop_loss_price" not in errors:
             if direction == Direction.SHORT and tp >= sl:
-                errors["take_profit_price"] = "For a short grid the take-profit price must be below the stop-loss price."
+                errors["take_profit_price"] = (
+                    "For a short grid the take-profit price must be below the stop-loss price."
+                )
             elif direction != Direction.SHORT and tp <= sl:
                 errors["take_profit_price"] = "The take-profit price must be above the stop-loss price."
         for name in ("stop_loss_roi",):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from exchanges.client import Side
 
@@ -60,6 +61,11 @@ def parse_client_order_id(s: str) -> OrderKey | None:
     """The key encoded in one of our ids, or None for any other string (manual orders...)."""
     if not isinstance(s, str) or len(s) > MAX_LEN:
         return None
+    return _parse(s)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse(s: str) -> OrderKey | None:
     m = _RE.match(s)
     if not m:
         return None

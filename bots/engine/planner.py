@@ -120,10 +120,14 @@ def launch_plan(
     levels = sizing.levels or grid_levels(config, rules)
     q = sizing.qty_per_grid
     ladder = [
-        PlannedOrder(grid_order_id(bot_id, generation, i, Side.BUY, 0), Side.BUY, OrderType.LIMIT, levels[i], q, i, GRID)
+        PlannedOrder(
+            grid_order_id(bot_id, generation, i, Side.BUY, 0), Side.BUY, OrderType.LIMIT, levels[i], q, i, GRID
+        )
         for i in sizing.buy_levels
     ] + [
-        PlannedOrder(grid_order_id(bot_id, generation, i, Side.SELL, 0), Side.SELL, OrderType.LIMIT, levels[i], q, i, GRID)
+        PlannedOrder(
+            grid_order_id(bot_id, generation, i, Side.SELL, 0), Side.SELL, OrderType.LIMIT, levels[i], q, i, GRID
+        )
         for i in sizing.sell_levels
     ]
     ladder.sort(key=lambda o: (abs(o.price - price), o.level))
@@ -167,8 +171,13 @@ def _fee_rate(fees: FeeRates | None) -> Decimal:
 
 
 def interval_states(
-    config: GridConfig, *, levels: Sequence[Decimal], orders: Sequence[LevelOrder], bot_id: int | None = None,
-    generation: int | None = None, fees: FeeRates | None = None,
+    config: GridConfig,
+    *,
+    levels: Sequence[Decimal],
+    orders: Sequence[LevelOrder],
+    bot_id: int | None = None,
+    generation: int | None = None,
+    fees: FeeRates | None = None,
 ) -> tuple[list[IntervalState], dict[tuple[int, Side], list[tuple[int, bool]]]]:
     n = len(levels) - 1
     spot = config.is_spot
@@ -180,11 +189,13 @@ def interval_states(
         if key is not None:
             if key.purpose != GRID:
                 continue
-            if (bot_id is not None and key.bot_id != bot_id) or (generation is not None and key.generation != generation):
+            if (bot_id is not None and key.bot_id != bot_id) or (
+                generation is not None and key.generation != generation
+            ):
                 continue
         if o.level is None:
             continue
-        side = Side(o.side)
+        side = o.side if o.side.__class__ is Side else Side(o.side)
         k = o.level if side is Side.BUY else o.level - 1
         if not 0 <= k < n:
             continue
@@ -207,9 +218,7 @@ def interval_states(
                 iv.is_ += o.qty
         if seq is not None:
             history.setdefault((o.level, side), []).append((seq, (not o.is_open) and o.filled_qty == 0))
-    states = [
-        IntervalState(iv.ib, iv.is_, iv.g, iv.g - iv.fee, iv.bc, iv.sf, iv.sc, iv.sopen) for iv in ivs
-    ]
+    states = [IntervalState(iv.ib, iv.is_, iv.g, iv.g - iv.fee, iv.bc, iv.sf, iv.sc, iv.sopen) for iv in ivs]
     return states, history
 
 
@@ -258,7 +267,9 @@ def plan_tick(
         seq = next_seq.get((level, side), 1)  # 0 is reserved for the launch ladder
         next_seq[(level, side)] = seq + 1
         place.append(
-            PlannedOrder(grid_order_id(bot_id, generation, level, side, seq), side, OrderType.LIMIT, price, qty, level, GRID)
+            PlannedOrder(
+                grid_order_id(bot_id, generation, level, side, seq), side, OrderType.LIMIT, price, qty, level, GRID
+            )
         )
 
     step = rules.qty_step
@@ -332,7 +343,13 @@ def stop_plan(
         position_side = Side.BUY if base_position > 0 else Side.SELL
     qty = rules.qty_up(abs(base_position))
     close = PlannedOrder(
-        close_order_id(bot_id, generation, n), Side(position_side).opposite, OrderType.MARKET, None, qty, None, CLOSE,
+        close_order_id(bot_id, generation, n),
+        Side(position_side).opposite,
+        OrderType.MARKET,
+        None,
+        qty,
+        None,
+        CLOSE,
         reduce_only=True,
     )
     return StopPlan(cancel=cancel, close=close)

@@ -384,8 +384,13 @@ def build_report(
                     f"Recently the price moved between {_money(lo_c)} and {_money(hi_c)} ({_pct(swing)}), more than "
                     f"the width of your range ({_pct(width)}). The price is likely to leave the range, and outside "
                     "it the bot stops earning.",
-                    {"recent_low": lo_c, "recent_high": hi_c, "swing_percent": _round(swing, "0.01"),
-                     "range_percent": _round(width, "0.01"), "candles": len(candles)},
+                    {
+                        "recent_low": lo_c,
+                        "recent_high": hi_c,
+                        "swing_percent": _round(swing, "0.01"),
+                        "range_percent": _round(width, "0.01"),
+                        "candles": len(candles),
+                    },
                 )
             )
     if sz.order_count > MAX_OPEN_ORDERS:

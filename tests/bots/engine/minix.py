@@ -22,8 +22,18 @@ class Row:
 
 
 class MiniExchange:
-    def __init__(self, config, rules: InstrumentRules, fees: FeeRates, price: Decimal, *, bot_id=9, generation=2,
-                 actual_fee: Decimal | None = None, report_base_fee: bool = True):
+    def __init__(
+        self,
+        config,
+        rules: InstrumentRules,
+        fees: FeeRates,
+        price: Decimal,
+        *,
+        bot_id=9,
+        generation=2,
+        actual_fee: Decimal | None = None,
+        report_base_fee: bool = True,
+    ):
         self.config, self.rules, self.fees = config, rules, fees
         self.bot_id, self.generation = bot_id, generation
         self.actual_fee = fees.maker if actual_fee is None else actual_fee
@@ -76,9 +86,13 @@ class MiniExchange:
     def move_to(self, price: Decimal) -> list[str]:
         """Fill completely every resting order the price reaches."""
         hit = [
-            cid for cid, r in self.rows.items()
-            if r.is_open and ((r.planned.side is Side.BUY and r.planned.price >= price)
-                              or (r.planned.side is Side.SELL and r.planned.price <= price))
+            cid
+            for cid, r in self.rows.items()
+            if r.is_open
+            and (
+                (r.planned.side is Side.BUY and r.planned.price >= price)
+                or (r.planned.side is Side.SELL and r.planned.price <= price)
+            )
         ]
         for cid in hit:
             self.fill(cid, self.rows[cid].planned.qty)
@@ -91,14 +105,29 @@ class MiniExchange:
     # ---------------------------------------------------------------- bot side
     def view(self) -> list[LevelOrder]:
         return [
-            LevelOrder(cid, r.planned.level, r.planned.side, r.planned.price, r.planned.qty, r.filled, r.is_open,
-                       r.base_fee if self.report_base_fee else None)
+            LevelOrder(
+                cid,
+                r.planned.level,
+                r.planned.side,
+                r.planned.price,
+                r.planned.qty,
+                r.filled,
+                r.is_open,
+                r.base_fee if self.report_base_fee else None,
+            )
             for cid, r in self.rows.items()
         ]
 
     def plan(self):
-        return plan_tick(self.config, self.rules, levels=self.levels, orders=self.view(), bot_id=self.bot_id,
-                         generation=self.generation, fees=self.fees)
+        return plan_tick(
+            self.config,
+            self.rules,
+            levels=self.levels,
+            orders=self.view(),
+            bot_id=self.bot_id,
+            generation=self.generation,
+            fees=self.fees,
+        )
 
     def tick(self):
         """Plan, place, and check that planning again plans nothing (idempotency)."""

@@ -62,7 +62,9 @@ def test_one_real_day_profit_is_the_sum_of_per_grid_net_profits():
     assert result.grid_profit > 0
 
     # a cycle is a sell answering a buy one line lower; the ladder's own sells are not cycles
-    counter_sells = [x for x in result.fills if x.side is Side.SELL and parse_client_order_id(x.client_order_id).seq > 0]
+    counter_sells = [
+        x for x in result.fills if x.side is Side.SELL and parse_client_order_id(x.client_order_id).seq > 0
+    ]
     assert len(counter_sells) == result.cycle_count
     assert sum((x.realized for x in result.fills), D(0)) == result.grid_profit
 
@@ -70,8 +72,9 @@ def test_one_real_day_profit_is_the_sum_of_per_grid_net_profits():
     quote, base = ledger(result, config.investment)
     assert quote == result.quote_balance and base == result.base_balance
     assert result.equity == quote + base * candles[-1].close
-    assert abs(result.equity - config.investment - result.grid_profit - result.inventory_pnl
-               - result.unrealized_pnl) < TOL
+    assert (
+        abs(result.equity - config.investment - result.grid_profit - result.inventory_pnl - result.unrealized_pnl) < TOL
+    )
     # one order per interval at the end of the day
     assert len(result.open_orders) == 20
 
@@ -83,8 +86,9 @@ def test_crash_day_below_the_range_holds_base_and_never_oversells():
     assert min(c.low for c in candles) < D(38000)  # 30,000 at 13:10 UTC
     quote, base = ledger(result, config.investment)
     assert quote >= -TOL and base >= 0
-    assert abs(result.equity - config.investment - result.grid_profit - result.inventory_pnl
-               - result.unrealized_pnl) < TOL
+    assert (
+        abs(result.equity - config.investment - result.grid_profit - result.inventory_pnl - result.unrealized_pnl) < TOL
+    )
     assert result.cycle_count > 0
 
 
@@ -95,8 +99,9 @@ def test_linear_neutral_backtest_books_balance():
     cash, position = ledger(result, config.investment, spot=False)
     assert position == result.base_balance
     assert abs(result.equity - (cash + position * candles[-1].close)) < TOL
-    assert abs(result.equity - config.investment - result.grid_profit - result.inventory_pnl
-               - result.unrealized_pnl) < TOL
+    assert (
+        abs(result.equity - config.investment - result.grid_profit - result.inventory_pnl - result.unrealized_pnl) < TOL
+    )
     assert result.cycle_count > 0
     for c in result.cycles:  # each linear cycle: Q·d − fees of both legs
         lo, hi = result.sizing.levels[c.interval], result.sizing.levels[c.interval + 1]

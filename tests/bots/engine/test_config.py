@@ -12,8 +12,12 @@ from bots.schemas import GRID_CONFIG_SCHEMA, validate_grid_config
 
 D = Decimal
 GOOD = {
-    "strategy": "spot_grid", "lower_price": "45000", "upper_price": "65000", "grid_count": 5,
-    "spacing": "geometric", "investment": "1000.50",
+    "strategy": "spot_grid",
+    "lower_price": "45000",
+    "upper_price": "65000",
+    "grid_count": 5,
+    "spacing": "geometric",
+    "investment": "1000.50",
 }
 
 
@@ -81,9 +85,22 @@ def test_schema_is_draft_2020_12_and_lists_the_contract_keys():
     assert GRID_CONFIG_SCHEMA["$schema"].endswith("2020-12/schema")
     keys = set(GRID_CONFIG_SCHEMA["properties"])
     assert keys == {
-        "strategy", "lower_price", "upper_price", "grid_count", "spacing", "investment", "direction", "leverage",
-        "trigger_price", "take_profit_price", "stop_loss_price", "take_profit_pnl", "stop_loss_pnl",
-        "take_profit_roi", "stop_loss_roi", "on_stop",
+        "strategy",
+        "lower_price",
+        "upper_price",
+        "grid_count",
+        "spacing",
+        "investment",
+        "direction",
+        "leverage",
+        "trigger_price",
+        "take_profit_price",
+        "stop_loss_price",
+        "take_profit_pnl",
+        "stop_loss_pnl",
+        "take_profit_roi",
+        "stop_loss_roi",
+        "on_stop",
     }
 
 

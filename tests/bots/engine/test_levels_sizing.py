@@ -21,8 +21,13 @@ steps = st.sampled_from(["0.000001", "0.00001", "0.001", "0.01", "1"])
 
 
 @settings(max_examples=150, deadline=None)
-@given(lo=prices, width=st.decimals(min_value=D("1.001"), max_value=D(20), places=3), n=st.integers(2, 500),
-       tick=ticks, geometric=st.booleans())
+@given(
+    lo=prices,
+    width=st.decimals(min_value=D("1.001"), max_value=D(20), places=3),
+    n=st.integers(2, 500),
+    tick=ticks,
+    geometric=st.booleans(),
+)
 def test_levels_on_tick_inside_range_strictly_increasing(lo, width, n, tick, geometric):
     hi = lo * width
     config = GridConfig(Strategy.SPOT_GRID, lo, hi, n, Spacing.GEOMETRIC if geometric else Spacing.ARITHMETIC, D(1000))
@@ -37,7 +42,7 @@ def test_levels_on_tick_inside_range_strictly_increasing(lo, width, n, tick, geo
     assert len(levels) == n + 1
     assert all(p % D(tick) == 0 for p in levels)
     assert all(lo <= p <= hi for p in levels)
-    assert all(a < b for a, b in zip(levels, levels[1:]))
+    assert all(a < b for a, b in zip(levels, levels[1:], strict=False))
 
 
 def test_duplicated_lines_are_refused_with_the_pionex_style_message():
@@ -48,9 +53,15 @@ def test_duplicated_lines_are_refused_with_the_pionex_style_message():
 
 
 @settings(max_examples=150, deadline=None)
-@given(lo=st.decimals(min_value=D("0.01"), max_value=D("100000"), places=2), width=st.decimals(D("1.05"), D(5), places=2),
-       n=st.integers(2, 120), at=st.integers(-200, 1200), inv=st.decimals(D(1), D(1_000_000), places=2),
-       step=steps, fee=st.sampled_from(["0", "0.0002", "0.001", "0.002"]))
+@given(
+    lo=st.decimals(min_value=D("0.01"), max_value=D("100000"), places=2),
+    width=st.decimals(D("1.05"), D(5), places=2),
+    n=st.integers(2, 120),
+    at=st.integers(-200, 1200),
+    inv=st.decimals(D(1), D(1_000_000), places=2),
+    step=steps,
+    fee=st.sampled_from(["0", "0.0002", "0.001", "0.002"]),
+)
 def test_spot_sizing_never_needs_more_than_the_investment(lo, width, n, at, inv, step, fee):
     hi = (lo * width).quantize(D("0.01"))
     config = GridConfig(Strategy.SPOT_GRID, lo, hi, n, Spacing.ARITHMETIC, inv)
@@ -92,8 +103,13 @@ def test_min_investment_is_the_boundary_and_names_the_binding_rule():
 
 
 @settings(max_examples=80, deadline=None)
-@given(direction=st.sampled_from(["neutral", "long", "short"]), lev=st.integers(1, 50), n=st.integers(2, 60),
-       inv=st.integers(10, 100000), at=st.integers(0, 1000))
+@given(
+    direction=st.sampled_from(["neutral", "long", "short"]),
+    lev=st.integers(1, 50),
+    n=st.integers(2, 60),
+    inv=st.integers(10, 100000),
+    at=st.integers(0, 1000),
+)
 def test_linear_margin_never_exceeds_the_investment(direction, lev, n, inv, at):
     config = linear_config(investment=str(inv), leverage=str(lev), direction=direction, n=n)
     rules = linear_rules()

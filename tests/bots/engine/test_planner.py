@@ -38,9 +38,7 @@ def test_filled_buy_gets_sell_one_line_up_then_buy_back_same_qty():
     assert plan.place[0].qty == ex.rules.qty_down(q - q * FEES.maker)  # base fee deducted
     ex.move_to(D(58000))  # the 57k sell fills
     plan = ex.tick()
-    assert [(o.side, o.price, o.qty, o.client_order_id) for o in plan.place] == [
-        (Side.BUY, D(53000), q, "sk9-2-2B1")
-    ]
+    assert [(o.side, o.price, o.qty, o.client_order_id) for o in plan.place] == [(Side.BUY, D(53000), q, "sk9-2-2B1")]
 
 
 def test_ladder_sell_fill_buys_back_one_line_down():
@@ -132,13 +130,20 @@ def test_linear_neutral_has_no_initial_position_and_counter_qty_is_filled_qty():
     plan = launch_plan(config, rules, price=D(20000), sizing=sizing, bot_id=3, generation=1)
     assert plan.initial is None
     assert sorted((o.side, o.price) for o in plan.ladder) == [
-        (Side.BUY, D(10000)), (Side.BUY, D(14000)), (Side.BUY, D(18000)), (Side.SELL, D(26000)), (Side.SELL, D(30000))
+        (Side.BUY, D(10000)),
+        (Side.BUY, D(14000)),
+        (Side.BUY, D(18000)),
+        (Side.SELL, D(26000)),
+        (Side.SELL, D(30000)),
     ]
     q = sizing.qty_per_grid
     assert sizing.quote_needed <= D(1000)
     filled = LevelOrder("sk3-1-2B0", 2, Side.BUY, D(18000), q, q, False)
-    others = [LevelOrder(o.client_order_id, o.level, o.side, o.price, o.qty, D(0), True) for o in plan.ladder
-              if o.client_order_id != "sk3-1-2B0"]
+    others = [
+        LevelOrder(o.client_order_id, o.level, o.side, o.price, o.qty, D(0), True)
+        for o in plan.ladder
+        if o.client_order_id != "sk3-1-2B0"
+    ]
     tick = plan_tick(config, rules, levels=sizing.levels, orders=[filled, *others], bot_id=3, generation=1)
     assert [(o.side, o.price, o.qty) for o in tick.place] == [(Side.SELL, D(22000), q)]
 
@@ -184,8 +189,9 @@ def test_stop_plan_cancels_open_orders_and_sells_base_rounded_down():
 
 def test_stop_plan_linear_closes_position_reduce_only():
     config = linear_config(on_stop="close_position")
-    plan = stop_plan(config, linear_rules(), orders=[], base_position=D("0.25"), position_side=Side.SELL,
-                     bot_id=4, generation=2)
+    plan = stop_plan(
+        config, linear_rules(), orders=[], base_position=D("0.25"), position_side=Side.SELL, bot_id=4, generation=2
+    )
     assert plan.close.side is Side.BUY and plan.close.reduce_only and plan.close.qty == D("0.25")
     assert plan.close.client_order_id == "sk4-2-close0"
     short = stop_plan(config, linear_rules(), orders=[], base_position=D("-0.1"), bot_id=4, generation=2)
@@ -231,8 +237,9 @@ def _check_orders(ex: MiniExchange, planned) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=OPS, n=st.integers(2, 12), start=st.integers(0, 1000), geometric=st.booleans())
 def test_random_fill_sequences_never_duplicate_ids_or_oversell(ops, n, start, geometric):
-    config = spot_config(lower="40000", upper="70000", n=n, investment="5000",
-                         spacing="geometric" if geometric else "arithmetic")
+    config = spot_config(
+        lower="40000", upper="70000", n=n, investment="5000", spacing="geometric" if geometric else "arithmetic"
+    )
     rules = spot_rules()
     lo, hi = D(38000), D(72000)
     price = lo + (hi - lo) * start / 1000
@@ -257,8 +264,7 @@ def test_random_fill_sequences_never_duplicate_ids_or_oversell(ops, n, start, ge
 
 
 @settings(max_examples=40, deadline=None)
-@given(path=st.lists(st.integers(0, 1000), min_size=1, max_size=60), n=st.integers(2, 15),
-       start=st.integers(0, 1000))
+@given(path=st.lists(st.integers(0, 1000), min_size=1, max_size=60), n=st.integers(2, 15), start=st.integers(0, 1000))
 def test_full_fills_keep_one_order_per_interval_alternating_around_the_price(path, n, start):
     """With whole fills, every interval always holds exactly one order: a buy at its lower line
     below the price or a sell at its upper line above it; buys keep the same quantity."""
@@ -284,8 +290,9 @@ def test_full_fills_keep_one_order_per_interval_alternating_around_the_price(pat
 def test_unknown_fee_is_estimated_conservatively_and_never_oversells():
     """When the services do not pass the base fee, a lower real fee leaves dust, never a shortfall."""
     config, rules = spot_config(lower="40000", upper="70000", n=10, investment="5000"), spot_rules()
-    ex = MiniExchange(config, rules, FeeRates(D("0.0008"), D("0.0008")), D(55000),
-                      actual_fee=D("0.0008"), report_base_fee=False)
+    ex = MiniExchange(
+        config, rules, FeeRates(D("0.0008"), D("0.0008")), D(55000), actual_fee=D("0.0008"), report_base_fee=False
+    )
     ex.fees = None  # the tick does not know the account's fee rates
     for price in [D(50000), D(60000), D(45000), D(69000), D(41000), D(66000)] * 5:
         ex.move_to(price)
