@@ -20,6 +20,7 @@ from accounts.serializers import (
     EmailCodeInput,
     EmailInput,
     LoginInput,
+    PasswordChangeInput,
     PasswordResetConfirmInput,
     PhoneInput,
     ProfileUpdateInput,
@@ -204,6 +205,18 @@ class PasswordResetConfirmApi(PublicAuthApi):
         response = Response({"detail": "The password was changed. Log in with the new password."})
         cookies_clear(response)
         return response
+
+
+class PasswordChangeApi(UserAuthApi):
+    """Change the password; every other session ends, this device gets fresh cookies."""
+
+    @extend_schema(request=PasswordChangeInput, responses={200: _USER})
+    def post(self, request):
+        data = self.parse(PasswordChangeInput, request)
+        services.password_change(
+            user=request.user, current_password=data["current_password"], password=data["password"]
+        )
+        return _login_response(request, request.user)
 
 
 class PhoneApi(UserAuthApi):

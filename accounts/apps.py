@@ -19,4 +19,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and access"
 
     def ready(self):
+        from accounts import schema  # noqa: F401 - registers the OpenAPI auth extension
+
         post_migrate.connect(_setup_roles, dispatch_uid="accounts.setup_roles")

@@ -98,6 +98,11 @@ class PasswordResetConfirmInput(serializers.Serializer):
     password = _password()
 
 
+class PasswordChangeInput(serializers.Serializer):
+    current_password = _password()
+    password = _password()
+
+
 class PhoneInput(serializers.Serializer):
     phone = serializers.CharField(max_length=32)
 

@@ -221,6 +221,15 @@ def user_password_set(*, user: User, password: str) -> None:
     user_tokens_revoke_all(user=user)
 
 
+def password_change(*, user: User, current_password: str, password: str) -> None:
+    """A logged-in user changes the password: every session ends (the caller issues new tokens
+    for the device that asked)."""
+    if not user.check_password(current_password):
+        raise _field_error("current_password", "The current password is wrong.", code="wrong_password")
+    password_validate(password=password, user=user)
+    user_password_set(user=user, password=password)
+
+
 def password_reset_request(*, email: str) -> None:
     user = User.objects.filter(email__iexact=email_normalize(email), is_active=True).first()
     if user is None or not throttling.send_allowed(kind=VerificationCode.Purpose.PASSWORD_RESET, target=user.email):

@@ -15,6 +15,7 @@ urlpatterns = [
     path("session/", apis.SessionApi.as_view(), name="session"),
     path("password/reset/", apis.PasswordResetApi.as_view(), name="password-reset"),
     path("password/reset/confirm/", apis.PasswordResetConfirmApi.as_view(), name="password-reset-confirm"),
+    path("password/change/", apis.PasswordChangeApi.as_view(), name="password-change"),
     path("phone/", apis.PhoneApi.as_view(), name="phone"),
     path("phone/verify/", apis.PhoneVerifyApi.as_view(), name="phone-verify"),
     path("access/redeem/", apis.AccessRedeemApi.as_view(), name="access-redeem"),

@@ -181,3 +181,27 @@ def test_sessions_of_another_user_are_404(logged_in, operator):
     foreign = RefreshToken.objects.get(user=operator, revoked_at__isnull=True)
     assert logged_in.delete(f"/api/auth/sessions/{foreign.pk}/").status_code == 404
     assert other.post("/api/auth/refresh/").status_code == 200
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(logged_in, verified_user):
+    from tests.factories import DEFAULT_PASSWORD
+
+    laptop = SpaClient()
+    assert (
+        laptop.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD}).status_code == 200
+    )
+    old_access = logged_in.cookies["setka_access"].value
+
+    response = logged_in.post(
+        "/api/auth/password/change/", {"current_password": "not-it-at-all", "password": STRONG_PASSWORD}
+    )
+    assert response.status_code == 400 and response.data["fields"]["current_password"]
+    response = logged_in.post(
+        "/api/auth/password/change/", {"current_password": DEFAULT_PASSWORD, "password": STRONG_PASSWORD}
+    )
+    assert response.status_code == 200, response.content
+
+    assert logged_in.get("/api/auth/sessions/").status_code == 200  # fresh cookies here
+    assert logged_in.cookies["setka_access"].value != old_access
+    assert laptop.get("/api/auth/sessions/").status_code == 401  # the other device's access died
+    assert laptop.post("/api/auth/refresh/").status_code == 401  # and its refresh token
