@@ -59,7 +59,7 @@ def bot_preview(*, user, exchange_account, symbol: str, category: str, config: d
     except (TemporaryExchangeError, ExchangeError) as exc:
         raise DomainError("The exchange is not answering right now; try again in a minute.",
                           code="exchange_unavailable", status_code=503) from exc
-    candles = [Candle(time=k.start, open=k.open, high=k.high, low=k.low, close=k.close, volume=k.volume) for k in klines]
+    candles = [Candle(time=int(k.start.timestamp()), open=k.open, high=k.high, low=k.low, close=k.close, volume=k.volume) for k in klines]
     try:
         return build_report(grid, rules, price=ticker.last_price, fees=fees, balances=balances, candles=candles)
     except ConfigError as exc:
@@ -79,7 +79,8 @@ def bot_create(*, user, exchange_account, name: str, symbol: str, category: str,
     report = bot_preview(user=user, exchange_account=exchange_account, symbol=symbol, category=category, config=config)
     report_json = report.to_json()
     if report.blocking:
-        blocking = [w.message for w in report.warnings if w.severity == "danger"] or ["The grid cannot run as set."]
+        blocking = [w.message for w in report.warnings if getattr(w, "blocking", w.severity == "danger")]
+        blocking = blocking or ["The grid cannot run as set."]
         raise DomainError(blocking[0], code="report_blocking", fields={"config": blocking})
     warnings = [w for w in report.warnings if w.severity != "info"]
     if warnings and not accept_warnings:
