@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 from typing import Any
 
 MIN_GRIDS = 2
 MAX_GRIDS = 500
 MAX_LEVERAGE = Decimal(100)
+# Beyond these a value is a typo (or an attack on Decimal arithmetic), and the database keeps
+# 18 decimal places (DecimalField(38, 18)).
+MAX_VALUE = Decimal(10) ** 15
+MAX_PLACES = 18
 
 
 class ConfigError(ValueError):
@@ -267,6 +271,12 @@ def parse_decimal(raw: Any) -> Decimal:
         raise ValueError("must be a number")
     if not value.is_finite():
         raise ValueError("must be a finite number")
+    if abs(value) > MAX_VALUE:
+        raise ValueError("is too large")
+    with localcontext() as ctx:
+        ctx.prec = 100
+        if value != 0 and value.normalize().as_tuple().exponent < -MAX_PLACES:
+            raise ValueError(f"has more than {MAX_PLACES} decimal places")
     return value
 
 

@@ -46,10 +46,12 @@ class MiniExchange:
         self.placed_ids: list[str] = []
         self.base = ZERO
         self.quote = config.investment
+        self.spot = config.is_spot
         if plan.initial is not None:
             q = plan.initial.qty
-            self.base += q * (1 - fees.taker)
-            self.quote -= q * price
+            sign = 1 if plan.initial.side is Side.BUY else -1
+            self.base += sign * q * (1 - fees.taker) if self.spot else sign * q
+            self.quote -= sign * q * price
             self.placed_ids.append(plan.initial.client_order_id)
         for o in plan.ladder:
             self.add(o)
@@ -72,7 +74,11 @@ class MiniExchange:
             return
         r.filled += qty
         p = r.planned.price
-        if r.planned.side is Side.BUY:
+        if not self.spot:  # linear: fees in quote, `base` is the signed position
+            sign = 1 if r.planned.side is Side.BUY else -1
+            self.base += sign * qty
+            self.quote -= sign * qty * p + qty * p * self.actual_fee
+        elif r.planned.side is Side.BUY:
             fee = qty * self.actual_fee
             r.base_fee += fee
             self.base += qty - fee

@@ -92,9 +92,10 @@ def test_crash_day_below_the_range_holds_base_and_never_oversells():
     assert result.cycle_count > 0
 
 
-def test_linear_neutral_backtest_books_balance():
+@pytest.mark.parametrize("direction", ["neutral", "long", "short"])
+def test_linear_backtest_books_balance(direction):
     candles = load_candles(BTC, start_ms=MAY_1, count=720)
-    config = linear_config(lower="56000", upper="59000", n=15, investment="1000", leverage="5")
+    config = linear_config(lower="56000", upper="59000", n=15, investment="1000", leverage="5", direction=direction)
     result = backtest(config, linear_rules(), candles, fees=LINEAR_FEES)
     cash, position = ledger(result, config.investment, spot=False)
     assert position == result.base_balance

@@ -35,6 +35,7 @@ def test_parses_strings_and_numbers_to_decimal_and_round_trips():
     data = c.to_json()
     assert data["lower_price"] == "45000.1" and data["investment"] == "1000.50" and data["grid_count"] == 5
     assert GridConfig.from_json(json.loads(json.dumps(data))) == c
+    assert GridConfig.from_json({**GOOD, "investment": "1000.500000000000000000000"}).investment == D("1000.5")
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,9 @@ def test_parses_strings_and_numbers_to_decimal_and_round_trips():
         ({"take_profit_price": "40000", "stop_loss_price": "42000"}, "take_profit_price", "above the stop-loss"),
         ({"stop_loss_pnl": "0"}, "stop_loss_pnl", "greater than zero"),
         ({"colour": "red"}, "colour", "Unknown"),
+        ({"investment": "1e999999"}, "investment", "too large"),
+        ({"lower_price": "0.0000000000000000001"}, "lower_price", "decimal places"),
+        ({"lower_price": "123456789012345.1234567890123456789"}, "lower_price", "decimal places"),
     ],
 )
 def test_rejects_bad_values_with_readable_messages(change, field, words):

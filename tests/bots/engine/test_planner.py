@@ -260,6 +260,37 @@ def test_random_fill_sequences_never_duplicate_ids_or_oversell(ops, n, start, ge
         # never more base on sell orders than the bot holds
         on_sell = sum(r.planned.qty - r.filled for r in ex.open_rows() if r.planned.side is Side.SELL)
         assert on_sell <= ex.base
+        # and never more on the book than one grid's worth per interval
+        assert sum(r.planned.qty - r.filled for r in ex.open_rows()) <= n * ex.sizing.qty_per_grid
+    assert len(set(ex.placed_ids)) == len(ex.placed_ids)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ops=OPS, n=st.integers(2, 12), start=st.integers(0, 1000), direction=st.sampled_from(["neutral", "long", "short"])
+)
+def test_random_linear_sequences_keep_ids_unique_and_exposure_bounded(ops, n, start, direction):
+    config = linear_config(lower="10000", upper="30000", n=n, investment="2000", leverage="3", direction=direction)
+    rules = linear_rules()
+    price = rules.round_price(D(9000) + D(22000) * start / 1000)
+    ex = MiniExchange(config, rules, LINEAR_FEES, price)
+    q = ex.sizing.qty_per_grid
+    for op in ops:
+        opens = sorted(cid for cid, r in ex.rows.items() if r.is_open)
+        if op[0] == "move":
+            ex.move_to(rules.round_price(D(9000) + D(22000) * op[1] / 1000))
+        elif op[0] == "partial" and opens:
+            cid = opens[op[1] % len(opens)]
+            ex.fill(cid, rules.qty_down(ex.rows[cid].planned.qty * op[2] / 100))
+        elif op[0] == "vanish" and opens:
+            ex.vanish(opens[op[1] % len(opens)])
+        plan = ex.tick()
+        _check_orders(ex, plan.place)
+        # the position never exceeds what the grid was sized for: every line filled one way
+        assert abs(ex.base) <= (n + 1) * q
+        # resting exposure: at most one grid's worth of orders per interval
+        resting = sum(r.planned.qty - r.filled for r in ex.open_rows())
+        assert resting <= n * q
     assert len(set(ex.placed_ids)) == len(ex.placed_ids)
 
 
