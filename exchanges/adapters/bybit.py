@@ -230,6 +230,10 @@ class BybitClient:
         return rules
 
     def symbols(self, *, category: Category) -> list[InstrumentRules]:
+        list_key = f"setka:bybit:symbols:{self.base_url}:{category}"
+        cached = self.rules_cache.get(list_key)
+        if cached is not None:
+            return list(cached)
         rules: list[InstrumentRules] = []
         cursor = None
         for _ in range(50):
@@ -241,6 +245,7 @@ class BybitClient:
                 break
         for item in rules:
             self.rules_cache.set(f"setka:bybit:rules:{self.base_url}:{category}:{item.symbol}", item, RULES_TTL)
+        self.rules_cache.set(list_key, rules, RULES_TTL)
         return rules
 
     def ticker(self, *, category: Category, symbol: str) -> Ticker:

@@ -233,3 +233,11 @@ def test_local_limiter_spreads_requests_over_the_window():
     # 12 requests at 5/s need at least two full waits of the window
     assert now[0] - 1000.0 >= 2.0 - 1e-9
     limiter.acquire("/v5/order/create", "linear")  # another category has its own budget
+
+
+def test_symbols_list_is_cached_and_fills_the_rules_cache(fake, client):
+    fake.script("/v5/market/instruments-info", (200, ok({"category": "spot", "list": [SPOT_RULE]})))
+    assert [r.symbol for r in client.symbols(category=Category.SPOT)] == ["BTCUSDT"]
+    assert [r.symbol for r in client.symbols(category=Category.SPOT)] == ["BTCUSDT"]
+    assert client.instrument_rules(category=Category.SPOT, symbol="BTCUSDT").tick_size == Decimal("0.1")
+    assert len(fake.calls("/v5/market/instruments-info")) == 1
