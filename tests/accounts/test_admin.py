@@ -172,3 +172,22 @@ def test_admin_pages_render(operator_admin):
         "/admin/accounts/profile/",
     ):
         assert operator_admin.get(path).status_code == 200, path
+
+
+def test_admin_login_is_under_the_same_lockout(client, settings):
+    settings.SETKA_LOGIN_MAX_FAILURES = 3
+    _staff("admin-user@example.com", OPERATOR)
+    for _ in range(3):
+        response = client.post("/admin/login/", {"username": "admin-user@example.com", "password": "wrong-password-x"})
+        assert response.status_code == 200  # the form again, with an error
+    # Locked now: even the right password does not open the admin.
+    response = client.post("/admin/login/", {"username": "admin-user@example.com", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200
+    assert client.get("/admin/accounts/user/").status_code == 302  # still redirected to the login page
+
+
+def test_admin_login_works(client):
+    _staff("admin-ok@example.com", OPERATOR)
+    response = client.post("/admin/login/", {"username": "ADMIN-OK@example.com", "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/admin/accounts/user/").status_code == 200

@@ -1,0 +1,27 @@
+"""Authentication backend for everything that calls django.contrib.auth.authenticate() (the
+Django admin login above all): the same lockout per email and per IP as the API login."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+
+from accounts import throttling
+
+
+class LockoutModelBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        email = username if username is not None else kwargs.get("email")
+        if email is None or password is None or not isinstance(email, str):
+            return None
+        email = email.strip().lower()
+        ip = throttling.client_ip(request) if request is not None else None
+        if throttling.login_lockout_remaining(email=email, ip=ip):
+            # PermissionDenied stops the backend chain: no other backend may let a locked email in.
+            raise PermissionDenied("Too many failed login attempts.")
+        user = super().authenticate(request, username=email, password=password)
+        if user is None:
+            throttling.login_failure_record(email=email, ip=ip)
+            raise PermissionDenied("Wrong email or password.")
+        throttling.login_success_record(email=email)
+        return user
