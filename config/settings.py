@@ -174,7 +174,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.LockoutModelBackend",  # ModelBackend + the login lockout (admin login too)
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
