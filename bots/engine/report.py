@@ -16,6 +16,7 @@ from exchanges.client import FeeRates, InstrumentRules
 from .candles import Candle
 from .config import Direction, GridConfig
 from .sizing import Sizing, size_grid
+from .targets import check_targets
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -419,6 +420,30 @@ def build_report(
                     blocking=True,
                 )
             )
+    if config.is_linear and rules.max_leverage is not None and config.leverage > rules.max_leverage:
+        warnings.append(
+            RiskWarning(
+                "leverage_above_max",
+                "danger",
+                f"The exchange allows at most {rules.max_leverage}x leverage on {rules.symbol}; you chose "
+                f"{config.leverage}x. Lower the leverage.",
+                {"leverage": config.leverage, "max_leverage": rules.max_leverage},
+                blocking=True,
+            )
+        )
+    hit = check_targets(config, price=price, total_pnl=ZERO, invested=config.investment)
+    if hit is not None:
+        warnings.append(
+            RiskWarning(
+                "target_already_reached",
+                "danger",
+                f"The bot would stop as soon as it starts: {hit.reason} Move the "
+                f"{'stop-loss' if hit.kind == 'stop_loss' else 'take-profit'} price to the other side of the "
+                "current price.",
+                {"kind": hit.kind, "price": price},
+                blocking=True,
+            )
+        )
     if config.is_spot and sz.initial_base_qty > 0:
         warnings.append(
             RiskWarning(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from bots.engine import Candle, GridConfig, Spacing, Strategy, build_report
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from bots.engine import Candle, ConfigError, GridConfig, Spacing, Strategy, build_report, launch_plan, size_grid
 from exchanges.client import FeeRates
 
 from .conftest import FEES, LINEAR_FEES, linear_config, linear_rules, spot_config, spot_rules
@@ -125,3 +128,70 @@ def test_linear_liquidation_estimate_and_warning():
     )
     assert "liquidation_near" not in codes(safe)
     assert safe.liquidation_price is None or safe.liquidation_price < D(10000) * D("0.95")
+
+
+def test_leverage_above_the_pairs_maximum_is_blocking():
+    rules = linear_rules()
+    capped = type(rules)(**{**rules.__dict__, "max_leverage": D(25)})
+    r = build_report(linear_config(leverage="50"), capped, price=D(20000), fees=LINEAR_FEES)
+    assert r.blocking and "leverage_above_max" in codes(r)
+    ok = build_report(linear_config(leverage="5"), capped, price=D(20000), fees=LINEAR_FEES)
+    assert "leverage_above_max" not in codes(ok)
+
+
+def test_stop_loss_on_the_wrong_side_of_the_price_is_blocking():
+    r = build_report(spot_config(stop_loss_price="55000"), spot_rules(), price=D(54000), fees=FEES)
+    assert r.blocking and "target_already_reached" in codes(r)
+    fine = build_report(spot_config(stop_loss_price="44000"), spot_rules(), price=D(54000), fees=FEES)
+    assert "target_already_reached" not in codes(fine)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    linear=st.booleans(),
+    lo=st.decimals(D("0.001"), D("100000"), places=3),
+    width=st.decimals(D("1.001"), D("10"), places=3),
+    n=st.integers(2, 200),
+    geometric=st.booleans(),
+    inv=st.decimals(D("0.01"), D("10000000"), places=2),
+    at=st.integers(-500, 1500),
+    lev=st.integers(1, 100),
+    direction=st.sampled_from(["neutral", "long", "short"]),
+    tick=st.sampled_from(["0.001", "0.01", "0.5"]),
+    step=st.sampled_from(["0.000001", "0.001", "1"]),
+    balance=st.one_of(st.none(), st.decimals(D(0), D("1000000"), places=2)),
+)
+def test_any_valid_config_gets_a_report_or_a_config_error_never_a_crash(
+    linear, lo, width, n, geometric, inv, at, lev, direction, tick, step, balance
+):
+    hi = lo * width
+    data = {
+        "strategy": "linear_grid" if linear else "spot_grid",
+        "lower_price": str(lo),
+        "upper_price": str(hi),
+        "grid_count": n,
+        "spacing": "geometric" if geometric else "arithmetic",
+        "investment": str(inv),
+    }
+    if linear:
+        data.update(leverage=str(lev), direction=direction)
+    config = GridConfig.from_json(data)
+    rules = (linear_rules if linear else spot_rules)(tick=tick, step=step, min_qty=step, min_notional="5")
+    price = max(lo + (hi - lo) * at / 1000, D(tick))
+    price = rules.round_price(price) or D(tick)
+    fees = LINEAR_FEES if linear else FEES
+    try:
+        r = build_report(config, rules, price=price, fees=fees, balances=None if balance is None else {"USDT": balance})
+    except ConfigError as exc:
+        assert "grid price duplicated" in str(exc)
+        event("duplicated lines")
+        return
+    event("blocking" if r.blocking else "launchable")
+    json.dumps(r.to_json())
+    assert r.blocking == any(w.blocking for w in r.warnings)
+    assert r.quote_needed <= inv
+    if not r.blocking:
+        sizing = size_grid(config, rules, price=price, fees=fees)
+        plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=1, generation=1)
+        assert len(plan.ladder) == n
+        assert all(o.qty >= rules.min_qty and o.qty * o.price >= rules.min_notional for o in plan.ladder)
