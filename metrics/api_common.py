@@ -8,6 +8,12 @@ from rest_framework import serializers
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 
+def plain_decimal(value) -> str:
+    """Decimal -> "1234.5" (no exponent, no trailing zeros)."""
+    value = Decimal(value)
+    return format(value.normalize(), "f") if value else "0"
+
+
 class Money(serializers.DecimalField):
     """A Decimal rendered as a plain string without trailing zeros ("1234.5", never 1.2345E+3)."""
 
@@ -20,9 +26,7 @@ class Money(serializers.DecimalField):
     def to_representation(self, value):
         if value is None:
             return None
-        value = Decimal(value)
-        text = format(value.normalize(), "f") if value else "0"
-        return text
+        return plain_decimal(value)
 
 
 # Used when settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] has no entry for the scope.

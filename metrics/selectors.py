@@ -38,10 +38,14 @@ def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = N
     now = now or timezone.now()
     invested = Decimal(bot.investment)
     if metrics is None:
-        metrics = BotMetrics(invested=invested, quote_balance=invested)
-    grid_profit = metrics.grid_profit
-    unrealized = metrics.unrealized_pnl
-    total = metrics.realized_pnl + unrealized
+        zero = Decimal(0)
+        metrics = BotMetrics(
+            invested=invested, quote_balance=invested, grid_profit=zero, realized_pnl=zero, unrealized_pnl=zero,
+            fees_quote=zero, gross_profit=zero, gross_loss=zero, base_position=zero, cost_basis=zero,
+        )
+    grid_profit = Decimal(metrics.grid_profit)
+    unrealized = Decimal(metrics.unrealized_pnl)
+    total = Decimal(metrics.realized_pnl) + unrealized
     days = _days_running(bot, now)
     profit_factor = None
     if metrics.gross_loss:
