@@ -80,13 +80,15 @@ class GridProfit:
     net: Decimal  # quote
 
     def to_json(self) -> dict:
+        """{"gross", "net"}: percent of the buy notional (docs/api-contract.md "gross/net %");
+        {"gross_quote", "net_quote"}: the same in quote per completed cycle."""
         return _s(
             {
                 "level": self.level,
-                "gross_percent": _q(self.gross_percent, PCT),
-                "net_percent": _q(self.net_percent, PCT),
-                "gross": _q(self.gross, MONEY),
-                "net": _q(self.net, MONEY),
+                "gross": _q(self.gross_percent, PCT),
+                "net": _q(self.net_percent, PCT),
+                "gross_quote": _q(self.gross, MONEY),
+                "net_quote": _q(self.net, MONEY),
             }
         )
 
@@ -300,7 +302,7 @@ def build_report(
                 where = "inside your price range" if inside else "close to your price range"
                 warnings.append(
                     RiskWarning(
-                        "liquidation_near",
+                        "liquidation_inside_range" if inside else "liquidation_near",
                         "danger" if inside else "warning",
                         f"If every order fills, the exchange would close your position by force (liquidation) "
                         f"at about {_money(value)}, {where}. You would lose the margin. Lower the leverage, "
@@ -328,7 +330,7 @@ def build_report(
         )
         warnings.append(
             RiskWarning(
-                "investment_too_small",
+                "investment_below_minimum",
                 "danger",
                 f"The investment is too small for {n} grids: each order would be below {rule_text}. "
                 f"Invest at least {_money(sz.min_investment)} {quote} or use fewer grids.",
@@ -339,7 +341,7 @@ def build_report(
     if pmin.net_percent <= 0:
         warnings.append(
             RiskWarning(
-                "grid_unprofitable",
+                "fee_exceeds_profit",
                 "danger",
                 f"The grids are so close together that fees eat the profit: the narrowest grid earns "
                 f"{_pct(pmin.net_percent)} after fees. Use fewer grids or a wider range.",
@@ -350,7 +352,7 @@ def build_report(
     elif pmin.net_percent < 2 * fees.taker * HUNDRED:
         warnings.append(
             RiskWarning(
-                "grid_too_dense",
+                "low_profit_per_grid",
                 "warning",
                 f"The narrowest grid earns only {_pct(pmin.net_percent)} per cycle after fees, less than twice "
                 f"the trading fee. Small price noise or a taker fee can turn a cycle into a loss.",
@@ -361,7 +363,7 @@ def build_report(
         side = "below" if price < lo_p else "above"
         warnings.append(
             RiskWarning(
-                "price_outside_range",
+                f"price_{side}_range",
                 "warning",
                 f"The current price {_money(price)} is {side} your range ({_money(lo_p)} to {_money(hi_p)}). "
                 + (
@@ -412,7 +414,7 @@ def build_report(
         if not balance_ok:
             warnings.append(
                 RiskWarning(
-                    "balance_insufficient",
+                    "insufficient_balance",
                     "danger",
                     f"Your account has {_money(have)} {quote} available but the bot needs {_money(sz.quote_needed)} "
                     f"{quote} to start. Deposit more or lower the investment.",

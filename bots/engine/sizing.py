@@ -31,7 +31,7 @@ class Sizing:
     buy_levels: tuple[int, ...]  # indices into `levels` that get a buy at launch
     sell_levels: tuple[int, ...]  # indices that get a sell at launch
     quote_needed: Decimal  # quote the launch reserves or spends (linear: margin)
-    base_needed: Decimal  # base the sell lines need (spot) / initial position size (linear)
+    base_needed: Decimal  # base the user's account must already hold: 0 (the bot buys its own base)
     initial_base_qty: Decimal  # qty of the launch market order (0: none)
     min_investment: Decimal
     min_investment_rule: str  # "min_qty" | "min_notional": which exchange rule binds
@@ -101,7 +101,7 @@ def _size_spot(config, rules, levels, buys, empty, sells, price, fees) -> Sizing
         buy_levels=buys,
         sell_levels=sells,
         quote_needed=needed(q),
-        base_needed=n_sell * q,
+        base_needed=ZERO,
         initial_base_qty=initial_qty(q),
         min_investment=needed(q_min),
         min_investment_rule=rule,
@@ -150,7 +150,7 @@ def _size_linear(config, rules, levels, buys, empty, sells, price, fees) -> Sizi
         buy_levels=buys,
         sell_levels=sells,
         quote_needed=needed(q),
-        base_needed=initial,
+        base_needed=ZERO,
         initial_base_qty=initial,
         min_investment=needed(q_min),
         min_investment_rule=rule,

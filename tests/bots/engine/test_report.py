@@ -33,6 +33,8 @@ def test_healthy_spot_grid_report_has_figures_and_no_blocking_warning():
     assert r.below_range["loss"] > 0 and "falls below 45,000.00" in r.below_range["message"]
     assert r.above_range["gain"] > 0
     assert "initial_purchase" in codes(r)
+    assert r.base_needed == 0  # the bot buys its own base with the investment
+    assert r.initial_base_qty * (1 - FEES.taker) >= 2 * r.qty_per_grid
     data = json.loads(json.dumps(r.to_json()))
     for key in (
         "levels",
@@ -55,12 +57,16 @@ def test_healthy_spot_grid_report_has_figures_and_no_blocking_warning():
         assert key in data
     assert isinstance(data["qty_per_grid"], str) and isinstance(data["levels"][0], str)
     assert data["min_investment_rule"] in ("min_qty", "min_notional")
+    # per-grid profit: "gross"/"net" in percent (what the UI shows), the same in quote alongside
+    assert data["profit_per_grid_max"]["gross"] == "8.8889"
+    assert D(data["profit_per_grid_max"]["net"]) < D("8.8889")
+    assert D(data["profit_per_grid_max"]["net_quote"]) == r.profit_per_grid_max.net.quantize(D("1e-8"))
 
 
 def test_deposit_too_small_is_blocking():
     r = build_report(spot_config(investment="20"), spot_rules(), price=D(54000), fees=FEES)
-    assert r.blocking and codes(r)["investment_too_small"] == "danger"
-    w = next(w for w in r.warnings if w.code == "investment_too_small")
+    assert r.blocking and codes(r)["investment_below_minimum"] == "danger"
+    w = next(w for w in r.warnings if w.code == "investment_below_minimum")
     assert "Invest at least" in w.message and D(w.params["min_investment"]) >= r.min_investment.quantize(D("0.01"))
 
 
@@ -68,16 +74,16 @@ def test_grid_too_dense_for_the_fees():
     dense = build_report(
         spot_config(lower="50000", upper="51000", n=100, investment="100000"), spot_rules(), price=D(50500), fees=FEES
     )
-    assert dense.blocking and codes(dense)["grid_unprofitable"] == "danger"
+    assert dense.blocking and codes(dense)["fee_exceeds_profit"] == "danger"
     thin = build_report(
         spot_config(lower="50000", upper="52000", n=10, investment="100000"), spot_rules(), price=D(51000), fees=FEES
     )  # ~0.38% gross, ~0.18% net < 0.2%
-    assert not thin.blocking and codes(thin)["grid_too_dense"] == "warning"
+    assert not thin.blocking and codes(thin)["low_profit_per_grid"] == "warning"
 
 
 def test_balance_insufficient_is_blocking():
     r = build_report(spot_config(), spot_rules(), price=D(54000), fees=FEES, balances={"USDT": D(500)})
-    assert r.blocking and r.balance_ok is False and "balance_insufficient" in codes(r)
+    assert r.blocking and r.balance_ok is False and "insufficient_balance" in codes(r)
     missing = build_report(spot_config(), spot_rules(), price=D(54000), fees=FEES, balances={})
     assert missing.balance_ok is False
 
@@ -88,12 +94,14 @@ def test_price_outside_range_and_narrow_range_for_recent_volatility():
         spot_config(lower="50000", upper="58000", n=5), spot_rules(), price=D(60000), fees=FEES, candles=candles
     )
     c = codes(r)
-    assert c["price_outside_range"] == "warning" and c["range_too_narrow"] == "warning"
+    assert c["price_above_range"] == "warning" and c["range_too_narrow"] == "warning"
     calm = [Candle(i * 60, D(54000), D(54100), D(53900), D(54000)) for i in range(40)]
     r2 = build_report(
         spot_config(lower="50000", upper="58000", n=5), spot_rules(), price=D(54000), fees=FEES, candles=calm
     )
-    assert "range_too_narrow" not in codes(r2) and "price_outside_range" not in codes(r2)
+    assert "range_too_narrow" not in codes(r2) and "price_above_range" not in codes(r2)
+    below = build_report(spot_config(lower="50000", upper="58000", n=5), spot_rules(), price=D(49000), fees=FEES)
+    assert codes(below)["price_below_range"] == "warning"
 
 
 def test_more_than_500_orders_is_blocking():
@@ -111,7 +119,7 @@ def test_linear_liquidation_estimate_and_warning():
         fees=LINEAR_FEES,
     )
     assert risky.liquidation_price is not None and risky.liquidation_price > D(10000)
-    assert codes(risky)["liquidation_near"] == "danger"
+    assert codes(risky)["liquidation_inside_range"] == "danger"
     # grid-math §3.8 long formula: (q·ē − M) / (q·(1 − mmr)), q = all buys + initial position
     q = risky.qty_per_grid
     buys = [risky.levels[i] for i in risky.buy_levels]
@@ -126,7 +134,7 @@ def test_linear_liquidation_estimate_and_warning():
         price=D(20000),
         fees=LINEAR_FEES,
     )
-    assert "liquidation_near" not in codes(safe)
+    assert not {"liquidation_near", "liquidation_inside_range"} & set(codes(safe))
     assert safe.liquidation_price is None or safe.liquidation_price < D(10000) * D("0.95")
 
 
