@@ -4,6 +4,7 @@ serializer, call one service, shape the answer, set or clear the cookies."""
 from __future__ import annotations
 
 from django.middleware.csrf import get_token, rotate_token
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, Throttled
@@ -96,7 +97,7 @@ class SignupApi(PublicAuthApi):
     def post(self, request):
         data = self.parse(SignupInput, request)
         if not signup_open(request):
-            raise DomainError("Sign-up is closed.", code="signup_closed", status_code=status.HTTP_403_FORBIDDEN)
+            raise DomainError(_("Sign-up is closed."), code="signup_closed", status_code=status.HTTP_403_FORBIDDEN)
         user = services.user_signup(
             email=data["email"],
             password=data["password"],
@@ -122,7 +123,7 @@ class EmailResendApi(PublicAuthApi):
     def post(self, request):
         data = self.parse(EmailInput, request)
         services.email_resend(email=data["email"])
-        return Response({"detail": "If the account exists and is not confirmed yet, a new code was sent."})
+        return Response({"detail": _("If the account exists and is not confirmed yet, a new code was sent.")})
 
 
 class LoginApi(PublicAuthApi):
@@ -194,7 +195,7 @@ class PasswordResetApi(PublicAuthApi):
     def post(self, request):
         data = self.parse(EmailInput, request)
         services.password_reset_request(email=data["email"])
-        return Response({"detail": "If an account with this email exists, a code was sent to it."})
+        return Response({"detail": _("If an account with this email exists, a code was sent to it.")})
 
 
 class PasswordResetConfirmApi(PublicAuthApi):
@@ -202,7 +203,7 @@ class PasswordResetConfirmApi(PublicAuthApi):
     def post(self, request):
         data = self.parse(PasswordResetConfirmInput, request)
         services.password_reset_confirm(email=data["email"], code=data["code"], password=data["password"])
-        response = Response({"detail": "The password was changed. Log in with the new password."})
+        response = Response({"detail": _("The password was changed. Log in with the new password.")})
         cookies_clear(response)
         return response
 
@@ -224,7 +225,7 @@ class PhoneApi(UserAuthApi):
     def post(self, request):
         data = self.parse(PhoneInput, request)
         phone = services.phone_code_send(user=request.user, phone=data["phone"])
-        return Response({"detail": "A code was sent by SMS.", "phone": phone})
+        return Response({"detail": _("A code was sent by SMS."), "phone": phone})
 
 
 class PhoneVerifyApi(UserAuthApi):
@@ -256,7 +257,7 @@ class SessionDeleteApi(UserAuthApi):
     def delete(self, request, session_id: int):
         row = selectors.user_session_get(user=request.user, session_id=session_id)
         if row is None:
-            raise NotFound("No such session.")
+            raise NotFound(_("No such session."))
         refresh_family_revoke(family=row.family)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         if row.family == selectors.refresh_family_of(raw_refresh=request.COOKIES.get(REFRESH_COOKIE)):

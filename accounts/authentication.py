@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
@@ -25,7 +26,7 @@ def enforce_csrf(request) -> None:
     check.process_request(request)
     reason = check.process_view(request, None, (), {})
     if reason:
-        raise exceptions.PermissionDenied(f"CSRF failed: {reason}", code="csrf_failed")
+        raise exceptions.PermissionDenied(_("CSRF failed: %(reason)s") % {"reason": reason}, code="csrf_failed")
 
 
 class CookieTokenAuthentication(BaseAuthentication):
@@ -40,10 +41,12 @@ class CookieTokenAuthentication(BaseAuthentication):
             user = access_token_user(raw)
         except TokenExpired as exc:
             raise exceptions.AuthenticationFailed(
-                "Your session has expired. Refresh it or log in again.", code="token_expired"
+                _("Your session has expired. Refresh it or log in again."), code="token_expired"
             ) from exc
         except TokenError as exc:
-            raise exceptions.AuthenticationFailed("You are not logged in. Log in again.", code="token_invalid") from exc
+            raise exceptions.AuthenticationFailed(
+                _("You are not logged in. Log in again."), code="token_invalid"
+            ) from exc
         enforce_csrf(request)
         return (user, None)
 

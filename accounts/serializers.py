@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from accounts.models import RefreshToken, User
@@ -67,7 +68,7 @@ def _password():
 
 def _code():
     return serializers.RegexField(
-        r"^\s*\d{6}\s*$", max_length=12, error_messages={"invalid": "Enter the 6-digit code."}
+        r"^\s*\d{6}\s*$", max_length=12, error_messages={"invalid": gettext_lazy("Enter the 6-digit code.")}
     )
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 from rest_framework import status
 
 from accounts import throttling
@@ -38,7 +39,8 @@ class LoginLocked(DomainError):
     def __init__(self, retry_after: int):
         minutes = max(1, (retry_after + 59) // 60)
         super().__init__(
-            f"Too many failed login attempts. Try again in {minutes} min or reset your password.",
+            _("Too many failed login attempts. Try again in %(minutes)s min or reset your password.")
+            % {"minutes": minutes},
             fields={},
         )
         self.retry_after = retry_after
@@ -71,16 +73,13 @@ def _code_issue(*, user: User, purpose: str, target: str) -> str:
     return code
 
 
-_WRONG_CODE = "The code is wrong or has expired. Check it or ask for a new one."
-
-
 def _code_consume(*, user: User | None, purpose: str, code: str, apply) -> object:
     """Check the user's live code of this purpose; on success mark it used and run
     apply(row) in the same transaction. Wrong guesses are counted (and committed); the
     code dies after CODE_MAX_ATTEMPTS of them."""
     code = (code or "").strip()
     now = timezone.now()
-    failure = _WRONG_CODE
+    failure = _("The code is wrong or has expired. Check it or ask for a new one.")
     with transaction.atomic():
         row = None
         if user is not None:
@@ -99,9 +98,9 @@ def _code_consume(*, user: User | None, purpose: str, code: str, apply) -> objec
             row.attempts += 1
             row.save(update_fields=["attempts"])
             if row.attempts >= CODE_MAX_ATTEMPTS:
-                failure = "Too many wrong codes. Ask for a new code."
+                failure = _("Too many wrong codes. Ask for a new code.")
         elif row is not None and row.attempts >= CODE_MAX_ATTEMPTS:
-            failure = "Too many wrong codes. Ask for a new code."
+            failure = _("Too many wrong codes. Ask for a new code.")
     raise _field_error("code", failure, code="invalid_code")
 
 
@@ -127,13 +126,13 @@ def user_create(
     email = email_normalize(email)
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
-            raise _field_error("email", "An account with this email already exists.", code="email_taken")
+            raise _field_error("email", _("An account with this email already exists."), code="email_taken")
         if language:
             extra["language"] = language
         try:
             user = User.objects.create_user(email=email, password=password, **extra)
         except IntegrityError as exc:  # a concurrent sign-up with the same email
-            raise _field_error("email", "An account with this email already exists.", code="email_taken") from exc
+            raise _field_error("email", _("An account with this email already exists."), code="email_taken") from exc
         Profile.objects.get_or_create(user=user)
         EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
     return user
@@ -202,10 +201,10 @@ def user_login(*, email: str, password: str, ip: str | None) -> User:
         remaining = throttling.login_failure_record(email=email, ip=ip)
         if remaining:
             raise LoginLocked(remaining)
-        raise DomainError("Wrong email or password.", code="invalid_credentials")
+        raise DomainError(_("Wrong email or password."), code="invalid_credentials")
     if not user_email_verified(user=user):
         raise DomainError(
-            "Confirm your email first: enter the code we sent you (or ask for a new one).",
+            _("Confirm your email first: enter the code we sent you (or ask for a new one)."),
             code="email_unverified",
             status_code=status.HTTP_403_FORBIDDEN,
         )
@@ -225,7 +224,7 @@ def password_change(*, user: User, current_password: str, password: str) -> None
     """A logged-in user changes the password: every session ends (the caller issues new tokens
     for the device that asked)."""
     if not user.check_password(current_password):
-        raise _field_error("current_password", "The current password is wrong.", code="wrong_password")
+        raise _field_error("current_password", _("The current password is wrong."), code="wrong_password")
     password_validate(password=password, user=user)
     user_password_set(user=user, password=password)
 
@@ -263,7 +262,7 @@ def phone_normalize(raw: str) -> str:
     """E.164 (+79991234567) or a DomainError on the `phone` field."""
     import phonenumbers
 
-    message = "Enter a valid phone number in international format, e.g. +79991234567."
+    message = _("Enter a valid phone number in international format, e.g. +79991234567.")
     raw = (raw or "").strip()
     if not raw.startswith("+") or len(raw) > 32:
         raise _field_error("phone", message, code="invalid_phone")
@@ -280,10 +279,10 @@ def phone_code_send(*, user: User, phone: str) -> str:
     """Text a 6-digit code to the number; the profile keeps its old number until verified."""
     phone = phone_normalize(phone)
     if Profile.objects.filter(phone=phone).exclude(user=user).exists():
-        raise _field_error("phone", "This phone number belongs to another account.", code="phone_taken")
+        raise _field_error("phone", _("This phone number belongs to another account."), code="phone_taken")
     if not throttling.send_allowed(kind=VerificationCode.Purpose.PHONE_VERIFY, target=phone):
         raise DomainError(
-            "Too many codes were sent to this number. Try again in an hour.",
+            _("Too many codes were sent to this number. Try again in an hour."),
             code="too_many_codes",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
         )
@@ -301,7 +300,7 @@ def phone_verify(*, user: User, code: str) -> User:
             with transaction.atomic():
                 profile.save(update_fields=["phone", "phone_verified_at", "updated_at"])
         except IntegrityError as exc:
-            raise _field_error("code", "This phone number belongs to another account.", code="phone_taken") from exc
+            raise _field_error("code", _("This phone number belongs to another account."), code="phone_taken") from exc
         return user
 
     result = _code_consume(user=user, purpose=VerificationCode.Purpose.PHONE_VERIFY, code=code, apply=apply)
@@ -347,7 +346,7 @@ def access_grant_issue(
     *, operator: User, issued_to_email: str = "", expires_at: datetime | None = None, note: str = ""
 ) -> AccessGrant:
     """A new single-use access code (unique; retried on the astronomically unlikely clash)."""
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 return AccessGrant.objects.create(
@@ -372,12 +371,12 @@ def access_grant_redeem(*, user: User, code: str, throttle_subject: str | None =
     subject = throttle_subject or f"user:{user.pk}"
     if not throttling.attempt_allowed(kind="redeem", subject=subject, limit=REDEEM_MAX_FAILURES):
         raise DomainError(
-            "Too many wrong access codes. Try again later.",
+            _("Too many wrong access codes. Try again later."),
             code="too_many_attempts",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
         )
     if user.has_trading_access:
-        raise _field_error("code", "You already have access.", code="already_granted")
+        raise _field_error("code", _("You already have access."), code="already_granted")
     now = timezone.now()
     with transaction.atomic():
         grant = AccessGrant.objects.select_for_update().filter(code=access_code_normalize(code)).first()
@@ -392,7 +391,7 @@ def access_grant_redeem(*, user: User, code: str, throttle_subject: str | None =
     throttling.attempt_failed(kind="redeem", subject=subject, window=REDEEM_WINDOW_SECONDS)
     raise _field_error(
         "access_code" if throttle_subject else "code",
-        "This access code is invalid, expired or already used.",
+        _("This access code is invalid, expired or already used."),
         code="invalid_access_code",
     )
 

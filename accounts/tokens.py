@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 ACCESS_COOKIE = "setka_access"
 REFRESH_COOKIE = "setka_refresh"
@@ -57,16 +58,16 @@ def access_token_issue(*, user) -> str:
 def access_token_payload(token: str) -> tuple[int, int]:
     """(user id, token version) of a valid, unexpired token; raises TokenError otherwise."""
     if not token or len(token) > 512:
-        raise TokenError("No usable access token.")
+        raise TokenError(_("No usable access token."))
     max_age = settings.SETKA_ACCESS_TOKEN_TTL
     try:
         data = signing.loads(token, salt=_ACCESS_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
-        raise TokenExpired("The access token has expired.") from exc
+        raise TokenExpired(_("The access token has expired.")) from exc
     except signing.BadSignature as exc:
-        raise TokenError("The access token is invalid.") from exc
+        raise TokenError(_("The access token is invalid.")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("v"), int):
-        raise TokenError("The access token is invalid.")
+        raise TokenError(_("The access token is invalid."))
     return data["u"], data["v"]
 
 
@@ -78,7 +79,7 @@ def access_token_user(token: str):
     user_id, version = access_token_payload(token)
     user = User.objects.filter(pk=user_id, is_active=True).select_related("profile").first()
     if user is None or user.token_version != version:
-        raise TokenError("The access token is no longer valid.")
+        raise TokenError(_("The access token is no longer valid."))
     return user
 
 
@@ -137,7 +138,7 @@ def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTok
     from accounts.models import RefreshToken
 
     if not raw_refresh or len(raw_refresh) > 256:
-        raise TokenError("No refresh token.")
+        raise TokenError(_("No refresh token."))
     now = timezone.now()
     reused_family = None
     with transaction.atomic():
@@ -148,19 +149,21 @@ def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTok
             .first()
         )
         if row is None:
-            raise TokenError("Unknown refresh token.")
+            raise TokenError(_("Unknown refresh token."))
         if row.revoked_at is not None:
             rotated_at = cache.get(_rotated_key(row.token_hash))
             grace = getattr(settings, "SETKA_REFRESH_REUSE_GRACE_SECONDS", 15)
             if rotated_at is not None and time.time() - float(rotated_at) <= grace:
                 # Rotated a moment ago: most likely a second tab refreshing at the same time. The
                 # browser already holds the successor cookie, so refuse without burning the family.
-                raise TokenError("This refresh token was just rotated; retry with the new cookie.", code="refresh_race")
+                raise TokenError(
+                    _("This refresh token was just rotated; retry with the new cookie."), code="refresh_race"
+                )
             reused_family = row.family
         elif row.expires_at <= now:
-            raise TokenExpired("The session has expired; log in again.")
+            raise TokenExpired(_("The session has expired; log in again."))
         elif not row.user.is_active:
-            raise TokenError("The account is disabled.")
+            raise TokenError(_("The account is disabled."))
         else:
             row.revoked_at = now
             row.last_used_at = now
@@ -172,7 +175,7 @@ def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTok
             return row.user, issued
     # Outside the block above so the family revocation is committed even though we refuse.
     refresh_family_revoke(family=reused_family)
-    raise TokenError("This refresh token was already used; every session of its family is now closed.")
+    raise TokenError(_("This refresh token was already used; every session of its family is now closed."))
 
 
 def refresh_family_revoke(*, family) -> int:

@@ -19,6 +19,7 @@ class SpaClient(APIClient):
     """An APIClient that enforces CSRF like a browser would and sends X-CSRFToken itself."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("HTTP_ACCEPT_LANGUAGE", "en")  # the tests read English messages
         super().__init__(enforce_csrf_checks=True, **kwargs)
 
     def csrf(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
@@ -150,9 +150,14 @@ def test_has_trading_access_gate(verified_user):
     verified_user.access_revoked_at = timezone.now()
     request = factory.get("/x/")
     force_authenticate(request, verified_user)
-    response = view(request)
-    assert response.status_code == 403
-    assert "An operator has not granted you access yet" in str(response.data["detail"])
+    with translation.override("en"):
+        response = view(request)
+        assert response.status_code == 403
+        assert "An operator has not granted you access yet" in str(response.data["detail"])
+    with translation.override("ru"):
+        request = factory.get("/x/")
+        force_authenticate(request, verified_user)
+        assert "Оператор ещё не открыл вам доступ" in str(view(request).data["detail"])
 
 
 def test_has_trading_access_via_cookie(logged_in, operator):
@@ -173,3 +178,15 @@ def test_accounts_made_by_staff_or_seeds_can_log_in(spa):
     response = spa.post("/api/auth/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 200
     assert response.data["user"]["email_verified"] is True
+
+
+def test_messages_follow_the_browser_language(db):
+    from tests.accounts.conftest import SpaClient
+
+    russian = SpaClient(HTTP_ACCEPT_LANGUAGE="ru")
+    response = russian.post("/api/auth/login/", {"email": "nobody@example.com", "password": "whatever-123"})
+    assert response.status_code == 400
+    assert response.data["detail"] == "Неверный email или пароль."
+    english = SpaClient(HTTP_ACCEPT_LANGUAGE="en")
+    response = english.post("/api/auth/login/", {"email": "nobody@example.com", "password": "whatever-123"})
+    assert response.data["detail"] == "Wrong email or password."
