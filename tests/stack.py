@@ -95,6 +95,7 @@ class Stack:
             return [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "-n", f"{options.get('node', 'w')}-{os.getpid()}-{port}@%h",
                     "--concurrency", str(options.get("concurrency", 2)), "-P", options.get("pool", "prefork"),
                     "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    *(["--purge"] if options.get("purge") else []),
                     *(["-Q", queues] if queues else [])], r"ready\."
         if kind == "beat":
             schedule = str(self.log_dir / f"beat-{port}.schedule")

@@ -1,0 +1,52 @@
+"""Recompute a bot's cycles and grid profit from the simulator's own execution ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bots.engine.ids import parse_client_order_id
+from trading.cycles import LegFill, cycles_from_fills
+
+
+def bot_executions(ledger: dict, bot) -> list[dict]:
+    prefix = f"sk{bot.pk}-"
+    rows = [e for e in ledger["executions"] if e["orderLinkId"].startswith(prefix)]
+    return sorted(rows, key=lambda e: (int(e["execTime"]), e["execId"]))
+
+
+def _fee_coin(e: dict, bot) -> str:
+    return e.get("feeCurrency") or (bot.instrument.get("quote_coin") or "USDT")
+
+
+def lifecycle_cycles(ledger: dict, bot) -> tuple[int, Decimal]:
+    """trading.cycles over the exchange's executions (the figures the tick keeps in bot.state)."""
+    fills = []
+    for e in bot_executions(ledger, bot):
+        key = parse_client_order_id(e["orderLinkId"])
+        if key is None or key.purpose != "grid":
+            continue
+        fills.append(LegFill(side=e["side"], level=key.level, price=Decimal(e["execPrice"]), qty=Decimal(e["execQty"]),
+                             fee=Decimal(e["execFee"]), fee_coin=_fee_coin(e, bot)))
+    return cycles_from_fills(fills, base_coin=bot.instrument["base_coin"], quote_coin=bot.instrument["quote_coin"],
+                             dust=Decimal(bot.instrument["qty_step"]))
+
+
+def metrics_cycles(ledger: dict, bot) -> tuple[int, Decimal]:
+    """The metrics accounting fold over the exchange's executions (what the user sees)."""
+    from metrics.accounting import Fill
+    from metrics.services import _empty_book
+
+    book = _empty_book(bot)
+    closing_orders = set()
+    order_ids: dict[str, int] = {}
+    for n, e in enumerate(bot_executions(ledger, bot), start=1):
+        key = parse_client_order_id(e["orderLinkId"])
+        order_id = order_ids.setdefault(e["orderId"], len(order_ids) + 1)
+        result = book.apply(Fill(
+            trade_id=n, order_id=order_id, side=e["side"], price=Decimal(e["execPrice"]), qty=Decimal(e["execQty"]),
+            fee=Decimal(e["execFee"]), fee_coin=_fee_coin(e, bot), level=None if key is None else key.level,
+            purpose="grid" if key is None else key.purpose,
+        ))
+        if result.closes_cycle:
+            closing_orders.add(order_id)
+    return len(closing_orders), book.grid_profit
