@@ -433,6 +433,17 @@ def build_report(
                 blocking=True,
             )
         )
+    if sz.initial_base_qty > rules.max_qty:
+        warnings.append(
+            RiskWarning(
+                "initial_order_too_large",
+                "danger",
+                f"At launch the bot would need one market order of {sz.initial_base_qty} {base}, more than the "
+                f"exchange accepts in one order ({rules.max_qty}). Invest less or use fewer grids above the price.",
+                {"qty": sz.initial_base_qty, "max_qty": rules.max_qty},
+                blocking=True,
+            )
+        )
     hit = check_targets(config, price=price, total_pnl=ZERO, invested=config.investment)
     if hit is not None:
         warnings.append(

@@ -203,3 +203,10 @@ def test_any_valid_config_gets_a_report_or_a_config_error_never_a_crash(
         plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=1, generation=1)
         assert len(plan.ladder) == n
         assert all(o.qty >= rules.min_qty and o.qty * o.price >= rules.min_notional for o in plan.ladder)
+
+
+def test_launch_purchase_above_the_exchange_order_maximum_is_blocking():
+    rules = spot_rules(max_qty="0.05")  # Q per grid fits, 2·Q bought at once does not
+    r = build_report(spot_config(investment="10000"), rules, price=D(54000), fees=FEES)
+    assert r.qty_per_grid <= D("0.05") < r.initial_base_qty
+    assert r.blocking and "initial_order_too_large" in codes(r)
