@@ -138,6 +138,7 @@ class MiniExchange:
     def tick(self):
         """Plan, place, and check that planning again plans nothing (idempotency)."""
         p = self.plan()
+        assert self.plan() == p, "same state, different plan"  # deterministic
         for o in p.place:
             self.add(o)
         again = self.plan()
