@@ -1,0 +1,124 @@
+"""Access grants: single-use codes issued by operators, redemption, activation, revocation."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status
+
+from accounts import throttling
+from accounts.models import AccessGrant, User
+from accounts.services.common import email_normalize, field_error
+from config.exceptions import DomainError
+
+ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped
+ACCESS_CODE_LENGTH = 16
+REDEEM_MAX_FAILURES = 10
+REDEEM_WINDOW_SECONDS = 3600
+
+
+def access_code_generate() -> str:
+    raw = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
+
+
+def access_code_normalize(code: str) -> str:
+    raw = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    if len(raw) != ACCESS_CODE_LENGTH:
+        return raw
+    return "-".join(raw[i : i + 4] for i in range(0, ACCESS_CODE_LENGTH, 4))
+
+
+def access_grant_issue(
+    *, operator: User, issued_to_email: str = "", expires_at: datetime | None = None, note: str = ""
+) -> AccessGrant:
+    """A new single-use access code (unique; retried on the astronomically unlikely clash)."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return AccessGrant.objects.create(
+                    code=access_code_generate(),
+                    issued_by=operator,
+                    issued_to_email=email_normalize(issued_to_email),
+                    expires_at=expires_at,
+                    note=note[:200],
+                )
+        except IntegrityError:
+            continue
+    raise RuntimeError("Could not generate a unique access code.")
+
+
+def _user_access_set(*, user: User, now) -> None:
+    User.objects.filter(pk=user.pk).update(access_granted_at=now, access_revoked_at=None)
+    user.access_granted_at, user.access_revoked_at = now, None
+
+
+def access_grant_redeem(*, user: User, code: str, throttle_subject: str | None = None) -> User:
+    """Redeem an access code: the user may bind keys and run bots from now on."""
+    subject = throttle_subject or f"user:{user.pk}"
+    if not throttling.attempt_allowed(kind="redeem", subject=subject, limit=REDEEM_MAX_FAILURES):
+        raise DomainError(
+            _("Too many wrong access codes. Try again later."),
+            code="too_many_attempts",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+    if user.has_trading_access:
+        raise field_error("code", _("You already have access."), code="already_granted")
+    now = timezone.now()
+    with transaction.atomic():
+        grant = AccessGrant.objects.select_for_update().filter(code=access_code_normalize(code)).first()
+        usable = grant is not None and grant.is_usable(now=now)
+        if usable and grant.issued_to_email and grant.issued_to_email.lower() != user.email.lower():
+            usable = False
+        if usable:
+            grant.redeemed_by, grant.redeemed_at = user, now
+            grant.save(update_fields=["redeemed_by", "redeemed_at"])
+            _user_access_set(user=user, now=now)
+            return user
+    throttling.attempt_failed(kind="redeem", subject=subject, window=REDEEM_WINDOW_SECONDS)
+    raise field_error(
+        "access_code" if throttle_subject else "code",
+        _("This access code is invalid, expired or already used."),
+        code="invalid_access_code",
+    )
+
+
+def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
+    """Revoke a grant. If it was already redeemed, the user who redeemed it loses access too."""
+    now = timezone.now()
+    with transaction.atomic():
+        grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+        if grant.revoked_at is None:
+            grant.revoked_at, grant.revoked_by = now, operator
+            grant.save(update_fields=["revoked_at", "revoked_by"])
+            if grant.redeemed_by_id:
+                User.objects.filter(pk=grant.redeemed_by_id, access_revoked_at__isnull=True).update(
+                    access_revoked_at=now
+                )
+    return grant
+
+
+def user_access_grant(*, user: User, operator: User, note: str = "Activated by an operator") -> AccessGrant:
+    """Direct activation (admin): recorded as a grant issued to and redeemed by the user."""
+    now = timezone.now()
+    with transaction.atomic():
+        grant = access_grant_issue(operator=operator, issued_to_email=user.email, note=note)
+        grant.redeemed_by, grant.redeemed_at = user, now
+        grant.save(update_fields=["redeemed_by", "redeemed_at"])
+        _user_access_set(user=user, now=now)
+    return grant
+
+
+def user_access_revoke(*, user: User, operator: User) -> None:
+    """Take access away (bots already running are the bots app's business: stop them there)."""
+    now = timezone.now()
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(access_revoked_at=now)
+        AccessGrant.objects.filter(redeemed_by=user, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=operator
+        )
+    user.access_revoked_at = now
