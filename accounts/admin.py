@@ -222,7 +222,7 @@ class AccessGrantAdmin(admin.ModelAdmin):
     search_fields = ["code", "issued_to_email", "redeemed_by__email", "note"]
     list_select_related = ["issued_by", "redeemed_by", "revoked_by"]
     date_hierarchy = "created_at"
-    actions = ["revoke"]
+    actions = ["revoke", "send_by_email"]
     _info = ["code", "issued_by", "created_at", "redeemed_by", "redeemed_at", "revoked_by", "revoked_at"]
 
     def get_fields(self, request, obj=None):
@@ -270,6 +270,20 @@ class AccessGrantAdmin(admin.ModelAdmin):
             services.access_grant_revoke(grant=grant, operator=request.user)
             count += 1
         self.message_user(request, f"{count} grant(s) revoked.", messages.WARNING)
+
+    @admin.action(description="Email the code to its bound address", permissions=["add"])
+    def send_by_email(self, request, queryset):
+        now = timezone.now()
+        sent = 0
+        for grant in queryset:
+            if grant.issued_to_email and grant.is_usable(now=now):
+                services.access_grant_send(grant=grant)
+                sent += 1
+        skipped = queryset.count() - sent
+        text = f"{sent} code(s) emailed."
+        if skipped:
+            text += f" {skipped} skipped (no bound email, or already used, revoked or expired)."
+        self.message_user(request, text, messages.SUCCESS if sent else messages.WARNING)
 
 
 # --- profile, sessions, outbox ---------------------------------------------------------------

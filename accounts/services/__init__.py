@@ -15,6 +15,7 @@ from accounts.services.grants import (
     access_grant_issue,
     access_grant_redeem,
     access_grant_revoke,
+    access_grant_send,
     user_access_grant,
     user_access_revoke,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "access_grant_issue",
     "access_grant_redeem",
     "access_grant_revoke",
+    "access_grant_send",
     "email_code_send",
     "email_normalize",
     "email_resend",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from rest_framework import status
 
 from accounts import throttling
+from accounts.mail import send_templated_email
 from accounts.models import AccessGrant, User
 from accounts.services.common import email_normalize, field_error
 from config.exceptions import DomainError
@@ -50,6 +51,21 @@ def access_grant_issue(
         except IntegrityError:
             continue
     raise RuntimeError("Could not generate a unique access code.")
+
+
+def access_grant_send(*, grant: AccessGrant, language: str | None = None) -> None:
+    """Email the code to the address it is bound to (in that user's language when known)."""
+    if not grant.issued_to_email:
+        raise field_error("issued_to_email", _("This grant is not bound to an email address."), code="no_email")
+    if language is None:
+        known = User.objects.filter(email__iexact=grant.issued_to_email).only("language").first()
+        language = known.language if known else None
+    send_templated_email(
+        to=grant.issued_to_email,
+        name="access_code",
+        language=language,
+        context={"code": grant.code, "expires_at": grant.expires_at},
+    )
 
 
 def _user_access_set(*, user: User, now) -> None:

@@ -191,3 +191,13 @@ def test_admin_login_works(client):
     response = client.post("/admin/login/", {"username": "ADMIN-OK@example.com", "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def test_operator_emails_a_bound_code(operator_admin):
+    bound = services.access_grant_issue(operator=operator_admin.user, issued_to_email="bound@example.com")
+    unbound = services.access_grant_issue(operator=operator_admin.user)
+    operator_admin.post(
+        "/admin/accounts/accessgrant/", {"action": "send_by_email", "_selected_action": [bound.pk, unbound.pk]}
+    )
+    assert [m.recipient for m in OutboxMessage.objects.all()] == ["bound@example.com"]
+    assert bound.code in OutboxMessage.objects.get().body

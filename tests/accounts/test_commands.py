@@ -41,3 +41,16 @@ def test_setup_roles_command():
     out = StringIO()
     call_command("setup_roles", stdout=out)
     assert "group operator:" in out.getvalue() and "group support:" in out.getvalue()
+
+
+def test_issue_access_code_can_email_it(settings):
+    from accounts.models import OutboxMessage
+
+    settings.EMAIL_BACKEND = "accounts.mail.OutboxEmailBackend"
+    User.objects.create_superuser(email="boss@example.com", password="Long-enough-pass-1")
+    out = StringIO()
+    call_command("issue_access_code", "--email", "guest@example.com", "--send", stdout=out, stderr=StringIO())
+    message = OutboxMessage.objects.get(recipient="guest@example.com")
+    assert out.getvalue().strip() in message.body
+    with pytest.raises(CommandError):
+        call_command("issue_access_code", "--send", stdout=StringIO(), stderr=StringIO())

@@ -205,3 +205,11 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(logged_in, verif
     assert logged_in.cookies["setka_access"].value != old_access
     assert laptop.get("/api/auth/sessions/").status_code == 401  # the other device's access died
     assert laptop.post("/api/auth/refresh/").status_code == 401  # and its refresh token
+
+
+def test_deactivated_user_is_out_at_once(logged_in):
+    from accounts.models import User
+
+    User.objects.filter(pk=logged_in.user.pk).update(is_active=False)
+    assert logged_in.get("/api/auth/sessions/").status_code == 401
+    assert logged_in.post("/api/auth/refresh/").status_code == 401

@@ -16,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="", help="Only this email may redeem the code.")
         parser.add_argument("--expires-days", type=int, default=None, help="Valid for N days (default: no expiry).")
         parser.add_argument("--note", default="Issued from the command line")
+        parser.add_argument("--send", action="store_true", help="Also email the code to --email.")
         parser.add_argument(
             "--issued-by", default="", help="Email of the staff user recorded as issuer (default: the first superuser)."
         )
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(f"Not a valid email: {email}") from exc
         days = options["expires_days"]
+        if options["send"] and not email:
+            raise CommandError("--send needs --email.")
         if days is not None and days <= 0:
             raise CommandError("--expires-days must be a positive number of days.")
         if options["issued_by"]:
@@ -43,8 +46,12 @@ class Command(BaseCommand):
             operator=issuer, issued_to_email=email, expires_at=expires_at, note=options["note"]
         )
         self.stdout.write(grant.code)
+        if options["send"]:
+            services.access_grant_send(grant=grant)
         details = [f"issued by {issuer.email}"]
         if email:
             details.append(f"only for {email}")
         details.append(f"expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "no expiry")
+        if options["send"]:
+            details.append(f"emailed to {email}")
         self.stderr.write(", ".join(details))
