@@ -58,7 +58,7 @@ def roles_setup(*, using: str = "default") -> dict[str, int]:
 
     counts = {}
     for name, q in ((OPERATOR, operator_q), (SUPPORT, support_q)):
-        group, _ = Group.objects.using(using).get_or_create(name=name)
+        group, _created = Group.objects.using(using).get_or_create(name=name)
         group.permissions.add(*_perms(using, q))
         counts[name] = group.permissions.count()
     return counts

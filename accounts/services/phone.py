@@ -12,7 +12,7 @@ from accounts.mail import render_text
 from accounts.models import Profile, User, VerificationCode
 from accounts.services.codes import code_consume, code_issue
 from accounts.services.common import field_error
-from accounts.sms import send_sms
+from accounts.sms import SmsError, send_sms
 from config.exceptions import DomainError
 
 
@@ -45,13 +45,20 @@ def phone_code_send(*, user: User, phone: str) -> str:
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
         )
     code = code_issue(user=user, purpose=VerificationCode.Purpose.PHONE_VERIFY, target=phone)
-    send_sms(phone, render_text("sms", "phone_code", language=user.language, context={"code": code}))
+    try:
+        send_sms(phone, render_text("sms", "phone_code", language=user.language, context={"code": code}))
+    except SmsError as exc:
+        raise DomainError(
+            _("The SMS could not be sent. Try again in a few minutes."),
+            code="sms_failed",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        ) from exc
     return phone
 
 
 def phone_verify(*, user: User, code: str) -> User:
     def apply(row):
-        profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+        profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
         profile.phone = row.target
         profile.phone_verified_at = timezone.now()
         try:

@@ -190,7 +190,7 @@ def profile_update(*, user: User, **fields) -> User:
                 setattr(user, key, value)
             user.save(update_fields=list(user_changes))
         if profile_changes:
-            profile, _ = Profile.objects.get_or_create(user=user)
+            profile, _created = Profile.objects.get_or_create(user=user)
             for key, value in profile_changes.items():
                 setattr(profile, key, value)
             profile.save(update_fields=[*profile_changes, "updated_at"])

@@ -19,6 +19,7 @@ def test_lockout_after_repeated_wrong_passwords(spa, verified_user, settings):
         assert response.data["code"] == "invalid_credentials"
     response = spa.post("/api/auth/login/", {"email": verified_user.email, "password": "wrong-password-1"})
     assert response.status_code == 429
+    assert response.data["code"] == "login_locked"
     assert 0 < int(response["Retry-After"]) <= 600
 
     # The right password during the lockout is still refused, from another address too.

@@ -90,3 +90,35 @@ def test_sms_backend_is_pluggable(logged_in, settings):
 def test_phone_needs_login(db):
     client = SpaClient()
     assert client.post("/api/auth/phone/", {"phone": "+79991234567"}).status_code == 401
+
+
+def test_number_taken_between_send_and_verify_is_a_400(logged_in, operator):
+    logged_in.post("/api/auth/phone/", {"phone": "+79991230000"})
+    code = outbox_code("+79991230000", channel=OutboxMessage.Channel.SMS)
+    Profile.objects.filter(user=operator).update(phone="+79991230000")  # someone else got there first
+    response = logged_in.post("/api/auth/phone/verify/", {"code": code})
+    assert response.status_code == 400
+    assert response.data["code"] == "phone_taken"
+    assert Profile.objects.get(user=logged_in.user).phone == ""
+
+
+def test_sms_provider_failure_is_a_503_not_a_500(logged_in, settings):
+    import sys
+    import types
+
+    from accounts.sms import SmsError
+
+    class Broken:
+        def send(self, to, text):
+            raise SmsError("provider down")
+
+    module = types.ModuleType("tests_sms_broken")
+    module.Broken = Broken
+    sys.modules["tests_sms_broken"] = module
+    settings.SETKA_SMS_BACKEND = "tests_sms_broken.Broken"
+    try:
+        response = logged_in.post("/api/auth/phone/", {"phone": "+79991230001"})
+    finally:
+        del sys.modules["tests_sms_broken"]
+    assert response.status_code == 503
+    assert response.data["code"] == "sms_failed"
