@@ -396,14 +396,15 @@ def build_report(
                     },
                 )
             )
-    if sz.order_count > MAX_OPEN_ORDERS:
+    resting = len(sz.buy_levels) + len(sz.sell_levels)  # the launch market order does not rest
+    if resting > MAX_OPEN_ORDERS:
         warnings.append(
             RiskWarning(
                 "too_many_orders",
                 "danger",
-                f"This grid needs {sz.order_count} orders; the exchange allows at most {MAX_OPEN_ORDERS} open orders "
+                f"This grid keeps {resting} orders open; the exchange allows at most {MAX_OPEN_ORDERS} open orders "
                 "per pair. Use fewer grids.",
-                {"order_count": sz.order_count, "max": MAX_OPEN_ORDERS},
+                {"order_count": resting, "max": MAX_OPEN_ORDERS},
                 blocking=True,
             )
         )

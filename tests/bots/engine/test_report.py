@@ -108,6 +108,10 @@ def test_more_than_500_orders_is_blocking():
     config = GridConfig(Strategy.SPOT_GRID, D(10000), D(70000), 600, Spacing.ARITHMETIC, D(10_000_000))
     r = build_report(config, spot_rules(), price=D(40000), fees=FeeRates(D(0), D(0)))
     assert r.blocking and "too_many_orders" in codes(r)
+    # 500 grids is allowed: 500 resting orders (the launch market order does not rest)
+    ok = GridConfig(Strategy.SPOT_GRID, D(10000), D(70000), 500, Spacing.ARITHMETIC, D(10_000_000))
+    r500 = build_report(ok, spot_rules(), price=D(40000), fees=FeeRates(D(0), D(0)))
+    assert r500.order_count == 501 and "too_many_orders" not in codes(r500)
 
 
 def test_linear_liquidation_estimate_and_warning():
