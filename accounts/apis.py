@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.adapters import signup_open
 from accounts.authentication import CookieTokenAuthentication, LenientCookieTokenAuthentication, enforce_csrf
+from accounts.models import User
 from accounts.serializers import (
     AccessCodeInput,
     CodeInput,
@@ -83,6 +84,12 @@ def _login_response(request, user, *, status_code=status.HTTP_200_OK, family=Non
     return response
 
 
+def _request_language(request) -> str | None:
+    """The browser's language (LocaleMiddleware) when the sign-up form did not say."""
+    language = getattr(request._request, "LANGUAGE_CODE", None)
+    return language if language in User.Language.values else None
+
+
 class CsrfApi(PublicAuthApi):
     throttle_classes = []
 
@@ -101,7 +108,7 @@ class SignupApi(PublicAuthApi):
         user = services.user_signup(
             email=data["email"],
             password=data["password"],
-            language=data.get("language"),
+            language=data.get("language") or _request_language(request),
             access_code=data.get("access_code", ""),
             ip=client_ip(request),
         )

@@ -190,3 +190,12 @@ def test_messages_follow_the_browser_language(db):
     english = SpaClient(HTTP_ACCEPT_LANGUAGE="en")
     response = english.post("/api/auth/login/", {"email": "nobody@example.com", "password": "whatever-123"})
     assert response.data["detail"] == "Wrong email or password."
+
+
+def test_signup_without_language_takes_the_browsers(db):
+    from tests.accounts.conftest import SpaClient
+
+    SpaClient(HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").post(
+        "/api/auth/signup/", {"email": "browser-en@example.com", "password": STRONG_PASSWORD}
+    )
+    assert User.objects.get(email="browser-en@example.com").language == "en"
