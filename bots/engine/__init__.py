@@ -12,17 +12,24 @@ Configuration (config.py)
 Levels and sizing (levels.py, sizing.py)
     grid_levels(config, rules) -> tuple[Decimal, ...]            N+1 lines on the tick, increasing
     size_grid(config, rules, *, price, fees) -> Sizing           Q per grid, launch needs, minimums
-        Sizing: qty_per_grid, buy_levels / sell_levels (line INDICES), quote_needed, base_needed,
-        initial_base_qty, min_investment, min_investment_rule, order_count, levels, empty_level,
-        min_qty_per_grid, meets_minimums
+        Sizing: qty_per_grid, buy_levels / sell_levels (line INDICES), quote_needed (<= investment),
+        base_needed (0: the bot buys its own base), initial_base_qty (launch market order),
+        min_investment, min_investment_rule, order_count, levels, empty_level, min_qty_per_grid,
+        meets_minimums
 
 Pre-launch report (report.py)
     build_report(config, rules, *, price, fees, balances=None, candles=None) -> LaunchReport
         LaunchReport.to_json() (docs/api-contract.md `report`), .blocking, .warnings[RiskWarning]
+        profit_per_grid_min/max JSON: {level, gross, net (percent), gross_quote, net_quote}
+        warning codes: investment_below_minimum*, fee_exceeds_profit*, low_profit_per_grid,
+        insufficient_balance*, too_many_orders*, initial_order_too_large*, leverage_above_max*,
+        target_already_reached*, price_below_range, price_above_range, range_too_narrow,
+        liquidation_inside_range, liquidation_near, high_leverage, initial_purchase (* blocking)
     Candle(time: int unix s, open, high, low, close, volume)
 
 Client order ids (ids.py)
     grid_order_id(bot_id, generation, level, side, seq) -> "sk{bot}-{gen}-{level}{B|S}{seq}"
+        (seq 0 = the launch ladder; later orders at a (level, side) count up from 1)
     initial_order_id(bot_id, generation) -> "sk{bot}-{gen}-init"
     close_order_id(bot_id, generation, n) -> "sk{bot}-{gen}-close{n}"
     parse_client_order_id(s) -> OrderKey | None
@@ -32,6 +39,9 @@ Planner (planner.py)
     plan_tick(config, rules, *, levels, orders: [LevelOrder], fills: [FillEvent], bot_id,
               generation, fees=None, max_replans=3) -> TickPlan(place, cancel, stuck)
         `orders` = ALL grid orders of this bot and generation, open and closed. Idempotent.
+        LevelOrder.base_fee (optional): exact cumulative base-coin fee of a spot buy; when None
+        the fee is estimated at max(maker, taker) of `fees` (0.1% when fees is None).
+        TickPlan.stuck: (line, side) whose last `max_replans` orders all closed unfilled.
     stop_plan(config, rules, *, orders, base_position, position_side=None, on_stop=None,
               price=None, bot_id=None, generation=None) -> StopPlan(cancel, close)
 
