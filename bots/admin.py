@@ -18,7 +18,18 @@ class OrderInline(admin.TabularInline):
     model = Order
     extra = 0
     can_delete = False
-    fields = ("client_order_id", "purpose", "level", "side", "order_type", "price", "qty", "filled_qty", "status", "updated_at")
+    fields = (
+        "client_order_id",
+        "purpose",
+        "level",
+        "side",
+        "order_type",
+        "price",
+        "qty",
+        "filled_qty",
+        "status",
+        "updated_at",
+    )
     readonly_fields = fields
     ordering = ("-id",)
     show_change_link = True
@@ -47,10 +58,30 @@ class BotAdmin(admin.ModelAdmin):
     list_filter = ("status", "category", "symbol", ("user", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "symbol", "user__email")
     readonly_fields = (
-        "user", "exchange_account", "kind", "category", "symbol", "status", "config", "report", "investment",
-        "instrument", "state", "generation", "started_at", "stopped_at", "stop_reason", "last_error",
-        "restart_count", "next_restart_at", "lease_owner", "lease_until", "last_tick_at", "warnings_accepted_at",
-        "created_at", "updated_at",
+        "user",
+        "exchange_account",
+        "kind",
+        "category",
+        "symbol",
+        "status",
+        "config",
+        "report",
+        "investment",
+        "instrument",
+        "state",
+        "generation",
+        "started_at",
+        "stopped_at",
+        "stop_reason",
+        "last_error",
+        "restart_count",
+        "next_restart_at",
+        "lease_owner",
+        "lease_until",
+        "last_tick_at",
+        "warnings_accepted_at",
+        "created_at",
+        "updated_at",
     )
     inlines = [OrderInline, BotEventInline]
     actions = ["emergency_stop_selected", "stop_all_bots"]

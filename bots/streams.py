@@ -40,8 +40,9 @@ def _enqueue_tick(bot_id: int) -> None:
 class StreamsSupervisor:
     """Opens and closes account streams as bots start and stop (polls the database)."""
 
-    def __init__(self, *, refresh_seconds: float = 5.0, enqueue: Callable[[int], None] = _enqueue_tick,
-                 stream_factory=None):
+    def __init__(
+        self, *, refresh_seconds: float = 5.0, enqueue: Callable[[int], None] = _enqueue_tick, stream_factory=None
+    ):
         self.refresh_seconds = refresh_seconds
         self.enqueue = enqueue
         self.stream_factory = stream_factory

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PYTHON = str(BASE_DIR / ".venv" / "bin" / "python") if (BASE_DIR / ".venv" / "bin" / "python").exists() else sys.executable
+PYTHON = (
+    str(BASE_DIR / ".venv" / "bin" / "python") if (BASE_DIR / ".venv" / "bin" / "python").exists() else sys.executable
+)
 
 
 def free_port() -> int:
@@ -92,22 +94,63 @@ class Stack:
             return [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], None
         if kind == "worker":
             queues = options.get("queues")
-            return [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "-n", f"{options.get('node', 'w')}-{os.getpid()}-{port}@%h",
-                    "--concurrency", str(options.get("concurrency", 2)), "-P", options.get("pool", "prefork"),
-                    "--without-gossip", "--without-mingle", "--without-heartbeat",
-                    *(["--purge"] if options.get("purge") else []),
-                    *(["-Q", queues] if queues else [])], r"ready\."
+            return [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "-n",
+                f"{options.get('node', 'w')}-{os.getpid()}-{port}@%h",
+                "--concurrency",
+                str(options.get("concurrency", 2)),
+                "-P",
+                options.get("pool", "prefork"),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *(["--purge"] if options.get("purge") else []),
+                *(["-Q", queues] if queues else []),
+            ], r"ready\."
         if kind == "beat":
             schedule = str(self.log_dir / f"beat-{port}.schedule")
-            return [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "-s", schedule,
-                    "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
-                    "--max-interval", str(options.get("max_interval", 1))], r"beat: Starting"
+            return [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "-l",
+                "info",
+                "-s",
+                schedule,
+                "--scheduler",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+                "--max-interval",
+                str(options.get("max_interval", 1)),
+            ], r"beat: Starting"
         if kind == "streams":
-            return [*manage, "run_exchange_streams", "--refresh-seconds", str(options.get("refresh_seconds", 1))], \
-                r"run_exchange_streams: ready"
+            return [
+                *manage,
+                "run_exchange_streams",
+                "--refresh-seconds",
+                str(options.get("refresh_seconds", 1)),
+            ], r"run_exchange_streams: ready"
         if kind == "simulator":
-            args = [*manage, "run_simulator", "--port", str(port), "--state", options.get("state", ""),
-                    "--replay", options.get("replay", "")]
+            args = [
+                *manage,
+                "run_simulator",
+                "--port",
+                str(port),
+                "--state",
+                options.get("state", ""),
+                "--replay",
+                options.get("replay", ""),
+            ]
             if "speed" in options:
                 args += ["--speed", str(options["speed"])]
             return args, None
@@ -116,8 +159,16 @@ class Stack:
         raise ValueError(f"unknown process kind {kind!r}")
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self, name: str, kind: str | None = None, *, env: dict | None = None, timeout: float = 60,
-              port: int | None = None, **options) -> Proc:
+    def start(
+        self,
+        name: str,
+        kind: str | None = None,
+        *,
+        env: dict | None = None,
+        timeout: float = 60,
+        port: int | None = None,
+        **options,
+    ) -> Proc:
         kind = kind or name
         existing = self.procs.get(name)
         if existing is not None and existing.alive:
@@ -126,12 +177,21 @@ class Stack:
             port = existing.port if existing is not None and existing.port else free_port()
         args, ready = self._command(kind, port or free_port(), options)
         log_path = self.log_dir / f"{name}.log"
-        proc = Proc(name=name, kind=kind, args=args, env={**self.env, **(env or {})}, log_path=log_path, port=port,
-                    ready_pattern=ready, extra=options)
+        proc = Proc(
+            name=name,
+            kind=kind,
+            args=args,
+            env={**self.env, **(env or {})},
+            log_path=log_path,
+            port=port,
+            ready_pattern=ready,
+            extra=options,
+        )
         offset = log_path.stat().st_size if log_path.exists() else 0
         handle = open(log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
-        proc.popen = subprocess.Popen(args, cwd=BASE_DIR, env=proc.env, stdout=handle, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        proc.popen = subprocess.Popen(
+            args, cwd=BASE_DIR, env=proc.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
         handle.close()
         self.procs[name] = proc
         self._wait_ready(proc, offset, timeout)

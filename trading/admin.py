@@ -20,7 +20,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ("id", "bot", "client_order_id", "purpose", "level", "side", "price", "qty", "filled_qty", "status", "updated_at")
+    list_display = (
+        "id",
+        "bot",
+        "client_order_id",
+        "purpose",
+        "level",
+        "side",
+        "price",
+        "qty",
+        "filled_qty",
+        "status",
+        "updated_at",
+    )
     list_filter = ("status", "side", "purpose", "symbol")
     search_fields = ("client_order_id", "exchange_order_id", "bot__name", "user__email")
     list_select_related = ("bot",)

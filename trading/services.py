@@ -92,7 +92,9 @@ def bot_owns_client_order_id(bot: Bot, client_order_id: str) -> bool:
     return client_order_id.startswith(f"sk{bot.pk}-")
 
 
-def bot_event(*, bot: Bot, kind: str, message: str, level: str = BotEvent.Level.INFO, data: dict | None = None) -> BotEvent:
+def bot_event(
+    *, bot: Bot, kind: str, message: str, level: str = BotEvent.Level.INFO, data: dict | None = None
+) -> BotEvent:
     """Write one decision to the bot's log and tell the owner's browser (after commit)."""
     event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data or {})
     emit(
@@ -184,7 +186,9 @@ def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
     except DuplicateClientOrderId:
         return order_lookup(bot=bot, client=client, order=order)
     except AmbiguousOutcome as exc:
-        logger.warning("bot %s order %s: ambiguous outcome (%s); settling by lookup", bot.pk, order.client_order_id, exc)
+        logger.warning(
+            "bot %s order %s: ambiguous outcome (%s); settling by lookup", bot.pk, order.client_order_id, exc
+        )
         try:
             return order_lookup(bot=bot, client=client, order=order)
         except (TemporaryExchangeError, AmbiguousOutcome):
@@ -291,7 +295,9 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None)
         if still_running is not None and not still_running():
             break
         if order.send_attempts >= MAX_SEND_ATTEMPTS:
-            order_transition(bot=bot, order=order, status=S.REJECTED, reject_reason="gave up after repeated send failures")
+            order_transition(
+                bot=bot, order=order, status=S.REJECTED, reject_reason="gave up after repeated send failures"
+            )
             continue
         sent.append(order_send(bot=bot, client=client, order=order))
     placed = [o for o in sent if o.status != S.PENDING]
@@ -348,15 +354,31 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
             realised = Decimal(0)
             if order.purpose == Order.Purpose.GRID and order.level is not None:
                 realised, _ = book.apply(
-                    LegFill(side=fill.side.value, level=order.level, price=fill.price, qty=fill.qty,
-                            fee=fill.fee, fee_coin=fill.fee_coin)
+                    LegFill(
+                        side=fill.side.value,
+                        level=order.level,
+                        price=fill.price,
+                        qty=fill.qty,
+                        fee=fill.fee,
+                        fee_coin=fill.fee_coin,
+                    )
                 )
             try:
                 with transaction.atomic():
                     trade = Trade.objects.create(
-                        bot=locked, order=order, user_id=locked.user_id, symbol=fill.symbol, exec_id=fill.exec_id,
-                        side=fill.side.value, price=fill.price, qty=fill.qty, fee=fill.fee, fee_coin=fill.fee_coin,
-                        is_maker=fill.is_maker, realized_pnl=realised, executed_at=fill.executed_at,
+                        bot=locked,
+                        order=order,
+                        user_id=locked.user_id,
+                        symbol=fill.symbol,
+                        exec_id=fill.exec_id,
+                        side=fill.side.value,
+                        price=fill.price,
+                        qty=fill.qty,
+                        fee=fill.fee,
+                        fee_coin=fill.fee_coin,
+                        is_maker=fill.is_maker,
+                        realized_pnl=realised,
+                        executed_at=fill.executed_at,
                     )
             except IntegrityError:  # stored meanwhile by someone else: exactly once still holds
                 continue
@@ -430,7 +452,9 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
         if bot_owns_client_order_id(bot, o.client_order_id)
     }
     ours = list(Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]).order_by("id"))
-    known_ids = set(Order.objects.filter(client_order_id__in=list(remote_open)).values_list("client_order_id", flat=True))
+    known_ids = set(
+        Order.objects.filter(client_order_id__in=list(remote_open)).values_list("client_order_id", flat=True)
+    )
     for order in ours:
         remote = remote_open.get(order.client_order_id)
         if remote is None:
@@ -476,7 +500,11 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
     for order in active:
         if order.status in (S.OPEN, S.PARTIALLY_FILLED):
             order_transition(bot=bot, order=order, status=S.CANCELLING)
-    remote = [o for o in client.open_orders(category=category, symbol=bot.symbol) if bot_owns_client_order_id(bot, o.client_order_id)]
+    remote = [
+        o
+        for o in client.open_orders(category=category, symbol=bot.symbol)
+        if bot_owns_client_order_id(bot, o.client_order_id)
+    ]
     for item in remote:
         try:
             client.cancel_order(category=category, symbol=bot.symbol, client_order_id=item.client_order_id)
@@ -498,7 +526,10 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
                 client.cancel_order(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
             except OrderNotFound:
                 pass
-            found = client.order_by_client_id(category=category, symbol=bot.symbol, client_order_id=order.client_order_id) or found
+            found = (
+                client.order_by_client_id(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
+                or found
+            )
         order = order_apply_exchange_state(bot=bot, order=order, remote=found)
         cancelled += order.status == S.CANCELLED
     return cancelled

@@ -46,11 +46,15 @@ def trading_halted() -> bool:
 
 def require_trading_allowed(*, user=None) -> None:
     if trading_halted():
-        raise DomainError("Trading is halted by the operators; bots cannot start right now.", code="trading_halted",
-                          status_code=409)
+        raise DomainError(
+            "Trading is halted by the operators; bots cannot start right now.", code="trading_halted", status_code=409
+        )
     if user is not None and not user.has_trading_access:
-        raise DomainError("Your account has no trading access yet. Redeem an access code or contact support.",
-                          code="no_access", status_code=403)
+        raise DomainError(
+            "Your account has no trading access yet. Redeem an access code or contact support.",
+            code="no_access",
+            status_code=403,
+        )
 
 
 # --- the tick lease ------------------------------------------------------------------------

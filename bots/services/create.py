@@ -40,8 +40,11 @@ def bot_preview(*, user, exchange_account, symbol: str, category: str, config: d
     grid = _config(config)
     expected = "linear_grid" if category == Bot.Category.LINEAR else "spot_grid"
     if str(getattr(grid.strategy, "value", grid.strategy)) != expected:
-        raise DomainError(f"A {category} bot needs the {expected} strategy.", code="invalid_config",
-                          fields={"strategy": [f"Use {expected} for {category}."]})
+        raise DomainError(
+            f"A {category} bot needs the {expected} strategy.",
+            code="invalid_config",
+            fields={"strategy": [f"Use {expected} for {category}."]},
+        )
     client = client_for_account(exchange_account)
     cat = Category(category)
     try:
@@ -51,25 +54,39 @@ def bot_preview(*, user, exchange_account, symbol: str, category: str, config: d
         balances = {coin: b.free for coin, b in client.balances().items()}
         klines = client.klines(category=cat, symbol=symbol, interval="60", limit=24)
     except AuthenticationFailed as exc:
-        raise DomainError("The exchange refused this account's API key; bind the keys again.",
-                          code="exchange_auth") from exc
+        raise DomainError(
+            "The exchange refused this account's API key; bind the keys again.", code="exchange_auth"
+        ) from exc
     except InvalidRequest as exc:
-        raise DomainError(f"The exchange does not offer {symbol} ({category}).", code="invalid_symbol",
-                          fields={"symbol": ["Unknown symbol."]}) from exc
+        raise DomainError(
+            f"The exchange does not offer {symbol} ({category}).",
+            code="invalid_symbol",
+            fields={"symbol": ["Unknown symbol."]},
+        ) from exc
     except (TemporaryExchangeError, ExchangeError) as exc:
-        raise DomainError("The exchange is not answering right now; try again in a minute.",
-                          code="exchange_unavailable", status_code=503) from exc
-    candles = [Candle(time=int(k.start.timestamp()), open=k.open, high=k.high, low=k.low, close=k.close, volume=k.volume) for k in klines]
+        raise DomainError(
+            "The exchange is not answering right now; try again in a minute.",
+            code="exchange_unavailable",
+            status_code=503,
+        ) from exc
+    candles = [
+        Candle(time=int(k.start.timestamp()), open=k.open, high=k.high, low=k.low, close=k.close, volume=k.volume)
+        for k in klines
+    ]
     try:
         return build_report(grid, rules, price=ticker.last_price, fees=fees, balances=balances, candles=candles)
     except ConfigError as exc:
         errors = getattr(exc, "errors", None) or {}
-        raise DomainError(next(iter(errors.values()), None) or str(exc), code="invalid_config",
-                          fields={k: [v] for k, v in errors.items()}) from exc
+        raise DomainError(
+            next(iter(errors.values()), None) or str(exc),
+            code="invalid_config",
+            fields={k: [v] for k, v in errors.items()},
+        ) from exc
 
 
-def bot_create(*, user, exchange_account, name: str, symbol: str, category: str, config: dict,
-               accept_warnings: bool = False) -> Bot:
+def bot_create(
+    *, user, exchange_account, name: str, symbol: str, category: str, config: dict, accept_warnings: bool = False
+) -> Bot:
     """Create a draft bot after the pre-launch report. Blocking reports are refused; warnings
     must be accepted explicitly."""
     require_trading_allowed(user=user)
@@ -84,8 +101,11 @@ def bot_create(*, user, exchange_account, name: str, symbol: str, category: str,
         raise DomainError(blocking[0], code="report_blocking", fields={"config": blocking})
     warnings = [w for w in report.warnings if w.severity != "info"]
     if warnings and not accept_warnings:
-        raise DomainError("Please read and accept the warnings before creating the bot: " + warnings[0].message,
-                          code="warnings_not_accepted", fields={"accept_warnings": [w.message for w in warnings]})
+        raise DomainError(
+            "Please read and accept the warnings before creating the bot: " + warnings[0].message,
+            code="warnings_not_accepted",
+            fields={"accept_warnings": [w.message for w in warnings]},
+        )
     with transaction.atomic():
         bot = Bot.objects.create(
             user=user,
@@ -98,8 +118,12 @@ def bot_create(*, user, exchange_account, name: str, symbol: str, category: str,
             warnings_accepted_at=timezone.now() if warnings else None,
             investment=grid.investment,
         )
-        bot_event(bot=bot, kind=BotEvent.Kind.CREATED, message=f"Bot created: {symbol} grid, investment {grid.investment}",
-                  data={"warnings": [w.code for w in warnings]})
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.CREATED,
+            message=f"Bot created: {symbol} grid, investment {grid.investment}",
+            data={"warnings": [w.code for w in warnings]},
+        )
     return bot
 
 

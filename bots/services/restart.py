@@ -24,9 +24,12 @@ def bot_restart(*, bot: Bot) -> bool:
         if not moved:
             return False
         bot.refresh_from_db()
-        bot_event(bot=bot, kind=BotEvent.Kind.RESTART,
-                  message=f"Restart {bot.restart_count} after: {bot.last_error or 'an error'}",
-                  data={"restart_count": bot.restart_count})
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.RESTART,
+            message=f"Restart {bot.restart_count} after: {bot.last_error or 'an error'}",
+            data={"restart_count": bot.restart_count},
+        )
         emit(bot=bot, event="bot.status", data={"status": bot.status})
         enqueue_tick(bot.pk)
     return True

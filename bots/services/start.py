@@ -8,11 +8,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bots.events import emit
 from bots.models import Bot, BotEvent
 from bots.services.common import require_trading_allowed
 from config.exceptions import ConflictError, DomainError
 from trading.services import bot_event
-from bots.events import emit
 
 
 def enqueue_tick(bot_id: int, *, urgent: bool = False) -> None:
@@ -49,8 +49,12 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
         if not moved:
             raise ConflictError("Only a draft or stopped bot can be started.", code="bot_active")
         bot.refresh_from_db()
-        bot_event(bot=bot, kind=BotEvent.Kind.STARTED, message="Starting: reading the market and placing the grid.",
-                  data={"generation": bot.generation})
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.STARTED,
+            message="Starting: reading the market and placing the grid.",
+            data={"generation": bot.generation},
+        )
         emit(bot=bot, event="bot.status", data={"status": bot.status})
         enqueue_tick(bot.pk)
     return bot

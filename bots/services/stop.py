@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
 from bots.events import emit
 from bots.models import Bot, BotEvent
@@ -27,7 +26,9 @@ STOPPABLE = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.ERROR, Bot.Stat
 
 def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str) -> bool:
     if close_action is not None and close_action not in CLOSE_ACTIONS:
-        raise DomainError("Unknown close action.", code="invalid", fields={"close_action": [f"One of {', '.join(CLOSE_ACTIONS)}."]})
+        raise DomainError(
+            "Unknown close action.", code="invalid", fields={"close_action": [f"One of {', '.join(CLOSE_ACTIONS)}."]}
+        )
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
         if locked.status not in STOPPABLE:
@@ -40,8 +41,12 @@ def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: st
         locked.stop_reason = reason[:300]
         locked.next_restart_at = None
         locked.save(update_fields=["state", "status", "stop_reason", "next_restart_at", "updated_at"])
-        bot_event(bot=locked, kind=BotEvent.Kind.STOPPED, message=f"Stopping ({actor}): {reason}",
-                  data={"close_action": state.get("close_action"), "actor": actor})
+        bot_event(
+            bot=locked,
+            kind=BotEvent.Kind.STOPPED,
+            message=f"Stopping ({actor}): {reason}",
+            data={"close_action": state.get("close_action"), "actor": actor},
+        )
         emit(bot=locked, event="bot.status", data={"status": locked.status})
         enqueue_tick(locked.pk, urgent=True)
     bot.refresh_from_db()

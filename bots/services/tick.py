@@ -139,7 +139,9 @@ def _set_status(bot: Bot, status: str, **fields) -> None:
     for key, value in fields.items():
         setattr(bot, key, value)
     bot.save(update_fields=["status", *fields.keys(), "updated_at"])
-    emit(bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}})
+    emit(
+        bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}}
+    )
 
 
 def generation_prefix(bot: Bot) -> str:
@@ -156,7 +158,9 @@ def _level_orders(bot: Bot):
     rows = list(_generation_orders(bot).filter(purpose=Order.Purpose.GRID).order_by("id"))
     base_coin = (bot.instrument or {}).get("base_coin", "")
     stored: dict[int, tuple[Decimal, Decimal]] = {}
-    for order_id, qty, fee, fee_coin in Trade.objects.filter(order__in=rows).values_list("order_id", "qty", "fee", "fee_coin"):
+    for order_id, qty, fee, fee_coin in Trade.objects.filter(order__in=rows).values_list(
+        "order_id", "qty", "fee", "fee_coin"
+    ):
         total, base_fee = stored.get(order_id, (Decimal(0), Decimal(0)))
         stored[order_id] = (total + qty, base_fee + (fee if fee_coin == base_coin else Decimal(0)))
     result = []
@@ -216,7 +220,9 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     from bots.engine.targets import trigger_reached
 
     if trading_halted():
-        _set_status(bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now())
+        _set_status(
+            bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now()
+        )
         return
     config = grid_config(bot)
     category = Category(bot.category)
@@ -226,10 +232,18 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         previous = bot.state.get("last_price")
         if not trigger_reached(config, price=price, previous_price=None if previous is None else Decimal(previous)):
             if not bot.state.get("awaiting_trigger"):
-                bot_event(bot=bot, kind=BotEvent.Kind.INFO, message=f"Waiting for the price to reach {config.trigger_price} to start.")
+                bot_event(
+                    bot=bot,
+                    kind=BotEvent.Kind.INFO,
+                    message=f"Waiting for the price to reach {config.trigger_price} to start.",
+                )
             _set_state(bot, last_price=str(price), awaiting_trigger=True)
             return
-        bot_event(bot=bot, kind=BotEvent.Kind.INFO, message=f"Trigger price {config.trigger_price} reached at {price}: starting.")
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.INFO,
+            message=f"Trigger price {config.trigger_price} reached at {price}: starting.",
+        )
     fees = client.fee_rates(category=category, symbol=bot.symbol)
     if bot.category == Bot.Category.LINEAR:
         client.set_leverage(category=category, symbol=bot.symbol, leverage=config.leverage)
@@ -240,8 +254,12 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     except ConfigError as exc:
         with transaction.atomic():
             _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
-            bot_event(bot=bot, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR,
-                      message=f"Cannot launch at price {price}: {exc}")
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.ERROR,
+                level=BotEvent.Level.ERROR,
+                message=f"Cannot launch at price {price}: {exc}",
+            )
         return
     planned = ([plan.initial] if plan.initial else []) + list(plan.ladder)
     with transaction.atomic():
@@ -275,7 +293,11 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             kind=BotEvent.Kind.STARTED,
             message=f"Started at {price}: {len(levels)} lines from {levels[0]} to {levels[-1]}, "
             f"{buys} buy and {len(plan.ladder) - buys} sell orders of {sizing.qty_per_grid} each"
-            + (f", initial {Side(plan.initial.side).value.lower()} of {plan.initial.qty} at market" if plan.initial else ""),
+            + (
+                f", initial {Side(plan.initial.side).value.lower()} of {plan.initial.qty} at market"
+                if plan.initial
+                else ""
+            ),
             data={"price": str(price), "qty_per_grid": str(sizing.qty_per_grid), "orders": len(planned)},
         )
     result.placed += len(orders_send_pending(bot=bot, client=client, still_running=_still_running(bot)))
@@ -286,9 +308,9 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
 
 def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
+    from bots.engine.levels import grid_levels
     from bots.engine.planner import FillEvent, plan_tick
     from bots.engine.targets import check_targets
-    from bots.engine.levels import grid_levels
 
     config = grid_config(bot)
     rules = rules_from_json(bot.instrument)
@@ -305,16 +327,22 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     hit = check_targets(config, price=price, total_pnl=total_pnl, invested=bot.investment)
     if hit is not None:
         with transaction.atomic():
-            bot_event(bot=bot, kind=BotEvent.Kind.TARGET_HIT, level=BotEvent.Level.WARNING,
-                      message=f"{hit.reason} (price {price}, total PnL {total_pnl.quantize(Decimal('0.01'))})",
-                      data={"kind": str(hit.kind), "price": str(price), "total_pnl": str(total_pnl)})
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.TARGET_HIT,
+                level=BotEvent.Level.WARNING,
+                message=f"{hit.reason} (price {price}, total PnL {total_pnl.quantize(Decimal('0.01'))})",
+                data={"kind": str(hit.kind), "price": str(price), "total_pnl": str(total_pnl)},
+            )
             _set_status(bot, Bot.Status.STOPPING, stop_reason=str(hit.reason)[:300])
         _set_state(bot, last_price=str(price))
         return
     unplanned = list(bot.state.get("unplanned", []))
     fills = [
         FillEvent(client_order_id=t.order.client_order_id, qty=t.qty, price=t.price, fee=t.fee, fee_coin=t.fee_coin)
-        for t in Trade.objects.filter(bot=bot, exec_id__in=unplanned).select_related("order").order_by("executed_at", "id")
+        for t in Trade.objects.filter(bot=bot, exec_id__in=unplanned)
+        .select_related("order")
+        .order_by("executed_at", "id")
     ]
     plan = plan_tick(
         config,
@@ -327,10 +355,15 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         fees=_fees(bot),
     )
     if plan.stuck and bot.state.get("stuck") != [[lvl, str(side)] for lvl, side in plan.stuck]:
-        bot_event(bot=bot, kind=BotEvent.Kind.WARNING, level=BotEvent.Level.WARNING,
-                  message="The exchange keeps closing orders at line(s) "
-                  + ", ".join(f"{lvl} ({str(side).lower()})" for lvl, side in plan.stuck) + " unfilled; not placing them again.",
-                  data={"stuck": [[lvl, str(side)] for lvl, side in plan.stuck]})
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.WARNING,
+            level=BotEvent.Level.WARNING,
+            message="The exchange keeps closing orders at line(s) "
+            + ", ".join(f"{lvl} ({str(side).lower()})" for lvl, side in plan.stuck)
+            + " unfilled; not placing them again.",
+            data={"stuck": [[lvl, str(side)] for lvl, side in plan.stuck]},
+        )
         _set_state(bot, stuck=[[lvl, str(side)] for lvl, side in plan.stuck])
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
@@ -346,10 +379,15 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         bot.state = state
         for order, created in written:
             if created:
-                bot_event(bot=locked, kind=BotEvent.Kind.REPLACED,
-                          message=f"Counter order: {order.side.lower()} {order.qty} at {order.price} (line {order.level})",
-                          data={"client_order_id": order.client_order_id, "level": order.level})
-        to_cancel = list(Order.objects.filter(bot=bot, client_order_id__in=list(plan.cancel), status__in=Order.OPEN_STATUSES))
+                bot_event(
+                    bot=locked,
+                    kind=BotEvent.Kind.REPLACED,
+                    message=f"Counter order: {order.side.lower()} {order.qty} at {order.price} (line {order.level})",
+                    data={"client_order_id": order.client_order_id, "level": order.level},
+                )
+        to_cancel = list(
+            Order.objects.filter(bot=bot, client_order_id__in=list(plan.cancel), status__in=Order.OPEN_STATUSES)
+        )
     for order in to_cancel:
         try:
             client.cancel_order(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
@@ -390,9 +428,17 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         price = Decimal(bot.state.get("last_price") or "0") or None
         if bot.category == Bot.Category.SPOT:
             base_position = max(base_position, Decimal(0))
-        plan = stop_plan(config, rules, orders=_level_orders(bot), base_position=base_position,
-                         position_side=position_side, on_stop=action, price=price, bot_id=bot.pk,
-                         generation=bot.generation)
+        plan = stop_plan(
+            config,
+            rules,
+            orders=_level_orders(bot),
+            base_position=base_position,
+            position_side=position_side,
+            on_stop=action,
+            price=price,
+            bot_id=bot.pk,
+            generation=bot.generation,
+        )
         if plan.close is not None:
             with transaction.atomic():
                 order, _ = order_write_pending(bot=bot, planned=plan.close)
@@ -401,15 +447,22 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                 close_note = f"; closed {order.qty} at market"
             except Exception as exc:  # noqa: BLE001 - stop anyway; tell the user what is left
                 close_note = f"; the closing order failed ({exc}), the position is left on the exchange"
-                bot_event(bot=bot, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR,
-                          message=f"Could not close at market: {exc}")
+                bot_event(
+                    bot=bot,
+                    kind=BotEvent.Kind.ERROR,
+                    level=BotEvent.Level.ERROR,
+                    message=f"Could not close at market: {exc}",
+                )
             reconciled = orders_reconcile(bot=bot, client=client)
             result.new_trades += len(reconciled.new_trades)
             bot.refresh_from_db()
     with transaction.atomic():
         _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), next_restart_at=None)
-        bot_event(bot=bot, kind=BotEvent.Kind.STOPPED,
-                  message=f"Stopped: {bot.stop_reason or 'stopped'}. All orders cancelled{close_note}.")
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.STOPPED,
+            message=f"Stopped: {bot.stop_reason or 'stopped'}. All orders cancelled{close_note}.",
+        )
 
 
 # --- failures ------------------------------------------------------------------------------
@@ -419,8 +472,13 @@ def _transient(bot: Bot, exc: Exception) -> None:
     count = int(bot.state.get("transient_errors", 0)) + 1
     _set_state(bot, transient_errors=count)
     if count == 1:
-        bot_event(bot=bot, kind=BotEvent.Kind.WARNING, level=BotEvent.Level.WARNING,
-                  message=f"The exchange is not answering ({type(exc).__name__}); retrying.", data={"error": str(exc)[:200]})
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.WARNING,
+            level=BotEvent.Level.WARNING,
+            message=f"The exchange is not answering ({type(exc).__name__}); retrying.",
+            data={"error": str(exc)[:200]},
+        )
     if count >= MAX_TRANSIENT_ERRORS:
         _fail(bot, exc, fatal=False)
 
@@ -432,28 +490,52 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
     now = timezone.now()
     with transaction.atomic():
         if fatal:
-            _set_status(bot, Bot.Status.STOPPED, stopped_at=now, stop_reason=reason, last_error=reason, next_restart_at=None)
-            bot_event(bot=bot, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR,
-                      message=f"Stopped at once: {reason}. Check the API keys; orders left on the exchange "
-                      "must be cancelled there.", data={"error": type(exc).__name__})
+            _set_status(
+                bot, Bot.Status.STOPPED, stopped_at=now, stop_reason=reason, last_error=reason, next_restart_at=None
+            )
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.ERROR,
+                level=BotEvent.Level.ERROR,
+                message=f"Stopped at once: {reason}. Check the API keys; orders left on the exchange "
+                "must be cancelled there.",
+                data={"error": type(exc).__name__},
+            )
             return
         if bot.status == Bot.Status.STOPPING:
             bot.last_error = reason
             bot.save(update_fields=["last_error", "updated_at"])
-            bot_event(bot=bot, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR,
-                      message=f"Stopping failed, retrying: {reason}")
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.ERROR,
+                level=BotEvent.Level.ERROR,
+                message=f"Stopping failed, retrying: {reason}",
+            )
             return
         if bot.restart_count >= settings.SETKA_BOT_MAX_RESTARTS:
-            _set_status(bot, Bot.Status.STOPPING, last_error=reason,
-                        stop_reason=f"Gave up after {bot.restart_count} restarts: {reason}"[:300], next_restart_at=None)
-            bot_event(bot=bot, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR,
-                      message=f"Stopping for good after {bot.restart_count} restarts: {reason}")
+            _set_status(
+                bot,
+                Bot.Status.STOPPING,
+                last_error=reason,
+                stop_reason=f"Gave up after {bot.restart_count} restarts: {reason}"[:300],
+                next_restart_at=None,
+            )
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.ERROR,
+                level=BotEvent.Level.ERROR,
+                message=f"Stopping for good after {bot.restart_count} restarts: {reason}",
+            )
             from bots.services.start import enqueue_tick
 
             enqueue_tick(bot.pk)
             return
-        delay = min(settings.SETKA_BOT_RESTART_BACKOFF_SECONDS * (2 ** bot.restart_count), 3600)
+        delay = min(settings.SETKA_BOT_RESTART_BACKOFF_SECONDS * (2**bot.restart_count), 3600)
         _set_status(bot, Bot.Status.ERROR, last_error=reason, next_restart_at=now + timedelta(seconds=delay))
-        bot_event(bot=bot, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR,
-                  message=f"Error: {reason}. Restart {bot.restart_count + 1} of {settings.SETKA_BOT_MAX_RESTARTS} in {delay} s.",
-                  data={"error": type(exc).__name__, "retry_in": delay})
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.ERROR,
+            level=BotEvent.Level.ERROR,
+            message=f"Error: {reason}. Restart {bot.restart_count + 1} of {settings.SETKA_BOT_MAX_RESTARTS} in {delay} s.",
+            data={"error": type(exc).__name__, "retry_in": delay},
+        )

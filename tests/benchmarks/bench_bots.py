@@ -10,7 +10,6 @@ The database must be migrated; the benchmark creates its own users, accounts and
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -51,11 +50,23 @@ def make_bot(control, n: int) -> tuple[Bot, int]:
     user.access_granted_at = django.utils.timezone.now()
     user.save()
     account = ExchangeAccount.objects.create(
-        user=user, exchange=Exchange.objects.get(code="bybit"), label=f"bench {n}",
-        environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key, api_secret=acc.api_secret,
-        api_key_hint="bench")
-    bot = Bot.objects.create(user=user, exchange_account=account, name=f"bench {n}", symbol="BTCUSDT",
-                             category="spot", config=grid_config(), investment=Decimal("1000"))
+        user=user,
+        exchange=Exchange.objects.get(code="bybit"),
+        label=f"bench {n}",
+        environment=ExchangeAccount.Environment.PAPER,
+        api_key=acc.api_key,
+        api_secret=acc.api_secret,
+        api_key_hint="bench",
+    )
+    bot = Bot.objects.create(
+        user=user,
+        exchange_account=account,
+        name=f"bench {n}",
+        symbol="BTCUSDT",
+        category="spot",
+        config=grid_config(),
+        investment=Decimal("1000"),
+    )
     bot_start(bot=bot)
     return bot, acc.uid
 
@@ -86,8 +97,13 @@ def measure_latency(control, samples: int, label: str) -> list[float]:
         t0 = time.perf_counter()
         while True:
             orders = control.ledger(uid)["open_orders"]
-            new = [o for o in orders if o["orderLinkId"] not in before and o["orderLinkId"].startswith(prefix)
-                   and Decimal(o["price"]) == Decimal(want)]
+            new = [
+                o
+                for o in orders
+                if o["orderLinkId"] not in before
+                and o["orderLinkId"].startswith(prefix)
+                and Decimal(o["price"]) == Decimal(want)
+            ]
             if new:
                 result.append(time.perf_counter() - t0)
                 break
@@ -119,7 +135,7 @@ def measure_capacity(control, count: int, window: float) -> tuple[float, float, 
     gaps = []
     for v in seen.values():
         times = [t for t, _ in v] + [t_end]
-        gaps.append(max((b - a) for a, b in zip(times, times[1:])) if len(times) > 1 else window)
+        gaps.append(max((b - a) for a, b in zip(times, times[1:], strict=False)) if len(times) > 1 else window)
     on_time = sum(1 for g in gaps if g <= 2 * TICK_SECONDS + 0.2) / count
     Bot.objects.filter(pk__in=ids).update(status=Bot.Status.STOPPED)
     return ticks / window, on_time, max(gaps)
@@ -146,15 +162,21 @@ def main() -> None:
         stack.start("streams")
         time.sleep(1.5)
         streams = measure_latency(control, 30, "streams")
-        print(f"fill -> counter order accepted, beat only (tick {TICK_SECONDS}s): "
-              f"p50 {pct(beat_only, 50) * 1000:.0f} ms, p99 {pct(beat_only, 99) * 1000:.0f} ms (n={len(beat_only)})")
-        print(f"fill -> counter order accepted, with streams: "
-              f"p50 {pct(streams, 50) * 1000:.0f} ms, p99 {pct(streams, 99) * 1000:.0f} ms (n={len(streams)})")
+        print(
+            f"fill -> counter order accepted, beat only (tick {TICK_SECONDS}s): "
+            f"p50 {pct(beat_only, 50) * 1000:.0f} ms, p99 {pct(beat_only, 99) * 1000:.0f} ms (n={len(beat_only)})"
+        )
+        print(
+            f"fill -> counter order accepted, with streams: "
+            f"p50 {pct(streams, 50) * 1000:.0f} ms, p99 {pct(streams, 99) * 1000:.0f} ms (n={len(streams)})"
+        )
         stack.stop("streams")
         for count in (10, 25, 50):
             rate, on_time, worst = measure_capacity(control, count, window=10)
-            print(f"{count} running bots, tick every {TICK_SECONDS}s, one worker (2 processes): "
-                  f"{rate:.1f} ticks/s, {on_time * 100:.0f}% of bots on time (gap <= {2 * TICK_SECONDS}s), worst gap {worst:.1f}s")
+            print(
+                f"{count} running bots, tick every {TICK_SECONDS}s, one worker (2 processes): "
+                f"{rate:.1f} ticks/s, {on_time * 100:.0f}% of bots on time (gap <= {2 * TICK_SECONDS}s), worst gap {worst:.1f}s"
+            )
             if on_time < 0.5:
                 break
 

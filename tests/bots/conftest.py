@@ -34,8 +34,9 @@ def paper(db, sim, sim_settings):
     sim.control.clear_faults()
     sim.control.set_price("BTCUSDT", "55000")
     acc = sim.control.create_account(funding={"USDT": "10000"})
-    account = ExchangeAccountFactory(environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key,
-                                     api_secret=acc.api_secret)
+    account = ExchangeAccountFactory(
+        environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key, api_secret=acc.api_secret
+    )
     return account, acc
 
 
@@ -63,5 +64,7 @@ def assert_books_match_exchange(bot, sim, uid: int) -> None:
     for e in executions:
         by_link.setdefault(e["orderLinkId"], set()).add(e["orderId"])
     assert {k: v for k, v in by_link.items() if len(v) > 1} == {}
-    rows = set(Order.objects.filter(bot=bot, status__in=["open", "partially_filled"]).values_list("client_order_id", flat=True))
+    rows = set(
+        Order.objects.filter(bot=bot, status__in=["open", "partially_filled"]).values_list("client_order_id", flat=True)
+    )
     assert rows == set(open_ids)

@@ -25,10 +25,22 @@ def lifecycle_cycles(ledger: dict, bot) -> tuple[int, Decimal]:
         key = parse_client_order_id(e["orderLinkId"])
         if key is None or key.purpose != "grid":
             continue
-        fills.append(LegFill(side=e["side"], level=key.level, price=Decimal(e["execPrice"]), qty=Decimal(e["execQty"]),
-                             fee=Decimal(e["execFee"]), fee_coin=_fee_coin(e, bot)))
-    return cycles_from_fills(fills, base_coin=bot.instrument["base_coin"], quote_coin=bot.instrument["quote_coin"],
-                             dust=Decimal(bot.instrument["qty_step"]))
+        fills.append(
+            LegFill(
+                side=e["side"],
+                level=key.level,
+                price=Decimal(e["execPrice"]),
+                qty=Decimal(e["execQty"]),
+                fee=Decimal(e["execFee"]),
+                fee_coin=_fee_coin(e, bot),
+            )
+        )
+    return cycles_from_fills(
+        fills,
+        base_coin=bot.instrument["base_coin"],
+        quote_coin=bot.instrument["quote_coin"],
+        dust=Decimal(bot.instrument["qty_step"]),
+    )
 
 
 def metrics_cycles(ledger: dict, bot) -> tuple[int, Decimal]:
@@ -42,11 +54,19 @@ def metrics_cycles(ledger: dict, bot) -> tuple[int, Decimal]:
     for n, e in enumerate(bot_executions(ledger, bot), start=1):
         key = parse_client_order_id(e["orderLinkId"])
         order_id = order_ids.setdefault(e["orderId"], len(order_ids) + 1)
-        result = book.apply(Fill(
-            trade_id=n, order_id=order_id, side=e["side"], price=Decimal(e["execPrice"]), qty=Decimal(e["execQty"]),
-            fee=Decimal(e["execFee"]), fee_coin=_fee_coin(e, bot), level=None if key is None else key.level,
-            purpose="grid" if key is None else key.purpose,
-        ))
+        result = book.apply(
+            Fill(
+                trade_id=n,
+                order_id=order_id,
+                side=e["side"],
+                price=Decimal(e["execPrice"]),
+                qty=Decimal(e["execQty"]),
+                fee=Decimal(e["execFee"]),
+                fee_coin=_fee_coin(e, bot),
+                level=None if key is None else key.level,
+                purpose="grid" if key is None else key.purpose,
+            )
+        )
         if result.closes_cycle:
             closing_orders.add(order_id)
     return len(closing_orders), book.grid_profit

@@ -16,8 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def create(account, accept=False, **config):
-    return bot_create(user=account.user, exchange_account=account, name="My grid", symbol="BTCUSDT",
-                      category="spot", config=grid_config(**config), accept_warnings=accept)
+    return bot_create(
+        user=account.user,
+        exchange_account=account,
+        name="My grid",
+        symbol="BTCUSDT",
+        category="spot",
+        config=grid_config(**config),
+        accept_warnings=accept,
+    )
 
 
 def test_a_sound_grid_is_created_as_draft_with_its_report(paper):
@@ -32,8 +39,9 @@ def test_a_sound_grid_is_created_as_draft_with_its_report(paper):
 
 def test_preview_stores_nothing(paper):
     account, _ = paper
-    report = bot_preview(user=account.user, exchange_account=account, symbol="BTCUSDT", category="spot",
-                         config=grid_config())
+    report = bot_preview(
+        user=account.user, exchange_account=account, symbol="BTCUSDT", category="spot", config=grid_config()
+    )
     assert Decimal(report.to_json()["levels"][0]) == Decimal("50000")
     assert not Bot.objects.exists()
 
@@ -76,8 +84,15 @@ def test_no_trading_access_no_bot(paper):
 def test_someone_elses_account_is_not_found(paper):
     account, _ = paper
     with pytest.raises(DomainError) as err:
-        bot_create(user=UserFactory(), exchange_account=account, name="x", symbol="BTCUSDT", category="spot",
-                   config=grid_config(), accept_warnings=True)
+        bot_create(
+            user=UserFactory(),
+            exchange_account=account,
+            name="x",
+            symbol="BTCUSDT",
+            category="spot",
+            config=grid_config(),
+            accept_warnings=True,
+        )
     assert err.value.status_code == 404
 
 

@@ -44,7 +44,9 @@ def settled(bot, control, uid) -> bool:
     theirs = {e["execId"] for e in bot_executions(ledger, bot)}
     ours = set(Trade.objects.filter(bot=bot).values_list("exec_id", flat=True))
     open_ids = {o["orderLinkId"] for o in ledger["open_orders"]}
-    rows = set(Order.objects.filter(bot=bot, status__in=["open", "partially_filled"]).values_list("client_order_id", flat=True))
+    rows = set(
+        Order.objects.filter(bot=bot, status__in=["open", "partially_filled"]).values_list("client_order_id", flat=True)
+    )
     return ours == theirs and rows == open_ids and not Order.objects.filter(bot=bot, status="pending").exists()
 
 
@@ -75,13 +77,21 @@ def test_spot_grid_real_day_on_the_real_processes(tmp_path):
         stack.start("streams")
 
         acc = control.create_account(funding={"USDT": "10000"})
-        account = ExchangeAccountFactory(environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key,
-                                         api_secret=acc.api_secret)
-        bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(
-            lower_price="55600", upper_price="58400", grid_count=14, investment="2000"))
+        account = ExchangeAccountFactory(
+            environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key, api_secret=acc.api_secret
+        )
+        bot = BotFactory(
+            user=account.user,
+            exchange_account=account,
+            config=grid_config(lower_price="55600", upper_price="58400", grid_count=14, investment="2000"),
+        )
         bot_start(bot=bot)  # queues bot_start_task on commit: the real worker launches it
-        wait_for(lambda: Bot.objects.get(pk=bot.pk).status == Bot.Status.RUNNING
-                 and settled(bot, control, acc.uid), 60, "launch", stack)
+        wait_for(
+            lambda: Bot.objects.get(pk=bot.pk).status == Bot.Status.RUNNING and settled(bot, control, acc.uid),
+            60,
+            "launch",
+            stack,
+        )
 
         step, total = 20, 1440  # one market day, 20 minutes per 0.3 s
         for done in range(0, total, step):
@@ -114,7 +124,9 @@ def test_spot_grid_real_day_on_the_real_processes(tmp_path):
         for e in bot_executions(ledger, bot):
             links.setdefault(e["orderLinkId"], set()).add(e["orderId"])
         assert all(len(v) == 1 for v in links.values())
-        print(f"\nE2E spot: {len(bot_executions(ledger, bot))} executions, {cycles} cycles, grid profit {profit:.4f} USDT")
+        print(
+            f"\nE2E spot: {len(bot_executions(ledger, bot))} executions, {cycles} cycles, grid profit {profit:.4f} USDT"
+        )
 
         bot_stop(bot=bot, reason="end of the e2e test")
         wait_for(lambda: Bot.objects.get(pk=bot.pk).status == Bot.Status.STOPPED, 30, "stop", stack)

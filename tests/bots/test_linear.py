@@ -27,10 +27,22 @@ def test_linear_grid_real_day_cycles_and_profit_match_the_ledger(paper, sim, dir
     account, acc = paper
     sim.control.start_replay("BTCUSDT", csv_path=str(CSV), speed=0, start=datetime(2021, 5, 2, tzinfo=UTC))
     sim.control.advance("BTCUSDT", 1)
-    bot = BotFactory(user=account.user, exchange_account=account, category=Bot.Category.LINEAR,
-                     investment=Decimal("1000"), config=grid_config(
-                         strategy="linear_grid", lower_price="55600", upper_price="58400", grid_count=14,
-                         investment="1000", direction=direction, leverage="3", on_stop="close_position"))
+    bot = BotFactory(
+        user=account.user,
+        exchange_account=account,
+        category=Bot.Category.LINEAR,
+        investment=Decimal("1000"),
+        config=grid_config(
+            strategy="linear_grid",
+            lower_price="55600",
+            upper_price="58400",
+            grid_count=14,
+            investment="1000",
+            direction=direction,
+            leverage="3",
+            on_stop="close_position",
+        ),
+    )
     bot_start(bot=bot)
     bot_tick(bot_id=bot.pk)
     bot.refresh_from_db()

@@ -24,9 +24,18 @@ def test_stop_loss_on_the_may_2021_crash_sells_out_and_leaves_no_order(paper, si
     account, acc = paper
     sim.control.start_replay("BTCUSDT", csv_path=str(CSV), speed=0, start=datetime(2021, 5, 19, tzinfo=UTC))
     sim.control.advance("BTCUSDT", 1)
-    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(
-        lower_price="38000", upper_price="44000", grid_count=12, investment="1000",
-        stop_loss_price="36000", on_stop="sell_base"))
+    bot = BotFactory(
+        user=account.user,
+        exchange_account=account,
+        config=grid_config(
+            lower_price="38000",
+            upper_price="44000",
+            grid_count=12,
+            investment="1000",
+            stop_loss_price="36000",
+            on_stop="sell_base",
+        ),
+    )
     bot_start(bot=bot)
     for _ in range(60):  # 30 market minutes per tick, at most 30 hours
         bot_tick(bot_id=bot.pk)

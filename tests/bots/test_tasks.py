@@ -31,8 +31,13 @@ def test_tick_all_fans_out_one_tick_per_active_bot_with_a_free_lease(paper, monk
     running = BotFactory(user=account.user, exchange_account=account, status=Bot.Status.RUNNING)
     BotFactory(user=account.user, exchange_account=account, status=Bot.Status.DRAFT)
     BotFactory(user=account.user, exchange_account=account, status=Bot.Status.STOPPED)
-    busy = BotFactory(user=account.user, exchange_account=account, status=Bot.Status.RUNNING,
-                      lease_owner="x", lease_until=timezone.now() + timezone.timedelta(seconds=30))
+    busy = BotFactory(
+        user=account.user,
+        exchange_account=account,
+        status=Bot.Status.RUNNING,
+        lease_owner="x",
+        lease_until=timezone.now() + timezone.timedelta(seconds=30),
+    )
     sent = []
     monkeypatch.setattr(bot_tick_task, "delay", lambda bot_id: sent.append(bot_id))
     assert bots_tick_all_task() == 1

@@ -32,8 +32,15 @@ from exchanges.client import (
 from exchanges.errors import DuplicateClientOrderId, InsufficientBalance, OrderNotFound
 
 RULES = InstrumentRules(
-    symbol="BTCUSDT", category=Category.SPOT, base_coin="BTC", quote_coin="USDT", tick_size=Decimal("0.01"),
-    qty_step=Decimal("0.000001"), min_qty=Decimal("0.000048"), max_qty=Decimal("100"), min_notional=Decimal("5"),
+    symbol="BTCUSDT",
+    category=Category.SPOT,
+    base_coin="BTC",
+    quote_coin="USDT",
+    tick_size=Decimal("0.01"),
+    qty_step=Decimal("0.000001"),
+    min_qty=Decimal("0.000048"),
+    max_qty=Decimal("100"),
+    min_notional=Decimal("5"),
 )
 FEE = Decimal("0.001")
 
@@ -92,11 +99,22 @@ class FakeExchange:
             self.wallet["USDT"] += qty * price - fee
             fee_coin = "USDT"
         now = self._now()
-        self.executions.append(Fill(
-            exec_id=f"e{next(self._ids)}", order_id=o.order_id, client_order_id=cid, category=Category.SPOT,
-            symbol="BTCUSDT", side=o.side, price=price, qty=qty, fee=fee, fee_coin=fee_coin, is_maker=maker,
-            executed_at=now,
-        ))
+        self.executions.append(
+            Fill(
+                exec_id=f"e{next(self._ids)}",
+                order_id=o.order_id,
+                client_order_id=cid,
+                category=Category.SPOT,
+                symbol="BTCUSDT",
+                side=o.side,
+                price=price,
+                qty=qty,
+                fee=fee,
+                fee_coin=fee_coin,
+                is_maker=maker,
+                executed_at=now,
+            )
+        )
         avg = price if o.avg_price is None else (o.avg_price * o.filled_qty + price * qty) / filled
         status = ExchangeOrderStatus.FILLED if filled >= o.qty else ExchangeOrderStatus.PARTIALLY_FILLED
         self.orders[cid] = replace(o, filled_qty=filled, avg_price=avg, status=status, updated_at=now)
@@ -117,8 +135,17 @@ class FakeExchange:
 
     def klines(self, *, category, symbol, interval="60", limit=200):
         now = datetime.now(UTC)
-        return [Kline(start=now - timedelta(hours=limit - i), open=self.price, high=self.price * Decimal("1.01"),
-                      low=self.price * Decimal("0.99"), close=self.price, volume=Decimal(1)) for i in range(limit)]
+        return [
+            Kline(
+                start=now - timedelta(hours=limit - i),
+                open=self.price,
+                high=self.price * Decimal("1.01"),
+                low=self.price * Decimal("0.99"),
+                close=self.price,
+                volume=Decimal(1),
+            )
+            for i in range(limit)
+        ]
 
     def balances(self):
         return {c: Balance(coin=c, total=v, locked=Decimal(0)) for c, v in self.wallet.items()}
@@ -137,9 +164,19 @@ class FakeExchange:
         now = self._now()
         oid = f"o{next(self._ids)}"
         self.orders[order.client_order_id] = ExchangeOrder(
-            order_id=oid, client_order_id=order.client_order_id, category=Category.SPOT, symbol=order.symbol,
-            side=order.side, order_type=order.order_type, price=order.price, qty=order.qty, filled_qty=Decimal(0),
-            avg_price=None, status=ExchangeOrderStatus.NEW, created_at=now, updated_at=now,
+            order_id=oid,
+            client_order_id=order.client_order_id,
+            category=Category.SPOT,
+            symbol=order.symbol,
+            side=order.side,
+            order_type=order.order_type,
+            price=order.price,
+            qty=order.qty,
+            filled_qty=Decimal(0),
+            avg_price=None,
+            status=ExchangeOrderStatus.NEW,
+            created_at=now,
+            updated_at=now,
         )
         self.placed_ids.append(order.client_order_id)
         if order.order_type == OrderType.MARKET:
@@ -151,7 +188,9 @@ class FakeExchange:
         return PlacedOrder(order_id=oid, client_order_id=order.client_order_id)
 
     def _locked_base(self) -> Decimal:
-        return sum((o.qty - o.filled_qty for o in self.orders.values() if o.status.is_open and o.side == Side.SELL), Decimal(0))
+        return sum(
+            (o.qty - o.filled_qty for o in self.orders.values() if o.status.is_open and o.side == Side.SELL), Decimal(0)
+        )
 
     def place_orders(self, orders):
         out = []
@@ -196,7 +235,7 @@ class FakeExchange:
             raise fault[0]
         start = int(cursor or 0)
         items = [f for f in self.executions if since is None or f.executed_at >= since]
-        page = items[start:start + 50]
+        page = items[start : start + 50]
         return FillPage(fills=page, next_cursor=str(start + 50) if start + 50 < len(items) else None)
 
     def positions(self, *, category, symbol):

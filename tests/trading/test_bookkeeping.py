@@ -29,7 +29,9 @@ def assert_books_match(bot, fake):
     ours = {t.exec_id: (t.qty, t.price, t.fee) for t in Trade.objects.filter(bot=bot)}
     theirs = {f.exec_id: (f.qty, f.price, f.fee) for f in fake.executions}
     assert ours == theirs
-    open_rows = set(Order.objects.filter(bot=bot, status__in=["open", "partially_filled"]).values_list("client_order_id", flat=True))
+    open_rows = set(
+        Order.objects.filter(bot=bot, status__in=["open", "partially_filled"]).values_list("client_order_id", flat=True)
+    )
     assert open_rows == set(fake.open_ids())
 
 

@@ -13,8 +13,9 @@ class Command(BaseCommand):
     help = "Run the exchange streams process: order/execution events enqueue the bot's tick at once."
 
     def add_arguments(self, parser):
-        parser.add_argument("--refresh-seconds", type=float, default=3.0,
-                            help="How often to pick up started and stopped bots.")
+        parser.add_argument(
+            "--refresh-seconds", type=float, default=3.0, help="How often to pick up started and stopped bots."
+        )
 
     def handle(self, *args, refresh_seconds: float = 3.0, **options):
         supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds)
