@@ -34,7 +34,10 @@ class ControlError(RuntimeError):
 
 def _perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, expires_at) -> dict:
     return {
-        "spot_trade": spot_trade, "contract_trade": contract_trade, "read_only": read_only, "withdraw": withdraw,
+        "spot_trade": spot_trade,
+        "contract_trade": contract_trade,
+        "read_only": read_only,
+        "withdraw": withdraw,
         "ip_whitelist": list(ip_whitelist),
         "expires_at_ms": int(expires_at.timestamp() * 1000) if expires_at is not None else None,
     }
@@ -58,18 +61,41 @@ class SimulatorControl:
             raise ControlError(f"{method} /control{path}: HTTP {resp.status_code}: {data.get('error', data)}")
         return data
 
-    def create_account(self, *, funding: dict | None = None, spot_trade=True, contract_trade=True, read_only=False,
-                       withdraw=False, ip_whitelist=(), expires_at: datetime | None = None) -> SimAccount:
+    def create_account(
+        self,
+        *,
+        funding: dict | None = None,
+        spot_trade=True,
+        contract_trade=True,
+        read_only=False,
+        withdraw=False,
+        ip_whitelist=(),
+        expires_at: datetime | None = None,
+    ) -> SimAccount:
         funding = {"USDT": "10000"} if funding is None else funding
-        body = {"funding": {c: str(v) for c, v in funding.items()},
-                **_perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, expires_at)}
+        body = {
+            "funding": {c: str(v) for c, v in funding.items()},
+            **_perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, expires_at),
+        }
         d = self._call("POST", "/accounts", body)
         return SimAccount(d["uid"], d["api_key"], d["api_secret"])
 
-    def create_api_key(self, uid: int, *, spot_trade=True, contract_trade=True, read_only=False, withdraw=False,
-                       ip_whitelist=(), expires_at: datetime | None = None) -> SimKey:
-        d = self._call("POST", f"/accounts/{uid}/keys",
-                       _perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, expires_at))
+    def create_api_key(
+        self,
+        uid: int,
+        *,
+        spot_trade=True,
+        contract_trade=True,
+        read_only=False,
+        withdraw=False,
+        ip_whitelist=(),
+        expires_at: datetime | None = None,
+    ) -> SimKey:
+        d = self._call(
+            "POST",
+            f"/accounts/{uid}/keys",
+            _perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, expires_at),
+        )
         return SimKey(d["api_key"], d["api_secret"])
 
     def fund(self, uid: int, coin: str, amount) -> dict:
@@ -78,23 +104,53 @@ class SimulatorControl:
     def set_fees(self, uid: int, **rates) -> dict:
         return self._call("POST", f"/accounts/{uid}/fees", {k: str(v) for k, v in rates.items()})
 
+    def set_rate_limit(self, uid: int, multiplier: int) -> dict:
+        """Multiply this account's per-endpoint limits (1 = Bybit's non-VIP defaults)."""
+        return self._call("POST", f"/accounts/{uid}/limits", {"multiplier": multiplier})
+
     def set_price(self, symbol: str, price, *, volume=None, category: str | None = None) -> dict:
-        return self._call("POST", "/price", {"symbol": symbol, "price": str(price),
-                                             "volume": None if volume is None else str(volume), "category": category})
+        return self._call(
+            "POST",
+            "/price",
+            {
+                "symbol": symbol,
+                "price": str(price),
+                "volume": None if volume is None else str(volume),
+                "category": category,
+            },
+        )
 
     def set_path(self, symbol: str, prices, *, volume=None, category: str | None = None) -> dict:
-        return self._call("POST", "/path", {"symbol": symbol, "prices": [str(p) for p in prices],
-                                            "volume": None if volume is None else str(volume), "category": category})
+        return self._call(
+            "POST",
+            "/path",
+            {
+                "symbol": symbol,
+                "prices": [str(p) for p in prices],
+                "volume": None if volume is None else str(volume),
+                "category": category,
+            },
+        )
 
     def price(self, symbol: str, category: str | None = None) -> Decimal:
         d = self._call("GET", f"/price/{symbol}")
         return Decimal(d["prices"][category] if category else d["price"])
 
-    def start_replay(self, symbol: str, *, csv_path: str | None = None, speed: float = 0, start=None,
-                     categories=None) -> dict:
+    def start_replay(
+        self, symbol: str, *, csv_path: str | None = None, speed: float = 0, start=None, categories=None
+    ) -> dict:
         start_ms = int(start.timestamp() * 1000) if isinstance(start, datetime) else start
-        return self._call("POST", "/replay/start", {"symbol": symbol, "csv_path": None if csv_path is None else str(csv_path),
-                                                    "speed": speed, "start_ms": start_ms, "categories": categories})
+        return self._call(
+            "POST",
+            "/replay/start",
+            {
+                "symbol": symbol,
+                "csv_path": None if csv_path is None else str(csv_path),
+                "speed": speed,
+                "start_ms": start_ms,
+                "categories": categories,
+            },
+        )
 
     def advance(self, symbol: str, candles: int = 1) -> dict:
         return self._call("POST", "/replay/advance", {"symbol": symbol, "candles": candles})

@@ -45,9 +45,13 @@ def add_routes(app: web.Application, sim) -> None:
 
     def key_kwargs(body):
         return dict(
-            spot_trade=body.get("spot_trade", True), contract_trade=body.get("contract_trade", True),
-            read_only=body.get("read_only", False), withdraw=body.get("withdraw", False),
-            ips=body.get("ip_whitelist") or [], expires_ms=body.get("expires_at_ms"), note=body.get("note", ""),
+            spot_trade=body.get("spot_trade", True),
+            contract_trade=body.get("contract_trade", True),
+            read_only=body.get("read_only", False),
+            withdraw=body.get("withdraw", False),
+            ips=body.get("ip_whitelist") or [],
+            expires_ms=body.get("expires_at_ms"),
+            note=body.get("note", ""),
         )
 
     async def create_account(request, body):
@@ -70,6 +74,12 @@ def add_routes(app: web.Application, sim) -> None:
                 setattr(acc, name, Decimal(str(body[name])))
         eng._dirty_accounts.add(acc.uid)  # noqa: SLF001
         return {"uid": acc.uid}
+
+    async def set_limits(request, body):
+        acc = eng.account(int(request.match_info["uid"]))
+        acc.rate_multiplier = max(1, int(body.get("multiplier", 1)))
+        eng._dirty_accounts.add(acc.uid)  # noqa: SLF001
+        return {"uid": acc.uid, "multiplier": acc.rate_multiplier}
 
     async def set_price(request, body):
         eng.set_price(body["symbol"], body["price"], volume=body.get("volume"), category=body.get("category"))
@@ -94,9 +104,14 @@ def add_routes(app: web.Application, sim) -> None:
 
     async def replay_start(request, body):
         symbol = body["symbol"]
-        state = eng.replay_start(symbol, csv_path=body.get("csv_path"), speed=float(body.get("speed", 0) or 0),
-                                 start=body.get("start_ms"), categories=body.get("categories"),
-                                 volume_in_quote=body.get("volume_in_quote"))
+        state = eng.replay_start(
+            symbol,
+            csv_path=body.get("csv_path"),
+            speed=float(body.get("speed", 0) or 0),
+            start=body.get("start_ms"),
+            categories=body.get("categories"),
+            volume_in_quote=body.get("volume_in_quote"),
+        )
         if state["speed"]:
             sim.run_replay(symbol)
         return {"symbol": symbol, **state}
@@ -149,8 +164,13 @@ def add_routes(app: web.Application, sim) -> None:
         return {"faults": [f.to_json() for f in sim.faults.active]}
 
     async def status(request, body):
-        return {"requests": sim.requests, "accounts": len(eng.accounts), "orders": len(eng.orders),
-                "replays": eng.replays, "websockets": len(sim.hub.conns)}
+        return {
+            "requests": sim.requests,
+            "accounts": len(eng.accounts),
+            "orders": len(eng.orders),
+            "replays": eng.replays,
+            "websockets": len(sim.hub.conns),
+        }
 
     r = app.router
     r.add_post("/control/accounts", guarded(create_account))
@@ -158,6 +178,7 @@ def add_routes(app: web.Application, sim) -> None:
     r.add_post("/control/accounts/{uid}/fund", guarded(fund))
     r.add_post("/control/accounts/{uid}/fees", guarded(set_fees))
     r.add_get("/control/accounts/{uid}/ledger", guarded(ledger))
+    r.add_post("/control/accounts/{uid}/limits", guarded(set_limits))
     r.add_post("/control/price", guarded(set_price))
     r.add_get("/control/price/{symbol}", guarded(get_price))
     r.add_post("/control/path", guarded(set_path))

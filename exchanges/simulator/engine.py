@@ -136,8 +136,14 @@ class Exchange:
                 "markets": {f"{c}:{s}": m.to_json() for (c, s), m in self.markets.items()},
                 "replays": self.replays,
             }
-        if not (kv or self._dirty_accounts or self._dirty_keys or self._dirty_orders or self._new_execs
-                or self._dirty_positions):
+        if not (
+            kv
+            or self._dirty_accounts
+            or self._dirty_keys
+            or self._dirty_orders
+            or self._new_execs
+            or self._dirty_positions
+        ):
             return
         self.store.write(
             kv=kv,
@@ -177,14 +183,32 @@ class Exchange:
             raise BybitError(10001, f"unknown uid {uid}")
         return acc
 
-    def create_key(self, uid: int, *, spot_trade=True, contract_trade=True, read_only=False, withdraw=False,
-                   ips=(), expires_ms: int | None = None, note: str = "") -> ApiKey:
+    def create_key(
+        self,
+        uid: int,
+        *,
+        spot_trade=True,
+        contract_trade=True,
+        read_only=False,
+        withdraw=False,
+        ips=(),
+        expires_ms: int | None = None,
+        note: str = "",
+    ) -> ApiKey:
         self.account(uid)
         key = ApiKey(
-            api_key=secrets.token_hex(9).upper(), secret=secrets.token_hex(18).upper(), uid=int(uid),
-            key_id=self._next("key"), spot_trade=bool(spot_trade), contract_trade=bool(contract_trade),
-            read_only=bool(read_only), withdraw=bool(withdraw), ips=list(ips), expires_ms=expires_ms,
-            created_ms=self.clock(), note=note,
+            api_key=secrets.token_hex(9).upper(),
+            secret=secrets.token_hex(18).upper(),
+            uid=int(uid),
+            key_id=self._next("key"),
+            spot_trade=bool(spot_trade),
+            contract_trade=bool(contract_trade),
+            read_only=bool(read_only),
+            withdraw=bool(withdraw),
+            ips=list(ips),
+            expires_ms=expires_ms,
+            created_ms=self.clock(),
+            note=note,
         )
         self.keys[key.api_key] = key
         self._dirty_keys.add(key.api_key)
@@ -204,8 +228,10 @@ class Exchange:
             raise BybitError(10001, "params error: category invalid")
         inst = instrument(category, symbol or "")
         if inst is None:
-            raise BybitError(170121 if category == "spot" else 10001,
-                             "Invalid symbol." if category == "spot" else "params error: symbol invalid")
+            raise BybitError(
+                170121 if category == "spot" else 10001,
+                "Invalid symbol." if category == "spot" else "params error: symbol invalid",
+            )
         return inst
 
     def price(self, category: str, symbol: str) -> Decimal:
@@ -300,8 +326,10 @@ class Exchange:
         elif link:
             o = self.by_link.get((uid, category, link))
         if o is None:
-            raise BybitError(170213 if category == "spot" else 110001,
-                             "Order does not exist." if category == "spot" else "order not exists or too late to cancel")
+            raise BybitError(
+                170213 if category == "spot" else 110001,
+                "Order does not exist." if category == "spot" else "order not exists or too late to cancel",
+            )
         return o
 
     # ------------------------------------------------------------------ orders
@@ -332,16 +360,19 @@ class Exchange:
             if price <= 0:
                 raise BybitError(10001, "params error: price invalid")
             if not inst.on_tick(price):
-                raise BybitError(170134 if spot else 10001,
-                                 "Order price decimal too long." if spot else "params error: price is not a multiple of tickSize")
+                raise BybitError(
+                    170134 if spot else 10001,
+                    "Order price decimal too long." if spot else "params error: price is not a multiple of tickSize",
+                )
         else:
             tif = "IOC"
         link = p.get("orderLinkId") or ""
         if link and not LINK_RE.match(str(link)):
             raise BybitError(10001, "params error: orderLinkId invalid")
         if link and (uid, category, link) in self.by_link:
-            raise BybitError(170141 if spot else 110072,
-                             "Duplicate clientOrderId." if spot else "OrderLinkedID is duplicate")
+            raise BybitError(
+                170141 if spot else 110072, "Duplicate clientOrderId." if spot else "OrderLinkedID is duplicate"
+            )
         market_unit = ""
         if spot and otype == "Market":
             market_unit = p.get("marketUnit") or ("quoteCoin" if side == "Buy" else "baseCoin")
@@ -356,22 +387,35 @@ class Exchange:
         else:
             base_qty = qty
             if not inst.on_step(qty):
-                raise BybitError(170137 if spot else 10001,
-                                 "Order quantity has too many decimals." if spot else "params error: qty is not a multiple of qtyStep")
+                raise BybitError(
+                    170137 if spot else 10001,
+                    "Order quantity has too many decimals."
+                    if spot
+                    else "params error: qty is not a multiple of qtyStep",
+                )
         if base_qty < inst.min_qty:
-            raise BybitError(170136 if spot else 10001,
-                             "Order quantity below the lower limit." if spot else "The number of contracts is below the minimum.")
+            raise BybitError(
+                170136 if spot else 10001,
+                "Order quantity below the lower limit." if spot else "The number of contracts is below the minimum.",
+            )
         if base_qty > inst.max_qty:
             raise BybitError(170135 if spot else 10001, "Order quantity exceeded upper limit.")
         ref_price = price if otype == "Limit" else last
         if market_unit != "quoteCoin" and base_qty * ref_price < inst.min_value:
-            raise BybitError(170140 if spot else 110094,
-                             "Order value exceeded lower limit." if spot else "Order does not meet minimum order value 5USDT")
-        n_open = sum(1 for o in self.open_orders[uid].values()
-                     if o.category == category and (spot or o.symbol == inst.symbol))
+            raise BybitError(
+                170140 if spot else 110094,
+                "Order value exceeded lower limit." if spot else "Order does not meet minimum order value 5USDT",
+            )
+        n_open = sum(
+            1 for o in self.open_orders[uid].values() if o.category == category and (spot or o.symbol == inst.symbol)
+        )
         if n_open >= MAX_OPEN_ORDERS:
-            raise BybitError(170810 if spot else 110020,
-                             "Cannot exceed maximum of 500 active orders." if spot else "Not allowed to have more than 500 active orders.")
+            raise BybitError(
+                170810 if spot else 110020,
+                "Cannot exceed maximum of 500 active orders."
+                if spot
+                else "Not allowed to have more than 500 active orders.",
+            )
         crosses = otype == "Market" or (side == "Buy" and price > last) or (side == "Sell" and price < last)
         # funds
         lock_coin, lock_amount, order_im = "", ZERO, ZERO
@@ -401,11 +445,27 @@ class Exchange:
         now = self.clock()
         seq = self._next("seq")
         o = Order(
-            order_id=str(self._next("order")), order_link_id=link, uid=uid, category=category, symbol=inst.symbol,
-            side=side, order_type=otype, price=price, qty=qty, time_in_force=tif, status="New", seq=seq,
-            created_ms=now, updated_ms=now, market_unit=market_unit, reduce_only=reduce_only,
+            order_id=str(self._next("order")),
+            order_link_id=link,
+            uid=uid,
+            category=category,
+            symbol=inst.symbol,
+            side=side,
+            order_type=otype,
+            price=price,
+            qty=qty,
+            time_in_force=tif,
+            status="New",
+            seq=seq,
+            created_ms=now,
+            updated_ms=now,
+            market_unit=market_unit,
+            reduce_only=reduce_only,
             fee_coin=(inst.base_coin if side == "Buy" else inst.quote_coin) if spot else inst.quote_coin,
-            lock_coin=lock_coin, lock_amount=lock_amount, order_im=order_im, last_price_on_created=last,
+            lock_coin=lock_coin,
+            lock_amount=lock_amount,
+            order_im=order_im,
+            last_price_on_created=last,
         )
         if lock_amount:
             self._lock(acc, lock_coin, lock_amount)
@@ -417,7 +477,9 @@ class Exchange:
 
     def _after_place(self, o: Order, base_qty: Decimal) -> None:
         last = self.price(o.category, o.symbol)
-        crosses = o.order_type == "Market" or (o.side == "Buy" and o.price > last) or (o.side == "Sell" and o.price < last)
+        crosses = (
+            o.order_type == "Market" or (o.side == "Buy" and o.price > last) or (o.side == "Sell" and o.price < last)
+        )
         if crosses and o.time_in_force == "PostOnly":
             o.reject_reason = "EC_PostOnlyWillTakeLiquidity"
             self._close(o, "Cancelled", "UNKNOWN")
@@ -451,8 +513,10 @@ class Exchange:
         self.instrument(category, p.get("symbol"))
         o = self.find_order(uid, category, p.get("orderId"), p.get("orderLinkId"))
         if o.symbol != p.get("symbol") or not o.is_open:
-            raise BybitError(170213 if category == "spot" else 110001,
-                             "Order does not exist." if category == "spot" else "order not exists or too late to cancel")
+            raise BybitError(
+                170213 if category == "spot" else 110001,
+                "Order does not exist." if category == "spot" else "order not exists or too late to cancel",
+            )
         self._close(o, "Cancelled", "CancelByUser")
         return o
 
@@ -478,8 +542,9 @@ class Exchange:
         spot = category == "spot"
         o = self.find_order(uid, category, p.get("orderId"), p.get("orderLinkId"))
         if o.symbol != inst.symbol or not o.is_open or o.order_type != "Limit":
-            raise BybitError(170213 if spot else 110001,
-                             "Order does not exist." if spot else "order not exists or too late to amend")
+            raise BybitError(
+                170213 if spot else 110001, "Order does not exist." if spot else "order not exists or too late to amend"
+            )
         new_qty = dec(p["qty"], "qty") if p.get("qty") not in (None, "") else o.qty
         new_price = dec(p["price"], "price") if p.get("price") not in (None, "") else o.price
         if new_qty == o.qty and new_price == o.price:
@@ -569,11 +634,29 @@ class Exchange:
             o.status = "PartiallyFilled"
         self._touch(o)
         e = Execution(
-            exec_id=str(uuid.uuid4()), uid=o.uid, seq=self._next("exec"), category=o.category, symbol=o.symbol,
-            order_id=o.order_id, order_link_id=o.order_link_id, side=o.side, order_type=o.order_type,
-            order_price=o.price, order_qty=o.qty, leaves_qty=o.leaves_qty, exec_price=price, exec_qty=qty,
-            exec_value=value, exec_fee=fee, fee_rate=rate, fee_currency=o.fee_coin, is_maker=maker,
-            exec_time=self.clock(), exec_type=exec_type, exec_pnl=pnl, closed_size=closed,
+            exec_id=str(uuid.uuid4()),
+            uid=o.uid,
+            seq=self._next("exec"),
+            category=o.category,
+            symbol=o.symbol,
+            order_id=o.order_id,
+            order_link_id=o.order_link_id,
+            side=o.side,
+            order_type=o.order_type,
+            order_price=o.price,
+            order_qty=o.qty,
+            leaves_qty=o.leaves_qty,
+            exec_price=price,
+            exec_qty=qty,
+            exec_value=value,
+            exec_fee=fee,
+            fee_rate=rate,
+            fee_currency=o.fee_coin,
+            is_maker=maker,
+            exec_time=self.clock(),
+            exec_type=exec_type,
+            exec_pnl=pnl,
+            closed_size=closed,
             mark_price=self.price(o.category, o.symbol),
         )
         self.executions[o.uid].append(e)
@@ -590,7 +673,9 @@ class Exchange:
         pnl = closed = ZERO
         if pos.size == 0 or (pos.size > 0) == (delta > 0):
             new = pos.size + delta
-            pos.avg_price = ((abs(pos.size) * pos.avg_price + qty * price) / abs(new)).quantize(AVG_QUANT, ROUND_HALF_EVEN)
+            pos.avg_price = ((abs(pos.size) * pos.avg_price + qty * price) / abs(new)).quantize(
+                AVG_QUANT, ROUND_HALF_EVEN
+            )
             pos.size = new
         else:
             closed = min(qty, abs(pos.size))
@@ -645,7 +730,10 @@ class Exchange:
         self._dirty_kv = True
         self.public_ticks.append((category, symbol, price, volume or ZERO, "Buy" if price >= prev else "Sell"))
         key = (category, symbol)
-        for book, crossed in ((self.buys[key], lambda o: o.price >= price), (self.sells[key], lambda o: o.price <= price)):
+        for book, crossed in (
+            (self.buys[key], lambda o: o.price >= price),
+            (self.sells[key], lambda o: o.price <= price),
+        ):
             left = None if volume is None else volume
             while book:
                 o = book[0]
@@ -664,7 +752,7 @@ class Exchange:
             self._liquidations(symbol, price)
 
     def _liquidations(self, symbol: str, price: Decimal) -> None:
-        for (uid, sym), pos in list(self.positions.items()):
+        for (_uid, sym), pos in list(self.positions.items()):
             if sym != symbol or not pos.size:
                 continue
             liq = self.liq_price(pos)
@@ -678,9 +766,22 @@ class Exchange:
         qty = abs(pos.size)
         now = self.clock()
         o = Order(
-            order_id=str(self._next("order")), order_link_id="", uid=pos.uid, category="linear", symbol=pos.symbol,
-            side=side, order_type="Limit", price=liq, qty=qty, time_in_force="IOC", status="New",
-            seq=self._next("seq"), created_ms=now, updated_ms=now, fee_coin="USDT", reduce_only=True,
+            order_id=str(self._next("order")),
+            order_link_id="",
+            uid=pos.uid,
+            category="linear",
+            symbol=pos.symbol,
+            side=side,
+            order_type="Limit",
+            price=liq,
+            qty=qty,
+            time_in_force="IOC",
+            status="New",
+            seq=self._next("seq"),
+            created_ms=now,
+            updated_ms=now,
+            fee_coin="USDT",
+            reduce_only=True,
             last_price_on_created=self.price("linear", pos.symbol),
         )
         self._index_order(o)
@@ -700,8 +801,16 @@ class Exchange:
             self.step(c, symbol, price, volume)
 
     # ------------------------------------------------------------------ candle replay
-    def replay_start(self, symbol: str, *, csv_path: str | None = None, speed: float = 0, start: int | None = None,
-                     categories=None, volume_in_quote: bool | None = None) -> dict:
+    def replay_start(
+        self,
+        symbol: str,
+        *,
+        csv_path: str | None = None,
+        speed: float = 0,
+        start: int | None = None,
+        categories=None,
+        volume_in_quote: bool | None = None,
+    ) -> dict:
         if symbol not in SYMBOLS:
             raise BybitError(10001, f"unknown symbol {symbol}")
         path = str(csv_path or feed.default_csv(symbol))
@@ -714,9 +823,13 @@ class Exchange:
         if volume_in_quote is None:
             volume_in_quote = "ftx_" in path
         state = {
-            "csv": path, "index": feed.index_at(candles, start), "speed": float(speed), "running": True,
+            "csv": path,
+            "index": feed.index_at(candles, start),
+            "speed": float(speed),
+            "running": True,
             "categories": list(categories or [c for c in CATEGORIES if (c, symbol) in INSTRUMENTS]),
-            "volume_in_quote": bool(volume_in_quote), "candles_done": 0,
+            "volume_in_quote": bool(volume_in_quote),
+            "candles_done": 0,
         }
         self.replays[symbol] = state
         self._dirty_kv = True

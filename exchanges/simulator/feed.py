@@ -57,8 +57,9 @@ def load_candles(path: str) -> tuple[Candle, ...]:
         for row in reader:
             if len(row) < 6:
                 continue
-            out.append(Candle(int(row[0]), Decimal(row[1]), Decimal(row[2]), Decimal(row[3]), Decimal(row[4]),
-                              Decimal(row[5])))
+            out.append(
+                Candle(int(row[0]), Decimal(row[1]), Decimal(row[2]), Decimal(row[3]), Decimal(row[4]), Decimal(row[5]))
+            )
     return tuple(out)
 
 

@@ -91,13 +91,26 @@ class Instrument:
 
 
 def _spot(symbol, base, tick, step, min_qty, max_qty, max_mkt):
-    return Instrument("spot", symbol, base, "USDT", D(tick), D(step), D(min_qty), D(max_qty), D("5"),
-                      max_market_qty=D(max_mkt))
+    return Instrument(
+        "spot", symbol, base, "USDT", D(tick), D(step), D(min_qty), D(max_qty), D("5"), max_market_qty=D(max_mkt)
+    )
 
 
 def _linear(symbol, base, tick, step, min_qty, max_qty, max_mkt, lev):
-    return Instrument("linear", symbol, base, "USDT", D(tick), D(step), D(min_qty), D(max_qty), D("5"),
-                      max_value=D("100000000"), max_leverage=D(lev), max_market_qty=D(max_mkt))
+    return Instrument(
+        "linear",
+        symbol,
+        base,
+        "USDT",
+        D(tick),
+        D(step),
+        D(min_qty),
+        D(max_qty),
+        D("5"),
+        max_value=D("100000000"),
+        max_leverage=D(lev),
+        max_market_qty=D(max_mkt),
+    )
 
 
 INSTRUMENTS: dict[tuple[str, str], Instrument] = {

@@ -61,6 +61,7 @@ class Account(Jsonable):
     linear_maker: Decimal = Decimal("0.0002")
     linear_taker: Decimal = Decimal("0.00055")
     created_ms: int = 0
+    rate_multiplier: int = 1  # 1 = non-VIP limits; higher = VIP/PRO-like quotas
 
 
 @dataclass

@@ -38,9 +38,11 @@ class RateLimiter:
             return DEFAULT_LIMIT
         return table.get(category or "*", table.get("*", DEFAULT_LIMIT))
 
-    def take(self, uid: int, path: str, category: str | None, units: int, now_ms: int) -> tuple[int, int, int, int]:
+    def take(
+        self, uid: int, path: str, category: str | None, units: int, now_ms: int, multiplier: int = 1
+    ) -> tuple[int, int, int, int]:
         """Consume up to `units`; return (granted, limit, remaining, reset_ms). reset_ms is never in the past."""
-        limit = self.limit_for(path, category)
+        limit = self.limit_for(path, category) * max(1, int(multiplier))
         q = self.hits[(uid, path, category)]
         while q and q[0] <= now_ms - WINDOW_MS:
             q.popleft()

@@ -57,8 +57,13 @@ def market_time(sim, key, p, units):
 
 def instruments_info(sim, key, p, units):
     cat = _category(p)
-    items = [i for (c, s), i in INSTRUMENTS.items() if c == cat and (not p.get("symbol") or s == p["symbol"])
-             and (not p.get("baseCoin") or i.base_coin == p["baseCoin"])]
+    items = [
+        i
+        for (c, s), i in INSTRUMENTS.items()
+        if c == cat
+        and (not p.get("symbol") or s == p["symbol"])
+        and (not p.get("baseCoin") or i.base_coin == p["baseCoin"])
+    ]
     out = {"category": cat, "list": [i.to_wire() for i in items]}
     if cat != "spot":
         out["nextPageCursor"] = ""
@@ -83,8 +88,20 @@ def orderbook(sim, key, p, units):
     return {"s": inst.symbol, "b": bids, "a": asks, "ts": now, "u": m.trade_seq + 1, "seq": m.trade_seq + 1, "cts": now}
 
 
-INTERVALS = {"1": 1, "3": 3, "5": 5, "15": 15, "30": 30, "60": 60, "120": 120, "240": 240, "360": 360,
-             "720": 720, "D": 1440, "W": 10080}
+INTERVALS = {
+    "1": 1,
+    "3": 3,
+    "5": 5,
+    "15": 15,
+    "30": 30,
+    "60": 60,
+    "120": 120,
+    "240": 240,
+    "360": 360,
+    "720": 720,
+    "D": 1440,
+    "W": 10080,
+}
 
 
 def kline(sim, key, p, units):
@@ -103,7 +120,7 @@ def kline(sim, key, p, units):
     end_idx = state["index"] if state and state["index"] else len(candles)
     end_ms = _int(p, "end", 0, 0, 2**62) or None
     start_ms = _int(p, "start", 0, 0, 2**62) or None
-    window = candles[max(0, end_idx - (limit + 1) * minutes): end_idx]
+    window = candles[max(0, end_idx - (limit + 1) * minutes) : end_idx]
     buckets: dict[int, list] = {}
     step = minutes * 60_000
     for c in window:
@@ -115,8 +132,17 @@ def kline(sim, key, p, units):
         cs = buckets[start]
         vol = sum((c.volume for c in cs), Decimal(0))
         turnover = sum((c.volume * c.close for c in cs), Decimal(0))
-        rows.append([str(start), wire.s(cs[0].open), wire.s(max(c.high for c in cs)), wire.s(min(c.low for c in cs)),
-                     wire.s(cs[-1].close), wire.s(vol), wire.s(turnover.quantize(Decimal("0.0001")))])
+        rows.append(
+            [
+                str(start),
+                wire.s(cs[0].open),
+                wire.s(max(c.high for c in cs)),
+                wire.s(min(c.low for c in cs)),
+                wire.s(cs[-1].close),
+                wire.s(vol),
+                wire.s(turnover.quantize(Decimal("0.0001"))),
+            ]
+        )
         if len(rows) >= limit:
             break
     return {"category": cat, "symbol": inst.symbol, "list": rows}
@@ -126,8 +152,20 @@ def recent_trade(sim, key, p, units):
     cat = _category(p)
     inst = sim.engine.instrument(cat, p.get("symbol"))
     m = sim.engine.markets[(cat, inst.symbol)]
-    return {"category": cat, "list": [{"execId": str(m.trade_seq), "symbol": inst.symbol, "price": wire.s(m.last),
-                                       "size": "0", "side": "Buy", "time": str(sim.clock()), "isBlockTrade": False}]}
+    return {
+        "category": cat,
+        "list": [
+            {
+                "execId": str(m.trade_seq),
+                "symbol": inst.symbol,
+                "price": wire.s(m.last),
+                "size": "0",
+                "side": "Buy",
+                "time": str(sim.clock()),
+                "isBlockTrade": False,
+            }
+        ],
+    }
 
 
 # ---------------------------------------------------------------- orders
@@ -171,8 +209,12 @@ def _batch(sim, key, p, units, action):
     results, infos = [], []
     for i, item in enumerate(req):
         item = dict(item) if isinstance(item, dict) else {}
-        base = {"category": cat, "symbol": item.get("symbol", ""), "orderId": "",
-                "orderLinkId": item.get("orderLinkId") or ""}
+        base = {
+            "category": cat,
+            "symbol": item.get("symbol", ""),
+            "orderId": "",
+            "orderLinkId": item.get("orderLinkId") or "",
+        }
         if i >= units:
             results.append(base | ({"createAt": ""} if action == "create" else {}))
             infos.append({"code": 10006, "msg": "Too many visits!"})
@@ -180,8 +222,9 @@ def _batch(sim, key, p, units, action):
         try:
             if action == "create":
                 o = sim.engine.place_order(key.uid, cat, item)
-                results.append(base | {"orderId": o.order_id, "orderLinkId": o.order_link_id,
-                                       "createAt": str(o.created_ms)})
+                results.append(
+                    base | {"orderId": o.order_id, "orderLinkId": o.order_link_id, "createAt": str(o.created_ms)}
+                )
             elif action == "amend":
                 o = sim.engine.amend_order(key.uid, cat, item)
                 results.append(base | {"orderId": o.order_id, "orderLinkId": o.order_link_id})
@@ -214,7 +257,15 @@ def _filter_orders(sim, key, p, cat):
     base, settle = p.get("baseCoin"), p.get("settleCoin")
     out = []
     for o in reversed(orders):
-        if o.category != cat or sym and o.symbol != sym or oid and o.order_id != oid or link and o.order_link_id != link:
+        if (
+            o.category != cat
+            or sym
+            and o.symbol != sym
+            or oid
+            and o.order_id != oid
+            or link
+            and o.order_link_id != link
+        ):
             continue
         inst = instrument(cat, o.symbol)
         if base and inst.base_coin != base or settle and inst.quote_coin != settle:
@@ -225,8 +276,9 @@ def _filter_orders(sim, key, p, cat):
 
 def order_realtime(sim, key, p, units):
     cat = _category(p)
-    if cat == "linear" and not (p.get("symbol") or p.get("baseCoin") or p.get("settleCoin") or p.get("orderId")
-                                or p.get("orderLinkId")):
+    if cat == "linear" and not (
+        p.get("symbol") or p.get("baseCoin") or p.get("settleCoin") or p.get("orderId") or p.get("orderLinkId")
+    ):
         raise BybitError(10001, "params error: symbol, baseCoin or settleCoin is required")
     orders = _filter_orders(sim, key, p, cat)
     if not (p.get("orderId") or p.get("orderLinkId")):
@@ -257,10 +309,17 @@ def execution_list(sim, key, p, units):
     cat = _category(p)
     sym, oid, link, etype = p.get("symbol"), p.get("orderId"), p.get("orderLinkId"), p.get("execType")
     start, end = _int(p, "startTime", 0, 0, 2**62), _int(p, "endTime", 0, 0, 2**62)
-    out = [e for e in reversed(sim.engine.executions[key.uid])
-           if e.category == cat and not (sym and e.symbol != sym) and not (oid and e.order_id != oid)
-           and not (link and e.order_link_id != link) and not (etype and e.exec_type != etype)
-           and not (start and e.exec_time < start) and not (end and e.exec_time > end)]
+    out = [
+        e
+        for e in reversed(sim.engine.executions[key.uid])
+        if e.category == cat
+        and not (sym and e.symbol != sym)
+        and not (oid and e.order_id != oid)
+        and not (link and e.order_link_id != link)
+        and not (etype and e.exec_type != etype)
+        and not (start and e.exec_time < start)
+        and not (end and e.exec_time > end)
+    ]
     page, nxt = _page(out, p, default=50, maximum=100)
     return {"category": cat, "list": [wire.execution(e) for e in page], "nextPageCursor": nxt}
 
@@ -278,8 +337,15 @@ def fee_rate(sim, key, p, units):
     acc = sim.engine.account(key.uid)
     maker, taker = (acc.spot_maker, acc.spot_taker) if cat == "spot" else (acc.linear_maker, acc.linear_taker)
     syms = [s for (c, s) in INSTRUMENTS if c == cat and (not p.get("symbol") or s == p["symbol"])]
-    rows = [{"symbol": s, "baseCoin": instrument(cat, s).base_coin, "takerFeeRate": wire.s(taker),
-             "makerFeeRate": wire.s(maker)} for s in syms]
+    rows = [
+        {
+            "symbol": s,
+            "baseCoin": instrument(cat, s).base_coin,
+            "takerFeeRate": wire.s(taker),
+            "makerFeeRate": wire.s(maker),
+        }
+        for s in syms
+    ]
     out = {"list": rows}
     if cat == "spot":
         out["category"] = cat
@@ -287,9 +353,16 @@ def fee_rate(sim, key, p, units):
 
 
 def account_info(sim, key, p, units):
-    return {"unifiedMarginStatus": 5, "marginMode": "REGULAR_MARGIN", "isMasterTrader": False,
-            "spotHedgingStatus": "OFF", "updatedTime": str(sim.engine.accounts[key.uid].created_ms),
-            "dcpStatus": "OFF", "timeWindow": 10, "smpGroup": 0}
+    return {
+        "unifiedMarginStatus": 5,
+        "marginMode": "REGULAR_MARGIN",
+        "isMasterTrader": False,
+        "spotHedgingStatus": "OFF",
+        "updatedTime": str(sim.engine.accounts[key.uid].created_ms),
+        "dcpStatus": "OFF",
+        "timeWindow": 10,
+        "smpGroup": 0,
+    }
 
 
 def position_list(sim, key, p, units):
@@ -302,8 +375,14 @@ def position_list(sim, key, p, units):
         ex.instrument(cat, sym)
         rows = [ex.position(key.uid, sym)]
     else:
-        rows = [pos for (u, s), pos in sorted(ex.positions.items()) if u == key.uid and pos.size
-                and instrument("linear", s).quote_coin == settle and (not base or instrument("linear", s).base_coin == base)]
+        rows = [
+            pos
+            for (u, s), pos in sorted(ex.positions.items())
+            if u == key.uid
+            and pos.size
+            and instrument("linear", s).quote_coin == settle
+            and (not base or instrument("linear", s).base_coin == base)
+        ]
     page, nxt = _page(rows, p, default=20, maximum=200)
     return {"category": cat, "list": [wire.position(ex, r) for r in page], "nextPageCursor": nxt}
 
@@ -333,11 +412,28 @@ def query_api(sim, key, p, units):
         expired_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.expires_ms / 1000))
         deadline = max(0, int((key.expires_ms - sim.clock()) // 86_400_000))
     return {
-        "id": str(key.key_id), "note": key.note, "apiKey": key.api_key, "readOnly": 1 if key.read_only else 0,
-        "secret": "", "permissions": perms, "ips": list(key.ips) or ["*"], "type": 1, "deadlineDay": deadline,
-        "expiredAt": expired_at, "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.created_ms / 1000)),
-        "unified": 0, "uta": 1, "userID": key.uid, "inviterID": 0, "vipLevel": "No VIP", "mktMakerLevel": "0",
-        "affiliateID": 0, "rsaPublicKey": "", "isMaster": True, "parentUid": "0", "kycLevel": "LEVEL_DEFAULT",
+        "id": str(key.key_id),
+        "note": key.note,
+        "apiKey": key.api_key,
+        "readOnly": 1 if key.read_only else 0,
+        "secret": "",
+        "permissions": perms,
+        "ips": list(key.ips) or ["*"],
+        "type": 1,
+        "deadlineDay": deadline,
+        "expiredAt": expired_at,
+        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.created_ms / 1000)),
+        "unified": 0,
+        "uta": 1,
+        "userID": key.uid,
+        "inviterID": 0,
+        "vipLevel": "No VIP",
+        "mktMakerLevel": "0",
+        "affiliateID": 0,
+        "rsaPublicKey": "",
+        "isMaster": True,
+        "parentUid": "0",
+        "kycLevel": "LEVEL_DEFAULT",
         "kycRegion": "",
     }
 

@@ -72,8 +72,13 @@ class Simulator:
 
     # ---------------------------------------------------------------- REST
     def _envelope(self, code: int, msg: str, result=None, ext=None, headers=None, status=200) -> web.Response:
-        body = {"retCode": code, "retMsg": msg, "result": {} if result is None else result,
-                "retExtInfo": ext or {}, "time": self.clock()}
+        body = {
+            "retCode": code,
+            "retMsg": msg,
+            "result": {} if result is None else result,
+            "retExtInfo": ext or {},
+            "time": self.clock(),
+        }
         return web.Response(text=json.dumps(body), status=status, content_type="application/json", headers=headers)
 
     async def v5(self, request: web.Request) -> web.StreamResponse:
@@ -85,8 +90,9 @@ class Simulator:
         fault = self.faults.take("http_error", path)
         if fault:
             status = int(fault.params.get("status", 503))
-            return web.Response(status=status, text=f"<html><body>{status} simulated failure</body></html>",
-                                content_type="text/html")
+            return web.Response(
+                status=status, text=f"<html><body>{status} simulated failure</body></html>", content_type="text/html"
+            )
         route = rest.ROUTES.get(path)
         if route is None:
             return self._envelope(10017, "route not found", status=404)
@@ -121,19 +127,29 @@ class Simulator:
                 want = rest.batch_units(params) if path in rest.BATCH_PATHS else 1
                 forced = self.faults.take("rate_limit", path)
                 limit_cat = category if perm == rest.TRADE else None
-                granted, limit, remaining, reset = self.limiter.take(key.uid, path, limit_cat, 0 if forced else want, now)
+                granted, limit, remaining, reset = self.limiter.take(
+                    key.uid, path, limit_cat, 0 if forced else want, now, self.engine.accounts[key.uid].rate_multiplier
+                )
                 if forced:
                     granted, remaining = 0, 0
                     reset = now + int(forced.params.get("reset_ms", 1000))
-                headers = {"X-Bapi-Limit": str(limit), "X-Bapi-Limit-Status": str(remaining),
-                           "X-Bapi-Limit-Reset-Timestamp": str(reset)}
+                headers = {
+                    "X-Bapi-Limit": str(limit),
+                    "X-Bapi-Limit-Status": str(remaining),
+                    "X-Bapi-Limit-Reset-Timestamp": str(reset),
+                }
                 if granted == 0:
-                    headers["X-Bapi-Limit-Reset-Timestamp"] = str(max(reset, now + 1))
+                    # strictly in the future even after the trip back: pybit sleeps (reset - now) and
+                    # crashes on a negative value
+                    headers["X-Bapi-Limit-Reset-Timestamp"] = str(max(reset, now + 100))
                     return self._envelope(10006, "Too many visits!", headers=headers)
                 units = granted
             else:
-                headers = {"X-Bapi-Limit": str(PUBLIC_LIMIT), "X-Bapi-Limit-Status": str(PUBLIC_LIMIT - 1),
-                           "X-Bapi-Limit-Reset-Timestamp": str(now)}
+                headers = {
+                    "X-Bapi-Limit": str(PUBLIC_LIMIT),
+                    "X-Bapi-Limit-Status": str(PUBLIC_LIMIT - 1),
+                    "X-Bapi-Limit-Reset-Timestamp": str(now),
+                }
             out = handler(self, key, params, units)
         except BybitError as exc:
             self.settle()
@@ -158,7 +174,7 @@ class Simulator:
             raise asyncio.CancelledError()
         try:
             await asyncio.wait_for(self.stopping.wait(), float(fault.params.get("seconds", 30)))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         if request.transport is not None:
             request.transport.close()
@@ -194,8 +210,9 @@ class Simulator:
 def check_token(sim: Simulator, request: web.Request) -> None:
     got = request.headers.get("Authorization", "")
     if not sim.control_token or not hmac.compare_digest(got.encode(), f"Bearer {sim.control_token}".encode()):
-        raise web.HTTPUnauthorized(text=json.dumps({"error": "bad or missing control token"}),
-                                   content_type="application/json")
+        raise web.HTTPUnauthorized(
+            text=json.dumps({"error": "bad or missing control token"}), content_type="application/json"
+        )
 
 
 async def start(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
@@ -207,8 +224,16 @@ async def start(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> tuple
     return runner, sockets[0].getsockname()[1]
 
 
-async def serve(*, host: str, port: int, state_path: str | None, control_token: str, replay=(), speed: float = 1.0,
-                data: dict | None = None) -> None:
+async def serve(
+    *,
+    host: str,
+    port: int,
+    state_path: str | None,
+    control_token: str,
+    replay=(),
+    speed: float = 1.0,
+    data: dict | None = None,
+) -> None:
     sim = Simulator(state_path=state_path, control_token=control_token)
     for symbol in replay:
         state = sim.engine.replays.get(symbol)
@@ -220,7 +245,9 @@ async def serve(*, host: str, port: int, state_path: str | None, control_token: 
     sim.engine.commit()
     runner, bound = await start(sim, host, port)
     log.info("simulator listening on http://%s:%s (state %s)", host, bound, state_path or ":memory:")
-    print(f"Bybit V5 simulator on http://{host}:{bound} ws://{host}:{bound} state={state_path or ':memory:'}", flush=True)
+    print(
+        f"Bybit V5 simulator on http://{host}:{bound} ws://{host}:{bound} state={state_path or ':memory:'}", flush=True
+    )
     try:
         while True:
             await asyncio.sleep(3600)
@@ -240,10 +267,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--state", default="var/simulator.sqlite3", help="SQLite state file ('' = in memory)")
-    parser.add_argument("--control-token", dest="control_token", default=os.environ.get("SETKA_SIMULATOR_CONTROL_TOKEN", ""))
+    parser.add_argument(
+        "--control-token", dest="control_token", default=os.environ.get("SETKA_SIMULATOR_CONTROL_TOKEN", "")
+    )
     parser.add_argument("--replay", default="BTCUSDT,ETHUSDT", help="comma-separated symbols to replay ('' = none)")
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="market minutes per real minute (1 = real time, 60 = one candle per second)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="market minutes per real minute (1 = real time, 60 = one candle per second)",
+    )
 
 
 def run_from_args(args) -> None:
@@ -255,8 +288,16 @@ def run_from_args(args) -> None:
     logging.basicConfig(level=logging.INFO)
     replay = [s.strip() for s in (args.replay or "").split(",") if s.strip()]
     try:
-        asyncio.run(serve(host=args.host, port=args.port, state_path=state, control_token=args.control_token,
-                          replay=replay, speed=args.speed))
+        asyncio.run(
+            serve(
+                host=args.host,
+                port=args.port,
+                state_path=state,
+                control_token=args.control_token,
+                replay=replay,
+                speed=args.speed,
+            )
+        )
     except KeyboardInterrupt:
         pass
 

@@ -35,29 +35,50 @@ class Store:
     def load(self):
         cur = self.db.cursor()
         kv = {k: json.loads(v) for k, v in cur.execute("SELECT name, value FROM kv")}
-        accounts = {a.uid: a for a in (Account.from_json(json.loads(d)) for (d,) in cur.execute("SELECT data FROM accounts"))}
-        keys = {k.api_key: k for k in (ApiKey.from_json(json.loads(d)) for (d,) in cur.execute("SELECT data FROM api_keys"))}
+        accounts = {
+            a.uid: a for a in (Account.from_json(json.loads(d)) for (d,) in cur.execute("SELECT data FROM accounts"))
+        }
+        keys = {
+            k.api_key: k for k in (ApiKey.from_json(json.loads(d)) for (d,) in cur.execute("SELECT data FROM api_keys"))
+        }
         orders = [Order.from_json(json.loads(d)) for (d,) in cur.execute("SELECT data FROM orders")]
         execs = [Execution.from_json(json.loads(d)) for (d,) in cur.execute("SELECT data FROM executions ORDER BY seq")]
         positions = [Position.from_json(json.loads(d)) for (d,) in cur.execute("SELECT data FROM positions")]
         return kv, accounts, keys, orders, execs, positions
 
-    def write(self, *, kv: dict, accounts: Iterable[Account], keys: Iterable[ApiKey], orders: Iterable[Order],
-              executions: Iterable[Execution], positions: Iterable[Position]) -> None:
+    def write(
+        self,
+        *,
+        kv: dict,
+        accounts: Iterable[Account],
+        keys: Iterable[ApiKey],
+        orders: Iterable[Order],
+        executions: Iterable[Execution],
+        positions: Iterable[Position],
+    ) -> None:
         c = self.db
         c.execute("BEGIN")
         try:
             c.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", [(k, json.dumps(v)) for k, v in kv.items()])
-            c.executemany("INSERT OR REPLACE INTO accounts VALUES (?, ?)",
-                          [(a.uid, json.dumps(a.to_json())) for a in accounts])
-            c.executemany("INSERT OR REPLACE INTO api_keys VALUES (?, ?, ?)",
-                          [(k.api_key, k.uid, json.dumps(k.to_json())) for k in keys])
-            c.executemany("INSERT OR REPLACE INTO orders VALUES (?, ?, ?)",
-                          [(o.order_id, o.uid, json.dumps(o.to_json())) for o in orders])
-            c.executemany("INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?)",
-                          [(e.exec_id, e.uid, e.seq, json.dumps(e.to_json())) for e in executions])
-            c.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
-                          [(p.uid, p.symbol, json.dumps(p.to_json())) for p in positions])
+            c.executemany(
+                "INSERT OR REPLACE INTO accounts VALUES (?, ?)", [(a.uid, json.dumps(a.to_json())) for a in accounts]
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO api_keys VALUES (?, ?, ?)",
+                [(k.api_key, k.uid, json.dumps(k.to_json())) for k in keys],
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO orders VALUES (?, ?, ?)",
+                [(o.order_id, o.uid, json.dumps(o.to_json())) for o in orders],
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?)",
+                [(e.exec_id, e.uid, e.seq, json.dumps(e.to_json())) for e in executions],
+            )
+            c.executemany(
+                "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
+                [(p.uid, p.symbol, json.dumps(p.to_json())) for p in positions],
+            )
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")

@@ -1,9 +1,9 @@
 """Run the simulator inside the current process, in a background thread with its own event loop.
 
-    with running_simulator() as sim:
-        acc = sim.control.create_account(funding={"USDT": "10000"})
-        http = pybit.unified_trading.HTTP(api_key=acc.api_key, api_secret=acc.api_secret)
-        http.endpoint = sim.base_url
+with running_simulator() as sim:
+    acc = sim.control.create_account(funding={"USDT": "10000"})
+    http = pybit.unified_trading.HTTP(api_key=acc.api_key, api_secret=acc.api_secret)
+    http.endpoint = sim.base_url
 """
 
 from __future__ import annotations
@@ -101,16 +101,24 @@ class SimulatorHandle:
 
 
 @contextlib.contextmanager
-def running_simulator(*, state_path: str | None = None, control_token: str = "test-token", symbols=None, replay=None,
-                      speed: float = 0, data: dict | None = None) -> Iterator[SimulatorHandle]:
+def running_simulator(
+    *,
+    state_path: str | None = None,
+    control_token: str = "test-token",
+    symbols=None,
+    replay=None,
+    speed: float = 0,
+    data: dict | None = None,
+) -> Iterator[SimulatorHandle]:
     """`symbols` is accepted for API stability (BTCUSDT, ETHUSDT and LTCUSDT are always listed); `replay` lists
     symbols whose candle replay is prepared (and runs in real time when speed > 0; speed=0: use control.advance)."""
     tmpdir = None
     if state_path is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="setka-sim-")
         state_path = os.path.join(tmpdir.name, "state.sqlite3")
-    handle = SimulatorHandle(state_path=str(state_path), control_token=control_token, replay=replay, speed=speed,
-                             data=data)
+    handle = SimulatorHandle(
+        state_path=str(state_path), control_token=control_token, replay=replay, speed=speed, data=data
+    )
     handle.start()
     try:
         yield handle

@@ -187,28 +187,30 @@ def wallet(ex, uid: int, coins: list[str] | None = None) -> dict:
         usd = equity * px
         total_equity += usd
         total_wallet += bal * px
-        items.append({
-            "coin": c,
-            "equity": s(equity),
-            "usdValue": s(usd.quantize(Decimal("0.00000001"))),
-            "walletBalance": s(bal),
-            "free": s(bal - locked),
-            "locked": s(locked),
-            "spotHedgingQty": "0",
-            "borrowAmount": "0",
-            "availableToWithdraw": s(ex.available(uid, c)),
-            "availableToBorrow": "",
-            "accruedInterest": "0",
-            "totalOrderIM": s(order_im if is_usdt else ZERO),
-            "totalPositionIM": s(pos_im if is_usdt else ZERO),
-            "totalPositionMM": s(pos_mm if is_usdt else ZERO),
-            "unrealisedPnl": s(upl if is_usdt else ZERO),
-            "cumRealisedPnl": s(cum_real if is_usdt else ZERO),
-            "bonus": "0",
-            "marginCollateral": True,
-            "collateralSwitch": True,
-            "spotBorrow": "0",
-        })
+        items.append(
+            {
+                "coin": c,
+                "equity": s(equity),
+                "usdValue": s(usd.quantize(Decimal("0.00000001"))),
+                "walletBalance": s(bal),
+                "free": s(bal - locked),
+                "locked": s(locked),
+                "spotHedgingQty": "0",
+                "borrowAmount": "0",
+                "availableToWithdraw": s(ex.available(uid, c)),
+                "availableToBorrow": "",
+                "accruedInterest": "0",
+                "totalOrderIM": s(order_im if is_usdt else ZERO),
+                "totalPositionIM": s(pos_im if is_usdt else ZERO),
+                "totalPositionMM": s(pos_mm if is_usdt else ZERO),
+                "unrealisedPnl": s(upl if is_usdt else ZERO),
+                "cumRealisedPnl": s(cum_real if is_usdt else ZERO),
+                "bonus": "0",
+                "marginCollateral": True,
+                "collateralSwitch": True,
+                "spotBorrow": "0",
+            }
+        )
     return {
         "accountType": "UNIFIED",
         "accountIMRate": "0",
@@ -250,12 +252,27 @@ def ticker(ex, category: str, symbol: str) -> dict:
         "usdIndexPrice": s(m.last),
     }
     if category == "linear":
-        out.update({
-            "indexPrice": s(m.last), "markPrice": s(m.last), "prevPrice1h": s(m.prev24), "openInterest": "0",
-            "openInterestValue": "0", "fundingRate": "0.0001", "nextFundingTime": "0", "predictedDeliveryPrice": "",
-            "basisRate": "", "basis": "", "deliveryFeeRate": "", "deliveryTime": "0", "fundingIntervalHour": "8",
-            "fundingCap": "0.005", "preOpenPrice": "", "preQty": "", "curPreListingPhase": "",
-        })
+        out.update(
+            {
+                "indexPrice": s(m.last),
+                "markPrice": s(m.last),
+                "prevPrice1h": s(m.prev24),
+                "openInterest": "0",
+                "openInterestValue": "0",
+                "fundingRate": "0.0001",
+                "nextFundingTime": "0",
+                "predictedDeliveryPrice": "",
+                "basisRate": "",
+                "basis": "",
+                "deliveryFeeRate": "",
+                "deliveryTime": "0",
+                "fundingIntervalHour": "8",
+                "fundingCap": "0.005",
+                "preOpenPrice": "",
+                "preQty": "",
+                "curPreListingPhase": "",
+            }
+        )
         out.pop("usdIndexPrice")
     return out
 

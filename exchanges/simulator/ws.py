@@ -17,8 +17,18 @@ from .instruments import INSTRUMENTS
 from .models import BybitError
 
 log = logging.getLogger(__name__)
-PRIVATE_TOPICS = {"order", "execution", "wallet", "position", "order.spot", "order.linear", "execution.spot",
-                  "execution.linear", "position.linear"}
+PRIVATE_TOPICS = {
+    "order",
+    "execution",
+    "wallet",
+    "position",
+    "order.spot",
+    "order.linear",
+    "execution.spot",
+    "execution.linear",
+    "position.linear",
+}
+SUBSCRIBE_ACK_DELAY = 0.05  # seconds
 PUBLIC_RE = re.compile(r"^(tickers|publicTrade|orderbook\.(1|50|200|1000))\.([A-Z0-9]+)$")
 
 
@@ -122,13 +132,22 @@ class Hub:
                 conn.topics.update(args)
             else:
                 conn.topics.difference_update(args)
-            conn.send(reply)
+            # pybit registers its callback only after send() returns: an instant answer over loopback
+            # races it (KeyError in pybit's thread, socket closed). A few ms of "network" avoids that.
+            conn.send(reply, SUBSCRIBE_ACK_DELAY)
             if op == "subscribe" and conn.kind == "public":
                 for t in args:
                     self._public_snapshot(conn, t)
         else:
-            conn.send({"success": False, "ret_msg": f"error:unsupported op {op}", "conn_id": conn.conn_id,
-                       "req_id": req_id, "op": op or ""})
+            conn.send(
+                {
+                    "success": False,
+                    "ret_msg": f"error:unsupported op {op}",
+                    "conn_id": conn.conn_id,
+                    "req_id": req_id,
+                    "op": op or "",
+                }
+            )
 
     def _valid_topic(self, conn: Conn, topic) -> bool:
         if not isinstance(topic, str):
@@ -153,13 +172,22 @@ class Hub:
         now = self.sim.clock()
         market = ex.markets[(conn.category, symbol)]
         if kind == "tickers":
-            msg = {"topic": topic, "type": "snapshot", "ts": now, "cs": market.trade_seq,
-                   "data": wire.ticker(ex, conn.category, symbol)}
+            msg = {
+                "topic": topic,
+                "type": "snapshot",
+                "ts": now,
+                "cs": market.trade_seq,
+                "data": wire.ticker(ex, conn.category, symbol),
+            }
         elif kind.startswith("orderbook"):
             bids, asks = wire.book(ex, conn.category, symbol, int(depth))
-            msg = {"topic": topic, "type": "snapshot", "ts": now,
-                   "data": {"s": symbol, "b": bids, "a": asks, "u": market.trade_seq + 1, "seq": market.trade_seq + 1},
-                   "cts": now}
+            msg = {
+                "topic": topic,
+                "type": "snapshot",
+                "ts": now,
+                "data": {"s": symbol, "b": bids, "a": asks, "u": market.trade_seq + 1, "seq": market.trade_seq + 1},
+                "cts": now,
+            }
         else:
             return
         self._deliver(conn, topic, msg)
@@ -179,12 +207,22 @@ class Hub:
             if topics.get("order"):
                 ids = list(dict.fromkeys(reversed(topics["order"])))[::-1]
                 orders = [ex.orders[i] for i in ids]
-                self._private(conns, "order", [wire.order(o, with_category=True) for o in orders],
-                              {o.category for o in orders}, now)
+                self._private(
+                    conns,
+                    "order",
+                    [wire.order(o, with_category=True) for o in orders],
+                    {o.category for o in orders},
+                    now,
+                )
             if topics.get("execution"):
                 execs = topics["execution"]
-                self._private(conns, "execution", [wire.execution(e, with_category=True) for e in execs],
-                              {e.category for e in execs}, now)
+                self._private(
+                    conns,
+                    "execution",
+                    [wire.execution(e, with_category=True) for e in execs],
+                    {e.category for e in execs},
+                    now,
+                )
         for uid in ex.wallet_touched:
             if uid in by_uid and uid in ex.accounts:
                 self._private(by_uid[uid], "wallet", [wire.wallet(ex, uid)], set(), now)
@@ -208,9 +246,20 @@ class Hub:
         for cat, sym, price, vol, side in ticks:
             m = ex.markets[(cat, sym)]
             m.trade_seq += 1
-            trades.setdefault((cat, sym), []).append({
-                "T": now, "s": sym, "S": side, "v": wire.s(vol), "p": wire.s(price), "L": "PlusTick" if side == "Buy" else "MinusTick",
-                "i": str(uuid.uuid4()), "BT": False, "RPI": False, "seq": m.trade_seq})
+            trades.setdefault((cat, sym), []).append(
+                {
+                    "T": now,
+                    "s": sym,
+                    "S": side,
+                    "v": wire.s(vol),
+                    "p": wire.s(price),
+                    "L": "PlusTick" if side == "Buy" else "MinusTick",
+                    "i": str(uuid.uuid4()),
+                    "BT": False,
+                    "RPI": False,
+                    "seq": m.trade_seq,
+                }
+            )
         for conn in public:
             for (cat, sym), rows in trades.items():
                 if cat != conn.category:
@@ -224,7 +273,9 @@ class Hub:
 
     def _private(self, conns: list[Conn], topic: str, data: list, categories: set, now: int) -> None:
         for conn in conns:
-            names = [t for t in conn.topics if t == topic or (t.startswith(topic + ".") and t.split(".")[1] in categories)]
+            names = [
+                t for t in conn.topics if t == topic or (t.startswith(topic + ".") and t.split(".")[1] in categories)
+            ]
             for name in names:
                 rows = data if name == topic else [d for d in data if d.get("category") == name.split(".")[1]]
                 self._deliver(conn, name, {"id": str(uuid.uuid4()), "topic": name, "creationTime": now, "data": rows})

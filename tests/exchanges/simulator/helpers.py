@@ -50,8 +50,9 @@ class RawClient:
 
     def post(self, path: str, body: dict, *, timeout=10, **kw) -> dict:
         raw = json.dumps(body, separators=(",", ":")) if self.compact else json.dumps(body, indent=1)
-        self.last_response = self.session.post(f"{self.base_url}{path}", data=raw.encode(),
-                                               headers=self._headers(raw, **kw), timeout=timeout)
+        self.last_response = self.session.post(
+            f"{self.base_url}{path}", data=raw.encode(), headers=self._headers(raw, **kw), timeout=timeout
+        )
         return self.last_response.json()
 
 

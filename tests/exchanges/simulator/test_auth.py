@@ -12,8 +12,15 @@ from pybit.exceptions import InvalidRequestError
 
 from .helpers import RawClient, pybit_http, sign
 
-ORDER = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001",
-         "price": "30000", "orderLinkId": "auth-1"}
+ORDER = {
+    "category": "spot",
+    "symbol": "BTCUSDT",
+    "side": "Buy",
+    "orderType": "Limit",
+    "qty": "0.001",
+    "price": "30000",
+    "orderLinkId": "auth-1",
+}
 
 
 def test_pybit_signed_get_and_post_are_accepted(sim, account):
@@ -89,8 +96,9 @@ def test_expired_key_and_ip_binding(sim):
     assert r["retCode"] == 33004 and "expired" in r["retMsg"]
     bound = sim.control.create_account(ip_whitelist=["10.1.2.3"])
     assert RawClient(sim.base_url, bound.api_key, bound.api_secret).get("/v5/user/query-api")["retCode"] == 10010
-    local = sim.control.create_account(ip_whitelist=["127.0.0.1"], withdraw=True,
-                                       expires_at=datetime.now(UTC) + timedelta(days=30))
+    local = sim.control.create_account(
+        ip_whitelist=["127.0.0.1"], withdraw=True, expires_at=datetime.now(UTC) + timedelta(days=30)
+    )
     info = RawClient(sim.base_url, local.api_key, local.api_secret).get("/v5/user/query-api")["result"]
     assert info["ips"] == ["127.0.0.1"]
     assert "Withdraw" in info["permissions"]["Wallet"]

@@ -37,8 +37,15 @@ def test_average_entry_realised_and_unrealised_pnl(sim, lin):
     sim.control.set_price("BTCUSDT", "52000")
     assert D(pos(http)["unrealisedPnl"]) == D("0.02") * D("1500")
     # a resting sell above the market closes half as maker: realised = 0.01 * (52500 - 50500)
-    http.place_order(category="linear", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.01", price="52500.0",
-                     orderLinkId="tp")
+    http.place_order(
+        category="linear",
+        symbol="BTCUSDT",
+        side="Sell",
+        orderType="Limit",
+        qty="0.01",
+        price="52500.0",
+        orderLinkId="tp",
+    )
     sim.control.set_price("BTCUSDT", "52600")
     fill = http.get_executions(category="linear", orderLinkId="tp")["result"]["list"][0]
     assert fill["isMaker"] is True and D(fill["execPnl"]) == D("20") and D(fill["closedSize"]) == D("0.01")
@@ -56,14 +63,14 @@ def test_average_entry_realised_and_unrealised_pnl(sim, lin):
 def test_initial_margin_checked_against_balance_and_leverage(sim, lin):
     acc, http = lin
     # 0.1 BTC at 50000 = 5000 notional: 500 IM at 10x fits 1000 USDT, 5000 at 1x does not
-    http.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.1", price="49000.0",
-                     orderLinkId="im")
+    http.place_order(
+        category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.1", price="49000.0", orderLinkId="im"
+    )
     assert D(usdt(http)["totalOrderIM"]) == D("490")
     http.cancel_order(category="linear", symbol="BTCUSDT", orderLinkId="im")
     http.set_leverage(category="linear", symbol="BTCUSDT", buyLeverage="1", sellLeverage="1")
     with pytest.raises(InvalidRequestError) as exc:
-        http.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.1",
-                         price="49000.0")
+        http.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.1", price="49000.0")
     assert exc.value.status_code == 110007
     with pytest.raises(InvalidRequestError) as exc:
         http.set_leverage(category="linear", symbol="BTCUSDT", buyLeverage="101", sellLeverage="101")
@@ -74,8 +81,15 @@ def test_liquidation_closes_at_liquidation_price_and_is_recorded(sim, lin):
     acc, http = lin
     http.set_leverage(category="linear", symbol="BTCUSDT", buyLeverage="20", sellLeverage="20")
     http.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.1")
-    http.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01", price="40000.0",
-                     orderLinkId="below")
+    http.place_order(
+        category="linear",
+        symbol="BTCUSDT",
+        side="Buy",
+        orderType="Limit",
+        qty="0.01",
+        price="40000.0",
+        orderLinkId="below",
+    )
     liq = D(pos(http)["liqPrice"])
     # long 20x at 50000, MMR 0.5 %: liq = 50000 * (1 - 1/20) / (1 - 0.005) = 47738.69.. -> 47738.7
     assert liq == D("47738.7")

@@ -26,8 +26,9 @@ def order(http, link, category="spot"):
 
 
 def test_resting_buy_locks_quote_then_fills_as_maker_with_fee_in_base(sim, account, http):
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01",
-                     price="49000", orderLinkId="b1")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01", price="49000", orderLinkId="b1"
+    )
     c = coins(http)
     assert D(c["USDT"]["locked"]) == D("490")
     assert D(c["USDT"]["walletBalance"]) == D("100000")
@@ -47,8 +48,9 @@ def test_resting_buy_locks_quote_then_fills_as_maker_with_fee_in_base(sim, accou
 
 def test_sell_fee_in_quote_and_taker_fill_at_market(sim, account, http):
     # a sell limit below the market crosses at once: taker, at the current price, fee in USDT
-    http.place_order(category="spot", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.02",
-                     price="49000", orderLinkId="s1")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.02", price="49000", orderLinkId="s1"
+    )
     fill = http.get_executions(category="spot", orderLinkId="s1")["result"]["list"][0]
     assert fill["isMaker"] is False and D(fill["execPrice"]) == D("50000")
     assert fill["feeCurrency"] == "USDT" and D(fill["execFee"]) == D("1")  # 1000 USDT * 0.1 %
@@ -58,16 +60,16 @@ def test_sell_fee_in_quote_and_taker_fill_at_market(sim, account, http):
 
 
 def test_market_buy_by_quote_value(sim, account, http):
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Market", qty="100",
-                     orderLinkId="m1")
+    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Market", qty="100", orderLinkId="m1")
     fill = http.get_executions(category="spot", orderLinkId="m1")["result"]["list"][0]
     assert D(fill["execQty"]) == D("0.002") and D(fill["execPrice"]) == D("50000")
     assert order(http, "m1")["orderStatus"] == "Filled"
 
 
 def test_partial_fills_limited_by_step_volume(sim, account, http):
-    http.place_order(category="spot", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.5",
-                     price="50100", orderLinkId="p1")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.5", price="50100", orderLinkId="p1"
+    )
     assert D(coins(http)["BTC"]["locked"]) == D("0.5")
     sim.control.set_price("BTCUSDT", "50100", volume="0.2")
     o = order(http, "p1")
@@ -88,18 +90,27 @@ def test_partial_fills_limited_by_step_volume(sim, account, http):
 def test_volume_is_shared_by_price_time_priority(sim, account, http):
     other = sim.control.create_account(funding={"BTC": "1"})
     http2 = pybit_http(sim, other)
-    http2.place_order(category="spot", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.1", price="50200",
-                      orderLinkId="late")
-    http.place_order(category="spot", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.1", price="50100",
-                     orderLinkId="better")
+    http2.place_order(
+        category="spot", symbol="BTCUSDT", side="Sell", orderType="Limit", qty="0.1", price="50200", orderLinkId="late"
+    )
+    http.place_order(
+        category="spot",
+        symbol="BTCUSDT",
+        side="Sell",
+        orderType="Limit",
+        qty="0.1",
+        price="50100",
+        orderLinkId="better",
+    )
     sim.control.set_price("BTCUSDT", "50300", volume="0.15")
     assert order(http, "better")["orderStatus"] == "Filled"
     assert D(order(http2, "late")["cumExecQty"]) == D("0.05")
 
 
 def test_amend_moves_lock_and_can_cross(sim, account, http):
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01", price="45000",
-                     orderLinkId="a1")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.01", price="45000", orderLinkId="a1"
+    )
     http.amend_order(category="spot", symbol="BTCUSDT", orderLinkId="a1", price="46000", qty="0.02")
     assert D(coins(http)["USDT"]["locked"]) == D("920")
     o = order(http, "a1")
@@ -108,8 +119,15 @@ def test_amend_moves_lock_and_can_cross(sim, account, http):
 
 def test_cancel_all_releases_locks(sim, account, http):
     for i in range(3):
-        http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001",
-                         price=str(40000 + i), orderLinkId=f"c{i}")
+        http.place_order(
+            category="spot",
+            symbol="BTCUSDT",
+            side="Buy",
+            orderType="Limit",
+            qty="0.001",
+            price=str(40000 + i),
+            orderLinkId=f"c{i}",
+        )
     r = http.cancel_all_orders(category="spot", symbol="BTCUSDT")
     assert len(r["result"]["list"]) == 3
     assert D(coins(http)["USDT"]["locked"]) == 0
@@ -119,8 +137,16 @@ def test_cancel_all_releases_locks(sim, account, http):
 
 
 def test_post_only_that_would_take_is_cancelled(sim, account, http):
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="50500",
-                     timeInForce="PostOnly", orderLinkId="po")
+    http.place_order(
+        category="spot",
+        symbol="BTCUSDT",
+        side="Buy",
+        orderType="Limit",
+        qty="0.001",
+        price="50500",
+        timeInForce="PostOnly",
+        orderLinkId="po",
+    )
     o = order(http, "po")
     assert o["orderStatus"] == "Cancelled" and o["rejectReason"] == "EC_PostOnlyWillTakeLiquidity"
     assert http.get_executions(category="spot", orderLinkId="po")["result"]["list"] == []

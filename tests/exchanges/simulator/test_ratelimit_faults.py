@@ -11,8 +11,7 @@ from pybit.exceptions import FailedRequestError
 
 from .helpers import RawClient, pybit_http
 
-ORDER = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001",
-         "price": "30000"}
+ORDER = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.001", "price": "30000"}
 
 
 def test_limit_headers_on_every_response_and_10006_with_future_reset(sim, account):
@@ -41,8 +40,10 @@ def test_batch_consumes_one_unit_per_order(sim, account):
     r = c.post("/v5/order/create-batch", {"category": "linear", "request": [dict(x, price="30000.0") for x in req]})
     assert [x["code"] for x in r["retExtInfo"]["list"]] == [0] * 8
     assert c.last_response.headers["X-Bapi-Limit-Status"] == "2"
-    r = c.post("/v5/order/create-batch", {"category": "linear",
-                                          "request": [dict(ORDER, price="30000.0", orderLinkId=f"c{i}") for i in range(4)]})
+    r = c.post(
+        "/v5/order/create-batch",
+        {"category": "linear", "request": [dict(ORDER, price="30000.0", orderLinkId=f"c{i}") for i in range(4)]},
+    )
     assert [x["code"] for x in r["retExtInfo"]["list"]] == [0, 0, 10006, 10006]
     assert [bool(x["orderId"]) for x in r["result"]["list"]] == [True, True, False, False]
 

@@ -62,8 +62,9 @@ def test_private_order_execution_wallet_position_topics(sim, account, streams):
     wait_for(lambda: ws.auth and len(ws.callback_directory) >= 4)
     time.sleep(0.1)
     http = pybit_http(sim, account)
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="49000",
-                     orderLinkId="ws1")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="49000", orderLinkId="ws1"
+    )
     first = drain(orders, until=lambda g: g)[0]
     assert first["topic"] == "order" and first["data"][0]["orderStatus"] == "New"
     assert first["data"][0]["category"] == "spot" and first["data"][0]["orderLinkId"] == "ws1"
@@ -112,7 +113,11 @@ def test_raw_protocol_ping_subscribe_req_id_and_auth_required(sim, account):
     ws.send(json.dumps({"op": "subscribe", "req_id": "s1", "args": ["order"]}))
     assert json.loads(ws.recv())["success"] is False  # not authenticated
     expires = int(time.time() * 1000) + 10_000
-    ws.send(json.dumps({"op": "auth", "args": [account.api_key, expires, sign(account.api_secret, f"GET/realtime{expires}")]}))
+    ws.send(
+        json.dumps(
+            {"op": "auth", "args": [account.api_key, expires, sign(account.api_secret, f"GET/realtime{expires}")]}
+        )
+    )
     assert json.loads(ws.recv())["success"] is True
     ws.send(json.dumps({"op": "subscribe", "req_id": "s2", "args": ["order", "execution"]}))
     reply = json.loads(ws.recv())
@@ -138,13 +143,15 @@ def test_ws_faults_drop_delay_and_disconnect_with_pybit_reconnect(sim, account, 
     time.sleep(0.1)
     http = pybit_http(sim, account)
     sim.control.inject_fault("ws_drop", count=1, path="order")
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40000",
-                     orderLinkId="d1")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40000", orderLinkId="d1"
+    )
     assert drain(orders, timeout=0.4) == []  # dropped
     sim.control.inject_fault("ws_delay", count=1, ms=400)
     t0 = time.time()
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40001",
-                     orderLinkId="d2")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40001", orderLinkId="d2"
+    )
     got = drain(orders, until=lambda g: g)
     assert got and got[0]["data"][0]["orderLinkId"] == "d2" and time.time() - t0 >= 0.35
     r = sim.control.inject_fault("ws_disconnect", channel="private")
@@ -152,7 +159,8 @@ def test_ws_faults_drop_delay_and_disconnect_with_pybit_reconnect(sim, account, 
     wait_for(lambda: sim.control.status()["websockets"] >= 1 and ws.is_connected(), timeout=10)
     wait_for(lambda: ws.auth, timeout=10)
     time.sleep(0.3)  # pybit re-sends its subscriptions after the reconnect
-    http.place_order(category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40002",
-                     orderLinkId="d3")
+    http.place_order(
+        category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40002", orderLinkId="d3"
+    )
     got = drain(orders, until=lambda g: any(m["data"][0]["orderLinkId"] == "d3" for m in g), timeout=5)
     assert any(m["data"][0]["orderLinkId"] == "d3" for m in got)
