@@ -7,6 +7,7 @@ The tick also carries the two ends of a bot's life: the launch (status STARTING)
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -70,12 +71,12 @@ def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
             cache.set(AGAIN_KEY.format(bot_id), 1, 60)
         return TickResult(ran=False, reason="another tick holds the lease")
     try:
-        result = _tick_once(bot_id)
+        result = _tick_once(bot_id, owner)
         for _ in range(3):
             if not cache.delete(AGAIN_KEY.format(bot_id)):
                 break
             lease_acquire(bot_id=bot_id, owner=owner)  # extend
-            more = _tick_once(bot_id)
+            more = _tick_once(bot_id, owner)
             result.new_trades += more.new_trades
             result.placed += more.placed
             result.status = more.status
@@ -84,10 +85,11 @@ def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
         lease_release(bot_id=bot_id, owner=owner)
 
 
-def _tick_once(bot_id: int) -> TickResult:
+def _tick_once(bot_id: int, owner: str) -> TickResult:
     bot = Bot.objects.select_related("exchange_account", "user").filter(pk=bot_id).first()
     if bot is None or bot.status not in (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING):
         return TickResult(ran=False, status=getattr(bot, "status", ""), reason="not active")
+    bot._lease_owner = owner
     result = TickResult(ran=True)
     try:
         client = client_for_bot(bot)
@@ -128,7 +130,17 @@ def _set_state(bot: Bot, **values) -> None:
 
 
 def _still_running(bot: Bot):
+    """Checked between two sends: the bot is still running and this tick still holds the
+    lease (renewed every few seconds, so a long ladder never outlives it)."""
+    renewed = [time.monotonic()]
+
     def check() -> bool:
+        owner = getattr(bot, "_lease_owner", None)
+        if owner and time.monotonic() - renewed[0] > 5:
+            if not lease_acquire(bot_id=bot.pk, owner=owner):
+                logger.warning("bot %s: lease lost during a long send; stopping this tick", bot.pk)
+                return False
+            renewed[0] = time.monotonic()
         return Bot.objects.filter(pk=bot.pk, status=Bot.Status.RUNNING).exists()
 
     return check

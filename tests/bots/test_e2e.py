@@ -1,6 +1,6 @@
 """End to end: a spot BTCUSDT grid on the simulator, replaying a real day quickly, run by the
 REAL worker, beat and streams processes (tests/stack.py). The worker is killed -9 half way and
-started again. Then Setka's completed cycles and grid profit must equal those recomputed from
+started again; at three quarters every process is killed -9 and restarted. Then Setka's completed cycles and grid profit must equal those recomputed from
 the simulator's own execution ledger, with no duplicate order and no lost fill."""
 
 from __future__ import annotations
@@ -101,6 +101,12 @@ def test_spot_grid_real_day_on_the_real_processes(tmp_path):
                 stack.kill("worker")  # kill -9 mid-replay: acks_late + reconciliation recover
                 control.advance("BTCUSDT", step)
                 stack.start("worker", concurrency=2)
+            if done == 3 * total // 4:
+                for name in ("worker", "beat", "streams"):  # every process dies at once
+                    stack.kill(name)
+                control.advance("BTCUSDT", step)
+                for name in ("worker", "beat", "streams"):
+                    stack.start(name, **({"concurrency": 2} if name == "worker" else {}))
         wait_for(lambda: settled(bot, control, acc.uid), 60, "the books to settle", stack)
         bot.refresh_from_db()
         assert bot.status == Bot.Status.RUNNING, bot.last_error

@@ -160,3 +160,44 @@ def test_take_profit_price_stops_the_bot_and_leaves_no_order(paper, sim):
     assert BotEvent.objects.filter(bot=bot, kind="target_hit").exists()
     assert ledger_open_ids(sim, acc.uid) == []
     assert_books_match_exchange(bot, sim, acc.uid)
+
+
+def test_trigger_price_waits_then_launches_when_the_price_crosses_it(paper, sim):
+    account, acc = paper
+    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(trigger_price="54500"))
+    bot_start(bot=bot)
+    bot_tick(bot_id=bot.pk)
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STARTING and bot.state["awaiting_trigger"]
+    assert ledger_open_ids(sim, acc.uid) == [] and not Order.objects.filter(bot=bot).exists()
+    assert BotEvent.objects.filter(bot=bot, message__contains="Waiting for the price").count() == 1
+    sim.control.set_price("BTCUSDT", "54400")  # crossed 54,500 since the last look
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.RUNNING
+    assert len(ledger_open_ids(sim, acc.uid)) == 10
+
+
+def test_admin_switch_halts_trading_and_stops_every_bot(paper, sim, client):
+    from bots.models import TradingSwitch
+    from tests.factories import UserFactory
+
+    account, acc = paper
+    bot = launch(account)
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    response = client.post("/admin/bots/tradingswitch/add/", {"halted": "on", "reason": "exchange maintenance"})
+    assert response.status_code == 302, response.content[:500]
+    assert TradingSwitch.objects.get().halted
+    assert ledger_open_ids(sim, acc.uid) == []
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED and bot.stop_reason == "exchange maintenance"
+    # a plain staff user without the permission cannot flip it
+    clerk = UserFactory(is_staff=True)
+    client.force_login(clerk)
+    assert (
+        client.post(f"/admin/bots/tradingswitch/{TradingSwitch.objects.get().pk}/change/", {"reason": ""}).status_code
+        == 403
+    )
