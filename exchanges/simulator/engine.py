@@ -271,8 +271,9 @@ class Exchange:
         free = acc.balances.get(coin, ZERO) - acc.locked.get(coin, ZERO)
         if coin == "USDT":
             free -= self.order_im_total(uid)
-            for (u, _s), pos in self.positions.items():
-                if u == uid and pos.size:
+            for sym in SYMBOLS:
+                pos = self.positions.get((uid, sym))
+                if pos is not None and pos.size:
                     free -= self.position_im(pos)
                     free += min(ZERO, self.unrealised(pos))
         return free

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .instruments import instrument
+from .instruments import SYMBOLS, instrument
 from .models import ZERO, Execution, Order, Position
 
 
@@ -170,8 +170,9 @@ def wallet(ex, uid: int, coins: list[str] | None = None) -> dict:
     names = coins or [c for c, v in acc.balances.items() if v != 0 or acc.locked.get(c)]
     order_im = ex.order_im_total(uid)
     pos_im = pos_mm = upl = cum_real = ZERO
-    for (u, sym), p in ex.positions.items():
-        if u == uid:
+    for sym in SYMBOLS:
+        p = ex.positions.get((uid, sym))
+        if p is not None:
             pos_im += ex.position_im(p)
             pos_mm += abs(p.size) * ex.price("linear", sym) * Decimal("0.005")
             upl += ex.unrealised(p)

@@ -24,9 +24,22 @@ TOKEN = "bench-token"
 
 def start_simulator(state: str):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "exchanges.simulator", "--port", "0", "--state", state, "--control-token", TOKEN,
-         "--replay", ""],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "exchanges.simulator",
+            "--port",
+            "0",
+            "--state",
+            state,
+            "--control-token",
+            TOKEN,
+            "--replay",
+            "",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     line = proc.stdout.readline()
     base = line.split()[4]  # "Bybit V5 simulator on http://127.0.0.1:PORT ws://..."
@@ -43,9 +56,17 @@ class Client:
         raw = json.dumps(body, separators=(",", ":"))
         ts = str(int(time.time() * 1000))
         sig = hmac.new(self.secret.encode(), f"{ts}{self.key}5000{raw}".encode(), hashlib.sha256).hexdigest()
-        r = self.s.post(self.base + path, data=raw, headers={
-            "X-BAPI-API-KEY": self.key, "X-BAPI-TIMESTAMP": ts, "X-BAPI-RECV-WINDOW": "5000", "X-BAPI-SIGN": sig,
-            "Content-Type": "application/json"})
+        r = self.s.post(
+            self.base + path,
+            data=raw,
+            headers={
+                "X-BAPI-API-KEY": self.key,
+                "X-BAPI-TIMESTAMP": ts,
+                "X-BAPI-RECV-WINDOW": "5000",
+                "X-BAPI-SIGN": sig,
+                "Content-Type": "application/json",
+            },
+        )
         data = r.json()
         if data["retCode"] != 0:
             raise RuntimeError(data)
@@ -63,8 +84,18 @@ def account(base):
 
 
 def place(c, link, price="40000"):
-    return c.post("/v5/order/create", {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
-                                       "qty": "0.001", "price": price, "orderLinkId": link})
+    return c.post(
+        "/v5/order/create",
+        {
+            "category": "spot",
+            "symbol": "BTCUSDT",
+            "side": "Buy",
+            "orderType": "Limit",
+            "qty": "0.001",
+            "price": price,
+            "orderLinkId": link,
+        },
+    )
 
 
 def latency(base, n=400):
