@@ -286,6 +286,24 @@ def order_apply_exchange_state(*, bot: Bot, order: Order, remote: ExchangeOrder)
     return order
 
 
+def order_mark_filled(*, bot: Bot, order: Order, filled_qty: Decimal, avg_price: Decimal) -> Order:
+    """Close an order whose executions (stored) add up to its whole quantity."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order.filled_qty = max(order.filled_qty, filled_qty)
+        order.avg_price = order.avg_price or avg_price
+        if order_transition(bot=bot, order=order, status=S.FILLED, save=False):
+            order.save(update_fields=["filled_qty", "avg_price", "status", "closed_at", "reject_reason", "updated_at"])
+            bot_event(
+                bot=bot,
+                kind=BotEvent.Kind.FILLED,
+                message=f"{order.side} {order.qty} {order.symbol} filled at {order.avg_price or order.price}"
+                + (f" (line {order.level})" if order.level is not None else ""),
+                data={"client_order_id": order.client_order_id, "level": order.level},
+            )
+    return order
+
+
 def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None) -> list[Order]:
     """Send every PENDING order of the bot, oldest first (the initial market order before the
     ladder). `still_running()` is checked between sends so that a stop interrupts a long ladder."""
@@ -455,8 +473,18 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
     known_ids = set(
         Order.objects.filter(client_order_id__in=list(remote_open)).values_list("client_order_id", flat=True)
     )
+    executed: dict[int, tuple[Decimal, Decimal]] = {}
+    for order_id, qty, price in Trade.objects.filter(order__in=ours).values_list("order_id", "qty", "price"):
+        total, value = executed.get(order_id, (Decimal(0), Decimal(0)))
+        executed[order_id] = (total + qty, value + qty * price)
     for order in ours:
         remote = remote_open.get(order.client_order_id)
+        done_qty, done_value = executed.get(order.pk, (Decimal(0), Decimal(0)))
+        if remote is None and order.status != S.PENDING and done_qty >= order.qty:
+            # Every unit is accounted for by stored executions: filled, no need to ask.
+            order_mark_filled(bot=bot, order=order, filled_qty=done_qty, avg_price=done_value / done_qty)
+            result.changed_orders += 1
+            continue
         if remote is None:
             remote = client.order_by_client_id(
                 category=Category(bot.category), symbol=bot.symbol, client_order_id=order.client_order_id

@@ -110,7 +110,7 @@ def measure_latency(control, samples: int, label: str) -> list[float]:
             if time.perf_counter() - t0 > 15:
                 print(f"  {label}: sample {i} timed out", file=sys.stderr)
                 break
-            time.sleep(0.005)
+            time.sleep(0.02)
     Bot.objects.filter(pk=bot.pk).update(status=Bot.Status.STOPPED)
     return result
 
