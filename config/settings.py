@@ -142,7 +142,13 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("SETKA_CHANNELS_PREFIX", "setka:asgi")},
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": env("SETKA_CHANNELS_PREFIX", "setka:asgi"),
+            # All WebSockets of one daphne process share one Redis inbox; the default capacity
+            # (100 queued messages) would silently drop events in a burst (one per user).
+            "capacity": env_int("SETKA_CHANNELS_CAPACITY", 5000),
+        },
     }
 }
 

@@ -3,6 +3,7 @@ forward events. Writes go through the REST API; events come from bots.events aft
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 
 from channels.db import database_sync_to_async
@@ -11,6 +12,18 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from bots import events
 
 CLOSE_UNAUTHENTICATED = 4401
+# channels_redis' pool per process holds 100 connections and raises (not waits) beyond that. A
+# mass reconnect (deploy, network blip) would crash consumers, so group joins and leaves of this
+# process take a slot first.
+LAYER_SLOTS = 40
+_slots: asyncio.Semaphore | None = None
+
+
+def _layer_slots() -> asyncio.Semaphore:
+    global _slots
+    if _slots is None:
+        _slots = asyncio.Semaphore(LAYER_SLOTS)
+    return _slots
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -24,7 +37,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk
         self.bot_ids: set[int] = set()
         self.recent: deque[int] = deque(maxlen=256)  # seqs already forwarded (user + bot groups)
-        await self.channel_layer.group_add(events.user_group(self.user_id), self.channel_name)
+        await self._join(events.user_group(self.user_id))
         await self.accept()
         seq = await database_sync_to_async(events.current_seq, thread_sensitive=False)(self.user_id)
         await self.send_json({"type": "hello", "seq": seq})
@@ -33,9 +46,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         user_id = getattr(self, "user_id", None)
         if user_id is None:
             return
-        await self.channel_layer.group_discard(events.user_group(user_id), self.channel_name)
+        await self._leave(events.user_group(user_id))
         for bot_id in list(self.bot_ids):
-            await self.channel_layer.group_discard(events.bot_group(bot_id), self.channel_name)
+            await self._leave(events.bot_group(bot_id))
 
     async def receive_json(self, content, **kwargs):
         if getattr(self, "user_id", None) is None:
@@ -55,7 +68,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if action == "unsubscribe_bot":
             if bot_id in self.bot_ids:
                 self.bot_ids.discard(bot_id)
-                await self.channel_layer.group_discard(events.bot_group(bot_id), self.channel_name)
+                await self._leave(events.bot_group(bot_id))
             await self.send_json({"type": "unsubscribed", "bot_id": bot_id})
             return
         if not await self._owns(bot_id):
@@ -63,7 +76,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "not_found", "detail": "Bot not found.", "bot_id": bot_id})
             return
         self.bot_ids.add(bot_id)
-        await self.channel_layer.group_add(events.bot_group(bot_id), self.channel_name)
+        await self._join(events.bot_group(bot_id))
         await self.send_json({"type": "subscribed", "bot_id": bot_id, "seq": await self._current_seq()})
 
     async def live_event(self, message):
@@ -80,6 +93,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 "data": message.get("data", {}),
             }
         )
+
+    async def _join(self, group: str) -> None:
+        async with _layer_slots():
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, group: str) -> None:
+        async with _layer_slots():
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _current_seq(self) -> int:
         return await database_sync_to_async(events.current_seq, thread_sensitive=False)(self.user_id)

@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -151,10 +152,13 @@ def start_daphne(port: int) -> subprocess.Popen:
         "SETKA_THROTTLE_IP": "10000000/min",
         "LOG_LEVEL": "WARNING",
     })
+    # The server's log goes to a file: an unread pipe would fill up and stall the server.
+    log = tempfile.NamedTemporaryFile(prefix="setka-bench-daphne-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    process.log_path = log.name
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -162,7 +166,7 @@ def start_daphne(port: int) -> subprocess.Popen:
                 return process
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()[-2000:])
+                raise RuntimeError(Path(log.name).read_text()[-2000:])
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("daphne did not start")
