@@ -5,11 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 # For `manage.py setup_schedules` (the one place that writes django-celery-beat rows):
-# task name -> interval in seconds.
-PERIODIC_TASKS = {"exchanges.accounts_recheck": 6 * 60 * 60}
+# task name (Celery's default: module.function) -> interval in seconds.
+PERIODIC_TASKS = {"exchanges.tasks.exchange_accounts_recheck_task": 6 * 60 * 60}
 
 
-@shared_task(name="exchanges.accounts_recheck", acks_late=True, time_limit=1800, soft_time_limit=1700)
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
 def exchange_accounts_recheck_task() -> dict:
     """Re-check every stored key: flag expired, revoked or over-privileged ones."""
     from exchanges.services import exchange_accounts_recheck_all
@@ -17,7 +17,7 @@ def exchange_accounts_recheck_task() -> dict:
     return exchange_accounts_recheck_all()
 
 
-@shared_task(name="exchanges.account_recheck", acks_late=True, time_limit=60, soft_time_limit=50,
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50,
              autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3)
 def exchange_account_recheck_task(account_id: int) -> str | None:
     from exchanges.models import ExchangeAccount

@@ -536,6 +536,8 @@ class BybitPrivateStream:
         self.reconnects = 0
         self.auth_failed = False
         self.events_received = 0
+        self._authenticated = threading.Event()
+        self._constructed = threading.Event()
         self._ws = _RoutedWebSocket(
             ws_base=ws_base.rstrip("/") if ws_base else None,
             after_reconnect=self._reconnected,
@@ -552,16 +554,19 @@ class BybitPrivateStream:
         )
         for topic in topics:
             self._ws.subscribe(topic, self._dispatch)
+        self._constructed.set()
 
     def _dispatch(self, message: dict) -> None:
         try:
             op = message.get("op")
             if op == "auth" or message.get("type") == "AUTH_RESP":
                 if message.get("success") is False:
+                    # revoked or wrong key: stop instead of reconnecting with it forever
                     self.auth_failed = True
                     logger.error("Bybit private stream: authentication refused")
+                    threading.Thread(target=self._close_after_refusal, daemon=True).start()
                 else:
-                    self._ws.auth = True
+                    self._authenticated.set()
                 return
             if op in ("subscribe", "unsubscribe", "pong", "ping") or "topic" not in message:
                 return
@@ -581,7 +586,20 @@ class BybitPrivateStream:
             logger.exception("Bybit private stream on_reconnect failed")
 
     def is_connected(self) -> bool:
-        return bool(self._ws.is_connected())
+        return not self.auth_failed and bool(self._ws.is_connected())
+
+    def wait_authenticated(self, timeout: float = 5.0) -> bool:
+        """True once the exchange accepted the key on this socket (False on refusal/timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.auth_failed:
+            if self._authenticated.wait(0.05):
+                return True
+        return False
+
+    def _close_after_refusal(self) -> None:
+        # the reply can arrive while the constructor is still subscribing: let it finish first
+        if self._constructed.wait(30):
+            self._ws.close()
 
     def close(self) -> None:
         self._ws.close()

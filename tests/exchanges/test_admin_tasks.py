@@ -54,3 +54,10 @@ def test_periodic_recheck_flags_a_deleted_key(paper_settings, db):
     assert result == {"revoked": 1}
     assert exchange_account_recheck_task.apply(args=[account.pk]).get() == "revoked"
     assert exchange_account_recheck_task.apply(args=[987654]).get() is None
+
+
+def test_periodic_task_name_matches_the_beat_schedule():
+    from exchanges.tasks import PERIODIC_TASKS
+
+    assert exchange_accounts_recheck_task.name in PERIODIC_TASKS
+    assert exchange_accounts_recheck_task.name == "exchanges.tasks.exchange_accounts_recheck_task"

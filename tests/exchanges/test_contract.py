@@ -435,3 +435,19 @@ def test_private_stream_survives_a_failing_callback(simulator, sim_account, at_5
         assert seen.count("order") >= 2 and stream.is_connected()
     finally:
         stream.close()
+
+
+def test_private_stream_with_a_refused_key_stops(simulator, sim_account):
+    stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret="wrong-secret", on_event=lambda t, d: None,
+                                ws_base=simulator.ws_url)
+    try:
+        assert stream.wait_authenticated(timeout=3) is False
+        assert stream.auth_failed and not stream.is_connected()
+    finally:
+        stream.close()
+    good = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret,
+                              on_event=lambda t, d: None, ws_base=simulator.ws_url)
+    try:
+        assert good.wait_authenticated(timeout=3) and good.is_connected()
+    finally:
+        good.close()

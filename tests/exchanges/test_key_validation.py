@@ -135,3 +135,25 @@ def _sealed(plain):
     from exchanges.fields import SealedSecret, current_fernet
 
     return SealedSecret(current_fernet().encrypt(plain.encode()).decode())
+
+
+def test_ip_bound_key_that_includes_our_address_is_stored_with_its_binding(testnet_is_simulator, trader, simulator,
+                                                                           sim_account):
+    key = new_key(simulator, sim_account.uid, ip_whitelist=["127.0.0.1"])
+    account = bind(trader, key)
+    assert account.ip_whitelist == ["127.0.0.1"] and account.status == ExchangeAccount.Status.ACTIVE
+
+
+def test_no_secret_reaches_the_logs(testnet_is_simulator, trader, simulator, sim_account, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    withdraw = new_key(simulator, sim_account.uid, withdraw=True)
+    for key, secret in ((withdraw, None), (sim_account, "wrong-secret-123456")):
+        with pytest.raises(DomainError):
+            bind(trader, key, secret=secret)
+    account = bind(trader, sim_account)
+    services.exchange_account_recheck(account=account)
+    text = caplog.text
+    for secret in (withdraw.api_secret, sim_account.api_secret, "wrong-secret-123456"):
+        assert secret not in text
