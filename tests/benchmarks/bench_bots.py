@@ -171,14 +171,18 @@ def main() -> None:
             f"p50 {pct(streams, 50) * 1000:.0f} ms, p99 {pct(streams, 99) * 1000:.0f} ms (n={len(streams)})"
         )
         stack.stop("streams")
+        best = 0.0
         for count in (10, 25, 50):
             rate, on_time, worst = measure_capacity(control, count, window=10)
+            best = max(best, rate)
             print(
                 f"{count} running bots, tick every {TICK_SECONDS}s, one worker (2 processes): "
                 f"{rate:.1f} ticks/s, {on_time * 100:.0f}% of bots on time (gap <= {2 * TICK_SECONDS}s), worst gap {worst:.1f}s"
             )
             if on_time < 0.5:
                 break
+        print(f"worker throughput {best:.1f} ticks/s -> about {int(best * 5)} bots on time at the default 5 s tick "
+              f"(SETKA_BOT_TICK_SECONDS), {int(best * 10)} at 10 s; load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
