@@ -201,3 +201,23 @@ def test_admin_switch_halts_trading_and_stops_every_bot(paper, sim, client):
         client.post(f"/admin/bots/tradingswitch/{TradingSwitch.objects.get().pk}/change/", {"reason": ""}).status_code
         == 403
     )
+
+
+def test_admin_pages_show_bots_orders_trades_and_events_read_only(paper, sim, client):
+    from tests.factories import UserFactory
+
+    account, _ = paper
+    bot = launch(account)
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    page = client.get(f"/admin/bots/bot/{bot.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    initial = Order.objects.get(bot=bot, purpose="initial")
+    assert initial.client_order_id in body and "Started at" in body
+    assert client.get("/admin/bots/bot/?status__exact=running").status_code == 200
+    assert client.get("/admin/trading/order/").status_code == 200
+    trade = Trade.objects.filter(bot=bot).first()
+    assert client.get(f"/admin/trading/trade/{trade.pk}/change/").status_code == 200
+    assert client.get("/admin/trading/trade/add/").status_code == 403  # trades come from the exchange only
+    assert client.get("/admin/bots/botevent/").status_code == 200
