@@ -3,6 +3,7 @@ market data"). Thin: validate input, call one selector or service, serialize."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from exchanges.fields import UndecryptableSecret
 from exchanges.serializers import (
     ExchangeAccountCreateInputSerializer,
     ExchangeAccountOutputSerializer,
+    ExchangeAccountPageSerializer,
     ExchangeAccountPaperInputSerializer,
     ExchangeAccountUpdateInputSerializer,
     KlineOutputSerializer,
@@ -31,12 +33,15 @@ def _out(account) -> dict:
 
 
 class ExchangeAccountListCreateApi(APIView):
+    @extend_schema(operation_id="exchange_accounts_list", responses=ExchangeAccountPageSerializer)
     def get(self, request):
         accounts = selectors.exchange_account_list(user=request.user)
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(accounts, request, view=self)
         return paginator.get_paginated_response(ExchangeAccountOutputSerializer(page, many=True).data)
 
+    @extend_schema(operation_id="exchange_accounts_create", request=ExchangeAccountCreateInputSerializer,
+                   responses={201: ExchangeAccountOutputSerializer})
     def post(self, request):
         serializer = ExchangeAccountCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -45,6 +50,8 @@ class ExchangeAccountListCreateApi(APIView):
 
 
 class ExchangeAccountPaperCreateApi(APIView):
+    @extend_schema(operation_id="exchange_accounts_paper_create", request=ExchangeAccountPaperInputSerializer,
+                   responses={201: ExchangeAccountOutputSerializer})
     def post(self, request):
         serializer = ExchangeAccountPaperInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -54,9 +61,12 @@ class ExchangeAccountPaperCreateApi(APIView):
 
 
 class ExchangeAccountDetailApi(APIView):
+    @extend_schema(operation_id="exchange_accounts_retrieve", responses=ExchangeAccountOutputSerializer)
     def get(self, request, account_id: int):
         return Response(_out(selectors.exchange_account_get(user=request.user, account_id=account_id)))
 
+    @extend_schema(operation_id="exchange_accounts_update", request=ExchangeAccountUpdateInputSerializer,
+                   responses=ExchangeAccountOutputSerializer)
     def patch(self, request, account_id: int):
         account = selectors.exchange_account_get(user=request.user, account_id=account_id)
         serializer = ExchangeAccountUpdateInputSerializer(data=request.data)
@@ -64,6 +74,7 @@ class ExchangeAccountDetailApi(APIView):
         account = services.exchange_account_update(account=account, label=serializer.validated_data["label"])
         return Response(_out(account))
 
+    @extend_schema(operation_id="exchange_accounts_destroy", responses={204: None})
     def delete(self, request, account_id: int):
         account = selectors.exchange_account_get(user=request.user, account_id=account_id)
         services.exchange_account_delete(account=account)
@@ -71,6 +82,7 @@ class ExchangeAccountDetailApi(APIView):
 
 
 class ExchangeAccountRevalidateApi(APIView):
+    @extend_schema(operation_id="exchange_accounts_revalidate", request=None, responses=ExchangeAccountOutputSerializer)
     def post(self, request, account_id: int):
         account = selectors.exchange_account_get(user=request.user, account_id=account_id)
         account = services.exchange_account_recheck(account=account)
@@ -116,6 +128,10 @@ class _MarketApi(APIView):
 
 
 class MarketSymbolsApi(_MarketApi):
+    @extend_schema(operation_id="market_symbols", parameters=[MarketQuerySerializer], responses=SymbolOutputSerializer(many=True))
+    def get(self, request):
+        return super().get(request)
+
     def fetch(self, client, *, category):
         rules = [r for r in client.symbols(category=category) if r.status == "Trading"]
         return SymbolOutputSerializer(sorted(rules, key=lambda r: r.symbol), many=True).data
@@ -124,12 +140,20 @@ class MarketSymbolsApi(_MarketApi):
 class MarketTickerApi(_MarketApi):
     query_serializer = TickerQuerySerializer
 
+    @extend_schema(operation_id="market_ticker", parameters=[TickerQuerySerializer], responses=TickerOutputSerializer)
+    def get(self, request):
+        return super().get(request)
+
     def fetch(self, client, *, category, symbol):
         return TickerOutputSerializer(client.ticker(category=category, symbol=symbol)).data
 
 
 class MarketKlinesApi(_MarketApi):
     query_serializer = KlinesQuerySerializer
+
+    @extend_schema(operation_id="market_klines", parameters=[KlinesQuerySerializer], responses=KlineOutputSerializer(many=True))
+    def get(self, request):
+        return super().get(request)
 
     def fetch(self, client, *, category, symbol, interval, limit):
         klines = client.klines(category=category, symbol=symbol, interval=interval, limit=limit)

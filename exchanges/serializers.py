@@ -32,6 +32,13 @@ class ExchangeAccountOutputSerializer(serializers.ModelSerializer):
         return bool((obj.permissions or {}).get("can_withdraw", False))
 
 
+class ExchangeAccountPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ExchangeAccountOutputSerializer(many=True)
+
+
 class ExchangeAccountCreateInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=64)
     environment = serializers.ChoiceField(choices=BOUND_ENVIRONMENTS)
