@@ -221,3 +221,25 @@ def test_admin_pages_show_bots_orders_trades_and_events_read_only(paper, sim, cl
     assert client.get(f"/admin/trading/trade/{trade.pk}/change/").status_code == 200
     assert client.get("/admin/trading/trade/add/").status_code == 403  # trades come from the exchange only
     assert client.get("/admin/bots/botevent/").status_code == 200
+
+
+def test_partial_fills_are_stored_and_countered_as_they_come(paper, sim):
+    account, acc = paper
+    bot = launch(account)
+    top_buy = Order.objects.filter(bot=bot, purpose="grid", side="Buy").order_by("-price").first()
+    part = (top_buy.qty * Decimal("0.6")).quantize(Decimal("0.000001"))
+    sim.control.set_price("BTCUSDT", top_buy.price - 10, volume=part)  # only 60% trades at the level
+    bot_tick(bot_id=bot.pk)
+    top_buy.refresh_from_db()
+    assert top_buy.status == "partially_filled" and top_buy.filled_qty == part
+    first = Order.objects.get(bot=bot, side="Sell", level=top_buy.level + 1)
+    assert first.status == "open" and first.qty <= part
+    sim.control.set_price("BTCUSDT", top_buy.price - 20, volume=top_buy.qty)  # the rest
+    bot_tick(bot_id=bot.pk)
+    top_buy.refresh_from_db()
+    assert top_buy.status == "filled"
+    sells = Order.objects.filter(bot=bot, side="Sell", level=top_buy.level + 1)
+    assert sells.count() == 2
+    assert top_buy.qty * Decimal("0.99") < sum(o.qty for o in sells) <= top_buy.qty
+    assert Trade.objects.filter(order=top_buy).count() == 2
+    assert_books_match_exchange(bot, sim, acc.uid)
