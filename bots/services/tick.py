@@ -257,6 +257,9 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             message=f"Trigger price {config.trigger_price} reached at {price}: starting.",
         )
     fees = client.fee_rates(category=category, symbol=bot.symbol)
+    # Anything a previous run left open (a stop that could not cancel) goes before the new ladder.
+    if Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, Order.Status.MISSING]).exists():
+        orders_cancel_all(bot=bot, client=client)
     if bot.category == Bot.Category.LINEAR:
         client.set_leverage(category=category, symbol=bot.symbol, leverage=config.leverage)
     try:

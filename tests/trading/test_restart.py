@@ -101,3 +101,25 @@ def test_two_concurrent_ticks_of_one_bot_only_one_runs(fake):
     assert [r.reason for r in results if not r.ran] == ["another tick holds the lease"]
     bot.refresh_from_db()
     assert bot.lease_owner == "" and bot.lease_until is None  # released
+
+
+@pytest.mark.django_db
+def test_a_restart_after_an_unclean_stop_cancels_the_previous_runs_orders(running_bot, fake):
+    from bots.services import bot_start
+
+    left_open = set(fake.open_ids())
+    assert left_open
+    # Keys failed: the bot stopped at once and could not cancel anything.
+    fake.fail_next("open_orders", AuthenticationFailed("API key is invalid", code=10003))
+    bot_tick(bot_id=running_bot.pk)
+    running_bot.refresh_from_db()
+    assert running_bot.status == Bot.Status.STOPPED and set(fake.open_ids()) == left_open
+    bot_start(bot=running_bot)  # keys fixed, new generation
+    bot_tick(bot_id=running_bot.pk)
+    running_bot.refresh_from_db()
+    assert running_bot.status == Bot.Status.RUNNING and running_bot.generation == 2
+    assert not (set(fake.open_ids()) & left_open)  # the old ladder is gone
+    assert all(cid.startswith(f"sk{running_bot.pk}-2-") for cid in fake.open_ids())
+    assert not Order.objects.filter(
+        bot=running_bot, client_order_id__startswith=f"sk{running_bot.pk}-1-", status__in=Order.OPEN_STATUSES
+    ).exists()
