@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 
-
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema

@@ -32,6 +32,9 @@ class BotMetrics(models.Model):
     class Meta:
         verbose_name_plural = "bot metrics"
 
+    def __str__(self) -> str:
+        return f"metrics of bot #{self.bot_id}"
+
 
 class MetricSnapshot(models.Model):
     bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="snapshots")
@@ -45,6 +48,9 @@ class MetricSnapshot(models.Model):
         ordering = ["taken_at"]
         indexes = [models.Index(fields=["bot", "taken_at"])]
         constraints = [models.UniqueConstraint(fields=["bot", "taken_at"], name="snapshot_unique_per_bot_time")]
+
+    def __str__(self) -> str:
+        return f"bot #{self.bot_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
 class Cycle(models.Model):
@@ -62,3 +68,6 @@ class Cycle(models.Model):
         ordering = ["-closed_at"]
         indexes = [models.Index(fields=["bot", "-closed_at"])]
         constraints = [models.UniqueConstraint(fields=["bot", "order"], name="cycle_unique_per_order")]
+
+    def __str__(self) -> str:
+        return f"cycle of bot #{self.bot_id} at level {self.level}: {self.profit}"

@@ -46,24 +46,26 @@ def test_fuzz_finds_no_server_error(user, fake_exchange, keep_db_connection):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 16
 
+    def fuzz(operation, mode):
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def run(case):
+            nonlocal calls
+            if case.path_parameters and "id" in case.path_parameters and mode is GenerationMode.POSITIVE:
+                case.path_parameters["id"] = bot.pk
+            response = case.call(headers=headers, cookies=cookies)
+            calls += 1
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}")
+
+        try:
+            run()
+        except Unsatisfiable:  # e.g. no invalid input exists for a parameterless GET
+            assert mode is GenerationMode.NEGATIVE
+
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case):
-                nonlocal calls
-                if case.path_parameters and "id" in case.path_parameters and mode is GenerationMode.POSITIVE:
-                    case.path_parameters["id"] = bot.pk
-                response = case.call(headers=headers, cookies=cookies)
-                calls += 1
-                if response.status_code >= 500:
-                    failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}")
-
-            try:
-                run()
-            except Unsatisfiable:  # e.g. no invalid input exists for a parameterless GET
-                assert mode is GenerationMode.NEGATIVE
+            fuzz(operation, mode)
     assert calls > 200
     assert failures == []

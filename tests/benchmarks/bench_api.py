@@ -10,7 +10,6 @@ client runs on the same 2 cores as the server, so requests/s is a floor, not a c
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import statistics
@@ -166,7 +165,7 @@ def start_daphne(port: int) -> subprocess.Popen:
                 return process
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(Path(log.name).read_text()[-2000:])
+                raise RuntimeError(Path(log.name).read_text()[-2000:]) from None
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("daphne did not start")

@@ -173,7 +173,7 @@ async def wait_all(clients, timeout: float) -> float:
 
     try:
         ends = await asyncio.wait_for(asyncio.gather(*(one(ws) for ws in clients)), timeout)
-    except (TimeoutError, asyncio.TimeoutError) as exc:
+    except TimeoutError as exc:
         raise NotAllDelivered(f"{received} of {len(clients)} received within {timeout} s") from exc
     if None in ends:
         raise NotAllDelivered(f"{received} of {len(clients)} received; {ends.count(None)} connections dropped")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from metrics.models import BotMetrics, Cycle
 from metrics.selectors import metrics_figures
-from metrics.services import metrics_apply_trades, metrics_reconcile, metrics_recompute, metrics_update_price
+from metrics.services import metrics_apply_trades, metrics_recompute, metrics_reconcile, metrics_update_price
 from tests.factories import BotFactory, OrderFactory, TradeFactory
 from trading.models import Trade
 
