@@ -22,7 +22,8 @@ def authenticate(keys: dict[str, ApiKey], headers, raw_payload: str, *, now_ms: 
     if key.expires_ms is not None and key.expires_ms <= now_ms:
         raise BybitError(33004, "Your api key has expired.")
     ts_raw = headers.get("X-BAPI-TIMESTAMP") or ""
-    rw_raw = headers.get("X-BAPI-RECV-WINDOW") or "5000"
+    rw_sent = headers.get("X-BAPI-RECV-WINDOW")
+    rw_raw = rw_sent or "5000"
     try:
         ts = int(ts_raw)
         recv_window = int(rw_raw)
@@ -38,7 +39,10 @@ def authenticate(keys: dict[str, ApiKey], headers, raw_payload: str, *, now_ms: 
     candidates = [raw_payload]
     if "%" in raw_payload:  # the client signed the unencoded query but its HTTP library percent-encoded it
         candidates.append(unquote(raw_payload))
-    if not any(hmac.compare_digest(sign(key.secret, f"{ts_raw}{api_key}{rw_raw}{p}"), got) for p in candidates):
+    windows = [rw_raw] if rw_sent else ["", rw_raw]  # a client that omits the header may sign with "" or the default
+    if not any(
+        hmac.compare_digest(sign(key.secret, f"{ts_raw}{api_key}{rw}{p}"), got) for p in candidates for rw in windows
+    ):
         raise BybitError(10004, "error sign! origin_string[...]")
     if key.ips and remote_ip not in key.ips and "*" not in key.ips:
         raise BybitError(10010, f"Unmatched IP, please check your API key's bound IP addresses. ({remote_ip})")

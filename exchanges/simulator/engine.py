@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
-from . import feed
+from . import feed, wire
 from .instruments import CATEGORIES, INSTRUMENTS, SYMBOLS, Instrument, instrument
 from .models import ZERO, Account, ApiKey, BybitError, Execution, Order, Position
 from .store import Store
@@ -90,6 +90,7 @@ class Exchange:
         self.wallet_touched: set[int] = set()
         self.position_touched: set[tuple[int, str]] = set()
         self.public_ticks: list[tuple[str, str, Decimal, Decimal, str]] = []
+        self.ws_uids: set[int] = set()  # uids with an authenticated private WebSocket (kept by the hub)
         self._load()
 
     # ------------------------------------------------------------------ persistence
@@ -312,7 +313,8 @@ class Exchange:
     def _touch(self, o: Order) -> None:
         o.updated_ms = self.clock()
         self._dirty_orders[o.order_id] = o
-        self.private_events[o.uid]["order"].append(o.order_id)
+        if o.uid in self.ws_uids:  # one `order` message item per state change, as Bybit pushes them
+            self.private_events[o.uid]["order"].append(wire.order(o, with_category=True))
 
     def _lock(self, acc: Account, coin: str, amount: Decimal) -> None:
         acc.locked[coin] = acc.locked.get(coin, ZERO) + amount

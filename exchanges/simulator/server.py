@@ -68,7 +68,10 @@ class Simulator:
     def settle(self) -> None:
         """Persist the changes of the last operation and push its events."""
         self.engine.commit()
-        self.hub.flush()
+        try:
+            self.hub.flush()
+        except Exception:  # a broken push must never fail the (already committed) request
+            log.exception("WebSocket flush failed")
 
     # ---------------------------------------------------------------- REST
     def _envelope(self, code: int, msg: str, result=None, ext=None, headers=None, status=200) -> web.Response:

@@ -93,6 +93,8 @@ class Hub:
         finally:
             self.conns.discard(conn)
             conn.writer.cancel()
+            if conn.uid is not None and not any(c.uid == conn.uid for c in self.conns):
+                self.sim.engine.ws_uids.discard(conn.uid)
         return ws
 
     def _on_message(self, conn: Conn, data: dict) -> None:
@@ -113,6 +115,7 @@ class Hub:
                 try:
                     key = authenticate_ws(self.sim.engine.keys, data.get("args"), now_ms=self.sim.clock())
                     conn.uid = key.uid
+                    self.sim.engine.ws_uids.add(key.uid)
                 except BybitError as exc:
                     reply.update(success=False, ret_msg=f"error:{exc.msg} ({exc.code})")
             conn.send(reply)
@@ -205,15 +208,11 @@ class Hub:
             if not conns:
                 continue
             if topics.get("order"):
-                ids = list(dict.fromkeys(reversed(topics["order"])))[::-1]
-                orders = [ex.orders[i] for i in ids]
-                self._private(
-                    conns,
-                    "order",
-                    [wire.order(o, with_category=True) for o in orders],
-                    {o.category for o in orders},
-                    now,
-                )
+                rows = []
+                for row in topics["order"]:  # drop repeats of an unchanged state
+                    if not rows or rows[-1] != row:
+                        rows.append(row)
+                self._private(conns, "order", rows, {r["category"] for r in rows}, now)
             if topics.get("execution"):
                 execs = topics["execution"]
                 self._private(

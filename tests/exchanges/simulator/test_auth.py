@@ -44,6 +44,19 @@ def test_compact_spaced_unsorted_clients_are_accepted(sim, account, compact, sig
     assert {x["coin"] for x in r["result"]["list"][0]["coin"]} == {"USDT", "BTC"}
 
 
+def test_recv_window_header_may_be_omitted(sim, account):
+    ts = str(int(time.time() * 1000))
+    for signed_window in ("", "5000"):
+        headers = {
+            "X-BAPI-API-KEY": account.api_key,
+            "X-BAPI-TIMESTAMP": ts,
+            "X-BAPI-SIGN": sign(account.api_secret, f"{ts}{account.api_key}{signed_window}accountType=UNIFIED"),
+        }
+        c = RawClient(sim.base_url, account.api_key, account.api_secret)
+        r = c.session.get(f"{sim.base_url}/v5/account/wallet-balance?accountType=UNIFIED", headers=headers).json()
+        assert r["retCode"] == 0
+
+
 def test_signature_over_reserialized_body_is_rejected(sim, account):
     """The server must verify the raw bytes: a signature over different whitespace does not match."""
     c = RawClient(sim.base_url, account.api_key, account.api_secret)

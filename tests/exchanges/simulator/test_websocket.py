@@ -76,7 +76,11 @@ def test_private_order_execution_wallet_position_topics(sim, account, streams):
     assert fill["feeCurrency"] == "BTC"
     w = drain(wallets, until=lambda g: g)[-1]["data"][0]
     assert w["accountType"] == "UNIFIED" and any(c["coin"] == "BTC" for c in w["coin"])
-    http.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.01")
+    drain(orders, timeout=0.2)
+    http.place_order(category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.01", orderLinkId="mkt")
+    # one item per state change: the market order is reported New, then Filled
+    got = drain(orders, until=lambda g: any(d["orderStatus"] == "Filled" for m in g for d in m["data"]))
+    assert [d["orderStatus"] for m in got for d in m["data"] if d["orderLinkId"] == "mkt"] == ["New", "Filled"]
     p = drain(positions, until=lambda g: g)[-1]["data"][0]
     assert p["symbol"] == "BTCUSDT" and p["side"] == "Buy" and D(p["size"]) == D("0.01") and "entryPrice" in p
 
