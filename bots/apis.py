@@ -26,6 +26,7 @@ from bots.serializers import (
     BotStopSerializer,
     MetricsSerializer,
     OrderSerializer,
+    ReportSerializer,
     SeriesPointSerializer,
 )
 from config.exceptions import DomainError
@@ -157,7 +158,7 @@ class BotPreviewApi(ApiMixin, GenericAPIView):
 
     @extend_schema(
         request=BotPreviewSerializer,
-        responses={200: OpenApiResponse(response=dict, description="The launch report (`report`)"), **ERRORS},
+        responses={200: OpenApiResponse(response=ReportSerializer, description="The launch report (`report`)"), **ERRORS},
         summary="Launch report for a configuration; nothing is created",
     )
     def post(self, request):

@@ -45,6 +45,7 @@ class WarningSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=["info", "warning", "danger"])
     message = serializers.CharField()
     params = serializers.DictField(required=False)
+    blocking = serializers.BooleanField(required=False)
 
 
 class BotSerializer(serializers.ModelSerializer):
@@ -128,11 +129,31 @@ class BotStopSerializer(serializers.Serializer):
     )
 
 
+class GridProfitSerializer(serializers.Serializer):
+    level = serializers.IntegerField()
+    gross = serializers.CharField(help_text="percent of the buy notional")
+    net = serializers.CharField(help_text="percent, after maker fees on both legs")
+    gross_quote = serializers.CharField()
+    net_quote = serializers.CharField()
+
+
 class ReportSerializer(serializers.Serializer):
-    """The launch report (docs/api-contract.md `report`); extra keys may appear."""
+    """The launch report (docs/api-contract.md `report`); decimals are strings."""
 
     levels = serializers.ListField(child=serializers.CharField())
     qty_per_grid = serializers.CharField()
+    profit_per_grid_min = GridProfitSerializer()
+    profit_per_grid_max = GridProfitSerializer()
+    profit_per_cycle = serializers.CharField()
+    quote_needed = serializers.CharField()
+    base_needed = serializers.CharField()
+    min_investment = serializers.CharField()
+    min_investment_rule = serializers.CharField()
+    balance_ok = serializers.BooleanField(allow_null=True)
+    break_even_price = serializers.CharField(allow_null=True, required=False)
+    below_range = serializers.CharField(required=False)
+    above_range = serializers.CharField(required=False)
+    liquidation_price = serializers.CharField(allow_null=True, required=False)
     warnings = WarningSerializer(many=True)
     blocking = serializers.BooleanField()
 

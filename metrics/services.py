@@ -120,7 +120,8 @@ def metrics_apply_trades(*, bot, trades) -> BotMetrics:
     new_cycles = 0
     for trade in trades:
         result = book.apply(_fill_from_trade(trade))
-        if result.realized_pnl:
+        if trade.realized_pnl != result.realized_pnl:
+            # One definition of realized PnL per fill, the one the metrics add up (an opening fill is 0).
             Trade.objects.filter(pk=trade.pk).update(realized_pnl=result.realized_pnl)
             trade.realized_pnl = result.realized_pnl
         if result.closes_cycle:

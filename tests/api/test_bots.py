@@ -100,6 +100,11 @@ def test_preview_creates_nothing(owner_client, user, fake_exchange):
     assert response.status_code == 200, response.content
     report = response.json()
     assert len(report["levels"]) == 11 and "blocking" in report and "warnings" in report
+    from bots.serializers import ReportSerializer
+
+    required = {name for name, field in ReportSerializer().fields.items() if field.required}
+    assert required <= set(report), required - set(report)  # the documented shape is what is served
+    assert isinstance(report["qty_per_grid"], str) and isinstance(report["profit_per_grid_min"]["net"], str)
     assert not Bot.objects.exists()
 
 
