@@ -485,6 +485,8 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
             order_mark_filled(bot=bot, order=order, filled_qty=done_qty, avg_price=done_value / done_qty)
             result.changed_orders += 1
             continue
+        if remote is None and order.status == S.PENDING and order.send_attempts == 0:
+            continue  # never sent (attempts are counted before the request): nothing to ask
         if remote is None:
             remote = client.order_by_client_id(
                 category=Category(bot.category), symbol=bot.symbol, client_order_id=order.client_order_id
@@ -541,6 +543,10 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
     # Final state of each: filled meanwhile or cancelled.
     cancelled = 0
     for order in Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]):
+        if order.status == S.PENDING and order.send_attempts == 0:
+            order_transition(bot=bot, order=order, status=S.CANCELLED, reject_reason="bot stopped before sending")
+            cancelled += 1
+            continue
         found = client.order_by_client_id(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
         if found is None:
             if order.status == S.PENDING:

@@ -225,7 +225,8 @@ def test_admin_pages_show_bots_orders_trades_and_events_read_only(paper, sim, cl
 
 def test_partial_fills_are_stored_and_countered_as_they_come(paper, sim):
     account, acc = paper
-    bot = launch(account)
+    # lines off the other tests' (the simulator's book is shared: older orders at a price fill first)
+    bot = launch(account, lower_price="50050", upper_price="60050")
     top_buy = Order.objects.filter(bot=bot, purpose="grid", side="Buy").order_by("-price").first()
     part = (top_buy.qty * Decimal("0.6")).quantize(Decimal("0.000001"))
     sim.control.set_price("BTCUSDT", top_buy.price - 10, volume=part)  # only 60% trades at the level
