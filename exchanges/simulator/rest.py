@@ -250,11 +250,21 @@ def order_cancel_batch(sim, key, p, units):
     return _batch(sim, key, p, units, "cancel")
 
 
-def _filter_orders(sim, key, p, cat):
+def _filter_orders(sim, key, p, cat, *, open_only=False):
+    """The user's orders of a category matching the filters, newest first (direct lookups when possible)."""
     ex = sim.engine
-    orders = ex.user_orders[key.uid]
     sym, oid, link = p.get("symbol"), p.get("orderId"), p.get("orderLinkId")
     base, settle = p.get("baseCoin"), p.get("settleCoin")
+    if oid:
+        found = ex.orders.get(str(oid))
+        orders = [found] if found is not None and found.uid == key.uid else []
+    elif link:
+        found = ex.by_link.get((key.uid, cat, link))
+        orders = [found] if found is not None else []
+    elif open_only:
+        orders = sorted(ex.open_orders[key.uid].values(), key=lambda o: o.seq)
+    else:
+        orders = ex.user_orders[key.uid]
     out = []
     for o in reversed(orders):
         if (
@@ -280,9 +290,11 @@ def order_realtime(sim, key, p, units):
         p.get("symbol") or p.get("baseCoin") or p.get("settleCoin") or p.get("orderId") or p.get("orderLinkId")
     ):
         raise BybitError(10001, "params error: symbol, baseCoin or settleCoin is required")
-    orders = _filter_orders(sim, key, p, cat)
-    if not (p.get("orderId") or p.get("orderLinkId")):
-        if str(p.get("openOnly", "0")) == "1":
+    by_id = bool(p.get("orderId") or p.get("orderLinkId"))
+    closed = str(p.get("openOnly", "0")) == "1"
+    orders = _filter_orders(sim, key, p, cat, open_only=not by_id and not closed)
+    if not by_id:
+        if closed:
             orders = [o for o in orders if not o.is_open][:500]
         else:
             orders = [o for o in orders if o.is_open]
