@@ -11,7 +11,11 @@ from trading.models import Order
 
 def _can_stop(request) -> bool:
     user = request.user
-    return bool(user.is_superuser or user.has_perm("bots.stop_bot") or user.groups.filter(name="operators").exists())
+    return bool(
+        user.is_superuser
+        or user.has_perm("bots.stop_bot")
+        or user.groups.filter(name__in=("operator", "operators")).exists()
+    )
 
 
 class OrderInline(admin.TabularInline):

@@ -96,7 +96,11 @@ def bot_emergency_stop(*, bot: Bot, actor, reason: str = "Emergency stop") -> Bo
 
 
 def _is_operator(user) -> bool:
-    return bool(user.is_superuser or user.has_perm("bots.stop_bot") or user.groups.filter(name="operators").exists())
+    return bool(
+        user.is_superuser
+        or user.has_perm("bots.stop_bot")
+        or user.groups.filter(name__in=("operator", "operators")).exists()
+    )
 
 
 def bots_stop_all(*, actor, reason: str = "Operators stopped all trading") -> int:

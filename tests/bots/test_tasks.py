@@ -43,3 +43,29 @@ def test_tick_all_fans_out_one_tick_per_active_bot_with_a_free_lease(paper, monk
     assert bots_tick_all_task() == 1
     assert sent == [running.pk] and busy.pk not in sent
     assert bots_tick_all_task() == 0  # already queued within the tick interval: no pile-up
+
+
+def test_halt_trading_command_stops_every_bot_and_resume_allows_starts(paper, sim):
+    from io import StringIO
+
+    from bots.services import bot_start, bot_tick
+    from config.exceptions import DomainError
+    from tests.bots.conftest import ledger_open_ids
+    from tests.factories import BotFactory
+
+    account, acc = paper
+    bot = BotFactory(user=account.user, exchange_account=account)
+    bot_start(bot=bot)
+    bot_tick(bot_id=bot.pk)
+    out = StringIO()
+    call_command("halt_trading", reason="incident 42", stdout=out)
+    assert "1 bot(s) stopping" in out.getvalue()
+    assert ledger_open_ids(sim, acc.uid) == []
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED and bot.stop_reason == "incident 42"
+    with pytest.raises(DomainError):
+        bot_start(bot=bot)
+    call_command("halt_trading", resume=True, stdout=StringIO())
+    bot_start(bot=bot)
+    assert Bot.objects.get(pk=bot.pk).status == Bot.Status.STARTING
