@@ -19,6 +19,8 @@ def test_setup_schedules_writes_the_periodic_tasks_idempotently(settings):
     assert tick.interval.every == 3 and tick.enabled
     assert PeriodicTask.objects.filter(task="bots.tasks.bots_restart_due_task").count() == 1
     assert PeriodicTask.objects.filter(task="bots.tasks.bots_tick_all_task").count() == 1
+    assert PeriodicTask.objects.filter(task="metrics.tasks.metrics_snapshot_task").count() == 1
+    assert PeriodicTask.objects.filter(task="exchanges.tasks.exchange_accounts_recheck_task").count() == 1
 
 
 def test_tick_all_fans_out_one_tick_per_active_bot_with_a_free_lease(paper, monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -25,13 +27,21 @@ class Command(BaseCommand):
             "bots: restart failed bots after back-off": ("bots.tasks.bots_restart_due_task", max(tick, 5)),
             "metrics: snapshots": ("bots.tasks.metrics_snapshot_task", 300),
         }
-        try:
-            import exchanges.tasks as exchange_tasks
-
-            if hasattr(exchange_tasks, "exchange_accounts_recheck_task"):
-                tasks["exchanges: recheck API keys"] = ("exchanges.tasks.exchange_accounts_recheck_task", 6 * 3600)
-        except ImportError:
-            pass
+        optional = {
+            "metrics: snapshots": (
+                "metrics.tasks",
+                "metrics_snapshot_task",
+                getattr(settings, "SETKA_METRICS_SNAPSHOT_SECONDS", 300),
+            ),
+            "metrics: recompute and flag drift": ("metrics.tasks", "metrics_reconcile_task", 3600),
+            "exchanges: recheck API keys": ("exchanges.tasks", "exchange_accounts_recheck_task", 6 * 3600),
+        }
+        for name, (module, task, seconds) in optional.items():
+            try:
+                if hasattr(importlib.import_module(module), task):
+                    tasks[name] = (f"{module}.{task}", seconds)
+            except ImportError:
+                pass
         for name, (task, seconds) in tasks.items():
             PeriodicTask.objects.update_or_create(
                 name=name, defaults={"task": task, "interval": _every(seconds), "enabled": True, "crontab": None}
