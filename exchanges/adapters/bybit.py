@@ -106,6 +106,7 @@ class BybitClient:
         rules_cache=None,
         recv_window: int = 5000,
         account_key: str | None = None,
+        fills_page_size: int = 100,
     ):
         if base_url is None:
             if environment not in HOSTS:
@@ -119,6 +120,7 @@ class BybitClient:
         self.limiter = limiter or RateLimiter(account_key=account_key or f"anon-{id(self)}")
         self.rules_cache = rules_cache if rules_cache is not None else _LocalTTLCache()
         self.retries = 0  # attempts beyond the first, over the client's life (observability)
+        self.fills_page_size = max(1, min(100, fills_page_size))
         self._sleep = time.sleep
         self._http = HTTP(
             api_key=api_key,
@@ -428,7 +430,7 @@ class BybitClient:
     ) -> FillPage:
         """One page of executions (newest first, as Bybit sends them); pass next_cursor back to
         continue. Funding and settlement rows are not fills and are skipped."""
-        params: dict[str, Any] = {"symbol": symbol, "limit": 100}
+        params: dict[str, Any] = {"symbol": symbol, "limit": self.fills_page_size}
         if cursor:
             params["cursor"] = cursor
         if since is not None:
@@ -469,8 +471,10 @@ class _RoutedWebSocket(WebSocket):
     """pybit's WebSocket pointed at `ws_base` (e.g. ws://127.0.0.1:PORT) per instance, with a
     back-off between reconnect attempts and a hook after every successful reconnect."""
 
-    def __init__(self, *, ws_base: str | None, after_reconnect: Callable[[], None], **kwargs):
+    def __init__(self, *, ws_base: str | None, before_reconnect: Callable[[], None],
+                 after_reconnect: Callable[[], None], **kwargs):
         self._ws_base = ws_base
+        self._before_reconnect = before_reconnect
         self._after_reconnect = after_reconnect
         self._connected_once = False
         self._closing = False
@@ -489,6 +493,7 @@ class _RoutedWebSocket(WebSocket):
             self._connected_once = True
             return
         delay = 0.2
+        self._before_reconnect()
         while not self._closing:
             try:
                 super()._connect(url)
@@ -538,8 +543,12 @@ class BybitPrivateStream:
         self.events_received = 0
         self._authenticated = threading.Event()
         self._constructed = threading.Event()
+        self._subscribed = threading.Event()
+        self._acks = 0
+        self._topic_count = len(topics)
         self._ws = _RoutedWebSocket(
             ws_base=ws_base.rstrip("/") if ws_base else None,
+            before_reconnect=self._reconnecting,
             after_reconnect=self._reconnected,
             channel_type="private",
             testnet=environment == "testnet",
@@ -568,13 +577,26 @@ class BybitPrivateStream:
                 else:
                     self._authenticated.set()
                 return
-            if op in ("subscribe", "unsubscribe", "pong", "ping") or "topic" not in message:
+            if op == "subscribe":
+                if message.get("success", True):
+                    self._acks += 1
+                    if self._acks >= self._topic_count:
+                        self._subscribed.set()
+                else:
+                    logger.error("Bybit private stream: subscription refused: %s", message.get("ret_msg", ""))
+                return
+            if op in ("unsubscribe", "pong", "ping") or "topic" not in message:
                 return
             self.events_received += 1
             data = message.get("data")
             self._on_event(message["topic"], data if isinstance(data, list) else [data])
         except Exception:  # noqa: BLE001 - an exception here would close pybit's socket for good
             logger.exception("Bybit private stream callback failed")
+
+    def _reconnecting(self) -> None:
+        self._authenticated.clear()
+        self._subscribed.clear()
+        self._acks = 0
 
     def _reconnected(self) -> None:
         self.reconnects += 1
@@ -587,6 +609,11 @@ class BybitPrivateStream:
 
     def is_connected(self) -> bool:
         return not self.auth_failed and bool(self._ws.is_connected())
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        """True once the key is accepted and every topic subscription acknowledged (events from
+        then on are delivered). Also after a reconnect."""
+        return self.wait_authenticated(timeout) and self._subscribed.wait(timeout)
 
     def wait_authenticated(self, timeout: float = 5.0) -> bool:
         """True once the exchange accepted the key on this socket (False on refusal/timeout)."""

@@ -163,7 +163,12 @@ def test_fills_since_and_cursor_pages(bybit, at_50000, simulator):
     for i in range(3):
         bybit.place_order(market(f"pg-{i}", side=Side.SELL, qty="0.001"))
     first = bybit.fills(category=SPOT, symbol="BTCUSDT")
-    assert len(first.fills) == 3
+    assert len(first.fills) == 3 and first.next_cursor is None
+    bybit.fills_page_size = 2
+    page1 = bybit.fills(category=SPOT, symbol="BTCUSDT")
+    page2 = bybit.fills(category=SPOT, symbol="BTCUSDT", cursor=page1.next_cursor)
+    assert len(page1.fills) == 2 and page1.next_cursor and len(page2.fills) == 1 and page2.next_cursor is None
+    assert {f.exec_id for f in page1.fills + page2.fills} == {f.exec_id for f in first.fills}
     later = bybit.fills(category=SPOT, symbol="BTCUSDT", since=datetime.now(UTC) + timedelta(minutes=1))
     assert later.fills == []
 
@@ -377,7 +382,7 @@ class Recorder:
             self.reconnects += 1
             self.changed.notify_all()
 
-    def wait(self, predicate, timeout=5.0):
+    def wait(self, predicate, timeout=10.0):
         deadline = time.monotonic() + timeout
         with self.changed:
             while not predicate():
@@ -398,7 +403,7 @@ def test_private_stream_delivers_orders_and_fills_and_survives_a_drop(simulator,
                                 on_event=rec.on_event, on_reconnect=rec.on_reconnect, ws_base=simulator.ws_url,
                                 ping_interval=5, ping_timeout=3)
     try:
-        time.sleep(0.3)  # subscriptions acknowledged
+        assert stream.wait_ready(10)  # authenticated, every subscription acknowledged
         client.place_order(limit("ws-1"))
         assert rec.wait(lambda: "ws-1" in rec.links("order"))
         simulator.control.set_price("BTCUSDT", "48900", volume="1")
@@ -406,9 +411,8 @@ def test_private_stream_delivers_orders_and_fills_and_survives_a_drop(simulator,
         assert rec.wait(lambda: any(t == "wallet" for t, _ in rec.events))
 
         assert simulator.control.inject_fault("ws_disconnect", channel="private")["disconnected"] >= 1
-        assert rec.wait(lambda: rec.reconnects == 1, timeout=10)
-        assert stream.is_connected()
-        time.sleep(0.3)
+        assert rec.wait(lambda: rec.reconnects == 1, timeout=15)
+        assert stream.wait_ready(10) and stream.is_connected()
         client.place_order(limit("ws-2"))  # resubscribed: events flow again
         assert rec.wait(lambda: "ws-2" in rec.links("order"))
     finally:
@@ -426,10 +430,10 @@ def test_private_stream_survives_a_failing_callback(simulator, sim_account, at_5
     stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret, on_event=explode,
                                 ws_base=simulator.ws_url)
     try:
-        time.sleep(0.3)
+        assert stream.wait_ready(10)
         client.place_order(limit("cb-1"))
         client.place_order(limit("cb-2"))
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while seen.count("order") < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert seen.count("order") >= 2 and stream.is_connected()

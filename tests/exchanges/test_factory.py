@@ -29,8 +29,7 @@ def test_paper_account_trades_and_streams_on_the_simulator(paper_settings, user,
     stream = factory.stream_for_account(account, lambda topic, data: events.append((topic, data)),
                                         reconnected.set)
     try:
-        assert stream.wait_authenticated(3)
-        time.sleep(0.2)
+        assert stream.wait_ready(10)
         client.place_order(PlaceOrder(category=Category.SPOT, symbol="BTCUSDT", side=Side.BUY,
                                       order_type=OrderType.LIMIT, qty=Decimal("0.001"), price=Decimal("45000"),
                                       client_order_id="fac-1"))
