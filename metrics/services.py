@@ -162,9 +162,11 @@ def metrics_update_price(*, bot, price) -> BotMetrics:
 
 def _emit_metrics(bot, row: BotMetrics) -> None:
     from bots import events
+    from bots.serializers import metrics_json
     from metrics.selectors import metrics_figures
 
-    events.emit(bot=bot, event="metrics", data=metrics_figures(bot=bot, metrics=row, with_24h=False))
+    # The same JSON as GET /api/bots/{id}/metrics/ (plain decimal strings).
+    events.emit(bot=bot, event="metrics", data=metrics_json(metrics_figures(bot=bot, metrics=row)))
 
 
 def metrics_recompute(*, bot, price: Decimal | None = None) -> dict:

@@ -136,3 +136,33 @@ async def test_reconnect_detects_a_gap_and_rollback_sends_nothing(two_users):
     current = await hello(a)
     assert current == last_seen + 2  # the client sees it missed two events and refetches
     await a.disconnect()
+
+
+async def test_fills_folded_by_the_tick_push_fresh_metrics_to_the_owner(two_users):
+    from decimal import Decimal
+
+    from metrics.services import metrics_apply_trades
+    from tests.factories import OrderFactory, TradeFactory
+
+    alice, _, alice_bot, _ = two_users
+    a = await connect(alice)
+    seq = await hello(a)
+
+    def fold():
+        with transaction.atomic():  # as the tick does: store the fills, fold them, commit
+            buy = OrderFactory(bot=alice_bot, side="Buy", price=Decimal("50000"), qty=Decimal("0.01"), level=2)
+            sell = OrderFactory(bot=alice_bot, side="Sell", price=Decimal("51000"), qty=Decimal("0.00999"), level=3)
+            trades = [
+                TradeFactory(order=buy, fee=Decimal("0.00001"), fee_coin="BTC"),
+                TradeFactory(order=sell, fee=Decimal("0.50949"), fee_coin="USDT"),
+            ]
+            metrics_apply_trades(bot=alice_bot, trades=trades)
+            assert events.current_seq(alice.pk) == seq  # nothing leaves before the commit
+
+    await sync_to_async(fold)()
+    message = await a.receive_json_from(timeout=5)
+    assert message["event"] == "metrics" and message["seq"] == seq + 1 and message["bot_id"] == alice_bot.pk
+    figures = message["data"]
+    assert figures["grid_profit"] == "8.98051" and figures["fees"] == "1.00949"  # as the REST API writes them
+    assert figures["cycle_count"] == 1 and figures["trade_count"] == 2 and figures["cycle_count_24h"] == 1
+    await a.disconnect()
