@@ -14,6 +14,24 @@ TRADE = "trade"
 READ = "read"
 
 
+def clean_params(params: dict, *, nested: tuple[str, ...] = ()) -> dict:
+    """Scalars become strings (JSON numbers from non-pybit clients, booleans as "true"/"false");
+    a list or object where Bybit expects a scalar is a parameter error."""
+    out = {}
+    for k, v in params.items():
+        if v is None:
+            continue
+        if k in nested:
+            out[k] = v
+        elif isinstance(v, (list, dict)):
+            raise BybitError(10001, f"params error: {k} invalid")
+        elif isinstance(v, bool):
+            out[k] = "true" if v else "false"
+        else:
+            out[k] = str(v)
+    return out
+
+
 def _category(params, allowed=CATEGORIES) -> str:
     cat = params.get("category")
     if cat not in allowed:
@@ -208,18 +226,25 @@ def _batch(sim, key, p, units, action):
         raise BybitError(10001, f"params error: at most {cap} orders per batch")
     results, infos = [], []
     for i, item in enumerate(req):
-        item = dict(item) if isinstance(item, dict) else {}
+        try:
+            item = clean_params(item) if isinstance(item, dict) else {}
+        except BybitError as exc:
+            item, bad = {}, exc
+        else:
+            bad = None
         base = {
             "category": cat,
-            "symbol": item.get("symbol", ""),
+            "symbol": str(item.get("symbol", "")),
             "orderId": "",
-            "orderLinkId": item.get("orderLinkId") or "",
+            "orderLinkId": str(item.get("orderLinkId") or ""),
         }
         if i >= units:
             results.append(base | ({"createAt": ""} if action == "create" else {}))
             infos.append({"code": 10006, "msg": "Too many visits!"})
             continue
         try:
+            if bad is not None:
+                raise bad
             if action == "create":
                 o = sim.engine.place_order(key.uid, cat, item)
                 results.append(

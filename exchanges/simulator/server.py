@@ -82,7 +82,9 @@ class Simulator:
             "retExtInfo": ext or {},
             "time": self.clock(),
         }
-        return web.Response(text=json.dumps(body), status=status, content_type="application/json", headers=headers)
+        return web.Response(
+            text=json.dumps(body, default=str), status=status, content_type="application/json", headers=headers
+        )
 
     async def v5(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
@@ -120,6 +122,7 @@ class Simulator:
         try:
             if needs_auth:
                 key = authenticate(self.engine.keys, request.headers, raw, now_ms=now, remote_ip=request.remote)
+                params = rest.clean_params(params, nested=("request",))
                 category = params.get("category")
                 if perm == rest.TRADE:
                     if key.read_only:

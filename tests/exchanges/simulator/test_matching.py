@@ -201,3 +201,21 @@ def test_too_many_open_orders(sim, account, http):
     r = c.post("/v5/order/create", dict(SPOT, qty="0.001", price="9000", orderLinkId="o500"))
     assert r["retCode"] == 170810
     assert len(sim.control.ledger(account.uid)["open_orders"]) == 500
+
+
+def test_malformed_parameters_are_param_errors_not_server_errors(sim, account):
+    c = RawClient(sim.base_url, account.api_key, account.api_secret)
+    cases = [
+        ("/v5/order/create", dict(SPOT, qty=["1"], price="40000")),
+        ("/v5/order/create", dict(SPOT, category={"a": 1}, qty="1", price="40000")),
+        ("/v5/order/create", dict(SPOT, qty="NaN", price="40000")),
+        ("/v5/order/create", dict(SPOT, qty="0.001", price="Infinity")),
+        ("/v5/order/cancel-all", {"category": "linear"}),
+        ("/v5/position/set-leverage", {"category": "linear", "symbol": "BTCUSDT", "buyLeverage": "x"}),
+    ]
+    for path, body in cases:
+        assert c.post(path, body)["retCode"] in (10001, 170130), body  # spot says 170130 for bad numbers
+    r = c.post("/v5/order/create-batch", {"category": "spot", "request": [dict(SPOT, symbol=1.5), "junk"]})
+    assert r["retCode"] == 0 and [x["code"] for x in r["retExtInfo"]["list"]] == [170121, 10001]
+    # numbers instead of strings (non-pybit clients) are accepted
+    assert c.post("/v5/order/create", dict(SPOT, qty=0.001, price=40000))["retCode"] == 0
