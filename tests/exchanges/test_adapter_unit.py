@@ -103,15 +103,16 @@ def test_duplicate_on_first_attempt_is_success_by_lookup(fake, client):
 
 
 def test_5xx_is_retried_with_backoff_then_succeeds(fake, client):
+    slept = []
+    client._sleep = lambda seconds: (slept.append(seconds), time.sleep(seconds))
     fake.script("/v5/market/tickers", (502, {}), (503, {}),
                 (200, ok({"list": [{"symbol": "BTCUSDT", "lastPrice": "50000.5", "bid1Price": "50000.4",
                                     "ask1Price": "50000.6"}]})))
     ticker = client.ticker(category=Category.SPOT, symbol="BTCUSDT")
     assert ticker.last_price == Decimal("50000.5") and ticker.bid_price == Decimal("50000.4")
-    times = [c["at"] for c in fake.calls("/v5/market/tickers")]
-    assert len(times) == 3
-    assert times[2] - times[1] > times[1] - times[0]  # back-off grows
-    assert times[1] - times[0] >= 0.03
+    assert len(fake.calls("/v5/market/tickers")) == 3
+    assert len(slept) == 2 and slept[1] > slept[0] >= 0.04  # exponential back-off (base 0.05 s, jitter 20 %)
+    assert slept[1] <= client.backoff_max
 
 
 def test_5xx_exhausted_on_a_read_is_temporary(fake, client):
