@@ -10,7 +10,7 @@ from trading.models import Side, Trade
 
 class TradeFilter(django_filters.FilterSet):
     bot = django_filters.NumberFilter(field_name="bot_id", min_value=1)
-    symbol = django_filters.CharFilter(field_name="symbol", lookup_expr="exact", max_length=32)
+    symbol = django_filters.CharFilter(method="filter_symbol", max_length=32, help_text="e.g. BTCUSDT (any case)")
     side = django_filters.ChoiceFilter(choices=Side.choices)
     date_from = django_filters.IsoDateTimeFilter(
         field_name="executed_at", lookup_expr="gte", help_text="ISO 8601, inclusive (executed_at >= date_from)."
@@ -22,6 +22,9 @@ class TradeFilter(django_filters.FilterSet):
     class Meta:
         model = Trade
         fields = ["bot", "symbol", "side", "date_from", "date_to"]
+
+    def filter_symbol(self, queryset, name, value):
+        return queryset.filter(symbol=value.strip().upper())  # exact match keeps the (user, symbol) index
 
     def is_valid(self):
         valid = super().is_valid()

@@ -56,7 +56,7 @@ def test_trade_filters_and_money_strings(owner_client, user, trading_bot):
     other_bot = make_trading_bot(user, symbol="ETHUSDT", n_cycles=1, start=T0 + timedelta(days=2))
     rows, _ = walk(owner_client, f"/api/trades/?bot={other_bot.pk}&page_size=500")
     assert len(rows) == 3 and {r["symbol"] for r in rows} == {"ETHUSDT"}
-    sells, _ = walk(owner_client, "/api/trades/?symbol=BTCUSDT&side=Sell&page_size=500")
+    sells, _ = walk(owner_client, "/api/trades/?symbol=btcusdt&side=Sell&page_size=500")
     assert len(sells) == 3 and all(r["realized_pnl"] == "8.98051" and r["fee"] == "0.50949" for r in sells)
     window, _ = walk(owner_client, "/api/trades/?date_from=2026-11-01T12:00:00Z&date_to=2026-11-01T12:02:00Z")
     assert [r["executed_at"] for r in window] == ["2026-11-01T12:01:00Z", "2026-11-01T12:00:00Z"]
