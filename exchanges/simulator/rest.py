@@ -227,7 +227,9 @@ def _batch(sim, key, p, units, action):
     results, infos = [], []
     for i, item in enumerate(req):
         try:
-            item = clean_params(item) if isinstance(item, dict) else {}
+            if not isinstance(item, dict):
+                raise BybitError(10001, "params error: each request item must be an object")
+            item = clean_params(item)
         except BybitError as exc:
             item, bad = {}, exc
         else:
