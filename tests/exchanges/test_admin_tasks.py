@@ -61,3 +61,18 @@ def test_periodic_task_name_matches_the_beat_schedule():
 
     assert exchange_accounts_recheck_task.name in PERIODIC_TASKS
     assert exchange_accounts_recheck_task.name == "exchanges.tasks.exchange_accounts_recheck_task"
+
+
+def test_recheck_command_reports_each_account(paper_settings, simulator, db):
+    import io
+
+    from django.core.management import call_command
+
+    created = simulator.control.create_account(funding={"USDT": "5"})
+    good = ExchangeAccountFactory(environment="paper", api_key=created.api_key, api_secret=created.api_secret)
+    gone = ExchangeAccountFactory(environment="paper", api_key="GONEKEY000000000", api_secret="y" * 20)
+    out = io.StringIO()
+    call_command("recheck_exchange_accounts", str(good.pk), str(gone.pk), stdout=out)
+    assert f"#{good.pk} {good.label}: active" in out.getvalue()
+    assert f"#{gone.pk} {gone.label}: revoked" in out.getvalue()
+    assert created.api_secret not in out.getvalue()
