@@ -5,6 +5,9 @@
    settings.ENCRYPTION_KEYS instead (first encrypts, all decrypt), independent of SECRET_KEY.
 2. A value it cannot decrypt comes back as the ciphertext, silently; that ciphertext would then
    be sent to the exchange as if it were the key. Ours raise UndecryptableSecret instead.
+3. Rows load with their secrets sealed (SealedSecret) and decrypt only when `account.api_key` is
+   read: listing accounts, the admin, status updates and refresh_from_db never need the key, so an
+   account whose key is lost can still be shown and flagged.
 """
 
 from __future__ import annotations
