@@ -566,4 +566,11 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
             )
         order = order_apply_exchange_state(bot=bot, order=order, remote=found)
         cancelled += order.status == S.CANCELLED
+    if cancelled:
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.CANCELLED,
+            message=f"Cancelled {cancelled} open order(s) on the exchange.",
+            data={"count": cancelled},
+        )
     return cancelled

@@ -66,6 +66,8 @@ def test_stop_cancels_every_order_then_applies_the_close_action(paper, sim, clos
     bot.refresh_from_db()
     assert bot.status == Bot.Status.STOPPED and bot.stopped_at
     assert ledger_open_ids(sim, acc.uid) == []
+    kinds = list(BotEvent.objects.filter(bot=bot).order_by("id").values_list("kind", flat=True))
+    assert kinds[-1] == "stopped" and {"started", "placed", "cancelled"} <= set(kinds)
     assert not Order.objects.filter(bot=bot, status__in=Order.OPEN_STATUSES).exists()
     balances = sim.control.ledger(acc.uid)["balances"]
     btc = Decimal(balances.get("BTC", "0"))
