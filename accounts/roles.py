@@ -5,9 +5,9 @@
   (e.g. bots.stop_bot: emergency-stop any bot).
 - support: read-only on users, profiles, bots and their events, orders, trades and the outbox.
 
-roles_setup() only ADDS permissions (an admin may have given a group more by hand). It runs
-after every migrate (accounts.apps post_migrate handler), so permissions of models added later
-are picked up, and via `manage.py setup_roles`."""
+roles_setup() only ADDS permissions (an admin may have given a group more by hand). Run it
+with `manage.py setup_roles` after every migrate (scripts/run does): permissions of models
+added later are picked up then."""
 
 from __future__ import annotations
 

@@ -15,6 +15,12 @@ from tests.factories import DEFAULT_PASSWORD
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _roles(db):
+    """What `manage.py setup_roles` does after migrate."""
+    roles_setup()
+
+
 def _staff(email, group=None):
     user = services.user_create(email=email, password=DEFAULT_PASSWORD, email_verified=True, is_staff=True)
     if group:
@@ -37,7 +43,7 @@ def support_admin(client):
     return client
 
 
-def test_groups_exist_after_migrate_with_expected_permissions():
+def test_setup_roles_makes_groups_with_expected_permissions():
     operator = Group.objects.get(name=OPERATOR)
     support = Group.objects.get(name=SUPPORT)
     op_perms = {f"{p.content_type.app_label}.{p.codename}" for p in operator.permissions.select_related("content_type")}
