@@ -73,6 +73,7 @@ class Exchange:
         self.open_orders: dict[int, dict[str, Order]] = defaultdict(dict)
         self.executions: dict[int, list[Execution]] = defaultdict(list)
         self.positions: dict[tuple[int, str], Position] = {}
+        self.open_positions: dict[str, set[int]] = defaultdict(set)  # symbol -> uids with a non-zero position
         self.buys: dict[tuple[str, str], list[Order]] = defaultdict(list)  # price desc, seq asc
         self.sells: dict[tuple[str, str], list[Order]] = defaultdict(list)  # price asc, seq asc
         self.markets: dict[tuple[str, str], Market] = {}
@@ -112,6 +113,8 @@ class Exchange:
             self.executions[e.uid].append(e)
         for p in positions:
             self.positions[(p.uid, p.symbol)] = p
+            if p.size:
+                self.open_positions[p.symbol].add(p.uid)
         for cat, sym in INSTRUMENTS:
             if (cat, sym) not in self.markets:
                 self.markets[(cat, sym)] = Market(self._initial_price(cat, sym))
@@ -689,6 +692,10 @@ class Exchange:
                 pos.avg_price = ZERO
             elif qty > closed:
                 pos.avg_price = price
+        if pos.size:
+            self.open_positions[pos.symbol].add(pos.uid)
+        else:
+            self.open_positions[pos.symbol].discard(pos.uid)
         pos.cum_realised += pnl
         pos.cur_realised += pnl
         pos.updated_ms = self.clock()
@@ -755,9 +762,8 @@ class Exchange:
             self._liquidations(symbol, price)
 
     def _liquidations(self, symbol: str, price: Decimal) -> None:
-        for (_uid, sym), pos in list(self.positions.items()):
-            if sym != symbol or not pos.size:
-                continue
+        for uid in sorted(self.open_positions[symbol]):
+            pos = self.positions[(uid, symbol)]
             liq = self.liq_price(pos)
             if (pos.size > 0 and price <= liq) or (pos.size < 0 and price >= liq):
                 self.liquidate(pos, liq)

@@ -279,11 +279,11 @@ class Hub:
                 rows = data if name == topic else [d for d in data if d.get("category") == name.split(".")[1]]
                 self._deliver(conn, name, {"id": str(uuid.uuid4()), "topic": name, "creationTime": now, "data": rows})
 
-    async def disconnect(self, kind: str | None = None) -> int:
+    async def disconnect(self, kind: str | None = None, reason: bytes = b"simulated disconnect") -> int:
         targets = [c for c in self.conns if kind in (None, "all", c.kind)]
         for c in targets:
-            await c.ws.close(code=1000, message=b"simulated disconnect")
+            await c.ws.close(code=1000, message=reason)
         return len(targets)
 
     async def close_all(self) -> None:
-        await self.disconnect(None)
+        await self.disconnect(None, b"server shutdown")

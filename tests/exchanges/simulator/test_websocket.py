@@ -30,6 +30,11 @@ def collector():
     return box, cb
 
 
+def subscribed(sim) -> bool:
+    """The server holds an authenticated private connection with a subscription (checked on its loop)."""
+    return sim.call(lambda: any(c.uid is not None and c.topics and not c.ws.closed for c in sim.sim.hub.conns))
+
+
 def drain(box, topic=None, timeout=3.0, until=None):
     got = []
     deadline = time.time() + timeout
@@ -162,9 +167,24 @@ def test_ws_faults_drop_delay_and_disconnect_with_pybit_reconnect(sim, account, 
     assert r["disconnected"] == 1
     wait_for(lambda: sim.control.status()["websockets"] >= 1 and ws.is_connected(), timeout=10)
     wait_for(lambda: ws.auth, timeout=10)
-    time.sleep(0.3)  # pybit re-sends its subscriptions after the reconnect
+    wait_for(lambda: subscribed(sim), timeout=10)  # pybit re-sends its subscriptions after the reconnect
     http.place_order(
         category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40002", orderLinkId="d3"
     )
     got = drain(orders, until=lambda g: any(m["data"][0]["orderLinkId"] == "d3" for m in g), timeout=5)
     assert any(m["data"][0]["orderLinkId"] == "d3" for m in got)
+
+
+def test_pybit_reconnects_after_a_simulator_restart(sim, account, streams):
+    ws = pybit_ws(sim, "private", account)
+    streams.append(ws)
+    orders, on_order = collector()
+    ws.order_stream(on_order)
+    wait_for(lambda: ws.auth)
+    sim.restart()  # same port, same state file; the socket is closed with code 1000
+    wait_for(lambda: subscribed(sim), timeout=10)
+    pybit_http(sim, account).place_order(
+        category="spot", symbol="BTCUSDT", side="Buy", orderType="Limit", qty="0.001", price="40000", orderLinkId="r1"
+    )
+    got = drain(orders, until=lambda g: g, timeout=5)
+    assert got and got[0]["data"][0]["orderLinkId"] == "r1"
