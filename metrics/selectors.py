@@ -93,7 +93,8 @@ def metrics_cycles_24h_by_bot(*, bot_ids, now: datetime) -> dict[int, int]:
 def user_bots(*, user) -> QuerySet:
     from bots.models import Bot
 
-    return Bot.objects.filter(user=user).select_related("metrics", "exchange_account")
+    # Not exchange_account: loading it decrypts the API keys (about 1 ms a row, and secrets in memory).
+    return Bot.objects.filter(user=user).select_related("metrics")
 
 
 def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict:

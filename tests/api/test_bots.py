@@ -183,3 +183,15 @@ def test_unsafe_request_without_csrf_is_refused(user, trading_bot):
     assert response.status_code == 403
     trading_bot.refresh_from_db()
     assert trading_bot.status == "running"
+
+
+def test_lists_take_a_fixed_number_of_queries(owner_client, user, django_assert_max_num_queries):
+    from tests.api.conftest import make_trading_bot
+
+    for i in range(6):
+        make_trading_bot(user, n_cycles=1, symbol="BTCUSDT" if i % 2 else "ETHUSDT")
+    with django_assert_max_num_queries(6):  # user, count, bots+metrics, 24h cycles (no per-bot query)
+        assert len(owner_client.get("/api/bots/").json()["results"]) == 6
+    with django_assert_max_num_queries(7):
+        body = owner_client.get("/api/dashboard/").json()
+    assert len(body["bots"]) == 6 and len(body["positions"]) == 6

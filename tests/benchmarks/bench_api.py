@@ -221,6 +221,11 @@ def main() -> None:
     bot = Bot.objects.filter(user=user).order_by("id").first()
     deep = Trade.objects.filter(user=user).order_by("-executed_at", "-id").values_list("executed_at", "id")[150_000]
     deep_cursor = TradeCursorPagination()._encode(list(deep), reverse=False)
+    from django.db.models import Q
+
+    after = Q(executed_at__lte=deep[0]) & (Q(executed_at__lt=deep[0]) | Q(id__lt=deep[1]))
+    plan = Trade.objects.filter(user=user).filter(after).order_by("-executed_at", "-id")[:51].explain(analyze=True)
+    print("plan of the page at row 150,000:", " | ".join(line.strip() for line in plan.splitlines()[:3]))
     port = free_port()
     server = start_daphne(port)
     base = f"http://127.0.0.1:{port}"
