@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import os
+import signal
 import time
+from collections import defaultdict, deque
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -28,8 +31,10 @@ PUBLIC_LIMIT = 600
 
 
 class Simulator:
-    def __init__(self, *, state_path: str | None = None, control_token: str = "", clock=now_ms):
+    def __init__(self, *, state_path: str | None = None, control_token: str = "", clock=now_ms, ip_limit: int = 0):
         self.clock = clock
+        self.ip_limit = ip_limit  # REST requests per 5 s per IP (Bybit: 600 -> HTTP 403); 0 = off
+        self.ip_hits: dict[str, deque] = defaultdict(deque)
         self.store = Store(state_path)
         self.engine = Exchange(self.store, clock=clock)
         self.limiter = RateLimiter()
@@ -89,6 +94,8 @@ class Simulator:
     async def v5(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
         path = request.path
+        if self.ip_limit and self._ip_limited(request.remote or ""):
+            return web.Response(status=403, text="access too frequent", content_type="text/plain")
         fault = self.faults.take("latency", path)
         if fault:
             await asyncio.sleep(float(fault.params.get("ms", 200)) / 1000)
@@ -172,6 +179,16 @@ class Simulator:
                 return await self._swallow_response(request, fault)
         return self._envelope(0, "OK", result, ext, headers=headers)
 
+    def _ip_limited(self, ip: str) -> bool:
+        now = self.clock()
+        q = self.ip_hits[ip]
+        while q and q[0] <= now - 5000:
+            q.popleft()
+        if len(q) >= self.ip_limit:
+            return True
+        q.append(now)
+        return False
+
     async def _swallow_response(self, request: web.Request, fault) -> web.StreamResponse:
         """The order is stored; the client never hears about it: hang, or drop the connection."""
         if fault.params.get("mode", "hang") == "close":
@@ -239,8 +256,9 @@ async def serve(
     replay=(),
     speed: float = 1.0,
     data: dict | None = None,
+    ip_limit: int = 0,
 ) -> None:
-    sim = Simulator(state_path=state_path, control_token=control_token)
+    sim = Simulator(state_path=state_path, control_token=control_token, ip_limit=ip_limit)
     for symbol in replay:
         state = sim.engine.replays.get(symbol)
         if state:  # restart: keep the cursor, take the new speed
@@ -254,9 +272,12 @@ async def serve(
     print(
         f"Bybit V5 simulator on http://{host}:{bound} ws://{host}:{bound} state={state_path or ':memory:'}", flush=True
     )
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        while True:
-            await asyncio.sleep(3600)
+        await stop.wait()
     finally:
         await runner.cleanup()
         sim.store.close()
@@ -283,6 +304,13 @@ def add_arguments(parser) -> None:
         default=1.0,
         help="market minutes per real minute (1 = real time, 60 = one candle per second)",
     )
+    parser.add_argument(
+        "--ip-limit",
+        dest="ip_limit",
+        type=int,
+        default=0,
+        help="REST requests per 5 s per IP before HTTP 403 (0 = off)",
+    )
 
 
 def run_from_args(args) -> None:
@@ -302,6 +330,7 @@ def run_from_args(args) -> None:
                 control_token=args.control_token,
                 replay=replay,
                 speed=args.speed,
+                ip_limit=getattr(args, "ip_limit", 0),
             )
         )
     except KeyboardInterrupt:

@@ -20,7 +20,10 @@ from .server import Simulator, start
 
 
 class SimulatorHandle:
-    def __init__(self, *, state_path: str, control_token: str, replay, speed: float, data: dict | None = None):
+    def __init__(
+        self, *, state_path: str, control_token: str, replay, speed: float, data: dict | None = None, ip_limit: int = 0
+    ):
+        self.ip_limit = ip_limit
         self.state_path = state_path
         self.control_token = control_token
         self._replay = list(replay or [])
@@ -51,7 +54,9 @@ class SimulatorHandle:
             self._loop = loop
 
             async def boot():
-                self.sim = Simulator(state_path=self.state_path, control_token=self.control_token)
+                self.sim = Simulator(
+                    state_path=self.state_path, control_token=self.control_token, ip_limit=self.ip_limit
+                )
                 for symbol in self._replay:
                     if symbol not in self.sim.engine.replays:
                         self.sim.engine.replay_start(symbol, csv_path=self._data.get(symbol), speed=self._speed)
@@ -109,6 +114,7 @@ def running_simulator(
     replay=None,
     speed: float = 0,
     data: dict | None = None,
+    ip_limit: int = 0,
 ) -> Iterator[SimulatorHandle]:
     """`symbols` is accepted for API stability (BTCUSDT, ETHUSDT and LTCUSDT are always listed); `replay` lists
     symbols whose candle replay is prepared (and runs in real time when speed > 0; speed=0: use control.advance)."""
@@ -117,7 +123,12 @@ def running_simulator(
         tmpdir = tempfile.TemporaryDirectory(prefix="setka-sim-")
         state_path = os.path.join(tmpdir.name, "state.sqlite3")
     handle = SimulatorHandle(
-        state_path=str(state_path), control_token=control_token, replay=replay, speed=speed, data=data
+        state_path=str(state_path),
+        control_token=control_token,
+        replay=replay,
+        speed=speed,
+        data=data,
+        ip_limit=ip_limit,
     )
     handle.start()
     try:

@@ -19,5 +19,5 @@ class Command(BaseCommand):
         a = Args()
         a.host, a.port, a.state = options["host"], options["port"], options["state"]
         a.control_token = options["control_token"] or getattr(settings, "SETKA_SIMULATOR_CONTROL_TOKEN", "")
-        a.replay, a.speed = options["replay"], options["speed"]
+        a.replay, a.speed, a.ip_limit = options["replay"], options["speed"], options["ip_limit"]
         run_from_args(a)

@@ -123,3 +123,17 @@ def test_unknown_route_and_bad_json(sim, account):
         s.sendall(b"POST /v5/order/create HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\n{x}")
         data = s.recv(4096)
     assert b'"retCode": 10001' in data and b"200 OK" in data
+
+
+def test_optional_ip_limit_answers_http_403(tmp_path):
+    from exchanges.simulator.testing import running_simulator
+
+    with running_simulator(state_path=str(tmp_path / "s.sqlite3"), ip_limit=5) as small:
+        acc = small.control.create_account()
+        http = pybit_http(small, acc)
+        for _ in range(4):  # the control call above does not count: only /v5/ traffic does
+            http.get_server_time()
+        http.get_wallet_balance(accountType="UNIFIED")
+        with pytest.raises(FailedRequestError) as exc:
+            http.get_server_time()
+        assert exc.value.status_code == 403
