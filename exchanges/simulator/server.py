@@ -10,14 +10,13 @@ import json
 import logging
 import os
 import signal
-import time
 from collections import defaultdict, deque
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from . import rest, wire
+from . import rest
 from .auth import authenticate
 from .engine import Exchange, now_ms
 from .faults import Faults
@@ -337,4 +336,3 @@ def run_from_args(args) -> None:
         pass
 
 
-__all__ = ["Simulator", "start", "serve", "main", "wire", "time"]
