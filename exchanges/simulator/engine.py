@@ -91,6 +91,7 @@ class Exchange:
         self.wallet_touched: set[int] = set()
         self.position_touched: set[tuple[int, str]] = set()
         self.public_ticks: list[tuple[str, str, Decimal, Decimal, str]] = []
+        self.stats_cache: dict = {}  # 24h ticker statistics of the replay window, keyed by (csv, cursor)
         self.ws_uids: set[int] = set()  # uids with an authenticated private WebSocket (kept by the hub)
         self._load()
 

@@ -334,5 +334,3 @@ def run_from_args(args) -> None:
         )
     except KeyboardInterrupt:
         pass
-
-

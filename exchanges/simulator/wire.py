@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from . import feed
 from .instruments import SYMBOLS, instrument
 from .models import ZERO, Execution, Order, Position
 
@@ -233,10 +234,36 @@ def _usd_price(ex, coin: str) -> Decimal:
     return m.last if m else ZERO
 
 
+def _stats24(ex, category: str, symbol: str):
+    """(prev, high, low, volume, turnover) over the last 1440 replayed candles, or what the market saw so far."""
+    m = ex.markets[(category, symbol)]
+    state = ex.replays.get(symbol)
+    if state and category in state.get("categories", ()) and state.get("index"):
+        key = (state["csv"], state["index"])
+        cached = ex.stats_cache.get(key)
+        if cached is None:
+            window = feed.load_candles(state["csv"])[max(0, state["index"] - 1440) : state["index"]]
+            cached = (
+                window[0].open,
+                max(c.high for c in window),
+                min(c.low for c in window),
+                sum((c.volume for c in window), ZERO),
+                sum((c.volume * c.close for c in window), ZERO),
+            )
+            if state.get("volume_in_quote"):
+                cached = cached[:3] + (sum((c.volume / c.close for c in window), ZERO), cached[3])
+            ex.stats_cache.clear()
+            ex.stats_cache[key] = cached
+        prev, high, low, vol, turnover = cached
+        return prev, max(high, m.last), min(low, m.last), vol, turnover
+    return m.prev24, m.high24, m.low24, m.volume24, m.turnover24
+
+
 def ticker(ex, category: str, symbol: str) -> dict:
     m = ex.markets[(category, symbol)]
     tick = instrument(category, symbol).tick_size
-    pct = ((m.last - m.prev24) / m.prev24).quantize(Decimal("0.0001")) if m.prev24 else ZERO
+    prev, high, low, vol, turnover = _stats24(ex, category, symbol)
+    pct = ((m.last - prev) / prev).quantize(Decimal("0.0001")) if prev else ZERO
     out = {
         "symbol": symbol,
         "bid1Price": s(m.last),
@@ -244,12 +271,12 @@ def ticker(ex, category: str, symbol: str) -> dict:
         "ask1Price": s(m.last + tick),
         "ask1Size": "1",
         "lastPrice": s(m.last),
-        "prevPrice24h": s(m.prev24),
+        "prevPrice24h": s(prev),
         "price24hPcnt": s(pct),
-        "highPrice24h": s(m.high24),
-        "lowPrice24h": s(m.low24),
-        "turnover24h": s(m.turnover24.quantize(Decimal("0.0001"))),
-        "volume24h": s(m.volume24.quantize(Decimal("0.000001"))),
+        "highPrice24h": s(high),
+        "lowPrice24h": s(low),
+        "turnover24h": s(turnover.quantize(Decimal("0.0001"))),
+        "volume24h": s(vol.quantize(Decimal("0.000001"))),
         "usdIndexPrice": s(m.last),
     }
     if category == "linear":

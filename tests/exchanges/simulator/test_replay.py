@@ -76,3 +76,13 @@ def test_ftx_perp_path_converts_notional_volume(sim):
     out = sim.control.advance("BTCUSDT", 1)
     assert D(out["prices"]["linear"]) == D("46377.0")  # first FTX candle's close
     assert D(out["prices"]["spot"]) == spot_before  # spot keeps its own feed
+
+
+def test_ticker_24h_statistics_follow_the_replayed_window(sim, account):
+    http = pybit_http(sim, account)
+    sim.control.start_replay("BTCUSDT", start=1621382400000)  # 2021-05-19 00:00 UTC
+    sim.control.advance("BTCUSDT", 1440)  # the whole crash day
+    t = http.get_tickers(category="spot", symbol="BTCUSDT")["result"]["list"][0]
+    assert D(t["lowPrice24h"]) == D("30000")  # Binance's low of 19 May 2021
+    assert D(t["highPrice24h"]) > D("42000") and D(t["volume24h"]) > 10000
+    assert D(t["price24hPcnt"]) < 0
