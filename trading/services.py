@@ -304,6 +304,17 @@ def order_mark_filled(*, bot: Bot, order: Order, filled_qty: Decimal, avg_price:
     return order
 
 
+def _differs(order: Order, remote: ExchangeOrder) -> bool:
+    status = _EXCHANGE_TO_STATUS[remote.status]
+    if status == S.OPEN and remote.filled_qty > 0:
+        status = S.PARTIALLY_FILLED
+    return (
+        status != order.status
+        or remote.filled_qty > order.filled_qty
+        or bool(remote.order_id and remote.order_id != order.exchange_order_id)
+    )
+
+
 def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None) -> list[Order]:
     """Send every PENDING order of the bot, oldest first (the initial market order before the
     ladder). `still_running()` is checked between sends so that a stop interrupts a long ladder."""
@@ -492,6 +503,8 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
                 category=Category(bot.category), symbol=bot.symbol, client_order_id=order.client_order_id
             )
         if remote is not None:
+            if not _differs(order, remote):
+                continue  # the common case: nothing changed since the last tick, no write
             before = (order.status, order.filled_qty)
             order = order_apply_exchange_state(bot=bot, order=order, remote=remote)
             result.changed_orders += before != (order.status, order.filled_qty)

@@ -204,20 +204,25 @@ def _fees(bot: Bot):
 
 
 def bot_pnl(*, bot: Bot, price: Decimal) -> tuple[Decimal, Decimal]:
-    """(total PnL in quote, base position) of the bot's own executions since it started, valued
-    at `price`. Fees in the base coin reduce the position; fees in quote reduce the cash."""
+    """(total PnL in quote, base position) of this run's own executions, valued at `price`.
+    Fees in the base coin reduce the position; fees in quote reduce the cash. One aggregate query."""
+    from django.db.models import DecimalField, F, Q, Sum, Value
+    from django.db.models.functions import Coalesce
+
     base_coin = (bot.instrument or {}).get("base_coin", "")
-    cash = Decimal(0)
-    base = Decimal(0)
-    trades = Trade.objects.filter(bot=bot, order__client_order_id__startswith=generation_prefix(bot))
-    for side, qty, px, fee, fee_coin in trades.values_list("side", "qty", "price", "fee", "fee_coin"):
-        sign = 1 if side == Side.BUY else -1
-        base += sign * qty
-        cash -= sign * qty * px
-        if fee_coin == base_coin and bot.category == Bot.Category.SPOT:
-            base -= fee
-        else:
-            cash -= fee
+    zero = Value(Decimal(0), output_field=DecimalField(max_digits=38, decimal_places=18))
+    buy, sell = Q(side=Side.BUY.value), Q(side=Side.SELL.value)
+    base_fee = Q(fee_coin=base_coin) if bot.category == Bot.Category.SPOT else Q(pk__in=[])
+    totals = Trade.objects.filter(bot=bot, order__client_order_id__startswith=generation_prefix(bot)).aggregate(
+        bought=Coalesce(Sum("qty", filter=buy), zero),
+        sold=Coalesce(Sum("qty", filter=sell), zero),
+        paid=Coalesce(Sum(F("qty") * F("price"), filter=buy), zero),
+        received=Coalesce(Sum(F("qty") * F("price"), filter=sell), zero),
+        fees_base=Coalesce(Sum("fee", filter=base_fee), zero),
+        fees_quote=Coalesce(Sum("fee", filter=~base_fee), zero),
+    )
+    base = totals["bought"] - totals["sold"] - totals["fees_base"]
+    cash = totals["received"] - totals["paid"] - totals["fees_quote"]
     return cash + base * price, base
 
 
