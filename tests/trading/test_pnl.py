@@ -25,3 +25,24 @@ def test_pnl_and_base_position_follow_the_executions(running_bot, fake):
     cash = sum((-(f.qty * f.price) if f.side == "Buy" else f.qty * f.price - f.fee) for f in fake.executions)
     coins = sum((f.qty - f.fee) if f.side == "Buy" else -f.qty for f in fake.executions)
     assert base == coins and pnl == cash + coins * Decimal("50000")
+
+
+def test_total_pnl_stop_loss_stops_the_bot_and_cancels_everything(db, fake):
+    from bots.models import Bot, BotEvent
+    from bots.services import bot_start
+    from tests.factories import BotFactory, grid_config
+
+    bot = BotFactory(config=grid_config(stop_loss_pnl="20"))  # stop when the bot has lost 20 USDT
+    bot_start(bot=bot)
+    bot_tick(bot_id=bot.pk)
+    fake.set_price("54500")
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.RUNNING  # about -5 USDT: not yet
+    fake.set_price("51500")  # buys at 54k..52k fill, the inventory is worth much less
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED
+    hit = BotEvent.objects.get(bot=bot, kind="target_hit")
+    assert Decimal(hit.data["total_pnl"]) <= Decimal("-20")
+    assert fake.open_ids() == []
