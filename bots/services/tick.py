@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -105,8 +106,8 @@ def _tick_once(bot_id: int, owner: str) -> TickResult:
         _fail(bot, exc, fatal=True)
     except PositionLiquidated as exc:
         _fail(bot, exc, fatal=True)
-    except (TemporaryExchangeError, AmbiguousOutcome) as exc:
-        _transient(bot, exc)
+    except (TemporaryExchangeError, AmbiguousOutcome, SoftTimeLimitExceeded) as exc:
+        _transient(bot, exc)  # a slow exchange is not the bot's fault: retried next tick
     except Exception as exc:  # noqa: BLE001 - any other failure moves the bot to error
         logger.exception("bot %s tick failed", bot_id)
         _fail(bot, exc, fatal=False)
