@@ -4,14 +4,20 @@ forward events. Writes go through the REST API; events come from bots.events aft
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bots import events
 
+logger = logging.getLogger(__name__)
+
 CLOSE_UNAUTHENTICATED = 4401
+TRANSIENT_LAYER_ERRORS = (RedisTimeoutError, RedisConnectionError, TimeoutError, ConnectionError)
 # channels_redis' pool per process holds 100 connections and raises (not waits) beyond that. A
 # mass reconnect (deploy, network blip) would crash consumers, so group joins and leaves of this
 # process take a slot first.
@@ -27,6 +33,29 @@ def _layer_slots() -> asyncio.Semaphore:
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    # Channels assigns `channel_receive` (the channel layer's receive for this socket) when the
+    # connection starts; a transient Redis error there would kill the socket (1011). Retry it a
+    # few times instead: a message lost meanwhile shows up as a seq gap and the client refetches.
+    RECEIVE_RETRIES = 5
+
+    @property
+    def channel_receive(self):
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive):
+        async def receive_retrying():
+            for attempt in range(self.RECEIVE_RETRIES):
+                try:
+                    return await receive()
+                except TRANSIENT_LAYER_ERRORS as exc:
+                    logger.warning("live socket of user %s: channel layer receive failed (%s); retrying",
+                                   getattr(self, "user_id", None), exc)
+                    await asyncio.sleep(0.05 * (attempt + 1))
+            return await receive()
+
+        self._channel_receive = receive_retrying
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not getattr(user, "is_authenticated", False):

@@ -166,3 +166,26 @@ async def test_fills_folded_by_the_tick_push_fresh_metrics_to_the_owner(two_user
     assert figures["grid_profit"] == "8.98051" and figures["fees"] == "1.00949"  # as the REST API writes them
     assert figures["cycle_count"] == 1 and figures["trade_count"] == 2 and figures["cycle_count_24h"] == 1
     await a.disconnect()
+
+
+async def test_a_transient_channel_layer_error_does_not_drop_the_socket(two_users, monkeypatch):
+    from channels_redis.core import RedisChannelLayer
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    alice, _, alice_bot, _ = two_users
+    original = RedisChannelLayer.receive
+    failures = {"left": 2}
+
+    async def flaky(self, channel):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RedisTimeoutError("Timeout reading from 127.0.0.1:6379")
+        return await original(self, channel)
+
+    monkeypatch.setattr(RedisChannelLayer, "receive", flaky)
+    a = await connect(alice)
+    seq = await hello(a)
+    await emit(alice_bot, "trade")
+    message = await a.receive_json_from(timeout=5)
+    assert message["seq"] == seq + 1 and failures["left"] == 0
+    await a.disconnect()
