@@ -101,7 +101,11 @@ def emit(*, bot, event: str, data: dict) -> None:
     """Queue `event` for the bot's owner; sent after the current transaction commits."""
     if event not in EVENTS:
         raise ValueError(f"unknown live event {event!r}")
-    payload = _jsonable(data)
+    try:
+        payload = _jsonable(data)
+    except (TypeError, ValueError):  # a live event must never break the trading transaction
+        logger.exception("live event %s for bot %s has data that is not JSON; sent without data", event, bot.pk)
+        payload = {}
     user_id, bot_id = bot.user_id, bot.pk
 
     def _send() -> None:

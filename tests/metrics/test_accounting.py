@@ -197,3 +197,11 @@ def test_snapshot_and_reconcile_tasks(bot):
     assert metrics_reconcile_task() == 0
     BotMetrics.objects.filter(bot=bot).update(trade_count=5)
     assert metrics_reconcile_task(bot.pk) == 1
+
+
+def test_emit_never_breaks_the_callers_transaction(bot):
+    from bots import events
+
+    events.emit(bot=bot, event="trade", data={"odd": {1, 2}})  # a set is not JSON: logged, not raised
+    with pytest.raises(ValueError):
+        events.emit(bot=bot, event="no.such.event", data={})  # a programming error is loud
