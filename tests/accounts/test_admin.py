@@ -207,3 +207,14 @@ def test_operator_emails_a_bound_code(operator_admin):
     )
     assert [m.recipient for m in OutboxMessage.objects.all()] == ["bound@example.com"]
     assert bound.code in OutboxMessage.objects.get().body
+
+
+def test_support_reads_users_but_cannot_change_them(support_admin):
+    person = services.user_create(email="person4@example.com", password=DEFAULT_PASSWORD)
+    page = support_admin.get(f"/admin/accounts/user/{person.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="email"' not in page.content.decode()  # read-only view
+    response = support_admin.post(f"/admin/accounts/user/{person.pk}/change/", {"email": "hijack@example.com"})
+    assert response.status_code == 403
+    person.refresh_from_db()
+    assert person.email == "person4@example.com"
