@@ -18,7 +18,8 @@ from aiohttp import web
 
 from . import rest
 from .auth import authenticate
-from .engine import Exchange, now_ms
+from .common import now_ms
+from .engine import Exchange
 from .faults import Faults
 from .models import BybitError
 from .ratelimit import RateLimiter
