@@ -5,6 +5,7 @@ the groups made by accounts.roles (operator / support); superusers may do everyt
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
@@ -20,13 +21,26 @@ from accounts.tokens import refresh_family_revoke, user_tokens_revoke_all
 # --- users -----------------------------------------------------------------------------------
 
 
-class SetkaUserCreationForm(AdminUserCreationForm):
+class _EmailCleanMixin:
+    """Emails are stored lower-case and unique regardless of case (login looks them up so)."""
+
+    def clean_email(self):
+        email = services.email_normalize(self.cleaned_data.get("email"))
+        taken = User.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("A user with this email already exists.")
+        return email
+
+
+class SetkaUserCreationForm(_EmailCleanMixin, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
 
 
-class SetkaUserChangeForm(UserChangeForm):
+class SetkaUserChangeForm(_EmailCleanMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
@@ -113,6 +127,9 @@ class UserAdmin(DjangoUserAdmin):
     def phone_verified(self, obj):
         profile = getattr(obj, "profile", None)
         return bool(profile and profile.phone and profile.phone_verified_at)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # the profile is created on save
 
     # Operators may edit ordinary users; staff accounts and privileges are for superusers only.
     def get_readonly_fields(self, request, obj=None):

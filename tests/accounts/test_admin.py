@@ -218,3 +218,43 @@ def test_support_reads_users_but_cannot_change_them(support_admin):
     assert response.status_code == 403
     person.refresh_from_db()
     assert person.email == "person4@example.com"
+
+
+def test_superuser_adds_a_user_who_can_log_in(client):
+    from tests.accounts.conftest import SpaClient
+
+    boss = User.objects.create_superuser(email="boss2@example.com", password=DEFAULT_PASSWORD)
+    client.force_login(boss)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "Made.By.Admin@example.com",
+            "usable_password": "true",
+            "password1": "Admin-made-pass-42",
+            "password2": "Admin-made-pass-42",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    made = User.objects.get(email="made.by.admin@example.com")
+    assert hasattr(made, "profile")
+    spa = SpaClient()
+    response = spa.post("/api/auth/login/", {"email": "made.by.admin@example.com", "password": "Admin-made-pass-42"})
+    assert response.status_code == 200
+    assert response.data["user"]["has_access"] is False
+
+
+def test_admin_refuses_an_email_differing_only_in_case(client):
+    boss = User.objects.create_superuser(email="boss3@example.com", password=DEFAULT_PASSWORD)
+    services.user_create(email="taken@example.com", password=DEFAULT_PASSWORD)
+    client.force_login(boss)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "TAKEN@example.com",
+            "usable_password": "true",
+            "password1": "Admin-pass-4242",
+            "password2": "Admin-pass-4242",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
