@@ -5,11 +5,17 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+QUEUED_KEY = "setka:bot-tick-queued:{}"
+
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
 def bot_tick_task(bot_id: int, urgent: bool = False) -> None:
+    from django.core.cache import cache
+
     from bots.services import bot_tick
 
+    if not urgent:
+        cache.delete(QUEUED_KEY.format(bot_id))  # started: beat may queue the next one
     bot_tick(bot_id=bot_id, urgent=urgent)
 
 
@@ -29,15 +35,16 @@ def bot_stop_task(bot_id: int) -> None:
 
 @shared_task(acks_late=True, ignore_result=True, expires=30)
 def bots_tick_all_task() -> int:
-    """Beat's safety net: queue one tick for every active bot whose lease is free and that was
-    not queued within the last tick interval (a slow worker never piles up duplicate ticks)."""
+    """Beat's safety net: queue one tick for every active bot whose lease is free and that has
+    no tick queued and not yet started (a slow worker never piles up ticks; two beats never
+    double them)."""
     from django.core.cache import cache
 
     from bots.selectors import bot_ids_due_for_tick
 
     count = 0
     for bot_id in bot_ids_due_for_tick():
-        if cache.add(f"setka:bot-tick-queued:{bot_id}", 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS - 1, 1)):
+        if cache.add(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30)):
             bot_tick_task.delay(bot_id)
             count += 1
     return count

@@ -44,7 +44,12 @@ def test_tick_all_fans_out_one_tick_per_active_bot_with_a_free_lease(paper, monk
     monkeypatch.setattr(bot_tick_task, "delay", lambda bot_id: sent.append(bot_id))
     assert bots_tick_all_task() == 1
     assert sent == [running.pk] and busy.pk not in sent
-    assert bots_tick_all_task() == 0  # already queued within the tick interval: no pile-up
+    assert bots_tick_all_task() == 0  # queued and not started yet: no pile-up
+    import bots.services as services
+
+    monkeypatch.setattr(services, "bot_tick", lambda **kwargs: None)
+    bot_tick_task.run(running.pk)  # the queued tick starts
+    assert bots_tick_all_task() == 1 and sent == [running.pk, running.pk]
 
 
 def test_halt_trading_command_stops_every_bot_and_resume_allows_starts(paper, sim):
