@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -58,6 +59,10 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # Every code path stores emails lower-case; this is the database's guarantee of it.
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.email

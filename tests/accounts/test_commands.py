@@ -54,3 +54,30 @@ def test_issue_access_code_can_email_it(settings):
     assert out.getvalue().strip() in message.body
     with pytest.raises(CommandError):
         call_command("issue_access_code", "--send", stdout=StringIO(), stderr=StringIO())
+
+
+def test_prune_auth_records_keeps_live_sessions():
+    from accounts import services
+    from accounts.models import RefreshToken
+    from accounts.tokens import tokens_issue, tokens_refresh
+
+    user = services.user_create(email="p@example.com", password="Long-enough-pass-1")
+    live = tokens_issue(user=user)
+    old = tokens_issue(user=user)
+    RefreshToken.objects.filter(pk=old.refresh_row_id).update(
+        revoked_at=timezone.now() - timedelta(days=40), expires_at=timezone.now() - timedelta(days=30)
+    )
+    out = StringIO()
+    call_command("prune_auth_records", stdout=out)
+    assert "refresh_tokens: 1 deleted" in out.getvalue()
+    assert not RefreshToken.objects.filter(pk=old.refresh_row_id).exists()
+    _, rotated = tokens_refresh(raw_refresh=live.refresh)  # the live session still works
+    assert rotated.refresh
+
+
+def test_emails_are_unique_regardless_of_case_in_the_database():
+    from django.db import IntegrityError, transaction
+
+    User.objects.create(email="case@example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(email="CASE@example.com")
