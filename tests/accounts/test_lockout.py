@@ -54,3 +54,23 @@ def test_success_resets_the_email_counter(spa, verified_user, settings):
             spa.post("/api/auth/login/", {"email": verified_user.email, "password": "wrong-password-1"}).status_code
             == 400
         )
+
+
+def test_anonymous_auth_endpoints_are_rate_limited_per_ip(spa, settings, db):
+    settings.SETKA_THROTTLE_AUTH = "3/min"
+    for n in range(3):
+        assert spa.post("/api/auth/password/reset/", {"email": f"x{n}@example.com"}).status_code == 200
+    response = spa.post("/api/auth/password/reset/", {"email": "x9@example.com"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+
+
+def test_email_codes_per_address_are_limited(spa, settings, db):
+    from accounts.models import OutboxMessage
+    from tests.accounts.conftest import STRONG_PASSWORD
+
+    settings.SETKA_CODE_SENDS_PER_HOUR = 2
+    spa.post("/api/auth/signup/", {"email": "flood@example.com", "password": STRONG_PASSWORD})
+    for _ in range(3):
+        assert spa.post("/api/auth/email/resend/", {"email": "flood@example.com"}).status_code == 200
+    assert OutboxMessage.objects.filter(recipient="flood@example.com").count() == 2
