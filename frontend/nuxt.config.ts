@@ -42,13 +42,19 @@ export default defineNuxtConfig({
       { code: 'ru', language: 'ru-RU', name: 'Русский', file: 'ru.json' },
       { code: 'en', language: 'en-US', name: 'English', file: 'en.json' },
     ],
-    detectBrowserLanguage: { useCookie: true, cookieKey: 'setka_lang', redirectOn: 'root', fallbackLocale: 'ru', alwaysRedirect: false },
+    // Russian unless the user chose otherwise (plugins/locale.client.ts remembers the choice).
+    detectBrowserLanguage: false,
   },
   nitro: {
     devProxy: {
       '/api': { target: 'http://127.0.0.1:8000/api', changeOrigin: true },
       '/ws': { target: 'ws://127.0.0.1:8000/ws', ws: true, changeOrigin: true },
     },
+  },
+  experimental: {
+    // Phones on metered data: fetch another page's code when the user reaches for its link,
+    // not as soon as the link is on screen (the charts library alone is ~54 KB gzipped).
+    defaults: { nuxtLink: { prefetchOn: { visibility: false, interaction: true } } },
   },
   typescript: { typeCheck: false },
 })

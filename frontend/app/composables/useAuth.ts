@@ -4,7 +4,10 @@ export function useAuth() {
   const api = useApi()
   const user = useState<User | null>('auth.user', () => null)
   const loaded = useState<boolean>('auth.loaded', () => false)
-  const { locale, setLocale } = useI18n()
+  // Not useI18n(): this also runs in route middleware, outside a component's setup.
+  const i18n = useNuxtApp().$i18n
+  const locale = i18n.locale
+  const setLocale = (l: 'ru' | 'en') => i18n.setLocale(l)
   const colorMode = useColorMode()
 
   function applyPreferences(u: User | null) {

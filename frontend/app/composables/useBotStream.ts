@@ -27,7 +27,7 @@ export function useBotStream(botId: MaybeRefOrGetter<number | null>, handlers: {
       const id = toValue(botId)
       if (id) socket.send(JSON.stringify({ action: 'subscribe_bot', bot_id: id }))
       // Anything sent while we were away is lost: refetch after a reconnect.
-      if (opens > 1) { lastSeq.value = null; handlers.onResync?.() }
+      if (opens > 1) handlers.onResync?.()
     },
     onDisconnected() { status.value = 'closed' },
     onError() { status.value = 'closed' },
@@ -35,7 +35,13 @@ export function useBotStream(botId: MaybeRefOrGetter<number | null>, handlers: {
       let msg: LiveMessage
       try { msg = JSON.parse(ev.data) }
       catch { return }
-      if (msg.type !== 'event' || typeof msg.seq !== 'number') return
+      if (typeof msg.seq !== 'number') return
+      if (msg.type !== 'event') {
+        // hello / subscribed / pong carry the server's current seq: a higher one means we missed events.
+        if (lastSeq.value !== null && msg.seq > lastSeq.value) handlers.onResync?.()
+        lastSeq.value = Math.max(lastSeq.value ?? msg.seq, msg.seq)
+        return
+      }
       const where = classifySeq(lastSeq.value, msg.seq)
       if (where === 'duplicate') return
       lastSeq.value = msg.seq

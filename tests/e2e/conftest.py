@@ -1,0 +1,257 @@
+"""Browser tests: the built Nuxt app in headless Chromium against the real stack.
+
+One stack per session (tests/stack.py): the simulator, daphne (API + /ws/ + the built app),
+a celery worker, beat and the exchange streams, all on the pytest test database. The browser is
+Debian's /usr/bin/chromium driven by the `playwright` package (never `playwright install`)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.stack import BASE_DIR, Stack
+
+CHROMIUM = os.environ.get("SETKA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-dev-shm-usage"]
+FRONTEND = BASE_DIR / "frontend"
+DIST = FRONTEND / ".output" / "public"
+ARTIFACTS = BASE_DIR / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+CONTROL_TOKEN = "e2e-control-token"
+
+# Playwright's sync API keeps an event loop in the test thread; Django's guard would refuse the
+# test's own (synchronous, one-at-a-time) ORM calls. Only this process: the stack never gets it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+VIEWPORTS = {
+    "phone": {"width": 390, "height": 844},
+    "desktop": {"width": 1366, "height": 900},
+}
+
+
+def _need_browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/bootstrap does it)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright package is missing: pip install -r requirements/dev.txt")
+
+
+def _build_frontend():
+    """The browser tests drive the built app; build it when it is missing (scripts/test builds it first)."""
+    if (DIST / "index.html").exists() and os.environ.get("SETKA_E2E_REBUILD") != "1":
+        return
+    if not shutil.which("npm") or not (FRONTEND / "node_modules").exists():
+        pytest.skip("frontend not built and npm packages not installed: run scripts/bootstrap")
+    subprocess.run(["npm", "run", "build"], cwd=FRONTEND, check=True, capture_output=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(django_db_setup, django_db_blocker):
+    _need_browser()
+    _build_frontend()
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    db_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        "DATABASE_URL": db_url,
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7"),
+        "SETKA_SIMULATOR_CONTROL_TOKEN": CONTROL_TOKEN,
+        "SETKA_FRONTEND_DIST": str(DIST),
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+    }
+    log_dir = ARTIFACTS / "e2e-logs"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    stack = Stack(env=env, log_dir=log_dir)
+    stack.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    try:
+        sim = stack.start("simulator", state="", replay="")
+        stack.env["SETKA_SIMULATOR_URL"] = sim.url
+        from exchanges.simulator.control import SimulatorControl
+
+        control = SimulatorControl(sim.url, CONTROL_TOKEN)
+        # A recent price history for the charts, then a known price to build grids around.
+        control.set_path("BTCUSDT", [str(60000 + (i % 20) * 25) for i in range(60)])
+        control.set_price("BTCUSDT", "60000")
+        stack.start("web", timeout=90)
+        stack.start("worker", concurrency=2, timeout=90)
+        stack.start("beat", timeout=90)
+        stack.start("streams", timeout=90)
+        stack.control = control
+        yield stack
+    except Exception:
+        print(stack.all_logs())
+        raise
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture(scope="session")
+def base_url(e2e_stack) -> str:
+    return e2e_stack.procs["web"].url
+
+
+@pytest.fixture(scope="session")
+def sim_control(e2e_stack):
+    return e2e_stack.control
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
+def viewport(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def page(browser, base_url, viewport):
+    context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=base_url, accept_downloads=True,
+                                  locale="ru-RU", is_mobile=viewport == "phone", has_touch=viewport == "phone")
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on("console", lambda msg: msg.type in ("error", "warning") and print(f"[console.{msg.type}] {msg.text[:2000]}"))
+    yield pg
+    if pg.errors:
+        print("page errors:", *pg.errors, sep="\n  ")
+    context.close()
+
+
+@pytest.fixture
+def shot(viewport):
+    """shot(page, "name") saves test-artifacts/screenshots/<viewport>-<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(pg, name: str) -> Path:
+        path = SCREENSHOTS / f"{viewport}-{name}.png"
+        pg.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+# --- helpers the tests share ------------------------------------------------------------------
+
+AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(pg, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core (the npm package, injected into the page) and keep the serious/critical findings."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed in frontend/node_modules")
+    # Measure settled colours at rest: not mid-transition, and not under the pointer left
+    # where the previous click was (hover states are lighter by design).
+    pg.mouse.move(1, pg.viewport_size["height"] - 1) if pg.viewport_size else None
+    pg.add_style_tag(content="*, *::before, *::after { transition: none !important; animation: none !important; }")
+    pg.wait_for_timeout(100)
+    pg.add_script_tag(path=str(AXE))
+    # The toast viewport's focus guards (reka-ui) are aria-hidden spans that must stay focusable
+    # to trap focus around toasts; they exist only while a toast shows, so they are left out.
+    result = pg.evaluate("""async () => await axe.run(
+        {exclude: [['[role="region"][aria-label^="Notifications"]'], ['[role="region"][aria-label^="Уведомления"]']]},
+        {resultTypes: ['violations']})""")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [(n["target"], n.get("failureSummary", "")[-160:]) for n in v["nodes"]][:5]}
+        for v in result["violations"] if v["impact"] in impacts
+    ]
+
+
+def _db(django_db_blocker, fn):
+    """Run ORM code off the event loop that Playwright's sync API keeps in this thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    test_db_name = connections["default"].settings_dict["NAME"]
+
+    def work():
+        connection.settings_dict["NAME"] = test_db_name
+        try:
+            return fn()
+        finally:
+            connection.close()
+
+    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result(timeout=30)
+
+
+def new_email() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def outbox_code(django_db_blocker, email: str, *, timeout: float = 15) -> str:
+    """The latest 6-digit code e-mailed to `email` (read from accounts.OutboxMessage in the test DB)."""
+    from accounts.models import OutboxMessage
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = _db(django_db_blocker,
+                  lambda: OutboxMessage.objects.filter(recipient__iexact=email).order_by("-created_at", "-id").first())
+        if msg is not None:
+            m = re.search(r"\b(\d{6})\b", f"{msg.subject}\n{msg.body}")
+            if m:
+                return m.group(1)
+        time.sleep(0.3)
+    raise AssertionError(f"no code e-mailed to {email}")
+
+
+def issue_access_code(django_db_blocker) -> str:
+    from accounts import services
+    from accounts.models import User
+
+    def issue():
+        operator = User.objects.filter(is_staff=True).first()
+        if operator is None:
+            operator = User.objects.create_user(email=new_email(), password=uuid.uuid4().hex, is_staff=True)
+        return services.access_grant_issue(operator=operator, note="e2e").code
+
+    return _db(django_db_blocker, issue)
+
+
+def js_transfer(pg) -> tuple[float, list[tuple[str, float]]]:
+    """Sum of the gzip sizes (KB) of the JavaScript files the page loaded from the app, and each file's."""
+    urls = pg.evaluate(
+        "() => performance.getEntriesByType('resource').map(e => e.name).filter(u => u.split('?')[0].endsWith('.js'))")
+    files = []
+    for url in sorted(set(urls)):
+        rel = url.split("://", 1)[-1].split("/", 1)[-1].split("?")[0]
+        f = DIST / rel
+        if f.is_file():
+            files.append((rel, len(gzip.compress(f.read_bytes(), compresslevel=9)) / 1024))
+    files.sort(key=lambda x: -x[1])
+    return sum(kb for _, kb in files), files
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, keep a screenshot of where the browser was."""
+    outcome = yield
+    report = outcome.get_result()
+    pg = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and pg is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        try:
+            pg.screenshot(path=str(SCREENSHOTS / f"FAILED-{item.name}.png"), full_page=True)
+        except Exception:  # noqa: BLE001 - the page may be gone
+            pass
