@@ -16,6 +16,31 @@ def _refuse_sqlite(django_db_setup, django_db_blocker):
     assert connection.vendor == "postgresql", "Tests run on PostgreSQL only: set DATABASE_URL (see README)."
 
 
+def _seed_reference_rows() -> None:
+    """Rows that data migrations create (the exchanges list). A transactional test flushes the
+    database after itself, so they are written again before each such test. (Restoring them
+    with serialized_rollback collides with the content types that flush re-creates.)"""
+    import importlib
+
+    from exchanges.models import Exchange
+
+    seed = importlib.import_module("exchanges.migrations.0002_seed_exchanges")
+    for code, name, active in seed.EXCHANGES:
+        Exchange.objects.get_or_create(code=code, defaults={"name": name, "is_active": active})
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        _seed_reference_rows()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Throttle counters and lockouts live in Redis; every test starts without them."""

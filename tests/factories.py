@@ -35,7 +35,7 @@ class ExchangeAccountFactory(factory.django.DjangoModelFactory):
         model = ExchangeAccount
 
     user = factory.SubFactory(UserFactory)
-    exchange = factory.LazyFunction(lambda: Exchange.objects.get(code="bybit"))
+    exchange = factory.LazyFunction(lambda: Exchange.objects.get_or_create(code="bybit", defaults={"name": "Bybit", "is_active": True})[0])
     label = factory.Sequence(lambda n: f"Account {n}")
     environment = ExchangeAccount.Environment.PAPER
     api_key = factory.Sequence(lambda n: f"TESTKEY{n:012d}")

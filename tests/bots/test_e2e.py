@@ -52,7 +52,7 @@ def settled(bot, control, uid) -> bool:
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not CSV.exists(), reason="real data not available")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_spot_grid_real_day_on_the_real_processes(tmp_path):
     db = settings.DATABASES["default"]
     env = {

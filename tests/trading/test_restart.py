@@ -65,7 +65,7 @@ def test_lease_is_exclusive_until_released_or_expired(running_bot):
     assert lease_acquire(bot_id=running_bot.pk, owner="b", seconds=60)  # expired: a crashed holder
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_ticks_of_one_bot_only_one_runs(fake):
     from bots.services import bot_start
     from tests.factories import BotFactory
