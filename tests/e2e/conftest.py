@@ -95,6 +95,17 @@ def e2e_stack(django_db_setup, django_db_blocker):
         raise
     finally:
         stack.stop_all()
+        _close_db_sessions(db["NAME"], django_db_blocker)
+
+
+def _close_db_sessions(name: str, django_db_blocker) -> None:
+    """Killed processes can leave a server session behind for a moment; end them so that
+    pytest-django can drop the test database."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [name])
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ def check_a11y(page, name: str, found: dict):
 
 def test_user_journey(page, base_url, sim_control, django_db_blocker, shot, viewport, capsys):
     a11y: dict[str, list] = {}
+    sim_control.set_price("BTCUSDT", "60000")  # each run starts from the same price (the stack is shared)
     email = new_email()
     code = issue_access_code(django_db_blocker)
 

@@ -1,4 +1,5 @@
 // Rendering helpers for the pre-launch report (POST /api/bots/preview/) and API errors.
+import { formatPlain, isDecimal } from './decimal'
 
 export interface ReportWarning {
   code: string
@@ -13,7 +14,12 @@ export type HasKey = (key: string) => boolean
 /** A warning in the user's language when we know its code, else the server's own message. */
 export function warningText(w: ReportWarning, t: Translate, te: HasKey): string {
   const key = `warnings.${w.code}`
-  if (w.code && te(key)) return t(key, (w.params ?? {}) as Record<string, unknown>)
+  if (w.code && te(key)) {
+    // Decimal params arrive as exchange-precision strings ("0.00833400"): show them trimmed.
+    const params = Object.fromEntries(Object.entries(w.params ?? {}).map(([k, v]) =>
+      [k, typeof v === 'string' && isDecimal(v) ? formatPlain(v) : v]))
+    return t(key, params)
+  }
   return w.message || w.code
 }
 

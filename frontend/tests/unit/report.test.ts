@@ -7,7 +7,7 @@ const te = (k: string) => k in dict
 
 describe('report rendering', () => {
   it('renders a known warning code in the user language with params', () => {
-    expect(warningText({ code: 'fee_exceeds_profit', severity: 'danger', message: 'Fee above profit', params: { fee: '0.2' } }, t, te))
+    expect(warningText({ code: 'fee_exceeds_profit', severity: 'danger', message: 'Fee above profit', params: { fee: '0.2000' } }, t, te))
       .toBe('Комиссия 0.2% больше прибыли')
   })
   it('falls back to the server message for an unknown code', () => {
