@@ -481,8 +481,12 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
         if bot_owns_client_order_id(bot, o.client_order_id)
     }
     ours = list(Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]).order_by("id"))
+    # Rows we consider closed (cancelled or rejected) but the exchange lists as open: a request
+    # that arrived after we gave up on it. Treated like orphans below: cancelled.
     known_ids = set(
-        Order.objects.filter(client_order_id__in=list(remote_open)).values_list("client_order_id", flat=True)
+        Order.objects.filter(client_order_id__in=list(remote_open))
+        .exclude(status__in=[S.CANCELLED, S.REJECTED])
+        .values_list("client_order_id", flat=True)
     )
     executed: dict[int, tuple[Decimal, Decimal]] = {}
     for order_id, qty, price in Trade.objects.filter(order__in=ours).values_list("order_id", "qty", "price"):

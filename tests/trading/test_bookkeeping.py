@@ -186,3 +186,13 @@ def test_order_unknown_to_the_exchange_becomes_missing_and_is_replaced(running_b
     replacement = Order.objects.get(bot=running_bot, level=victim.level, side="Buy", status="open")
     assert replacement.client_order_id != victim.client_order_id
     assert replacement.client_order_id in fake.open_ids()
+
+
+def test_an_order_that_reaches_the_exchange_after_we_gave_up_on_it_is_cancelled(running_bot, fake):
+    """A placement that timed out, was never found, and was closed on our side, then shows up
+    open on the exchange (a very late request): the next reconciliation cancels it."""
+    victim = Order.objects.filter(bot=running_bot, purpose="grid", side="Buy").order_by("price").first()
+    Order.objects.filter(pk=victim.pk).update(status="cancelled")  # we gave up on it
+    assert victim.client_order_id in fake.open_ids()  # ...but it is live on the exchange
+    bot_tick(bot_id=running_bot.pk)
+    assert victim.client_order_id not in fake.open_ids()
