@@ -104,8 +104,13 @@ def _close_db_sessions(name: str, django_db_blocker) -> None:
     from django.db import connection
 
     with django_db_blocker.unblock(), connection.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                    [name])
+        for _ in range(20):
+            cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+            if not cur.fetchone()[0]:
+                break
+            time.sleep(0.25)
+    connection.close()
 
 
 @pytest.fixture(scope="session")
