@@ -81,9 +81,13 @@ def e2e_stack(django_db_setup, django_db_blocker):
         from exchanges.simulator.control import SimulatorControl
 
         control = SimulatorControl(sim.url, CONTROL_TOKEN)
-        # A recent price history for the charts, then a known price to build grids around.
-        control.set_path("BTCUSDT", [str(60000 + (i % 20) * 25) for i in range(60)])
-        control.set_price("BTCUSDT", "60000")
+        # Grids are built around the simulator's own recent price (so the charts' history fits),
+        # rounded to a whole 100 so that the test's levels are exact.
+        from decimal import ROUND_HALF_UP, Decimal
+
+        base = (control.price("BTCUSDT") / 100).quantize(Decimal(1), ROUND_HALF_UP) * 100
+        control.set_price("BTCUSDT", str(base))
+        stack.base_price = base
         stack.start("web", timeout=90)
         stack.start("worker", concurrency=2, timeout=90)
         stack.start("beat", timeout=90)
@@ -116,6 +120,12 @@ def _close_db_sessions(name: str, django_db_blocker) -> None:
 @pytest.fixture(scope="session")
 def base_url(e2e_stack) -> str:
     return e2e_stack.procs["web"].url
+
+
+@pytest.fixture(scope="session")
+def base_price(e2e_stack):
+    """BTCUSDT's price at the start of each journey (a whole 100)."""
+    return e2e_stack.base_price
 
 
 @pytest.fixture(scope="session")

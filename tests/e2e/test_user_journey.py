@@ -33,9 +33,11 @@ def check_a11y(page, name: str, found: dict):
     found[name] = axe_violations(page)
 
 
-def test_user_journey(page, base_url, sim_control, django_db_blocker, shot, viewport, capsys):
+def test_user_journey(page, base_url, sim_control, base_price, django_db_blocker, shot, viewport, capsys):
     a11y: dict[str, list] = {}
-    sim_control.set_price("BTCUSDT", "60000")  # each run starts from the same price (the stack is shared)
+    p0 = base_price
+    sim_control.set_price("BTCUSDT", str(p0))  # each run starts from the same price (the stack is shared)
+    thousands = f"{int(p0) // 1000}"
     email = new_email()
     code = issue_access_code(django_db_blocker)
 
@@ -92,9 +94,9 @@ def test_user_journey(page, base_url, sim_control, django_db_blocker, shot, view
 
     # --- configure a grid bot and read the warnings ----------------------------------------------------
     page.goto("/bots/create")
-    expect(page.get_by_test_id("last-price")).to_contain_text("60")
-    field(page, "lower").fill("59000")
-    field(page, "upper").fill("61000")
+    expect(page.get_by_test_id("last-price")).to_contain_text(thousands)
+    field(page, "lower").fill(str(p0 - 1000))
+    field(page, "upper").fill(str(p0 + 1000))
     # A grid so dense that fees eat each grid's profit: the report must warn.
     field(page, "grids").fill("150")
     field(page, "investment").fill("1000")
@@ -105,7 +107,10 @@ def test_user_journey(page, base_url, sim_control, django_db_blocker, shot, view
     check_a11y(page, "bots-create", a11y)
 
     # A sane grid: 10 intervals of 200 USDT around the price.
-    field(page, "grids").fill("10")
+    with page.expect_response(lambda r: "/api/bots/preview/" in r.url and r.request.method == "POST") as preview:
+        field(page, "grids").fill("10")
+    assert preview.value.ok
+    assert len(preview.value.json()["levels"]) == 11
     expect(page.get_by_test_id("profit-per-grid")).to_contain_text("%", timeout=15_000)
     expect(page.get_by_test_id("blocking")).to_have_count(0)
     expect(page.get_by_test_id("balance-check")).to_be_visible()
@@ -129,9 +134,11 @@ def test_user_journey(page, base_url, sim_control, django_db_blocker, shot, view
     # --- the price moves: a buy fills and arrives without a reload ---------------------------------------
     trade_rows = page.locator('[data-testid="trade-table"] [data-testid="trade-row"]')
     before = trade_rows.count()
-    sim_control.set_price("BTCUSDT", "59700")
+    # Lines every 200 from p0-1000: the buy at p0-200 fills when the price drops to p0-300.
+    sim_control.set_price("BTCUSDT", str(p0 - 300))
     expect(trade_rows).to_have_count(before + 1, timeout=30_000)
-    expect(trade_rows.first).to_contain_text("59")
+    rows_text = [t.replace("\u2009", "").replace(" ", "") for t in trade_rows.all_inner_texts()]
+    assert any("Покупка" in t and f"{p0 - 200}.00" in t for t in rows_text), rows_text
     shot(page, "09-bot-fill")
 
     # --- stop it ---------------------------------------------------------------------------------------------

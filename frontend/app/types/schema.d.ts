@@ -136,6 +136,23 @@ export interface paths {
         patch: operations["auth_me_partial_update"];
         trace?: never;
     };
+    "/api/auth/password/change/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Change the password; every other session ends, this device gets fresh cookies. */
+        post: operations["auth_password_change_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/password/reset/": {
         parameters: {
             query?: never;
@@ -537,7 +554,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["exchange_accounts_retrieve"];
+        get: operations["exchange_accounts_list"];
         put?: never;
         post: operations["exchange_accounts_create"];
         delete?: never;
@@ -553,13 +570,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["exchange_accounts_retrieve_2"];
+        get: operations["exchange_accounts_retrieve"];
         put?: never;
         post?: never;
         delete: operations["exchange_accounts_destroy"];
         options?: never;
         head?: never;
-        patch: operations["exchange_accounts_partial_update"];
+        patch: operations["exchange_accounts_update"];
         trace?: never;
     };
     "/api/exchange-accounts/{account_id}/revalidate/": {
@@ -571,7 +588,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["exchange_accounts_revalidate_create"];
+        post: operations["exchange_accounts_revalidate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -601,7 +618,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["market_klines_retrieve"];
+        get: operations["market_klines"];
         put?: never;
         post?: never;
         delete?: never;
@@ -617,7 +634,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["market_symbols_retrieve"];
+        get: operations["market_symbols"];
         put?: never;
         post?: never;
         delete?: never;
@@ -633,7 +650,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["market_ticker_retrieve"];
+        get: operations["market_ticker"];
         put?: never;
         post?: never;
         delete?: never;
@@ -818,6 +835,79 @@ export interface components {
             email: string;
         };
         /**
+         * @description * `mainnet` - Mainnet
+         *     * `testnet` - Testnet
+         *     * `demo` - Demo trading
+         * @enum {string}
+         */
+        ExchangeAccountCreateInputEnvironmentEnum: "mainnet" | "testnet" | "demo";
+        ExchangeAccountCreateInputRequest: {
+            label: string;
+            environment: components["schemas"]["ExchangeAccountCreateInputEnvironmentEnum"];
+            api_key: string;
+            api_secret: string;
+        };
+        ExchangeAccountOutput: {
+            readonly id: number;
+            readonly label: string;
+            exchange: string;
+            readonly environment: components["schemas"]["ExchangeAccountOutputEnvironmentEnum"];
+            /** @description Masked key, e.g. abcd…wxyz */
+            readonly api_key_hint: string;
+            readonly status: components["schemas"]["ExchangeAccountOutputStatusEnum"];
+            readonly status_reason: string;
+            /** @description Snapshot of the key's permissions */
+            readonly permissions: unknown;
+            readonly read_only: boolean;
+            readonly can_withdraw: boolean;
+            readonly ip_whitelist: unknown;
+            /** Format: date-time */
+            readonly key_expires_at: string | null;
+            /** Format: date-time */
+            readonly validated_at: string | null;
+            /** @description Last balance read: {coin: amount} */
+            readonly balances: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description * `mainnet` - Mainnet
+         *     * `testnet` - Testnet
+         *     * `demo` - Demo trading
+         *     * `paper` - Paper (Setka simulator)
+         * @enum {string}
+         */
+        ExchangeAccountOutputEnvironmentEnum: "mainnet" | "testnet" | "demo" | "paper";
+        /**
+         * @description * `active` - Active
+         *     * `invalid` - Invalid keys
+         *     * `expired` - Expired
+         *     * `revoked` - Revoked on the exchange
+         *     * `undecryptable` - Cannot be decrypted
+         * @enum {string}
+         */
+        ExchangeAccountOutputStatusEnum: "active" | "invalid" | "expired" | "revoked" | "undecryptable";
+        ExchangeAccountPage: {
+            count: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["ExchangeAccountOutput"][];
+        };
+        ExchangeAccountPaperInputRequest: {
+            label?: string;
+        };
+        GridProfit: {
+            level: number;
+            /** @description percent of the buy notional */
+            gross: string;
+            /** @description percent, after maker fees on both legs */
+            net: string;
+            gross_quote: string;
+            net_quote: string;
+        };
+        /**
          * @description * `created` - Created
          *     * `started` - Started
          *     * `placed` - Order placed
@@ -833,6 +923,19 @@ export interface components {
          * @enum {string}
          */
         KindEnum: "created" | "started" | "placed" | "filled" | "replaced" | "cancelled" | "target_hit" | "stopped" | "error" | "restart" | "warning" | "info";
+        KlineOutput: {
+            readonly time: number;
+            /** Format: decimal */
+            open: string;
+            /** Format: decimal */
+            high: string;
+            /** Format: decimal */
+            low: string;
+            /** Format: decimal */
+            close: string;
+            /** Format: decimal */
+            volume: string;
+        };
         /**
          * @description * `ru` - Русский
          *     * `en` - English
@@ -1009,11 +1112,18 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Trade"][];
         };
+        PasswordChangeInputRequest: {
+            current_password: string;
+            password: string;
+        };
         PasswordResetConfirmInputRequest: {
             /** Format: email */
             email: string;
             code: string;
             password: string;
+        };
+        PatchedExchangeAccountUpdateInputRequest: {
+            label?: string;
         };
         PatchedProfileUpdateInputRequest: {
             language?: components["schemas"]["LanguageEnum"];
@@ -1049,6 +1159,25 @@ export interface components {
          * @enum {string}
          */
         PurposeEnum: "grid" | "initial" | "close";
+        /** @description The launch report (docs/api-contract.md `report`); decimals are strings. */
+        Report: {
+            levels: string[];
+            qty_per_grid: string;
+            profit_per_grid_min: components["schemas"]["GridProfit"];
+            profit_per_grid_max: components["schemas"]["GridProfit"];
+            profit_per_cycle: string;
+            quote_needed: string;
+            base_needed: string;
+            min_investment: string;
+            min_investment_rule: string;
+            balance_ok: boolean | null;
+            break_even_price?: string | null;
+            below_range?: string;
+            above_range?: string;
+            liquidation_price?: string | null;
+            warnings: components["schemas"]["Warning"][];
+            blocking: boolean;
+        };
         SeriesPoint: {
             /** Format: date-time */
             time: string;
@@ -1072,6 +1201,13 @@ export interface components {
             readonly current: boolean;
         };
         /**
+         * @description * `info` - info
+         *     * `warning` - warning
+         *     * `danger` - danger
+         * @enum {string}
+         */
+        SeverityEnum: "info" | "warning" | "danger";
+        /**
          * @description * `Buy` - Buy
          *     * `Sell` - Sell
          * @enum {string}
@@ -1085,6 +1221,21 @@ export interface components {
             access_code: string;
             language?: components["schemas"]["LanguageEnum"];
         };
+        SymbolOutput: {
+            symbol: string;
+            base_coin: string;
+            quote_coin: string;
+            /** Format: decimal */
+            tick_size: string;
+            /** Format: decimal */
+            qty_step: string;
+            /** Format: decimal */
+            min_qty: string;
+            /** Format: decimal */
+            min_notional: string;
+            /** Format: decimal */
+            max_leverage: string | null;
+        };
         /**
          * @description * `system` - system
          *     * `light` - light
@@ -1092,6 +1243,19 @@ export interface components {
          * @enum {string}
          */
         ThemeEnum: "system" | "light" | "dark";
+        TickerOutput: {
+            symbol: string;
+            /** Format: decimal */
+            last_price: string;
+            /** Format: decimal */
+            bid_price: string | null;
+            /** Format: decimal */
+            ask_price: string | null;
+            /** Format: decimal */
+            high_24h: string | null;
+            /** Format: decimal */
+            low_24h: string | null;
+        };
         /** @description Per-user totals. invested/current_value: active bots; profit figures: all bots that ran. */
         Totals: {
             bot_count: number;
@@ -1149,6 +1313,15 @@ export interface components {
             readonly phone_verified: boolean;
             readonly has_access: boolean;
             readonly is_staff: boolean;
+        };
+        Warning: {
+            code: string;
+            severity: components["schemas"]["SeverityEnum"];
+            message: string;
+            params?: {
+                [key: string]: unknown;
+            };
+            blocking?: boolean;
         };
     };
     responses: never;
@@ -1326,6 +1499,31 @@ export interface operations {
                 "application/json": components["schemas"]["PatchedProfileUpdateInputRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["PatchedProfileUpdateInputRequest"];
                 "multipart/form-data": components["schemas"]["PatchedProfileUpdateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    auth_password_change_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordChangeInputRequest"];
+                "multipart/form-data": components["schemas"]["PasswordChangeInputRequest"];
             };
         };
         responses: {
@@ -2059,9 +2257,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Report"];
                 };
             };
             /** @description Invalid input: {detail, code, fields} */
@@ -2113,7 +2309,7 @@ export interface operations {
             };
         };
     };
-    exchange_accounts_retrieve: {
+    exchange_accounts_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -2122,12 +2318,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExchangeAccountPage"];
+                };
             };
         };
     };
@@ -2138,18 +2335,25 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeAccountCreateInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ExchangeAccountCreateInputRequest"];
+                "multipart/form-data": components["schemas"]["ExchangeAccountCreateInputRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExchangeAccountOutput"];
+                };
             };
         };
     };
-    exchange_accounts_retrieve_2: {
+    exchange_accounts_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2160,12 +2364,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExchangeAccountOutput"];
+                };
             };
         };
     };
@@ -2189,7 +2394,7 @@ export interface operations {
             };
         };
     };
-    exchange_accounts_partial_update: {
+    exchange_accounts_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -2198,18 +2403,25 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedExchangeAccountUpdateInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedExchangeAccountUpdateInputRequest"];
+                "multipart/form-data": components["schemas"]["PatchedExchangeAccountUpdateInputRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExchangeAccountOutput"];
+                };
             };
         };
     };
-    exchange_accounts_revalidate_create: {
+    exchange_accounts_revalidate: {
         parameters: {
             query?: never;
             header?: never;
@@ -2220,12 +2432,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExchangeAccountOutput"];
+                };
             };
         };
     };
@@ -2236,68 +2449,118 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExchangeAccountPaperInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ExchangeAccountPaperInputRequest"];
+                "multipart/form-data": components["schemas"]["ExchangeAccountPaperInputRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExchangeAccountOutput"];
+                };
             };
         };
     };
-    market_klines_retrieve: {
+    market_klines: {
         parameters: {
-            query?: never;
+            query: {
+                account: number;
+                /**
+                 * @description * `spot` - spot
+                 *     * `linear` - linear
+                 */
+                category?: "spot" | "linear";
+                /**
+                 * @description * `1` - 1
+                 *     * `3` - 3
+                 *     * `5` - 5
+                 *     * `15` - 15
+                 *     * `30` - 30
+                 *     * `60` - 60
+                 *     * `120` - 120
+                 *     * `240` - 240
+                 *     * `360` - 360
+                 *     * `720` - 720
+                 *     * `D` - D
+                 *     * `W` - W
+                 *     * `M` - M
+                 */
+                interval?: "1" | "3" | "5" | "15" | "30" | "60" | "120" | "240" | "360" | "720" | "D" | "W" | "M";
+                limit?: number;
+                symbol: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["KlineOutput"][];
+                };
             };
         };
     };
-    market_symbols_retrieve: {
+    market_symbols: {
         parameters: {
-            query?: never;
+            query: {
+                account: number;
+                /**
+                 * @description * `spot` - spot
+                 *     * `linear` - linear
+                 */
+                category?: "spot" | "linear";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SymbolOutput"][];
+                };
             };
         };
     };
-    market_ticker_retrieve: {
+    market_ticker: {
         parameters: {
-            query?: never;
+            query: {
+                account: number;
+                /**
+                 * @description * `spot` - spot
+                 *     * `linear` - linear
+                 */
+                category?: "spot" | "linear";
+                symbol: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TickerOutput"];
+                };
             };
         };
     };
@@ -2344,6 +2607,7 @@ export interface operations {
                  *     * `Sell` - Sell
                  */
                 side?: "Buy" | "Sell";
+                /** @description e.g. BTCUSDT (any case) */
                 symbol?: string;
             };
             header?: never;
