@@ -41,7 +41,6 @@ from exchanges.errors import (
     OrderRejected,
     TemporaryExchangeError,
 )
-from trading.cycles import CycleBook, LegFill
 from trading.models import Order, Trade
 
 logger = logging.getLogger(__name__)
@@ -347,20 +346,11 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None)
 # --- fills ---------------------------------------------------------------------------------
 
 
-def _cycle_book(bot: Bot) -> CycleBook:
-    instrument = bot.instrument or {}
-    return CycleBook.from_state(
-        bot.state.get("cycles"),
-        base_coin=instrument.get("base_coin", ""),
-        quote_coin=instrument.get("quote_coin", ""),
-        dust=Decimal(instrument.get("qty_step", "0")),
-    )
-
-
 def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
-    """Store the bot's new executions exactly once, compute the grid profit each closes, and
-    remember them as not yet planned (bot.state["unplanned"]). Returns the new Trade rows.
-    Runs in one transaction with the bot row locked."""
+    """Store the bot's new executions exactly once and remember them as not yet planned
+    (bot.state["unplanned"]). Returns the new Trade rows. Runs in one transaction with the bot
+    row locked. Profit is not computed here: metrics_apply_trades is the one definition of
+    cycles and grid profit (it sets Trade.realized_pnl), so every figure a user sees agrees."""
     if not fills:
         return []
     ordered = sorted(fills, key=lambda f: (f.executed_at, f.exec_id))
@@ -372,7 +362,6 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
             o.client_order_id: o
             for o in Order.objects.filter(bot=locked, client_order_id__in={f.client_order_id for f in ordered})
         }
-        book = _cycle_book(locked)
         for fill in ordered:
             if fill.exec_id in known:
                 continue
@@ -380,18 +369,6 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
             if order is None:
                 logger.error("bot %s: execution %s of unknown order %s", bot.pk, fill.exec_id, fill.client_order_id)
                 continue
-            realised = Decimal(0)
-            if order.purpose == Order.Purpose.GRID and order.level is not None:
-                realised, _ = book.apply(
-                    LegFill(
-                        side=fill.side.value,
-                        level=order.level,
-                        price=fill.price,
-                        qty=fill.qty,
-                        fee=fill.fee,
-                        fee_coin=fill.fee_coin,
-                    )
-                )
             try:
                 with transaction.atomic():
                     trade = Trade.objects.create(
@@ -406,14 +383,12 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
                         fee=fill.fee,
                         fee_coin=fill.fee_coin,
                         is_maker=fill.is_maker,
-                        realized_pnl=realised,
                         executed_at=fill.executed_at,
                     )
             except IntegrityError:  # stored meanwhile by someone else: exactly once still holds
                 continue
             known.add(fill.exec_id)
             new.append(trade)
-            emit(bot=locked, event="trade", data=trade_data(trade))
         if new:
             # Keep filled_qty at least what the stored executions add up to.
             for order in {t.order_id: t.order for t in new}.values():
@@ -421,7 +396,7 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
                 if total > order.filled_qty:
                     Order.objects.filter(pk=order.pk).update(filled_qty=total, updated_at=timezone.now())
             state = dict(locked.state)
-            state["cycles"] = book.to_state()
+            state.pop("cycles", None)  # the pre-metrics book of earlier versions
             state["unplanned"] = list(state.get("unplanned", [])) + [t.exec_id for t in new]
             latest = max(t.executed_at for t in new)
             previous = state.get("fills_seen_until")
@@ -432,7 +407,9 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
             bot.state = state
             from metrics.services import metrics_apply_trades
 
-            metrics_apply_trades(bot=locked, trades=new)
+            metrics_apply_trades(bot=locked, trades=new)  # sets each trade's realized_pnl
+            for trade in new:
+                emit(bot=locked, event="trade", data=trade_data(trade))
     return new
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bots.engine.ids import parse_client_order_id
-from trading.cycles import LegFill, cycles_from_fills
 
 
 def bot_executions(ledger: dict, bot) -> list[dict]:
@@ -16,31 +15,6 @@ def bot_executions(ledger: dict, bot) -> list[dict]:
 
 def _fee_coin(e: dict, bot) -> str:
     return e.get("feeCurrency") or (bot.instrument.get("quote_coin") or "USDT")
-
-
-def lifecycle_cycles(ledger: dict, bot) -> tuple[int, Decimal]:
-    """trading.cycles over the exchange's executions (the figures the tick keeps in bot.state)."""
-    fills = []
-    for e in bot_executions(ledger, bot):
-        key = parse_client_order_id(e["orderLinkId"])
-        if key is None or key.purpose != "grid":
-            continue
-        fills.append(
-            LegFill(
-                side=e["side"],
-                level=key.level,
-                price=Decimal(e["execPrice"]),
-                qty=Decimal(e["execQty"]),
-                fee=Decimal(e["execFee"]),
-                fee_coin=_fee_coin(e, bot),
-            )
-        )
-    return cycles_from_fills(
-        fills,
-        base_coin=bot.instrument["base_coin"],
-        quote_coin=bot.instrument["quote_coin"],
-        dust=Decimal(bot.instrument["qty_step"]),
-    )
 
 
 def metrics_cycles(ledger: dict, bot) -> tuple[int, Decimal]:

@@ -71,8 +71,11 @@ def test_a_filled_buy_gets_its_counter_sell_one_line_up(running_bot, fake):
     bot_tick(bot_id=running_bot.pk)
     sell_trade = Trade.objects.get(order=counter)
     assert sell_trade.realized_pnl > 0
-    running_bot.refresh_from_db()
-    assert running_bot.state["cycles"]["cycles"] >= 1
+    from metrics.models import BotMetrics
+
+    metrics = BotMetrics.objects.get(bot=running_bot)
+    assert metrics.cycle_count == 1
+    assert metrics.grid_profit == sell_trade.realized_pnl
     assert Order.objects.filter(bot=running_bot, side="Buy", level=top_buy.level, status="open").exists()
     assert BotEvent.objects.filter(bot=running_bot, kind="replaced").exists()
     assert_books_match(running_bot, fake)
