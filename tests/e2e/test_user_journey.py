@@ -16,7 +16,7 @@ from tests.e2e.conftest import axe_violations, issue_access_code, js_transfer, n
 
 # The marker makes pytest-django create the test database the stack runs on; the test itself writes
 # through its own autocommit connections (conftest._db), so nothing is rolled back under the stack.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]  # the stack writes committed rows: flush after
 
 PASSWORD = "Grid-Trader-2026!"
 JS_BUDGET_KB = 300
