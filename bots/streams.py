@@ -90,6 +90,12 @@ class StreamsSupervisor:
         self.bots_of_account = wanted
         for account_id in set(self.streams) - set(wanted):
             self._close(account_id)
+        for account_id, stream in list(self.streams.items()):
+            # A refused key ends pybit's socket for good: drop it so the next refresh opens a
+            # fresh one (beat keeps ticking meanwhile, and the tick stops bots on auth errors).
+            if getattr(stream, "auth_failed", False):
+                logger.warning("streams: account %s was refused by the exchange; reopening later", account_id)
+                self._close(account_id)
         for account_id in set(wanted) - set(self.streams):
             try:
                 self.streams[account_id] = factory(
