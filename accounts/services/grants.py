@@ -130,11 +130,14 @@ def user_access_grant(*, user: User, operator: User, note: str = "Activated by a
 
 
 def user_access_revoke(*, user: User, operator: User) -> None:
-    """Take access away (bots already running are the bots app's business: stop them there)."""
+    """Take access away, and stop the user's running bots: without access nobody trades."""
+    from bots.services import bots_stop_for_user  # imported late: the bots app imports accounts
+
     now = timezone.now()
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(access_revoked_at=now)
         AccessGrant.objects.filter(redeemed_by=user, revoked_at__isnull=True).update(
             revoked_at=now, revoked_by=operator
         )
+        bots_stop_for_user(user=user, reason=f"Access revoked by {operator}")
     user.access_revoked_at = now

@@ -4,7 +4,14 @@ from bots.services.common import lease_acquire, lease_release, trading_halted
 from bots.services.create import bot_create, bot_delete, bot_preview
 from bots.services.restart import bot_restart, bots_restart_due
 from bots.services.start import bot_start, enqueue_tick
-from bots.services.stop import bot_cancel_now, bot_emergency_stop, bot_stop, bots_stop_all, trading_resume
+from bots.services.stop import (
+    bot_cancel_now,
+    bot_emergency_stop,
+    bot_stop,
+    bots_stop_all,
+    bots_stop_for_user,
+    trading_resume,
+)
 from bots.services.tick import TickResult, bot_pnl, bot_tick
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "bot_tick",
     "bots_restart_due",
     "bots_stop_all",
+    "bots_stop_for_user",
     "enqueue_tick",
     "lease_acquire",
     "lease_release",

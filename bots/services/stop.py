@@ -118,6 +118,16 @@ def bots_stop_all(*, actor, reason: str = "Operators stopped all trading") -> in
     return stopped
 
 
+def bots_stop_for_user(*, user, reason: str) -> int:
+    """Stop every active bot of one user (their access was revoked). Each is marked stopping
+    and its tick cancels the orders, so the caller (an admin request) makes no exchange call."""
+    stopped = 0
+    for bot in Bot.objects.filter(user=user, status__in=STOPPABLE).exclude(status=Bot.Status.STOPPING):
+        bot_stop(bot=bot, reason=reason)
+        stopped += 1
+    return stopped
+
+
 def trading_resume(*, actor) -> None:
     """Turn the switch off again (bots stay stopped; users start them)."""
     switch = trading_switch()
