@@ -222,6 +222,24 @@ def _db(django_db_blocker, fn):
         return pool.submit(work).result(timeout=30)
 
 
+def make_user(django_db_blocker) -> tuple[str, str]:
+    """A verified user with trading access (email, password), made directly in the test DB."""
+    def make():
+        from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+        return UserFactory(email=new_email()).email, DEFAULT_PASSWORD
+
+    return _db(django_db_blocker, make)
+
+
+def login(page, email: str, password: str, next_path: str = "/dashboard") -> None:
+    page.goto(f"/login?next={next_path}")
+    page.locator('[data-testid="email"] input, input[data-testid="email"]').first.fill(email)
+    page.locator('[data-testid="password"] input, input[data-testid="password"]').first.fill(password)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**{next_path}")
+
+
 def new_email() -> str:
     return f"e2e-{uuid.uuid4().hex[:10]}@example.com"
 

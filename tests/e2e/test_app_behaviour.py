@@ -43,7 +43,7 @@ def test_language_and_theme_stick(page, base_url, django_db_blocker, shot):
 
     html = page.locator("html")
     dark_before = "dark" in (html.get_attribute("class") or "")
-    page.get_by_role("button", name=re.compile("light/dark")).click()
+    page.get_by_role("button", name="Switch light/dark theme").click()
     expect(html).to_have_class(re.compile(r"\blight\b" if dark_before else r"\bdark\b"))
     page.reload()
     expect(html).to_have_class(re.compile(r"\blight\b" if dark_before else r"\bdark\b"))
