@@ -36,14 +36,18 @@ def test_language_and_theme_stick(page, base_url, django_db_blocker, shot):
     login(page, email, password)
     expect(page.get_by_role("heading", name="Панель")).to_be_visible()  # Russian by default
 
-    page.get_by_role("button", name=re.compile("Сменить язык")).click()
+    with page.expect_response(lambda r: "/api/auth/me/" in r.url) as saved:  # kept in the profile
+        page.get_by_role("button", name=re.compile("Сменить язык")).click()
+    assert saved.value.ok
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     page.reload()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     html = page.locator("html")
     dark_before = "dark" in (html.get_attribute("class") or "")
-    page.get_by_role("button", name="Switch light/dark theme").click()
+    with page.expect_response(lambda r: "/api/auth/me/" in r.url) as saved:
+        page.get_by_role("button", name="Switch light/dark theme").click()
+    assert saved.value.ok
     expect(html).to_have_class(re.compile(r"\blight\b" if dark_before else r"\bdark\b"))
     page.reload()
     expect(html).to_have_class(re.compile(r"\blight\b" if dark_before else r"\bdark\b"))
