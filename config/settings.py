@@ -264,10 +264,10 @@ SETKA_BYBIT_ENDPOINTS: dict[str, tuple[str, str]] = {}
 SETKA_BOT_TICK_SECONDS = env_int("SETKA_BOT_TICK_SECONDS", 5)
 SETKA_BOT_LEASE_SECONDS = env_int("SETKA_BOT_LEASE_SECONDS", 60)
 SETKA_BOT_MAX_RESTARTS = env_int("SETKA_BOT_MAX_RESTARTS", 5)
+SETKA_BOT_RESTART_BACKOFF_SECONDS = env_int("SETKA_BOT_RESTART_BACKOFF_SECONDS", 10)
 SETKA_TRADING_HALTED = env_bool("SETKA_TRADING_HALTED", False)
 
 # --- i18n, static ---------------------------------------------------------------------------
-SETKA_BOT_RESTART_BACKOFF_SECONDS = env_int("SETKA_BOT_RESTART_BACKOFF_SECONDS", 10)
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
