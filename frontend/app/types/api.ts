@@ -1,59 +1,20 @@
-// Domain types of the API (docs/api-contract.md). The generated OpenAPI types live in
-// ./schema.d.ts (`npm run gen:api`); these names are what the app uses, kept in step with both.
+// Domain types of the API. Records come from the generated OpenAPI types in ./schema.d.ts
+// (`npm run gen:api` regenerates them from /api/schema/); the JSON blobs the schema leaves
+// open (bot config, launch report, live messages) are written from docs/api-contract.md.
+import type { components } from './schema'
+
+type S = components['schemas']
 export type Dec = string
 
-export interface User {
-  id: number
-  email: string
-  language: string
-  theme: string
-  email_verified: boolean
-  phone: string | null
-  phone_verified: boolean
-  has_access: boolean
-  is_staff: boolean
-  notify_email?: boolean
-}
+export type User = S['User']
 
 export interface Session { authenticated: boolean, user: User | null }
 
-export interface AuthSession {
-  id: number | string
-  created_at: string
-  last_used_at: string | null
-  user_agent: string
-  ip_address: string | null
-  current: boolean
-}
+export type AuthSession = S['AuthSession']
 
-export interface ExchangeAccount {
-  id: number
-  label: string
-  exchange: string
-  environment: 'mainnet' | 'testnet' | 'demo' | 'paper' | string
-  api_key_hint: string
-  status: string
-  status_reason: string
-  permissions: Record<string, unknown> | string[] | null
-  read_only: boolean
-  can_withdraw: boolean
-  ip_whitelist: string[] | string | null
-  key_expires_at: string | null
-  validated_at: string | null
-  balances: Record<string, Dec>
-  created_at: string
-}
+export type ExchangeAccount = S['ExchangeAccountOutput']
 
-export interface SymbolInfo {
-  symbol: string
-  base_coin: string
-  quote_coin: string
-  tick_size: Dec
-  qty_step: Dec
-  min_qty: Dec
-  min_notional: Dec
-  max_leverage: Dec | null
-}
+export type SymbolInfo = S['SymbolOutput']
 
 export interface Ticker { symbol: string, last_price: Dec, bid_price: Dec, ask_price: Dec, high_24h: Dec, low_24h: Dec }
 export interface Kline { time: number, open: Dec, high: Dec, low: Dec, close: Dec, volume: Dec }
@@ -106,22 +67,7 @@ export interface Report {
   blocking: boolean
 }
 
-export interface Metrics {
-  invested: Dec
-  grid_profit: Dec
-  unrealized_pnl: Dec
-  total_pnl: Dec
-  fees: Dec
-  profit_factor: Dec | null
-  roi_percent: Dec
-  grid_apr: Dec
-  total_apr: Dec
-  days_running: Dec | number
-  trade_count: number
-  cycle_count: number
-  cycle_count_24h: number
-  last_price: Dec | null
-}
+export type Metrics = S['Metrics']
 
 export interface Bot {
   id: number
@@ -141,36 +87,11 @@ export interface Bot {
   metrics: Metrics | null
 }
 
-export interface BotEvent { id: number, kind: string, level: string, message: string, data: Record<string, unknown>, created_at: string }
+export type BotEvent = S['BotEvent']
 
-export interface Order {
-  id: number
-  client_order_id: string
-  side: 'Buy' | 'Sell' | string
-  order_type: string
-  price: Dec | null
-  qty: Dec
-  filled_qty: Dec
-  avg_price: Dec | null
-  status: string
-  level: number | null
-  purpose: string
-  created_at: string
-  updated_at: string
-}
+export type Order = S['Order']
 
-export interface Trade {
-  id: number
-  bot: number
-  symbol: string
-  side: 'Buy' | 'Sell' | string
-  price: Dec
-  qty: Dec
-  fee: Dec
-  fee_coin: string
-  realized_pnl: Dec | null
-  executed_at: string
-}
+export type Trade = S['Trade']
 
 export interface Page<T> { count?: number, next: string | null, previous: string | null, results: T[] }
 
@@ -181,15 +102,7 @@ export interface Dashboard {
   totals: Record<string, Dec | number | null>
 }
 
-export interface SeriesPoint { time: number | string, price: Dec, equity: Dec, grid_profit: Dec, total_pnl: Dec }
-
-export interface LiveMessage {
-  type: 'event' | string
-  seq: number
-  event: 'order.created' | 'order.updated' | 'order.filled' | 'order.cancelled' | 'trade' | 'bot.status' | 'bot.event' | 'metrics' | string
-  bot_id: number
-  data: Record<string, any>
-}
+export type SeriesPoint = S['SeriesPoint']
 
 /** A list answer that may or may not be paginated. */
 export function listOf<T>(data: T[] | Page<T> | null | undefined): T[] {
