@@ -56,8 +56,10 @@ def _build_frontend():
     subprocess.run(["npm", "run", "build"], cwd=FRONTEND, check=True, capture_output=True, timeout=600)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def e2e_stack(django_db_setup, django_db_blocker):
+    """The real processes, one set per test module. When the module ends they stop and the rows
+    they committed are flushed (not per test: a TRUNCATE under running processes deadlocks)."""
     _need_browser()
     _build_frontend()
     from django.conf import settings
@@ -100,6 +102,19 @@ def e2e_stack(django_db_setup, django_db_blocker):
     finally:
         stack.stop_all()
         _close_db_sessions(db["NAME"], django_db_blocker)
+        _flush(django_db_blocker)
+        _close_db_sessions(db["NAME"], django_db_blocker)
+
+
+def _flush(django_db_blocker) -> None:
+    """Leave the test database as later tests expect it: empty but for the reference rows."""
+    from django.core.management import call_command
+
+    from tests.conftest import _seed_reference_rows
+
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+        _seed_reference_rows()
 
 
 def _close_db_sessions(name: str, django_db_blocker) -> None:
@@ -117,18 +132,18 @@ def _close_db_sessions(name: str, django_db_blocker) -> None:
     connection.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def base_url(e2e_stack) -> str:
     return e2e_stack.procs["web"].url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def base_price(e2e_stack):
     """BTCUSDT's price at the start of each journey (a whole 100)."""
     return e2e_stack.base_price
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sim_control(e2e_stack):
     return e2e_stack.control
 
@@ -170,6 +185,9 @@ def shot(viewport):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(pg, name: str) -> Path:
+        # Mobile-first: nothing may push the page wider than the screen.
+        widths = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1] + 1, f"{name}: page is {widths[0]}px wide on a {widths[1]}px screen"
         path = SCREENSHOTS / f"{viewport}-{name}.png"
         pg.screenshot(path=str(path), full_page=True)
         return path

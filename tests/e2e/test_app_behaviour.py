@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import axe_violations, login, make_user
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]  # the stack writes committed rows: flush after
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]  # rows the stack commits are flushed when the module ends (conftest)
 
 
 def test_guard_and_error_messages(page, base_url, django_db_blocker, shot):

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import axe_violations, issue_access_code, js_transfer, new_email, outbox_code
 
 # The marker makes pytest-django create the test database the stack runs on; the test itself writes
-# through its own autocommit connections (conftest._db), so nothing is rolled back under the stack.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]  # the stack writes committed rows: flush after
+# through its own autocommit connections (conftest._db).
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]  # rows the stack commits are flushed when the module ends (conftest)
 
 PASSWORD = "Grid-Trader-2026!"
 JS_BUDGET_KB = 300
@@ -132,27 +132,39 @@ def test_user_journey(page, base_url, sim_control, base_price, django_db_blocker
     check_a11y(page, "bot-detail", a11y)
 
     # --- the price moves: a buy fills and arrives without a reload ---------------------------------------
-    trade_rows = page.locator('[data-testid="trade-table"] [data-testid="trade-row"]')
-    before = trade_rows.count()
-    # Lines every 200 from p0-1000: the buy at p0-200 fills when the price drops to p0-300.
+    # Lines every 200 from p0-1000: the buy at p0-200 fills when the price drops to p0-300, and
+    # its trade row appears without a reload (live event -> refetch).
+    fill = int(p0) - 200
+    fill_price = re.compile(rf"{fill // 1000}\s?{fill % 1000:03d}\.00")
+    fill_row = page.locator('[data-testid="trade-table"] [data-testid="trade-row"]').filter(has_text=fill_price)
+    expect(fill_row).to_have_count(0)
     sim_control.set_price("BTCUSDT", str(p0 - 300))
-    expect(trade_rows).to_have_count(before + 1, timeout=30_000)
-    rows_text = [t.replace("\u2009", "").replace(" ", "") for t in trade_rows.all_inner_texts()]
-    assert any("Покупка" in t and f"{p0 - 200}.00" in t for t in rows_text), rows_text
+    expect(fill_row).to_have_count(1, timeout=30_000)
+    expect(fill_row).to_contain_text("Покупка")
     shot(page, "09-bot-fill")
+
+    # --- the dashboard shows it running, with its profit and a stop button at hand ----------------------------
+    bot_url = page.url
+    page.goto("/dashboard")
+    card = page.get_by_test_id("bot-card").first
+    expect(card.get_by_test_id("bot-status")).to_have_attribute("data-status", "running")
+    expect(card.get_by_test_id("stop")).to_be_visible()
+    expect(page.get_by_test_id("trade-row").first).to_be_visible()  # the fill among the latest trades
+    shot(page, "10-dashboard-running")
+    page.goto(bot_url)
 
     # --- stop it ---------------------------------------------------------------------------------------------
     page.get_by_test_id("stop").click()
     expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", re.compile("stopp"), timeout=30_000)
     expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", "stopped", timeout=30_000)
-    shot(page, "10-bot-stopped")
+    shot(page, "11-bot-stopped")
 
     # --- the trade history and its CSV ------------------------------------------------------------------------
     page.goto("/trades")
     rows = page.locator('[data-testid="trade-row"]')
     expect(rows.first).to_be_visible()
     assert "BTCUSDT" in rows.first.inner_text()
-    shot(page, "11-trades")
+    shot(page, "12-trades")
     check_a11y(page, "trades", a11y)
     with page.expect_download() as dl:
         page.get_by_test_id("export-csv").click()
@@ -162,7 +174,7 @@ def test_user_journey(page, base_url, sim_control, base_price, django_db_blocker
 
     page.goto("/settings")
     expect(page.get_by_role("heading", name="Настройки")).to_be_visible()
-    shot(page, "12-settings")
+    shot(page, "13-settings")
     check_a11y(page, "settings", a11y)
 
     with capsys.disabled():
