@@ -28,9 +28,6 @@ ARTIFACTS = BASE_DIR / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 CONTROL_TOKEN = "e2e-control-token"
 
-# Playwright's sync API keeps an event loop in the test thread; Django's guard would refuse the
-# test's own (synchronous, one-at-a-time) ORM calls. Only this process: the stack never gets it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 VIEWPORTS = {
     "phone": {"width": 390, "height": 844},
@@ -54,6 +51,20 @@ def _build_frontend():
     if not shutil.which("npm") or not (FRONTEND / "node_modules").exists():
         pytest.skip("frontend not built and npm packages not installed: run scripts/bootstrap")
     subprocess.run(["npm", "run", "build"], cwd=FRONTEND, check=True, capture_output=True, timeout=600)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API keeps an event loop in the test thread while a browser is open;
+    Django's guard would refuse the test's own synchronous, one-at-a-time ORM calls. Allowed
+    only for the browser modules of this process (never for the stack, never for other tests)."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +159,9 @@ def sim_control(e2e_stack):
     return e2e_stack.control
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per module: Playwright's event loop must be gone before later (async) tests."""
     _need_browser()
     from playwright.sync_api import sync_playwright
 
