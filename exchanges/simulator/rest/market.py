@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 from .. import feed, wire
@@ -65,6 +66,18 @@ INTERVALS = {
 }
 
 
+def _anchored(window, price: Decimal, tick: Decimal):
+    ratio = price / window[-1].close if window[-1].close else Decimal(1)
+
+    def scaled(value: Decimal) -> Decimal:
+        return ((value * ratio) / tick).to_integral_value() * tick
+
+    return [
+        replace(c, open=scaled(c.open), high=scaled(c.high), low=scaled(c.low), close=scaled(c.close))
+        for c in window
+    ]
+
+
 def kline(sim, key, p, units):
     cat = p.get("category") or "linear"
     inst = sim.engine.instrument(cat, p.get("symbol"))
@@ -82,6 +95,10 @@ def kline(sim, key, p, units):
     end_ms = _int(p, "end", 0, 0, 2**62) or None
     start_ms = _int(p, "start", 0, 0, 2**62) or None
     window = candles[max(0, end_idx - (limit + 1) * minutes) : end_idx]
+    if not state and window:
+        # No replay: the price was set through the control API. Keep the real market's shape
+        # but anchor it to the current price, so the chart and the ticker agree.
+        window = _anchored(window, sim.engine.price(cat, inst.symbol), inst.tick_size)
     buckets: dict[int, list] = {}
     step = minutes * 60_000
     for c in window:

@@ -43,6 +43,18 @@ def test_market_data(sim, account):
     assert int(http.get_server_time()["result"]["timeSecond"]) > 1_700_000_000
 
 
+def test_candles_end_at_the_price_the_ticker_shows(sim, account):
+    """Without a replay the price comes from the control API; the recent-price chart a user
+    sees on the create form must end where the ticker is, not at the data file's last close."""
+    http = pybit_http(sim, account)
+    sim.control.set_price("BTCUSDT", "61234.5")
+    k = http.get_kline(category="spot", symbol="BTCUSDT", interval="1", limit=60)["result"]["list"]
+    assert D(k[0][4]) == D("61234.5")
+    assert all(D(row[3]) <= D(row[1]) <= D(row[2]) and D(row[3]) <= D(row[4]) <= D(row[2]) for row in k)
+    assert all(D(v) % D("0.01") == 0 for row in k for v in row[1:5])  # on the tick
+    assert len({row[4] for row in k}) > 10  # still a real market's movement, not a flat line
+
+
 def test_order_queries_batches_and_history(sim, account):
     http = pybit_http(sim, account)
     sim.control.set_price("BTCUSDT", "50000")
