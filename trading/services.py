@@ -14,6 +14,7 @@ Nothing here holds a database transaction across an HTTP call."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -91,10 +92,20 @@ def bot_owns_client_order_id(bot: Bot, client_order_id: str) -> bool:
     return client_order_id.startswith(f"sk{bot.pk}-")
 
 
+_TRAILING_ZEROS = re.compile(r"(?<![\w.])(\d+)\.(\d*?)0+(?![\d\w])")
+
+
+def readable_numbers(text: str) -> str:
+    """Decimals from the database carry 18 places ("0.001700000000000000"); people read
+    "0.0017". Strips trailing fractional zeros of every number in a log message."""
+    return _TRAILING_ZEROS.sub(lambda m: m.group(1) + ("." + m.group(2) if m.group(2) else ""), text)
+
+
 def bot_event(
     *, bot: Bot, kind: str, message: str, level: str = BotEvent.Level.INFO, data: dict | None = None
 ) -> BotEvent:
     """Write one decision to the bot's log and tell the owner's browser (after commit)."""
+    message = readable_numbers(message)
     event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data or {})
     emit(
         bot=bot,
