@@ -7,13 +7,17 @@ the candle volume is spread evenly over those four points (each point may fill a
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(os.environ.get("SETKA_SIMULATOR_DATA", "/work/shared/data"))
+# Real candles ship with the package (gzipped; exchanges/simulator/data/SOURCES.md says where
+# they come from). SETKA_SIMULATOR_DATA points at another folder of such files (.csv or .csv.gz).
+PACKAGED_DATA = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(os.environ.get("SETKA_SIMULATOR_DATA", PACKAGED_DATA))
 
 DEFAULT_FILES = {
     "BTCUSDT": "binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv",
@@ -43,15 +47,31 @@ class Candle:
         return [(self.open, share), (first, share), (second, share), (self.close, share)]
 
 
+def data_file(name: str) -> Path:
+    """The candle file `name` (e.g. "binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv"):
+    from DATA_DIR as .csv or .csv.gz, else the packaged copy."""
+    for candidate in (DATA_DIR / name, DATA_DIR / f"{name}.gz", PACKAGED_DATA / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return PACKAGED_DATA / f"{name}.gz"
+
+
+def open_text(path: str | Path):
+    """A text handle on a candle file, gzipped or not."""
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "rt", newline="")
+    return open(path, newline="")
+
+
 def default_csv(symbol: str) -> Path | None:
     name = DEFAULT_FILES.get(symbol)
-    return DATA_DIR / name if name else None
+    return data_file(name) if name else None
 
 
 @lru_cache(maxsize=16)
 def load_candles(path: str) -> tuple[Candle, ...]:
     out = []
-    with open(path, newline="") as fh:
+    with open_text(path) as fh:
         reader = csv.reader(fh)
         next(reader, None)
         for row in reader:

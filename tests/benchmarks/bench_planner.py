@@ -11,13 +11,13 @@ import random
 import statistics
 import time
 from decimal import Decimal
-from pathlib import Path
 
 from bots.engine import Candle, GridConfig, LevelOrder, backtest, launch_plan, plan_tick, size_grid
 from exchanges.client import Category, FeeRates, InstrumentRules, Side
+from tests.market_data import BTCUSDT_2021, open_text
 
 D = Decimal
-DATA = Path("/work/shared/data/binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv")
+DATA = BTCUSDT_2021
 RULES = InstrumentRules(
     "BTCUSDT", Category.SPOT, "BTC", "USDT", D("0.01"), D("0.000001"), D("0.000048"), D("100"), D("5")
 )
@@ -84,7 +84,7 @@ def bench_tick(levels_count: int = 200, ticks: int = 2000, seed: int = 7) -> dic
 
 def load(count: int) -> list[Candle]:
     out = []
-    with open(DATA, newline="") as fh:
+    with open_text(DATA) as fh:
         for row in csv.DictReader(fh):
             out.append(
                 Candle(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -21,10 +20,11 @@ from exchanges.models import ExchangeAccount
 from exchanges.simulator.control import SimulatorControl
 from tests.bots.ledger import bot_executions, metrics_cycles
 from tests.factories import BotFactory, ExchangeAccountFactory, grid_config
+from tests.market_data import BTCUSDT_2021
 from tests.stack import Stack
 from trading.models import Order, Trade
 
-CSV = Path("/work/shared/data/binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv")
+CSV = BTCUSDT_2021
 TOKEN = "e2e-control-token"
 
 

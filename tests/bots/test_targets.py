@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -12,11 +11,12 @@ from bots.models import Bot, BotEvent
 from bots.services import bot_start, bot_tick
 from tests.bots.conftest import assert_books_match_exchange, ledger_open_ids
 from tests.factories import BotFactory, grid_config
+from tests.market_data import BTCUSDT_2021
 from trading.models import Order, Trade
 
 pytestmark = pytest.mark.django_db
 
-CSV = Path("/work/shared/data/binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv")
+CSV = BTCUSDT_2021
 
 
 @pytest.mark.skipif(not CSV.exists(), reason="real data not available")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -19,11 +18,12 @@ from bots.services import bot_start, bot_tick
 from metrics.models import BotMetrics, Cycle
 from metrics.services import metrics_reconcile, metrics_update_price
 from tests.factories import BotFactory, grid_config
+from tests.market_data import BTCUSDT_2021
 from trading.models import Trade
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-CSV = Path("/work/shared/data/binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv")
+CSV = BTCUSDT_2021
 FUNDING = Decimal("10000")
 
 

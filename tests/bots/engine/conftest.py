@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from bots.engine import Candle, GridConfig
 from exchanges.client import Category, FeeRates, InstrumentRules
+from tests.market_data import data_file, open_text
 
 D = Decimal
-DATA = Path("/work/shared/data")
 
 
 def spot_rules(tick="0.01", step="0.000001", min_qty="0.000048", min_notional="5", max_qty="100") -> InstrumentRules:
@@ -78,7 +77,7 @@ LINEAR_FEES = FeeRates(maker=D("0.0002"), taker=D("0.00055"))
 
 def load_candles(name: str, start_ms: int | None = None, count: int | None = None) -> list[Candle]:
     out: list[Candle] = []
-    with open(DATA / name, newline="") as fh:
+    with open_text(data_file(name)) as fh:
         for row in csv.DictReader(fh):
             t = int(row["timestamp_ms"])
             if start_ms is not None and t < start_ms:

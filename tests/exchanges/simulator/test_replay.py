@@ -6,6 +6,7 @@ import time
 from decimal import Decimal as D
 
 from exchanges.simulator.feed import Candle
+from tests.market_data import BTC_PERP_2022
 
 from .helpers import pybit_http, wait_for
 
@@ -69,7 +70,7 @@ def test_timed_replay_runs_and_stops(sim):
 
 def test_ftx_perp_path_converts_notional_volume(sim):
     r = sim.control.start_replay(
-        "BTCUSDT", csv_path="/work/shared/data/ftx_BTC-PERP_1m_2021-12-31_2022-02-01.csv", categories=["linear"]
+        "BTCUSDT", csv_path=str(BTC_PERP_2022), categories=["linear"]
     )
     assert r["volume_in_quote"] is True
     spot_before = sim.control.price("BTCUSDT", "spot")
