@@ -1,5 +1,5 @@
-"""End to end: a spot BTCUSDT grid on the simulator, replaying a real day quickly, run by the
-REAL worker, beat and streams processes (tests/stack.py). The worker is killed -9 half way and
+"""End to end: BTCUSDT grids (spot; linear long and short) on the simulator, replaying a real
+day quickly, run by the REAL worker, beat and streams processes (tests/stack.py). The worker is killed -9 half way and
 started again; at three quarters every process is killed -9 and restarted. Then Setka's completed cycles and grid profit must equal those recomputed from
 the simulator's own execution ledger, with no duplicate order and no lost fill."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -52,7 +53,10 @@ def settled(bot, control, uid) -> bool:
 @pytest.mark.e2e
 @pytest.mark.skipif(not CSV.exists(), reason="real data not available")
 @pytest.mark.django_db(transaction=True)
-def test_spot_grid_real_day_on_the_real_processes(tmp_path):
+@pytest.mark.parametrize(
+    "category,direction", [("spot", None), ("linear", "long"), ("linear", "short")], ids=["spot", "long", "short"]
+)
+def test_grid_real_day_on_the_real_processes(tmp_path, category, direction):
     db = settings.DATABASES["default"]
     env = {
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}",
@@ -79,10 +83,20 @@ def test_spot_grid_real_day_on_the_real_processes(tmp_path):
         account = ExchangeAccountFactory(
             environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key, api_secret=acc.api_secret
         )
+        range_ = {"lower_price": "55600", "upper_price": "58400", "grid_count": 14}
+        if category == "spot":
+            config = grid_config(**range_, investment="2000")
+        else:
+            config = grid_config(
+                **range_, strategy="linear_grid", investment="1000", direction=direction, leverage="3",
+                on_stop="close_position",
+            )
         bot = BotFactory(
             user=account.user,
             exchange_account=account,
-            config=grid_config(lower_price="55600", upper_price="58400", grid_count=14, investment="2000"),
+            category=category,
+            investment=config["investment"],
+            config=config,
         )
         bot_start(bot=bot)  # queues bot_start_task on commit: the real worker launches it
         wait_for(
@@ -128,9 +142,13 @@ def test_spot_grid_real_day_on_the_real_processes(tmp_path):
             links.setdefault(e["orderLinkId"], set()).add(e["orderId"])
         assert all(len(v) == 1 for v in links.values())
         print(
-            f"\nE2E spot: {len(bot_executions(ledger, bot))} executions, {cycles} cycles, grid profit {profit:.4f} USDT"
+            f"\nE2E {category} {direction or ''}: {len(bot_executions(ledger, bot))} executions, {cycles} cycles, "
+            f"grid profit {profit:.4f} USDT"
         )
 
         bot_stop(bot=bot, reason="end of the e2e test")
         wait_for(lambda: Bot.objects.get(pk=bot.pk).status == Bot.Status.STOPPED, 30, "stop", stack)
-        assert control.ledger(acc.uid)["open_orders"] == []
+        final = control.ledger(acc.uid)
+        assert final["open_orders"] == []
+        if category == "linear":  # on_stop=close_position: nothing left at risk
+            assert all(Decimal(str(p.get("size", "0"))) == 0 for p in final["positions"]), final["positions"]

@@ -27,6 +27,7 @@ DIST = FRONTEND / ".output" / "public"
 ARTIFACTS = BASE_DIR / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 CONTROL_TOKEN = "e2e-control-token"
+STACK_APPNAME = "setka-e2e-stack"  # libpq application_name of the stack's sessions
 
 
 VIEWPORTS = {
@@ -83,6 +84,8 @@ def e2e_stack(django_db_setup, django_db_blocker):
         "SETKA_SIMULATOR_CONTROL_TOKEN": CONTROL_TOKEN,
         "SETKA_FRONTEND_DIST": str(DIST),
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        # libpq tags the stack's sessions so that teardown ends those and nobody else's
+        "PGAPPNAME": STACK_APPNAME,
     }
     log_dir = ARTIFACTS / "e2e-logs"
     shutil.rmtree(log_dir, ignore_errors=True)
@@ -129,14 +132,16 @@ def _flush(django_db_blocker) -> None:
 
 
 def _close_db_sessions(name: str, django_db_blocker) -> None:
-    """Killed processes can leave a server session behind for a moment; end them so that
-    pytest-django can drop the test database."""
+    """Killed processes can leave a server session behind for a moment; end them (only the
+    stack's: this teardown may run while other tests' connections are open, because
+    pytest-django reorders tests across modules) so that the test database can be dropped."""
     from django.db import connection
 
     with django_db_blocker.unblock(), connection.cursor() as cur:
         for _ in range(20):
             cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+                        "WHERE datname = %s AND application_name = %s AND pid <> pg_backend_pid()",
+                        [name, STACK_APPNAME])
             if not cur.fetchone()[0]:
                 break
             time.sleep(0.25)
