@@ -110,7 +110,14 @@ def bot_event(
     emit(
         bot=bot,
         event="bot.event",
-        data={"id": event.pk, "kind": kind, "level": level, "message": event.message, "data": event.data},
+        data={
+            "id": event.pk,
+            "kind": kind,
+            "level": level,
+            "message": event.message,
+            "data": event.data,
+            "created_at": event.created_at.isoformat(),
+        },
     )
     return event
 

@@ -23,6 +23,27 @@ export function warningText(w: ReportWarning, t: Translate, te: HasKey): string 
   return w.message || w.code
 }
 
+/** What happens when the price leaves the range, in the user's language. The report sends the
+ * figures (spot: base_qty, value, loss or gain; linear: position, pnl); the sentence is ours.
+ * An unknown shape falls back to the server's English message. */
+export function outsideText(
+  side: 'below' | 'above', v: unknown, t: Translate, coins: { base?: string, quote?: string } = {},
+): string {
+  if (!v) return ''
+  if (typeof v === 'string') return v
+  const o = v as Record<string, unknown>
+  const fmt = (x: unknown) => (typeof x === 'string' && isDecimal(x) ? formatPlain(x) : String(x ?? ''))
+  const params = {
+    price: fmt(o.price), qty: fmt(o.base_qty), value: fmt(o.value), loss: fmt(o.loss), gain: fmt(o.gain),
+    position: fmt(typeof o.position === 'string' ? o.position.replace(/^-/, '') : o.position),
+    pnl: fmt(o.pnl), base: coins.base ?? '', quote: coins.quote ?? 'USDT',
+  }
+  if ('position' in o) return t(`report.outside.linear_${side}`, params)
+  if (side === 'below' && 'loss' in o) return t('report.outside.spot_below', params)
+  if (side === 'above' && 'value' in o) return t('report.outside.spot_above', params)
+  return String(o.message ?? '')
+}
+
 export function severityColor(severity: string): 'info' | 'warning' | 'error' | 'neutral' {
   if (severity === 'danger') return 'error'
   if (severity === 'warning') return 'warning'

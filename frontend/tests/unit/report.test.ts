@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { errorMessage, fieldErrors, needsAcknowledgement, classifySeq, sortWarnings, warningText } from '~/utils/report'
+import { errorMessage, fieldErrors, needsAcknowledgement, classifySeq, outsideText, sortWarnings, warningText } from '~/utils/report'
 
 const dict: Record<string, string> = { 'warnings.fee_exceeds_profit': 'Комиссия {fee}% больше прибыли' }
 const t = (k: string, p?: Record<string, unknown>) => dict[k]!.replace(/\{(\w+)\}/g, (_, n) => String(p?.[n] ?? ''))
@@ -47,5 +47,30 @@ describe('request helpers', () => {
   it('builds filter queries without empty values', () => {
     expect(toQuery({ bot: 3, symbol: '', side: 'Buy', date_from: null })).toBe('?bot=3&side=Buy')
     expect(toQuery({})).toBe('')
+  })
+})
+
+describe('outsideText', () => {
+  const t = (key: string, p?: Record<string, unknown>) => `${key} ${JSON.stringify(p)}`
+
+  it('renders the spot loss below the range from the figures, in the user language', () => {
+    const below = { price: '55700.00', base_qty: '0.01754144', value: '985.91', loss: '14.09', message: 'If the price…' }
+    const text = outsideText('below', below, t, { base: 'BTC', quote: 'USDT' })
+    expect(text.startsWith('report.outside.spot_below')).toBe(true)
+    expect(text).toContain('"qty":"0.01754144"')
+    expect(text).toContain('"loss":"14.09"')
+    expect(text).toContain('"base":"BTC"')
+  })
+
+  it('uses the linear sentence when the report carries a position, without its sign', () => {
+    const text = outsideText('above', { price: '58000', position: '-0.012', pnl: '-3.40' }, t, { base: 'BTC' })
+    expect(text.startsWith('report.outside.linear_above')).toBe(true)
+    expect(text).toContain('"position":"0.012"')
+  })
+
+  it('falls back to the server message for a shape it does not know', () => {
+    expect(outsideText('below', { message: 'Server text' }, t)).toBe('Server text')
+    expect(outsideText('above', 'plain', t)).toBe('plain')
+    expect(outsideText('above', null, t)).toBe('')
   })
 })
