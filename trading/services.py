@@ -102,11 +102,25 @@ def readable_numbers(text: str) -> str:
 
 
 def bot_event(
-    *, bot: Bot, kind: str, message: str, level: str = BotEvent.Level.INFO, data: dict | None = None
+    *,
+    bot: Bot,
+    kind: str,
+    message: str,
+    level: str = BotEvent.Level.INFO,
+    data: dict | None = None,
+    code: str = "",
+    params: dict | None = None,
 ) -> BotEvent:
-    """Write one decision to the bot's log and tell the owner's browser (after commit)."""
+    """Write one decision to the bot's log and tell the owner's browser (after commit).
+
+    `message` is the English text operators read in admin. `code` and `params` (kept in data)
+    let the app say the same in the user's language; numbers in params are plain strings."""
     message = readable_numbers(message)
-    event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data or {})
+    data = dict(data or {})
+    if code:
+        data["code"] = code
+        data["params"] = {k: readable_numbers(str(v)) for k, v in (params or {}).items()}
+    event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data)
     emit(
         bot=bot,
         event="bot.event",
@@ -295,6 +309,11 @@ def order_apply_exchange_state(*, bot: Bot, order: Order, remote: ExchangeOrder)
                     message=f"{order.side} {order.qty} {order.symbol} filled at {order.avg_price or order.price}"
                     + (f" (line {order.level})" if order.level is not None else ""),
                     data={"client_order_id": order.client_order_id, "level": order.level},
+                    code="filled_level" if order.level is not None else "filled",
+                    params={
+                        "side": order.side, "qty": order.qty, "symbol": order.symbol,
+                        "price": order.avg_price or order.price, "level": order.level,
+                    },
                 )
         elif changed:
             emit(bot=bot, event="order.updated", data=order_data(order))
@@ -317,6 +336,11 @@ def order_mark_filled(*, bot: Bot, order: Order, filled_qty: Decimal, avg_price:
                 message=f"{order.side} {order.qty} {order.symbol} filled at {order.avg_price or order.price}"
                 + (f" (line {order.level})" if order.level is not None else ""),
                 data={"client_order_id": order.client_order_id, "level": order.level},
+                code="filled_level" if order.level is not None else "filled",
+                params={
+                    "side": order.side, "qty": order.qty, "symbol": order.symbol,
+                    "price": order.avg_price or order.price, "level": order.level,
+                },
             )
     return order
 
@@ -357,6 +381,8 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None)
                 + ", ".join(f"{o.side.lower()} {o.qty} at {o.price}" for o in grid[:5])
                 + ("…" if len(grid) > 5 else ""),
                 data={"client_order_ids": [o.client_order_id for o in grid[:50]]},
+                code="placed",
+                params={"count": len(grid)},
             )
     return sent
 
@@ -522,6 +548,8 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
                 level=BotEvent.Level.WARNING,
                 message=f"The exchange no longer knows the {order.side.lower()} order at {order.price}; it will be placed again.",
                 data={"client_order_id": order.client_order_id},
+                code="order_missing",
+                params={"side": order.side, "price": order.price},
             )
     # Open orders carrying this bot's ids with no row of record: never ours to keep.
     for cid in set(remote_open) - known_ids:
@@ -584,5 +612,7 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
             kind=BotEvent.Kind.CANCELLED,
             message=f"Cancelled {cancelled} open order(s) on the exchange.",
             data={"count": cancelled},
+            code="orders_cancelled",
+            params={"count": cancelled},
         )
     return cancelled

@@ -123,6 +123,8 @@ def bot_create(
             kind=BotEvent.Kind.CREATED,
             message=f"Bot created: {symbol} grid, investment {grid.investment}",
             data={"warnings": [w.code for w in warnings]},
+            code="created",
+            params={"symbol": symbol, "investment": grid.investment},
         )
     return bot
 

@@ -320,6 +320,12 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                 else ""
             ),
             data={"price": str(price), "qty_per_grid": str(sizing.qty_per_grid), "orders": len(planned)},
+            code="started_initial" if plan.initial else "started",
+            params={
+                "price": price, "lines": len(levels), "low": levels[0], "high": levels[-1], "buys": buys,
+                "sells": len(plan.ladder) - buys, "qty": sizing.qty_per_grid,
+                "initial_qty": plan.initial.qty if plan.initial else "",
+            },
         )
     result.placed += len(orders_send_pending(bot=bot, client=client, still_running=_still_running(bot)))
     result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))  # the initial fill
@@ -405,6 +411,8 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                     kind=BotEvent.Kind.REPLACED,
                     message=f"Counter order: {order.side.lower()} {order.qty} at {order.price} (line {order.level})",
                     data={"client_order_id": order.client_order_id, "level": order.level},
+                    code="counter_order",
+                    params={"side": order.side, "qty": order.qty, "price": order.price, "level": order.level},
                 )
         to_cancel = list(
             Order.objects.filter(bot=bot, client_order_id__in=list(plan.cancel), status__in=Order.OPEN_STATUSES)

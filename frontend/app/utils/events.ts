@@ -1,0 +1,26 @@
+// The bot's log in the user's language. Events that carry a `code` (and `params`) in their data
+// are rendered from the locale; any other event shows the server's English message.
+import { formatPlain, isDecimal } from './decimal'
+import type { HasKey, Translate } from './report'
+
+export interface LogEvent {
+  kind?: string
+  message?: string
+  data?: Record<string, unknown> | null
+}
+
+export function eventText(e: LogEvent, t: Translate, te: HasKey): string {
+  const code = typeof e.data?.code === 'string' ? e.data.code : ''
+  const key = `events.${code}`
+  if (code && te(key)) {
+    const raw = (e.data?.params ?? {}) as Record<string, unknown>
+    const params: Record<string, unknown> = Object.fromEntries(Object.entries(raw).map(([k, v]) =>
+      [k, typeof v === 'string' && isDecimal(v) ? formatPlain(v) : v]))
+    if (typeof raw.side === 'string') {
+      const sideKey = `trades.${raw.side.toLowerCase()}`
+      params.side = te(sideKey) ? t(sideKey) : raw.side
+    }
+    return t(key, params)
+  }
+  return e.message || e.kind || ''
+}
