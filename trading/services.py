@@ -136,6 +136,20 @@ def bot_event(
     return event
 
 
+def _log_fill(bot: Bot, order: Order) -> BotEvent:
+    """The bot log's line for an order that filled completely (one wording everywhere)."""
+    price = order.avg_price or order.price
+    return bot_event(
+        bot=bot,
+        kind=BotEvent.Kind.FILLED,
+        message=f"{order.side} {order.qty} {order.symbol} filled at {price}"
+        + (f" (line {order.level})" if order.level is not None else ""),
+        data={"client_order_id": order.client_order_id, "level": order.level},
+        code="filled_level" if order.level is not None else "filled",
+        params={"side": order.side, "qty": order.qty, "symbol": order.symbol, "price": price, "level": order.level},
+    )
+
+
 def order_data(order: Order) -> dict:
     return {
         "id": order.pk,
@@ -303,18 +317,7 @@ def order_apply_exchange_state(*, bot: Bot, order: Order, remote: ExchangeOrder)
         if moved:
             changed += ["status", "closed_at", "reject_reason"]
             if status == S.FILLED:
-                bot_event(
-                    bot=bot,
-                    kind=BotEvent.Kind.FILLED,
-                    message=f"{order.side} {order.qty} {order.symbol} filled at {order.avg_price or order.price}"
-                    + (f" (line {order.level})" if order.level is not None else ""),
-                    data={"client_order_id": order.client_order_id, "level": order.level},
-                    code="filled_level" if order.level is not None else "filled",
-                    params={
-                        "side": order.side, "qty": order.qty, "symbol": order.symbol,
-                        "price": order.avg_price or order.price, "level": order.level,
-                    },
-                )
+                _log_fill(bot, order)
         elif changed:
             emit(bot=bot, event="order.updated", data=order_data(order))
         if changed:
@@ -330,18 +333,7 @@ def order_mark_filled(*, bot: Bot, order: Order, filled_qty: Decimal, avg_price:
         order.avg_price = order.avg_price or avg_price
         if order_transition(bot=bot, order=order, status=S.FILLED, save=False):
             order.save(update_fields=["filled_qty", "avg_price", "status", "closed_at", "reject_reason", "updated_at"])
-            bot_event(
-                bot=bot,
-                kind=BotEvent.Kind.FILLED,
-                message=f"{order.side} {order.qty} {order.symbol} filled at {order.avg_price or order.price}"
-                + (f" (line {order.level})" if order.level is not None else ""),
-                data={"client_order_id": order.client_order_id, "level": order.level},
-                code="filled_level" if order.level is not None else "filled",
-                params={
-                    "side": order.side, "qty": order.qty, "symbol": order.symbol,
-                    "price": order.avg_price or order.price, "level": order.level,
-                },
-            )
+            _log_fill(bot, order)
     return order
 
 
