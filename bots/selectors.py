@@ -23,7 +23,7 @@ def bot_ids_due_for_tick() -> list[int]:
 
 def bots_streamed() -> QuerySet[Bot]:
     """Bots whose exchange account's private stream must be held."""
-    return Bot.objects.filter(status__in=TICKED).select_related("exchange_account")
+    return Bot.objects.filter(status__in=TICKED).select_related("exchange_account__exchange")
 
 
 def bot_list(*, user, status: str | None = None, symbol: str | None = None) -> QuerySet[Bot]:

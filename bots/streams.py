@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from django.db import close_old_connections
 
+from observability.prom import STREAM_RECONNECTS, STREAMS_OPEN
+
 logger = logging.getLogger(__name__)
 
 _BOT_ID = re.compile(r"^sk(\d+)-")
@@ -51,6 +53,7 @@ class StreamsSupervisor:
         self.stop_event = threading.Event()
         self.events_seen = 0
         self.reconnects = 0
+        self.venue_of_account: dict[int, str] = {}
 
     # callbacks (called from the streams' threads)
     def on_event(self, account_id: int, topic: str, data: list) -> None:
@@ -70,6 +73,7 @@ class StreamsSupervisor:
 
     def on_reconnect(self, account_id: int) -> None:
         self.reconnects += 1
+        STREAM_RECONNECTS.labels(venue=self.venue_of_account.get(account_id, "unknown")).inc()
         logger.info("streams: account %s reconnected; resyncing its bots", account_id)
         for bot_id in sorted(self.bots_of_account.get(account_id, ())):
             try:
@@ -87,6 +91,7 @@ class StreamsSupervisor:
         for bot in bots_streamed():
             wanted.setdefault(bot.exchange_account_id, set()).add(bot.pk)
             accounts[bot.exchange_account_id] = bot.exchange_account
+            self.venue_of_account[bot.exchange_account_id] = bot.exchange_account.exchange.code
         self.bots_of_account = wanted
         for account_id in set(self.streams) - set(wanted):
             self._close(account_id)
@@ -103,6 +108,7 @@ class StreamsSupervisor:
                     lambda topic, data, a=account_id: self.on_event(a, topic, data),
                     lambda a=account_id: self.on_reconnect(a),
                 )
+                STREAMS_OPEN.labels(venue=self.venue_of_account[account_id]).inc()
                 logger.info("streams: opened account %s (%d bots)", account_id, len(wanted[account_id]))
                 self.on_reconnect(account_id)  # resync whatever happened before the stream opened
             except Exception:  # noqa: BLE001 - retried on the next refresh
@@ -111,6 +117,7 @@ class StreamsSupervisor:
     def _close(self, account_id: int) -> None:
         stream = self.streams.pop(account_id, None)
         if stream is not None:
+            STREAMS_OPEN.labels(venue=self.venue_of_account.get(account_id, "unknown")).dec()
             try:
                 stream.close()
             except Exception:  # noqa: BLE001

@@ -81,9 +81,11 @@ INSTALLED_APPS = [
     "bots",
     "trading",
     "metrics",
+    "observability",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -307,12 +310,27 @@ if PRODUCTION:
 
 # --- Logging --------------------------------------------------------------------------------
 # Secrets never reach a log: exchanges.logging.RedactSecretsFilter masks key-shaped values.
+# Logs: "plain" for a person at a terminal, "json" (one object a line with bot/account ids) for
+# a log pipeline; production defaults to json.
+SETKA_LOG_FORMAT = env("SETKA_LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {
+        "redact": {"()": "config.logging.RedactSecretsFilter"},
+        "context": {"()": "observability.logs.ContextFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": SETKA_LOG_FORMAT,
+            "filters": ["redact", "context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "pybit": {"level": "WARNING"},
@@ -320,3 +338,8 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# Prometheus: /metrics on the web process sums every process's figures when
+# PROMETHEUS_MULTIPROC_DIR names a shared folder (scripts/run sets it). A token, when set, is
+# required as "Authorization: Bearer <token>".
+SETKA_METRICS_TOKEN = env("SETKA_METRICS_TOKEN", "")

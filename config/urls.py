@@ -8,6 +8,7 @@ admin.site.site_header = "Setka — operations"
 admin.site.site_title = "Setka admin"
 
 urlpatterns = [
+    path("", include("observability.urls")),
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
     path("api/", include("exchanges.urls")),
@@ -17,5 +18,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).
-    re_path(r"^(?!api/|admin/|ws/|static/).*$", frontend_view, name="frontend"),
+    re_path(r"^(?!api/|admin/|ws/|static/|health$|ready$|metrics$).*$", frontend_view, name="frontend"),
 ]

@@ -22,6 +22,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 
 from exchanges.errors import RateLimited
+from observability.prom import RATE_BUDGET_REFUSED, RATE_BUDGET_WAIT_SECONDS
 
 # Bybit V5 defaults for a non-VIP unified account (docs/v5/rate-limit): requests per second.
 # Key: (path, category or "*").
@@ -153,8 +154,10 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         limits: Mapping[tuple[str, str], int] | None = None,
+        venue: str = "bybit",
     ):
         self.account_key = account_key
+        self.venue = venue
         self.store = store or LocalWindowStore()
         self.max_wait = max_wait
         self._clock = clock
@@ -178,6 +181,7 @@ class RateLimiter:
         key = self._key(path, category)
         limit = self._limit(path, category)
         deadline = self._clock() + self.max_wait
+        waited = 0.0
         while True:
             now = self._clock()
             blocked = self.store.blocked_until(key)
@@ -186,12 +190,15 @@ class RateLimiter:
             else:
                 wait = self.store.take(key, min(cost, limit), limit, now)
                 if wait <= 0:
+                    RATE_BUDGET_WAIT_SECONDS.labels(venue=self.venue).observe(waited)
                     return
             if now + wait > deadline:
+                RATE_BUDGET_REFUSED.labels(venue=self.venue).inc()
                 raise RateLimited(
                     f"Client-side rate limit for {path}: wait {wait:.2f}s", code="client", retry_after=wait
                 )
             self.waited_seconds += wait
+            waited += wait
             self._sleep(wait)
 
     def observe(self, path: str, category: str | None, headers: Mapping[str, str] | None) -> None:

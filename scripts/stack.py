@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -151,6 +152,12 @@ def main() -> int:
     env.setdefault("SETKA_SIMULATOR_URL", f"http://127.0.0.1:{args.simulator_port}")
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
+    # Every process writes its Prometheus figures here; the web's /metrics sums them.
+    if "PROMETHEUS_MULTIPROC_DIR" not in env:
+        metrics_dir = VAR / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
     supervisor = Supervisor(env)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
