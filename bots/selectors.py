@@ -10,14 +10,14 @@ from bots.models import Bot, BotEvent
 TICKED = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING)
 
 
-def bot_ids_due_for_tick() -> list[int]:
-    """Active bots whose lease is free."""
+def bot_ids_due_for_tick() -> list[tuple[int, int]]:
+    """(bot id, exchange account id) of the active bots whose lease is free."""
     now = timezone.now()
     return list(
         Bot.objects.filter(status__in=TICKED)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .order_by("last_tick_at", "id")
-        .values_list("id", flat=True)
+        .values_list("id", "exchange_account_id")
     )
 
 

@@ -33,20 +33,21 @@ def bot_id_from_client_order_id(client_order_id: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _enqueue_tick(bot_id: int) -> None:
-    from bots.tasks import bot_tick_task
-
-    bot_tick_task.apply_async(args=[bot_id], kwargs={"urgent": True})
-
-
 class StreamsSupervisor:
     """Opens and closes account streams as bots start and stop (polls the database)."""
 
     def __init__(
-        self, *, refresh_seconds: float = 5.0, enqueue: Callable[[int], None] = _enqueue_tick, stream_factory=None
+        self,
+        *,
+        refresh_seconds: float = 5.0,
+        enqueue: Callable[[int], None] | None = None,
+        stream_factory=None,
+        shard: int = 0,
     ):
         self.refresh_seconds = refresh_seconds
-        self.enqueue = enqueue
+        self.enqueue = enqueue or self._enqueue_tick
+        self.shard = shard
+        self.account_of_bot: dict[int, int] = {}
         self.stream_factory = stream_factory
         self.streams: dict[int, object] = {}
         self.bots_of_account: dict[int, set[int]] = {}
@@ -54,6 +55,11 @@ class StreamsSupervisor:
         self.events_seen = 0
         self.reconnects = 0
         self.venue_of_account: dict[int, str] = {}
+
+    def _enqueue_tick(self, bot_id: int) -> None:
+        from bots.tasks import tick_enqueue
+
+        tick_enqueue(bot_id, urgent=True, account_id=self.account_of_bot.get(bot_id))
 
     # callbacks (called from the streams' threads)
     def on_event(self, account_id: int, topic: str, data: list) -> None:
@@ -83,12 +89,16 @@ class StreamsSupervisor:
 
     def refresh(self) -> None:
         from bots.selectors import bots_streamed
+        from bots.sharding import shard_of
         from exchanges.factory import stream_for_account
 
         factory = self.stream_factory or stream_for_account
         wanted: dict[int, set[int]] = {}
         accounts = {}
         for bot in bots_streamed():
+            if shard_of(bot.exchange_account_id) != self.shard:
+                continue  # another streams process holds this account
+            self.account_of_bot[bot.pk] = bot.exchange_account_id
             wanted.setdefault(bot.exchange_account_id, set()).add(bot.pk)
             accounts[bot.exchange_account_id] = bot.exchange_account
             self.venue_of_account[bot.exchange_account_id] = bot.exchange_account.exchange.code
@@ -140,8 +150,8 @@ class StreamsSupervisor:
         self.stop_event.set()
 
 
-def run_streams(*, refresh_seconds: float = 5.0) -> None:
-    supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds)
+def run_streams(*, refresh_seconds: float = 5.0, shard: int = 0) -> None:
+    supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds, shard=shard)
     try:
         supervisor.run_forever()
     except KeyboardInterrupt:

@@ -19,18 +19,18 @@ def bot_tick_task(bot_id: int, urgent: bool = False) -> None:
     bot_tick(bot_id=bot_id, urgent=urgent)
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def bot_start_task(bot_id: int) -> None:
-    from bots.services import bot_tick
+def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = None) -> None:
+    """Queue one tick of the bot on its account's shard queue (bots.sharding)."""
+    from bots.sharding import shard_count, tick_queue
 
-    bot_tick(bot_id=bot_id, urgent=True)
+    options = {}
+    if shard_count() > 1:
+        if account_id is None:
+            from bots.models import Bot
 
-
-@shared_task(acks_late=True, ignore_result=True)
-def bot_stop_task(bot_id: int) -> None:
-    from bots.services import bot_tick
-
-    bot_tick(bot_id=bot_id, urgent=True)
+            account_id = Bot.objects.values_list("exchange_account_id", flat=True).get(pk=bot_id)
+        options["queue"] = tick_queue(account_id)
+    bot_tick_task.apply_async(args=[bot_id], kwargs={"urgent": urgent} if urgent else {}, **options)
 
 
 @shared_task(acks_late=True, ignore_result=True, expires=30)
@@ -43,9 +43,9 @@ def bots_tick_all_task() -> int:
     from bots.selectors import bot_ids_due_for_tick
 
     count = 0
-    for bot_id in bot_ids_due_for_tick():
+    for bot_id, account_id in bot_ids_due_for_tick():
         if cache.add(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30)):
-            bot_tick_task.delay(bot_id)
+            tick_enqueue(bot_id, account_id=account_id)
             count += 1
     return count
 
@@ -55,13 +55,3 @@ def bots_restart_due_task() -> int:
     from bots.services import bots_restart_due
 
     return bots_restart_due()
-
-
-@shared_task(ignore_result=True)
-def metrics_snapshot_task() -> None:
-    """Placeholder hook for metric snapshots (metrics.services.metrics_snapshot_all if present)."""
-    try:
-        from metrics.services import metrics_snapshot_all
-    except ImportError:
-        return None
-    metrics_snapshot_all()

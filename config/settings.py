@@ -265,6 +265,9 @@ SETKA_BYBIT_ENDPOINTS: dict[str, tuple[str, str]] = {}
 
 # --- Bots -----------------------------------------------------------------------------------
 SETKA_BOT_TICK_SECONDS = env_int("SETKA_BOT_TICK_SECONDS", 5)
+# Ticks and streams partitioned by exchange account over this many shards (bots.sharding).
+SETKA_SHARDS = env_int("SETKA_SHARDS", 1)
+SETKA_METRICS_SNAPSHOT_SECONDS = env_int("SETKA_METRICS_SNAPSHOT_SECONDS", 300)
 SETKA_BOT_LEASE_SECONDS = env_int("SETKA_BOT_LEASE_SECONDS", 60)
 SETKA_BOT_MAX_RESTARTS = env_int("SETKA_BOT_MAX_RESTARTS", 5)
 SETKA_BOT_RESTART_BACKOFF_SECONDS = env_int("SETKA_BOT_RESTART_BACKOFF_SECONDS", 10)

@@ -1,7 +1,7 @@
 """Periodic metric jobs (thin: call one service, set retry and time limits only).
 
 Schedules: bots/management/commands/setup_schedules.py writes the beat rows (snapshots run through
-bots.tasks.metrics_snapshot_task -> metrics.services.metrics_snapshot_all)."""
+metrics.tasks.metrics_snapshot_task -> metrics.services.metrics_snapshot_all)."""
 
 from __future__ import annotations
 

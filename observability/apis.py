@@ -41,6 +41,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
-            return HttpResponse("metrics need the bearer token (SETKA_METRICS_TOKEN)\n", status=401,
-                                content_type="text/plain")
+            return HttpResponse(
+                "metrics need the bearer token (SETKA_METRICS_TOKEN)\n", status=401, content_type="text/plain"
+            )
     return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

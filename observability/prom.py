@@ -26,7 +26,9 @@ TICK_LAG_SECONDS = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 RECONCILE_SECONDS = Histogram(
-    "setka_reconcile_seconds", "Wall time of reconciling orders and executions with the exchange", buckets=_LATENCY_BUCKETS
+    "setka_reconcile_seconds",
+    "Wall time of reconciling orders and executions with the exchange",
+    buckets=_LATENCY_BUCKETS,
 )
 ORDERS_PLACED = Counter("setka_orders_placed_total", "Orders accepted by an exchange", ["venue"])
 ORDERS_CANCELLED = Counter("setka_orders_cancelled_total", "Orders cancelled on an exchange", ["venue"])
@@ -39,13 +41,13 @@ RATE_BUDGET_REFUSED = Counter(
     ["venue"],
 )
 RATE_BUDGET_WAIT_SECONDS = Histogram(
-    "setka_rate_budget_wait_seconds", "Time a request waited for the account's rate budget", ["venue"],
+    "setka_rate_budget_wait_seconds",
+    "Time a request waited for the account's rate budget",
+    ["venue"],
     buckets=_LATENCY_BUCKETS,
 )
 STREAM_RECONNECTS = Counter("setka_stream_reconnects_total", "Private exchange streams (re)opened", ["venue"])
-STREAMS_OPEN = Gauge(
-    "setka_streams_open", "Private exchange streams held open", ["venue"], multiprocess_mode="livesum"
-)
+STREAMS_OPEN = Gauge("setka_streams_open", "Private exchange streams held open", ["venue"], multiprocess_mode="livesum")
 
 
 @contextmanager

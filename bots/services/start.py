@@ -16,12 +16,12 @@ from trading.services import bot_event
 
 
 def enqueue_tick(bot_id: int, *, urgent: bool = False) -> None:
-    """Queue the bot's tick once the current transaction commits."""
+    """Queue the bot's tick (on its shard's queue) once the current transaction commits."""
 
     def send():
-        from bots.tasks import bot_tick_task
+        from bots.tasks import tick_enqueue
 
-        bot_tick_task.apply_async(args=[bot_id], kwargs={"urgent": urgent} if urgent else {})
+        tick_enqueue(bot_id, urgent=urgent)
 
     transaction.on_commit(send)
 

@@ -98,7 +98,7 @@ def test_grid_real_day_on_the_real_processes(tmp_path, category, direction):
             investment=config["investment"],
             config=config,
         )
-        bot_start(bot=bot)  # queues bot_start_task on commit: the real worker launches it
+        bot_start(bot=bot)  # queues its first tick on commit: the real worker launches it
         wait_for(
             lambda: Bot.objects.get(pk=bot.pk).status == Bot.Status.RUNNING and settled(bot, control, acc.uid),
             60,

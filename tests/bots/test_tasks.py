@@ -41,7 +41,7 @@ def test_tick_all_fans_out_one_tick_per_active_bot_with_a_free_lease(paper, monk
         lease_until=timezone.now() + timezone.timedelta(seconds=30),
     )
     sent = []
-    monkeypatch.setattr(bot_tick_task, "delay", lambda bot_id: sent.append(bot_id))
+    monkeypatch.setattr(bot_tick_task, "apply_async", lambda args, **_: sent.append(args[0]))
     assert bots_tick_all_task() == 1
     assert sent == [running.pk] and busy.pk not in sent
     assert bots_tick_all_task() == 0  # queued and not started yet: no pile-up

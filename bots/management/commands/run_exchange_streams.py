@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from bots.sharding import shard_count
 from bots.streams import StreamsSupervisor
 
 
@@ -16,11 +18,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--refresh-seconds", type=float, default=3.0, help="How often to pick up started and stopped bots."
         )
+        parser.add_argument(
+            "--shard",
+            type=int,
+            default=int(os.environ.get("SETKA_STREAMS_SHARD", 0)),
+            help="Which shard of exchange accounts this process holds (0..SETKA_SHARDS-1).",
+        )
 
-    def handle(self, *args, refresh_seconds: float = 3.0, **options):
-        supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds)
+    def handle(self, *args, refresh_seconds: float = 3.0, shard: int = 0, **options):
+        if not 0 <= shard < shard_count():
+            raise CommandError(f"--shard must be between 0 and {shard_count() - 1} (SETKA_SHARDS={shard_count()})")
+        supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds, shard=shard)
         signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
         signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
-        self.stdout.write("run_exchange_streams: ready", ending="\n")
+        self.stdout.write(f"run_exchange_streams: ready (shard {shard} of {shard_count()})", ending="\n")
         self.stdout.flush()
         supervisor.run_forever()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -25,23 +23,10 @@ class Command(BaseCommand):
         tasks = {
             "bots: tick every running bot": ("bots.tasks.bots_tick_all_task", tick),
             "bots: restart failed bots after back-off": ("bots.tasks.bots_restart_due_task", max(tick, 5)),
-            "metrics: snapshots": ("bots.tasks.metrics_snapshot_task", 300),
+            "metrics: snapshots": ("metrics.tasks.metrics_snapshot_task", settings.SETKA_METRICS_SNAPSHOT_SECONDS),
+            "metrics: recompute and flag drift": ("metrics.tasks.metrics_reconcile_task", 3600),
+            "exchanges: recheck API keys": ("exchanges.tasks.exchange_accounts_recheck_task", 6 * 3600),
         }
-        optional = {
-            "metrics: snapshots": (
-                "metrics.tasks",
-                "metrics_snapshot_task",
-                getattr(settings, "SETKA_METRICS_SNAPSHOT_SECONDS", 300),
-            ),
-            "metrics: recompute and flag drift": ("metrics.tasks", "metrics_reconcile_task", 3600),
-            "exchanges: recheck API keys": ("exchanges.tasks", "exchange_accounts_recheck_task", 6 * 3600),
-        }
-        for name, (module, task, seconds) in optional.items():
-            try:
-                if hasattr(importlib.import_module(module), task):
-                    tasks[name] = (f"{module}.{task}", seconds)
-            except ImportError:
-                pass
         for name, (task, seconds) in tasks.items():
             PeriodicTask.objects.update_or_create(
                 name=name, defaults={"task": task, "interval": _every(seconds), "enabled": True, "crontab": None}

@@ -1,0 +1,148 @@
+"""Ticks and streams partitioned by exchange account (bots.sharding): with SETKA_SHARDS=2 the
+ticks of an account's bots go only to its shard's queue and only its shard's streams process
+holds its stream, so adding worker and streams processes adds capacity."""
+
+from __future__ import annotations
+
+import os
+import time
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+
+from bots.models import Bot
+from bots.services import bot_start
+from bots.sharding import shard_of, tick_queue, worker_queues
+from bots.streams import StreamsSupervisor
+from exchanges.models import ExchangeAccount
+from exchanges.simulator.control import SimulatorControl
+from tests.factories import BotFactory, ExchangeAccountFactory, UserFactory, grid_config
+from tests.stack import Stack
+from trading.models import Order, Trade
+
+TOKEN = "shard-control-token"
+
+
+@override_settings(SETKA_SHARDS=1)
+def test_one_shard_uses_the_default_queue():
+    assert tick_queue(7) is None and worker_queues(0) == "celery"
+
+
+@override_settings(SETKA_SHARDS=3)
+def test_ticks_go_to_the_queue_of_their_accounts_shard():
+    assert [tick_queue(a) for a in (3, 4, 5)] == ["ticks.0", "ticks.1", "ticks.2"]
+    assert worker_queues(0) == "celery,ticks.0" and worker_queues(2) == "ticks.2"
+
+
+@pytest.mark.django_db
+@override_settings(SETKA_SHARDS=2)
+def test_enqueue_routes_by_the_bots_account():
+    from bots.tasks import bot_tick_task, tick_enqueue
+
+    bot = BotFactory()
+    with mock.patch.object(bot_tick_task, "apply_async") as send:
+        tick_enqueue(bot.pk, urgent=True)  # account looked up
+        tick_enqueue(bot.pk, account_id=bot.exchange_account_id)
+    expected = f"ticks.{bot.exchange_account_id % 2}"
+    assert [c.kwargs["queue"] for c in send.call_args_list] == [expected, expected]
+    assert send.call_args_list[0].kwargs["kwargs"] == {"urgent": True}
+
+
+@pytest.mark.django_db
+@override_settings(SETKA_SHARDS=2)
+def test_a_streams_process_holds_only_its_shards_accounts():
+    bots = [BotFactory(status=Bot.Status.RUNNING) for _ in range(4)]
+    opened: dict[int, list[int]] = {0: [], 1: []}
+    for shard in (0, 1):
+        sup = StreamsSupervisor(
+            enqueue=lambda _bot: None,
+            stream_factory=lambda account, *_cb, s=shard: opened[s].append(account.pk) or mock.Mock(auth_failed=False),
+            shard=shard,
+        )
+        sup.refresh()
+    assert sorted(opened[0] + opened[1]) == sorted(b.exchange_account_id for b in bots)
+    assert all(shard_of(a) == 0 for a in opened[0]) and all(shard_of(a) == 1 for a in opened[1])
+
+
+def _wait(predicate, timeout: float, what: str, stack: Stack) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}\n{stack.all_logs()}")
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_and_two_streams_processes_split_the_bots_by_account(tmp_path):
+    db = settings.DATABASES["default"]
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    env = {
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}",
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "SETKA_SIMULATOR_CONTROL_TOKEN": TOKEN,
+        "SETKA_SHARDS": "2",
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+    }
+    with Stack(env=env, log_dir=tmp_path) as stack, override_settings(SETKA_SHARDS=2):
+        simulator = stack.start("simulator", state=str(tmp_path / "sim.sqlite3"))
+        stack.env["SETKA_SIMULATOR_URL"] = simulator.url
+        settings.SETKA_SIMULATOR_URL = simulator.url
+        control = SimulatorControl(simulator.url, TOKEN)
+        control.set_price("BTCUSDT", "57000")
+
+        # One account in each shard (ids alternate parity as they are created).
+        user = UserFactory()
+        accounts: dict[int, ExchangeAccount] = {}
+        uids: dict[int, int] = {}
+        while len(accounts) < 2:
+            acc = control.create_account(funding={"USDT": "10000"})
+            account = ExchangeAccountFactory(
+                user=user, environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key, api_secret=acc.api_secret
+            )
+            if shard_of(account.pk) not in accounts:
+                accounts[shard_of(account.pk)] = account
+                uids[shard_of(account.pk)] = acc.uid
+        config = grid_config(lower_price="56000", upper_price="58000", grid_count=10, investment="1000")
+        bots = {
+            shard: BotFactory(user=user, exchange_account=account, config=config, investment=config["investment"])
+            for shard, account in accounts.items()
+        }
+
+        stack.start("worker0", "worker", queues="celery,ticks.0", node="w0", purge=True)
+        stack.start("streams0", "streams", env={"SETKA_STREAMS_SHARD": "0"})
+        stack.start("streams1", "streams", env={"SETKA_STREAMS_SHARD": "1"})
+        for bot in bots.values():
+            bot_start(bot=bot)
+
+        def running(bot: Bot) -> bool:
+            return (
+                Bot.objects.get(pk=bot.pk).status == Bot.Status.RUNNING
+                and Order.objects.filter(bot=bot, status="open").exists()
+            )
+
+        _wait(lambda: running(bots[0]), 60, "shard 0's bot to launch", stack)
+        # Nobody consumes ticks.1 yet: shard 1's bot has not been touched at all.
+        assert Bot.objects.get(pk=bots[1].pk).status == Bot.Status.STARTING
+        assert not Order.objects.filter(bot=bots[1]).exists()
+
+        stack.start("worker1", "worker", queues="ticks.1", node="w1")
+        _wait(lambda: running(bots[1]), 60, "shard 1's bot to launch on its own worker", stack)
+
+        # A fill on each account reaches its bot through its own streams process and worker.
+        control.set_price("BTCUSDT", "56150")
+        _wait(
+            lambda: all(Trade.objects.filter(bot=b).exists() for b in bots.values()),
+            60,
+            "fills of both shards' bots",
+            stack,
+        )
+        s0, s1 = stack.logs("streams0"), stack.logs("streams1")
+        assert f"opened account {accounts[0].pk} " in s0 and f"opened account {accounts[1].pk} " not in s0
+        assert f"opened account {accounts[1].pk} " in s1 and f"opened account {accounts[0].pk} " not in s1
+        assert "ready (shard 1 of 2)" in s1
