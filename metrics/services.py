@@ -165,6 +165,15 @@ def metrics_update_price(*, bot, price) -> BotMetrics:
     return row
 
 
+def metrics_total_pnl(*, bot, price) -> Decimal:
+    """Revalue the bot at `price` and return its total PnL exactly as the bot page shows it:
+    the profit book over every fill of every run (what take profit / stop loss compare)."""
+    from metrics.selectors import metrics_figures
+
+    row = metrics_update_price(bot=bot, price=price)
+    return metrics_figures(bot=bot, metrics=row, with_24h=False)["total_pnl"]
+
+
 def _emit_metrics(bot, row: BotMetrics) -> None:
     from bots import events
     from bots.serializers import metrics_json

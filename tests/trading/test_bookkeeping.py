@@ -164,7 +164,7 @@ def test_5xx_and_rate_limit_leave_the_bot_running_and_lose_nothing(running_bot, 
     bot_tick(bot_id=running_bot.pk)
     assert Order.objects.get(bot=running_bot, side="Sell", level=top_buy.level + 1).status == "open"
     running_bot.refresh_from_db()
-    assert running_bot.status == "running" and running_bot.state.get("transient_errors") == 0
+    assert running_bot.status == "running" and running_bot.transient_errors == 0
     assert_books_match(running_bot, fake)
 
 
