@@ -1,5 +1,9 @@
-"""The bot tick: under a short lease, reconcile with the exchange, store fills once, check the
-targets, plan with the engine, write the planned orders as PENDING, then send them.
+"""The bot tick: under a short lease, one pass for the bot's current status.
+
+A running grid goes through three rooms passing one typed context (tick_context.py):
+reconcile.py (exchange -> rows of record -> grid state events), decide.py (targets on the bot
+page's figure, then the plan from the typed grid state; pure), place.py (PENDING rows and the
+state that knows them in one transaction, then send).
 
 The tick also carries the two ends of a bot's life: the launch (status STARTING) and the stop
 (status STOPPING), so that everything touching the bot's orders runs under the same lease."""
@@ -7,8 +11,6 @@ The tick also carries the two ends of a bot's life: the launch (status STARTING)
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,7 +21,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bots.events import emit
 from bots.models import Bot, BotEvent
 from bots.services.common import (
     client_for_bot,
@@ -31,6 +32,7 @@ from bots.services.common import (
     rules_to_json,
     trading_halted,
 )
+from bots.services.decide import tick_decide
 from bots.services.grid_state import (
     generation_prefix,
     grid_state_exists,
@@ -39,6 +41,9 @@ from bots.services.grid_state import (
     grid_state_save,
     grid_state_sync,
 )
+from bots.services.place import tick_place
+from bots.services.reconcile import tick_reconcile
+from bots.services.tick_context import TickContext, TickResult, set_status, still_running
 from exchanges.client import Category, ExchangeClient, Side
 from exchanges.errors import (
     AmbiguousOutcome,
@@ -61,15 +66,6 @@ logger = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ERRORS = 20
 AGAIN_KEY = "setka:bot-tick-again:{}"
-
-
-@dataclass
-class TickResult:
-    ran: bool
-    status: str = ""
-    new_trades: int = 0
-    placed: int = 0
-    reason: str = ""
 
 
 def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
@@ -130,33 +126,6 @@ def _tick_once(bot_id: int, owner: str) -> TickResult:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _still_running(bot: Bot):
-    """Checked between two sends: the bot is still running and this tick still holds the
-    lease (renewed every few seconds, so a long ladder never outlives it)."""
-    renewed = [time.monotonic()]
-
-    def check() -> bool:
-        owner = getattr(bot, "_lease_owner", None)
-        if owner and time.monotonic() - renewed[0] > 5:
-            if not lease_acquire(bot_id=bot.pk, owner=owner):
-                logger.warning("bot %s: lease lost during a long send; stopping this tick", bot.pk)
-                return False
-            renewed[0] = time.monotonic()
-        return Bot.objects.filter(pk=bot.pk, status=Bot.Status.RUNNING).exists()
-
-    return check
-
-
-def _set_status(bot: Bot, status: str, **fields) -> None:
-    bot.status = status
-    for key, value in fields.items():
-        setattr(bot, key, value)
-    bot.save(update_fields=["status", *fields.keys(), "updated_at"])
-    emit(
-        bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}}
-    )
-
-
 def _close_orders(bot: Bot):
     """This run's close orders (a handful at most), for the next close id of the stop plan."""
     from bots.engine.planner import LevelOrder
@@ -189,9 +158,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     from bots.engine.targets import trigger_reached
 
     if trading_halted():
-        _set_status(
-            bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now()
-        )
+        set_status(bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now())
         return
     config = grid_config(bot)
     category = Category(bot.category)
@@ -225,7 +192,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=bot.pk, generation=bot.generation)
     except ConfigError as exc:
         with transaction.atomic():
-            _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
+            set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
             bot_event(
                 bot=bot,
                 kind=BotEvent.Kind.ERROR,
@@ -254,7 +221,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         locked.save(update_fields=["instrument", "awaiting_trigger", "last_price", "fills_seen_until", "updated_at"])
         bot.instrument, bot.awaiting_trigger = locked.instrument, False
         bot.last_price, bot.fills_seen_until = price, locked.fills_seen_until
-        _set_status(bot, Bot.Status.RUNNING)
+        set_status(bot, Bot.Status.RUNNING)
         buys = sum(1 for p in plan.ladder if Side(p.side) == Side.BUY)
         bot_event(
             bot=bot,
@@ -279,7 +246,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                 "initial_qty": plan.initial.qty if plan.initial else "",
             },
         )
-    result.placed += len(orders_send_pending(bot=bot, client=client, still_running=_still_running(bot)))
+    result.placed += len(orders_send_pending(bot=bot, client=client, still_running=still_running(bot)))
     result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))  # the initial fill
 
 
@@ -287,76 +254,14 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
 
 def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
-    """Reconcile (exchange -> rows of record -> grid state events), check the targets on the
-    figure the user sees, plan from the typed state (pure), write the plan as PENDING rows with
-    the state that knows them in one transaction, then send."""
-    from bots.engine.planner import plan_tick
-    from bots.engine.targets import check_targets
-    from metrics.services import metrics_total_pnl
-
-    config = grid_config(bot)
-    rules = rules_from_json(bot.instrument)
-    category = Category(bot.category)
-    reconciled = orders_reconcile(bot=bot, client=client)
-    result.new_trades += len(reconciled.new_trades)
-    bot.refresh_from_db()
-    price = client.ticker(category=category, symbol=bot.symbol).last_price
-    # Total PnL across every run of the bot, from the profit book: the bot page's figure.
-    total_pnl = metrics_total_pnl(bot=bot, price=price)
-    hit = check_targets(config, price=price, total_pnl=total_pnl, invested=bot.investment)
-    if hit is not None:
-        with transaction.atomic():
-            bot_event(
-                bot=bot,
-                kind=BotEvent.Kind.TARGET_HIT,
-                level=BotEvent.Level.WARNING,
-                message=f"{hit.reason} (price {price}, total PnL {total_pnl.quantize(Decimal('0.01'))})",
-                data={"kind": str(hit.kind), "price": str(price), "total_pnl": str(total_pnl)},
-            )
-            _set_status(bot, Bot.Status.STOPPING, stop_reason=str(hit.reason)[:300], last_price=price)
-        return
-    levels = _levels(bot, config, rules)
-    state, version = grid_state_load(
-        bot=bot, levels=levels, fees=lambda: client.fee_rates(category=category, symbol=bot.symbol)
+    """The running grid, in three rooms passing one typed context: reconcile (exchange -> rows
+    of record -> grid state events), decide (targets on the bot page's figure, then the plan;
+    pure), place (PENDING rows + state in one transaction, then send)."""
+    ctx = TickContext(
+        bot=bot, client=client, config=grid_config(bot), rules=rules_from_json(bot.instrument), result=result
     )
-    grid_state_sync(bot=bot, state=state)
-    plan = plan_tick(config, rules, state=state, bot_id=bot.pk, generation=bot.generation)
-    if plan.stuck and state.stuck_reported != plan.stuck:
-        bot_event(
-            bot=bot,
-            kind=BotEvent.Kind.WARNING,
-            level=BotEvent.Level.WARNING,
-            message="The exchange keeps closing orders at line(s) "
-            + ", ".join(f"{lvl} ({str(side).lower()})" for lvl, side in plan.stuck)
-            + " unfilled; not placing them again.",
-            data={"stuck": [[lvl, str(side)] for lvl, side in plan.stuck]},
-        )
-        state.stuck_reported = list(plan.stuck)
-    with transaction.atomic():
-        locked = Bot.objects.select_for_update().get(pk=bot.pk)
-        if locked.status != Bot.Status.RUNNING:
-            bot.status = locked.status
-            return
-        written = [order_write_pending(bot=locked, planned=p) for p in plan.place]
-        for p in plan.place:
-            state.placed(p)
-        grid_state_save(bot=locked, state=state, version=version)
-        Bot.objects.filter(pk=bot.pk).update(last_price=price)
-        bot.last_price = price
-        for order, created in written:
-            if created:
-                bot_event(
-                    bot=locked,
-                    kind=BotEvent.Kind.REPLACED,
-                    message=f"Counter order: {order.side.lower()} {order.qty} at {order.price} (line {order.level})",
-                    data={"client_order_id": order.client_order_id, "level": order.level},
-                    code="counter_order",
-                    params={"side": order.side, "qty": order.qty, "price": order.price, "level": order.level},
-                )
-    sent = orders_send_pending(bot=bot, client=client, still_running=_still_running(bot))
-    result.placed += len(sent)
-    if any(o.order_type == Order.Type.MARKET for o in sent):  # settled at once: store its fill now
-        result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))
+    tick_reconcile(ctx)
+    tick_place(ctx, tick_decide(ctx))
 
 
 # --- stop ----------------------------------------------------------------------------------
@@ -424,7 +329,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             result.new_trades += len(reconciled.new_trades)
             bot.refresh_from_db()
     with transaction.atomic():
-        _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), next_restart_at=None)
+        set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), next_restart_at=None)
         bot_event(
             bot=bot,
             kind=BotEvent.Kind.STOPPED,
@@ -458,7 +363,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
     now = timezone.now()
     with transaction.atomic():
         if fatal:
-            _set_status(
+            set_status(
                 bot, Bot.Status.STOPPED, stopped_at=now, stop_reason=reason, last_error=reason, next_restart_at=None
             )
             bot_event(
@@ -481,7 +386,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
             )
             return
         if bot.restart_count >= settings.SETKA_BOT_MAX_RESTARTS:
-            _set_status(
+            set_status(
                 bot,
                 Bot.Status.STOPPING,
                 last_error=reason,
@@ -499,7 +404,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
             enqueue_tick(bot.pk)
             return
         delay = min(settings.SETKA_BOT_RESTART_BACKOFF_SECONDS * (2**bot.restart_count), 3600)
-        _set_status(bot, Bot.Status.ERROR, last_error=reason, next_restart_at=now + timedelta(seconds=delay))
+        set_status(bot, Bot.Status.ERROR, last_error=reason, next_restart_at=now + timedelta(seconds=delay))
         bot_event(
             bot=bot,
             kind=BotEvent.Kind.ERROR,

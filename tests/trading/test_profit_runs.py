@@ -12,7 +12,7 @@ import pytest
 from django.db import transaction
 
 import bots.services.common as common
-import bots.services.tick as tick_module
+import bots.services.place as place_module
 from bots.engine.state import GridState
 from bots.models import Bot, BotEvent, GridSnapshot
 from bots.services import bot_start, bot_stop, bot_tick, bots_restart_due
@@ -59,7 +59,7 @@ def figures(bot) -> dict:
 def test_a_crash_between_writing_the_plan_and_sending_it_changes_no_figure(exchanges, monkeypatch):
     calm, calm_ex = exchanges()
     crashed, crashed_ex = exchanges()
-    real_send = tick_module.orders_send_pending
+    real_send = place_module.orders_send_pending
     for step, price in enumerate(PATH):
         for bot, fake in ((calm, calm_ex), (crashed, crashed_ex)):
             fake.set_price(price)
@@ -68,9 +68,9 @@ def test_a_crash_between_writing_the_plan_and_sending_it_changes_no_figure(excha
                 def die(**kwargs):
                     raise RuntimeError("worker killed")
 
-                monkeypatch.setattr(tick_module, "orders_send_pending", die)
+                monkeypatch.setattr(place_module, "orders_send_pending", die)
                 bot_tick(bot_id=bot.pk)
-                monkeypatch.setattr(tick_module, "orders_send_pending", real_send)
+                monkeypatch.setattr(place_module, "orders_send_pending", real_send)
                 bot.refresh_from_db()
                 assert bot.status == Bot.Status.ERROR
                 assert Order.objects.filter(bot=bot, status=Order.Status.PENDING).exists()
