@@ -172,3 +172,35 @@ def test_a_stale_snapshot_write_rolls_back_the_pending_orders_with_it(running_bo
         grid_state_save(bot=running_bot, state=state, version=version)
     assert not Order.objects.filter(client_order_id=planned.client_order_id).exists()
     assert not Trade.objects.filter(bot=running_bot, order__client_order_id=planned.client_order_id).exists()
+
+
+def test_stop_loss_counts_every_run_of_the_bot(exchanges):
+    bot, fake = exchanges()
+    for price in ["53900", "52900"]:  # run 1: two buys fill on the way down
+        fake.set_price(price)
+        bot_tick(bot_id=bot.pk)
+    bot_stop(bot=bot, close_action="keep")  # the coins stay: their loss stays the bot's
+    bot_tick(bot_id=bot.pk)
+    first_run = metrics_total_pnl(bot=bot, price=Decimal("52900"))
+    assert first_run < Decimal("-10"), first_run
+    limit = -first_run + Decimal("1")  # one more USDT lost across both runs stops it
+    bot.refresh_from_db()
+    bot.config = {**bot.config, "stop_loss_pnl": str(limit)}
+    bot.save(update_fields=["config"])
+    bot_start(bot=bot)
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.RUNNING
+    for price in ["52700", "52500", "52300"]:
+        fake.set_price(price)
+        bot_tick(bot_id=bot.pk)
+        bot.refresh_from_db()
+        if bot.status != Bot.Status.RUNNING:
+            break
+    hit = BotEvent.objects.get(bot=bot, kind="target_hit")
+    fired_at = Decimal(hit.data["total_pnl"])
+    assert "Stop loss" in hit.message and fired_at <= -limit
+    assert fired_at == metrics_total_pnl(bot=bot, price=Decimal(hit.data["price"]))
+    state, _ = grid_state_load(bot=bot, levels=())
+    grid_state_sync(bot=bot, state=state)
+    assert state.cash + state.base * Decimal(hit.data["price"]) > -limit  # run 2 alone lost far less

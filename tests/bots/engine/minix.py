@@ -159,6 +159,19 @@ class MiniExchange:
             fees=self.state_fees,
         )
         assert rebuilt == plan, "state from events plans differently from the state rebuilt from orders"
+        again = GridState.from_orders(
+            self.view(),
+            bot_id=self.bot_id,
+            generation=self.generation,
+            spot=self.spot,
+            levels=self.levels,
+            fees=self.state_fees,
+        )
+        assert (again.intervals, again.next_seq, again.recent) == (
+            self.state.intervals,
+            self.state.next_seq,
+            self.state.recent,
+        ), "state from events != state rebuilt from the orders"
         snap = GridState.from_json(self.state.to_json())
         assert snap == self.state, "snapshot round trip lost something"
         return plan
