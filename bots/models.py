@@ -39,8 +39,15 @@ class Bot(models.Model):
     investment = models.DecimalField(max_digits=38, decimal_places=18)
     # Instrument rules captured at start so that the plan never changes under a running bot.
     instrument = models.JSONField(default=dict, blank=True)
-    # Engine state (levels and their orders) is derived from orders; this holds what is not.
-    state = models.JSONField(default=dict, blank=True)
+    # Runtime fields of the current run (the grid itself lives in GridSnapshot, owned by
+    # bots.services.grid_state). Reset when the bot starts again.
+    close_action = models.CharField(
+        max_length=16, blank=True, default="", help_text="keep | sell_base | close_position; empty: the config's"
+    )
+    awaiting_trigger = models.BooleanField(default=False, help_text="Launch waits for the trigger price")
+    last_price = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    fills_seen_until = models.DateTimeField(null=True, blank=True, help_text="Executions fetched up to here")
+    transient_errors = models.PositiveIntegerField(default=0, help_text="Exchange timeouts in a row")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +77,22 @@ class Bot(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.name} {self.symbol} ({self.status})"
+
+
+class GridSnapshot(models.Model):
+    """The typed grid state of the bot's current run (bots.engine.state.GridState.to_json), one
+    row per bot. `version` grows by one on every write, and every write is conditional on the
+    version read (UPDATE ... WHERE version = read), so two writers can never both win; the
+    pending order rows of a plan are written in the same transaction, before any is sent."""
+
+    bot = models.OneToOneField(Bot, on_delete=models.CASCADE, related_name="grid_snapshot")
+    generation = models.PositiveIntegerField()
+    version = models.PositiveBigIntegerField(default=1)
+    data = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"grid state of bot #{self.bot_id} run {self.generation} v{self.version}"
 
 
 class BotEvent(models.Model):

@@ -1,5 +1,7 @@
 """Metric bookkeeping: profit figures kept incrementally as fills arrive, checked against a full
-recomputation, and snapshotted for charts. The arithmetic lives in metrics.accounting (pure)."""
+recomputation, and snapshotted for charts. The arithmetic is the engine's profit book
+(bots.engine.book, the one profit definition); this module folds stored trades into it and
+keeps the book in BotMetrics (columns for the figures people read, `book` for the whole book)."""
 
 from __future__ import annotations
 
@@ -11,14 +13,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from metrics.accounting import Book, Fill, q18
+from bots.engine.book import BookFill, ProfitBook, q18
 from metrics.models import BotMetrics, Cycle, MetricSnapshot
 
 logger = logging.getLogger(__name__)
 
 KNOWN_QUOTES = ("USDT", "USDC", "USD", "EUR", "BTC", "ETH")
 
-# Columns of BotMetrics that mirror Book attributes one to one.
+# Columns of BotMetrics that mirror ProfitBook attributes one to one.
 _BOOK_COLUMNS = (
     "invested",
     "grid_profit",
@@ -45,37 +47,39 @@ def _coins(bot) -> tuple[str, str]:
     return bot.symbol, "USDT"
 
 
-def _empty_book(bot) -> Book:
+def book_empty(*, bot) -> ProfitBook:
+    """A new profit book of the bot (no fills yet)."""
     base, quote = _coins(bot)
     investment = Decimal(bot.investment)
-    return Book(
-        category=bot.category,
-        base_coin=base,
-        quote_coin=quote,
-        invested=investment,
-        quote_balance=investment,
+    return ProfitBook(
+        category=bot.category, base_coin=base, quote_coin=quote, invested=investment, quote_balance=investment
     )
 
 
-def _book_from_row(bot, row: BotMetrics) -> Book:
-    book = _empty_book(bot)
+def _book_from_row(bot, row: BotMetrics) -> ProfitBook:
+    data = row.book or {}
+    if "v" in data:
+        return ProfitBook.from_json(data)
+    # A row written before the book was persisted whole: figures in columns, lots in `book`.
+    book = book_empty(bot=bot)
     for name in _BOOK_COLUMNS:
         setattr(book, name, getattr(row, name))
-    book.load_lots_json(row.book)
+    book.lots = {k: [[Decimal(b), Decimal(c)] for b, c in v] for k, v in (data.get("lots") or {}).items() if v}
+    book.entry_price = Decimal(data.get("entry_price", "0"))
+    book.open_fees = Decimal(data.get("open_fees", "0"))
     return book
 
 
-def _book_to_row(book: Book, row: BotMetrics) -> None:
+def _book_to_row(book: ProfitBook, row: BotMetrics) -> None:
     for name in _BOOK_COLUMNS:
         setattr(row, name, getattr(book, name))
-    row.book = book.lots_json()
+    row.book = book.to_json()
 
 
-def _fill_from_trade(trade) -> Fill:
+def book_fill(trade) -> BookFill:
+    """A stored Trade (with its order at hand) as the book reads it."""
     order = trade.order
-    return Fill(
-        trade_id=trade.pk,
-        order_id=trade.order_id,
+    return BookFill(
         side=trade.side,
         price=Decimal(trade.price),
         qty=Decimal(trade.qty),
@@ -83,6 +87,7 @@ def _fill_from_trade(trade) -> Fill:
         fee_coin=trade.fee_coin or "",
         level=order.level,
         purpose=order.purpose,
+        trade_id=trade.pk,
     )
 
 
@@ -119,7 +124,7 @@ def metrics_apply_trades(*, bot, trades) -> BotMetrics:
     book = _book_from_row(bot, row)
     new_cycles = 0
     for trade in trades:
-        result = book.apply(_fill_from_trade(trade))
+        result = book.apply(book_fill(trade))
         if trade.realized_pnl != result.realized_pnl:
             # One definition of realized PnL per fill, the one the metrics add up (an opening fill is 0).
             Trade.objects.filter(pk=trade.pk).update(realized_pnl=result.realized_pnl)
@@ -160,6 +165,15 @@ def metrics_update_price(*, bot, price) -> BotMetrics:
     return row
 
 
+def metrics_total_pnl(*, bot, price) -> Decimal:
+    """Revalue the bot at `price` and return its total PnL exactly as the bot page shows it:
+    the profit book over every fill of every run (what take profit / stop loss compare)."""
+    from metrics.selectors import metrics_figures
+
+    row = metrics_update_price(bot=bot, price=price)
+    return metrics_figures(bot=bot, metrics=row, with_24h=False)["total_pnl"]
+
+
 def _emit_metrics(bot, row: BotMetrics) -> None:
     from bots import events
     from bots.serializers import metrics_json
@@ -174,18 +188,18 @@ def metrics_recompute(*, bot, price: Decimal | None = None) -> dict:
     must equal). Returns {column: value, "cycle_count": n, "book": {...}, "realized": {trade_id: pnl}}."""
     from trading.models import Trade
 
-    book = _empty_book(bot)
+    book = book_empty(bot=bot)
     cycle_orders: set[int] = set()
     realized: dict[int, Decimal] = {}
     qs = Trade.objects.filter(bot=bot).select_related("order").order_by("executed_at", "id")
     for trade in qs.iterator(chunk_size=2000):
-        result = book.apply(_fill_from_trade(trade))
+        result = book.apply(book_fill(trade))
         realized[trade.pk] = result.realized_pnl
         if result.closes_cycle:
             cycle_orders.add(trade.order_id)
     figures = {name: getattr(book, name) for name in _BOOK_COLUMNS}
     figures["cycle_count"] = len(cycle_orders)
-    figures["book"] = book.lots_json()
+    figures["book"] = book.to_json()
     figures["unrealized_pnl"] = book.unrealized(price) if price is not None else None
     figures["realized"] = realized
     return figures

@@ -383,8 +383,9 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None)
 
 
 def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
-    """Store the bot's new executions exactly once and remember them as not yet planned
-    (bot.state["unplanned"]). Returns the new Trade rows. Runs in one transaction with the bot
+    """Store the bot's new executions exactly once and move the bot's fetch cursor
+    (Bot.fills_seen_until). Returns the new Trade rows. The grid state picks them up after its
+    own cursor (bots.services.grid_state). Runs in one transaction with the bot
     row locked. Profit is not computed here: metrics_apply_trades is the one definition of
     cycles and grid profit (it sets Trade.realized_pnl), so every figure a user sees agrees."""
     if not fills:
@@ -431,16 +432,10 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
                 total = sum(Trade.objects.filter(order=order).values_list("qty", flat=True), Decimal(0))
                 if total > order.filled_qty:
                     Order.objects.filter(pk=order.pk).update(filled_qty=total, updated_at=timezone.now())
-            state = dict(locked.state)
-            state.pop("cycles", None)  # the pre-metrics book of earlier versions
-            state["unplanned"] = list(state.get("unplanned", [])) + [t.exec_id for t in new]
             latest = max(t.executed_at for t in new)
-            previous = state.get("fills_seen_until")
-            if previous is None or latest.isoformat() > previous:
-                state["fills_seen_until"] = latest.isoformat()
-            locked.state = state
-            locked.save(update_fields=["state", "updated_at"])
-            bot.state = state
+            if locked.fills_seen_until is None or latest > locked.fills_seen_until:
+                Bot.objects.filter(pk=locked.pk).update(fills_seen_until=latest)
+                locked.fills_seen_until = bot.fills_seen_until = latest
             from metrics.services import metrics_apply_trades
 
             metrics_apply_trades(bot=locked, trades=new)  # sets each trade's realized_pnl
@@ -452,12 +447,9 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
 def fills_fetch(*, bot: Bot, client: ExchangeClient) -> list[Fill]:
     """Executions of this bot since the stored cursor (with an overlap; duplicates are dropped
     by exec_id on insert)."""
-    from datetime import datetime
-
     since = None
-    seen = bot.state.get("fills_seen_until") or bot.state.get("fills_since")
-    if seen:
-        since = datetime.fromisoformat(seen) - FILLS_OVERLAP
+    if bot.fills_seen_until:
+        since = bot.fills_seen_until - FILLS_OVERLAP
     elif bot.started_at:
         since = bot.started_at - FILLS_OVERLAP
     result: list[Fill] = []

@@ -36,12 +36,23 @@ Client order ids (ids.py)
 
 Planner (planner.py)
     launch_plan(config, rules, *, price, sizing, bot_id, generation) -> LaunchPlan(initial, ladder)
-    plan_tick(config, rules, *, levels, orders: [LevelOrder], fills: [FillEvent], bot_id,
-              generation, fees=None, max_replans=3) -> TickPlan(place, cancel, stuck)
-        `orders` = ALL grid orders of this bot and generation, open and closed. Idempotent.
+    plan_tick(config, rules, *, state: GridState, bot_id, generation, max_replans=3)
+        -> TickPlan(place, cancel, stuck); O(lines). Idempotent once the plan is folded back
+        (state.placed(order) per planned order). Compatibility: levels= + orders=[LevelOrder]
+        (ALL grid orders of the run) instead of state rebuilds it with GridState.from_orders.
         LevelOrder.base_fee (optional): exact cumulative base-coin fee of a spot buy; when None
-        the fee is estimated at max(maker, taker) of `fees` (0.1% when fees is None).
+        the fee is estimated at max(maker, taker) of the fees (0.1% when unknown).
         TickPlan.stuck: (line, side) whose last `max_replans` orders all closed unfilled.
+
+Grid state (state.py)
+    GridState.new(bot_id=, generation=, spot=, levels=, fees=None); events placed(planned),
+    observe(cid, filled=, is_open=, base_fee=, settled=), filled/cancelled/rejected/missing,
+    late_fill(cid, qty=, base_fee=), trade(side=, qty=, price=, fee=, fee_in=); to_json() /
+    GridState.from_json(); GridState.from_orders(orders, ...) rebuilds it from a history.
+
+Profit book (book.py): the one profit definition (docs/engine-contract.md)
+    ProfitBook(category, base_coin, quote_coin, invested).apply(BookFill) -> FillResult;
+    unrealized(price), total_pnl(price), grid_profit, realized_pnl, fees, funding
     stop_plan(config, rules, *, orders, base_position, position_side=None, on_stop=None,
               price=None, bot_id=None, generation=None) -> StopPlan(cancel, close)
 
@@ -54,25 +65,25 @@ Backtest (backtest.py)
 """
 
 from .backtest import BacktestFill, BacktestResult, Cycle, backtest
+from .book import BookFill, FillResult, ProfitBook
 from .candles import Candle
 from .config import ConfigError, Direction, GridConfig, OnStop, Spacing, Strategy
 from .ids import OrderKey, close_order_id, grid_order_id, initial_order_id, parse_client_order_id
 from .levels import grid_levels
 from .planner import (
     FillEvent,
-    IntervalState,
     LaunchPlan,
     LevelOrder,
     PlannedOrder,
     StopPlan,
     TickPlan,
-    interval_states,
     launch_plan,
     plan_tick,
     stop_plan,
 )
 from .report import GridProfit, LaunchReport, RiskWarning, build_report, grid_profit
 from .sizing import Sizing, size_grid
+from .state import GridState, Interval, Watched
 from .targets import TargetHit, check_targets, trigger_reached
 
 __all__ = [
@@ -85,7 +96,12 @@ __all__ = [
     "FillEvent",
     "GridConfig",
     "GridProfit",
-    "IntervalState",
+    "GridState",
+    "Interval",
+    "BookFill",
+    "FillResult",
+    "ProfitBook",
+    "Watched",
     "LaunchPlan",
     "LaunchReport",
     "LevelOrder",
@@ -107,7 +123,6 @@ __all__ = [
     "grid_order_id",
     "grid_profit",
     "initial_order_id",
-    "interval_states",
     "launch_plan",
     "parse_client_order_id",
     "plan_tick",

@@ -12,7 +12,7 @@ from bots.services.stop import (
     bots_stop_for_user,
     trading_resume,
 )
-from bots.services.tick import TickResult, bot_pnl, bot_tick
+from bots.services.tick import TickResult, bot_tick
 
 __all__ = [
     "TickResult",
@@ -20,7 +20,6 @@ __all__ = [
     "bot_create",
     "bot_delete",
     "bot_emergency_stop",
-    "bot_pnl",
     "bot_preview",
     "bot_restart",
     "bot_start",

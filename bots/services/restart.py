@@ -10,13 +10,14 @@ from django.utils import timezone
 from bots.events import emit
 from bots.models import Bot, BotEvent
 from bots.services.common import trading_halted
+from bots.services.grid_state import grid_state_exists
 from bots.services.start import enqueue_tick
 from trading.services import bot_event
 
 
 def bot_restart(*, bot: Bot) -> bool:
     """Move one bot from `error` back to running (or starting, if it never launched)."""
-    status = Bot.Status.RUNNING if bot.state.get("launched") else Bot.Status.STARTING
+    status = Bot.Status.RUNNING if grid_state_exists(bot=bot) else Bot.Status.STARTING
     with transaction.atomic():
         moved = Bot.objects.filter(pk=bot.pk, status=Bot.Status.ERROR).update(
             status=status, restart_count=F("restart_count") + 1, next_restart_at=None, updated_at=timezone.now()

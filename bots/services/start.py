@@ -43,7 +43,11 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
             last_error="",
             restart_count=0,
             next_restart_at=None,
-            state={},
+            close_action="",
+            awaiting_trigger=False,
+            last_price=None,
+            fills_seen_until=None,
+            transient_errors=0,
             updated_at=now,
         )
         if not moved:

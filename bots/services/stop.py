@@ -33,19 +33,17 @@ def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: st
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
         if locked.status not in STOPPABLE:
             return False
-        state = dict(locked.state)
         if close_action is not None:
-            state["close_action"] = close_action
-        locked.state = state
+            locked.close_action = close_action
         locked.status = Bot.Status.STOPPING
         locked.stop_reason = reason[:300]
         locked.next_restart_at = None
-        locked.save(update_fields=["state", "status", "stop_reason", "next_restart_at", "updated_at"])
+        locked.save(update_fields=["close_action", "status", "stop_reason", "next_restart_at", "updated_at"])
         bot_event(
             bot=locked,
             kind=BotEvent.Kind.STOPPED,
             message=f"Stopping ({actor}): {reason}",
-            data={"close_action": state.get("close_action"), "actor": actor},
+            data={"close_action": locked.close_action or None, "actor": actor},
         )
         emit(bot=locked, event="bot.status", data={"status": locked.status})
         enqueue_tick(locked.pk, urgent=True)

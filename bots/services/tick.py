@@ -1,5 +1,9 @@
-"""The bot tick: under a short lease, reconcile with the exchange, store fills once, check the
-targets, plan with the engine, write the planned orders as PENDING, then send them.
+"""The bot tick: under a short lease, one pass for the bot's current status.
+
+A running grid goes through three rooms passing one typed context (tick_context.py):
+reconcile.py (exchange -> rows of record -> grid state events), decide.py (targets on the bot
+page's figure, then the plan from the typed grid state; pure), place.py (PENDING rows and the
+state that knows them in one transaction, then send).
 
 The tick also carries the two ends of a bot's life: the launch (status STARTING) and the stop
 (status STOPPING), so that everything touching the bot's orders runs under the same lease."""
@@ -7,8 +11,6 @@ The tick also carries the two ends of a bot's life: the launch (status STARTING)
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,9 +18,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from bots.events import emit
 from bots.models import Bot, BotEvent
 from bots.services.common import (
     client_for_bot,
@@ -30,6 +32,18 @@ from bots.services.common import (
     rules_to_json,
     trading_halted,
 )
+from bots.services.decide import tick_decide
+from bots.services.grid_state import (
+    generation_prefix,
+    grid_state_exists,
+    grid_state_load,
+    grid_state_new,
+    grid_state_save,
+    grid_state_sync,
+)
+from bots.services.place import tick_place
+from bots.services.reconcile import tick_reconcile
+from bots.services.tick_context import TickContext, TickResult, set_status, still_running
 from exchanges.client import Category, ExchangeClient, Side
 from exchanges.errors import (
     AmbiguousOutcome,
@@ -37,7 +51,7 @@ from exchanges.errors import (
     PositionLiquidated,
     TemporaryExchangeError,
 )
-from trading.models import Order, Trade
+from trading.models import Order
 from trading.services import (
     bot_event,
     fills_fetch,
@@ -52,15 +66,6 @@ logger = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ERRORS = 20
 AGAIN_KEY = "setka:bot-tick-again:{}"
-
-
-@dataclass
-class TickResult:
-    ran: bool
-    status: str = ""
-    new_trades: int = 0
-    placed: int = 0
-    reason: str = ""
 
 
 def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
@@ -100,8 +105,9 @@ def _tick_once(bot_id: int, owner: str) -> TickResult:
             _run(bot, client, result)
         if bot.status == Bot.Status.STOPPING:
             _finish_stop(bot, client, result)
-        if bot.state.get("transient_errors"):
-            _set_state(bot, transient_errors=0)
+        if bot.transient_errors:
+            Bot.objects.filter(pk=bot.pk).update(transient_errors=0)
+            bot.transient_errors = 0
     except AuthenticationFailed as exc:
         _fail(bot, exc, fatal=True)
     except PositionLiquidated as exc:
@@ -120,111 +126,25 @@ def _tick_once(bot_id: int, owner: str) -> TickResult:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _set_state(bot: Bot, **values) -> None:
-    with transaction.atomic():
-        locked = Bot.objects.select_for_update().get(pk=bot.pk)
-        state = dict(locked.state)
-        state.update(values)
-        locked.state = state
-        locked.save(update_fields=["state", "updated_at"])
-    bot.state = state
-
-
-def _still_running(bot: Bot):
-    """Checked between two sends: the bot is still running and this tick still holds the
-    lease (renewed every few seconds, so a long ladder never outlives it)."""
-    renewed = [time.monotonic()]
-
-    def check() -> bool:
-        owner = getattr(bot, "_lease_owner", None)
-        if owner and time.monotonic() - renewed[0] > 5:
-            if not lease_acquire(bot_id=bot.pk, owner=owner):
-                logger.warning("bot %s: lease lost during a long send; stopping this tick", bot.pk)
-                return False
-            renewed[0] = time.monotonic()
-        return Bot.objects.filter(pk=bot.pk, status=Bot.Status.RUNNING).exists()
-
-    return check
-
-
-def _set_status(bot: Bot, status: str, **fields) -> None:
-    bot.status = status
-    for key, value in fields.items():
-        setattr(bot, key, value)
-    bot.save(update_fields=["status", *fields.keys(), "updated_at"])
-    emit(
-        bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}}
-    )
-
-
-def generation_prefix(bot: Bot) -> str:
-    return f"sk{bot.pk}-{bot.generation}-"
-
-
-def _generation_orders(bot: Bot):
-    return Order.objects.filter(bot=bot, client_order_id__startswith=generation_prefix(bot))
-
-
-def _level_orders(bot: Bot):
+def _close_orders(bot: Bot):
+    """This run's close orders (a handful at most), for the next close id of the stop plan."""
     from bots.engine.planner import LevelOrder
 
-    rows = list(_generation_orders(bot).filter(purpose=Order.Purpose.GRID).order_by("id"))
-    base_coin = (bot.instrument or {}).get("base_coin", "")
-    stored: dict[int, tuple[Decimal, Decimal]] = {}
-    for order_id, qty, fee, fee_coin in Trade.objects.filter(order__in=rows).values_list(
-        "order_id", "qty", "fee", "fee_coin"
-    ):
-        total, base_fee = stored.get(order_id, (Decimal(0), Decimal(0)))
-        stored[order_id] = (total + qty, base_fee + (fee if fee_coin == base_coin else Decimal(0)))
-    result = []
-    for o in rows:
-        total, base_fee = stored.get(o.pk, (Decimal(0), Decimal(0)))
-        # The exact base fee only when every execution of the order is stored; otherwise the
-        # engine estimates it from the fee rate (never under-counts, never oversells).
-        exact = base_fee if (bot.category == Bot.Category.SPOT and total == o.filled_qty) else None
-        result.append(
-            LevelOrder(
-                client_order_id=o.client_order_id,
-                level=o.level,
-                side=Side(o.side),
-                price=o.price,
-                qty=o.qty,
-                filled_qty=o.filled_qty,
-                is_open=o.status in Order.OPEN_STATUSES,
-                base_fee=exact,
-            )
-        )
-    return result
-
-
-def _fees(bot: Bot):
-    from exchanges.client import FeeRates
-
-    fees = bot.state.get("fees")
-    return FeeRates(maker=Decimal(fees["maker"]), taker=Decimal(fees["taker"])) if fees else None
-
-
-def bot_pnl(*, bot: Bot, price: Decimal) -> tuple[Decimal, Decimal]:
-    """(total PnL in quote, base position) of this run's own executions, valued at `price`.
-    Fees in the base coin reduce the position; fees in quote reduce the cash. One aggregate query."""
-    from django.db.models import DecimalField, F, Q, Sum, Value
-    from django.db.models.functions import Coalesce
-
-    base_coin = (bot.instrument or {}).get("base_coin", "")
-    zero = Value(Decimal(0), output_field=DecimalField(max_digits=38, decimal_places=18))
-    buy, sell = Q(side=Side.BUY.value), Q(side=Side.SELL.value)
-    base_fee = Q(fee_coin=base_coin) if bot.category == Bot.Category.SPOT else Q(pk__in=[])
-    totals = Trade.objects.filter(bot=bot, order__client_order_id__startswith=generation_prefix(bot)).aggregate(
-        bought=Coalesce(Sum("qty", filter=buy), zero),
-        sold=Coalesce(Sum("qty", filter=sell), zero),
-        paid=Coalesce(Sum(F("qty") * F("price"), filter=buy), zero),
-        received=Coalesce(Sum(F("qty") * F("price"), filter=sell), zero),
-        fees_base=Coalesce(Sum("fee", filter=base_fee), zero),
-        fees_quote=Coalesce(Sum("fee", filter=~base_fee), zero),
+    rows = Order.objects.filter(
+        bot=bot, purpose=Order.Purpose.CLOSE, client_order_id__startswith=generation_prefix(bot)
     )
-    base = totals["bought"] - totals["sold"] - totals["fees_base"]
-    cash = totals["received"] - totals["paid"] - totals["fees_quote"]
-    return cash + base * price, base
+    return [
+        LevelOrder(
+            o.client_order_id, o.level, Side(o.side), o.price, o.qty, o.filled_qty, o.status in Order.OPEN_STATUSES
+        )
+        for o in rows
+    ]
+
+
+def _levels(bot: Bot, config, rules, state=None):
+    from bots.engine.levels import grid_levels
+
+    return state.levels if state is not None else grid_levels(config, rules)
 
 
 # --- launch --------------------------------------------------------------------------------
@@ -238,24 +158,22 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     from bots.engine.targets import trigger_reached
 
     if trading_halted():
-        _set_status(
-            bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now()
-        )
+        set_status(bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now())
         return
     config = grid_config(bot)
     category = Category(bot.category)
     rules = client.instrument_rules(category=category, symbol=bot.symbol)
     price = client.ticker(category=category, symbol=bot.symbol).last_price
-    if config.trigger_price is not None and not bot.state.get("triggered"):
-        previous = bot.state.get("last_price")
-        if not trigger_reached(config, price=price, previous_price=None if previous is None else Decimal(previous)):
-            if not bot.state.get("awaiting_trigger"):
+    if config.trigger_price is not None:
+        if not trigger_reached(config, price=price, previous_price=bot.last_price):
+            if not bot.awaiting_trigger:
                 bot_event(
                     bot=bot,
                     kind=BotEvent.Kind.INFO,
                     message=f"Waiting for the price to reach {config.trigger_price} to start.",
                 )
-            _set_state(bot, last_price=str(price), awaiting_trigger=True)
+            Bot.objects.filter(pk=bot.pk).update(last_price=price, awaiting_trigger=True)
+            bot.last_price, bot.awaiting_trigger = price, True
             return
         bot_event(
             bot=bot,
@@ -274,7 +192,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=bot.pk, generation=bot.generation)
     except ConfigError as exc:
         with transaction.atomic():
-            _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
+            set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
             bot_event(
                 bot=bot,
                 kind=BotEvent.Kind.ERROR,
@@ -288,26 +206,22 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         if locked.status != Bot.Status.STARTING:
             bot.status = locked.status
             return
+        state = grid_state_new(
+            bot=locked, levels=levels, fees=fees, launch_price=price, qty_per_grid=sizing.qty_per_grid
+        )
+        _, version = grid_state_load(bot=locked, levels=levels, fees=fees)
         for item in planned:
             order_write_pending(bot=locked, planned=item)
-        state = dict(locked.state)
-        state.update(
-            launched=True,
-            triggered=True,
-            awaiting_trigger=False,
-            launch_price=str(price),
-            last_price=str(price),
-            levels=[str(level) for level in levels],
-            qty_per_grid=str(sizing.qty_per_grid),
-            fills_since=(timezone.now() - timedelta(minutes=1)).isoformat(),
-            fees={"maker": str(fees.maker), "taker": str(fees.taker)},
-            unplanned=[],
-        )
-        locked.state = state
+            state.placed(item)
+        grid_state_save(bot=locked, state=state, version=version)
         locked.instrument = rules_to_json(rules)
-        locked.save(update_fields=["state", "instrument", "updated_at"])
-        bot.state, bot.instrument = state, locked.instrument
-        _set_status(bot, Bot.Status.RUNNING)
+        locked.awaiting_trigger = False
+        locked.last_price = price
+        locked.fills_seen_until = timezone.now() - timedelta(minutes=1)
+        locked.save(update_fields=["instrument", "awaiting_trigger", "last_price", "fills_seen_until", "updated_at"])
+        bot.instrument, bot.awaiting_trigger = locked.instrument, False
+        bot.last_price, bot.fills_seen_until = price, locked.fills_seen_until
+        set_status(bot, Bot.Status.RUNNING)
         buys = sum(1 for p in plan.ladder if Side(p.side) == Side.BUY)
         bot_event(
             bot=bot,
@@ -322,12 +236,17 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             data={"price": str(price), "qty_per_grid": str(sizing.qty_per_grid), "orders": len(planned)},
             code="started_initial" if plan.initial else "started",
             params={
-                "price": price, "lines": len(levels), "low": levels[0], "high": levels[-1], "buys": buys,
-                "sells": len(plan.ladder) - buys, "qty": sizing.qty_per_grid,
+                "price": price,
+                "lines": len(levels),
+                "low": levels[0],
+                "high": levels[-1],
+                "buys": buys,
+                "sells": len(plan.ladder) - buys,
+                "qty": sizing.qty_per_grid,
                 "initial_qty": plan.initial.qty if plan.initial else "",
             },
         )
-    result.placed += len(orders_send_pending(bot=bot, client=client, still_running=_still_running(bot)))
+    result.placed += len(orders_send_pending(bot=bot, client=client, still_running=still_running(bot)))
     result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))  # the initial fill
 
 
@@ -335,97 +254,14 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
 
 def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
-    from bots.engine.levels import grid_levels
-    from bots.engine.planner import FillEvent, plan_tick
-    from bots.engine.targets import check_targets
-
-    config = grid_config(bot)
-    rules = rules_from_json(bot.instrument)
-    category = Category(bot.category)
-    reconciled = orders_reconcile(bot=bot, client=client)
-    result.new_trades += len(reconciled.new_trades)
-    bot.refresh_from_db()
-    price = client.ticker(category=category, symbol=bot.symbol).last_price
-    from metrics.services import metrics_update_price
-
-    with transaction.atomic():
-        metrics_update_price(bot=bot, price=price)
-    total_pnl, _ = bot_pnl(bot=bot, price=price)
-    hit = check_targets(config, price=price, total_pnl=total_pnl, invested=bot.investment)
-    if hit is not None:
-        with transaction.atomic():
-            bot_event(
-                bot=bot,
-                kind=BotEvent.Kind.TARGET_HIT,
-                level=BotEvent.Level.WARNING,
-                message=f"{hit.reason} (price {price}, total PnL {total_pnl.quantize(Decimal('0.01'))})",
-                data={"kind": str(hit.kind), "price": str(price), "total_pnl": str(total_pnl)},
-            )
-            _set_status(bot, Bot.Status.STOPPING, stop_reason=str(hit.reason)[:300])
-        _set_state(bot, last_price=str(price))
-        return
-    unplanned = list(bot.state.get("unplanned", []))
-    fills = [
-        FillEvent(client_order_id=t.order.client_order_id, qty=t.qty, price=t.price, fee=t.fee, fee_coin=t.fee_coin)
-        for t in Trade.objects.filter(bot=bot, exec_id__in=unplanned)
-        .select_related("order")
-        .order_by("executed_at", "id")
-    ]
-    plan = plan_tick(
-        config,
-        rules,
-        levels=grid_levels(config, rules),
-        orders=_level_orders(bot),
-        fills=fills,
-        bot_id=bot.pk,
-        generation=bot.generation,
-        fees=_fees(bot),
+    """The running grid, in three rooms passing one typed context: reconcile (exchange -> rows
+    of record -> grid state events), decide (targets on the bot page's figure, then the plan;
+    pure), place (PENDING rows + state in one transaction, then send)."""
+    ctx = TickContext(
+        bot=bot, client=client, config=grid_config(bot), rules=rules_from_json(bot.instrument), result=result
     )
-    if plan.stuck and bot.state.get("stuck") != [[lvl, str(side)] for lvl, side in plan.stuck]:
-        bot_event(
-            bot=bot,
-            kind=BotEvent.Kind.WARNING,
-            level=BotEvent.Level.WARNING,
-            message="The exchange keeps closing orders at line(s) "
-            + ", ".join(f"{lvl} ({str(side).lower()})" for lvl, side in plan.stuck)
-            + " unfilled; not placing them again.",
-            data={"stuck": [[lvl, str(side)] for lvl, side in plan.stuck]},
-        )
-        _set_state(bot, stuck=[[lvl, str(side)] for lvl, side in plan.stuck])
-    with transaction.atomic():
-        locked = Bot.objects.select_for_update().get(pk=bot.pk)
-        if locked.status != Bot.Status.RUNNING:
-            bot.status = locked.status
-            return
-        written = [order_write_pending(bot=locked, planned=p) for p in plan.place]
-        state = dict(locked.state)
-        state["unplanned"] = [x for x in state.get("unplanned", []) if x not in set(unplanned)]
-        state["last_price"] = str(price)
-        locked.state = state
-        locked.save(update_fields=["state", "updated_at"])
-        bot.state = state
-        for order, created in written:
-            if created:
-                bot_event(
-                    bot=locked,
-                    kind=BotEvent.Kind.REPLACED,
-                    message=f"Counter order: {order.side.lower()} {order.qty} at {order.price} (line {order.level})",
-                    data={"client_order_id": order.client_order_id, "level": order.level},
-                    code="counter_order",
-                    params={"side": order.side, "qty": order.qty, "price": order.price, "level": order.level},
-                )
-        to_cancel = list(
-            Order.objects.filter(bot=bot, client_order_id__in=list(plan.cancel), status__in=Order.OPEN_STATUSES)
-        )
-    for order in to_cancel:
-        try:
-            client.cancel_order(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
-        except Exception:  # noqa: BLE001 - the next reconciliation records the final state
-            logger.warning("bot %s: cancel of %s failed", bot.pk, order.client_order_id)
-    sent = orders_send_pending(bot=bot, client=client, still_running=_still_running(bot))
-    result.placed += len(sent)
-    if any(o.order_type == Order.Type.MARKET for o in sent):  # settled at once: store its fill now
-        result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))
+    tick_reconcile(ctx)
+    tick_place(ctx, tick_decide(ctx))
 
 
 # --- stop ----------------------------------------------------------------------------------
@@ -440,9 +276,9 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))
     bot.refresh_from_db()
     config = grid_config(bot)
-    action = OnStop(bot.state.get("close_action") or config.on_stop)
+    action = OnStop(bot.close_action or config.on_stop)
     close_note = ""
-    if bot.state.get("launched") and action != OnStop.KEEP:
+    if action != OnStop.KEEP and grid_state_exists(bot=bot):
         rules = rules_from_json(bot.instrument)
         position_side = None
         if bot.category == Bot.Category.LINEAR:
@@ -450,17 +286,24 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             base_position = sum((p.size for p in positions), Decimal(0))
             position_side = positions[0].side if positions else None
         else:
-            _, base_position = bot_pnl(bot=bot, price=Decimal(0))
+            # This run's base, from the grid state brought up to date with every stored fill.
+            state, _ = grid_state_load(
+                bot=bot,
+                levels=_levels(bot, config, rules),
+                fees=lambda: client.fee_rates(category=category, symbol=bot.symbol),
+            )
+            grid_state_sync(bot=bot, state=state)
+            base_position = state.base
             free = client.balances().get(rules.base_coin)
             if free is not None:
                 base_position = min(base_position, free.free)
-        price = Decimal(bot.state.get("last_price") or "0") or None
+        price = bot.last_price or None
         if bot.category == Bot.Category.SPOT:
             base_position = max(base_position, Decimal(0))
         plan = stop_plan(
             config,
             rules,
-            orders=_level_orders(bot),
+            orders=_close_orders(bot),
             base_position=base_position,
             position_side=position_side,
             on_stop=action,
@@ -486,7 +329,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             result.new_trades += len(reconciled.new_trades)
             bot.refresh_from_db()
     with transaction.atomic():
-        _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), next_restart_at=None)
+        set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), next_restart_at=None)
         bot_event(
             bot=bot,
             kind=BotEvent.Kind.STOPPED,
@@ -498,8 +341,9 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
 
 def _transient(bot: Bot, exc: Exception) -> None:
-    count = int(bot.state.get("transient_errors", 0)) + 1
-    _set_state(bot, transient_errors=count)
+    Bot.objects.filter(pk=bot.pk).update(transient_errors=F("transient_errors") + 1)
+    bot.refresh_from_db(fields=["transient_errors"])
+    count = bot.transient_errors
     if count == 1:
         bot_event(
             bot=bot,
@@ -519,7 +363,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
     now = timezone.now()
     with transaction.atomic():
         if fatal:
-            _set_status(
+            set_status(
                 bot, Bot.Status.STOPPED, stopped_at=now, stop_reason=reason, last_error=reason, next_restart_at=None
             )
             bot_event(
@@ -542,7 +386,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
             )
             return
         if bot.restart_count >= settings.SETKA_BOT_MAX_RESTARTS:
-            _set_status(
+            set_status(
                 bot,
                 Bot.Status.STOPPING,
                 last_error=reason,
@@ -560,7 +404,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
             enqueue_tick(bot.pk)
             return
         delay = min(settings.SETKA_BOT_RESTART_BACKOFF_SECONDS * (2**bot.restart_count), 3600)
-        _set_status(bot, Bot.Status.ERROR, last_error=reason, next_restart_at=now + timedelta(seconds=delay))
+        set_status(bot, Bot.Status.ERROR, last_error=reason, next_restart_at=now + timedelta(seconds=delay))
         bot_event(
             bot=bot,
             kind=BotEvent.Kind.ERROR,

@@ -19,19 +19,18 @@ def _fee_coin(e: dict, bot) -> str:
 
 def metrics_cycles(ledger: dict, bot) -> tuple[int, Decimal]:
     """The metrics accounting fold over the exchange's executions (what the user sees)."""
-    from metrics.accounting import Fill
-    from metrics.services import _empty_book
+    from bots.engine.book import BookFill
+    from metrics.services import book_empty
 
-    book = _empty_book(bot)
+    book = book_empty(bot=bot)
     closing_orders = set()
     order_ids: dict[str, int] = {}
     for n, e in enumerate(bot_executions(ledger, bot), start=1):
         key = parse_client_order_id(e["orderLinkId"])
         order_id = order_ids.setdefault(e["orderId"], len(order_ids) + 1)
         result = book.apply(
-            Fill(
+            BookFill(
                 trade_id=n,
-                order_id=order_id,
                 side=e["side"],
                 price=Decimal(e["execPrice"]),
                 qty=Decimal(e["execQty"]),

@@ -171,7 +171,7 @@ def test_trigger_price_waits_then_launches_when_the_price_crosses_it(paper, sim)
     bot_tick(bot_id=bot.pk)
     bot_tick(bot_id=bot.pk)
     bot.refresh_from_db()
-    assert bot.status == Bot.Status.STARTING and bot.state["awaiting_trigger"]
+    assert bot.status == Bot.Status.STARTING and bot.awaiting_trigger
     assert ledger_open_ids(sim, acc.uid) == [] and not Order.objects.filter(bot=bot).exists()
     assert BotEvent.objects.filter(bot=bot, message__contains="Waiting for the price").count() == 1
     sim.control.set_price("BTCUSDT", "54400")  # crossed 54,500 since the last look

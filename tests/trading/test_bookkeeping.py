@@ -101,7 +101,7 @@ def test_partial_fill_is_stored_and_countered_for_what_filled(running_bot, fake)
 
 
 def test_worker_killed_after_writing_pending_before_sending(running_bot, fake, monkeypatch):
-    import bots.services.tick as tick
+    import bots.services.place as place
 
     top_buy = Order.objects.filter(bot=running_bot, purpose="grid", side="Buy").order_by("-price").first()
     fake.set_price(top_buy.price - 1)
@@ -109,7 +109,7 @@ def test_worker_killed_after_writing_pending_before_sending(running_bot, fake, m
     def killed(**kwargs):
         raise WorkerKilled
 
-    monkeypatch.setattr(tick, "orders_send_pending", killed)
+    monkeypatch.setattr(place, "orders_send_pending", killed)
     with pytest.raises(WorkerKilled):
         bot_tick(bot_id=running_bot.pk)
     pending = Order.objects.get(bot=running_bot, side="Sell", level=top_buy.level + 1)
@@ -164,7 +164,7 @@ def test_5xx_and_rate_limit_leave_the_bot_running_and_lose_nothing(running_bot, 
     bot_tick(bot_id=running_bot.pk)
     assert Order.objects.get(bot=running_bot, side="Sell", level=top_buy.level + 1).status == "open"
     running_bot.refresh_from_db()
-    assert running_bot.status == "running" and running_bot.state.get("transient_errors") == 0
+    assert running_bot.status == "running" and running_bot.transient_errors == 0
     assert_books_match(running_bot, fake)
 
 

@@ -322,9 +322,14 @@ def test_unknown_fee_is_estimated_conservatively_and_never_oversells():
     """When the services do not pass the base fee, a lower real fee leaves dust, never a shortfall."""
     config, rules = spot_config(lower="40000", upper="70000", n=10, investment="5000"), spot_rules()
     ex = MiniExchange(
-        config, rules, FeeRates(D("0.0008"), D("0.0008")), D(55000), actual_fee=D("0.0008"), report_base_fee=False
+        config,
+        rules,
+        FeeRates(D("0.0008"), D("0.0008")),
+        D(55000),
+        actual_fee=D("0.0008"),
+        report_base_fee=False,
+        state_fees=None,  # the tick does not know the account's fee rates
     )
-    ex.fees = None  # the tick does not know the account's fee rates
     for price in [D(50000), D(60000), D(45000), D(69000), D(41000), D(66000)] * 5:
         ex.move_to(price)
         ex.tick()

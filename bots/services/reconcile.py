@@ -1,0 +1,28 @@
+"""Room 1 of the tick: the exchange's view becomes rows of record (orders, executions stored
+once), the bot is revalued at the last price (the profit book, every run), and the grid state
+is brought up to date with those rows by events."""
+
+from __future__ import annotations
+
+from bots.engine.levels import grid_levels
+from bots.services.grid_state import grid_state_load, grid_state_sync
+from bots.services.tick_context import TickContext
+from exchanges.client import Category
+from metrics.services import metrics_total_pnl
+from trading.services import orders_reconcile
+
+
+def tick_reconcile(ctx: TickContext) -> None:
+    bot, client = ctx.bot, ctx.client
+    category = Category(bot.category)
+    reconciled = orders_reconcile(bot=bot, client=client)
+    ctx.result.new_trades += len(reconciled.new_trades)
+    bot.refresh_from_db()
+    ctx.price = client.ticker(category=category, symbol=bot.symbol).last_price
+    ctx.total_pnl = metrics_total_pnl(bot=bot, price=ctx.price)
+    ctx.state, ctx.version = grid_state_load(
+        bot=bot,
+        levels=grid_levels(ctx.config, ctx.rules),  # used only to rebuild a run without a snapshot
+        fees=lambda: client.fee_rates(category=category, symbol=bot.symbol),
+    )
+    grid_state_sync(bot=bot, state=ctx.state)

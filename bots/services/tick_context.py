@@ -1,0 +1,81 @@
+"""What the three rooms of a running bot's tick pass along: one typed context.
+
+    reconcile (bots/services/reconcile.py)  exchange -> rows of record -> grid state events
+    decide    (bots/services/decide.py)     state + price + profit -> Decision (pure)
+    place     (bots/services/place.py)      Decision -> PENDING rows + state -> exchange
+
+Plus the two small helpers the rooms and the tick share (status changes, the send guard)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bots.engine.config import GridConfig
+from bots.engine.planner import TickPlan
+from bots.engine.state import GridState
+from bots.engine.targets import TargetHit
+from bots.events import emit
+from bots.models import Bot
+from bots.services.common import lease_acquire
+from exchanges.client import ExchangeClient, InstrumentRules, Side
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TickResult:
+    ran: bool
+    status: str = ""
+    new_trades: int = 0
+    placed: int = 0
+    reason: str = ""
+
+
+@dataclass
+class TickContext:
+    bot: Bot
+    client: ExchangeClient
+    config: GridConfig
+    rules: InstrumentRules
+    result: TickResult
+    price: Decimal | None = None  # the last price, read once per tick
+    total_pnl: Decimal | None = None  # the bot page's total PnL at `price` (every run)
+    state: GridState | None = None  # this run's grid, up to date with the rows of record
+    version: int = 0  # the snapshot version `state` was read at
+
+
+@dataclass(frozen=True)
+class Decision:
+    hit: TargetHit | None = None  # a target reached: stop instead of planning
+    plan: TickPlan | None = None
+    newly_stuck: list[tuple[int, Side]] = field(default_factory=list)  # to tell the user once
+
+
+def set_status(bot: Bot, status: str, **fields) -> None:
+    bot.status = status
+    for key, value in fields.items():
+        setattr(bot, key, value)
+    bot.save(update_fields=["status", *fields.keys(), "updated_at"])
+    emit(
+        bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}}
+    )
+
+
+def still_running(bot: Bot):
+    """Checked between two sends: the bot is still running and this tick still holds the
+    lease (renewed every few seconds, so a long ladder never outlives it)."""
+    renewed = [time.monotonic()]
+
+    def check() -> bool:
+        owner = getattr(bot, "_lease_owner", None)
+        if owner and time.monotonic() - renewed[0] > 5:
+            if not lease_acquire(bot_id=bot.pk, owner=owner):
+                logger.warning("bot %s: lease lost during a long send; stopping this tick", bot.pk)
+                return False
+            renewed[0] = time.monotonic()
+        return Bot.objects.filter(pk=bot.pk, status=Bot.Status.RUNNING).exists()
+
+    return check
