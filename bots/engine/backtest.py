@@ -35,7 +35,7 @@ from .book import BookFill, ProfitBook
 from .candles import POINTS_PER_CANDLE, Candle, PricePath
 from .config import Direction, GridConfig, OnStop
 from .ids import close_order_id, grid_order_id, initial_order_id
-from .planner import CLOSE, GRID, INITIAL, LevelOrder, PlannedOrder, _min_qty_at, launch_plan, plan_tick, stop_plan
+from .planner import CLOSE, GRID, INITIAL, LevelOrder, PlannedOrder, launch_plan, plan_tick, stop_plan
 from .sizing import Sizing, size_grid
 from .targets import check_targets, trigger_reached
 
@@ -268,7 +268,6 @@ class KernelSpec:
     money: Decimal  # value of one money unit M in quote
     fine: Decimal  # value of one fine quantity unit in base
     sizing: Sizing
-    plan_initial: PlannedOrder | None
 
 
 def _fee_denominator(fees: FeeRates) -> int:
@@ -294,34 +293,34 @@ def kernel_spec(
 
     price = path.price(start)
     sizing = size_grid(config, rules, price=price, fees=fees)
-    plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=1, generation=1)
+    if not sizing.meets_minimums:  # what launch_plan refuses, in its words
+        launch_plan(config, rules, price=price, sizing=sizing, bot_id=1, generation=1)
     levels_d = sizing.levels
     tick, step = rules.tick_size, rules.qty_step
     fd = _fee_denominator(fees)
     money = tick * step / fd
     fine = step / fd
 
-    def ticks_of(p: Decimal) -> int:
-        u = _units(p, tick)
-        if u.denominator != 1:
-            raise ValueError(f"grid line {p} is not on the tick {tick}")
-        return int(u)
-
     def steps_exact(q: Decimal) -> int:
-        u = _units(q, step)
-        if u.denominator != 1:
+        units, rest = divmod(q, step)
+        if rest:
             raise ValueError(f"quantity {q} is not on the step {step}")
-        return int(u)
+        return int(units)
 
     n = len(levels_d) - 1
-    levels = np.array([ticks_of(p) for p in levels_d], dtype=np.int64)
-    minq = np.array([ceil(_units(_min_qty_at(rules, p), step)) for p in levels_d], dtype=np.int64)
+    levels = np.array([int(x / tick) for x in levels_d], dtype=np.int64)
+    if any(levels[i] * tick != levels_d[i] for i in (0, n)):
+        raise ValueError("grid lines are not on the tick")
+    # planner._min_qty_at in steps: max(min_qty, qty_up(min_notional / price), step)
+    mn = Fraction(rules.min_notional) / (Fraction(tick) * Fraction(step))
+    by_qty = max(ceil(Fraction(rules.min_qty) / Fraction(step)), 1)
+    minq = np.maximum(-((-mn.numerator) // (mn.denominator * levels)), by_qty).astype(np.int64)
     p = np.zeros(K.PARAMS, dtype=np.int64)
     p[K.P_N] = n
     p[K.P_SPOT] = 1 if config.is_spot else 0
-    if plan.initial is not None:
-        p[K.P_INIT_SIDE] = 1 if plan.initial.side is Side.BUY else -1
-        p[K.P_INIT_QTY] = steps_exact(plan.initial.qty)
+    if sizing.initial_base_qty > 0:  # launch_plan's initial market order
+        p[K.P_INIT_SIDE] = -1 if (config.is_linear and config.direction == Direction.SHORT) else 1
+        p[K.P_INIT_QTY] = steps_exact(sizing.initial_base_qty)
     p[K.P_FD] = fd
     am, at = int(fees.maker * fd), int(fees.taker * fd)
     p[K.P_MAKER], p[K.P_TAKER] = am, at
@@ -357,11 +356,12 @@ def kernel_spec(
     p[K.P_Q] = steps_exact(sizing.qty_per_grid)
     p[K.P_EMPTY] = sizing.empty_level
     # every product the kernel forms must stay well inside int64
-    top = max(int(levels[-1]), int(path.ticks.max()))
+    top = max(int(levels[-1]), path.max_tick)
     qty_bound = int(p[K.P_INIT_QTY]) + 4 * (n + 1) * max(int(p[K.P_Q]), 1)
-    if qty_bound * top * fd * max(1, n) >= K.LIMIT or int(invest) >= K.LIMIT // 4:
+    if qty_bound * top * fd >= K.LIMIT // 4 or int(invest) >= K.LIMIT // 4:
         raise OverflowError("amounts too large for the kernel's integers")
-    return KernelSpec(p, levels, minq, fd, money, fine, sizing, plan.initial)
+    p[K.P_BASE_LIMIT] = K.LIMIT // top  # checked after every fill (and the stop) in the kernel
+    return KernelSpec(p, levels, minq, fd, money, fine, sizing)
 
 
 def _run_kernel(config, rules, path: PricePath, *, fees, bot_id, generation) -> BacktestResult | None:

@@ -39,7 +39,7 @@ class PricePath:
     """A candle series as the grid sees it: every path point in whole ticks (int64), built once
     and shared by any number of backtests and sweeps over the same series and tick."""
 
-    __slots__ = ("tick", "ticks", "times", "closes")
+    __slots__ = ("tick", "ticks", "times", "closes", "max_tick")
 
     def __init__(self, tick: Decimal, ticks: np.ndarray, times: np.ndarray):
         if tick <= 0:
@@ -50,6 +50,7 @@ class PricePath:
         self.ticks = np.ascontiguousarray(ticks, dtype=np.int64)
         self.times = np.ascontiguousarray(times, dtype=np.int64)
         self.closes = self.ticks[POINTS_PER_CANDLE - 1 :: POINTS_PER_CANDLE]
+        self.max_tick = int(self.ticks.max())
 
     @classmethod
     def from_candles(cls, candles: Sequence[Candle], tick: Decimal) -> PricePath:

@@ -41,6 +41,7 @@ S_MAX_DRAWDOWN = 10  # largest fall from a running peak at candle closes (M)
 S_GRID_FILLS = 11
 S_SELLS = 12  # grid sells filled (spot: upper legs of cycles)
 S_BUYS = 13
+S_FEE_BASE_VALUE = 14  # base fees valued at their fill price (M)
 SUMMARY = 16
 
 # parameter slots (int64 per configuration)
@@ -73,6 +74,7 @@ P_HAS_TP_ROI = 25
 P_PNL_TARGETS = 26
 P_Q = 27  # launch quantity per grid (steps)
 P_EMPTY = 28  # the launch's empty line
+P_BASE_LIMIT = 29  # |base| stays below this so that base × any price < LIMIT
 PARAMS = 32
 
 # fill record columns
@@ -140,6 +142,8 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
     sc = np.zeros(n, np.int64)
     sopen = np.zeros(n, np.int64)
     nseq = np.ones((n + 1, 2), np.int64)  # seq 0 is the launch ladder's
+    touched = np.zeros(n + 1, np.int64)  # intervals that filled at this point
+    full_scan = False
 
     status = 0
     nf = 0
@@ -147,6 +151,7 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
     base = 0  # spot: base held; linear: signed position (fine)
     fee_q = 0
     fee_b = 0
+    fee_bv = 0
     sells = 0
     buys = 0
 
@@ -158,6 +163,7 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
         if spot:  # a market buy: fee in base
             base += q0 * fd - q0 * at
             fee_b += q0 * at
+            fee_bv += q0 * at * p0
             quote -= q0 * p0 * fd
         else:
             base += side0 * q0 * fd
@@ -196,13 +202,18 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
     pnl_targets = p[P_PNL_TARGETS] == 1
     sl_dir = p[P_SL_DIR]
     tp_dir = p[P_TP_DIR]
+    any_targets = sl_dir != 0 or tp_dir != 0 or pnl_targets
+    big = np.int64(1) << 62
+    buy_px = levels[top_buy] if top_buy >= 0 else -big  # the price that fills something
+    sell_px = levels[low_sell] if low_sell <= n else big
     # the launch point may close a candle: its equity is that candle's
     for i in range(start, npts):
         if i > start:
             price = path[i]
             filled = False
+            nt = 0
             # buys at or above the price, highest line first
-            while top_buy >= 0 and levels[top_buy] >= price:
+            while price <= buy_px:
                 j = top_buy
                 lp = levels[j]
                 for s in range(cnt[j, BUY]):
@@ -212,6 +223,7 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
                         fb = qq * amb
                         feeb[j] += fb
                         fee_b += fb
+                        fee_bv += fb * lp
                         base += qq * fd - fb
                         quote -= qq * lp * fd
                     else:
@@ -223,13 +235,16 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
                     else:
                         nf += 1
                     buys += 1
+                touched[nt] = j
+                nt += 1
                 cnt[j, BUY] = 0
                 filled = True
                 top_buy = j - 1
                 while top_buy >= 0 and cnt[top_buy, BUY] == 0:
                     top_buy -= 1
+                buy_px = levels[top_buy] if top_buy >= 0 else -big
             # sells at or below the price, lowest line first
-            while low_sell <= n and levels[low_sell] <= price:
+            while price >= sell_px:
                 j = low_sell
                 lp = levels[j]
                 for s in range(cnt[j, SELL]):
@@ -244,19 +259,22 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
                     else:
                         nf += 1
                     sells += 1
+                touched[nt] = j - 1
+                nt += 1
                 cnt[j, SELL] = 0
                 filled = True
                 low_sell = j + 1
                 while low_sell <= n and cnt[low_sell, SELL] == 0:
                     low_sell += 1
+                sell_px = levels[low_sell] if low_sell <= n else big
             if filled:
-                if quote >= LIMIT or quote <= -LIMIT or base >= LIMIT or base <= -LIMIT:
+                if quote >= LIMIT or quote <= -LIMIT or base >= p[P_BASE_LIMIT] or base <= -p[P_BASE_LIMIT]:
                     status = 3
                     end = i
                     break
 
             # targets, on the total PnL at this price (stop losses first)
-            if sl_dir != 0 or tp_dir != 0 or pnl_targets:
+            if any_targets:
                 pnl = (quote + base * price - invest) if spot else (quote + base * price)
                 hit = 0
                 if (sl_dir == 1 and price <= p[P_SL_PRICE]) or (sl_dir == 2 and price >= p[P_SL_PRICE]):
@@ -301,14 +319,23 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
                     break
 
             if filled:
-                # the plan: what plan_tick places after these fills
-                for k in range(n):
+                # the plan: what plan_tick places after these fills. Between ticks every
+                # interval owes less than its minimum (or it would have been placed), and only
+                # fills change what an interval owes, so only the intervals that filled can
+                # place anything; after a placement capped at max_qty, all are looked at.
+                if full_scan:
+                    nt = n
+                    for k in range(n):
+                        touched[k] = k
+                for t in range(nt):
+                    k = touched[t]
                     bn = g[k] - feeb[k]
                     owed = is_[k] + bn - sc[k]
                     if owed > 0:
                         qs = owed // fd
                         if qs > maxq:
                             qs = maxq
+                            full_scan = True
                         if qs > 0 and qs >= minq[k + 1]:
                             if not _place(cnt, oqty, oseq, nseq, k + 1, SELL, qs):
                                 status = 2
@@ -331,6 +358,7 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
                             qs = rest // fd if rest > 0 else 0
                     if qs > maxq:
                         qs = maxq
+                        full_scan = True
                     if qs > 0 and qs >= minq[k]:
                         if not _place(cnt, oqty, oseq, nseq, k, BUY, qs):
                             status = 2
@@ -340,8 +368,10 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
                 if status != 0:
                     end = i
                     break
+                buy_px = levels[top_buy] if top_buy >= 0 else -big
+                sell_px = levels[low_sell] if low_sell <= n else big
         end = i
-        if i % 4 == 3 or i == npts - 1:
+        if (i & 3) == 3 or i == npts - 1:
             eq = (quote + base * price) if spot else (invest + quote + base * price)
             if keep_curve:
                 curve[i // 4] = eq
@@ -375,6 +405,7 @@ def run_grid(path, levels, minq, p, fills, curve, out, cnt, oqty, oseq):  # noqa
     out[S_GRID_FILLS] = buys + sells
     out[S_SELLS] = sells
     out[S_BUYS] = buys
+    out[S_FEE_BASE_VALUE] = fee_bv
 
 
 @njit(cache=True, parallel=True)
@@ -408,6 +439,7 @@ def warm_up() -> None:
     minq = np.ones(3, dtype=np.int64)
     p = np.zeros(PARAMS, dtype=np.int64)
     p[P_N], p[P_SPOT], p[P_FD], p[P_MAX_Q], p[P_Q], p[P_EMPTY], p[P_INVEST] = 2, 1, 1000, 100, 1, 1, 10**9
+    p[P_BASE_LIMIT] = LIMIT // 1000
     out = np.zeros(SUMMARY, dtype=np.int64)
     run_grid(path, levels, minq, p, np.zeros((4, FILL_COLS), np.int64), np.zeros(2, np.int64), out, *order_arrays(2))
     run_many(path, levels.reshape(1, -1), minq.reshape(1, -1), p.reshape(1, -1), out.reshape(1, -1))
