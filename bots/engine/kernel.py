@@ -443,3 +443,10 @@ def warm_up() -> None:
     out = np.zeros(SUMMARY, dtype=np.int64)
     run_grid(path, levels, minq, p, np.zeros((4, FILL_COLS), np.int64), np.zeros(2, np.int64), out, *order_arrays(2))
     run_many(path, levels.reshape(1, -1), minq.reshape(1, -1), p.reshape(1, -1), out.reshape(1, -1))
+
+
+def numba_threads() -> int:
+    """Threads the parallel sweep runs on (NUMBA_NUM_THREADS, default: every core)."""
+    import numba
+
+    return numba.get_num_threads()
