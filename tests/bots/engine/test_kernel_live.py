@@ -28,7 +28,11 @@ from tests.market_data import BTCUSDT_2021
 
 from .conftest import load_candles
 
-pytestmark = [pytest.mark.django_db, pytest.mark.skipif(not BTCUSDT_2021.exists(), reason="no real data")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.slow,
+    pytest.mark.skipif(not BTCUSDT_2021.exists(), reason="no real data"),
+]
 
 MAY_2 = 1619913600000  # 2021-05-02 00:00 UTC
 MINUTES = 60
