@@ -8,8 +8,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context, event
 
 from bots.engine import Candle
 from bots.engine.backtest import backtest
@@ -64,6 +65,12 @@ def assert_same(a, b) -> None:
         assert getattr(a, name) == getattr(b, name), name
 
 
+def note(what: str) -> None:
+    """A hypothesis statistic (--hypothesis-show-statistics) when inside a property."""
+    if currently_in_test_context():
+        event(what)
+
+
 def both(config, rules, candles, fees):
     path = PricePath.from_candles(candles, rules.tick_size)
     try:
@@ -71,12 +78,12 @@ def both(config, rules, candles, fees):
     except ConfigError:
         with pytest.raises(ConfigError):
             backtest(config, rules, path, fees=fees)
-        event("cannot launch")
+        note("cannot launch")
         return None, None
     a = backtest(config, rules, path, fees=fees)
     assert_same(a, b)
-    event("never triggered" if a.launched_at is None else f"stopped by {a.stop.kind}" if a.stop else "ran")
-    event("fills: " + ("0" if not a.fills else "1-9" if len(a.fills) < 10 else "10+"))
+    note("never triggered" if a.launched_at is None else f"stopped by {a.stop.kind}" if a.stop else "ran")
+    note("fills: " + ("0" if not a.fills else "1-9" if len(a.fills) < 10 else "10+"))
     return a, b
 
 
