@@ -58,14 +58,17 @@ def executions(sim, uid: int) -> list:
 
 @pytest.mark.parametrize(
     "category,direction",
-    [("spot", None), ("linear", "long"), ("linear", "short"), ("linear", "neutral")],
-    ids=["spot", "long", "short", "neutral"],
+    [("spot", None), ("linear", "long"), ("linear", "short"), ("linear", "neutral"), ("spot", "stop_loss")],
+    ids=["spot", "long", "short", "neutral", "spot-stop-loss"],
 )
 def test_a_live_bot_on_the_simulator_trades_exactly_as_the_kernel(paper, sim, category, direction):
     account, acc = paper
     candles = load_candles(BTCUSDT_2021.name, start_ms=MAY_2, count=MINUTES)
     sim.control.set_price("BTCUSDT", candles[0].open, category=category)
-    if category == "spot":
+    stop_loss = direction == "stop_loss"
+    if stop_loss:  # a 2 USDT loss stops it 40 minutes in: cancel everything, sell the base at market
+        config = grid_config(**RANGE, investment="2000", stop_loss_pnl="2", on_stop="sell_base")
+    elif category == "spot":
         config = grid_config(**RANGE, investment="2000")
     else:
         config = grid_config(**RANGE, strategy="linear_grid", investment="1000", direction=direction, leverage="3")
@@ -77,9 +80,12 @@ def test_a_live_bot_on_the_simulator_trades_exactly_as_the_kernel(paper, sim, ca
     bot.refresh_from_db()
     assert bot.status == Bot.Status.RUNNING, bot.last_error
 
-    # the simulator walks the candles; the bot answers every point that filled
+    # The simulator walks the candles; the bot answers every point that filled. With a stop loss
+    # on PnL it also ticks at every new low since its last tick: between fills a spot bot's
+    # holdings are fixed and its PnL falls only with the price, so no other point can hit it.
     seen = len(executions(sim, acc.uid))
     points: list[int] = [0] * seen  # the path point of each execution (the launch's at 0)
+    low = None
     for i, c in enumerate(candles):
         sim_candle = feed.Candle(c.time * 1000, c.open, c.high, c.low, c.close, c.volume)
         for j, (price, volume) in enumerate(sim_candle.path()):
@@ -87,14 +93,28 @@ def test_a_live_bot_on_the_simulator_trades_exactly_as_the_kernel(paper, sim, ca
                 continue  # the launch point
             sim.control.set_price("BTCUSDT", price, volume=volume, category=category)
             now = len(executions(sim, acc.uid))
-            if now != seen:
+            new_low = stop_loss and (low is None or price < low)
+            if now != seen or new_low:
                 points += [4 * i + j] * (now - seen)
                 bot_tick(bot_id=bot.pk)
-                seen = len(executions(sim, acc.uid))
-                assert seen == len(points), "a counter order filled on placement"
-    bot_tick(bot_id=bot.pk)
+                low = price
+                after = len(executions(sim, acc.uid))
+                points += [4 * i + j] * (after - len(points))  # the close order, if the stop hit
+                seen = after
+                assert stop_loss or seen == len(points), "a counter order filled on placement"
+            if stop_loss and Bot.objects.get(pk=bot.pk).status != Bot.Status.RUNNING:
+                break
+        else:
+            continue
+        break
     bot.refresh_from_db()
-    assert bot.status == Bot.Status.RUNNING, bot.last_error
+    if stop_loss:
+        assert bot.status == Bot.Status.STOPPED, bot.last_error
+        assert "2" in bot.stop_reason
+    else:
+        bot_tick(bot_id=bot.pk)
+        bot.refresh_from_db()
+        assert bot.status == Bot.Status.RUNNING, bot.last_error
 
     client = client_for_bot(bot)
     cat = Category(category)
@@ -118,6 +138,9 @@ def test_a_live_bot_on_the_simulator_trades_exactly_as_the_kernel(paper, sim, ca
     assert [e[:6] for e in live] == ours
     assert points == [f.point for f in result.fills]
     assert len(ours) > 20, "an hour inside the range must trade"
+    if stop_loss:
+        assert result.stop is not None and (result.stop.kind, result.stop.code) == ("stop_loss", "pnl")
+        assert result.fills[-1].purpose == "close" and live[-1][0] == result.fills[-1].client_order_id
 
     from metrics.models import BotMetrics
 
