@@ -6,7 +6,7 @@ grid over the month's range. Prints:
 - the JIT compile time (a fresh numba cache in a child process) and the cached load time;
 - the kernel's candles per second on one core (best and median of repeated runs, no fill
   recording), and a full `backtest` (fills recorded, the profit book folded over them);
-- the pure-Python reference path on two days of the same grid (what the kernel replaces);
+- the pure-Python reference path on the first week of the same grid (what the kernel replaces);
 - a sweep of 1,000 configurations over the month on every core (sizing in Python + the
   parallel kernel), and its split.
 Targets (issue 10): >= 10 million candles/s per core; 1,000 configurations < 5 s on 2 cores.

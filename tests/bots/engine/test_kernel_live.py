@@ -35,7 +35,7 @@ pytestmark = [
 ]
 
 MAY_2 = 1619913600000  # 2021-05-02 00:00 UTC
-MINUTES = 60
+MINUTES = 45
 RANGE = {"lower_price": "56200", "upper_price": "57800", "grid_count": 32}
 
 
@@ -66,7 +66,7 @@ def test_a_live_bot_on_the_simulator_trades_exactly_as_the_kernel(paper, sim, ca
     candles = load_candles(BTCUSDT_2021.name, start_ms=MAY_2, count=MINUTES)
     sim.control.set_price("BTCUSDT", candles[0].open, category=category)
     stop_loss = direction == "stop_loss"
-    if stop_loss:  # a 2 USDT loss stops it 40 minutes in: cancel everything, sell the base at market
+    if stop_loss:  # a 2 USDT loss stops it 38 minutes in: cancel everything, sell the base at market
         config = grid_config(**RANGE, investment="2000", stop_loss_pnl="2", on_stop="sell_base")
     elif category == "spot":
         config = grid_config(**RANGE, investment="2000")
@@ -137,7 +137,7 @@ def test_a_live_bot_on_the_simulator_trades_exactly_as_the_kernel(paper, sim, ca
     ours = [(f.client_order_id, f.side.value, f.price, f.qty, f.fee, f.fee_coin) for f in result.fills]
     assert [e[:6] for e in live] == ours
     assert points == [f.point for f in result.fills]
-    assert len(ours) > 20, "an hour inside the range must trade"
+    assert len(ours) > 20, "45 minutes inside the range must trade"
     if stop_loss:
         assert result.stop is not None and (result.stop.kind, result.stop.code) == ("stop_loss", "pnl")
         assert result.fills[-1].purpose == "close" and live[-1][0] == result.fills[-1].client_order_id
