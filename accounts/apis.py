@@ -173,6 +173,8 @@ class LogoutApi(PublicAuthApi):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         refresh_token_revoke_raw(raw_refresh=request.COOKIES.get(REFRESH_COOKIE, ""))
+        # No refresh cookie (it lives on /api/auth/ only) but a live access cookie: end its session.
+        refresh_family_revoke(family=getattr(request.user, "session_family", None))
         response = Response(status=status.HTTP_204_NO_CONTENT)
         cookies_clear(response)
         return response

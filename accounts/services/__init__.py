@@ -5,6 +5,7 @@ config.exceptions.DomainError (answered as 4xx) for anything the user did wrong.
 Import from here (`from accounts import services; services.access_grant_issue(...)`); the
 submodules are an implementation detail."""
 
+from accounts.services.access import AccessEndReason, user_access_end, user_deactivate
 from accounts.services.codes import CODE_MAX_ATTEMPTS, CODE_TTL
 from accounts.services.common import email_normalize, field_error
 from accounts.services.grants import (
@@ -37,6 +38,9 @@ from accounts.services.users import (
 )
 
 __all__ = [
+    "AccessEndReason",
+    "user_access_end",
+    "user_deactivate",
     "ACCESS_CODE_ALPHABET",
     "ACCESS_CODE_LENGTH",
     "CODE_MAX_ATTEMPTS",

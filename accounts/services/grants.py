@@ -13,6 +13,7 @@ from rest_framework import status
 from accounts import throttling
 from accounts.mail import send_templated_email
 from accounts.models import AccessGrant, User
+from accounts.services.access import AccessEndReason, user_access_end
 from accounts.services.common import email_normalize, field_error
 from config.exceptions import DomainError
 
@@ -104,7 +105,8 @@ def access_grant_redeem(*, user: User, code: str, throttle_subject: str | None =
 
 
 def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
-    """Revoke a grant. If it was already redeemed, the user who redeemed it loses access too."""
+    """Revoke a grant. If it was already redeemed, the user who redeemed it loses access too:
+    their bots stop and their live sockets close (accounts.services.access.user_access_end)."""
     now = timezone.now()
     with transaction.atomic():
         grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
@@ -115,6 +117,7 @@ def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
                 User.objects.filter(pk=grant.redeemed_by_id, access_revoked_at__isnull=True).update(
                     access_revoked_at=now
                 )
+                user_access_end(user=grant.redeemed_by, reason=AccessEndReason.GRANT_REVOKED)
     return grant
 
 
@@ -129,15 +132,14 @@ def user_access_grant(*, user: User, operator: User, note: str = "Activated by a
     return grant
 
 
-def user_access_revoke(*, user: User, operator: User) -> None:
-    """Take access away, and stop the user's running bots: without access nobody trades."""
-    from bots.services import bots_stop_for_user  # imported late: the bots app imports accounts
-
+def user_access_revoke(*, user: User, operator: User) -> int:
+    """Take access away: the user's bots stop and live sockets close (user_access_end).
+    Returns how many bots were asked to stop."""
     now = timezone.now()
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(access_revoked_at=now)
         AccessGrant.objects.filter(redeemed_by=user, revoked_at__isnull=True).update(
             revoked_at=now, revoked_by=operator
         )
-        bots_stop_for_user(user=user, reason=f"Access revoked by {operator}")
-    user.access_revoked_at = now
+        user.access_revoked_at = now
+        return user_access_end(user=user, reason=AccessEndReason.ACCESS_REVOKED)
