@@ -1,5 +1,5 @@
 """Authentication backend for everything that calls django.contrib.auth.authenticate() (the
-Django admin login above all): the same lockout per email and per IP as the API login."""
+Django admin login above all): the same lockout per (email, IP) and per IP as the API login."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ class LockoutModelBackend(ModelBackend):
             return None
         email = email.strip().lower()
         ip = throttling.client_ip(request) if request is not None else None
-        if throttling.login_lockout_remaining(email=email, ip=ip):
+        if throttling.login_attempt_begin(email=email, ip=ip):
             # PermissionDenied stops the backend chain: no other backend may let a locked email in.
             raise PermissionDenied("Too many failed login attempts.")
         user = super().authenticate(request, username=email, password=password)
         if user is None:
-            throttling.login_failure_record(email=email, ip=ip)
+            throttling.login_attempt_failed(email=email, ip=ip)
             raise PermissionDenied("Wrong email or password.")
-        throttling.login_success_record(email=email)
+        throttling.login_attempt_succeeded(email=email, ip=ip)
         return user

@@ -10,6 +10,7 @@ urlpatterns = [
     path("email/verify/", apis.EmailVerifyApi.as_view(), name="email-verify"),
     path("email/resend/", apis.EmailResendApi.as_view(), name="email-resend"),
     path("login/", apis.LoginApi.as_view(), name="login"),
+    path("login/unlock/", apis.LoginUnlockApi.as_view(), name="login-unlock"),
     path("refresh/", apis.RefreshApi.as_view(), name="refresh"),
     path("logout/", apis.LogoutApi.as_view(), name="logout"),
     path("session/", apis.SessionApi.as_view(), name="session"),

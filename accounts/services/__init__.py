@@ -7,7 +7,7 @@ submodules are an implementation detail."""
 
 from accounts.services.access import AccessEndReason, user_access_end, user_deactivate
 from accounts.services.codes import CODE_MAX_ATTEMPTS, CODE_TTL
-from accounts.services.common import email_normalize, field_error
+from accounts.services.common import RateLimited, email_normalize, field_error
 from accounts.services.grants import (
     ACCESS_CODE_ALPHABET,
     ACCESS_CODE_LENGTH,
@@ -26,11 +26,14 @@ from accounts.services.users import (
     email_code_send,
     email_resend,
     email_verify,
+    login_unlock_offer,
+    login_unlock_redeem,
     password_change,
     password_reset_confirm,
     password_reset_request,
     password_validate,
     profile_update,
+    signup_existing_notify,
     user_create,
     user_login,
     user_password_set,
@@ -46,6 +49,10 @@ __all__ = [
     "CODE_MAX_ATTEMPTS",
     "CODE_TTL",
     "LoginLocked",
+    "RateLimited",
+    "login_unlock_offer",
+    "login_unlock_redeem",
+    "signup_existing_notify",
     "access_code_generate",
     "access_code_normalize",
     "access_grant_issue",
