@@ -298,7 +298,15 @@ class UserRateThrottle(AtomicThrottleMixin, drf_throttling.UserRateThrottle):
 
 
 class ScopedRateThrottle(AtomicThrottleMixin, drf_throttling.ScopedRateThrottle):
-    pass
+    """The rate comes from the view's `throttle_scope` (read per request, as DRF does)."""
+
+    def allow_request(self, request, view):
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
 
 
 class AuthAnonThrottle(AtomicThrottleMixin, drf_throttling.SimpleRateThrottle):
