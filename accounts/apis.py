@@ -45,6 +45,7 @@ from accounts.tokens import (
     refresh_token_revoke_raw,
     tokens_issue,
     tokens_refresh,
+    user_tokens_revoke_all,
 )
 from config.exceptions import DomainError
 
@@ -373,6 +374,18 @@ class AccessRedeemApi(UserAuthApi):
         data = self.parse(AccessCodeInput, request)
         user = services.access_grant_redeem(user=request.user, code=data["code"])
         return Response({"user": user_data(user)})
+
+
+class SessionEndAllApi(UserAuthApi):
+    """Log out everywhere: every session of the user ends (this one too), access cookies stop
+    working and open WebSockets close at once."""
+
+    @extend_schema(request=None, responses=_answers({204: None}, 401, 403))
+    def post(self, request):
+        user_tokens_revoke_all(user=request.user)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        cookies_clear(response)
+        return response
 
 
 class SessionListApi(UserAuthApi):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("phone/verify/", apis.PhoneVerifyApi.as_view(), name="phone-verify"),
     path("access/redeem/", apis.AccessRedeemApi.as_view(), name="access-redeem"),
     path("sessions/", apis.SessionListApi.as_view(), name="sessions"),
+    path("sessions/end-all/", apis.SessionEndAllApi.as_view(), name="sessions-end-all"),
     path("sessions/<int:session_id>/", apis.SessionDeleteApi.as_view(), name="session-delete"),
     path("me/", apis.MeApi.as_view(), name="me"),
 ]

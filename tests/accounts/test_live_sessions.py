@@ -85,14 +85,29 @@ def test_password_change_kills_other_access_cookies_and_keeps_this_device(logged
     assert logged_in.get("/api/auth/me/").status_code == 200
 
 
+@pytest.mark.django_db
+def test_log_out_everywhere_ends_every_session(logged_in, verified_user):
+    laptop = SpaClient()
+    laptop.post("/api/auth/login/", {"email": verified_user.email, "password": DEFAULT_PASSWORD})
+    access = _cookie(logged_in)
+    assert logged_in.post("/api/auth/sessions/end-all/").status_code == 204
+    assert laptop.get("/api/auth/me/").status_code == 401
+    assert _with_access(access).get("/api/auth/me/").status_code == 401
+    assert laptop.post("/api/auth/refresh/").status_code == 401
+
+
 # --- the WebSocket ----------------------------------------------------------------------------
 
 
-def _login(email: str) -> SpaClient:
+def _login_with(email: str, password: str) -> SpaClient:
     spa = SpaClient()
-    response = spa.post("/api/auth/login/", {"email": email, "password": DEFAULT_PASSWORD})
+    response = spa.post("/api/auth/login/", {"email": email, "password": password})
     assert response.status_code == 200, response.content
     return spa
+
+
+def _login(email: str) -> SpaClient:
+    return _login_with(email, DEFAULT_PASSWORD)
 
 
 async def _socket(spa: SpaClient) -> WebsocketCommunicator:
@@ -170,10 +185,9 @@ async def test_open_sockets_close_when_their_session_ends(ws_user):
     on_phone = await _socket(phone)  # the fresh cookie works
     assert await _alive(on_phone)
 
-    # "Log out everywhere" (admin action / service).
-    from accounts.tokens import user_tokens_revoke_all
-
-    await sync_to_async(user_tokens_revoke_all)(user=ws_user)
+    # "Log out everywhere" from the laptop (a fresh login there).
+    laptop = await sync_to_async(_login_with)(ws_user.email, STRONG_PASSWORD)
+    assert (await sync_to_async(laptop.post)("/api/auth/sessions/end-all/")).status_code == 204
     assert await _closed_with(on_phone) == 4401
 
 
