@@ -7,6 +7,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from accounts import throttling
+from accounts.models import User
+from accounts.services import login_unlock_offer
 
 
 class LockoutModelBackend(ModelBackend):
@@ -21,7 +23,10 @@ class LockoutModelBackend(ModelBackend):
             raise PermissionDenied("Too many failed login attempts.")
         user = super().authenticate(request, username=email, password=password)
         if user is None:
-            throttling.login_attempt_failed(email=email, ip=ip)
+            if throttling.login_attempt_failed(email=email, ip=ip):
+                owner = User.objects.filter(email__iexact=email, is_active=True).first()
+                if owner is not None:
+                    login_unlock_offer(user=owner, ip=ip)  # the owner always has a way in
             raise PermissionDenied("Wrong email or password.")
         throttling.login_attempt_succeeded(email=email, ip=ip)
         return user

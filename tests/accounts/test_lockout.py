@@ -145,6 +145,7 @@ def test_admin_login_shares_the_lock(limits, client, db):
         "/admin/login/", {"username": operator.email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR=ATTACKER
     )
     assert "_auth_user_id" not in client.session
+    assert OutboxMessage.objects.filter(recipient=operator.email, body__contains="/login/unlock/").count() == 1
     response = client.post(
         "/admin/login/", {"username": operator.email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR=OWNER
     )
