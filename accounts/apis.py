@@ -20,10 +20,10 @@ from accounts.authentication import CookieTokenAuthentication, LenientCookieToke
 from accounts.models import User
 from accounts.serializers import (
     AccessCodeInput,
+    ApiErrorSerializer,
     CodeInput,
     EmailCodeInput,
     EmailInput,
-    ErrorSerializer,
     LoginInput,
     LoginUnlockInput,
     PasswordChangeInput,
@@ -57,18 +57,18 @@ _SIGNED_UP = inline_serializer(
 )
 
 # The error answers of the auth endpoints, as they really are: {"detail", "code", "fields"?}.
-_E400 = OpenApiResponse(ErrorSerializer, description="Invalid input: `code` says what, `fields` where.")
+_E400 = OpenApiResponse(ApiErrorSerializer, description="Invalid input: `code` says what, `fields` where.")
 _E401 = OpenApiResponse(
-    ErrorSerializer, description="Not logged in, or the session ended (code token_invalid/token_expired)."
+    ApiErrorSerializer, description="Not logged in, or the session ended (code token_invalid/token_expired)."
 )
-_E403 = OpenApiResponse(ErrorSerializer, description="Refused (e.g. csrf_failed, signup_closed, email_unverified).")
-_E404 = OpenApiResponse(ErrorSerializer, description="No such object (or someone else's).")
+_E403 = OpenApiResponse(ApiErrorSerializer, description="Refused (e.g. csrf_failed, signup_closed, email_unverified).")
+_E404 = OpenApiResponse(ApiErrorSerializer, description="No such object (or someone else's).")
 _E429 = OpenApiResponse(
-    ErrorSerializer,
+    ApiErrorSerializer,
     description="Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, "
     "too_many_phone_numbers); wait `Retry-After` seconds.",
 )
-_E503 = OpenApiResponse(ErrorSerializer, description="The SMS could not be sent (code sms_failed); try later.")
+_E503 = OpenApiResponse(ApiErrorSerializer, description="The SMS could not be sent (code sms_failed); try later.")
 _RETRY_AFTER = OpenApiParameter(
     "Retry-After",
     OpenApiTypes.INT,
@@ -237,7 +237,7 @@ class RefreshApi(PublicAuthApi):
             {
                 200: _USER,
                 401: OpenApiResponse(
-                    ErrorSerializer,
+                    ApiErrorSerializer,
                     description="Log in again (token_invalid, token_expired), or refresh_race: another tab "
                     "rotated the token a moment ago, retry with the new cookie.",
                 ),

@@ -72,7 +72,7 @@ def _code():
     )
 
 
-class ErrorSerializer(serializers.Serializer):
+class ApiErrorSerializer(serializers.Serializer):
     """Every error answer of the API (config.exceptions)."""
 
     detail = serializers.CharField(help_text="A sentence for a person, in the request's language")

@@ -34,7 +34,7 @@ def test_auth_endpoints_describe_their_real_answers():
     """Issue 9, item 6: status codes and bodies as the endpoints really answer them."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
     paths = schema["paths"]
-    error = schema["components"]["schemas"]["Error"]
+    error = schema["components"]["schemas"]["ApiError"]
     assert {"detail", "code", "fields"} <= set(error["properties"]) and set(error["required"]) == {"detail", "code"}
 
     def answers(path, method):
@@ -45,7 +45,7 @@ def test_auth_endpoints_describe_their_real_answers():
 
     login = answers("/api/auth/login/", "post")
     assert set(login) >= {"200", "400", "403", "429"}
-    assert body_ref(login["400"]) == body_ref(login["429"]) == "Error"
+    assert body_ref(login["400"]) == body_ref(login["429"]) == "ApiError"
     assert "Retry-After" in login["429"]["headers"]
     signup = answers("/api/auth/signup/", "post")
     assert body_ref(signup["201"]) == "AuthSignedUp" and set(signup) >= {"201", "400", "403", "429"}
