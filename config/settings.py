@@ -216,8 +216,12 @@ SETKA_PASSWORD_CHANGE_WINDOW_SECONDS = env_int("SETKA_PASSWORD_CHANGE_WINDOW_SEC
 SETKA_PHONE_NUMBERS_PER_DAY = env_int("SETKA_PHONE_NUMBERS_PER_DAY", 3)  # distinct numbers one account may try
 SETKA_PHONE_CODES_PER_HOUR = env_int("SETKA_PHONE_CODES_PER_HOUR", 5)  # SMS codes one account may ask for
 SETKA_THROTTLE_SESSION = env("SETKA_THROTTLE_SESSION", "100000/min" if DJANGO_ENV == "test" else "300/min")
-# Where users open the app (links in emails, e.g. the login unlock link).
-SETKA_PUBLIC_URL = env("SETKA_PUBLIC_URL", "http://127.0.0.1:8000")
+# Where users open the app (links in emails, e.g. the login unlock link); in production the
+# first allowed host over https unless set.
+SETKA_PUBLIC_URL = env(
+    "SETKA_PUBLIC_URL",
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000",
+)
 
 # --- Email ----------------------------------------------------------------------------------
 # Development and tests keep every email in the outbox (admin shows it, tests read it).
