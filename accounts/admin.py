@@ -17,8 +17,26 @@ from django.utils.html import format_html
 from accounts import services
 from accounts.models import AccessGrant, OutboxMessage, Profile, RefreshToken, User
 from accounts.tokens import refresh_family_revoke, user_tokens_revoke_all
+from bots.models import Bot
 
 # --- users -----------------------------------------------------------------------------------
+
+
+def _bots_stopping(stopped: int) -> str:
+    if not stopped:
+        return "They had no running bots."
+    return (
+        f"{stopped} running bot(s) are being stopped now: their orders are cancelled on the exchange "
+        "(follow it in Bots)."
+    )
+
+
+def _revoked_message(count: int, stopped: int) -> str:
+    return f"Access revoked for {count} user(s). {_bots_stopping(stopped)}"
+
+
+def _deactivated_message(count: int, stopped: int) -> str:
+    return f"{count} user(s) deactivated: they are logged out everywhere. {_bots_stopping(stopped)}"
 
 
 class _EmailCleanMixin:
@@ -109,7 +127,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]})]
-    actions = ["grant_access", "revoke_access", "mark_email_verified", "end_sessions"]
+    actions = ["grant_access", "revoke_access", "deactivate", "mark_email_verified", "end_sessions"]
 
     def get_queryset(self, request):
         unverified = EmailAddress.objects.filter(user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=False)
@@ -150,8 +168,13 @@ class UserAdmin(DjangoUserAdmin):
         return super().user_change_password(request, id, form_url)
 
     def save_model(self, request, obj, form, change):
+        was_active = change and User.objects.filter(pk=obj.pk, is_active=True).exists()
         super().save_model(request, obj, form, change)
         Profile.objects.get_or_create(user=obj)  # accounts made by staff need no email confirmation
+        if was_active and not obj.is_active:
+            # Unticking "active" is a deactivation: sessions end and bots stop, like the action.
+            stopped = services.user_deactivate(user=obj, operator=request.user)
+            self.message_user(request, _deactivated_message(1, stopped), messages.WARNING)
 
     # Actions: who may run them follows the grant permissions (operator group).
     def has_grant_permission(self, request):
@@ -169,18 +192,24 @@ class UserAdmin(DjangoUserAdmin):
                 count += 1
         self.message_user(request, f"Access granted to {count} user(s).", messages.SUCCESS)
 
-    @admin.action(description="Revoke trading access", permissions=["revoke"])
+    @admin.action(description="Revoke trading access (stops their bots)", permissions=["revoke"])
     def revoke_access(self, request, queryset):
-        count = 0
+        count = stopped = 0
         for user in queryset:
             if user.access_revoked_at is None and user.access_granted_at is not None:
-                services.user_access_revoke(user=user, operator=request.user)
+                stopped += services.user_access_revoke(user=user, operator=request.user)
                 count += 1
-        self.message_user(
-            request,
-            f"Access revoked for {count} user(s). Their running bots keep running until stopped in Bots.",
-            messages.WARNING,
-        )
+        self.message_user(request, _revoked_message(count, stopped), messages.WARNING)
+
+    @admin.action(description="Deactivate (no login, sessions end, bots stop)", permissions=["revoke"])
+    def deactivate(self, request, queryset):
+        count = stopped = 0
+        for user in queryset.filter(is_active=True):
+            if user == request.user or (user.is_staff and not request.user.is_superuser):
+                continue
+            stopped += services.user_deactivate(user=user, operator=request.user)
+            count += 1
+        self.message_user(request, _deactivated_message(count, stopped), messages.WARNING)
 
     @admin.action(description="Mark email as verified", permissions=["change"])
     def mark_email_verified(self, request, queryset):
@@ -280,13 +309,23 @@ class AccessGrantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # grants are the audit trail: revoke instead
 
-    @admin.action(description="Revoke selected grants (a redeemed grant's user loses access)", permissions=["change"])
+    @admin.action(
+        description="Revoke selected grants (a redeemed grant's user loses access; their bots stop)",
+        permissions=["change"],
+    )
     def revoke(self, request, queryset):
         count = 0
-        for grant in queryset.filter(revoked_at__isnull=True):
+        users = set()
+        for grant in queryset.filter(revoked_at__isnull=True).select_related("redeemed_by"):
             services.access_grant_revoke(grant=grant, operator=request.user)
             count += 1
-        self.message_user(request, f"{count} grant(s) revoked.", messages.WARNING)
+            if grant.redeemed_by_id:
+                users.add(grant.redeemed_by_id)
+        stopping = Bot.objects.filter(user_id__in=users, status=Bot.Status.STOPPING).count() if users else 0
+        text = f"{count} grant(s) revoked."
+        if users:
+            text += f" {len(users)} user(s) lost trading access. {_bots_stopping(stopping)}"
+        self.message_user(request, text, messages.WARNING)
 
     @admin.action(description="Email the code to its bound address", permissions=["add"])
     def send_by_email(self, request, queryset):

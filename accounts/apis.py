@@ -3,11 +3,13 @@ serializer, call one service, shape the answer, set or clear the cookies."""
 
 from __future__ import annotations
 
+from django.http import HttpResponseRedirect
 from django.middleware.csrf import get_token, rotate_token
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,10 +20,12 @@ from accounts.authentication import CookieTokenAuthentication, LenientCookieToke
 from accounts.models import User
 from accounts.serializers import (
     AccessCodeInput,
+    ApiErrorSerializer,
     CodeInput,
     EmailCodeInput,
     EmailInput,
     LoginInput,
+    LoginUnlockInput,
     PasswordChangeInput,
     PasswordResetConfirmInput,
     PhoneInput,
@@ -31,7 +35,7 @@ from accounts.serializers import (
     UserSerializer,
     user_data,
 )
-from accounts.throttling import AuthAnonThrottle, LoginThrottle, client_ip
+from accounts.throttling import AuthAnonThrottle, LoginThrottle, SessionThrottle, UserRateThrottle, client_ip
 from accounts.tokens import (
     REFRESH_COOKIE,
     TokenError,
@@ -41,11 +45,42 @@ from accounts.tokens import (
     refresh_token_revoke_raw,
     tokens_issue,
     tokens_refresh,
+    user_tokens_revoke_all,
 )
 from config.exceptions import DomainError
 
 _USER = OpenApiResponse(UserSerializer)
 _OK = inline_serializer("AuthOk", {"detail": serializers.CharField()})
+_SIGNED_UP = inline_serializer(
+    "AuthSignedUp",
+    {"detail": serializers.CharField(), "code": serializers.CharField(), "email": serializers.EmailField()},
+)
+
+# The error answers of the auth endpoints, as they really are: {"detail", "code", "fields"?}.
+_E400 = OpenApiResponse(ApiErrorSerializer, description="Invalid input: `code` says what, `fields` where.")
+_E401 = OpenApiResponse(
+    ApiErrorSerializer, description="Not logged in, or the session ended (code token_invalid/token_expired)."
+)
+_E403 = OpenApiResponse(ApiErrorSerializer, description="Refused (e.g. csrf_failed, signup_closed, email_unverified).")
+_E404 = OpenApiResponse(ApiErrorSerializer, description="No such object (or someone else's).")
+_E429 = OpenApiResponse(
+    ApiErrorSerializer,
+    description="Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, "
+    "too_many_phone_numbers); wait `Retry-After` seconds.",
+)
+_E503 = OpenApiResponse(ApiErrorSerializer, description="The SMS could not be sent (code sms_failed); try later.")
+_RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds to wait before trying again.",
+)
+
+
+def _answers(ok: dict, *errors: int) -> dict:
+    table = {400: _E400, 401: _E401, 403: _E403, 404: _E404, 429: _E429, 503: _E503}
+    return {**ok, **{code: table[code] for code in errors}}
 
 
 class PublicAuthApi(APIView):
@@ -61,6 +96,13 @@ class PublicAuthApi(APIView):
         if request.method not in SAFE_METHODS:
             enforce_csrf(request)
 
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        retry_after = getattr(exc, "retry_after", None)  # services.RateLimited (login lock, budgets)
+        if retry_after and response is not None:
+            response["Retry-After"] = str(int(retry_after))
+        return response
+
     @staticmethod
     def parse(serializer_class, request):
         serializer = serializer_class(data=request.data)
@@ -73,7 +115,7 @@ class UserAuthApi(PublicAuthApi):
 
     authentication_classes = [CookieTokenAuthentication]
     permission_classes = [IsAuthenticated]
-    throttle_classes = []
+    throttle_classes = [UserRateThrottle]
 
 
 def _login_response(request, user, *, status_code=status.HTTP_200_OK, family=None) -> Response:
@@ -91,34 +133,42 @@ def _request_language(request) -> str | None:
 
 
 class CsrfApi(PublicAuthApi):
-    throttle_classes = []
+    throttle_classes = [SessionThrottle]
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses=_answers({204: None}, 429), parameters=[_RETRY_AFTER])
     def get(self, request):
         get_token(request._request)  # CsrfViewMiddleware sets the csrftoken cookie on the way out
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SignupApi(PublicAuthApi):
-    @extend_schema(request=SignupInput, responses={201: _USER})
+    """The same 201 whether the address is new or already has an account (its owner is emailed
+    then): nobody can learn from it who uses Setka."""
+
+    @extend_schema(request=SignupInput, responses=_answers({201: _SIGNED_UP}, 400, 403, 429), parameters=[_RETRY_AFTER])
     def post(self, request):
         data = self.parse(SignupInput, request)
         if not signup_open(request):
             raise DomainError(_("Sign-up is closed."), code="signup_closed", status_code=status.HTTP_403_FORBIDDEN)
-        user = services.user_signup(
+        email = services.user_signup(
             email=data["email"],
             password=data["password"],
             language=data.get("language") or _request_language(request),
             access_code=data.get("access_code", ""),
             ip=client_ip(request),
         )
-        return Response({"user": user_data(user)}, status=status.HTTP_201_CREATED)
+        body = {
+            "detail": _("We sent a 6-digit code to %(email)s. Enter it to confirm the address.") % {"email": email},
+            "code": "signup_check_email",
+            "email": email,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class EmailVerifyApi(PublicAuthApi):
     """A right code confirms the address and logs the user in (sets the cookies)."""
 
-    @extend_schema(request=EmailCodeInput, responses={200: _USER})
+    @extend_schema(request=EmailCodeInput, responses=_answers({200: _USER}, 400, 403, 429), parameters=[_RETRY_AFTER])
     def post(self, request):
         data = self.parse(EmailCodeInput, request)
         user = services.email_verify(email=data["email"], code=data["code"])
@@ -126,7 +176,7 @@ class EmailVerifyApi(PublicAuthApi):
 
 
 class EmailResendApi(PublicAuthApi):
-    @extend_schema(request=EmailInput, responses={200: _OK})
+    @extend_schema(request=EmailInput, responses=_answers({200: _OK}, 400, 403, 429), parameters=[_RETRY_AFTER])
     def post(self, request):
         data = self.parse(EmailInput, request)
         services.email_resend(email=data["email"])
@@ -136,14 +186,39 @@ class EmailResendApi(PublicAuthApi):
 class LoginApi(PublicAuthApi):
     throttle_classes = [LoginThrottle]
 
-    @extend_schema(request=LoginInput, responses={200: _USER})
+    @extend_schema(
+        request=LoginInput,
+        responses=_answers({200: _USER}, 400, 403, 429),
+        parameters=[_RETRY_AFTER],
+        description="Sets the cookies. 400 invalid_credentials; 403 email_unverified (right password, "
+        "address not confirmed) or csrf_failed; 429 login_locked (this account from this address, "
+        "growing delay; the owner is emailed an unlock link) or throttled.",
+    )
     def post(self, request):
         data = self.parse(LoginInput, request)
-        try:
-            user = services.user_login(email=data["email"], password=data["password"], ip=client_ip(request))
-        except services.LoginLocked as exc:
-            raise Throttled(wait=exc.retry_after, detail=exc.message, code="login_locked") from exc
+        user = services.user_login(email=data["email"], password=data["password"], ip=client_ip(request))
         return _login_response(request, user)
+
+
+class LoginUnlockApi(PublicAuthApi):
+    """The link in the "login locked" email: unlocks the account for the device that opens it."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("token", str, required=True)],
+        responses={302: OpenApiResponse(description="to /login?unlocked=1 (or ?unlock=invalid)"), 429: _E429},
+    )
+    def get(self, request):
+        try:
+            services.login_unlock_redeem(token=request.query_params.get("token", ""), ip=client_ip(request))
+        except DomainError:
+            return HttpResponseRedirect("/login?unlock=invalid")
+        return HttpResponseRedirect("/login?unlocked=1")
+
+    @extend_schema(request=LoginUnlockInput, responses=_answers({200: _OK}, 400, 403, 429), parameters=[_RETRY_AFTER])
+    def post(self, request):
+        data = self.parse(LoginUnlockInput, request)
+        services.login_unlock_redeem(token=data["token"], ip=client_ip(request))
+        return Response({"detail": _("Unlocked: you can log in from this device now."), "code": "login_unlocked"})
 
 
 def _unauthorized(detail: str, code: str) -> Response:
@@ -154,9 +229,24 @@ def _unauthorized(detail: str, code: str) -> Response:
 
 
 class RefreshApi(PublicAuthApi):
-    throttle_classes = []
+    throttle_classes = [SessionThrottle]
 
-    @extend_schema(request=None, responses={200: _USER, 401: OpenApiResponse(description="log in again")})
+    @extend_schema(
+        request=None,
+        responses=_answers(
+            {
+                200: _USER,
+                401: OpenApiResponse(
+                    ApiErrorSerializer,
+                    description="Log in again (token_invalid, token_expired), or refresh_race: another tab "
+                    "rotated the token a moment ago, retry with the new cookie.",
+                ),
+            },
+            403,
+            429,
+        ),
+        parameters=[_RETRY_AFTER],
+    )
     def post(self, request):
         try:
             user, tokens = tokens_refresh(raw_refresh=request.COOKIES.get(REFRESH_COOKIE, ""), request=request)
@@ -168,11 +258,13 @@ class RefreshApi(PublicAuthApi):
 
 
 class LogoutApi(PublicAuthApi):
-    throttle_classes = []
+    throttle_classes = [SessionThrottle]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses=_answers({204: None}, 403, 429), parameters=[_RETRY_AFTER])
     def post(self, request):
         refresh_token_revoke_raw(raw_refresh=request.COOKIES.get(REFRESH_COOKIE, ""))
+        # No refresh cookie (it lives on /api/auth/ only) but a live access cookie: end its session.
+        refresh_family_revoke(family=getattr(request.user, "session_family", None))
         response = Response(status=status.HTTP_204_NO_CONTENT)
         cookies_clear(response)
         return response
@@ -182,14 +274,20 @@ class SessionApi(PublicAuthApi):
     """Who am I. No cookie: anonymous (200); an expired cookie: 401 so the SPA refreshes."""
 
     authentication_classes = [CookieTokenAuthentication]
-    throttle_classes = []
+    throttle_classes = [SessionThrottle]
 
     @extend_schema(
-        responses={
-            200: inline_serializer(
-                "AuthSession", {"authenticated": serializers.BooleanField(), "user": UserSerializer(allow_null=True)}
-            )
-        }
+        responses=_answers(
+            {
+                200: inline_serializer(
+                    "AuthSession",
+                    {"authenticated": serializers.BooleanField(), "user": UserSerializer(allow_null=True)},
+                )
+            },
+            401,
+            429,
+        ),
+        parameters=[_RETRY_AFTER],
     )
     def get(self, request):
         if not request.user.is_authenticated:
@@ -198,7 +296,7 @@ class SessionApi(PublicAuthApi):
 
 
 class PasswordResetApi(PublicAuthApi):
-    @extend_schema(request=EmailInput, responses={200: _OK})
+    @extend_schema(request=EmailInput, responses=_answers({200: _OK}, 400, 403, 429), parameters=[_RETRY_AFTER])
     def post(self, request):
         data = self.parse(EmailInput, request)
         services.password_reset_request(email=data["email"])
@@ -206,7 +304,9 @@ class PasswordResetApi(PublicAuthApi):
 
 
 class PasswordResetConfirmApi(PublicAuthApi):
-    @extend_schema(request=PasswordResetConfirmInput, responses={200: _OK})
+    @extend_schema(
+        request=PasswordResetConfirmInput, responses=_answers({200: _OK}, 400, 403, 429), parameters=[_RETRY_AFTER]
+    )
     def post(self, request):
         data = self.parse(PasswordResetConfirmInput, request)
         services.password_reset_confirm(email=data["email"], code=data["code"], password=data["password"])
@@ -218,7 +318,13 @@ class PasswordResetConfirmApi(PublicAuthApi):
 class PasswordChangeApi(UserAuthApi):
     """Change the password; every other session ends, this device gets fresh cookies."""
 
-    @extend_schema(request=PasswordChangeInput, responses={200: _USER})
+    @extend_schema(
+        request=PasswordChangeInput,
+        responses=_answers({200: _USER}, 400, 401, 403, 429),
+        parameters=[_RETRY_AFTER],
+        description="400 wrong_password or weak_password; 429 too_many_attempts after "
+        "SETKA_PASSWORD_CHANGE_MAX_FAILURES wrong current passwords.",
+    )
     def post(self, request):
         data = self.parse(PasswordChangeInput, request)
         services.password_change(
@@ -228,7 +334,24 @@ class PasswordChangeApi(UserAuthApi):
 
 
 class PhoneApi(UserAuthApi):
-    @extend_schema(request=PhoneInput, responses={200: _OK})
+    """The same answer whether or not the number belongs to another account."""
+
+    @extend_schema(
+        request=PhoneInput,
+        responses=_answers(
+            {
+                200: inline_serializer(
+                    "AuthPhoneSent", {"detail": serializers.CharField(), "phone": serializers.CharField()}
+                )
+            },
+            400,
+            401,
+            403,
+            429,
+            503,
+        ),
+        parameters=[_RETRY_AFTER],
+    )
     def post(self, request):
         data = self.parse(PhoneInput, request)
         phone = services.phone_code_send(user=request.user, phone=data["phone"])
@@ -236,7 +359,7 @@ class PhoneApi(UserAuthApi):
 
 
 class PhoneVerifyApi(UserAuthApi):
-    @extend_schema(request=CodeInput, responses={200: _USER})
+    @extend_schema(request=CodeInput, responses=_answers({200: _USER}, 400, 401, 403))
     def post(self, request):
         data = self.parse(CodeInput, request)
         user = services.phone_verify(user=request.user, code=data["code"])
@@ -244,15 +367,29 @@ class PhoneVerifyApi(UserAuthApi):
 
 
 class AccessRedeemApi(UserAuthApi):
-    @extend_schema(request=AccessCodeInput, responses={200: _USER})
+    @extend_schema(
+        request=AccessCodeInput, responses=_answers({200: _USER}, 400, 401, 403, 429), parameters=[_RETRY_AFTER]
+    )
     def post(self, request):
         data = self.parse(AccessCodeInput, request)
         user = services.access_grant_redeem(user=request.user, code=data["code"])
         return Response({"user": user_data(user)})
 
 
+class SessionEndAllApi(UserAuthApi):
+    """Log out everywhere: every session of the user ends (this one too), access cookies stop
+    working and open WebSockets close at once."""
+
+    @extend_schema(request=None, responses=_answers({204: None}, 401, 403))
+    def post(self, request):
+        user_tokens_revoke_all(user=request.user)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        cookies_clear(response)
+        return response
+
+
 class SessionListApi(UserAuthApi):
-    @extend_schema(responses={200: SessionSerializer(many=True)})
+    @extend_schema(responses=_answers({200: SessionSerializer(many=True)}, 401))
     def get(self, request):
         family = selectors.refresh_family_of(raw_refresh=request.COOKIES.get(REFRESH_COOKIE))
         rows = selectors.user_sessions_list(user=request.user)
@@ -260,7 +397,7 @@ class SessionListApi(UserAuthApi):
 
 
 class SessionDeleteApi(UserAuthApi):
-    @extend_schema(responses={204: None})
+    @extend_schema(responses=_answers({204: None}, 401, 403, 404))
     def delete(self, request, session_id: int):
         row = selectors.user_session_get(user=request.user, session_id=session_id)
         if row is None:
@@ -273,13 +410,13 @@ class SessionDeleteApi(UserAuthApi):
 
 
 class MeApi(UserAuthApi):
-    @extend_schema(request=ProfileUpdateInput, responses={200: _USER})
+    @extend_schema(request=ProfileUpdateInput, responses=_answers({200: _USER}, 400, 401, 403))
     def patch(self, request):
         serializer = ProfileUpdateInput(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.profile_update(user=request.user, **serializer.validated_data)
         return Response({"user": user_data(user)})
 
-    @extend_schema(responses={200: _USER})
+    @extend_schema(responses=_answers({200: _USER}, 401))
     def get(self, request):
         return Response({"user": user_data(request.user)})

@@ -1,5 +1,7 @@
 """Channels middleware: the WebSocket handshake carries the same `setka_access` cookie as the
-API; a valid one sets scope["user"], anything else leaves AnonymousUser (the consumer closes)."""
+API; a valid one sets scope["user"] (and scope["session_family"], the session the cookie belongs
+to, so ending that session closes this socket: accounts.live), anything else leaves
+AnonymousUser (the consumer closes)."""
 
 from __future__ import annotations
 
@@ -41,4 +43,5 @@ class CookieTokenAuthMiddleware:
         scope = dict(scope)
         raw = _cookie_from_headers(scope.get("headers"))
         scope["user"] = await _user_from_token(raw) if raw else AnonymousUser()
+        scope["session_family"] = getattr(scope["user"], "session_family", None)
         return await self.app(scope, receive, send)

@@ -72,6 +72,22 @@ def _code():
     )
 
 
+class ApiErrorSerializer(serializers.Serializer):
+    """Every error answer of the API (config.exceptions)."""
+
+    detail = serializers.CharField(help_text="A sentence for a person, in the request's language")
+    code = serializers.CharField(help_text="Stable machine code the app renders from its locale")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field messages (input errors only)",
+    )
+
+
+class LoginUnlockInput(serializers.Serializer):
+    token = serializers.CharField(max_length=300)
+
+
 class SignupInput(serializers.Serializer):
     email = _email()
     password = _password()

@@ -1,8 +1,11 @@
 """Access and refresh tokens carried in httpOnly cookies.
 
 - Access token (`setka_access`): signed with django.core.signing (HMAC-SHA256 over a key derived
-  from SECRET_KEY and a salt), carries the user id and the user's token version, lives
-  settings.SETKA_ACCESS_TOKEN_TTL. Stateless to check apart from one user lookup.
+  from SECRET_KEY and a salt), carries the user id, the user's token version and the session
+  (refresh-token family) it belongs to, lives settings.SETKA_ACCESS_TOKEN_TTL. Checked with one
+  query: the active user, and whether the session still has a live refresh token. So a session
+  ended by logout, by refresh-token reuse or from the sessions list stops its access token at
+  once; a password change or "log out everywhere" (token version bumped) stops all of them.
 - Refresh token (`setka_refresh`): 32 random bytes; only its SHA-256 is stored (RefreshToken).
   Each use rotates it (the old row is revoked, a new one in the same family is issued); presenting
   a revoked token again revokes the whole family (somebody copied it). Exception: within
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -51,12 +55,37 @@ class TokenExpired(TokenError):
 # --- access tokens ---------------------------------------------------------------------------
 
 
-def access_token_issue(*, user) -> str:
-    return signing.dumps({"u": user.pk, "v": user.token_version}, salt=_ACCESS_SALT, compress=False)
+def access_token_issue(*, user, family=None) -> str:
+    """A signed access token. `family`: the session (refresh-token family) it belongs to; tokens
+    made without one (tests, tools) live by the token version alone."""
+    payload = {"u": user.pk, "v": user.token_version}
+    if family is not None:
+        payload["f"] = str(family)
+    return signing.dumps(payload, salt=_ACCESS_SALT, compress=False)
+
+
+def access_token_family(token: str) -> uuid.UUID | None:
+    """The session family of a valid token (None for a token without one)."""
+    return _family(_access_data(token))
+
+
+def _family(data: dict) -> uuid.UUID | None:
+    raw = data.get("f")
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError as exc:
+        raise TokenError(_("The access token is invalid.")) from exc
 
 
 def access_token_payload(token: str) -> tuple[int, int]:
     """(user id, token version) of a valid, unexpired token; raises TokenError otherwise."""
+    data = _access_data(token)
+    return data["u"], data["v"]
+
+
+def _access_data(token: str) -> dict:
     if not token or len(token) > 512:
         raise TokenError(_("No usable access token."))
     max_age = settings.SETKA_ACCESS_TOKEN_TTL
@@ -68,18 +97,27 @@ def access_token_payload(token: str) -> tuple[int, int]:
         raise TokenError(_("The access token is invalid.")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("v"), int):
         raise TokenError(_("The access token is invalid."))
-    return data["u"], data["v"]
+    return data
 
 
 def access_token_user(token: str):
     """The active user the token belongs to; raises TokenError when it no longer applies
-    (user gone or deactivated, password changed since: token version bumped)."""
-    from accounts.models import User
+    (user gone or deactivated, password changed since: token version bumped, its session
+    ended: no live refresh token left in its family). One query."""
+    from django.db.models import Exists, OuterRef
 
-    user_id, version = access_token_payload(token)
-    user = User.objects.filter(pk=user_id, is_active=True).select_related("profile").first()
-    if user is None or user.token_version != version:
+    from accounts.models import RefreshToken, User
+
+    data = _access_data(token)
+    family = _family(data)
+    users = User.objects.filter(pk=data["u"], is_active=True).select_related("profile")
+    if family is not None:
+        live = RefreshToken.objects.filter(user=OuterRef("pk"), family=family, revoked_at__isnull=True)
+        users = users.annotate(session_live=Exists(live))
+    user = users.first()
+    if user is None or user.token_version != data["v"] or (family is not None and not user.session_live):
         raise TokenError(_("The access token is no longer valid."))
+    user.session_family = family
     return user
 
 
@@ -127,7 +165,7 @@ def tokens_issue(*, user, request=None, family=None) -> IssuedTokens:
         ip_address=ip,
         **extra,
     )
-    return IssuedTokens(access=access_token_issue(user=user), refresh=raw, refresh_row_id=row.pk)
+    return IssuedTokens(access=access_token_issue(user=user, family=row.family), refresh=raw, refresh_row_id=row.pk)
 
 
 def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTokens]:
@@ -179,9 +217,21 @@ def tokens_refresh(*, raw_refresh: str, request=None) -> tuple[object, IssuedTok
 
 
 def refresh_family_revoke(*, family) -> int:
+    """End one session: its refresh tokens are revoked, its access tokens stop working at once
+    (accounts.tokens.access_token_user) and its open WebSockets close."""
+    from accounts.live import user_sockets_close
     from accounts.models import RefreshToken
 
-    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if family is None:
+        return 0
+    with transaction.atomic():
+        user_ids = set(
+            RefreshToken.objects.filter(family=family, revoked_at__isnull=True).values_list("user_id", flat=True)
+        )
+        count = RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        for user_id in user_ids:
+            user_sockets_close(user_id=user_id, family=family, reason="session_ended")
+    return count
 
 
 def refresh_token_revoke_raw(*, raw_refresh: str) -> None:
@@ -196,11 +246,15 @@ def refresh_token_revoke_raw(*, raw_refresh: str) -> None:
 
 
 def user_tokens_revoke_all(*, user) -> None:
-    """Every session of the user ends: refresh tokens revoked, access tokens invalidated."""
+    """Every session of the user ends: refresh tokens revoked, access tokens invalidated, open
+    WebSockets closed."""
+    from accounts.live import user_sockets_close
     from accounts.models import RefreshToken, User
 
-    RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    with transaction.atomic():
+        RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+        user_sockets_close(user_id=user.pk, reason="sessions_ended")
     user.refresh_from_db(fields=["token_version"])
 
 

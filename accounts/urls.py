@@ -10,6 +10,7 @@ urlpatterns = [
     path("email/verify/", apis.EmailVerifyApi.as_view(), name="email-verify"),
     path("email/resend/", apis.EmailResendApi.as_view(), name="email-resend"),
     path("login/", apis.LoginApi.as_view(), name="login"),
+    path("login/unlock/", apis.LoginUnlockApi.as_view(), name="login-unlock"),
     path("refresh/", apis.RefreshApi.as_view(), name="refresh"),
     path("logout/", apis.LogoutApi.as_view(), name="logout"),
     path("session/", apis.SessionApi.as_view(), name="session"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("phone/verify/", apis.PhoneVerifyApi.as_view(), name="phone-verify"),
     path("access/redeem/", apis.AccessRedeemApi.as_view(), name="access-redeem"),
     path("sessions/", apis.SessionListApi.as_view(), name="sessions"),
+    path("sessions/end-all/", apis.SessionEndAllApi.as_view(), name="sessions-end-all"),
     path("sessions/<int:session_id>/", apis.SessionDeleteApi.as_view(), name="session-delete"),
     path("me/", apis.MeApi.as_view(), name="me"),
 ]

@@ -209,6 +209,22 @@ SETKA_THROTTLE_AUTH = env("SETKA_THROTTLE_AUTH", "1000/min" if DJANGO_ENV == "te
 SETKA_REFRESH_REUSE_GRACE_SECONDS = env_int("SETKA_REFRESH_REUSE_GRACE_SECONDS", 15)  # two tabs refreshing at once
 SETKA_TRUST_X_FORWARDED_FOR = env_bool("SETKA_TRUST_X_FORWARDED_FOR", False)  # only behind a proxy that sets it
 SETKA_SIGNUP_OPEN = env_bool("SETKA_SIGNUP_OPEN", True)
+# Login lock per (account, IP): from the SETKA_LOGIN_MAX_FAILURES-th failure, a delay that doubles
+# from BASE up to MAX seconds (failures remembered for WINDOW); the owner gets an unlock link.
+SETKA_LOGIN_LOCKOUT_BASE_SECONDS = env_int("SETKA_LOGIN_LOCKOUT_BASE_SECONDS", 60)
+SETKA_LOGIN_LOCKOUT_MAX_SECONDS = env_int("SETKA_LOGIN_LOCKOUT_MAX_SECONDS", 3600)
+SETKA_LOGIN_FAILURE_WINDOW_SECONDS = env_int("SETKA_LOGIN_FAILURE_WINDOW_SECONDS", 24 * 3600)
+SETKA_PASSWORD_CHANGE_MAX_FAILURES = env_int("SETKA_PASSWORD_CHANGE_MAX_FAILURES", 5)  # per account per window
+SETKA_PASSWORD_CHANGE_WINDOW_SECONDS = env_int("SETKA_PASSWORD_CHANGE_WINDOW_SECONDS", 15 * 60)
+SETKA_PHONE_NUMBERS_PER_DAY = env_int("SETKA_PHONE_NUMBERS_PER_DAY", 3)  # distinct numbers one account may try
+SETKA_PHONE_CODES_PER_HOUR = env_int("SETKA_PHONE_CODES_PER_HOUR", 5)  # SMS codes one account may ask for
+SETKA_THROTTLE_SESSION = env("SETKA_THROTTLE_SESSION", "100000/min" if DJANGO_ENV == "test" else "300/min")
+# Where users open the app (links in emails, e.g. the login unlock link); in production the
+# first allowed host over https unless set.
+SETKA_PUBLIC_URL = env(
+    "SETKA_PUBLIC_URL",
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000",
+)
 
 # --- Email ----------------------------------------------------------------------------------
 # Development and tests keep every email in the outbox (admin shows it, tests read it).
@@ -230,9 +246,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    # Atomic (one Redis script per decision) versions of DRF's throttles: accounts.throttling.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.throttling.AnonRateThrottle",
+        "accounts.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("SETKA_THROTTLE_ANON", "120/min"),

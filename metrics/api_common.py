@@ -5,7 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rest_framework import serializers
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
+
+# Atomic versions of DRF's throttles (one Redis script per decision: exact under concurrency).
+from accounts.throttling import AnonRateThrottle, AtomicThrottleMixin, ScopedRateThrottle, UserRateThrottle
 
 
 def plain_decimal(value) -> str:
@@ -39,7 +42,7 @@ class _FallbackRateMixin:
         return rate if rate is not None else FALLBACK_RATES.get(self.scope)
 
 
-class IPRateThrottle(_FallbackRateMixin, SimpleRateThrottle):
+class IPRateThrottle(_FallbackRateMixin, AtomicThrottleMixin, SimpleRateThrottle):
     """Per client IP, signed in or not (a user with many accounts is still one IP)."""
 
     scope = "ip"

@@ -1,9 +1,18 @@
 """/ws/: live updates for the signed-in user. Authenticate, check ownership, join the group,
-forward events. Writes go through the REST API; events come from bots.events after commit."""
+forward events. Writes go through the REST API; events come from bots.events after commit.
+
+A session that ends (logout, password change, "log out everywhere", refresh-token reuse) or
+trading access that ends closes the socket at once: accounts.live sends "session.end" to the
+user's group and the socket closes with 4401 (sign in again) or 4403 (access ended).
+
+Frames from the client are small JSON objects ({"action": ...}). Anything else (binary, not
+JSON, too big, too deep, not an object) is answered with {"type": "error", "code": ...} and
+the socket stays open; a client that keeps sending junk is closed with 4400."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 
@@ -17,6 +26,9 @@ from bots import events
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_BAD_FRAMES = 4400
+MAX_FRAME_CHARS = 4096  # an action is a few dozen characters
+MAX_BAD_FRAMES = 20  # per connection, then 4400
 TRANSIENT_LAYER_ERRORS = (RedisTimeoutError, RedisConnectionError, TimeoutError, ConnectionError)
 # channels_redis' pool per process holds 100 connections and raises (not waits) beyond that. A
 # mass reconnect (deploy, network blip) would crash consumers, so group joins and leaves of this
@@ -49,8 +61,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 try:
                     return await receive()
                 except TRANSIENT_LAYER_ERRORS as exc:
-                    logger.warning("live socket of user %s: channel layer receive failed (%s); retrying",
-                                   getattr(self, "user_id", None), exc)
+                    logger.warning(
+                        "live socket of user %s: channel layer receive failed (%s); retrying",
+                        getattr(self, "user_id", None),
+                        exc,
+                    )
                     await asyncio.sleep(0.05 * (attempt + 1))
             return await receive()
 
@@ -79,6 +94,40 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for bot_id in list(self.bot_ids):
             await self._leave(events.bot_group(bot_id))
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Parse a client frame; junk gets an error message, never a crash (1011)."""
+        if getattr(self, "user_id", None) is None:
+            return
+        if text_data is None:
+            await self._bad_frame("binary_frame", "Send JSON text frames, not binary.")
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self._bad_frame("frame_too_large", f"A message may have at most {MAX_FRAME_CHARS} characters.")
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self._bad_frame("invalid_json", "The message is not valid JSON.")
+            return
+        if not isinstance(content, dict):
+            await self._bad_frame("invalid", "The message must be a JSON object with an action.")
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def _bad_frame(self, code: str, detail: str) -> None:
+        self.bad_frames = getattr(self, "bad_frames", 0) + 1
+        if self.bad_frames > MAX_BAD_FRAMES:
+            await self.close(code=CLOSE_BAD_FRAMES)
+            return
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+    async def session_end(self, message):
+        """accounts.live: the user's session (or access) ended; close at once."""
+        family = message.get("family")
+        if family and str(self.scope.get("session_family")) != family:
+            return  # another session of the same user ended
+        await self.close(code=int(message.get("code") or CLOSE_UNAUTHENTICATED))
+
     async def receive_json(self, content, **kwargs):
         if getattr(self, "user_id", None) is None:
             return
@@ -90,10 +139,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "unknown_action", "detail": "Unknown action."})
             return
         bot_id = content.get("bot_id")
-        if isinstance(bot_id, bool) or not isinstance(bot_id, int | str) or not str(bot_id).isdigit():
+        text = str(bot_id) if isinstance(bot_id, int | str) and not isinstance(bot_id, bool) else ""
+        if not (text.isascii() and text.isdigit() and len(text) <= 19 and 0 < int(text) < 2**63):
             await self.send_json({"type": "error", "code": "invalid", "detail": "bot_id must be an integer."})
             return
-        bot_id = int(bot_id)
+        bot_id = int(text)
         if action == "unsubscribe_bot":
             if bot_id in self.bot_ids:
                 self.bot_ids.discard(bot_id)

@@ -7,6 +7,45 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
+# --- the socket guard (issue 9: tests never leave the machine) --------------------------------
+# pytest-socket (--allow-hosts in pyproject.toml) guards connect() during each test and restores
+# the real socket functions after it; config.socket_guard (installed by config.settings_test)
+# also refuses non-loopback name lookups. Re-wrap after pytest-socket so both stay on all the
+# time, and fail a test whose code swallowed a refusal.
+
+
+def _guard_on() -> bool:
+    import os
+
+    return os.environ.get("SETKA_SOCKET_GUARD") == "loopback"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_setup(item):
+    if _guard_on():
+        from config import socket_guard
+
+        socket_guard.install()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    if _guard_on():
+        from config import socket_guard
+
+        socket_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_connection():
+    from config import socket_guard
+
+    before = len(socket_guard.blocked)
+    yield
+    refused = socket_guard.blocked[before:]
+    del socket_guard.blocked[before:]
+    assert not refused, f"the test tried to reach another machine: {refused}"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _refuse_sqlite(django_db_setup, django_db_blocker):

@@ -83,6 +83,9 @@ class Stack:
         self.env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
         self.env.setdefault("PYTHONUNBUFFERED", "1")
         self.env["NO_PROXY"] = self.env["no_proxy"] = "127.0.0.1,localhost"
+        # config.settings_test installs config/socket_guard.py in every process started here:
+        # a connection or name lookup beyond loopback raises (and says so in the process log).
+        self.env.setdefault("SETKA_SOCKET_GUARD", "loopback")
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="setka-stack-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.procs: dict[str, Proc] = {}

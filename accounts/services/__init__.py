@@ -5,8 +5,9 @@ config.exceptions.DomainError (answered as 4xx) for anything the user did wrong.
 Import from here (`from accounts import services; services.access_grant_issue(...)`); the
 submodules are an implementation detail."""
 
+from accounts.services.access import AccessEndReason, user_access_end, user_deactivate
 from accounts.services.codes import CODE_MAX_ATTEMPTS, CODE_TTL
-from accounts.services.common import email_normalize, field_error
+from accounts.services.common import RateLimited, email_normalize, field_error
 from accounts.services.grants import (
     ACCESS_CODE_ALPHABET,
     ACCESS_CODE_LENGTH,
@@ -25,11 +26,14 @@ from accounts.services.users import (
     email_code_send,
     email_resend,
     email_verify,
+    login_unlock_offer,
+    login_unlock_redeem,
     password_change,
     password_reset_confirm,
     password_reset_request,
     password_validate,
     profile_update,
+    signup_existing_notify,
     user_create,
     user_login,
     user_password_set,
@@ -37,11 +41,18 @@ from accounts.services.users import (
 )
 
 __all__ = [
+    "AccessEndReason",
+    "user_access_end",
+    "user_deactivate",
     "ACCESS_CODE_ALPHABET",
     "ACCESS_CODE_LENGTH",
     "CODE_MAX_ATTEMPTS",
     "CODE_TTL",
     "LoginLocked",
+    "RateLimited",
+    "login_unlock_offer",
+    "login_unlock_redeem",
+    "signup_existing_notify",
     "access_code_generate",
     "access_code_normalize",
     "access_grant_issue",

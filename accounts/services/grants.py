@@ -8,12 +8,12 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status
 
 from accounts import throttling
 from accounts.mail import send_templated_email
 from accounts.models import AccessGrant, User
-from accounts.services.common import email_normalize, field_error
+from accounts.services.access import AccessEndReason, user_access_end
+from accounts.services.common import RateLimited, email_normalize, field_error
 from config.exceptions import DomainError
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped
@@ -73,38 +73,65 @@ def _user_access_set(*, user: User, now) -> None:
     user.access_granted_at, user.access_revoked_at = now, None
 
 
-def access_grant_redeem(*, user: User, code: str, throttle_subject: str | None = None) -> User:
-    """Redeem an access code: the user may bind keys and run bots from now on."""
-    subject = throttle_subject or f"user:{user.pk}"
-    if not throttling.attempt_allowed(kind="redeem", subject=subject, limit=REDEEM_MAX_FAILURES):
-        raise DomainError(
-            _("Too many wrong access codes. Try again later."),
-            code="too_many_attempts",
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+def _redeem_budget(subject: str) -> None:
+    """Wrong access codes per user (or per IP at sign-up): reserved before the check, so
+    concurrent guesses cannot exceed the budget; a right code gives the budget back."""
+    budget = throttling.attempt_reserve(
+        kind="redeem", subject=subject, limit=REDEEM_MAX_FAILURES, window=REDEEM_WINDOW_SECONDS
+    )
+    if not budget.allowed:
+        raise RateLimited(
+            _("Too many wrong access codes. Try again later."), retry_after=budget.retry_after, code="too_many_attempts"
         )
-    if user.has_trading_access:
-        raise field_error("code", _("You already have access."), code="already_granted")
-    now = timezone.now()
-    with transaction.atomic():
-        grant = AccessGrant.objects.select_for_update().filter(code=access_code_normalize(code)).first()
-        usable = grant is not None and grant.is_usable(now=now)
-        if usable and grant.issued_to_email and grant.issued_to_email.lower() != user.email.lower():
-            usable = False
-        if usable:
-            grant.redeemed_by, grant.redeemed_at = user, now
-            grant.save(update_fields=["redeemed_by", "redeemed_at"])
-            _user_access_set(user=user, now=now)
-            return user
-    throttling.attempt_failed(kind="redeem", subject=subject, window=REDEEM_WINDOW_SECONDS)
-    raise field_error(
+
+
+def _invalid_code(throttle_subject: str | None) -> DomainError:
+    return field_error(
         "access_code" if throttle_subject else "code",
         _("This access code is invalid, expired or already used."),
         code="invalid_access_code",
     )
 
 
+def _usable_for(grant: AccessGrant | None, *, email: str, now) -> bool:
+    usable = grant is not None and grant.is_usable(now=now)
+    if usable and grant.issued_to_email and grant.issued_to_email.lower() != email.lower():
+        return False
+    return usable
+
+
+def access_code_check(*, code: str, email: str, throttle_subject: str | None) -> None:
+    """Refuse a code that could not be redeemed by `email`, exactly as redeeming would, without
+    using it (sign-up with an address that already has an account must answer the same)."""
+    subject = throttle_subject or f"email:{email}"
+    _redeem_budget(subject)
+    grant = AccessGrant.objects.filter(code=access_code_normalize(code)).first()
+    if not _usable_for(grant, email=email, now=timezone.now()):
+        raise _invalid_code(throttle_subject)
+    throttling.budget_reset(kind="redeem", subject=subject)
+
+
+def access_grant_redeem(*, user: User, code: str, throttle_subject: str | None = None) -> User:
+    """Redeem an access code: the user may bind keys and run bots from now on."""
+    if user.has_trading_access:
+        raise field_error("code", _("You already have access."), code="already_granted")
+    subject = throttle_subject or f"user:{user.pk}"
+    _redeem_budget(subject)
+    now = timezone.now()
+    with transaction.atomic():
+        grant = AccessGrant.objects.select_for_update().filter(code=access_code_normalize(code)).first()
+        if _usable_for(grant, email=user.email, now=now):
+            grant.redeemed_by, grant.redeemed_at = user, now
+            grant.save(update_fields=["redeemed_by", "redeemed_at"])
+            _user_access_set(user=user, now=now)
+            throttling.budget_reset(kind="redeem", subject=subject)
+            return user
+    raise _invalid_code(throttle_subject)
+
+
 def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
-    """Revoke a grant. If it was already redeemed, the user who redeemed it loses access too."""
+    """Revoke a grant. If it was already redeemed, the user who redeemed it loses access too:
+    their bots stop and their live sockets close (accounts.services.access.user_access_end)."""
     now = timezone.now()
     with transaction.atomic():
         grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
@@ -115,6 +142,7 @@ def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
                 User.objects.filter(pk=grant.redeemed_by_id, access_revoked_at__isnull=True).update(
                     access_revoked_at=now
                 )
+                user_access_end(user=grant.redeemed_by, reason=AccessEndReason.GRANT_REVOKED)
     return grant
 
 
@@ -129,15 +157,14 @@ def user_access_grant(*, user: User, operator: User, note: str = "Activated by a
     return grant
 
 
-def user_access_revoke(*, user: User, operator: User) -> None:
-    """Take access away, and stop the user's running bots: without access nobody trades."""
-    from bots.services import bots_stop_for_user  # imported late: the bots app imports accounts
-
+def user_access_revoke(*, user: User, operator: User) -> int:
+    """Take access away: the user's bots stop and live sockets close (user_access_end).
+    Returns how many bots were asked to stop."""
     now = timezone.now()
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(access_revoked_at=now)
         AccessGrant.objects.filter(redeemed_by=user, revoked_at__isnull=True).update(
             revoked_at=now, revoked_by=operator
         )
-        bots_stop_for_user(user=user, reason=f"Access revoked by {operator}")
-    user.access_revoked_at = now
+        user.access_revoked_at = now
+        return user_access_end(user=user, reason=AccessEndReason.ACCESS_REVOKED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from accounts import throttling
 from accounts.mail import render_text
 from accounts.models import Profile, User, VerificationCode
 from accounts.services.codes import code_consume, code_issue
-from accounts.services.common import field_error
+from accounts.services.common import RateLimited, field_error
 from accounts.sms import SmsError, send_sms
 from config.exceptions import DomainError
 
@@ -34,16 +35,39 @@ def phone_normalize(raw: str) -> str:
 
 
 def phone_code_send(*, user: User, phone: str) -> str:
-    """Text a 6-digit code to the number; the profile keeps its old number until verified."""
+    """Text a 6-digit code to the number; the profile keeps its old number until verified.
+
+    Limits per account (distinct numbers a day, codes an hour) and per number (codes an hour).
+    The answer is the same whether or not the number belongs to another account (no probing
+    who uses Setka); such a number gets no SMS, and its code can never be confirmed."""
     phone = phone_normalize(phone)
-    if Profile.objects.filter(phone=phone).exclude(user=user).exists():
-        raise field_error("phone", _("This phone number belongs to another account."), code="phone_taken")
-    if not throttling.send_allowed(kind=VerificationCode.Purpose.PHONE_VERIFY, target=phone):
-        raise DomainError(
-            _("Too many codes were sent to this number. Try again in an hour."),
-            code="too_many_codes",
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+    numbers = throttling.distinct_add(
+        key=f"acc:phone:numbers:{user.pk}",
+        member=phone,
+        limit=getattr(settings, "SETKA_PHONE_NUMBERS_PER_DAY", 3),
+        window=86400,
+    )
+    if not numbers.allowed:
+        raise RateLimited(
+            _("You tried too many different phone numbers today. Try again tomorrow or contact support."),
+            retry_after=numbers.retry_after,
+            code="too_many_phone_numbers",
         )
+    sends = throttling.counter_hit(
+        key=f"acc:phone:codes:{user.pk}", limit=getattr(settings, "SETKA_PHONE_CODES_PER_HOUR", 5), window=3600
+    )
+    if not sends.allowed or not throttling.send_allowed(kind=VerificationCode.Purpose.PHONE_VERIFY, target=phone):
+        raise RateLimited(
+            _("Too many codes were sent. Try again in an hour."),
+            retry_after=sends.retry_after or 3600,
+            code="too_many_codes",
+        )
+    if Profile.objects.filter(phone=phone).exclude(user=user).exists():
+        # Answer as if sent; a code is stored for nobody (the old one dies, like a resend).
+        VerificationCode.objects.filter(
+            user=user, purpose=VerificationCode.Purpose.PHONE_VERIFY, used_at__isnull=True
+        ).update(used_at=timezone.now())
+        return phone
     code = code_issue(user=user, purpose=VerificationCode.Purpose.PHONE_VERIFY, target=phone)
     try:
         send_sms(phone, render_text("sms", "phone_code", language=user.language, context={"code": code}))

@@ -49,11 +49,40 @@ def test_malformed_phone_is_400(logged_in, phone):
     assert not OutboxMessage.objects.filter(channel=OutboxMessage.Channel.SMS).exists()
 
 
-def test_phone_of_another_account_is_refused(logged_in, operator):
-    Profile.objects.filter(user=operator).update(phone="+79991234567")
-    response = logged_in.post("/api/auth/phone/", {"phone": "+79991234567"})
-    assert response.status_code == 400
-    assert response.data["code"] == "phone_taken"
+def test_phone_binding_does_not_reveal_numbers_of_other_accounts(logged_in, operator):
+    """Issue 9, item 6: the same answer for a number of another account and a free one; the
+    taken number gets no SMS and can never be confirmed."""
+    Profile.objects.filter(user=operator).update(phone="+79991234567", phone_verified_at="2026-01-01T00:00:00Z")
+    taken = logged_in.post("/api/auth/phone/", {"phone": "+79991234567"})
+    free = logged_in.post("/api/auth/phone/", {"phone": "+79991234566"})
+    assert taken.status_code == free.status_code == 200
+    assert taken.data["detail"] == free.data["detail"] and set(taken.data) == set(free.data)
+    assert not OutboxMessage.objects.filter(recipient="+79991234567").exists()
+    for guess in ("000000", "123456"):
+        assert logged_in.post("/api/auth/phone/verify/", {"code": guess}).status_code == 400
+    assert Profile.objects.get(user=operator).phone == "+79991234567"
+
+
+def test_one_account_cannot_text_many_numbers(logged_in, settings):
+    settings.SETKA_PHONE_NUMBERS_PER_DAY = 3
+    for n in range(3):
+        assert logged_in.post("/api/auth/phone/", {"phone": f"+7999123450{n}"}).status_code == 200
+    response = logged_in.post("/api/auth/phone/", {"phone": "+79991234509"})
+    assert response.status_code == 429 and response.data["code"] == "too_many_phone_numbers"
+    assert int(response["Retry-After"]) > 0
+    assert OutboxMessage.objects.filter(channel=OutboxMessage.Channel.SMS).count() == 3
+    # An already tried number may still get its code again.
+    assert logged_in.post("/api/auth/phone/", {"phone": "+79991234501"}).status_code == 200
+
+
+def test_one_account_cannot_ask_for_many_codes(logged_in, settings):
+    settings.SETKA_PHONE_CODES_PER_HOUR = 4
+    settings.SETKA_CODE_SENDS_PER_HOUR = 100
+    for n in range(4):
+        assert logged_in.post("/api/auth/phone/", {"phone": f"+7999123451{n % 2}"}).status_code == 200
+    response = logged_in.post("/api/auth/phone/", {"phone": "+79991234510"})
+    assert response.status_code == 429 and response.data["code"] == "too_many_codes"
+    assert int(response["Retry-After"]) > 0
 
 
 def test_sms_sending_is_limited_per_number(logged_in, settings):
@@ -61,7 +90,8 @@ def test_sms_sending_is_limited_per_number(logged_in, settings):
     for _ in range(2):
         assert logged_in.post("/api/auth/phone/", {"phone": "+79991234568"}).status_code == 200
     response = logged_in.post("/api/auth/phone/", {"phone": "+79991234568"})
-    assert response.status_code == 429
+    assert response.status_code == 429 and response.data["code"] == "too_many_codes"
+    assert int(response["Retry-After"]) > 0
     assert OutboxMessage.objects.filter(channel=OutboxMessage.Channel.SMS).count() == 2
 
 

@@ -13,6 +13,7 @@ from accounts import services
 from accounts.models import AccessGrant, User
 from accounts.permissions import HasTradingAccess
 from tests.accounts.conftest import STRONG_PASSWORD, outbox_code
+from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +21,9 @@ pytestmark = pytest.mark.django_db
 def test_signup_verify_grant_login(spa, operator):
     response = spa.post("/api/auth/signup/", {"email": "New.Person@Example.com", "password": STRONG_PASSWORD})
     assert response.status_code == 201, response.content
-    assert response.data["user"]["email"] == "new.person@example.com"
-    assert response.data["user"]["email_verified"] is False
-    assert response.data["user"]["has_access"] is False
+    assert response.data["email"] == "new.person@example.com" and response.data["code"] == "signup_check_email"
+    user = User.objects.get(email="new.person@example.com")
+    assert not user.has_trading_access
 
     # Not confirmed yet: the right password is refused with a machine-readable reason.
     response = spa.post("/api/auth/login/", {"email": "new.person@example.com", "password": STRONG_PASSWORD})
@@ -63,7 +64,7 @@ def test_signup_with_access_code_and_codes_are_single_use(spa, operator):
         "/api/auth/signup/", {"email": "a@example.com", "password": STRONG_PASSWORD, "access_code": grant.code}
     )
     assert response.status_code == 201
-    assert response.data["user"]["has_access"] is True
+    assert User.objects.get(email="a@example.com").has_trading_access
 
     # The same code again: refused, and no account is left behind.
     response = spa.post(
@@ -115,10 +116,33 @@ def test_signup_email_in_user_language(spa):
     assert "код подтверждения" in OutboxMessage.objects.get(recipient="ru@example.com").body
 
 
-def test_duplicate_email_is_a_readable_400(spa, verified_user):
-    response = spa.post("/api/auth/signup/", {"email": "TRADER@example.com", "password": STRONG_PASSWORD})
-    assert response.status_code == 400
-    assert response.data["fields"]["email"]
+def test_signup_does_not_reveal_that_an_email_has_an_account(spa, verified_user, operator):
+    """Issue 9, item 6: the same answer for a taken and a free address; the owner is emailed."""
+    from accounts.models import OutboxMessage
+
+    taken = spa.post("/api/auth/signup/", {"email": "TRADER@example.com", "password": STRONG_PASSWORD})
+    free = spa.post("/api/auth/signup/", {"email": "free@example.com", "password": STRONG_PASSWORD})
+    assert taken.status_code == free.status_code == 201
+    assert set(taken.data) == set(free.data) == {"detail", "code", "email"}
+    assert taken.data["code"] == free.data["code"] == "signup_check_email"
+    assert taken.data["detail"].replace("trader@", "free@") == free.data["detail"]
+    # Nothing changed on the existing account (password, address); its owner was told.
+    verified_user.refresh_from_db()
+    assert verified_user.check_password(DEFAULT_PASSWORD)
+    assert User.objects.filter(email__iexact="trader@example.com").count() == 1
+    notice = OutboxMessage.objects.get(recipient="trader@example.com")
+    assert "already have" in notice.body or "уже есть" in notice.body
+    # A wrong access code is refused alike for both (and a right one is not used up).
+    for email in ("trader@example.com", "free2@example.com"):
+        response = spa.post("/api/auth/signup/", {"email": email, "password": STRONG_PASSWORD, "access_code": "NOPE"})
+        assert response.status_code == 400 and response.data["code"] == "invalid_access_code", email
+    grant = services.access_grant_issue(operator=operator)
+    response = spa.post(
+        "/api/auth/signup/", {"email": "trader@example.com", "password": STRONG_PASSWORD, "access_code": grant.code}
+    )
+    assert response.status_code == 201
+    grant.refresh_from_db()
+    assert grant.redeemed_at is None
 
 
 def test_weak_password_is_a_readable_400(spa):
