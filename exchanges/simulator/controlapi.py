@@ -15,7 +15,6 @@ from aiohttp import web
 from . import feed, wire
 from .controlchecks import (
     COIN,
-    FEE_FIELDS,
     MAX_BODY_DEPTH,
     MAX_PATH_POINTS,
     BadBody,
@@ -118,7 +117,7 @@ def add_routes(app: web.Application, sim) -> None:
 
     async def set_fees(request, body):
         acc = eng.account(uid_of(request))
-        rates = fees_of({k: v for k, v in body.items() if k in FEE_FIELDS}) or {}
+        rates = fees_of(body) or {}
         for name, rate in rates.items():
             setattr(acc, name, rate)
         eng._dirty_accounts.add(acc.uid)  # noqa: SLF001
