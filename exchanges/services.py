@@ -206,8 +206,8 @@ def _simulator_create_key(funding_usdt: str) -> tuple[str, str]:
     """A fresh simulator account and trading key through the simulator's control API."""
     from exchanges.simulator.control import ControlError, SimulatorControl
 
-    control = SimulatorControl(settings.SETKA_SIMULATOR_URL, settings.SETKA_SIMULATOR_CONTROL_TOKEN, timeout=10)
-    try:
+    try:  # outside development a weak control token is refused here (ControlError), before any request
+        control = SimulatorControl(settings.SETKA_SIMULATOR_URL, settings.SETKA_SIMULATOR_CONTROL_TOKEN, timeout=10)
         created = control.create_account(funding={"USDT": funding_usdt}, spot_trade=True, contract_trade=True,
                                          read_only=False, withdraw=False)
     except (ControlError, requests.RequestException, ValueError, KeyError) as exc:

@@ -37,6 +37,8 @@ def control_token_problem(token: str | None) -> str | None:
         return "the control token is a well-known development token"
     if len(token) < MIN_TOKEN_LENGTH:
         return f"the control token is shorter than {MIN_TOKEN_LENGTH} characters"
+    if any(token == (token[:period] * (len(token) // period + 1))[: len(token)] for period in range(1, 17)):
+        return "the control token repeats a short pattern"
     counts = Counter(token)
     per_char = -sum(n / len(token) * math.log2(n / len(token)) for n in counts.values())
     if per_char * len(token) < MIN_TOKEN_BITS:
