@@ -95,19 +95,21 @@ def test_production_refuses_to_point_paper_accounts_at_a_weak_token(monkeypatch)
 
 
 @pytest.mark.django_db
-def test_paper_account_in_production_with_the_dev_token_is_refused_and_nothing_is_created(
-    monkeypatch, settings, user, sim
-):
+def test_paper_account_in_production_with_the_dev_token_is_refused_and_nothing_is_created(monkeypatch, settings, user):
     from exchanges.models import ExchangeAccount
+    from exchanges.simulator.testing import running_simulator
     from tests.api.conftest import cookie_client
 
-    monkeypatch.setenv("DJANGO_ENV", "production")
-    settings.SETKA_SIMULATOR_URL = sim.base_url
-    settings.SETKA_SIMULATOR_CONTROL_TOKEN = "setka-dev-control-token"
-    response = cookie_client(user).post("/api/exchange-accounts/paper/", {}, format="json")
-    assert response.status_code == 503
-    assert ExchangeAccount.objects.filter(user=user).count() == 0
-    assert sim.control.status()["accounts"] == 0  # the simulator was never asked
+    # A simulator that does accept the development token (started before "production" begins).
+    with running_simulator(control_token="setka-dev-control-token") as sim:
+        settings.SETKA_SIMULATOR_URL = sim.base_url
+        settings.SETKA_SIMULATOR_CONTROL_TOKEN = "setka-dev-control-token"
+        monkeypatch.setenv("DJANGO_ENV", "production")
+        response = cookie_client(user).post("/api/exchange-accounts/paper/", {}, format="json")
+        assert response.status_code == 503
+        assert ExchangeAccount.objects.filter(user=user).count() == 0
+        monkeypatch.setenv("DJANGO_ENV", "test")
+        assert sim.control.status()["accounts"] == 0  # the simulator was never asked
 
 
 def test_production_settings_have_no_default_control_token(tmp_path):
