@@ -434,3 +434,31 @@ def test_unknown_api_paths_answer_the_contract_json_404(owner_client):
     response = owner_client.get("/api/no-such-thing/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.slow
+def test_quick_start_sqlite_answers_huge_ids_dates_and_cursors_without_5xx(tmp_path):
+    """The same hostile ids, dates and cursors through the ORM on SQLite (the quick start's
+    database), where a number beyond 64 bits raises OverflowError instead of matching nothing."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(SETKA_VAR_DIR=str(tmp_path), DJANGO_ENV="test", PYTHONPATH=str(root))
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.api.sqlite_edge"], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(answers) >= 25
+    assert {request: status for request, status in answers.items() if status >= 500} == {}
+
+
+def test_every_new_error_code_has_a_text_in_both_languages():
+    root = Path(__file__).resolve().parents[2] / "frontend" / "i18n" / "locales"
+    for lang in ("ru", "en"):
+        errors = json.loads((root / f"{lang}.json").read_text())["errors"]
+        for code in ("invalid_path", "request_too_large", "bad_request", "invalid_key_format"):
+            assert errors.get(code), (lang, code)
