@@ -462,3 +462,50 @@ def test_every_new_error_code_has_a_text_in_both_languages():
         errors = json.loads((root / f"{lang}.json").read_text())["errors"]
         for code in ("invalid_path", "request_too_large", "bad_request", "invalid_key_format"):
             assert errors.get(code), (lang, code)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_export_refuses_bad_filters_before_its_200_and_nul_paths_are_400(user):
+    """The way daphne serves it: the CSV is an async stream, so a late failure would come after the
+    200 and its headers (a download that hangs or breaks). Bad filters answer 400 up front."""
+    from asgiref.sync import sync_to_async
+    from asgiref.testing import ApplicationCommunicator
+    from django.core.asgi import get_asgi_application
+
+    from accounts.tokens import ACCESS_COOKIE, access_token_issue
+
+    app = get_asgi_application()
+    token = await sync_to_async(access_token_issue)(user=user)
+    headers = [(b"host", b"localhost"), (b"cookie", f"{ACCESS_COOKIE}={token}".encode())]
+
+    async def get(path, query=b""):
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query,
+            "headers": headers,
+            "client": ("127.0.0.1", 5000),
+            "server": ("x", 80),
+        }
+        communicator = ApplicationCommunicator(app, scope)
+        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+        start = await communicator.receive_output(10)
+        body = b""
+        while True:
+            message = await communicator.receive_output(10)
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        await communicator.wait(10)
+        return {"status": start["status"], "body": body}
+
+    bad = await get("/api/trades/export.csv", b"date_from=0001-01-01T00:00:00%2B14:00")
+    assert bad["status"] == 400, bad["body"][:500]
+    assert json.loads(bad["body"])["fields"]["date_from"]
+    ok = await get("/api/trades/export.csv")
+    assert ok["status"] == 200 and ok["body"].decode().startswith("id,bot,symbol")
+    nul = await get("/api/\x00")
+    assert nul["status"] == 400 and json.loads(nul["body"])["code"] == "invalid_path"
