@@ -165,9 +165,8 @@ def test_hostile_bodies_on_every_endpoint_never_5xx_and_write_nothing(user, worl
     checked = 0
     for template, view, methods in api_endpoints():
         for method in [m for m in methods if m != "get"]:
-            for id_value in (*HUGE_IDS[:2], str(bot.pk)):
-                if method == "delete" and id_value == str(bot.pk):
-                    continue
+            # the real row's id (a huge id is refused before the body is read); DELETE never on it
+            for id_value in (HUGE_IDS[1],) if method == "delete" else (str(bot.pk),):
                 path = fill(template, id_value)
                 for name, raw in HOSTILE_BODIES.items():
                     for who, client in _clients(user).items():
@@ -190,14 +189,16 @@ def test_hostile_queries_and_ids_on_every_endpoint_never_5xx(user, world):
         ids = (*HUGE_IDS, "0", str(bot.pk)) if "<" in template else ("",)
         for id_value in ids:
             path = fill(template, id_value)
-            for name, query in HOSTILE_QUERIES.items():
+            # every hostile query on a real row's path; the other ids with a plain and one hostile query
+            queries = HOSTILE_QUERIES if id_value in ("", str(bot.pk)) else dict(list(HOSTILE_QUERIES.items())[:1])
+            for name, query in {"plain": "", **queries}.items():
                 for who, client in _clients(user).items():
                     response = client.get(f"{path}?{query}")
                     if response.streaming:
                         b"".join(response)
                     assert_readable_error(response, f"{who} GET {path}?{name} ({view})")
                     checked += 1
-    assert checked > 300
+    assert checked > 600
 
 
 # --- one test per hole --------------------------------------------------------------------------
