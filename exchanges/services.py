@@ -33,14 +33,14 @@ MSG_IP = "The key is bound to other IP addresses. Add Setka's server IP to the k
 MSG_EXPIRED = "This key has expired. Create a new key on the exchange."
 MSG_DOWN = "The exchange is not answering right now. Try again in a minute."
 MSG_LABEL_TAKEN = "You already have an exchange account with this label."
-MSG_KEY_CHARS = ("The API key may contain only Latin letters and digits, exactly as Bybit shows it. "
-                 "Check the keyboard layout and copy the key again.")
-MSG_SECRET_CHARS = ("The API secret may contain only Latin letters and digits, exactly as Bybit shows it. "
-                    "Check the keyboard layout and copy the secret again.")
-# What Bybit issues: letters and digits (HMAC keys). Anything else cannot even be sent in an
-# HTTP header (a Cyrillic key made the request fail before it left, reported as "exchange not
-# answering"), so it is refused here with a message about the key.
-_KEY_CHARS = re.compile(r"[A-Za-z0-9]+")
+MSG_KEY_CHARS = ("The API key contains characters Bybit never uses (letters of another alphabet or spaces). "
+                 "Copy it again exactly as Bybit shows it, with the keyboard in the Latin layout.")
+MSG_SECRET_CHARS = ("The API secret contains characters Bybit never uses (letters of another alphabet or spaces). "
+                    "Copy it again exactly as Bybit shows it, with the keyboard in the Latin layout.")
+# Bybit issues Latin letters and digits. Anything outside printable ASCII cannot even be sent in
+# an HTTP header (a Cyrillic key made the request fail before it left, reported as "exchange
+# not answering"), so it is refused here with a message about the key.
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 class ExchangeUnavailable(DomainError):

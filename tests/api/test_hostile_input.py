@@ -427,7 +427,7 @@ def test_an_api_key_with_non_latin_characters_is_a_400_about_the_key(owner_clien
     assert response.status_code == 400, response.content
     body = response.json()
     assert body["code"] == "invalid_key_format" and field in body["fields"]
-    assert "Latin letters" in body["detail"]
+    assert "Latin layout" in body["detail"]
     assert ExchangeAccount.objects.count() == before
 
 
