@@ -4,8 +4,9 @@
   the file system ("embedded null byte", a 500). Answered 400.
 - A path segment longer than 255 characters: no route and no file has such a name (the file
   system answers ENAMETOOLONG, a 500). Answered 404.
-- An API id beyond 64 bits (`/api/bots/99999999999999999999/`): no row can have it, and the
-  SQLite of the quick start cannot even compare it (OverflowError, a 500). Answered 404.
+- An id beyond 64 bits in an API or admin path (`/api/bots/99999999999999999999/`): no row can
+  have it, and the SQLite of the quick start cannot even compare it (OverflowError, a 500).
+  Answered 404. (The single-page app's own paths are left to its router.)
 
 API paths get the contract's JSON error body {"detail", "code"}; other paths a plain text.
 """
@@ -36,7 +37,7 @@ def path_problem(path: str) -> tuple[int, str, str] | None:
     segments = path.split("/")
     if any(len(segment) > MAX_SEGMENT for segment in segments):
         return 404, "not_found", _("Not found.")
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/admin/")):
         for segment in segments:
             if segment.isdigit() and segment.isascii() and (len(segment) > 19 or int(segment) > MAX_ID):
                 return 404, "not_found", _("Not found.")

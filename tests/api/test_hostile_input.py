@@ -510,3 +510,59 @@ async def test_under_asgi_the_export_refuses_bad_filters_before_its_200_and_nul_
     assert ok["status"] == 200 and ok["body"].decode().startswith("id,bot,symbol")
     nul = await get("/api/\x00")
     assert nul["status"] == 400 and json.loads(nul["body"])["code"] == "invalid_path"
+
+
+# --- the edge validators themselves (no database: the same answer on SQLite and PostgreSQL) -------
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/bots/12/", None),
+        (f"/api/bots/{2**63 - 1}/", None),
+        (f"/api/bots/{2**63}/", 404),
+        (f"/admin/bots/bot/{2**64}/change/", 404),
+        (f"/bots/{2**64}", None),  # the app's router answers its own paths
+        ("/api/\x00", 400),
+        ("/x\x7f", 400),
+        ("/" + "a" * 255, None),
+        ("/" + "a" * 256, 404),
+        ("/api/bots/١٢٣/", None),  # non-ASCII digits are no id: the URL conf answers 404 itself
+    ],
+)
+def test_path_problem(path, status):
+    from config.middleware import path_problem
+
+    problem = path_problem(path)
+    assert (problem[0] if problem else None) == status
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ("[" * 33 + "]" * 33, "nested too deeply"),
+        ("[" * 100_000, "nested too deeply"),
+        ('{"a": 1e400}', "too large"),
+        ('{"a": -Infinity}', "too large or not a number"),
+        ('{"a": NaN}', "not a number"),
+        (b'{"a": "\xff"}', "UTF-8"),
+        ('{"a": ', "not valid JSON"),
+    ],
+)
+def test_safe_json_loads_refuses_with_a_reason(raw, words):
+    from rest_framework.exceptions import ParseError
+
+    from config.parsers import safe_json_loads
+
+    with pytest.raises(ParseError) as info:
+        safe_json_loads(raw)
+    assert words in str(info.value.detail)
+
+
+def test_safe_json_loads_keeps_ordinary_documents_and_turns_huge_integers_into_decimals():
+    from decimal import Decimal
+
+    from config.parsers import safe_json_loads
+
+    assert safe_json_loads('{"a": [1, 2.5, "x", {"b": null}]}') == {"a": [1, 2.5, "x", {"b": None}]}
+    assert safe_json_loads("[" * 32 + "]" * 32)
+    value = safe_json_loads("9" * 5000)
+    assert isinstance(value, Decimal) and value == Decimal("9" * 5000)
