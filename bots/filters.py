@@ -5,13 +5,14 @@ from __future__ import annotations
 import django_filters
 
 from bots.models import Bot
+from config.limits import MAX_ID
 from trading.models import Order, Side
 
 
 class BotFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Bot.Status.choices)
     symbol = django_filters.CharFilter(field_name="symbol", lookup_expr="iexact", max_length=32)
-    exchange_account = django_filters.NumberFilter(field_name="exchange_account_id", min_value=1)
+    exchange_account = django_filters.NumberFilter(field_name="exchange_account_id", min_value=1, max_value=MAX_ID)
 
     class Meta:
         model = Bot

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots.models import Bot, BotEvent
+from config.limits import MAX_ID
 from metrics.api_common import Money, plain_decimal
 from metrics.selectors import metrics_figures
 from trading.models import Order
@@ -108,7 +109,7 @@ def _has_metrics(bot) -> bool:
 
 class BotCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80)
-    exchange_account = serializers.IntegerField(min_value=1)
+    exchange_account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     symbol = serializers.RegexField(r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."})
     category = serializers.ChoiceField(choices=Bot.Category.choices, default=Bot.Category.SPOT)
     config = serializers.DictField(help_text="Grid configuration (docs/api-contract.md `config`).")
@@ -116,7 +117,7 @@ class BotCreateSerializer(serializers.Serializer):
 
 
 class BotPreviewSerializer(serializers.Serializer):
-    exchange_account = serializers.IntegerField(min_value=1)
+    exchange_account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     symbol = serializers.RegexField(r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."})
     category = serializers.ChoiceField(choices=Bot.Category.choices, default=Bot.Category.SPOT)
     config = serializers.DictField()

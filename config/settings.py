@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.RejectBadPathMiddleware",  # NUL bytes, 256+ character segments, 65-bit ids
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,7 +243,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.LimitOffsetPagination",
+    # Bounded size and depth, finite numbers only (config/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
@@ -271,7 +278,9 @@ SPECTACULAR_SETTINGS = {
 # --- Exchanges ------------------------------------------------------------------------------
 # The paper-trading simulator (exchanges/simulator) that paper accounts and tests talk to.
 SETKA_SIMULATOR_URL = env("SETKA_SIMULATOR_URL", "http://127.0.0.1:8765")
-SETKA_SIMULATOR_CONTROL_TOKEN = env("SETKA_SIMULATOR_CONTROL_TOKEN", "setka-dev-control-token")
+# Development has a well-known default; production has none, and a weak one is refused
+# (exchanges/simulator/controlapi.py `control_token_problem`).
+SETKA_SIMULATOR_CONTROL_TOKEN = env("SETKA_SIMULATOR_CONTROL_TOKEN", "" if PRODUCTION else "setka-dev-control-token")
 SETKA_PAPER_FUNDING_USDT = env("SETKA_PAPER_FUNDING_USDT", "10000")
 SETKA_SIMULATOR_WS_URL = env("SETKA_SIMULATOR_WS_URL", "")  # default: SETKA_SIMULATOR_URL with ws://
 # Bybit adapter: request timeout (s), longest client-side rate-limit wait before backing off (s),

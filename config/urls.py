@@ -1,5 +1,9 @@
 from django.contrib import admin
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from config.frontend import frontend_view
@@ -20,3 +24,32 @@ urlpatterns = [
     # Everything else is the single-page app (its own router handles the path).
     re_path(r"^(?!api/|admin/|ws/|static/|health$|ready$|metrics$).*$", frontend_view, name="frontend"),
 ]
+
+
+def bad_request(request, exception):
+    """Django's own refusals (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a
+    suspicious header) answer the contract's JSON on /api/ paths."""
+    if not request.path_info.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+        return JsonResponse({"detail": _("The request body is too large."), "code": "request_too_large"}, status=413)
+    return JsonResponse({"detail": _("The request could not be read."), "code": "bad_request"}, status=400)
+
+
+def not_found(request, exception):
+    """An unknown /api/ path answers the contract's JSON error body; other paths Django's page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """A bug on an /api/ path still answers JSON the app can show (the traceback is only logged)."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": _("Something went wrong on our side. Try again."), "code": "error"}, status=500)
+    return defaults.server_error(request)
+
+
+handler400 = "config.urls.bad_request"
+handler404 = "config.urls.not_found"
+handler500 = "config.urls.server_error"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import DomainError
+from config.pagination import LimitOffsetPagination
 from exchanges import errors, selectors, services
 from exchanges.client import Category
 from exchanges.fields import UndecryptableSecret

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.limits import MAX_ID
 from exchanges.client import Category
 from exchanges.models import ExchangeAccount
 
@@ -55,7 +56,7 @@ class ExchangeAccountUpdateInputSerializer(serializers.Serializer):
 
 
 class MarketQuerySerializer(serializers.Serializer):
-    account = serializers.IntegerField(min_value=1)
+    account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     category = serializers.ChoiceField(choices=[c.value for c in Category], default=Category.SPOT.value)
 
 

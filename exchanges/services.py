@@ -4,6 +4,7 @@ simulator, re-checking stored keys, editing and deleting. Writes only; reads are
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 import requests
@@ -32,6 +33,14 @@ MSG_IP = "The key is bound to other IP addresses. Add Setka's server IP to the k
 MSG_EXPIRED = "This key has expired. Create a new key on the exchange."
 MSG_DOWN = "The exchange is not answering right now. Try again in a minute."
 MSG_LABEL_TAKEN = "You already have an exchange account with this label."
+MSG_KEY_CHARS = ("The API key contains characters Bybit never uses (letters of another alphabet or spaces). "
+                 "Copy it again exactly as Bybit shows it, with the keyboard in the Latin layout.")
+MSG_SECRET_CHARS = ("The API secret contains characters Bybit never uses (letters of another alphabet or spaces). "
+                    "Copy it again exactly as Bybit shows it, with the keyboard in the Latin layout.")
+# Bybit issues Latin letters and digits. Anything outside printable ASCII cannot even be sent in
+# an HTTP header (a Cyrillic key made the request fail before it left, reported as "exchange
+# not answering"), so it is refused here with a message about the key.
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 class ExchangeUnavailable(DomainError):
@@ -113,6 +122,19 @@ def exchange_keys_validate(*, client: ExchangeClient) -> tuple[KeyPermissions, d
     return perms, balances
 
 
+def exchange_keys_check_format(*, api_key: str, api_secret: str) -> None:
+    """DomainError (400, code invalid_key_format) when the key or the secret has characters
+    Bybit never issues (another keyboard layout, a pasted quote or space)."""
+    fields = {}
+    if not _KEY_CHARS.fullmatch(api_key):
+        fields["api_key"] = [MSG_KEY_CHARS]
+    if not _KEY_CHARS.fullmatch(api_secret):
+        fields["api_secret"] = [MSG_SECRET_CHARS]
+    if fields:
+        message = MSG_KEY_CHARS if "api_key" in fields else MSG_SECRET_CHARS
+        raise DomainError(message, code="invalid_key_format", fields=fields)
+
+
 def _require_trading_access(user) -> None:
     if not getattr(user, "has_trading_access", False):
         raise DomainError(MSG_NO_ACCESS, code="no_trading_access", status_code=status.HTTP_403_FORBIDDEN)
@@ -168,6 +190,7 @@ def exchange_account_create(*, user, label: str, environment: str, api_key: str,
         raise DomainError("API key and secret are required.", fields={"api_key": ["Required."]})
     if not label:
         raise DomainError("A label is required.", fields={"label": ["Required."]})
+    exchange_keys_check_format(api_key=api_key, api_secret=api_secret)
     _bybit()
     _label_free(user, label)
     client = _client_for_keys(environment=environment, api_key=api_key, api_secret=api_secret)
@@ -183,8 +206,8 @@ def _simulator_create_key(funding_usdt: str) -> tuple[str, str]:
     """A fresh simulator account and trading key through the simulator's control API."""
     from exchanges.simulator.control import ControlError, SimulatorControl
 
-    control = SimulatorControl(settings.SETKA_SIMULATOR_URL, settings.SETKA_SIMULATOR_CONTROL_TOKEN, timeout=10)
-    try:
+    try:  # outside development a weak control token is refused here (ControlError), before any request
+        control = SimulatorControl(settings.SETKA_SIMULATOR_URL, settings.SETKA_SIMULATOR_CONTROL_TOKEN, timeout=10)
         created = control.create_account(funding={"USDT": funding_usdt}, spot_trade=True, contract_trade=True,
                                          read_only=False, withdraw=False)
     except (ControlError, requests.RequestException, ValueError, KeyError) as exc:

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from config.limits import EARLIEST, LATEST, MAX_ID
+
+# Bounds of a cursor's values: ids are positive 64-bit integers; times are aware and in a range
+# every database and Python can hold after conversion to UTC (a forged "0001-01-01T00:00+14:00"
+# is year 0 in UTC: OverflowError on SQLite, a 500).
+MAX_CURSOR_LENGTH = 512
+
+
+def _aware_in_range(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive time")
+    moment = moment.astimezone(UTC)  # OverflowError past year 9999 / before year 1
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("time out of range")
+    return moment
 
 
 class KeysetPagination(BasePagination):
@@ -46,6 +63,8 @@ class KeysetPagination(BasePagination):
 
     def _decode(self, token: str):
         try:
+            if len(token) > MAX_CURSOR_LENGTH:
+                raise ValueError("cursor too long")
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
             values, reverse = data["k"], bool(data.get("r", False))
@@ -54,12 +73,12 @@ class KeysetPagination(BasePagination):
             parsed = []
             for field, value in zip(self._fields(), values, strict=True):
                 if field.endswith("_at"):
-                    value = datetime.fromisoformat(value)
-                elif not isinstance(value, int) or isinstance(value, bool):
+                    value = _aware_in_range(value)
+                elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
                     raise ValueError
                 parsed.append(value)
             return parsed, reverse
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError, RecursionError, json.JSONDecodeError) as exc:
             raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
 
     def _after(self, values, *, forward: bool) -> Q:

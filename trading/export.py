@@ -2,7 +2,12 @@
 
 The rows are read CHUNK rows at a time by (-executed_at, -id) from the index, never the whole
 selection at once. Under ASGI (daphne) the generator is asynchronous, so Django streams it
-instead of collecting it into a list; under WSGI Django iterates it the same way."""
+instead of collecting it into a list; under WSGI Django iterates it the same way.
+
+The first chunk is read before the response is answered: once the 200 and its headers are
+sent, a failure could only cut the download short (the browser waits on a broken file), so
+whatever the database refuses about this selection must surface while a 4xx is still
+possible. The filters are validated before that (trading/filters.py)."""
 
 from __future__ import annotations
 
@@ -41,20 +46,28 @@ def _chunk(queryset, after):
     return list(qs.order_by("-executed_at", "-id").values_list(*COLUMNS)[:CHUNK])
 
 
-async def trade_csv_rows(queryset):
-    """Async generator of CSV lines (header first) for every trade of `queryset`."""
+def _rows_csv(rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([_plain(v) for v in row])
+    return out.getvalue()
+
+
+async def trade_csv_rows(queryset, first: list | None = None):
+    """Async generator of CSV lines (header first) for every trade of `queryset`; `first` is
+    the first chunk when the caller has already read it."""
     yield _csv_line(HEADER)
     after = None
     fetch = sync_to_async(_chunk)
     while True:
-        rows = await fetch(queryset, after)
+        if first is not None:
+            rows, first = first, None
+        else:
+            rows = await fetch(queryset, after)
         if not rows:
             return
-        out = io.StringIO()
-        writer = csv.writer(out)
-        for row in rows:
-            writer.writerow([_plain(v) for v in row])
-        yield out.getvalue()
+        yield _rows_csv(rows)
         if len(rows) < CHUNK:
             return
         last = rows[-1]
@@ -62,7 +75,8 @@ async def trade_csv_rows(queryset):
 
 
 def trade_csv_response(queryset, *, filename: str = "trades.csv") -> StreamingHttpResponse:
-    response = StreamingHttpResponse(trade_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    first = _chunk(queryset, None)  # a query the database refuses fails here, before the 200
+    response = StreamingHttpResponse(trade_csv_rows(queryset, first), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

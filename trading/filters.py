@@ -1,21 +1,54 @@
-"""Filters of the trade list and its CSV export (same selection for both)."""
+"""Filters of the trade list and its CSV export (same selection for both).
+
+Every value is checked here, before any query runs: the CSV export answers 200 and then
+streams, so a filter that could fail in the database must be refused up front with a 400."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from config.limits import EARLIEST, LATEST, MAX_ID
 from trading.models import Side, Trade
+
+MSG_DATE_RANGE = _("Enter a date between 1970 and 2199.")
+
+
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time that exists in UTC and lies between 1970 and 2199 ("0001-01-01T00:00+14:00"
+    is year 0 in UTC, "9999-12-31T23:59-14:00" year 10000: both crash a conversion to UTC)."""
+
+    def to_python(self, value):
+        try:
+            moment = super().to_python(value)
+        except OverflowError:
+            raise forms.ValidationError(MSG_DATE_RANGE, code="invalid") from None
+        if moment is None:
+            return None
+        try:
+            in_utc = moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(MSG_DATE_RANGE, code="invalid") from None
+        if not EARLIEST <= in_utc < LATEST:
+            raise forms.ValidationError(MSG_DATE_RANGE, code="invalid")
+        return moment
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class TradeFilter(django_filters.FilterSet):
-    bot = django_filters.NumberFilter(field_name="bot_id", min_value=1)
+    bot = django_filters.NumberFilter(field_name="bot_id", min_value=1, max_value=MAX_ID)
     symbol = django_filters.CharFilter(method="filter_symbol", max_length=32, help_text="e.g. BTCUSDT (any case)")
     side = django_filters.ChoiceFilter(choices=Side.choices)
-    date_from = django_filters.IsoDateTimeFilter(
+    date_from = BoundedIsoDateTimeFilter(
         field_name="executed_at", lookup_expr="gte", help_text="ISO 8601, inclusive (executed_at >= date_from)."
     )
-    date_to = django_filters.IsoDateTimeFilter(
+    date_to = BoundedIsoDateTimeFilter(
         field_name="executed_at", lookup_expr="lt", help_text="ISO 8601, exclusive (executed_at < date_to)."
     )
 

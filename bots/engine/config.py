@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -271,13 +271,24 @@ def parse_decimal(raw: Any) -> Decimal:
         raise ValueError("must be a number")
     if not value.is_finite():
         raise ValueError("must be a finite number")
-    if abs(value) > MAX_VALUE:
+    # Only context-free operations from here: abs(), normalize() and arithmetic round to the
+    # context, and "1e999999999" overflows it (decimal.Overflow, a 500) while "1e-999999999"
+    # underflows to zero and slips through as a price.
+    if value.copy_abs() > MAX_VALUE:
         raise ValueError("is too large")
-    with localcontext() as ctx:
-        ctx.prec = 100
-        if value != 0 and value.normalize().as_tuple().exponent < -MAX_PLACES:
-            raise ValueError(f"has more than {MAX_PLACES} decimal places")
+    if not value:
+        return Decimal(0)  # "0E-999999999" would print as a billion zeros
+    if _decimal_places(value) > MAX_PLACES:
+        raise ValueError(f"has more than {MAX_PLACES} decimal places")
     return value
+
+
+def _decimal_places(value: Decimal) -> int:
+    """Digits after the point once trailing zeros are dropped ("1.500" -> 1, "1E-20" -> 20)."""
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing))
 
 
 def _parse_grid_count(raw: Any, errors: dict[str, str]) -> int:
@@ -292,8 +303,11 @@ def _parse_grid_count(raw: Any, errors: dict[str, str]) -> int:
         value = raw
     elif isinstance(raw, float) and raw.is_integer():
         value = int(raw)
-    elif isinstance(raw, str) and raw.strip().isdigit():
-        value = int(raw.strip())
+    elif isinstance(raw, Decimal) and raw.is_finite() and (raw.adjusted() >= 6 or _decimal_places(raw) == 0):
+        value = int(raw) if raw.adjusted() < 6 else MAX_GRIDS + 1  # a huge JSON integer (config/parsers.py)
+    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        text = raw.strip().lstrip("0") or "0"
+        value = int(text) if len(text) <= 6 else MAX_GRIDS + 1  # 5,000 digits: int() refuses (ValueError)
     if value is None:
         errors[name] = "Number of grids must be a whole number."
         return 0

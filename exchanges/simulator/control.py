@@ -1,12 +1,20 @@
-"""A small synchronous client of the simulator's control API (used by tests, fixtures and paper accounts)."""
+"""A small synchronous client of the simulator's control API (used by tests, fixtures and paper accounts).
+
+Outside development a client with a weak or well-known token is refused (ControlError): paper
+accounts must not be pointed at a simulator that anyone who read this repository can control."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import requests
+
+from .controlchecks import require_strong_token
+
+log = logging.getLogger("exchanges.simulator")
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,12 @@ def _perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, ex
 
 
 class SimulatorControl:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0):
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0, production: bool | None = None):
+        try:
+            require_strong_token(token, production=production)
+        except RuntimeError as exc:
+            log.error("%s", exc)
+            raise ControlError(str(exc)) from None
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()

@@ -1,5 +1,9 @@
 """The control API under /control/ (Authorization: Bearer <token>): accounts, keys, funding, prices,
-replay, ledger, faults. Plain JSON (not Bybit's envelope); errors are HTTP 4xx {"error": "..."}."""
+replay, ledger, faults. Plain JSON (not Bybit's envelope); errors are HTTP 4xx {"error": "..."}.
+
+Every body is checked before the engine sees it: an object, numbers finite and within bounds,
+the replay's `csv_path` inside the data folder (feed.data_path); see controlchecks.py. Outside
+development the API refuses to run with a weak or well-known token (`require_strong_token`)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,32 @@ from decimal import Decimal
 
 from aiohttp import web
 
-from . import wire
+from . import feed, wire
+from .controlchecks import (
+    COIN,
+    MAX_BODY_DEPTH,
+    MAX_PATH_POINTS,
+    BadBody,
+    amount,
+    category_of,
+    depth_ok,
+    fault_params,
+    fees_of,
+    flag,
+    funding_of,
+    integer,
+    require_strong_token,
+    symbol_of,
+    text,
+    uid_of,
+)
+from .faults import KINDS
 from .instruments import CATEGORIES, INSTRUMENTS
 from .models import BybitError
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
 
 
 def _json(data, status=200) -> web.Response:
@@ -20,18 +47,30 @@ def _json(data, status=200) -> web.Response:
 def add_routes(app: web.Application, sim) -> None:
     from .server import check_token
 
+    require_strong_token(sim.control_token)
+
     def guarded(fn):
         async def handler(request: web.Request):
             check_token(sim, request)
             try:
-                body = await request.json() if request.can_read_body else {}
-            except ValueError:
-                return _json({"error": "body is not JSON"}, 400)
+                raw = await request.text() if request.can_read_body else ""
+                body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant) if raw.strip() else {}
+            except RecursionError:
+                return _json({"error": "body is nested too deeply"}, 400)
+            except (ValueError, UnicodeDecodeError):
+                return _json({"error": "body is not JSON (or has NaN/Infinity or a number of 4,300+ digits)"}, 400)
+            if not isinstance(body, dict):
+                return _json({"error": "body must be a JSON object"}, 400)
+            if not depth_ok(body, MAX_BODY_DEPTH):
+                return _json({"error": "body is nested too deeply"}, 400)
             try:
-                out = await fn(request, body or {})
-            except (BybitError, ValueError, KeyError, TypeError) as exc:
+                out = await fn(request, body)
+            except KeyError as exc:
                 sim.settle()
-                msg = exc.msg if isinstance(exc, BybitError) else str(exc)
+                return _json({"error": f"{exc.args[0]} is required"}, 400)
+            except (BybitError, ValueError, TypeError, ArithmeticError) as exc:
+                sim.settle()
+                msg = exc.msg if isinstance(exc, BybitError) else str(exc) or type(exc).__name__
                 return _json({"error": msg}, 400)
             sim.settle()
             return _json(out)
@@ -44,52 +83,68 @@ def add_routes(app: web.Application, sim) -> None:
         return {"uid": k.uid, "api_key": k.api_key, "api_secret": k.secret}
 
     def key_kwargs(body):
+        ips = body.get("ip_whitelist") or []
+        if not isinstance(ips, list) or len(ips) > 100 or not all(isinstance(ip, str) and len(ip) <= 64 for ip in ips):
+            raise BadBody("ip_whitelist must be a list of at most 100 addresses")
+        expires = body.get("expires_at_ms")
         return dict(
-            spot_trade=body.get("spot_trade", True),
-            contract_trade=body.get("contract_trade", True),
-            read_only=body.get("read_only", False),
-            withdraw=body.get("withdraw", False),
-            ips=body.get("ip_whitelist") or [],
-            expires_ms=body.get("expires_at_ms"),
-            note=body.get("note", ""),
+            spot_trade=flag(body.get("spot_trade"), "spot_trade", True),
+            contract_trade=flag(body.get("contract_trade"), "contract_trade", True),
+            read_only=flag(body.get("read_only"), "read_only", False),
+            withdraw=flag(body.get("withdraw"), "withdraw", False),
+            ips=ips,
+            expires_ms=None if expires is None else integer(expires, "expires_at_ms", 0, 2**53),
+            note=text(body.get("note"), "note", max_length=200, allow_none=True) or "",
         )
 
     async def create_account(request, body):
-        acc = eng.create_account(funding=body.get("funding", {"USDT": "10000"}), fees=body.get("fees"))
-        key = eng.create_key(acc.uid, **key_kwargs(body))
+        funding, fees, kwargs = funding_of(body.get("funding")), fees_of(body.get("fees")), key_kwargs(body)
+        acc = eng.create_account(funding=funding, fees=fees)
+        key = eng.create_key(acc.uid, **kwargs)
         return key_json(key)
 
     async def create_key(request, body):
-        return key_json(eng.create_key(int(request.match_info["uid"]), **key_kwargs(body)))
+        return key_json(eng.create_key(uid_of(request), **key_kwargs(body)))
 
     async def fund(request, body):
-        uid = int(request.match_info["uid"])
-        eng.fund(uid, body["coin"], body["amount"])
+        uid = uid_of(request)
+        coin = text(body["coin"], "coin", max_length=20)
+        if not COIN.fullmatch(coin):
+            raise BadBody("coin must be capital letters and digits, e.g. USDT")
+        value = amount(body["amount"], "amount")
+        eng.fund(uid, coin, value)
         return {"uid": uid, "balances": {c: wire.s(v) for c, v in eng.account(uid).balances.items()}}
 
     async def set_fees(request, body):
-        acc = eng.account(int(request.match_info["uid"]))
-        for name in ("spot_maker", "spot_taker", "linear_maker", "linear_taker"):
-            if name in body:
-                setattr(acc, name, Decimal(str(body[name])))
+        acc = eng.account(uid_of(request))
+        rates = fees_of(body) or {}
+        for name, rate in rates.items():
+            setattr(acc, name, rate)
         eng._dirty_accounts.add(acc.uid)  # noqa: SLF001
         return {"uid": acc.uid}
 
     async def set_limits(request, body):
-        acc = eng.account(int(request.match_info["uid"]))
-        acc.rate_multiplier = max(1, int(body.get("multiplier", 1)))
+        acc = eng.account(uid_of(request))
+        acc.rate_multiplier = integer(body.get("multiplier"), "multiplier", 1, 10_000, default=1)
         eng._dirty_accounts.add(acc.uid)  # noqa: SLF001
         return {"uid": acc.uid, "multiplier": acc.rate_multiplier}
 
     async def set_price(request, body):
-        eng.set_price(body["symbol"], body["price"], volume=body.get("volume"), category=body.get("category"))
-        return prices_of(body["symbol"])
+        symbol, category = symbol_of(body), category_of(body)
+        price = amount(body["price"], "price", positive=True)
+        volume = amount(body.get("volume"), "volume", allow_none=True)
+        eng.set_price(symbol, price, volume=volume, category=category)
+        return prices_of(symbol)
 
     async def set_path(request, body):
-        symbol = body["symbol"]
-        volume = body.get("volume")
-        for price in body["prices"]:
-            eng.set_price(symbol, price, volume=volume, category=body.get("category"))
+        symbol, category = symbol_of(body), category_of(body)
+        volume = amount(body.get("volume"), "volume", allow_none=True)
+        prices = body["prices"]
+        if not isinstance(prices, list) or len(prices) > MAX_PATH_POINTS:
+            raise BadBody(f"prices must be a list of at most {MAX_PATH_POINTS:,} prices")
+        prices = [amount(p, "price", positive=True) for p in prices]  # all checked before any moves
+        for price in prices:
+            eng.set_price(symbol, price, volume=volume, category=category)
             sim.settle()
         return prices_of(symbol)
 
@@ -100,27 +155,38 @@ def add_routes(app: web.Application, sim) -> None:
         return {"symbol": symbol, "prices": out, "price": out.get("spot") or out.get("linear")}
 
     async def get_price(request, body):
-        return prices_of(request.match_info["symbol"])
+        return prices_of(request.match_info["symbol"][:32])
 
     async def replay_start(request, body):
-        symbol = body["symbol"]
+        symbol = symbol_of(body)
+        csv_path = body.get("csv_path")
+        if csv_path is not None:
+            csv_path = str(feed.data_path(text(csv_path, "csv_path", max_length=4096)))
+        speed = amount(body.get("speed") or 0, "speed")
+        if speed > 1_000_000:
+            raise BadBody("speed must be at most 1000000 (market minutes per real minute)")
+        start = body.get("start_ms")
+        categories = body.get("categories")
+        if categories is not None and (
+            not isinstance(categories, list) or not categories or any(c not in CATEGORIES for c in categories)
+        ):
+            raise BadBody(f"categories must be a non-empty list of {', '.join(CATEGORIES)}")
+        volume_in_quote = body.get("volume_in_quote")
         state = eng.replay_start(
             symbol,
-            csv_path=body.get("csv_path"),
-            speed=float(body.get("speed", 0) or 0),
-            start=body.get("start_ms"),
-            categories=body.get("categories"),
-            volume_in_quote=body.get("volume_in_quote"),
+            csv_path=csv_path,
+            speed=float(speed),
+            start=None if start is None else integer(start, "start_ms", 0, 2**53),
+            categories=categories,
+            volume_in_quote=None if volume_in_quote is None else flag(volume_in_quote, "volume_in_quote", False),
         )
         if state["speed"]:
             sim.run_replay(symbol)
         return {"symbol": symbol, **state}
 
     async def replay_advance(request, body):
-        symbol = body["symbol"]
-        n = int(body.get("candles", 1))
-        if n < 0 or n > 100_000:
-            raise ValueError("candles must be between 0 and 100000")
+        symbol = symbol_of(body)
+        n = integer(body.get("candles"), "candles", 0, 100_000, default=1)
         done = 0
         while done < n:  # settle every 60 candles so WebSocket clients see a steady stream
             chunk = min(60, n - done)
@@ -131,11 +197,12 @@ def add_routes(app: web.Application, sim) -> None:
         return {"symbol": symbol, "index": state["index"], **prices_of(symbol)}
 
     async def replay_stop(request, body):
-        sim.stop_replay(body["symbol"])
-        return {"symbol": body["symbol"], "running": False}
+        symbol = symbol_of(body)
+        sim.stop_replay(symbol)
+        return {"symbol": symbol, "running": False}
 
     async def ledger(request, body):
-        uid = int(request.match_info["uid"])
+        uid = uid_of(request)
         acc = eng.account(uid)
         return {
             "uid": uid,
@@ -150,10 +217,15 @@ def add_routes(app: web.Application, sim) -> None:
     async def add_fault(request, body):
         body = dict(body)
         kind = body.pop("kind")
+        if kind not in KINDS:
+            raise BadBody(f"unknown fault kind {str(kind)[:30]!r}; expected one of {', '.join(KINDS)}")
         if kind == "ws_disconnect":
-            n = await sim.hub.disconnect(body.get("channel", "all"))
+            n = await sim.hub.disconnect(text(body.get("channel", "all"), "channel", max_length=64))
             return {"kind": kind, "disconnected": n}
-        f = sim.faults.add(kind, count=body.pop("count", None), path=body.pop("path", None), **body)
+        count = body.pop("count", None)
+        count = None if count is None else integer(count, "count", 1, 1_000_000)
+        path = text(body.pop("path", None), "path", max_length=200, allow_none=True)
+        f = sim.faults.add(kind, count=count, path=path, **fault_params(kind, body))
         return f.to_json()
 
     async def clear_faults(request, body):

@@ -18,6 +18,7 @@ from pathlib import Path
 # they come from). SETKA_SIMULATOR_DATA points at another folder of such files (.csv or .csv.gz).
 PACKAGED_DATA = Path(__file__).resolve().parent / "data"
 DATA_DIR = Path(os.environ.get("SETKA_SIMULATOR_DATA", PACKAGED_DATA))
+CANDLE_SUFFIXES = (".csv", ".csv.gz")
 
 DEFAULT_FILES = {
     "BTCUSDT": "binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv",
@@ -47,10 +48,54 @@ class Candle:
         return [(self.open, share), (first, share), (second, share), (self.close, share)]
 
 
+def data_dir() -> Path:
+    """The folder of candle files (SETKA_SIMULATOR_DATA, read now: tests and operators may change it)."""
+    return Path(os.environ.get("SETKA_SIMULATOR_DATA", DATA_DIR))
+
+
+def data_path(name: str | Path) -> Path:
+    """The candle file a control request names, which must lie inside the data folder
+    (SETKA_SIMULATOR_DATA) or the packaged data: a bare name or a path relative to the folder,
+    or an absolute path inside it. Symlinks are followed before the check, so a link out of the
+    folder, `..` and absolute paths elsewhere are refused (ValueError, a 400), as are files that
+    are not .csv/.csv.gz candle files."""
+    raw = str(name)
+    if not raw or "\x00" in raw:
+        raise ValueError("csv_path must name a candle file in the simulator's data folder")
+    roots = [data_dir().resolve(), PACKAGED_DATA.resolve()]
+    given = Path(raw)
+    candidates = [given] if given.is_absolute() else [root / given for root in roots]
+    for candidate in candidates:
+        for path in (candidate, candidate.with_name(candidate.name + ".gz")):
+            try:
+                resolved = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # missing, a symlink loop, a name too long
+                continue
+            if not any(resolved.is_relative_to(root) for root in roots):
+                raise ValueError(
+                    f"csv_path must be inside the simulator's data folder ({roots[0]}); {raw!r} is outside it"
+                )
+            if not resolved.is_file() or not resolved.name.endswith(CANDLE_SUFFIXES):
+                raise ValueError("csv_path must name a .csv or .csv.gz candle file")
+            return resolved
+    raise ValueError(f"no candle file {raw!r} in the simulator's data folder ({roots[0]})")
+
+
+def decimal_places(value: Decimal) -> int:
+    """Digits after the point once trailing zeros are dropped ("1.500" -> 1), without context
+    arithmetic (which overflows on "1e999999999")."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing))
+
+
 def data_file(name: str) -> Path:
     """The candle file `name` (e.g. "binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv"):
-    from DATA_DIR as .csv or .csv.gz, else the packaged copy."""
-    for candidate in (DATA_DIR / name, DATA_DIR / f"{name}.gz", PACKAGED_DATA / f"{name}.gz"):
+    from the data folder as .csv or .csv.gz, else the packaged copy."""
+    folder = data_dir()
+    for candidate in (folder / name, folder / f"{name}.gz", PACKAGED_DATA / f"{name}.gz"):
         if candidate.is_file():
             return candidate
     return PACKAGED_DATA / f"{name}.gz"

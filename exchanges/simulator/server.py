@@ -118,7 +118,7 @@ class Simulator:
             raw = (await request.read()).decode("utf-8", "replace")
             try:
                 params = json.loads(raw, parse_float=Decimal) if raw.strip() else {}
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a body nested thousands deep
                 return self._envelope(10001, "params error: body is not valid JSON")
             if not isinstance(params, dict):
                 return self._envelope(10001, "params error: body must be a JSON object")

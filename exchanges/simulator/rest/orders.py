@@ -5,17 +5,19 @@ from __future__ import annotations
 from .. import wire
 from ..instruments import instrument
 from ..models import BybitError
-from .params import _category, _int, _page, clean_params
+from .params import _category, _int, _page, check_numbers, clean_params
 
 
 def order_create(sim, key, p, units):
     cat = _category(p)
+    check_numbers(p)
     o = sim.engine.place_order(key.uid, cat, p)
     return {"orderId": o.order_id, "orderLinkId": o.order_link_id}
 
 
 def order_amend(sim, key, p, units):
     cat = _category(p)
+    check_numbers(p)
     o = sim.engine.amend_order(key.uid, cat, p)
     return {"orderId": o.order_id, "orderLinkId": o.order_link_id}
 
@@ -51,6 +53,8 @@ def _batch(sim, key, p, units, action):
             if not isinstance(item, dict):
                 raise BybitError(10001, "params error: each request item must be an object")
             item = clean_params(item)
+            if action != "cancel":
+                check_numbers(item)
         except BybitError as exc:
             item, bad = {}, exc
         else:

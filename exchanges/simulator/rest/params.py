@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from ..instruments import CATEGORIES
 from ..models import BybitError
+
+# Order numbers as Bybit takes them: plain decimal strings. Beyond 15 integer digits or 18
+# decimals no instrument exists (Bybit answers "params error"); "1e30" or 5,000 digits would
+# otherwise reach Decimal arithmetic whose 28-digit context fails (a 10016 "Internal error").
+ORDER_NUMBERS = ("qty", "price", "triggerPrice", "takeProfit", "stopLoss")
+_PLAIN = re.compile(r"-?\d{1,15}(\.\d{0,18})?|-?\.\d{1,18}")
 
 
 def clean_params(params: dict, *, nested: tuple[str, ...] = ()) -> dict:
@@ -22,6 +30,18 @@ def clean_params(params: dict, *, nested: tuple[str, ...] = ()) -> dict:
         else:
             out[k] = str(v)
     return out
+
+
+def check_numbers(params: dict, names=ORDER_NUMBERS) -> None:
+    """BybitError 10001 "params error: <name> invalid" for a number that is not a plain decimal
+    of at most 15 integer digits and 18 decimals."""
+    for name in names:
+        raw = params.get(name)
+        if raw in (None, ""):
+            continue
+        text = str(raw).strip()
+        if len(text) > 40 or not _PLAIN.fullmatch(text):
+            raise BybitError(10001, f"params error: {name} invalid")
 
 
 def _category(params, allowed=CATEGORIES) -> str:

@@ -19,7 +19,8 @@ def test_path_visits_open_nearer_extreme_farther_extreme_close():
     assert [p for p, _ in up.path()] == [D("100"), D("101"), D("90"), D("95")]
 
 
-def test_advance_fills_in_path_order_with_candle_volume(sim, tmp_path):
+def test_advance_fills_in_path_order_with_candle_volume(sim, tmp_path, monkeypatch):
+    monkeypatch.setenv("SETKA_SIMULATOR_DATA", str(tmp_path))  # the replay reads only its data folder
     csv = tmp_path / "ltc.csv"
     csv.write_text("timestamp_ms,open,high,low,close,volume\n1000,100,110,97,105,8\n61000,105,106,104,105.5,4\n")
     acc = sim.control.create_account(funding={"USDT": "10000", "LTC": "100"})
