@@ -206,6 +206,7 @@ SETKA_THROTTLE_AUTH = env("SETKA_THROTTLE_AUTH", "1000/min" if DJANGO_ENV == "te
 SETKA_REFRESH_REUSE_GRACE_SECONDS = env_int("SETKA_REFRESH_REUSE_GRACE_SECONDS", 15)  # two tabs refreshing at once
 SETKA_TRUST_X_FORWARDED_FOR = env_bool("SETKA_TRUST_X_FORWARDED_FOR", False)  # only behind a proxy that sets it
 SETKA_SIGNUP_OPEN = env_bool("SETKA_SIGNUP_OPEN", True)
+SETKA_APP_URL = env("SETKA_APP_URL", "")  # the app's public address, for links in emails
 
 # --- Email ----------------------------------------------------------------------------------
 # Development and tests keep every email in the outbox (admin shows it, tests read it).

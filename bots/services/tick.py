@@ -30,6 +30,7 @@ from bots.services.common import (
     rules_to_json,
     trading_halted,
 )
+from bots.services.stop import bot_stopped
 from exchanges.client import Category, ExchangeClient, Side
 from exchanges.errors import (
     AmbiguousOutcome,
@@ -152,6 +153,8 @@ def _set_status(bot: Bot, status: str, **fields) -> None:
     for key, value in fields.items():
         setattr(bot, key, value)
     bot.save(update_fields=["status", *fields.keys(), "updated_at"])
+    if status == Bot.Status.STOPPED:
+        bot_stopped(bot=bot)
     emit(
         bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}}
     )
@@ -239,7 +242,11 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
     if trading_halted():
         _set_status(
-            bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now()
+            bot,
+            Bot.Status.STOPPED,
+            stop_reason="Trading is halted by the operators",
+            stop_code="halt",
+            stopped_at=timezone.now(),
         )
         return
     config = grid_config(bot)
@@ -254,6 +261,8 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                     bot=bot,
                     kind=BotEvent.Kind.INFO,
                     message=f"Waiting for the price to reach {config.trigger_price} to start.",
+                    code="awaiting_trigger",
+                    params={"trigger": config.trigger_price},
                 )
             _set_state(bot, last_price=str(price), awaiting_trigger=True)
             return
@@ -261,6 +270,8 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             bot=bot,
             kind=BotEvent.Kind.INFO,
             message=f"Trigger price {config.trigger_price} reached at {price}: starting.",
+            code="trigger_reached",
+            params={"trigger": config.trigger_price, "price": price},
         )
     fees = client.fee_rates(category=category, symbol=bot.symbol)
     # Anything a previous run left open (a stop that could not cancel) goes before the new ladder.
@@ -274,12 +285,20 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=bot.pk, generation=bot.generation)
     except ConfigError as exc:
         with transaction.atomic():
-            _set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
+            _set_status(
+                bot,
+                Bot.Status.STOPPED,
+                stopped_at=timezone.now(),
+                stop_reason=f"Cannot launch: {exc}"[:300],
+                stop_code="launch_failed",
+            )
             bot_event(
                 bot=bot,
                 kind=BotEvent.Kind.ERROR,
                 level=BotEvent.Level.ERROR,
                 message=f"Cannot launch at price {price}: {exc}",
+                code="launch_failed",
+                params={"price": price, "error": exc},
             )
         return
     planned = ([plan.initial] if plan.initial else []) + list(plan.ladder)
@@ -322,8 +341,13 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             data={"price": str(price), "qty_per_grid": str(sizing.qty_per_grid), "orders": len(planned)},
             code="started_initial" if plan.initial else "started",
             params={
-                "price": price, "lines": len(levels), "low": levels[0], "high": levels[-1], "buys": buys,
-                "sells": len(plan.ladder) - buys, "qty": sizing.qty_per_grid,
+                "price": price,
+                "lines": len(levels),
+                "low": levels[0],
+                "high": levels[-1],
+                "buys": buys,
+                "sells": len(plan.ladder) - buys,
+                "qty": sizing.qty_per_grid,
                 "initial_qty": plan.initial.qty if plan.initial else "",
             },
         )
@@ -360,8 +384,10 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                 level=BotEvent.Level.WARNING,
                 message=f"{hit.reason} (price {price}, total PnL {total_pnl.quantize(Decimal('0.01'))})",
                 data={"kind": str(hit.kind), "price": str(price), "total_pnl": str(total_pnl)},
+                code="target_hit",
+                params={"reason_code": str(hit.kind), "price": price, "pnl": total_pnl.quantize(Decimal("0.01"))},
             )
-            _set_status(bot, Bot.Status.STOPPING, stop_reason=str(hit.reason)[:300])
+            _set_status(bot, Bot.Status.STOPPING, stop_reason=str(hit.reason)[:300], stop_code=str(hit.kind))
         _set_state(bot, last_price=str(price))
         return
     unplanned = list(bot.state.get("unplanned", []))
@@ -390,6 +416,8 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             + ", ".join(f"{lvl} ({str(side).lower()})" for lvl, side in plan.stuck)
             + " unfilled; not placing them again.",
             data={"stuck": [[lvl, str(side)] for lvl, side in plan.stuck]},
+            code="stuck_levels",
+            params={"levels": ", ".join(str(lvl) for lvl, _side in plan.stuck)},
         )
         _set_state(bot, stuck=[[lvl, str(side)] for lvl, side in plan.stuck])
     with transaction.atomic():
@@ -442,6 +470,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     config = grid_config(bot)
     action = OnStop(bot.state.get("close_action") or config.on_stop)
     close_note = ""
+    closed_qty = None
     if bot.state.get("launched") and action != OnStop.KEEP:
         rules = rules_from_json(bot.instrument)
         position_side = None
@@ -474,6 +503,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             try:
                 orders_send_pending(bot=bot, client=client)
                 close_note = f"; closed {order.qty} at market"
+                closed_qty = order.qty
             except Exception as exc:  # noqa: BLE001 - stop anyway; tell the user what is left
                 close_note = f"; the closing order failed ({exc}), the position is left on the exchange"
                 bot_event(
@@ -481,6 +511,8 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                     kind=BotEvent.Kind.ERROR,
                     level=BotEvent.Level.ERROR,
                     message=f"Could not close at market: {exc}",
+                    code="close_failed",
+                    params={"error": exc},
                 )
             reconciled = orders_reconcile(bot=bot, client=client)
             result.new_trades += len(reconciled.new_trades)
@@ -491,6 +523,8 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             bot=bot,
             kind=BotEvent.Kind.STOPPED,
             message=f"Stopped: {bot.stop_reason or 'stopped'}. All orders cancelled{close_note}.",
+            code="stopped_closed" if closed_qty is not None else "stopped",
+            params={"reason_code": bot.stop_code, "qty": closed_qty or ""},
         )
 
 
@@ -507,6 +541,7 @@ def _transient(bot: Bot, exc: Exception) -> None:
             level=BotEvent.Level.WARNING,
             message=f"The exchange is not answering ({type(exc).__name__}); retrying.",
             data={"error": str(exc)[:200]},
+            code="exchange_slow",
         )
     if count >= MAX_TRANSIENT_ERRORS:
         _fail(bot, exc, fatal=False)
@@ -520,7 +555,13 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
     with transaction.atomic():
         if fatal:
             _set_status(
-                bot, Bot.Status.STOPPED, stopped_at=now, stop_reason=reason, last_error=reason, next_restart_at=None
+                bot,
+                Bot.Status.STOPPED,
+                stopped_at=now,
+                stop_reason=reason,
+                stop_code="liquidated" if isinstance(exc, PositionLiquidated) else "auth_failed",
+                last_error=reason,
+                next_restart_at=None,
             )
             bot_event(
                 bot=bot,
@@ -529,6 +570,8 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 message=f"Stopped at once: {reason}. Check the API keys; orders left on the exchange "
                 "must be cancelled there.",
                 data={"error": type(exc).__name__},
+                code="stopped_fatal",
+                params={"error": reason},
             )
             return
         if bot.status == Bot.Status.STOPPING:
@@ -539,6 +582,8 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 kind=BotEvent.Kind.ERROR,
                 level=BotEvent.Level.ERROR,
                 message=f"Stopping failed, retrying: {reason}",
+                code="stop_retry",
+                params={"error": reason},
             )
             return
         if bot.restart_count >= settings.SETKA_BOT_MAX_RESTARTS:
@@ -547,6 +592,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 Bot.Status.STOPPING,
                 last_error=reason,
                 stop_reason=f"Gave up after {bot.restart_count} restarts: {reason}"[:300],
+                stop_code="errors",
                 next_restart_at=None,
             )
             bot_event(
@@ -554,6 +600,8 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 kind=BotEvent.Kind.ERROR,
                 level=BotEvent.Level.ERROR,
                 message=f"Stopping for good after {bot.restart_count} restarts: {reason}",
+                code="gave_up",
+                params={"count": bot.restart_count, "error": reason},
             )
             from bots.services.start import enqueue_tick
 
@@ -567,4 +615,11 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
             level=BotEvent.Level.ERROR,
             message=f"Error: {reason}. Restart {bot.restart_count + 1} of {settings.SETKA_BOT_MAX_RESTARTS} in {delay} s.",
             data={"error": type(exc).__name__, "retry_in": delay},
+            code="error_restart",
+            params={
+                "error": reason,
+                "attempt": bot.restart_count + 1,
+                "max": settings.SETKA_BOT_MAX_RESTARTS,
+                "delay": delay,
+            },
         )
