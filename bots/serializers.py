@@ -110,9 +110,7 @@ def _has_metrics(bot) -> bool:
 class BotCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80)
     exchange_account = serializers.IntegerField(min_value=1)
-    symbol = serializers.RegexField(
-        r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."}
-    )
+    symbol = serializers.RegexField(r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."})
     category = serializers.ChoiceField(choices=Bot.Category.choices, default=Bot.Category.SPOT)
     config = serializers.DictField(help_text="Grid configuration (docs/api-contract.md `config`).")
     accept_warnings = serializers.BooleanField(default=False)
@@ -120,18 +118,14 @@ class BotCreateSerializer(serializers.Serializer):
 
 class BotPreviewSerializer(serializers.Serializer):
     exchange_account = serializers.IntegerField(min_value=1)
-    symbol = serializers.RegexField(
-        r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."}
-    )
+    symbol = serializers.RegexField(r"^[A-Z0-9]{2,32}$", max_length=32, error_messages={"invalid": "Use the exchange symbol, e.g. BTCUSDT."})
     category = serializers.ChoiceField(choices=Bot.Category.choices, default=Bot.Category.SPOT)
     config = serializers.DictField()
 
 
 class BotStopSerializer(serializers.Serializer):
     close_action = serializers.ChoiceField(
-        choices=["keep", "sell_base", "close_position"],
-        required=False,
-        allow_null=True,
+        choices=["keep", "sell_base", "close_position"], required=False, allow_null=True,
         help_text="Override the bot's on_stop for this stop.",
     )
 
@@ -206,3 +200,5 @@ class SeriesPointSerializer(serializers.Serializer):
     equity = Money()
     grid_profit = Money()
     total_pnl = Money()
+
+

@@ -341,13 +341,8 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             data={"price": str(price), "qty_per_grid": str(sizing.qty_per_grid), "orders": len(planned)},
             code="started_initial" if plan.initial else "started",
             params={
-                "price": price,
-                "lines": len(levels),
-                "low": levels[0],
-                "high": levels[-1],
-                "buys": buys,
-                "sells": len(plan.ladder) - buys,
-                "qty": sizing.qty_per_grid,
+                "price": price, "lines": len(levels), "low": levels[0], "high": levels[-1], "buys": buys,
+                "sells": len(plan.ladder) - buys, "qty": sizing.qty_per_grid,
                 "initial_qty": plan.initial.qty if plan.initial else "",
             },
         )
