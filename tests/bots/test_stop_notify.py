@@ -79,6 +79,8 @@ def test_every_kind_of_stop_emails_the_owner_once_in_russian(
     how, paper, sim, queued, django_capture_on_commit_callbacks
 ):
     account, _ = paper
+    account.user.language = "ru"
+    account.user.save(update_fields=["language"])
     bot = _launch(account, django_capture_on_commit_callbacks, take_profit_price="58500")
     assert queued == []  # running: nothing to tell
     with django_capture_on_commit_callbacks(execute=True):
