@@ -20,7 +20,6 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
-    language = "en"  # the API answers in the user's language; tests read English unless they say
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
     access_granted_at = factory.LazyFunction(timezone.now)
 

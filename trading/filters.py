@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import django_filters
 from django import forms
 
 from trading.models import Side, Trade
+
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 
 class TradeFilter(django_filters.FilterSet):
@@ -16,12 +21,20 @@ class TradeFilter(django_filters.FilterSet):
         field_name="executed_at", lookup_expr="gte", help_text="ISO 8601, inclusive (executed_at >= date_from)."
     )
     date_to = django_filters.IsoDateTimeFilter(
-        field_name="executed_at", lookup_expr="lt", help_text="ISO 8601, exclusive (executed_at < date_to)."
+        field_name="executed_at",
+        method="filter_date_to",
+        help_text="ISO 8601 date-time, exclusive (executed_at < date_to); a plain date (2026-05-19) "
+        "includes that whole day (UTC).",
     )
 
     class Meta:
         model = Trade
         fields = ["bot", "symbol", "side", "date_from", "date_to"]
+
+    def filter_date_to(self, queryset, name, value):
+        if _DATE_ONLY.match(str(self.data.get("date_to", ""))):
+            value = value + timedelta(days=1)  # "to 19 May" means up to the end of 19 May
+        return queryset.filter(executed_at__lt=value)
 
     def filter_symbol(self, queryset, name, value):
         return queryset.filter(symbol=value.strip().upper())  # exact match keeps the (user, symbol) index
