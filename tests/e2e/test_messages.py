@@ -60,3 +60,47 @@ def test_login_error_and_stop_reason_in_the_page_language(page, lang, django_db_
     expect(reason).to_contain_text(TEXTS[lang]["reason"])
     expect(reason).not_to_contain_text("60000")  # not the server's English detail
     shot(page, f"stopped-bot-{lang}")
+
+
+def test_exchange_account_card_reads_a_fresh_balance_and_says_one_thing(
+    page, viewport, sim_control, django_db_blocker, shot
+):
+    if viewport != "desktop":
+        pytest.skip("the card's content does not depend on the screen")
+
+    def make():
+        from exchanges.models import ExchangeAccount
+        from tests.factories import DEFAULT_PASSWORD, ExchangeAccountFactory, UserFactory
+
+        user = UserFactory(email=new_email(), language="en")
+        keys = sim_control.create_account(funding={"USDT": "1000"})
+        ExchangeAccountFactory(
+            user=user,
+            label="Practice",
+            environment=ExchangeAccount.Environment.PAPER,
+            api_key=keys.api_key,
+            api_secret=keys.api_secret,
+            permissions={
+                "can_trade_spot": True,
+                "can_trade_linear": True,
+                "can_withdraw": False,
+                "read_only": False,
+                "exchange": {"ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"]},
+            },
+        )
+        return user.email, DEFAULT_PASSWORD, keys.uid
+
+    email, password, uid = _db(django_db_blocker, make)
+    login(page, email, password, next_path="/profile")
+    card = page.get_by_test_id("exchange-account")
+    expect(card.get_by_test_id("balance")).to_contain_text("1,000.00 USDT".replace(",", "\u2009"))
+    expect(card.get_by_test_id("balance-read-at")).to_contain_text("read at")
+    expect(card).not_to_contain_text("[object Object]")
+    expect(card).to_contain_text("spot trading, futures trading")
+    # one statement about expiry: a paper key never expires, and nothing on the card says otherwise
+    expect(card.get_by_test_id("key-expiry")).to_contain_text("does not expire")
+    expect(card).not_to_contain_text("expire after 90 days")
+    sim_control.fund(uid, "USDT", "500")  # money arrives on the exchange
+    card.get_by_test_id("balance-refresh").click()
+    expect(card.get_by_test_id("balance")).to_contain_text("1\u2009500.00 USDT")
+    shot(page, "account-card")
