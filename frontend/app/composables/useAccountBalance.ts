@@ -1,5 +1,7 @@
 // A fresh balance of one exchange account, read from the exchange now (POST .../balance/).
-export interface AccountBalance { balances: Record<string, string>, read_at: string }
+import type { components } from '~/types/schema'
+
+export type AccountBalance = components['schemas']['AccountBalance']
 
 export function useAccountBalance(accountId: MaybeRefOrGetter<number>) {
   const api = useApi()

@@ -596,6 +596,23 @@ export interface paths {
         patch: operations["exchange_accounts_update"];
         trace?: never;
     };
+    "/api/exchange-accounts/{account_id}/balance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Read the account's balances from the exchange now (the card shows them with this time). */
+        post: operations["exchange_accounts_balance_refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exchange-accounts/{account_id}/revalidate/": {
         parameters: {
             query?: never;
@@ -736,6 +753,13 @@ export interface components {
     schemas: {
         AccessCodeInputRequest: {
             code: string;
+        };
+        AccountBalance: {
+            balances: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            read_at: string;
         };
         AppConfig: {
             password_min_length: number;
@@ -2457,6 +2481,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExchangeAccountOutput"];
+                };
+            };
+        };
+    };
+    exchange_accounts_balance_refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountBalance"];
                 };
             };
         };
