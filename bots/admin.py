@@ -3,7 +3,13 @@ stop, and the "stop all bots" switch. Stopping goes through the services, never 
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from bots.models import Bot, BotEvent, TradingSwitch
 from trading.models import Order
@@ -136,27 +142,56 @@ class BotEventAdmin(admin.ModelAdmin):
         return False
 
 
+class TradingSwitchForm(forms.Form):
+    reason = forms.CharField(max_length=300, required=False, label="Reason (shown to operators)")
+    confirm = forms.BooleanField(required=True, label="I am sure")
+
+
 @admin.register(TradingSwitch)
 class TradingSwitchAdmin(admin.ModelAdmin):
-    """The "stop all bots" switch: turning it on emergency-stops every bot."""
-
-    list_display = ("__str__", "reason", "changed_by", "changed_at")
-    fields = ("halted", "reason", "changed_by", "changed_at")
-    readonly_fields = ("changed_by", "changed_at")
+    """The "stop all bots" switch as one control: a page that shows whether trading is allowed
+    or halted (by whom, when, why) and one confirmed button that flips it. Halting emergency-
+    stops every active bot; resuming lets users start bots again (stopped bots stay stopped)."""
 
     def has_add_permission(self, request):
-        return not TradingSwitch.objects.exists() and _can_stop(request)
+        return False
 
     def has_change_permission(self, request, obj=None):
         return _can_stop(request)
 
+    def has_view_permission(self, request, obj=None):
+        return _can_stop(request) or super().has_view_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        from bots.services import bots_stop_all, trading_resume
+    def get_urls(self):
+        return [path("", self.admin_site.admin_view(self.switch_view), name="bots_tradingswitch_changelist")]
 
-        if obj.halted:
-            bots_stop_all(actor=request.user, reason=obj.reason or f"All trading halted by operator {request.user}")
-        else:
-            trading_resume(actor=request.user)
+    def switch_view(self, request):
+        from bots.services import bots_stop_all, trading_resume
+        from bots.services.common import trading_switch
+
+        if not _can_stop(request):
+            raise PermissionDenied
+        switch = trading_switch()
+        form = TradingSwitchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if switch.halted:
+                trading_resume(actor=request.user)
+                self.message_user(request, "Trading resumed: users can start bots again.", messages.SUCCESS)
+            else:
+                reason = form.cleaned_data["reason"].strip() or f"All trading halted by operator {request.user}"
+                count = bots_stop_all(actor=request.user, reason=reason)
+                self.message_user(request, f"Trading halted; {count} bot(s) stopping.", messages.WARNING)
+            return redirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Trading switch",
+            "opts": self.model._meta,
+            "switch": switch,
+            "forced_by_setting": bool(settings.SETKA_TRADING_HALTED),
+            "active_bots": Bot.objects.filter(status__in=Bot.ACTIVE_STATUSES).count(),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/bots/trading_switch.html", context)

@@ -53,6 +53,9 @@ class Bot(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=300, blank=True, default="")
+    # Why the bot stopped, as a code of config.codes.STOP_REASONS (the app says it in the
+    # user's language; `stop_reason` keeps the English detail for operators).
+    stop_code = models.CharField(max_length=40, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
     restart_count = models.PositiveIntegerField(default=0)
     next_restart_at = models.DateTimeField(null=True, blank=True)
@@ -130,6 +133,23 @@ class BotEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+class StopNotice(models.Model):
+    """One stop of one run of a bot (a run = a generation) that its owner is told about by
+    email. The unique row makes the notification idempotent: a retried task sends nothing."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="stop_notices")
+    generation = models.PositiveIntegerField()
+    stop_code = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bot", "generation"], name="stop_notice_once_per_run")]
+
+    def __str__(self) -> str:
+        return f"stop notice bot #{self.bot_id} run {self.generation}"
 
 
 class TradingSwitch(models.Model):

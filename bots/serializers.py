@@ -72,6 +72,7 @@ class BotSerializer(serializers.ModelSerializer):
             "started_at",
             "stopped_at",
             "stop_reason",
+            "stop_code",
             "last_error",
             "restart_count",
             "metrics",

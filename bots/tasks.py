@@ -33,6 +33,14 @@ def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = 
     bot_tick_task.apply_async(args=[bot_id], kwargs={"urgent": urgent} if urgent else {}, **options)
 
 
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def bot_stop_notify_task(bot_id: int, generation: int) -> None:
+    """Email the owner that the bot stopped (idempotent: a retry never sends twice)."""
+    from bots.notify import bot_stop_notify
+
+    bot_stop_notify(bot_id=bot_id, generation=generation)
+
+
 @shared_task(acks_late=True, ignore_result=True, expires=30)
 def bots_tick_all_task() -> int:
     """Beat's safety net: queue one tick for every active bot whose lease is free and that has

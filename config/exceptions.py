@@ -2,15 +2,21 @@
 
 DRF's default already answers 4xx for validation, auth and throttling; this adds a readable
 top-level `detail` to field errors and turns domain errors (services raise DomainError) into
-400/409 instead of 500."""
+400/409 instead of 500. `detail` is said in the user's language (their profile's, else the
+request's Accept-Language); `code` is one of config.codes.ERRORS, which the app renders itself."""
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import translation
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from config.codes import ERRORS
 
 
 class DomainError(Exception):
@@ -47,7 +53,43 @@ def _first_message(data) -> str:
     return ""
 
 
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+def request_language(request) -> str:
+    """The signed-in user's language, else the one LocaleMiddleware took from the request."""
+    user = getattr(request, "_user", None)  # set once DRF authenticated; never re-authenticate here
+    language = getattr(user, "language", "") if getattr(user, "is_authenticated", False) else ""
+    if not language:
+        django_request = getattr(request, "_request", request)
+        language = getattr(django_request, "LANGUAGE_CODE", "") or translation.get_language()
+    return language if language in ("ru", "en") else "ru"
+
+
+def localized_detail(message: str, *, code: str, language: str) -> str:
+    """`message` in `language`: its translation when the catalog has one; as it is when it is
+    already in that language; otherwise the generic text of its code (config.codes.ERRORS)."""
+    message = str(message)
+    with translation.override(language):
+        translated = translation.gettext(message)
+        if translated != message or (language == "ru") == bool(_CYRILLIC.search(message)):
+            return translated
+        generic = ERRORS.get(code)
+        return translation.gettext(generic) if generic else message
+
+
 def api_exception_handler(exc, context):
+    response = _api_exception_response(exc, context)
+    if response is not None and isinstance(response.data, dict) and isinstance(response.data.get("detail"), str):
+        language = request_language(context.get("request"))
+        response.data["detail"] = localized_detail(
+            response.data["detail"], code=str(response.data.get("code", "")), language=language
+        )
+        response["Content-Language"] = language
+    return response
+
+
+def _api_exception_response(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, DomainError):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from config.apis import AppConfigApi
 from config.frontend import frontend_view
 
 admin.site.site_header = "Setka — operations"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/", include("bots.urls")),
     path("api/", include("trading.urls")),
     path("api/", include("metrics.urls")),
+    path("api/app-config/", AppConfigApi.as_view(), name="app-config"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

@@ -3,8 +3,9 @@ market data"). Thin: validate input, call one selector or service, serialize."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -87,6 +88,22 @@ class ExchangeAccountRevalidateApi(APIView):
         account = selectors.exchange_account_get(user=request.user, account_id=account_id)
         account = services.exchange_account_recheck(account=account)
         return Response(_out(account))
+
+
+class ExchangeAccountBalanceApi(APIView):
+    """Read the account's balances from the exchange now (the card shows them with this time)."""
+
+    @extend_schema(
+        operation_id="exchange_accounts_balance_refresh",
+        request=None,
+        responses=inline_serializer(
+            "AccountBalance",
+            {"balances": serializers.DictField(child=serializers.CharField()), "read_at": serializers.DateTimeField()},
+        ),
+    )
+    def post(self, request, account_id: int):
+        account = selectors.exchange_account_get(user=request.user, account_id=account_id)
+        return Response(services.exchange_account_balances_refresh(account=account))
 
 
 # --- market data through the account's client ------------------------------------------------

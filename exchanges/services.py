@@ -285,6 +285,28 @@ def exchange_account_recheck(*, account: ExchangeAccount, client: ExchangeClient
     return account
 
 
+def exchange_account_balances_refresh(*, account: ExchangeAccount, client: ExchangeClient | None = None) -> dict:
+    """Read the account's balances from the exchange now (through the port) and keep them as
+    the last read. Returns {"balances": {coin: amount}, "read_at": datetime}. An exchange that
+    does not answer raises ExchangeUnavailable (503); refused keys raise a 400 about the key."""
+    from exchanges.factory import client_for_account
+
+    try:
+        client = client or client_for_account(account)
+    except UndecryptableSecret:
+        raise DomainError("The keys of this account cannot be used. Re-bind them.", code="undecryptable") from None
+    try:
+        balances = _balances_snapshot(client)
+    except errors.AuthenticationFailed as exc:
+        raise DomainError(_auth_message(exc), code="invalid_key") from None
+    except errors.ExchangeError as exc:
+        raise ExchangeUnavailable(MSG_DOWN) from exc
+    read_at = timezone.now()
+    account.balances = balances
+    account.save(update_fields=["balances", "updated_at"])
+    return {"balances": balances, "read_at": read_at}
+
+
 def exchange_accounts_recheck_all() -> dict[str, int]:
     """Re-check every stored key that is not already known dead. Returns counts by status."""
     counts: dict[str, int] = {}

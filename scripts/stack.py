@@ -34,6 +34,12 @@ class Proc:
     name: str
     argv: list[str]
     ready_port: int | None = None
+    url: str = ""  # what a person opens (or what the others talk to) once it is ready
+
+
+def say(message: str) -> None:
+    """One line of the quick start's progress, with the time."""
+    print(f"[{time.strftime('%H:%M:%S')}] == {message}", flush=True)
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -69,9 +75,10 @@ def private_redis_argv(port: int) -> list[str]:
 def product_processes(*, web_port: int, simulator_port: int) -> list[Proc]:
     return [
         Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
-                           "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port),
+                           "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port,
+             url=f"http://127.0.0.1:{simulator_port}"),
         Proc("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "config.asgi:application"],
-             ready_port=web_port),
+             ready_port=web_port, url=f"http://127.0.0.1:{web_port}/"),
         Proc("worker", [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
                         "--hostname", "setka-worker@%h"]),
         Proc("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
@@ -88,6 +95,8 @@ class Supervisor:
         self.stopping = False
 
     def start(self, proc: Proc, *, ready_timeout: float = 60) -> None:
+        began = time.monotonic()
+        say(f"starting {proc.name}" + (f" (waiting for port {proc.ready_port})" if proc.ready_port else ""))
         popen = subprocess.Popen(proc.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True, bufsize=1, start_new_session=True)
         self.running.append((proc, popen))
@@ -100,6 +109,9 @@ class Supervisor:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"{proc.name} did not open port {proc.ready_port}")
                 time.sleep(0.2)
+            say(f"{proc.name} ready" + (f" at {proc.url}" if proc.url else "") + f" ({time.monotonic() - began:.1f}s)")
+        else:
+            say(f"{proc.name} started (pid {popen.pid}); its log lines are prefixed '{proc.name} |'")
 
     @staticmethod
     def _pump(name: str, popen: subprocess.Popen) -> None:
@@ -171,18 +183,27 @@ def main() -> int:
             if port_open(port):
                 raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
 
-        print("== preparing the database", flush=True)
-        manage(env, "migrate", "--noinput", "-v", "0")
+        began = time.monotonic()
+        say("3. database: applying migrations (the first time creates every table; each is listed)")
+        manage(env, "migrate", "--noinput", "-v", "1")
+        say("4. static files for admin and the API docs")
         manage(env, "collectstatic", "--noinput", "-v", "0")
+        say("5. roles and periodic schedules")
         for optional in ("setup_roles", "setup_schedules"):
             manage(env, optional, check=False)
+        say(f"database ready ({time.monotonic() - began:.1f}s)")
 
         processes = product_processes(web_port=args.port, simulator_port=args.simulator_port)
-        supervisor.start(processes[0])  # the simulator first: the demo's paper account lives there
+        say("6. processes: the exchange simulator first (the demo's paper account lives there)")
+        supervisor.start(processes[0])
         if not args.no_demo:
+            say("7. demo data: the operator, the demo user and a funded paper account")
             manage(env, "seed_demo")
         for proc in processes[1:]:
             supervisor.start(proc)
+        total = time.time() - float(os.environ.get("SETKA_RUN_STARTED_AT", "0") or 0)
+        if 0 < total < 86400:
+            say(f"everything is up after {total:.0f}s")
         print(
             f"\n== Setka is running: http://127.0.0.1:{args.port}/  (admin: /admin/, API docs: /api/docs/)\n"
             "   demo user: demo@setka.local / demo-password-2026   operator: operator@setka.local / operator-password-2026\n"

@@ -94,14 +94,15 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+# The API answers in the user's language (Russian by default); these users read English.
 @pytest.fixture
 def user(db):
-    return UserFactory()
+    return UserFactory(language="en")
 
 
 @pytest.fixture
 def other_user(db):
-    return UserFactory()
+    return UserFactory(language="en")
 
 
 @pytest.fixture

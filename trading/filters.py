@@ -5,7 +5,8 @@ streams, so a filter that could fail in the database must be refused up front wi
 
 from __future__ import annotations
 
-from datetime import UTC
+import re
+from datetime import UTC, timedelta
 
 import django_filters
 from django import forms
@@ -41,6 +42,9 @@ class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
 
 
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+
 class TradeFilter(django_filters.FilterSet):
     bot = django_filters.NumberFilter(field_name="bot_id", min_value=1, max_value=MAX_ID)
     symbol = django_filters.CharFilter(method="filter_symbol", max_length=32, help_text="e.g. BTCUSDT (any case)")
@@ -49,12 +53,20 @@ class TradeFilter(django_filters.FilterSet):
         field_name="executed_at", lookup_expr="gte", help_text="ISO 8601, inclusive (executed_at >= date_from)."
     )
     date_to = BoundedIsoDateTimeFilter(
-        field_name="executed_at", lookup_expr="lt", help_text="ISO 8601, exclusive (executed_at < date_to)."
+        field_name="executed_at",
+        method="filter_date_to",
+        help_text="ISO 8601 date-time, exclusive (executed_at < date_to); a plain date (2026-05-19) "
+        "includes that whole day (UTC).",
     )
 
     class Meta:
         model = Trade
         fields = ["bot", "symbol", "side", "date_from", "date_to"]
+
+    def filter_date_to(self, queryset, name, value):
+        if _DATE_ONLY.match(str(self.data.get("date_to", ""))):
+            value = value + timedelta(days=1)  # "to 19 May" means up to the end of 19 May
+        return queryset.filter(executed_at__lt=value)
 
     def filter_symbol(self, queryset, name, value):
         return queryset.filter(symbol=value.strip().upper())  # exact match keeps the (user, symbol) index

@@ -246,6 +246,8 @@ def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
             level=BotEvent.Level.ERROR,
             message=f"The exchange refused the {order.side.lower()} order at {order.price or 'market'}: {exc.message or exc}",
             data={"client_order_id": order.client_order_id, "error": type(exc).__name__},
+            code="order_refused",
+            params={"side": order.side, "price": order.price or "market", "error": exc.message or exc},
         )
         raise OrderPlacementFailed(f"{type(exc).__name__}: {exc.message or exc}", code=exc.code) from exc
     with transaction.atomic():

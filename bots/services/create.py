@@ -3,6 +3,8 @@ the exchange's rules, price, fees, balances and the last 24 hours, refuse what m
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,9 +15,21 @@ from exchanges.client import Category
 from exchanges.errors import AuthenticationFailed, ExchangeError, InvalidRequest, TemporaryExchangeError
 from trading.services import bot_event
 
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
+
+
+def _decimal_commas(config: dict) -> dict:
+    """A decimal comma ("54000,5", as typed in Russian) reads as the point it means."""
+    return {
+        key: value.replace(",", ".") if isinstance(value, str) and _DECIMAL_COMMA.match(value) else value
+        for key, value in config.items()
+    }
+
 
 def _config(config: dict):
     from bots.engine.config import ConfigError, GridConfig
+
+    config = _decimal_commas(config) if isinstance(config, dict) else config
 
     try:
         try:

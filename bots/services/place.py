@@ -26,8 +26,12 @@ def tick_place(ctx: TickContext, decision: Decision) -> None:
                 level=BotEvent.Level.WARNING,
                 message=f"{hit.reason} (price {price}, total PnL {total.quantize(Decimal('0.01'))})",
                 data={"kind": str(hit.kind), "price": str(price), "total_pnl": str(total)},
+                code="target_hit",
+                params={"reason_code": str(hit.kind), "price": price, "pnl": total.quantize(Decimal("0.01"))},
             )
-            set_status(bot, Bot.Status.STOPPING, stop_reason=str(hit.reason)[:300], last_price=price)
+            set_status(
+                bot, Bot.Status.STOPPING, stop_reason=str(hit.reason)[:300], stop_code=str(hit.kind), last_price=price
+            )
         return
     plan, state = decision.plan, ctx.state
     if decision.newly_stuck:
@@ -39,6 +43,8 @@ def tick_place(ctx: TickContext, decision: Decision) -> None:
             + ", ".join(f"{lvl} ({str(side).lower()})" for lvl, side in decision.newly_stuck)
             + " unfilled; not placing them again.",
             data={"stuck": [[lvl, str(side)] for lvl, side in decision.newly_stuck]},
+            code="stuck_levels",
+            params={"levels": ", ".join(str(lvl) for lvl, _side in decision.newly_stuck)},
         )
         state.stuck_reported = list(decision.newly_stuck)
     with transaction.atomic():

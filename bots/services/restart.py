@@ -30,6 +30,8 @@ def bot_restart(*, bot: Bot) -> bool:
             kind=BotEvent.Kind.RESTART,
             message=f"Restart {bot.restart_count} after: {bot.last_error or 'an error'}",
             data={"restart_count": bot.restart_count},
+            code="restarted",
+            params={"count": bot.restart_count},
         )
         emit(bot=bot, event="bot.status", data={"status": bot.status})
         enqueue_tick(bot.pk)

@@ -40,6 +40,7 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
             started_at=now,
             stopped_at=None,
             stop_reason="",
+            stop_code="",
             last_error="",
             restart_count=0,
             next_restart_at=None,
@@ -58,6 +59,7 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
             kind=BotEvent.Kind.STARTED,
             message="Starting: reading the market and placing the grid.",
             data={"generation": bot.generation},
+            code="starting",
         )
         emit(bot=bot, event="bot.status", data={"status": bot.status})
         enqueue_tick(bot.pk)

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from bots.events import emit
 from bots.models import Bot, BotEvent
+from bots.notify import stop_notice_queue
 from bots.services.common import client_for_bot, trading_switch
 from bots.services.start import enqueue_tick
 from config.exceptions import DomainError
@@ -24,7 +25,7 @@ CLOSE_ACTIONS = ("keep", "sell_base", "close_position")
 STOPPABLE = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.ERROR, Bot.Status.STOPPING)
 
 
-def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str) -> bool:
+def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str, code: str) -> bool:
     if close_action is not None and close_action not in CLOSE_ACTIONS:
         raise DomainError(
             "Unknown close action.", code="invalid", fields={"close_action": [f"One of {', '.join(CLOSE_ACTIONS)}."]}
@@ -37,13 +38,16 @@ def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: st
             locked.close_action = close_action
         locked.status = Bot.Status.STOPPING
         locked.stop_reason = reason[:300]
+        locked.stop_code = code
         locked.next_restart_at = None
-        locked.save(update_fields=["close_action", "status", "stop_reason", "next_restart_at", "updated_at"])
+        locked.save(update_fields=["close_action", "status", "stop_reason", "stop_code", "next_restart_at", "updated_at"])
         bot_event(
             bot=locked,
             kind=BotEvent.Kind.STOPPED,
             message=f"Stopping ({actor}): {reason}",
             data={"close_action": locked.close_action or None, "actor": actor},
+            code="stopping",
+            params={"reason_code": code},
         )
         emit(bot=locked, event="bot.status", data={"status": locked.status})
         enqueue_tick(locked.pk, urgent=True)
@@ -51,14 +55,16 @@ def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: st
     return True
 
 
-def bot_stop(*, bot: Bot, user=None, reason: str = "Stopped by the user", close_action: str | None = None) -> Bot:
+def bot_stop(
+    *, bot: Bot, user=None, reason: str = "Stopped by the user", close_action: str | None = None, code: str = "user"
+) -> Bot:
     """Ask the bot to stop: the next tick (queued now) cancels every order and then applies
     `close_action` (keep | sell_base | close_position; default: the bot's on_stop)."""
     if user is not None and bot.user_id != user.pk:
         raise DomainError("No such bot.", code="not_found", status_code=404)
     if bot.status == Bot.Status.DRAFT:
         raise DomainError("This bot was never started.", code="bot_not_running", status_code=409)
-    _mark_stopping(bot=bot, reason=reason, close_action=close_action, actor=str(user or "system"))
+    _mark_stopping(bot=bot, reason=reason, close_action=close_action, actor=str(user or "system"), code=code)
     return bot
 
 
@@ -79,12 +85,14 @@ def bot_cancel_now(*, bot: Bot) -> int:
     return count
 
 
-def bot_emergency_stop(*, bot: Bot, actor, reason: str = "Emergency stop") -> Bot:
+def bot_emergency_stop(*, bot: Bot, actor, reason: str = "Emergency stop", code: str = "emergency") -> Bot:
     """Stop at once: mark STOPPING (a running tick stops sending), cancel every open order on
     the exchange immediately, then let the stop tick finish the bookkeeping and close action."""
     if getattr(actor, "pk", None) is not None and bot.user_id != actor.pk and not _is_operator(actor):
         raise DomainError("No such bot.", code="not_found", status_code=404)
-    if not _mark_stopping(bot=bot, reason=reason, close_action=None, actor=f"emergency by {actor}"):
+    if code == "emergency" and getattr(actor, "pk", None) not in (None, bot.user_id):
+        code = "operator"
+    if not _mark_stopping(bot=bot, reason=reason, close_action=None, actor=f"emergency by {actor}", code=code):
         return bot
     try:
         bot_cancel_now(bot=bot)
@@ -111,19 +119,25 @@ def bots_stop_all(*, actor, reason: str = "Operators stopped all trading") -> in
         switch.save()
     stopped = 0
     for bot in Bot.objects.filter(status__in=STOPPABLE).select_related("exchange_account"):
-        bot_emergency_stop(bot=bot, actor=actor, reason=reason)
+        bot_emergency_stop(bot=bot, actor=actor, reason=reason, code="halt")
         stopped += 1
     return stopped
 
 
-def bots_stop_for_user(*, user, reason: str) -> int:
+def bots_stop_for_user(*, user, reason: str, code: str = "access_revoked") -> int:
     """Stop every active bot of one user (their access was revoked). Each is marked stopping
     and its tick cancels the orders, so the caller (an admin request) makes no exchange call."""
     stopped = 0
     for bot in Bot.objects.filter(user=user, status__in=STOPPABLE).exclude(status=Bot.Status.STOPPING):
-        bot_stop(bot=bot, reason=reason)
+        bot_stop(bot=bot, reason=reason, code=code)
         stopped += 1
     return stopped
+
+
+def bot_stopped(*, bot: Bot) -> None:
+    """Every stop ends here: called in the transaction that marks the bot STOPPED (by the tick,
+    whatever the reason). The owner is emailed once per run, after commit (bots/notify.py)."""
+    stop_notice_queue(bot=bot)
 
 
 def trading_resume(*, actor) -> None:

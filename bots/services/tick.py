@@ -158,7 +158,13 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     from bots.engine.targets import trigger_reached
 
     if trading_halted():
-        set_status(bot, Bot.Status.STOPPED, stop_reason="Trading is halted by the operators", stopped_at=timezone.now())
+        set_status(
+            bot,
+            Bot.Status.STOPPED,
+            stop_reason="Trading is halted by the operators",
+            stop_code="halt",
+            stopped_at=timezone.now(),
+        )
         return
     config = grid_config(bot)
     category = Category(bot.category)
@@ -171,6 +177,8 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                     bot=bot,
                     kind=BotEvent.Kind.INFO,
                     message=f"Waiting for the price to reach {config.trigger_price} to start.",
+                    code="awaiting_trigger",
+                    params={"trigger": config.trigger_price},
                 )
             Bot.objects.filter(pk=bot.pk).update(last_price=price, awaiting_trigger=True)
             bot.last_price, bot.awaiting_trigger = price, True
@@ -179,6 +187,8 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             bot=bot,
             kind=BotEvent.Kind.INFO,
             message=f"Trigger price {config.trigger_price} reached at {price}: starting.",
+            code="trigger_reached",
+            params={"trigger": config.trigger_price, "price": price},
         )
     fees = client.fee_rates(category=category, symbol=bot.symbol)
     # Anything a previous run left open (a stop that could not cancel) goes before the new ladder.
@@ -192,12 +202,20 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         plan = launch_plan(config, rules, price=price, sizing=sizing, bot_id=bot.pk, generation=bot.generation)
     except ConfigError as exc:
         with transaction.atomic():
-            set_status(bot, Bot.Status.STOPPED, stopped_at=timezone.now(), stop_reason=f"Cannot launch: {exc}"[:300])
+            set_status(
+                bot,
+                Bot.Status.STOPPED,
+                stopped_at=timezone.now(),
+                stop_reason=f"Cannot launch: {exc}"[:300],
+                stop_code="launch_failed",
+            )
             bot_event(
                 bot=bot,
                 kind=BotEvent.Kind.ERROR,
                 level=BotEvent.Level.ERROR,
                 message=f"Cannot launch at price {price}: {exc}",
+                code="launch_failed",
+                params={"price": price, "error": exc},
             )
         return
     planned = ([plan.initial] if plan.initial else []) + list(plan.ladder)
@@ -317,6 +335,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             try:
                 orders_send_pending(bot=bot, client=client)
                 close_note = f"; closed {order.qty} at market"
+                closed_qty = order.qty
             except Exception as exc:  # noqa: BLE001 - stop anyway; tell the user what is left
                 close_note = f"; the closing order failed ({exc}), the position is left on the exchange"
                 bot_event(
@@ -324,6 +343,8 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                     kind=BotEvent.Kind.ERROR,
                     level=BotEvent.Level.ERROR,
                     message=f"Could not close at market: {exc}",
+                    code="close_failed",
+                    params={"error": exc},
                 )
             reconciled = orders_reconcile(bot=bot, client=client)
             result.new_trades += len(reconciled.new_trades)
@@ -334,6 +355,8 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             bot=bot,
             kind=BotEvent.Kind.STOPPED,
             message=f"Stopped: {bot.stop_reason or 'stopped'}. All orders cancelled{close_note}.",
+            code="stopped_closed" if closed_qty is not None else "stopped",
+            params={"reason_code": bot.stop_code, "qty": closed_qty or ""},
         )
 
 
@@ -351,6 +374,7 @@ def _transient(bot: Bot, exc: Exception) -> None:
             level=BotEvent.Level.WARNING,
             message=f"The exchange is not answering ({type(exc).__name__}); retrying.",
             data={"error": str(exc)[:200]},
+            code="exchange_slow",
         )
     if count >= MAX_TRANSIENT_ERRORS:
         _fail(bot, exc, fatal=False)
@@ -364,7 +388,13 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
     with transaction.atomic():
         if fatal:
             set_status(
-                bot, Bot.Status.STOPPED, stopped_at=now, stop_reason=reason, last_error=reason, next_restart_at=None
+                bot,
+                Bot.Status.STOPPED,
+                stopped_at=now,
+                stop_reason=reason,
+                stop_code="liquidated" if isinstance(exc, PositionLiquidated) else "auth_failed",
+                last_error=reason,
+                next_restart_at=None,
             )
             bot_event(
                 bot=bot,
@@ -373,6 +403,8 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 message=f"Stopped at once: {reason}. Check the API keys; orders left on the exchange "
                 "must be cancelled there.",
                 data={"error": type(exc).__name__},
+                code="stopped_fatal",
+                params={"error": reason},
             )
             return
         if bot.status == Bot.Status.STOPPING:
@@ -383,6 +415,8 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 kind=BotEvent.Kind.ERROR,
                 level=BotEvent.Level.ERROR,
                 message=f"Stopping failed, retrying: {reason}",
+                code="stop_retry",
+                params={"error": reason},
             )
             return
         if bot.restart_count >= settings.SETKA_BOT_MAX_RESTARTS:
@@ -391,6 +425,7 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 Bot.Status.STOPPING,
                 last_error=reason,
                 stop_reason=f"Gave up after {bot.restart_count} restarts: {reason}"[:300],
+                stop_code="errors",
                 next_restart_at=None,
             )
             bot_event(
@@ -398,6 +433,8 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
                 kind=BotEvent.Kind.ERROR,
                 level=BotEvent.Level.ERROR,
                 message=f"Stopping for good after {bot.restart_count} restarts: {reason}",
+                code="gave_up",
+                params={"count": bot.restart_count, "error": reason},
             )
             from bots.services.start import enqueue_tick
 
@@ -411,4 +448,11 @@ def _fail(bot: Bot, exc: Exception, *, fatal: bool) -> None:
             level=BotEvent.Level.ERROR,
             message=f"Error: {reason}. Restart {bot.restart_count + 1} of {settings.SETKA_BOT_MAX_RESTARTS} in {delay} s.",
             data={"error": type(exc).__name__, "retry_in": delay},
+            code="error_restart",
+            params={
+                "error": reason,
+                "attempt": bot.restart_count + 1,
+                "max": settings.SETKA_BOT_MAX_RESTARTS,
+                "delay": delay,
+            },
         )

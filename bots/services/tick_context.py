@@ -20,6 +20,7 @@ from bots.engine.targets import TargetHit
 from bots.events import emit
 from bots.models import Bot
 from bots.services.common import lease_acquire
+from bots.services.stop import bot_stopped
 from exchanges.client import ExchangeClient, InstrumentRules, Side
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def set_status(bot: Bot, status: str, **fields) -> None:
     for key, value in fields.items():
         setattr(bot, key, value)
     bot.save(update_fields=["status", *fields.keys(), "updated_at"])
+    if status == Bot.Status.STOPPED:
+        bot_stopped(bot=bot)
     emit(
         bot=bot, event="bot.status", data={"status": status, **{k: str(v) for k, v in fields.items() if v is not None}}
     )

@@ -21,6 +21,8 @@ from .auth import authenticate
 from .common import now_ms
 from .engine import Exchange
 from .faults import Faults
+from .feed import DEFAULT_FILES
+from .instruments import SYMBOLS
 from .models import BybitError
 from .ratelimit import RateLimiter
 from .store import Store
@@ -290,6 +292,11 @@ def main(argv=None) -> None:
     run_from_args(args)
 
 
+# Every symbol the simulator lists moves: each has a candle file, replayed by default (a listed
+# symbol whose price never moved was a trap for paper traders).
+REPLAYED = tuple(symbol for symbol in SYMBOLS if symbol in DEFAULT_FILES)
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -297,7 +304,11 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--control-token", dest="control_token", default=os.environ.get("SETKA_SIMULATOR_CONTROL_TOKEN", "")
     )
-    parser.add_argument("--replay", default="BTCUSDT,ETHUSDT", help="comma-separated symbols to replay ('' = none)")
+    parser.add_argument(
+        "--replay",
+        default=",".join(REPLAYED),
+        help="comma-separated symbols to replay ('' = none); by default every listed symbol moves",
+    )
     parser.add_argument(
         "--speed",
         type=float,

@@ -73,7 +73,9 @@ def spa() -> SpaClient:
 @pytest.fixture
 def verified_user(db):
     """A user who confirmed the email and has access (password DEFAULT_PASSWORD)."""
-    user = services.user_create(email="trader@example.com", password=DEFAULT_PASSWORD, email_verified=True)
+    user = services.user_create(
+        email="trader@example.com", password=DEFAULT_PASSWORD, email_verified=True, language="en"
+    )  # errors come in the user's language; these tests read English
     user.access_granted_at = user.date_joined
     user.save(update_fields=["access_granted_at"])
     return user

@@ -178,6 +178,7 @@ def test_has_trading_access_gate(verified_user):
         response = view(request)
         assert response.status_code == 403
         assert "An operator has not granted you access yet" in str(response.data["detail"])
+    verified_user.language = "ru"  # the user's own language wins over the request's
     with translation.override("ru"):
         request = factory.get("/x/")
         force_authenticate(request, verified_user)

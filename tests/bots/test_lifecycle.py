@@ -189,9 +189,16 @@ def test_admin_switch_halts_trading_and_stops_every_bot(paper, sim, client):
     bot = launch(account)
     operator = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(operator)
-    response = client.post("/admin/bots/tradingswitch/add/", {"halted": "on", "reason": "exchange maintenance"})
+    page = client.get("/admin/bots/tradingswitch/")
+    assert b"Trading is ON" in page.content  # one control that shows the state
+    response = client.post("/admin/bots/tradingswitch/", {"reason": "exchange maintenance"})
+    assert response.status_code == 200 and not TradingSwitch.objects.filter(halted=True).exists()  # not confirmed
+    response = client.post("/admin/bots/tradingswitch/", {"reason": "exchange maintenance", "confirm": "on"})
     assert response.status_code == 302, response.content[:500]
     assert TradingSwitch.objects.get().halted
+    page = client.get("/admin/bots/tradingswitch/").content.decode()
+    assert "Trading is HALTED" in page and str(operator) in page and "exchange maintenance" in page
+    assert "Resume trading" in page
     assert ledger_open_ids(sim, acc.uid) == []
     bot_tick(bot_id=bot.pk)
     bot.refresh_from_db()
@@ -199,10 +206,13 @@ def test_admin_switch_halts_trading_and_stops_every_bot(paper, sim, client):
     # a plain staff user without the permission cannot flip it
     clerk = UserFactory(is_staff=True)
     client.force_login(clerk)
-    assert (
-        client.post(f"/admin/bots/tradingswitch/{TradingSwitch.objects.get().pk}/change/", {"reason": ""}).status_code
-        == 403
-    )
+    assert client.post("/admin/bots/tradingswitch/", {"confirm": "on"}).status_code == 403
+    assert TradingSwitch.objects.get().halted
+    # the operator resumes with the same control
+    client.force_login(operator)
+    assert client.post("/admin/bots/tradingswitch/", {"confirm": "on"}).status_code == 302
+    assert not TradingSwitch.objects.get().halted
+    assert b"Trading is ON" in client.get("/admin/bots/tradingswitch/").content
 
 
 def test_admin_pages_show_bots_orders_trades_and_events_read_only(paper, sim, client):

@@ -74,7 +74,7 @@ def test_user_without_access_gets_403(endpoints, sim_account, db):
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.force_authenticate(UserFactory(access_granted_at=None))
+    client.force_authenticate(UserFactory(access_granted_at=None, language="en"))  # reads English
     response = client.post("/api/exchange-accounts/", {
         "label": "Main", "environment": "testnet", "api_key": sim_account.api_key,
         "api_secret": sim_account.api_secret}, format="json")

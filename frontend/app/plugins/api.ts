@@ -3,6 +3,7 @@
 import type { FetchOptions } from 'ofetch'
 import { readCookie } from '~/utils/cookies'
 import { errorMessage, fieldErrors, type ApiErrorBody } from '~/utils/report'
+import { errorText, fieldTexts } from '~/utils/messages'
 
 export class ApiError extends Error {
   status: number
@@ -24,7 +25,9 @@ const NO_REFRESH = ['/api/auth/refresh/', '/api/auth/login/', '/api/auth/csrf/',
 
 export type ApiFetch = <T = unknown>(url: string, options?: FetchOptions<'json'> & { method?: string }) => Promise<T>
 
-export default defineNuxtPlugin(() => {
+export default defineNuxtPlugin((nuxtApp) => {
+  const i18n = nuxtApp.$i18n as { locale: { value: string }, t: (k: string, p?: any) => string, te: (k: string) => boolean }
+
   let csrfInFlight: Promise<unknown> | null = null
   let refreshInFlight: Promise<boolean> | null = null
 
@@ -40,6 +43,10 @@ export default defineNuxtPlugin(() => {
     credentials: 'include',
     retry: 0,
     async onRequest({ options }) {
+      // The server's texts follow the page's language (the profile's once signed in).
+      const withLanguage = new Headers(options.headers as HeadersInit | undefined)
+      withLanguage.set('Accept-Language', i18n.locale.value)
+      options.headers = withLanguage
       const method = String(options.method || 'GET').toUpperCase()
       if (!SAFE.has(method)) {
         await ensureCsrf()
@@ -61,7 +68,13 @@ export default defineNuxtPlugin(() => {
   function toError(e: any): ApiError {
     const status = e?.response?.status ?? e?.status ?? 0
     const body = e?.data ?? null
-    return new ApiError(status, typeof body === 'object' ? body : null, status ? 'Request failed' : 'Network error: the server cannot be reached')
+    const error = new ApiError(status, typeof body === 'object' ? body : null, status ? 'Request failed' : 'Network error: the server cannot be reached')
+    // What the user reads is said by code in the page's language (utils/messages.ts).
+    const locale = i18n.locale.value
+    error.detail = errorText(error, i18n.t, i18n.te, locale)
+    error.message = error.detail
+    error.fields = fieldTexts(error.fields, i18n.t, locale)
+    return error
   }
 
   const api: ApiFetch = async (url, options = {}) => {

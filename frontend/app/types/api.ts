@@ -82,6 +82,7 @@ export interface Bot {
   started_at: string | null
   stopped_at: string | null
   stop_reason: string
+  stop_code: string
   last_error: string
   restart_count: number
   metrics: Metrics | null
@@ -95,10 +96,13 @@ export type Trade = S['Trade']
 
 export interface Page<T> { count?: number, next: string | null, previous: string | null, results: T[] }
 
+/** An open position on the dashboard: the API's own field names (generated schema). */
+export type Position = S['Position']
+
 export interface Dashboard {
   bots: Bot[]
   latest_trades: Trade[]
-  positions: Array<Record<string, unknown>>
+  positions: Position[]
   totals: Record<string, Dec | number | null>
 }
 

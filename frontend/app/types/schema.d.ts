@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/app-config/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The rules the server enforces, so that hints in the app say the same. */
+        get: operations["app_config_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/access/redeem/": {
         parameters: {
             query?: never;
@@ -579,6 +596,23 @@ export interface paths {
         patch: operations["exchange_accounts_update"];
         trace?: never;
     };
+    "/api/exchange-accounts/{account_id}/balance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Read the account's balances from the exchange now (the card shows them with this time). */
+        post: operations["exchange_accounts_balance_refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exchange-accounts/{account_id}/revalidate/": {
         parameters: {
             query?: never;
@@ -720,6 +754,16 @@ export interface components {
         AccessCodeInputRequest: {
             code: string;
         };
+        AccountBalance: {
+            balances: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            read_at: string;
+        };
+        AppConfig: {
+            password_min_length: number;
+        };
         AuthOk: {
             detail: string;
         };
@@ -747,6 +791,7 @@ export interface components {
             /** Format: date-time */
             readonly stopped_at: string | null;
             readonly stop_reason: string;
+            readonly stop_code: string;
             readonly last_error: string;
             readonly restart_count: number;
             readonly metrics: components["schemas"]["Metrics"];
@@ -1332,6 +1377,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    app_config_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppConfig"];
+                };
+            };
+        };
+    };
     auth_access_redeem_create: {
         parameters: {
             query?: never;
@@ -2421,6 +2485,27 @@ export interface operations {
             };
         };
     };
+    exchange_accounts_balance_refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountBalance"];
+                };
+            };
+        };
+    };
     exchange_accounts_revalidate: {
         parameters: {
             query?: never;
@@ -2598,7 +2683,7 @@ export interface operations {
                 cursor?: string;
                 /** @description ISO 8601, inclusive (executed_at >= date_from). */
                 date_from?: string;
-                /** @description ISO 8601, exclusive (executed_at < date_to). */
+                /** @description ISO 8601 date-time, exclusive (executed_at < date_to); a plain date (2026-05-19) includes that whole day (UTC). */
                 date_to?: string;
                 /** @description Rows per page (1-500, default 50). */
                 page_size?: number;

@@ -92,3 +92,44 @@ export function formatPlain(value: string | null | undefined): string {
   const d = new Decimal(String(value))
   return groupThousands(d.toFixed(Math.max(0, d.decimalPlaces())))
 }
+
+/** What a person typed as a number, in the form the API reads: "54000,5" -> "54000.5",
+ * "54 000,5" -> "54000.5", "1,234.5" -> "1234.5", "1.234,5" -> "1234.5". Spaces (also thin and
+ * no-break) and apostrophes between digits are grouping. Not validated: see parseDecimalInput. */
+export function normalizeDecimalInput(raw: string | number | null | undefined): string {
+  if (raw === null || raw === undefined) return ''
+  let s = String(raw).trim().replace(/(?<=\d)[\s\u00a0\u2009\u202f']+(?=\d)/g, '')
+  const comma = s.lastIndexOf(',')
+  const dot = s.lastIndexOf('.')
+  if (comma >= 0 && dot >= 0) {
+    // the later separator is the decimal one; the other groups thousands
+    s = comma > dot ? s.replace(/\./g, '').replace(',', '.') : s.replace(/,/g, '')
+  }
+  else if (comma >= 0) {
+    const commas = (s.match(/,/g) ?? []).length
+    s = commas === 1 ? s.replace(',', '.') : s.replace(/,/g, '')
+  }
+  return s
+}
+
+/** The API's decimal string for a typed number, or null when it is not a number. */
+export function parseDecimalInput(raw: string | number | null | undefined): string | null {
+  const s = normalizeDecimalInput(raw)
+  return isDecimal(s) ? s : null
+}
+
+// Display precision of coins: stablecoins are money (4 places show a fee of a fraction of a
+// cent); other coins show 8 places, as exchanges do. Trailing zeros are dropped.
+const STABLE = new Set(['USDT', 'USDC', 'USD', 'FDUSD', 'DAI', 'RUB', 'EUR'])
+
+/** The number of decimals a coin amount is shown with. */
+export function coinPlaces(coin: string | null | undefined): number {
+  return STABLE.has(String(coin ?? '').toUpperCase()) ? 4 : 8
+}
+
+/** A fee in its coin, rounded to the coin's precision: ("0.509490000000000000", "USDT") -> "0.5095". */
+export function formatFee(value: string | null | undefined, coin: string | null | undefined): string {
+  if (!isDecimal(value)) return '—'
+  const d = new Decimal(String(value)).toDecimalPlaces(coinPlaces(coin), Decimal.ROUND_HALF_UP)
+  return groupThousands(d.toFixed(Math.max(0, d.decimalPlaces())))
+}

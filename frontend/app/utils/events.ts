@@ -16,6 +16,10 @@ export function eventText(e: LogEvent, t: Translate, te: HasKey): string {
     const raw = (e.data?.params ?? {}) as Record<string, unknown>
     const params: Record<string, unknown> = Object.fromEntries(Object.entries(raw).map(([k, v]) =>
       [k, typeof v === 'string' && isDecimal(v) ? formatPlain(v) : v]))
+    if (typeof raw.reason_code === 'string') {
+      const reasonKey = `stop.${raw.reason_code || 'unknown'}`
+      params.reason = te(reasonKey) ? t(reasonKey) : t('stop.unknown')
+    }
     if (typeof raw.side === 'string') {
       const sideKey = `trades.${raw.side.toLowerCase()}`
       params.side = te(sideKey) ? t(sideKey) : raw.side
