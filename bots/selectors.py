@@ -41,3 +41,68 @@ def bot_get(*, user, bot_id: int) -> Bot | None:
 
 def bot_events(*, bot: Bot) -> QuerySet[BotEvent]:
     return BotEvent.objects.filter(bot=bot).order_by("-id")
+
+
+def bot_position(*, bot: Bot, metrics=None) -> dict:
+    """The futures panel of one bot: direction and leverage (its configuration), the position
+    as the exchange last reported it (size, side, entry, liquidation price), and the unrealized
+    P/L re-valued at the latest price the tick saw. Before the exchange has reported anything
+    the bot's own ledger gives size and entry (liquidation price then unknown). Spot bots have
+    no such panel: direction/leverage are null and the size is the coins held."""
+    from decimal import Decimal
+
+    zero = Decimal(0)
+    config = bot.config or {}
+    linear = bot.category == Bot.Category.LINEAR
+    if metrics is None:
+        from metrics.models import BotMetrics
+
+        metrics = BotMetrics.objects.filter(bot_id=bot.pk).first()
+    last_price = metrics.last_price if metrics is not None else None
+    snapshot = (bot.state or {}).get("position") if linear else None
+    out = {
+        "category": bot.category,
+        "direction": config.get("direction", "neutral") if linear else None,
+        "leverage": None,
+        "side": None,
+        "size": "0",
+        "entry_price": None,
+        "mark_price": None,
+        "unrealized_pnl": None,
+        "liquidation_price": None,
+        "source": "none",
+        "updated_at": None,
+    }
+    if linear:
+        out["leverage"] = str(config.get("leverage", "1"))
+    signed = zero
+    entry = None
+    if snapshot:
+        size = Decimal(snapshot.get("size") or 0)
+        side = snapshot.get("side")
+        signed = size if side == "Buy" else -size if side == "Sell" else zero
+        entry = Decimal(snapshot["entry_price"]) if snapshot.get("entry_price") and size else None
+        if size and snapshot.get("leverage"):
+            out["leverage"] = snapshot["leverage"]
+        out.update(
+            liquidation_price=snapshot.get("liquidation_price") if size else None,
+            mark_price=snapshot.get("mark_price"),
+            unrealized_pnl=snapshot.get("unrealized_pnl") if size else "0",
+            source="exchange",
+            updated_at=snapshot.get("updated_at"),
+        )
+    elif metrics is not None and metrics.base_position:
+        signed = Decimal(metrics.base_position)
+        entry = (metrics.cost_basis / abs(signed)) if metrics.cost_basis else None
+        out.update(unrealized_pnl=str(metrics.unrealized_pnl), source="ledger")
+    out["size"] = format(abs(signed).normalize(), "f") if signed else "0"
+    out["side"] = None if not signed else ("long" if signed > 0 else "short")
+    if entry is not None:
+        out["entry_price"] = format(entry.quantize(Decimal("1e-8")).normalize(), "f")
+    if linear and signed and entry is not None and last_price:
+        # Kept live: every tick stores the last price; the exchange pushes only on changes.
+        out["mark_price"] = format(Decimal(last_price).normalize(), "f")
+        out["unrealized_pnl"] = format(
+            ((Decimal(last_price) - entry) * signed).quantize(Decimal("0.0001")).normalize(), "f"
+        )
+    return out
