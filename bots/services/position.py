@@ -23,7 +23,9 @@ from exchanges.client import Category, Position
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
-POSITION_STATUSES = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING, Bot.Status.ERROR)
+# Stopped bots too: the close of a position at stop is often reported after the bot stopped.
+POSITION_STATUSES = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING, Bot.Status.ERROR, Bot.Status.STOPPED)
+REFRESHED_STATUSES = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING, Bot.Status.ERROR)
 
 
 def position_to_json(position: Position, *, now=None) -> dict:
@@ -77,7 +79,7 @@ def bot_positions_refresh(*, account, client=None) -> int:
     symbols = sorted(
         set(
             Bot.objects.filter(
-                exchange_account=account, category=Bot.Category.LINEAR, status__in=POSITION_STATUSES
+                exchange_account=account, category=Bot.Category.LINEAR, status__in=REFRESHED_STATUSES
             ).values_list("symbol", flat=True)
         )
     )
