@@ -237,7 +237,10 @@ def test_futures_panel_of_a_running_linear_bot(page, base_price, sim_control, dj
         liq = float(re.sub(r"[^\d.]", "", panel.get_by_test_id("pos-liq").inner_text().replace(",", ".")))
         assert 0 < liq < p0  # a long liquidates below the price
         expect(page.get_by_test_id("timeframes")).to_be_visible()
-        page.get_by_test_id("timeframes").locator('[data-tf="1h"]').click()
+        # History, not a few candles: the 1h timeframe loads hundreds of hourly candles.
+        with page.expect_response(lambda r: "/api/market/klines/" in r.url and "interval=60" in r.url) as kl:
+            page.get_by_test_id("timeframes").locator('[data-tf="1h"]').click()
+        assert kl.value.ok and len(kl.value.json()) >= 150, len(kl.value.json())
         expect(page.get_by_test_id("timeframes").locator('[data-tf="1h"]')).to_have_attribute("aria-pressed", "true")
         shot(page, "bots-06-futures-panel")
 
