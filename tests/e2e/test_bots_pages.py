@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import _db, login, make_user
+from tests.e2e.conftest import _db, axe_violations, login, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]  # rows the stack commits are flushed when the module ends
 
@@ -125,6 +125,7 @@ def test_bots_page_history_filters_and_clone(page, base_price, django_db_blocker
     expect(old).to_contain_text("Stopped by the user")
     expect(old.get_by_test_id("restart")).to_be_visible()
     shot(page, "bots-02-list")
+    assert axe_violations(page) == []
 
     # Filter by status (the select), then by pair (typed); the URL keeps the filters.
     page.get_by_test_id("filter-status").click()
@@ -180,8 +181,20 @@ def test_restart_shows_a_fresh_report_and_needs_confirmation(page, base_price, s
     shot(page, "bots-04-restart-dialog")
     dialog.get_by_test_id("restart-accept").click()
     expect(confirm).to_be_enabled()
+    assert axe_violations(page) == []  # the dialog too
     confirm.click()
     expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", "running", timeout=30_000)
+
+    # The dashboard's stop button asks too (and stopping nothing when the user backs out).
+    bot_url = page.url
+    page.goto("/dashboard")
+    card = page.get_by_test_id("bot-card").filter(has_text="Restart me")
+    card.get_by_test_id("stop").click()
+    expect(page.get_by_test_id("stop-dialog")).to_be_visible()
+    expect(page.get_by_test_id("stop-consequence")).to_contain_text("останутся на вашем счёте")
+    page.get_by_test_id("stop-cancel").click()
+    expect(card.get_by_test_id("bot-status")).to_have_attribute("data-status", "running")
+    page.goto(bot_url)
 
     # The stop asks first and says the coins stay (spot, keep); nothing is said about closing at market.
     page.get_by_test_id("emergency-stop").click()
@@ -243,6 +256,7 @@ def test_futures_panel_of_a_running_linear_bot(page, base_price, sim_control, dj
         assert kl.value.ok and len(kl.value.json()) >= 150, len(kl.value.json())
         expect(page.get_by_test_id("timeframes").locator('[data-tf="1h"]')).to_have_attribute("aria-pressed", "true")
         shot(page, "bots-06-futures-panel")
+        assert axe_violations(page) == []
 
         # The stop dialog of a futures bot speaks of the position, not of coins.
         page.get_by_test_id("stop").click()
