@@ -249,6 +249,8 @@ def test_futures_panel_of_a_running_linear_bot(page, base_price, sim_control, dj
         expect(panel.get_by_test_id("pos-source")).to_contain_text("Exchange data" if en else "Данные биржи")
         liq = float(re.sub(r"[^\d.]", "", panel.get_by_test_id("pos-liq").inner_text().replace(",", ".")))
         assert 0 < liq < p0  # a long liquidates below the price
+        # Minutes after launch there is no annualised figure, only a dash and when it comes.
+        expect(page.get_by_test_id("bot-total-apr")).to_have_text("—")
         expect(page.get_by_test_id("timeframes")).to_be_visible()
         # History, not a few candles: the 1h timeframe loads hundreds of hourly candles.
         with page.expect_response(lambda r: "/api/market/klines/" in r.url and "interval=60" in r.url) as kl:
