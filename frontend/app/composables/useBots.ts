@@ -108,7 +108,9 @@ export function useBot(id: MaybeRefOrGetter<number | string>) {
 export function useBotActions() {
   const api = useApi()
   const toast = useToast()
-  const { t } = useI18n()
+  const { t, te } = useI18n()
+  // The lifecycle answers carry a code; say it in the user's language when we know it.
+  const say = (e: any) => (e?.code && te(`botErrors.${e.code}`) ? t(`botErrors.${e.code}`) : (e?.detail ?? String(e)))
   const pending = ref<string | null>(null)
   async function act(id: number, action: 'start' | 'stop' | 'emergency-stop' | 'restart', body?: Record<string, unknown>) {
     pending.value = action
@@ -118,7 +120,7 @@ export function useBotActions() {
       return bot
     }
     catch (e: any) {
-      toast.add({ title: t('common.error'), description: e?.detail ?? String(e), color: 'error' })
+      toast.add({ title: t('common.error'), description: say(e), color: 'error' })
       return undefined
     }
     finally {
