@@ -158,7 +158,10 @@ class BotPreviewApi(ApiMixin, GenericAPIView):
 
     @extend_schema(
         request=BotPreviewSerializer,
-        responses={200: OpenApiResponse(response=ReportSerializer, description="The launch report (`report`)"), **ERRORS},
+        responses={
+            200: OpenApiResponse(response=ReportSerializer, description="The launch report (`report`)"),
+            **ERRORS,
+        },
         summary="Launch report for a configuration; nothing is created",
     )
     def post(self, request):
@@ -186,7 +189,9 @@ class BotDetailApi(ApiMixin, GenericAPIView):
         bot = _owned_bot(request, pk)
         return Response(BotSerializer(bot, context={"now": timezone.now()}).data)
 
-    @extend_schema(responses={204: None, 409: OpenApiResponse(description="Only a draft or stopped bot can be deleted"), **ERRORS})
+    @extend_schema(
+        responses={204: None, 409: OpenApiResponse(description="Only a draft or stopped bot can be deleted"), **ERRORS}
+    )
     def delete(self, request, pk: int):
         bot = _owned_bot(request, pk)
         if bot.status not in (Bot.Status.DRAFT, Bot.Status.STOPPED):
@@ -211,12 +216,89 @@ class _BotActionApi(ApiMixin, GenericAPIView):
         return Response(BotSerializer(bot, context={"now": timezone.now()}).data, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(request=None, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS})
+@extend_schema(
+    request=None,
+    responses={
+        202: BotSerializer,
+        409: OpenApiResponse(description="Wrong state; a stopped bot restarts via restart/"),
+        **ERRORS,
+    },
+    summary="Start a draft bot (its report was confirmed at creation)",
+)
 class BotStartApi(_BotActionApi):
     service = "bot_start"
 
+    def post(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        if bot.status == Bot.Status.STOPPED:
+            # A stopped bot re-enters the market at today's price: never in one tap.
+            raise DomainError(
+                "A stopped bot restarts after you confirm a fresh report (POST restart/).",
+                code="restart_needs_confirmation",
+                status_code=409,
+            )
+        return super().post(request, pk)
 
-@extend_schema(request=BotStopSerializer, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS})
+
+class BotRestartSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False, help_text="The user read the fresh report (restart/preview/) and confirms the restart."
+    )
+    warnings_seen = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=50,
+        help_text="Codes of the report's warnings the user was shown; a newer warning refuses the restart.",
+    )
+
+
+class BotRestartPreviewApi(ApiMixin, GenericAPIView):
+    throttle_scope = "preview"
+    serializer_class = ReportSerializer
+    queryset = Bot.objects.none()
+
+    @extend_schema(
+        request=None,
+        responses={200: ReportSerializer, 409: OpenApiResponse(description="The bot is not stopped"), **ERRORS},
+        summary="A fresh launch report of a stopped bot at the current price (nothing changes)",
+    )
+    def post(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        bot = Bot.objects.select_related("exchange_account").get(pk=bot.pk)
+        return Response(_report_json(call_service("bot_restart_preview", bot=bot, user=request.user)))
+
+
+class BotRestartApi(ApiMixin, GenericAPIView):
+    throttle_scope = "preview"
+    serializer_class = BotSerializer
+    queryset = Bot.objects.none()
+
+    @extend_schema(
+        request=BotRestartSerializer,
+        responses={202: BotSerializer, 409: OpenApiResponse(description="The bot is not stopped"), **ERRORS},
+        summary="Restart a stopped bot after confirming its fresh launch report",
+        description="400 `restart_not_confirmed` without `confirm: true`; 400 `warnings_not_accepted` when the "
+        "fresh report has a warning not listed in `warnings_seen`; 400 `report_blocking` when it cannot run.",
+    )
+    def post(self, request, pk: int):
+        bot = _owned_bot(request, pk)
+        serializer = BotRestartSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        bot = Bot.objects.select_related("exchange_account").get(pk=bot.pk)
+        call_service(
+            "bot_relaunch",
+            bot=bot,
+            user=request.user,
+            confirm=serializer.validated_data["confirm"],
+            warnings_seen=serializer.validated_data.get("warnings_seen") or [],
+        )
+        bot = _owned_bot(request, pk)
+        return Response(BotSerializer(bot, context={"now": timezone.now()}).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(
+    request=BotStopSerializer, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS}
+)
 class BotStopApi(_BotActionApi):
     service = "bot_stop"
 
@@ -271,6 +353,35 @@ class BotMetricsApi(ApiMixin, GenericAPIView):
         return Response(MetricsSerializer(figures).data)
 
 
+class BotPositionSerializer(serializers.Serializer):
+    """The futures panel: what a running linear bot holds on the exchange."""
+
+    category = serializers.CharField()
+    direction = serializers.CharField(allow_null=True, help_text="long | short | neutral (linear bots)")
+    leverage = serializers.CharField(allow_null=True)
+    side = serializers.CharField(allow_null=True, help_text="long | short; null when flat")
+    size = serializers.CharField(help_text="Absolute position size in the base coin")
+    entry_price = serializers.CharField(allow_null=True)
+    mark_price = serializers.CharField(allow_null=True, help_text="The latest price the bot saw")
+    unrealized_pnl = serializers.CharField(allow_null=True)
+    liquidation_price = serializers.CharField(allow_null=True)
+    source = serializers.ChoiceField(choices=["exchange", "ledger", "none"])
+    updated_at = serializers.CharField(allow_null=True, help_text="When the exchange last reported it")
+
+
+class BotPositionApi(ApiMixin, GenericAPIView):
+    serializer_class = BotPositionSerializer
+    queryset = Bot.objects.none()
+
+    @extend_schema(responses={200: BotPositionSerializer, **ERRORS}, summary="The bot's live futures position")
+    def get(self, request, pk: int):
+        from bots.selectors import bot_position
+
+        bot = _owned_bot(request, pk)
+        metrics = bot.metrics if _metrics_exist(bot) else None
+        return Response(BotPositionSerializer(bot_position(bot=bot, metrics=metrics)).data)
+
+
 def _metrics_exist(bot) -> bool:
     from metrics.models import BotMetrics
 
@@ -294,7 +405,7 @@ class BotMetricsSeriesApi(ApiMixin, GenericAPIView):
         bot = _owned_bot(request, pk)
         query = SeriesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        points = bot_metrics_series(bot=bot, since=query.validated_data.get("since"), limit=query.validated_data["limit"])
+        points = bot_metrics_series(
+            bot=bot, since=query.validated_data.get("since"), limit=query.validated_data["limit"]
+        )
         return Response(SeriesPointSerializer(points, many=True).data)
-
-

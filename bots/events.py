@@ -31,6 +31,7 @@ EVENTS = frozenset(
         "bot.status",
         "bot.event",
         "metrics",
+        "position",
     }
 )
 # The consumer method that forwards a group message (channels maps "live.event" -> live_event).

@@ -13,10 +13,14 @@ class BotFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Bot.Status.choices)
     symbol = django_filters.CharFilter(field_name="symbol", lookup_expr="iexact", max_length=32)
     exchange_account = django_filters.NumberFilter(field_name="exchange_account_id", min_value=1, max_value=MAX_ID)
+    category = django_filters.ChoiceFilter(choices=Bot.Category.choices, help_text="The bot type: spot or linear.")
+    exchange = django_filters.CharFilter(
+        field_name="exchange_account__exchange__code", lookup_expr="iexact", max_length=16, help_text="Venue code."
+    )
 
     class Meta:
         model = Bot
-        fields = ["status", "symbol", "exchange_account"]
+        fields = ["status", "symbol", "exchange_account", "category", "exchange"]
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -37,7 +41,5 @@ class OrderFilter(django_filters.FilterSet):
         if value == "active":
             return queryset.filter(status__in=Order.OPEN_STATUSES)
         if value == "cancelled":
-            return queryset.filter(
-                status__in=[Order.Status.CANCELLED, Order.Status.REJECTED, Order.Status.MISSING]
-            )
+            return queryset.filter(status__in=[Order.Status.CANCELLED, Order.Status.REJECTED, Order.Status.MISSING])
         return queryset

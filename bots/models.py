@@ -98,6 +98,31 @@ class GridSnapshot(models.Model):
         return f"grid state of bot #{self.bot_id} run {self.generation} v{self.version}"
 
 
+class BotPosition(models.Model):
+    """The futures position of a linear bot's symbol as the exchange last reported it (private
+    stream `position` messages; one REST read when a stream opens). One row per bot."""
+
+    class Side(models.TextChoices):
+        BUY = "Buy", "Long"
+        SELL = "Sell", "Short"
+
+    bot = models.OneToOneField(Bot, on_delete=models.CASCADE, related_name="position")
+    side = models.CharField(max_length=4, choices=Side.choices, blank=True, default="")
+    size = models.DecimalField(max_digits=38, decimal_places=18, default=0)
+    entry_price = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    leverage = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    mark_price = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    unrealized_pnl = models.DecimalField(max_digits=38, decimal_places=18, default=0)
+    liquidation_price = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(size__gte=0), name="bot_position_size_not_negative")]
+
+    def __str__(self) -> str:
+        return f"position of bot #{self.bot_id}: {self.side or 'flat'} {self.size}"
+
+
 class BotEvent(models.Model):
     """Every decision a bot makes, with its reason. Users and operators read this log."""
 

@@ -41,3 +41,78 @@ def bot_get(*, user, bot_id: int) -> Bot | None:
 
 def bot_events(*, bot: Bot) -> QuerySet[BotEvent]:
     return BotEvent.objects.filter(bot=bot).order_by("-id")
+
+
+def _plain(value) -> str | None:
+    """A Decimal as the API writes it: no exponent, no trailing zeros."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return text if value else "0"
+
+
+def bot_position(*, bot: Bot, metrics=None) -> dict:
+    """The futures panel of one bot: direction and leverage (its configuration), the position
+    as the exchange last reported it (size, side, entry, liquidation price), and the unrealized
+    P/L re-valued at the latest price the tick saw. Before the exchange has reported anything
+    the bot's own ledger gives size and entry (liquidation price then unknown). Spot bots have
+    no such panel: direction/leverage are null and the size is the coins held."""
+    from decimal import Decimal
+
+    zero = Decimal(0)
+    config = bot.config or {}
+    linear = bot.category == Bot.Category.LINEAR
+    if metrics is None:
+        from metrics.models import BotMetrics
+
+        metrics = BotMetrics.objects.filter(bot_id=bot.pk).first()
+    last_price = metrics.last_price if metrics is not None else None
+    from bots.models import BotPosition
+
+    snapshot = BotPosition.objects.filter(bot_id=bot.pk).first() if linear else None
+    out = {
+        "category": bot.category,
+        "direction": config.get("direction", "neutral") if linear else None,
+        "leverage": None,
+        "side": None,
+        "size": "0",
+        "entry_price": None,
+        "mark_price": None,
+        "unrealized_pnl": None,
+        "liquidation_price": None,
+        "source": "none",
+        "updated_at": None,
+    }
+    if linear:
+        out["leverage"] = str(config.get("leverage", "1"))
+    signed = zero
+    entry = None
+    if snapshot is not None:
+        size = snapshot.size
+        side = snapshot.side
+        signed = size if side == "Buy" else -size if side == "Sell" else zero
+        entry = snapshot.entry_price if size else None
+        if size and snapshot.leverage:
+            out["leverage"] = _plain(snapshot.leverage)
+        out.update(
+            liquidation_price=_plain(snapshot.liquidation_price) if size else None,
+            mark_price=_plain(snapshot.mark_price),
+            unrealized_pnl=_plain(snapshot.unrealized_pnl) if size else "0",
+            source="exchange",
+            updated_at=snapshot.reported_at.isoformat(),
+        )
+    elif metrics is not None and metrics.base_position:
+        signed = Decimal(metrics.base_position)
+        entry = (metrics.cost_basis / abs(signed)) if metrics.cost_basis else None
+        out.update(unrealized_pnl=str(metrics.unrealized_pnl), source="ledger")
+    out["size"] = format(abs(signed).normalize(), "f") if signed else "0"
+    out["side"] = None if not signed else ("long" if signed > 0 else "short")
+    if entry is not None:
+        out["entry_price"] = format(entry.quantize(Decimal("1e-8")).normalize(), "f")
+    if linear and signed and entry is not None and last_price:
+        # Kept live: every tick stores the last price; the exchange pushes only on changes.
+        out["mark_price"] = format(Decimal(last_price).normalize(), "f")
+        out["unrealized_pnl"] = format(
+            ((Decimal(last_price) - entry) * signed).quantize(Decimal("0.0001")).normalize(), "f"
+        )
+    return out

@@ -156,6 +156,14 @@ class ReportSerializer(serializers.Serializer):
     below_range = serializers.CharField(required=False)
     above_range = serializers.CharField(required=False)
     liquidation_price = serializers.CharField(allow_null=True, required=False)
+    liquidation_price_up = serializers.CharField(allow_null=True, required=False)
+    liquidation_price_long = serializers.CharField(
+        allow_null=True, required=False, help_text="Linear: liquidation of the long side (the price falls)."
+    )
+    liquidation_price_short = serializers.CharField(
+        allow_null=True, required=False, help_text="Linear: liquidation of the short side (the price rises)."
+    )
+    price = serializers.CharField(required=False, help_text="The price the report was built at.")
     warnings = WarningSerializer(many=True)
     blocking = serializers.BooleanField()
 

@@ -51,6 +51,7 @@ class StreamsSupervisor:
         self.stream_factory = stream_factory
         self.streams: dict[int, object] = {}
         self.bots_of_account: dict[int, set[int]] = {}
+        self.accounts: dict[int, object] = {}
         self.stop_event = threading.Event()
         self.events_seen = 0
         self.reconnects = 0
@@ -63,6 +64,9 @@ class StreamsSupervisor:
 
     # callbacks (called from the streams' threads)
     def on_event(self, account_id: int, topic: str, data: list) -> None:
+        if topic.startswith("position"):
+            self.on_position(account_id, data)
+            return
         if not any(topic.startswith(t) for t in TOPICS):
             return
         bot_ids = set()
@@ -77,7 +81,32 @@ class StreamsSupervisor:
             except Exception:  # noqa: BLE001 - beat's tick is the safety net
                 logger.exception("streams: could not enqueue the tick of bot %s", bot_id)
 
+    def on_position(self, account_id: int, data: list) -> None:
+        """A futures position changed: keep it on the account's bots of that symbol (the
+        futures panel shows it; no polling)."""
+        from bots.services.position import bot_positions_record
+        from exchanges.adapters.bybit_parse import parse_position
+
+        try:
+            positions = [parse_position(item) for item in data or [] if item.get("category", "linear") == "linear"]
+            if positions:
+                bot_positions_record(account_id=account_id, positions=positions)
+        except Exception:  # noqa: BLE001 - the next push or reconnect brings it again
+            logger.exception("streams: could not record the position of account %s", account_id)
+
+    def refresh_positions(self, account_id: int) -> None:
+        account = self.accounts.get(account_id)
+        if account is None:
+            return
+        from bots.services.position import bot_positions_refresh
+
+        try:
+            bot_positions_refresh(account=account)
+        except Exception:  # noqa: BLE001 - retried at the next reconnect; pushes keep coming
+            logger.exception("streams: could not read the positions of account %s", account_id)
+
     def on_reconnect(self, account_id: int) -> None:
+        self.refresh_positions(account_id)
         self.reconnects += 1
         STREAM_RECONNECTS.labels(venue=self.venue_of_account.get(account_id, "unknown")).inc()
         logger.info("streams: account %s reconnected; resyncing its bots", account_id)
@@ -103,6 +132,7 @@ class StreamsSupervisor:
             accounts[bot.exchange_account_id] = bot.exchange_account
             self.venue_of_account[bot.exchange_account_id] = bot.exchange_account.exchange.code
         self.bots_of_account = wanted
+        self.accounts = accounts
         for account_id in set(self.streams) - set(wanted):
             self._close(account_id)
         for account_id, stream in list(self.streams.items()):

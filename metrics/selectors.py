@@ -16,6 +16,9 @@ DAYS_PER_YEAR = Decimal(365)
 SECONDS_PER_DAY = Decimal(86400)
 PERCENT = Decimal("0.0001")  # percentages to 4 decimal places
 DAYS = Decimal("0.0001")
+# Annualised figures (grid APR, total APR) mean nothing over a few minutes (a 0.1 % gain in ten
+# minutes "is" 5,000 % a year): they are null (shown as "—") until the bot has run this long.
+APR_MIN_DAYS = Decimal(1)  # 24 hours
 
 
 def _days_running(bot, now: datetime) -> Decimal:
@@ -34,7 +37,8 @@ def _ratio_percent(numerator: Decimal, denominator: Decimal) -> Decimal | None:
 
 def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = None, with_24h: bool = True) -> dict:
     """The `metrics` object of docs/api-contract.md for one bot (Decimals; the serializer makes
-    strings). APRs and ROI are percentages; APRs are null until the bot has run (days > 0)."""
+    strings). APRs and ROI are percentages; APRs are null until the bot has run APR_MIN_DAYS,
+    and each carries the sign of the profit it annualises (total APR: of total_pnl)."""
     now = now or timezone.now()
     invested = Decimal(bot.investment)
     if metrics is None:
@@ -51,9 +55,9 @@ def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = N
     if metrics.gross_loss:
         profit_factor = (metrics.gross_profit / metrics.gross_loss).quantize(PERCENT)
     grid_apr = total_apr = None
-    if days > 0 and invested:
+    if days >= APR_MIN_DAYS and invested:
         grid_apr = (grid_profit / invested / days * DAYS_PER_YEAR * HUNDRED).quantize(PERCENT)
-        total_apr = ((grid_profit + unrealized) / invested / days * DAYS_PER_YEAR * HUNDRED).quantize(PERCENT)
+        total_apr = (total / invested / days * DAYS_PER_YEAR * HUNDRED).quantize(PERCENT)
     cycles_24h = None
     if with_24h:
         cycles_24h = Cycle.objects.filter(bot_id=bot.pk, closed_at__gte=now - timedelta(hours=24)).count()

@@ -131,6 +131,10 @@ class LaunchReport:
     buy_levels: tuple[int, ...] = ()
     sell_levels: tuple[int, ...] = ()
     liquidation_price_up: Decimal | None = None  # neutral linear grids: the short side
+    # Both sides by name (a neutral grid can be liquidated either way): the long position's
+    # (price falls) and the short position's (price rises); None where that side cannot exist.
+    liquidation_price_long: Decimal | None = None
+    liquidation_price_short: Decimal | None = None
 
     def to_json(self) -> dict:
         out = {
@@ -149,6 +153,8 @@ class LaunchReport:
             "above_range": _s(self.above_range),
             "liquidation_price": _s(self.liquidation_price),
             "liquidation_price_up": _s(self.liquidation_price_up),
+            "liquidation_price_long": _s(self.liquidation_price_long),
+            "liquidation_price_short": _s(self.liquidation_price_short),
             "warnings": [w.to_json() for w in self.warnings],
             "blocking": self.blocking,
             "price": _s(self.price),
@@ -491,4 +497,6 @@ def build_report(
         buy_levels=sz.buy_levels,
         sell_levels=sz.sell_levels,
         liquidation_price_up=liq_up,
+        liquidation_price_long=None if config.direction == Direction.SHORT else liq,
+        liquidation_price_short=liq if config.direction == Direction.SHORT else liq_up,
     )

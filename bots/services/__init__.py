@@ -2,6 +2,7 @@
 
 from bots.services.common import lease_acquire, lease_release, trading_halted
 from bots.services.create import bot_create, bot_delete, bot_preview
+from bots.services.relaunch import bot_relaunch, bot_restart_preview
 from bots.services.restart import bot_restart, bots_restart_due
 from bots.services.start import bot_start, enqueue_tick
 from bots.services.stop import (
@@ -21,7 +22,9 @@ __all__ = [
     "bot_delete",
     "bot_emergency_stop",
     "bot_preview",
+    "bot_relaunch",
     "bot_restart",
+    "bot_restart_preview",
     "bot_start",
     "bot_stop",
     "bot_tick",

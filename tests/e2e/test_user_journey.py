@@ -155,6 +155,9 @@ def test_user_journey(page, base_url, sim_control, base_price, django_db_blocker
 
     # --- stop it ---------------------------------------------------------------------------------------------
     page.get_by_test_id("stop").click()
+    # The stop asks first and says what happens to the coins (a spot bot keeps them by default).
+    expect(page.get_by_test_id("stop-consequence")).to_contain_text("останутся")
+    page.get_by_test_id("confirm-stop").click()
     expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", re.compile("stopp"), timeout=30_000)
     expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", "stopped", timeout=30_000)
     shot(page, "11-bot-stopped")

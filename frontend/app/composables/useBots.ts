@@ -1,4 +1,4 @@
-import type { Bot, BotEvent, Dashboard, Metrics, Order, Page, Trade } from '~/types/api'
+import type { Bot, BotEvent, BotPosition, Dashboard, Metrics, Order, Page, Report, Trade } from '~/types/api'
 import { listOf } from '~/types/api'
 import { toQuery } from '~/utils/cookies'
 
@@ -11,6 +11,47 @@ export function useBots(filters: () => Record<string, string | number | null> = 
   return { ...r, bots: computed(() => listOf(r.data.value)) }
 }
 
+/** The bots page: every bot (history included) under the filters, page by page ("more"). */
+export function useBotList(filters: () => Record<string, string | string[] | number | null | undefined>, pageSize = 20) {
+  const api = useApi()
+  const bots = ref<Bot[]>([])
+  const count = ref<number | null>(null)
+  const next = ref<string | null>(null)
+  const pending = ref(false)
+  const error = ref<string | null>(null)
+  let token = 0
+  function query() {
+    const q = new URLSearchParams({ limit: String(pageSize) })
+    for (const [k, v] of Object.entries(filters())) {
+      for (const one of Array.isArray(v) ? v : [v]) if (one !== null && one !== undefined && one !== '') q.append(k, String(one))
+    }
+    return `?${q.toString()}`
+  }
+  async function load(url: string, append: boolean) {
+    const mine = ++token
+    pending.value = true
+    try {
+      const page = await api<Page<Bot>>(url)
+      if (mine !== token) return
+      bots.value = append ? [...bots.value, ...page.results] : page.results
+      count.value = page.count ?? null
+      // The server's absolute link, kept to its path (the API client adds the origin).
+      next.value = page.next ? page.next.replace(/^https?:\/\/[^/]+/, '') : null
+      error.value = null
+    }
+    catch (e: any) {
+      if (mine === token) error.value = e?.detail ?? String(e)
+    }
+    finally {
+      if (mine === token) pending.value = false
+    }
+  }
+  const refresh = () => load(`/api/bots/${query()}`, false)
+  const more = () => (next.value ? load(next.value, true) : Promise.resolve())
+  watch(() => query(), () => { refresh() }, { immediate: true })
+  return { bots, count, next, pending, error, refresh, more }
+}
+
 /** Everything the bot page shows, each part refetchable on its own (live events call these). */
 export function useBot(id: MaybeRefOrGetter<number | string>) {
   const api = useApi()
@@ -21,6 +62,7 @@ export function useBot(id: MaybeRefOrGetter<number | string>) {
   const trades = useState<Trade[]>(`bot:${key()}:trades`, () => [])
   const events = useState<BotEvent[]>(`bot:${key()}:events`, () => [])
   const metrics = useState<Metrics | null>(`bot:${key()}:metrics`, () => null)
+  const position = useState<BotPosition | null>(`bot:${key()}:position`, () => null)
   const error = ref<string | null>(null)
   const loading = ref(false)
 
@@ -50,30 +92,35 @@ export function useBot(id: MaybeRefOrGetter<number | string>) {
   const refreshMetrics = () => guard(async () => {
     metrics.value = await api<Metrics>(`${base()}/metrics/`)
   })
+  const refreshPosition = () => guard(async () => {
+    position.value = await api<BotPosition>(`${base()}/position/`)
+  })
   async function refreshAll() {
     loading.value = true
     error.value = null
     await refreshBot()
-    await Promise.all([refreshOrders(), refreshTrades(), refreshEvents(), refreshMetrics()])
+    await Promise.all([refreshOrders(), refreshTrades(), refreshEvents(), refreshMetrics(), refreshPosition()])
     loading.value = false
   }
-  return { bot, activeOrders, cancelledOrders, trades, events, metrics, error, loading, refreshAll, refreshBot, refreshOrders, refreshTrades, refreshEvents, refreshMetrics }
+  return { bot, activeOrders, cancelledOrders, trades, events, metrics, position, error, loading, refreshAll, refreshBot, refreshOrders, refreshTrades, refreshEvents, refreshMetrics, refreshPosition }
 }
 
 export function useBotActions() {
   const api = useApi()
   const toast = useToast()
-  const { t } = useI18n()
+  const { t, te } = useI18n()
+  // The lifecycle answers carry a code; say it in the user's language when we know it.
+  const say = (e: any) => (e?.code && te(`botErrors.${e.code}`) ? t(`botErrors.${e.code}`) : (e?.detail ?? String(e)))
   const pending = ref<string | null>(null)
-  async function act(id: number, action: 'start' | 'stop' | 'emergency-stop', body?: Record<string, unknown>) {
+  async function act(id: number, action: 'start' | 'stop' | 'emergency-stop' | 'restart', body?: Record<string, unknown>) {
     pending.value = action
     try {
       const bot = await api<Bot>(`/api/bots/${id}/${action}/`, { method: 'POST', body: body ?? {} })
-      toast.add({ title: t(`bot.actionDone.${action}`), color: 'success' })
+      toast.add({ title: action === 'restart' ? t('botRestart.done') : t(`bot.actionDone.${action}`), color: 'success' })
       return bot
     }
     catch (e: any) {
-      toast.add({ title: t('common.error'), description: e?.detail ?? String(e), color: 'error' })
+      toast.add({ title: t('common.error'), description: say(e), color: 'error' })
       return undefined
     }
     finally {
@@ -85,6 +132,10 @@ export function useBotActions() {
     start: (id: number) => act(id, 'start'),
     stop: (id: number, closeAction?: string) => act(id, 'stop', closeAction ? { close_action: closeAction } : {}),
     emergencyStop: (id: number) => act(id, 'emergency-stop'),
+    /** A fresh launch report of a stopped bot at the current price (nothing changes). */
+    restartPreview: (id: number) => api<Report>(`/api/bots/${id}/restart/preview/`, { method: 'POST', body: {} }),
+    /** Restart after the user confirmed the fresh report; the server refuses it otherwise. */
+    restart: (id: number, warningsSeen: string[]) => act(id, 'restart', { confirm: true, warnings_seen: warningsSeen }),
     async remove(id: number) {
       try { await api(`/api/bots/${id}/`, { method: 'DELETE' }); return true }
       catch (e: any) { toast.add({ title: t('common.error'), description: e?.detail ?? String(e), color: 'error' }); return false }

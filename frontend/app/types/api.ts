@@ -63,6 +63,9 @@ export interface Report {
   below_range: string | Record<string, unknown> | null
   above_range: string | Record<string, unknown> | null
   liquidation_price?: Dec | null
+  liquidation_price_long?: Dec | null
+  liquidation_price_short?: Dec | null
+  price?: Dec
   warnings: Warning[]
   blocking: boolean
 }
@@ -107,6 +110,8 @@ export interface Dashboard {
 }
 
 export type SeriesPoint = S['SeriesPoint']
+
+export type BotPosition = S['BotPosition']
 
 /** A list answer that may or may not be paginated. */
 export function listOf<T>(data: T[] | Page<T> | null | undefined): T[] {

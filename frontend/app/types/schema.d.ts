@@ -483,6 +483,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bots/{id}/position/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bot's live futures position
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["bots_position_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bots/{id}/restart/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restart a stopped bot after confirming its fresh launch report
+         * @description 400 `restart_not_confirmed` without `confirm: true`; 400 `warnings_not_accepted` when the fresh report has a warning not listed in `warnings_seen`; 400 `report_blocking` when it cannot run.
+         */
+        post: operations["bots_restart_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bots/{id}/restart/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A fresh launch report of a stopped bot at the current price (nothing changes)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["bots_restart_preview_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bots/{id}/start/": {
         parameters: {
             query?: never;
@@ -493,6 +555,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+         * Start a draft bot (its report was confirmed at creation)
          * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
          *     throttles per user, per IP and per scope.
          */
@@ -818,6 +881,25 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /** @description The futures panel: what a running linear bot holds on the exchange. */
+        BotPosition: {
+            category: string;
+            /** @description long | short | neutral (linear bots) */
+            direction: string | null;
+            leverage: string | null;
+            /** @description long | short; null when flat */
+            side: string | null;
+            /** @description Absolute position size in the base coin */
+            size: string;
+            entry_price: string | null;
+            /** @description The latest price the bot saw */
+            mark_price: string | null;
+            unrealized_pnl: string | null;
+            liquidation_price: string | null;
+            source: components["schemas"]["SourceEnum"];
+            /** @description When the exchange last reported it */
+            updated_at: string | null;
+        };
         BotPreviewRequest: {
             exchange_account: number;
             symbol: string;
@@ -826,6 +908,15 @@ export interface components {
             config: {
                 [key: string]: unknown;
             };
+        };
+        BotRestartRequest: {
+            /**
+             * @description The user read the fresh report (restart/preview/) and confirms the restart.
+             * @default false
+             */
+            confirm: boolean;
+            /** @description Codes of the report's warnings the user was shown; a newer warning refuses the restart. */
+            warnings_seen?: string[];
         };
         /**
          * @description * `draft` - Draft
@@ -1220,6 +1311,13 @@ export interface components {
             below_range?: string;
             above_range?: string;
             liquidation_price?: string | null;
+            liquidation_price_up?: string | null;
+            /** @description Linear: liquidation of the long side (the price falls). */
+            liquidation_price_long?: string | null;
+            /** @description Linear: liquidation of the short side (the price rises). */
+            liquidation_price_short?: string | null;
+            /** @description The price the report was built at. */
+            price?: string;
             warnings: components["schemas"]["Warning"][];
             blocking: boolean;
         };
@@ -1266,6 +1364,13 @@ export interface components {
             access_code: string;
             language?: components["schemas"]["LanguageEnum"];
         };
+        /**
+         * @description * `exchange` - exchange
+         *     * `ledger` - ledger
+         *     * `none` - none
+         * @enum {string}
+         */
+        SourceEnum: "exchange" | "ledger" | "none";
         SymbolOutput: {
             symbol: string;
             base_coin: string;
@@ -1813,6 +1918,15 @@ export interface operations {
     bots_list: {
         parameters: {
             query?: {
+                /**
+                 * @description The bot type: spot or linear.
+                 *
+                 *     * `spot` - Spot
+                 *     * `linear` - Linear perpetual
+                 */
+                category?: "linear" | "spot";
+                /** @description Venue code. */
+                exchange?: string;
                 exchange_account?: number;
                 /** @description Number of results to return per page. */
                 limit?: number;
@@ -2196,6 +2310,152 @@ export interface operations {
             };
         };
     };
+    bots_position_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotPosition"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such bot for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    bots_restart_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["BotRestartRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["BotRestartRequest"];
+                "multipart/form-data": components["schemas"]["BotRestartRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bot"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such bot for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The bot is not stopped */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    bots_restart_preview_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such bot for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The bot is not stopped */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     bots_start_create: {
         parameters: {
             query?: never;
@@ -2236,7 +2496,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Wrong state */
+            /** @description Wrong state; a stopped bot restarts via restart/ */
             409: {
                 headers: {
                     [name: string]: unknown;
