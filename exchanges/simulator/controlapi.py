@@ -41,7 +41,8 @@ def add_routes(app: web.Application, sim) -> None:
     eng = sim.engine
 
     def key_json(k):
-        return {"uid": k.uid, "api_key": k.api_key, "api_secret": k.secret}
+        return {"uid": k.uid, "api_key": k.api_key, "api_secret": k.secret, "passphrase": k.passphrase,
+                "venue": sim.venue}
 
     def key_kwargs(body):
         return dict(
@@ -52,6 +53,7 @@ def add_routes(app: web.Application, sim) -> None:
             ips=body.get("ip_whitelist") or [],
             expires_ms=body.get("expires_at_ms"),
             note=body.get("note", ""),
+            passphrase=body.get("passphrase") or None,
         )
 
     async def create_account(request, body):
@@ -170,6 +172,7 @@ def add_routes(app: web.Application, sim) -> None:
             "orders": len(eng.orders),
             "replays": eng.replays,
             "websockets": len(sim.hub.conns),
+            "venue": sim.venue,
         }
 
     r = app.router

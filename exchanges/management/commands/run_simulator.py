@@ -7,7 +7,8 @@ from exchanges.simulator.server import add_arguments, run_from_args
 
 
 class Command(BaseCommand):
-    help = "Run the Bybit-V5-compatible exchange simulator (REST + WebSocket on one port, control API at /control/)."
+    help = "Run the exchange simulator: one venue dialect (--venue, default bybit) on the one matching engine; "
+        "REST + WebSocket on one port, control API at /control/."
 
     def add_arguments(self, parser):
         add_arguments(parser)
@@ -20,4 +21,5 @@ class Command(BaseCommand):
         a.host, a.port, a.state = options["host"], options["port"], options["state"]
         a.control_token = options["control_token"] or getattr(settings, "SETKA_SIMULATOR_CONTROL_TOKEN", "")
         a.replay, a.speed, a.ip_limit = options["replay"], options["speed"], options["ip_limit"]
+        a.venue = options["venue"]
         run_from_args(a)
