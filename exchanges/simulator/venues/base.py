@@ -86,7 +86,7 @@ class Dialect:
         return {}
 
     # --- shared ------------------------------------------------------------------------------
-    def translate(self, exc: BybitError) -> VenueError:
+    def translate(self, exc: BybitError, path: str = "") -> VenueError:
         code, msg, status = self.ERRORS.get(exc.code, self.ERRORS.get("*", (exc.code, exc.msg, 400)))
         return VenueError(code, msg or exc.msg, status)
 
@@ -176,7 +176,7 @@ class Dialect:
             return self.error(exc, headers)
         except BybitError as exc:
             sim.settle()
-            return self.error(self.translate(exc), headers)
+            return self.error(self.translate(exc, path), headers)
         except Exception:
             log.exception("simulator error on %s %s", self.name, path)
             sim.settle()
