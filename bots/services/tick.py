@@ -16,6 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bots.events import emit
@@ -158,11 +159,22 @@ def _set_status(bot: Bot, status: str, **fields) -> None:
 
 
 def generation_prefix(bot: Bot) -> str:
-    return f"sk{bot.pk}-{bot.generation}-"
+    from bots.engine.ids import generation_prefix as prefix
+
+    return prefix(bot.pk, bot.generation)
+
+
+def _generation_filter(bot: Bot, field: str = "client_order_id") -> Q:
+    """Ids of the bot's current generation, in the current and the earlier id format."""
+    from bots.engine.ids import legacy_generation_prefix
+
+    return Q(**{f"{field}__startswith": generation_prefix(bot)}) | Q(
+        **{f"{field}__startswith": legacy_generation_prefix(bot.pk, bot.generation)}
+    )
 
 
 def _generation_orders(bot: Bot):
-    return Order.objects.filter(bot=bot, client_order_id__startswith=generation_prefix(bot))
+    return Order.objects.filter(_generation_filter(bot), bot=bot)
 
 
 def _level_orders(bot: Bot):
@@ -214,7 +226,7 @@ def bot_pnl(*, bot: Bot, price: Decimal) -> tuple[Decimal, Decimal]:
     zero = Value(Decimal(0), output_field=DecimalField(max_digits=38, decimal_places=18))
     buy, sell = Q(side=Side.BUY.value), Q(side=Side.SELL.value)
     base_fee = Q(fee_coin=base_coin) if bot.category == Bot.Category.SPOT else Q(pk__in=[])
-    totals = Trade.objects.filter(bot=bot, order__client_order_id__startswith=generation_prefix(bot)).aggregate(
+    totals = Trade.objects.filter(_generation_filter(bot, "order__client_order_id"), bot=bot).aggregate(
         bought=Coalesce(Sum("qty", filter=buy), zero),
         sold=Coalesce(Sum("qty", filter=sell), zero),
         paid=Coalesce(Sum(F("qty") * F("price"), filter=buy), zero),

@@ -287,7 +287,9 @@ async def serve(
     runner, bound = await start(sim, host, port)
     log.info("simulator listening on http://%s:%s (state %s)", host, bound, state_path or ":memory:")
     print(
-        f"{venue} simulator on http://{host}:{bound} ws://{host}:{bound} state={state_path or ':memory:'}", flush=True
+        f"{sim.dialect.banner if sim.dialect else 'Bybit V5'} simulator on http://{host}:{bound} ws://{host}:{bound} "
+        f"state={state_path or ':memory:'}",
+        flush=True,
     )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -63,7 +63,9 @@ class Command(BaseCommand):
             revived = ExchangeAccount.objects.filter(
                 pk__in=list(rotated), status=ExchangeAccount.Status.UNDECRYPTABLE
             ).update(status=ExchangeAccount.Status.ACTIVE, status_reason="")
-        self.stdout.write(self.style.SUCCESS(
-            f"Re-encrypted {len(rotated)} exchange account(s) with the first key; 0 failed; "
-            f"{revived} previously undecryptable account(s) restored."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Re-encrypted {len(rotated)} exchange account(s) with the first key; 0 failed; "
+                f"{revived} previously undecryptable account(s) restored."
+            )
+        )

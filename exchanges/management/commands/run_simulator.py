@@ -1,4 +1,4 @@
-"""Start the Bybit-V5-compatible exchange simulator (thin wrapper: the simulator itself has no Django)."""
+"""Start the exchange simulator for one venue (thin wrapper: the simulator itself has no Django)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -7,8 +7,10 @@ from exchanges.simulator.server import add_arguments, run_from_args
 
 
 class Command(BaseCommand):
-    help = "Run the exchange simulator: one venue dialect (--venue, default bybit) on the one matching engine; "
+    help = (
+        "Run the exchange simulator: one venue dialect (--venue, default bybit) on the one matching engine; "
         "REST + WebSocket on one port, control API at /control/."
+    )
 
     def add_arguments(self, parser):
         add_arguments(parser)

@@ -46,6 +46,7 @@ class Route:
 
 class Dialect:
     name = "venue"
+    banner = "Venue v1"  # two words: the server's first line is "<banner> simulator on http://..."
     prefixes: tuple[str, ...] = ()
     ROUTES: dict[tuple[str, str], Route] = {}
     ERRORS: dict[int, tuple] = {}

@@ -724,6 +724,7 @@ def _err(code, msg, status=200):
 
 class OkxDialect(Dialect):
     name = "okx"
+    banner = "OKX v5"
     prefixes = ("/api/v5/",)
     DEFAULT_LIMIT = 20
     LIMITS = {  # per account per second (OKX publishes them per 2 s; halved)
