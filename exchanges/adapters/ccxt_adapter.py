@@ -204,10 +204,10 @@ class CcxtClient:
         self.max_attempts = max(1, max_attempts)
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
-        limits = {k: v for k, v in self.spec.rate_limits.items()}
+        limits = dict(self.spec.rate_limits)
         self.limiter = limiter or RateLimiter(account_key=account_key or f"anon-{id(self)}", limits=limits)
         if getattr(self.limiter, "_limits", None) is None:
-            self.limiter._limits = limits  # noqa: SLF001 - a shared limiter made by the factory
+            self.limiter._limits = limits  # noqa: SLF001 - a limiter built without the venue's table
         self.retries = 0
         self.fills_page_size = max(1, min(100, fills_page_size))
         self._sleep = time.sleep
@@ -223,6 +223,7 @@ class CcxtClient:
             allowed_hosts=allowed_hosts,
         )
         self._by_port: dict[tuple[Category, str], dict] = {}
+        self._leverage: dict[str, Any] = {}
 
     def __repr__(self) -> str:  # never print keys
         return f"<CcxtClient {self.spec.code} {self.base_url or 'venue hosts'}>"
@@ -373,6 +374,8 @@ class CcxtClient:
         max_qty = D((limits.get("amount") or {}).get("max") or 0) * ct or Decimal("1e9")
         min_cost = (limits.get("cost") or {}).get("min")
         lev = (limits.get("leverage") or {}).get("max")
+        if lev is None and category == Category.LINEAR:
+            lev = self._max_leverage(m)
         return InstrumentRules(
             symbol=symbol,
             category=category,
@@ -386,6 +389,13 @@ class CcxtClient:
             max_leverage=D(lev) if (lev and category == Category.LINEAR) else None,
             status="Trading" if m.get("active", True) else "Closed",
         )
+
+    def _max_leverage(self, m: dict):
+        """Binance lists leverage only in its brackets (the first tier has the highest)."""
+        if m["symbol"] not in self._leverage:
+            tiers = self._call("read", Category.LINEAR, self.exchange.fetch_market_leverage_tiers, m["symbol"])
+            self._leverage[m["symbol"]] = tiers[0].get("maxLeverage") if tiers else None
+        return self._leverage[m["symbol"]]
 
     def instrument_rules(self, *, category: Category, symbol: str) -> InstrumentRules:
         return self._rules(Category(category), symbol, self._market(category, symbol))

@@ -15,7 +15,7 @@ from django.db import transaction
 from exchanges.fields import SealedSecret, current_fernet
 from exchanges.models import ExchangeAccount
 
-FIELDS = ("api_key", "api_secret")
+FIELDS = ("api_key", "api_secret", "api_passphrase")
 
 
 def _ciphertext(value) -> str | None:

@@ -496,8 +496,9 @@ def spot_account(sim, key, p):
     balances = [
         {
             "asset": c,
-            "free": S(acc.balances.get(c, ZERO) - acc.locked.get(c, ZERO)),
-            "locked": S(acc.locked.get(c, ZERO)),
+            # one wallet behind spot and futures here: what futures margin holds shows as locked
+            "free": S(ex.available(key.uid, c)),
+            "locked": S(acc.balances.get(c, ZERO) - ex.available(key.uid, c)),
         }
         for c in coins
     ]
