@@ -141,7 +141,7 @@ def build_exchange(
     elif spec.code == "mexc":
         options["broker"] = broker_id
     elif spec.code == "kucoin":
-        options["partner"] = {"spot": {"id": broker_id, "key": ""}} if broker_id else {}
+        options["partner"] = {t: {"id": broker_id, "key": ""} for t in ("spot", "future")}
     exchange = getattr(ccxt, spec.ccxt_id)(
         {
             "apiKey": api_key,

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from .. import wire
 from ..instruments import INSTRUMENTS, SYMBOLS, Instrument, instrument
-from ..models import ZERO, BybitError
+from ..models import ZERO, BybitError, Position
 from ..rest import market as bybit_market
 from .base import Dialect, Route, VenueError, ms
 
@@ -618,7 +618,7 @@ def capital_config(sim, key, p):
 
 def _position_row(sim, key, inst, *, v2: bool) -> dict:
     ex = sim.engine
-    pos = ex.position(key.uid, inst.symbol)
+    pos = ex.positions.get((key.uid, inst.symbol)) or Position(uid=key.uid, symbol=inst.symbol)  # reads create none
     data = wire.position(ex, pos)
     mark = ex.price("linear", inst.symbol)
     row = {

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from .. import wire
 from ..instruments import INSTRUMENTS, SYMBOLS, Instrument, instrument
-from ..models import ZERO, BybitError
+from ..models import ZERO, BybitError, Position
 from ..rest import market as bybit_market
 from .base import Dialect, Route, VenueError, ms
 
@@ -700,7 +700,7 @@ def leverage_info(sim, key, p):
     out = []
     for i in (p.get("instId") or "").split(","):
         inst = parse_inst(i)
-        pos = sim.engine.position(key.uid, inst.symbol)
+        pos = sim.engine.positions.get((key.uid, inst.symbol)) or Position(uid=key.uid, symbol=inst.symbol)
         out.append(
             {
                 "instId": inst_id(inst),
