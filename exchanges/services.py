@@ -247,7 +247,10 @@ def exchange_account_create_paper(*, user, label: str | None = None, exchange: s
     row = _exchange(exchange)
     label = (label or "").strip() or _paper_label(user, row)
     _label_free(user, label)
+    from exchanges.venues import venue
+
     api_key, api_secret, passphrase = _simulator_create_key(str(settings.SETKA_PAPER_FUNDING_USDT), exchange)
+    passphrase = passphrase if venue(exchange).passphrase_required else ""  # the twin issues one to every key
     client = _client_for_keys(environment=Env.PAPER, api_key=api_key, api_secret=api_secret, exchange=exchange,
                               passphrase=passphrase)
     perms, balances = exchange_keys_validate(client=client)

@@ -84,7 +84,10 @@ def D(value) -> Decimal:  # noqa: N802 - reads like the constructor it wraps
     """A ccxt number (float, int or str) as an exact Decimal of its shortest text."""
     if value is None or value == "":
         return Decimal(0)
-    return Decimal(str(value))
+    text = str(value)
+    if isinstance(value, float) and text.endswith(".0"):
+        text = text[:-2]  # 10000.0 was "10000" on the wire
+    return Decimal(text)
 
 
 def _plain(value: Decimal) -> str:

@@ -80,6 +80,9 @@ class Dialect:
     def internal_error(self) -> VenueError:
         return VenueError(-1000, "An unknown error occurred while processing the request.", 500)
 
+    def trade_allowed(self, key: ApiKey) -> bool:
+        return True
+
     def trade_category(self, path: str, params: dict) -> str | None:
         return None
 
@@ -151,7 +154,7 @@ class Dialect:
                 key = self.authenticate(request, raw_query, raw_body, params)
                 if route.trade:
                     category = self.trade_category(path, params) if route.trade == "params" else route.trade
-                    allowed = not key.read_only and (
+                    allowed = not key.read_only and self.trade_allowed(key) and (
                         key.spot_trade if category == "spot" else key.contract_trade if category else True
                     )
                     if not allowed:

@@ -1121,12 +1121,14 @@ class BinanceDialect(Dialect):
         expected = hmac.new(key.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, str(signature).lower()):
             raise VenueError(-1022, "Signature for this request is not valid.", 400)
-        if key.expires_ms is not None and key.expires_ms <= now:
-            raise VenueError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         if key.ips and request.remote not in key.ips:
             raise VenueError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         params.pop("signature", None)
         return key
+
+    def trade_allowed(self, key):
+        """Binance's key expiry is a trading-authority expiry: the key still reads afterwards."""
+        return key.expires_ms is None or key.expires_ms > self.sim.clock()
 
     def ok(self, data, headers=None):
         return web.Response(text=self.dump(data), content_type="application/json", headers=headers)
