@@ -65,10 +65,22 @@ def private_redis_argv(port: int) -> list[str]:
             "--appendonly", "no", "--protected-mode", "yes"]
 
 
+# the other venues' twins (paper accounts on OKX and Binance), on the ports after the Bybit one
+VENUE_SIMULATORS = ("okx", "binance")
+
+
+def venue_simulator_port(simulator_port: int, venue: str) -> int:
+    return simulator_port + 1 + VENUE_SIMULATORS.index(venue)
+
+
 def product_processes(*, web_port: int, simulator_port: int) -> list[Proc]:
     return [
         Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
                            "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port),
+        *(Proc(f"sim-{venue}", [PY, "manage.py", "run_simulator", "--venue", venue, "--host", "127.0.0.1", "--port",
+                                str(venue_simulator_port(simulator_port, venue)), "--state",
+                                str(VAR / f"simulator-{venue}.sqlite3")],
+               ready_port=venue_simulator_port(simulator_port, venue)) for venue in VENUE_SIMULATORS),
         Proc("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "config.asgi:application"],
              ready_port=web_port),
         Proc("worker", [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
@@ -149,6 +161,9 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env.setdefault("SETKA_SIMULATOR_URL", f"http://127.0.0.1:{args.simulator_port}")
+    for venue in VENUE_SIMULATORS:
+        env.setdefault(f"SETKA_SIMULATOR_{venue.upper()}_URL",
+                       f"http://127.0.0.1:{venue_simulator_port(args.simulator_port, venue)}")
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
 
@@ -160,7 +175,8 @@ def main() -> int:
                 raise SystemExit(f"port {args.redis_port} is taken; set SETKA_REDIS_PORT or REDIS_URL")
             supervisor.start(Proc("redis", private_redis_argv(args.redis_port), ready_port=args.redis_port))
             env["REDIS_URL"] = f"redis://127.0.0.1:{args.redis_port}/0"
-        for port, what in ((args.port, "web"), (args.simulator_port, "simulator")):
+        venue_ports = [(venue_simulator_port(args.simulator_port, v), f"{v} simulator") for v in VENUE_SIMULATORS]
+        for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), *venue_ports):
             if port_open(port):
                 raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
 
@@ -171,10 +187,12 @@ def main() -> int:
             manage(env, optional, check=False)
 
         processes = product_processes(web_port=args.port, simulator_port=args.simulator_port)
-        supervisor.start(processes[0])  # the simulator first: the demo's paper account lives there
+        simulators = [p for p in processes if p.name == "simulator" or p.name.startswith("sim-")]
+        for proc in simulators:  # the simulators first: the demo's paper account lives there
+            supervisor.start(proc)
         if not args.no_demo:
             manage(env, "seed_demo")
-        for proc in processes[1:]:
+        for proc in processes[len(simulators):]:
             supervisor.start(proc)
         print(
             f"\n== Setka is running: http://127.0.0.1:{args.port}/  (admin: /admin/, API docs: /api/docs/)\n"
