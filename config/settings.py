@@ -266,11 +266,13 @@ SETKA_BYBIT_ENDPOINTS: dict[str, tuple[str, str]] = {}
 SETKA_VENUE_SIMULATOR_URLS: dict[str, str] = {
     "okx": env("SETKA_SIMULATOR_OKX_URL", "http://127.0.0.1:8766"),
     "binance": env("SETKA_SIMULATOR_BINANCE_URL", "http://127.0.0.1:8767"),
+    "mexc": env("SETKA_SIMULATOR_MEXC_URL", "http://127.0.0.1:8768"),
 }
 SETKA_VENUE_ENDPOINTS: dict[str, dict[str, str]] = {}
 SETKA_BROKER_IDS: dict[str, str] = {
     "okx": env("SETKA_BROKER_ID_OKX", ""),
     "binance": env("SETKA_BROKER_ID_BINANCE", ""),
+    "mexc": env("SETKA_BROKER_ID_MEXC", ""),
 }
 SETKA_EXCHANGE_ALLOWED_HOSTS = tuple(
     h.strip() for h in env("SETKA_EXCHANGE_ALLOWED_HOSTS", "127.0.0.1,localhost,::1").split(",") if h.strip()

@@ -131,6 +131,24 @@ BINANCE_ERRORS = {
     "-1001": E.TemporaryExchangeError,
     "-1007": E.AmbiguousOutcome,
 }
+MEXC_ERRORS = {
+    "30004": E.InsufficientBalance,
+    "10101": E.InsufficientBalance,
+    "30002": E.InvalidOrder,
+    "30010": E.InvalidOrder,
+    "30029": E.InvalidOrder,
+    "30025": E.TooManyOpenOrders,
+    "10007": E.InvalidRequest,
+    "33333": E.InvalidRequest,
+    "-2011": E.OrderNotFound,
+    "-2013": E.OrderNotFound,
+    "10072": E.AuthenticationFailed,
+    "700002": E.AuthenticationFailed,
+    "700006": E.AuthenticationFailed,
+    "700007": E.PermissionDenied,
+    "700003": E.TemporaryExchangeError,
+    "429": E.RateLimited,
+}
 # -2010 carries several meanings on Binance; the message tells them apart
 BINANCE_MESSAGES = {
     "Duplicate order sent.": E.DuplicateClientOrderId,
@@ -217,8 +235,16 @@ VENUES: dict[str, Venue] = {
             futures_note="MEXC's futures API is closed to regular users",
             client_id_max_len=32,
             client_id_pattern=r"^[A-Za-z0-9_-]{1,32}$",
-            market_orders_via_api=False,
-            rate_limits={("create", "*"): 4, ("cancel", "*"): 4, ("read", "*"): 18},
+            rate_limits={
+                ("create", "*"): 4,
+                ("cancel", "*"): 4,
+                ("read", "*"): 9,
+                ("account", "*"): 9,
+                ("fills", "*"): 9,
+                ("config", "*"): 4,
+            },
+            api_tradable=frozenset({"BTCUSDT", "ETHUSDT"}),
+            error_codes=MEXC_ERRORS,
             ccxt_options={
                 "broker": "",
                 "fetchMarkets": {"types": {"spot": True, "swap": {"linear": False, "inverse": False}}},
@@ -242,7 +268,7 @@ VENUES: dict[str, Venue] = {
 }
 CCXT_VENUES = tuple(code for code, v in VENUES.items() if v.adapter == "ccxt")
 # The venues whose twin and adapter are finished (contract suite green); the UI offers these.
-READY = ("bybit", "okx", "binance")
+READY = ("bybit", "okx", "binance", "mexc")
 
 
 def venue(code: str) -> Venue:

@@ -65,8 +65,8 @@ def private_redis_argv(port: int) -> list[str]:
             "--appendonly", "no", "--protected-mode", "yes"]
 
 
-# the other venues' twins (paper accounts on OKX and Binance), on the ports after the Bybit one
-VENUE_SIMULATORS = ("okx", "binance")
+# the other venues' twins (paper accounts on OKX, Binance and MEXC), on the ports after the Bybit one
+VENUE_SIMULATORS = ("okx", "binance", "mexc")
 
 
 def venue_simulator_port(simulator_port: int, venue: str) -> int:

@@ -264,7 +264,7 @@ class CcxtClient:
         message = f"{self.spec.name}: {msg or type(exc).__name__}"
         cls = None
         if code is not None:
-            if self.spec.code == "binance" and msg in BINANCE_MESSAGES:
+            if self.spec.code in ("binance", "mexc") and msg in BINANCE_MESSAGES:
                 cls = BINANCE_MESSAGES[msg]
             else:
                 cls = self.spec.error_codes.get(code)
@@ -499,6 +499,18 @@ class CcxtClient:
                             "enableWithdrawals",
                         )
                     }
+                },
+            )
+        if self.spec.code == "mexc":  # MEXC tells what a key may do only through the account
+            acct = self._call("config", None, self.exchange.spotPrivateGetAccount)
+            trade, withdraw = bool(acct.get("canTrade")), bool(acct.get("canWithdraw"))
+            return KeyPermissions(
+                read_only=not trade,
+                can_trade_spot=trade,
+                can_trade_linear=False,
+                can_withdraw=withdraw,
+                raw={
+                    "permissions": {"canTrade": trade, "canWithdraw": withdraw, "permissions": acct.get("permissions")}
                 },
             )
         raise errors.InvalidRequest(f"Key checks for {self.spec.name} are not implemented", code="not_supported")

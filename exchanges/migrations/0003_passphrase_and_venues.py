@@ -1,11 +1,11 @@
 """OKX and KuCoin keys carry a passphrase (encrypted like the key and secret); OKX and Binance
-open for keys and paper accounts beside Bybit (their adapter and twin are finished)."""
+and MEXC open for keys and paper accounts beside Bybit (their adapter and twin are finished)."""
 
 from django.db import migrations
 
 import exchanges.fields
 
-READY = ("okx", "binance")
+READY = ("okx", "binance", "mexc")
 
 
 def activate(apps, schema_editor):

@@ -41,8 +41,14 @@ def make_client(simulator, account, *, api_secret=None, timeout=1.0, limits=None
     limiter = RateLimiter(account_key=f"sim:{account.uid}", store=LocalWindowStore(), limits=limits)
     kwargs.setdefault("backoff_base", 0.05)
     kwargs.setdefault("backoff_max", 1.0)
-    return BybitClient(api_key=account.api_key, api_secret=api_secret or account.api_secret,
-                       base_url=simulator.base_url, timeout=timeout, limiter=limiter, **kwargs)
+    return BybitClient(
+        api_key=account.api_key,
+        api_secret=api_secret or account.api_secret,
+        base_url=simulator.base_url,
+        timeout=timeout,
+        limiter=limiter,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -73,8 +79,9 @@ def venue_simulators(tmp_path_factory):
     class Lazy(dict):
         def __missing__(self, venue):
             state = tmp_path_factory.mktemp(f"sim-{venue}") / "state.sqlite3"
-            handle = stack.enter_context(running_simulator(state_path=str(state), control_token=CONTROL_TOKEN,
-                                                           venue=venue))
+            handle = stack.enter_context(
+                running_simulator(state_path=str(state), control_token=CONTROL_TOKEN, venue=venue)
+            )
             self[venue] = handle
             return handle
 
@@ -87,9 +94,16 @@ def make_venue_client(simulator, account, *, timeout=1.0, **kwargs):
 
     kwargs.setdefault("backoff_base", 0.05)
     kwargs.setdefault("backoff_max", 1.0)
-    limiter = RateLimiter(account_key=f"sim:{simulator.venue}:{account.uid}", store=LocalWindowStore(),
-                          limits=kwargs.pop("limits", None))
-    return CcxtClient(venue_code=simulator.venue, api_key=account.api_key,
-                      api_secret=kwargs.pop("api_secret", None) or account.api_secret,
-                      passphrase=kwargs.pop("passphrase", None) or account.passphrase, base_url=simulator.base_url,
-                      timeout=timeout, limiter=limiter, **kwargs)
+    limiter = RateLimiter(
+        account_key=f"sim:{simulator.venue}:{account.uid}", store=LocalWindowStore(), limits=kwargs.pop("limits", None)
+    )
+    return CcxtClient(
+        venue_code=simulator.venue,
+        api_key=account.api_key,
+        api_secret=kwargs.pop("api_secret", None) or account.api_secret,
+        passphrase=kwargs.pop("passphrase", None) or account.passphrase,
+        base_url=simulator.base_url,
+        timeout=timeout,
+        limiter=limiter,
+        **kwargs,
+    )

@@ -12,7 +12,6 @@ import pytest
 
 from exchanges import errors
 from exchanges.adapters.ccxt_adapter import LOOPBACK_HOSTS, build_exchange, rewrite_urls, urls_of
-from exchanges.client import Category
 from exchanges.venues import CCXT_VENUES, venue
 from tests.exchanges.conftest import make_venue_client
 
@@ -37,7 +36,7 @@ def own_client(sim, account, **options):
     return exchange
 
 
-@pytest.fixture(params=["okx", "binance"])
+@pytest.fixture(params=["okx", "binance", "mexc"])
 def twin(request, venue_simulators):
     sim = venue_simulators[request.param]
     sim.control.set_price("BTCUSDT", "50000")
@@ -45,22 +44,24 @@ def twin(request, venue_simulators):
     options = {
         "okx": {"fetchMarkets": {"types": ["spot", "swap"]}},
         "binance": {"fetchMarkets": {"types": ["spot", "linear"]}},
+        "mexc": {},
     }[request.param]
     yield sim, account, own_client(sim, account, **options)
     # the market is shared by every account of the twin: leave no resting order behind
     client = make_venue_client(sim, account)
-    for category in (Category.SPOT, Category.LINEAR):
+    for category in client.spec.categories:
         client.cancel_all(category=category, symbol="BTCUSDT")
 
 
 def test_the_venues_own_client_trades_spot_on_its_twin(twin):
     sim, account, ex = twin
     markets = ex.load_markets()
-    assert {"BTC/USDT", "ETH/USDT", "BTC/USDT:USDT"} <= set(markets)
+    assert {"BTC/USDT", "ETH/USDT"} <= set(markets)
+    assert ("BTC/USDT:USDT" in markets) is (sim.venue != "mexc")  # MEXC: no futures for API users
     assert ex.fetch_balance()["total"]["USDT"] == 10000
     order = ex.create_order("BTC/USDT", "limit", "buy", 0.01, 49000, {"clientOrderId": "wire1"})
-    assert order["clientOrderId"] == "wire1"
-    assert ex.fetch_order(order["id"], "BTC/USDT")["status"] == "open"
+    fetched = ex.fetch_order(order["id"], "BTC/USDT")
+    assert fetched["status"] == "open" and fetched["clientOrderId"] == "wire1"  # MEXC's create answer omits it
     assert [o["id"] for o in ex.fetch_open_orders("BTC/USDT")] == [order["id"]]
     assert ex.fetch_balance()["used"]["USDT"] == 490
     ex.cancel_order(order["id"], "BTC/USDT")
@@ -86,6 +87,8 @@ def test_the_venues_own_client_trades_spot_on_its_twin(twin):
 
 def test_the_venues_own_client_opens_and_closes_a_position(twin):
     sim, account, ex = twin
+    if sim.venue == "mexc":
+        pytest.skip("MEXC's futures API is closed to regular users")
     ex.load_markets()
     params = {"marginMode": "cross"} if sim.venue == "okx" else {}
     ex.set_leverage(5, "BTC/USDT:USDT", {"mgnMode": "cross"} if sim.venue == "okx" else {})
@@ -113,10 +116,11 @@ def test_the_venues_errors_reach_ccxt_as_its_own_codes(twin):
     ex.load_markets()
     with pytest.raises(ccxt.InsufficientFunds):
         ex.create_order("BTC/USDT", "limit", "buy", 5, 49000, {"clientOrderId": "big1"})
-    with pytest.raises(ccxt.OrderNotFound):
+    # ccxt's own mapping of MEXC's -2011 is BadRequest, of its -2010 the generic ExchangeError
+    with pytest.raises(ccxt.BadRequest if sim.venue == "mexc" else ccxt.OrderNotFound):
         ex.cancel_order("1", "BTC/USDT")
     ex.create_order("BTC/USDT", "limit", "buy", 0.01, 49000, {"clientOrderId": "dup1"})
-    with pytest.raises(ccxt.InvalidOrder):  # OKX 51016, Binance -2010 "Duplicate order sent."
+    with pytest.raises(ccxt.ExchangeError if sim.venue == "mexc" else ccxt.InvalidOrder):  # 51016, -2010
         ex.create_order("BTC/USDT", "limit", "buy", 0.01, 49000, {"clientOrderId": "dup1"})
     wrong = own_client(
         sim, type("K", (), {"api_key": account.api_key, "api_secret": "nope", "passphrase": account.passphrase})()

@@ -31,13 +31,22 @@ SPOT, LINEAR = Category.SPOT, Category.LINEAR
 
 
 def limit(link, *, side=Side.BUY, price="49000", qty="0.01", category=SPOT, symbol="BTCUSDT", **kw):
-    return PlaceOrder(category=category, symbol=symbol, side=side, order_type=OrderType.LIMIT, qty=D(qty),
-                      price=D(price), client_order_id=link, **kw)
+    return PlaceOrder(
+        category=category,
+        symbol=symbol,
+        side=side,
+        order_type=OrderType.LIMIT,
+        qty=D(qty),
+        price=D(price),
+        client_order_id=link,
+        **kw,
+    )
 
 
 def market(link, *, side=Side.BUY, qty="0.01", category=SPOT, symbol="BTCUSDT", **kw):
-    return PlaceOrder(category=category, symbol=symbol, side=side, order_type=OrderType.MARKET, qty=D(qty),
-                      client_order_id=link, **kw)
+    return PlaceOrder(
+        category=category, symbol=symbol, side=side, order_type=OrderType.MARKET, qty=D(qty), client_order_id=link, **kw
+    )
 
 
 @pytest.fixture
@@ -111,8 +120,12 @@ def test_place_query_cancel_lifecycle(bybit, at_50000, simulator, sim_account):
     placed = bybit.place_order(limit("life1"))
     assert placed.client_order_id == "life1" and placed.order_id
     [order] = bybit.open_orders(category=SPOT, symbol="BTCUSDT")
-    assert (order.client_order_id, order.status, order.price, order.qty) == ("life1", ExchangeOrderStatus.NEW,
-                                                                              D("49000"), D("0.01"))
+    assert (order.client_order_id, order.status, order.price, order.qty) == (
+        "life1",
+        ExchangeOrderStatus.NEW,
+        D("49000"),
+        D("0.01"),
+    )
     bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="life1")
     assert bybit.open_orders(category=SPOT, symbol="BTCUSDT") == []
     closed = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="life1")
@@ -174,8 +187,9 @@ def test_fills_since_and_cursor_pages(bybit, at_50000, simulator):
 
 
 def test_batch_placement_and_cancel_all(bybit, at_50000):
-    results = bybit.place_orders([limit(f"b{i}", price=str(48000 + i * 100)) for i in range(3)]
-                                 + [limit("bbig", qty="5")])
+    results = bybit.place_orders(
+        [limit(f"b{i}", price=str(48000 + i * 100)) for i in range(3)] + [limit("bbig", qty="5")]
+    )
     assert [r.client_order_id for r in results] == ["b0", "b1", "b2", "bbig"]
     assert all(r.placed for r in results[:3])
     assert isinstance(results[3].error, errors.InsufficientBalance)
@@ -348,9 +362,14 @@ def test_two_workers_share_one_budget_through_the_cache(simulator, sim_account, 
     from exchanges.ratelimit import CacheWindowStore, RateLimiter
 
     def worker(n, out):
-        client = BybitClient(api_key=sim_account.api_key, api_secret=sim_account.api_secret,
-                             base_url=simulator.base_url, timeout=2, backoff_base=0.05,
-                             limiter=RateLimiter(account_key=f"shared:{sim_account.uid}", store=CacheWindowStore(cache)))
+        client = BybitClient(
+            api_key=sim_account.api_key,
+            api_secret=sim_account.api_secret,
+            base_url=simulator.base_url,
+            timeout=2,
+            backoff_base=0.05,
+            limiter=RateLimiter(account_key=f"shared:{sim_account.uid}", store=CacheWindowStore(cache)),
+        )
         for i in range(12):
             client.place_order(limit(f"w{n}x{i}", category=LINEAR, price=str(42000 + n * 100 + i), qty="0.001"))
         out.append(client.retries)
@@ -399,9 +418,15 @@ class Recorder:
 def test_private_stream_delivers_orders_and_fills_and_survives_a_drop(simulator, sim_account, at_50000):
     client = make_client(simulator, sim_account)
     rec = Recorder()
-    stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret,
-                                on_event=rec.on_event, on_reconnect=rec.on_reconnect, ws_base=simulator.ws_url,
-                                ping_interval=5, ping_timeout=3)
+    stream = BybitPrivateStream(
+        api_key=sim_account.api_key,
+        api_secret=sim_account.api_secret,
+        on_event=rec.on_event,
+        on_reconnect=rec.on_reconnect,
+        ws_base=simulator.ws_url,
+        ping_interval=5,
+        ping_timeout=3,
+    )
     try:
         assert stream.wait_ready(10)  # authenticated, every subscription acknowledged
         client.place_order(limit("ws1"))
@@ -427,8 +452,9 @@ def test_private_stream_survives_a_failing_callback(simulator, sim_account, at_5
         seen.append(topic)
         raise RuntimeError("bug in the caller")
 
-    stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret, on_event=explode,
-                                ws_base=simulator.ws_url)
+    stream = BybitPrivateStream(
+        api_key=sim_account.api_key, api_secret=sim_account.api_secret, on_event=explode, ws_base=simulator.ws_url
+    )
     try:
         assert stream.wait_ready(10)
         client.place_order(limit("cb1"))
@@ -442,15 +468,20 @@ def test_private_stream_survives_a_failing_callback(simulator, sim_account, at_5
 
 
 def test_private_stream_with_a_refused_key_stops(simulator, sim_account):
-    stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret="wrong-secret", on_event=lambda t, d: None,
-                                ws_base=simulator.ws_url)
+    stream = BybitPrivateStream(
+        api_key=sim_account.api_key, api_secret="wrong-secret", on_event=lambda t, d: None, ws_base=simulator.ws_url
+    )
     try:
         assert stream.wait_authenticated(timeout=3) is False
         assert stream.auth_failed and not stream.is_connected()
     finally:
         stream.close()
-    good = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret,
-                              on_event=lambda t, d: None, ws_base=simulator.ws_url)
+    good = BybitPrivateStream(
+        api_key=sim_account.api_key,
+        api_secret=sim_account.api_secret,
+        on_event=lambda t, d: None,
+        ws_base=simulator.ws_url,
+    )
     try:
         assert good.wait_authenticated(timeout=3) and good.is_connected()
     finally:

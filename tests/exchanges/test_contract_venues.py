@@ -37,13 +37,49 @@ from tests.exchanges.test_contract import (  # noqa: F401 - collected here, once
     test_ticker_follows_the_market,
 )
 
-CREATE_PATH = {"okx": "/api/v5/trade/batch-orders", "binance": "/api/v3/order"}
-OPEN_ORDERS_PATH = {"okx": "/api/v5/trade/orders-pending", "binance": "/api/v3/openOrders"}
+CREATE_PATH = {"okx": "/api/v5/trade/batch-orders", "binance": "/api/v3/order", "mexc": "/api/v3/order"}
+OPEN_ORDERS_PATH = {
+    "okx": "/api/v5/trade/orders-pending",
+    "binance": "/api/v3/openOrders",
+    "mexc": "/api/v3/openOrders",
+}
+# imported tests that need futures, or every listed symbol API-tradable
+NEEDS_FUTURES = ("linear", "instrument_rules_match", "symbols_lists_every_instrument", "key_permissions_of_a_trading")
 
 
-@pytest.fixture(scope="module", params=["okx", "binance"])
+@pytest.fixture(scope="module", params=["okx", "binance", "mexc"])
 def simulator(request, venue_simulators):
     return venue_simulators[request.param]
+
+
+@pytest.fixture(autouse=True)
+def _only_what_the_venue_offers(request, simulator):
+    from exchanges.venues import venue
+
+    spec = venue(simulator.venue)
+    if any(word in request.node.name for word in NEEDS_FUTURES) and (
+        not spec.supports(Category.LINEAR) or spec.api_tradable is not None
+    ):
+        pytest.skip(f"{spec.name}: {spec.futures_note or 'no futures'}; only some symbols are API-tradable")
+
+
+def test_only_api_tradable_symbols_are_offered(simulator, sim_account, bybit, at_50000):
+    spec = bybit.spec
+    names = {r.symbol for r in bybit.symbols(category=Category.SPOT)}
+    if spec.api_tradable is None:
+        assert {"BTCUSDT", "ETHUSDT", "LTCUSDT"} <= names
+        return
+    assert names == set(spec.api_tradable) and "LTCUSDT" not in names  # MEXC lists it, the API refuses it
+    with pytest.raises(errors.InvalidRequest):
+        bybit.place_order(limit("lt1", symbol="LTCUSDT", price="100", qty="1"))
+    rules = bybit.instrument_rules(category=Category.SPOT, symbol="BTCUSDT")
+    assert (rules.tick_size, rules.qty_step, rules.min_qty, rules.min_notional) == (
+        D("0.01"),
+        D("0.000001"),
+        D("0.000048"),
+        D("5"),
+    )
+    assert bybit.positions(category=Category.SPOT, symbol="BTCUSDT") == []
 
 
 @pytest.fixture
@@ -53,7 +89,7 @@ def sim_account(simulator):
     yield account
     simulator.control.clear_faults()
     client = make_venue_client(simulator, account)
-    for category in (Category.SPOT, Category.LINEAR):
+    for category in client.spec.categories:
         client.cancel_all(category=category, symbol="BTCUSDT")
 
 
@@ -77,7 +113,7 @@ def test_wrong_secret_fails_authentication_with_the_venue_code(simulator, sim_ac
     client = make_venue_client(simulator, sim_account, api_secret="not-the-secret")
     with pytest.raises(errors.AuthenticationFailed) as info:
         client.balances()
-    assert info.value.code == {"okx": "50113", "binance": "-1022"}[simulator.venue]
+    assert info.value.code == {"okx": "50113", "binance": "-1022", "mexc": "700002"}[simulator.venue]
 
 
 def test_okx_needs_the_right_passphrase(venue_simulators):
@@ -140,7 +176,7 @@ def test_withdraw_permission_and_ip_binding_are_revealed(simulator, sim_account)
     assert perms.can_withdraw
     if simulator.venue == "okx":
         assert perms.ip_whitelist == ("127.0.0.1",)
-    else:  # Binance tells only that the key is IP-bound
+    elif simulator.venue == "binance":  # Binance tells only that the key is IP-bound
         assert perms.raw["permissions"]["ipRestrict"] is True
     foreign = simulator.control.create_api_key(sim_account.uid, ip_whitelist=["203.0.113.7"])
     with pytest.raises(errors.AuthenticationFailed):
@@ -198,7 +234,7 @@ def test_the_venue_rate_limit_answer_is_waited_out(simulator, sim_account):
 
 
 def test_a_burst_stays_under_the_venue_limit(simulator, sim_account, at_50000):
-    """Spot order entry: Binance 10/s, OKX 30/s per account on the twin. A burst of 2 s worth
+    """Spot order entry: Binance 10/s, OKX 30/s, MEXC 5/s per account on the twin. A burst of 2 s worth
     of orders is spread by the client-side budget and never meets the venue's 429."""
     client = make_venue_client(simulator, sim_account, limits=dict(client_limits(simulator.venue)))
     n = 2 * client.spec.limit("create", "spot") + 1

@@ -1,4 +1,4 @@
-"""End to end on the other venues: a BTCUSDT grid on the OKX and Binance twins, run by the REAL
+"""End to end on the other venues: BTCUSDT grids on the OKX, Binance and MEXC twins, run by the REAL
 worker, beat and streams processes (tests/stack.py) through the ccxt adapter, replaying a real
 day quickly. The worker is killed -9 half way and started again. Then the books must match the
 twin's own execution ledger: every fill stored once, no duplicate order, the profit the user
@@ -51,15 +51,15 @@ def settled(bot, control, uid) -> bool:
     return ours == theirs and rows == open_ids and not Order.objects.filter(bot=bot, status="pending").exists()
 
 
-VENUES = ("okx", "binance")
-CASES = [(v, c) for v in VENUES for c in ("spot", "linear")]
+VENUES = ("okx", "binance", "mexc")
+CASES = [("okx", "spot"), ("okx", "linear"), ("binance", "spot"), ("binance", "linear"), ("mexc", "spot")]
 
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not BTCUSDT_2021.exists(), reason="real data not available")
 @pytest.mark.django_db(transaction=True)
 def test_grids_on_the_venue_twins_on_the_real_processes(tmp_path):
-    """Four bots at once (OKX spot and swap, Binance spot and USDⓈ-M) on one stack: one twin per
+    """Five bots at once (OKX spot and swap, Binance spot and USDⓈ-M, MEXC spot) on one stack: one twin per
     venue, one worker, beat and streams, so the whole run costs about one Bybit e2e case."""
     db = settings.DATABASES["default"]
     env = {

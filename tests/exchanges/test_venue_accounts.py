@@ -15,13 +15,13 @@ from tests.exchanges.conftest import CONTROL_TOKEN
 
 @pytest.fixture
 def venues(settings, venue_simulators):
-    okx, binance = venue_simulators["okx"], venue_simulators["binance"]
-    settings.SETKA_VENUE_SIMULATOR_URLS = {"okx": okx.base_url, "binance": binance.base_url}
+    twins = {code: venue_simulators[code] for code in ("okx", "binance", "mexc")}
+    settings.SETKA_VENUE_SIMULATOR_URLS = {code: twin.base_url for code, twin in twins.items()}
     # "mainnet" of each venue is its twin here: nothing may leave this machine
-    settings.SETKA_VENUE_ENDPOINTS = {"okx": {"mainnet": okx.base_url}, "binance": {"mainnet": binance.base_url}}
+    settings.SETKA_VENUE_ENDPOINTS = {code: {"mainnet": twin.base_url} for code, twin in twins.items()}
     settings.SETKA_SIMULATOR_CONTROL_TOKEN = CONTROL_TOKEN
     settings.SETKA_EXCHANGE_TIMEOUT = 2.0
-    return {"okx": okx, "binance": binance}
+    return twins
 
 
 def bind(client, venue_code, key, **extra):
@@ -40,13 +40,16 @@ def test_the_registry_offers_bybit_okx_and_binance(user_client, db):
     response = user_client.get("/api/exchanges/")
     assert response.status_code == 200
     by_code = {v["code"]: v for v in response.json()}
-    assert set(by_code) == {"bybit", "okx", "binance"}
+    assert set(by_code) == {"bybit", "okx", "binance", "mexc"}
+    assert by_code["mexc"]["categories"] == ["spot"] and "closed" in by_code["mexc"]["futures_note"]
     assert by_code["okx"]["passphrase_required"] and not by_code["binance"]["passphrase_required"]
     assert by_code["okx"]["categories"] == ["spot", "linear"] and by_code["okx"]["client_id_max_len"] == 32
     assert "testnet" in by_code["bybit"]["environments"] and "testnet" not in by_code["okx"]["environments"]
 
 
-@pytest.mark.parametrize("venue_code, label", [("okx", "Paper OKX"), ("binance", "Paper Binance")])
+@pytest.mark.parametrize(
+    "venue_code, label", [("okx", "Paper OKX"), ("binance", "Paper Binance"), ("mexc", "Paper MEXC")]
+)
 def test_one_click_paper_account_on_each_venue(user_client, venues, venue_code, label):
     response = user_client.post("/api/exchange-accounts/paper/", {"exchange": venue_code}, format="json")
     assert response.status_code == 201, response.content
@@ -57,11 +60,15 @@ def test_one_click_paper_account_on_each_venue(user_client, venues, venue_code, 
     account = ExchangeAccount.objects.get(pk=body["id"])
     assert bool(account.api_passphrase) is (venue_code == "okx")  # stored encrypted, only where used
 
-    symbols = user_client.get(f"/api/market/symbols/?account={body['id']}&category=linear").json()
+    category = "spot" if venue_code == "mexc" else "linear"  # MEXC: spot only
+    symbols = user_client.get(f"/api/market/symbols/?account={body['id']}&category={category}").json()
     btc = next(s for s in symbols if s["symbol"] == "BTCUSDT")
-    assert btc["tick_size"] == "0.1" and btc["qty_step"] == "0.001" and btc["max_leverage"] == "100"
-    venues[venue_code].control.set_price("BTCUSDT", "43210.5", category="linear")
-    ticker = user_client.get(f"/api/market/ticker/?account={body['id']}&category=linear&symbol=BTCUSDT").json()
+    if category == "linear":
+        assert btc["tick_size"] == "0.1" and btc["qty_step"] == "0.001" and btc["max_leverage"] == "100"
+    else:
+        assert btc["tick_size"] == "0.01" and btc["qty_step"] == "0.000001" and btc["max_leverage"] is None
+    venues[venue_code].control.set_price("BTCUSDT", "43210.5", category=category)
+    ticker = user_client.get(f"/api/market/ticker/?account={body['id']}&category={category}&symbol=BTCUSDT").json()
     assert ticker["last_price"] == "43210.5"
     klines = user_client.get(f"/api/market/klines/?account={body['id']}&symbol=BTCUSDT&interval=60&limit=5").json()
     assert len(klines) == 5 and klines[0]["time"] < klines[-1]["time"]

@@ -50,7 +50,7 @@ class Dialect:
     prefixes: tuple[str, ...] = ()
     ROUTES: dict[tuple[str, str], Route] = {}
     ERRORS: dict[int, tuple] = {}
-    LIMITS: dict[str, dict[str, int]] = {}
+    LIMITS: dict[str, dict[str, int]] = {}  # "METHOD /path" -> {"*": requests per window per account}
     DEFAULT_LIMIT = 50
     WINDOW_MS = 1000
 
@@ -154,8 +154,10 @@ class Dialect:
                 key = self.authenticate(request, raw_query, raw_body, params)
                 if route.trade:
                     category = self.trade_category(path, params) if route.trade == "params" else route.trade
-                    allowed = not key.read_only and self.trade_allowed(key) and (
-                        key.spot_trade if category == "spot" else key.contract_trade if category else True
+                    allowed = (
+                        not key.read_only
+                        and self.trade_allowed(key)
+                        and (key.spot_trade if category == "spot" else key.contract_trade if category else True)
                     )
                     if not allowed:
                         raise self.permission_denied()
@@ -163,7 +165,7 @@ class Dialect:
                 now = sim.clock()
                 granted, limit, remaining, reset = self.limiter.take(
                     key.uid,
-                    path,
+                    f"{request.method} {path}",  # LIMITS keys: "POST /api/v3/order" (reads count apart)
                     None,
                     0 if forced else route.weight,
                     now,
@@ -171,7 +173,7 @@ class Dialect:
                 )
                 if forced:
                     granted, remaining, reset = 0, 0, now + int(forced.params.get("reset_ms", 1000))
-                headers = self.limit_headers(path, limit, remaining, max(reset, now + 1))
+                headers = self.limit_headers(f"{request.method} {path}", limit, remaining, max(reset, now + 1))
                 if granted == 0:
                     raise self.rate_limited(max(reset, now + 100))
             out = route.handler(sim, key, params)

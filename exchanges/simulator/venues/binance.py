@@ -1014,10 +1014,10 @@ class BinanceDialect(Dialect):
     prefixes = ("/api/", "/sapi/", "/fapi/", "/dapi/")
     DEFAULT_LIMIT = 100  # 6000 request weight per minute per IP
     LIMITS = {  # orders: spot 100 / 10 s, futures 300 / 10 s per account (here per second)
-        "/api/v3/order": {"*": 10},
-        "/fapi/v1/order": {"*": 30},
-        "/api/v3/openOrders": {"*": 20},
-        "/fapi/v1/allOpenOrders": {"*": 20},
+        "POST /api/v3/order": {"*": 10},
+        "POST /fapi/v1/order": {"*": 30},
+        "DELETE /api/v3/openOrders": {"*": 20},
+        "DELETE /fapi/v1/allOpenOrders": {"*": 20},
     }
     ERRORS = {
         170131: _e(-2010, "Account has insufficient balance for requested action."),
@@ -1158,6 +1158,6 @@ class BinanceDialect(Dialect):
 
     def limit_headers(self, path, limit, remaining, reset_ms):
         used = str(limit - remaining)
-        if path.endswith("/order"):
+        if path.startswith("POST") and path.endswith("/order"):
             return {"X-MBX-ORDER-COUNT-1S": used, "X-MBX-ORDER-COUNT-10S": used}
         return {"X-MBX-USED-WEIGHT-1M": used}
