@@ -293,6 +293,24 @@ SETKA_SIMULATOR_WS_URL = env("SETKA_SIMULATOR_WS_URL", "")  # default: SETKA_SIM
 SETKA_EXCHANGE_TIMEOUT = float(env("SETKA_EXCHANGE_TIMEOUT", "10"))
 SETKA_EXCHANGE_RATELIMIT_MAX_WAIT = float(env("SETKA_EXCHANGE_RATELIMIT_MAX_WAIT", "5"))
 SETKA_BYBIT_ENDPOINTS: dict[str, tuple[str, str]] = {}
+# The other venues (exchanges/venues.py): the twin each paper account talks to (one simulator
+# per venue, `manage.py run_simulator --venue NAME`), per-environment overrides of each venue's
+# REST base URL, Setka's own broker id per venue ("" = none; ccxt's ids are never sent), and the
+# hosts an exchange request may go to (loopback only unless an operator widens it).
+SETKA_VENUE_SIMULATOR_URLS: dict[str, str] = {
+    "okx": env("SETKA_SIMULATOR_OKX_URL", "http://127.0.0.1:8766"),
+    "binance": env("SETKA_SIMULATOR_BINANCE_URL", "http://127.0.0.1:8767"),
+    "mexc": env("SETKA_SIMULATOR_MEXC_URL", "http://127.0.0.1:8768"),
+}
+SETKA_VENUE_ENDPOINTS: dict[str, dict[str, str]] = {}
+SETKA_BROKER_IDS: dict[str, str] = {
+    "okx": env("SETKA_BROKER_ID_OKX", ""),
+    "binance": env("SETKA_BROKER_ID_BINANCE", ""),
+    "mexc": env("SETKA_BROKER_ID_MEXC", ""),
+}
+SETKA_EXCHANGE_ALLOWED_HOSTS = tuple(
+    h.strip() for h in env("SETKA_EXCHANGE_ALLOWED_HOSTS", "127.0.0.1,localhost,::1").split(",") if h.strip()
+)
 
 # --- Bots -----------------------------------------------------------------------------------
 SETKA_BOT_TICK_SECONDS = env_int("SETKA_BOT_TICK_SECONDS", 5)

@@ -1,5 +1,5 @@
 """Admin for exchanges and exchange accounts. Keys are never decrypted here: lists and forms
-show the masked hint only, api_key/api_secret are excluded everywhere."""
+show the masked hint only, api_key/api_secret/api_passphrase are excluded everywhere."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class ExchangeAccountAdmin(admin.ModelAdmin):
     list_filter = ["status", "environment", "exchange", "read_only"]
     search_fields = ["label", "user__email", "api_key_hint"]
     list_select_related = ["user", "exchange"]
-    exclude = ["api_key", "api_secret"]
+    exclude = ["api_key", "api_secret", "api_passphrase"]
     readonly_fields = ["user", "exchange", "environment", "api_key_hint", "status", "status_reason", "permissions",
                        "read_only", "ip_whitelist", "key_expires_at", "validated_at", "balances", "created_at",
                        "updated_at"]

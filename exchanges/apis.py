@@ -26,6 +26,7 @@ from exchanges.serializers import (
     SymbolOutputSerializer,
     TickerOutputSerializer,
     TickerQuerySerializer,
+    VenueOutputSerializer,
 )
 
 
@@ -57,8 +58,17 @@ class ExchangeAccountPaperCreateApi(APIView):
         serializer = ExchangeAccountPaperInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         account = services.exchange_account_create_paper(user=request.user,
-                                                         label=serializer.validated_data.get("label"))
+                                                         label=serializer.validated_data.get("label"),
+                                                         exchange=serializer.validated_data.get("exchange", "bybit"))
         return Response(_out(account), status=status.HTTP_201_CREATED)
+
+
+class ExchangeListApi(APIView):
+    """The exchanges a user can bind keys or open a paper account on, with what each offers."""
+
+    @extend_schema(operation_id="exchanges_list", responses=VenueOutputSerializer(many=True))
+    def get(self, request):
+        return Response(VenueOutputSerializer(selectors.exchange_offered_list(), many=True).data)
 
 
 class ExchangeAccountDetailApi(APIView):

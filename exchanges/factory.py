@@ -1,8 +1,10 @@
 """Build the exchange client (and private stream) of an exchange account.
 
-Paper accounts talk to the Setka simulator (settings.SETKA_SIMULATOR_URL); mainnet, testnet and
-demo accounts to Bybit's own hosts. The rest of Setka receives an ExchangeClient and never knows
-which. A key that cannot be decrypted raises UndecryptableSecret, marks the account
+Bybit accounts go through the pybit adapter, every other venue (exchanges/venues.py) through
+the ccxt adapter. Paper accounts talk to that venue's twin (settings.SETKA_SIMULATOR_URL for
+Bybit, SETKA_VENUE_SIMULATOR_URLS for the others); real accounts to the venue's hosts or a
+configured endpoint, and a ccxt request may only go to SETKA_EXCHANGE_ALLOWED_HOSTS. The rest of
+Setka receives an ExchangeClient and never knows which. A key that cannot be decrypted raises UndecryptableSecret, marks the account
 `undecryptable`, and nothing is sent anywhere.
 """
 
@@ -37,12 +39,45 @@ def _limiter(account_key: str) -> RateLimiter:
     )
 
 
-def client_for_keys(*, environment: str, api_key: str, api_secret: str, account_key: str | None = None) -> ExchangeClient:
+def venue_simulator_url(venue_code: str) -> str:
+    """The twin of a venue that paper accounts trade on."""
+    if venue_code == "bybit":
+        return settings.SETKA_SIMULATOR_URL
+    url = getattr(settings, "SETKA_VENUE_SIMULATOR_URLS", {}).get(venue_code)
+    if not url:
+        raise ValueError(f"No simulator configured for {venue_code} (SETKA_VENUE_SIMULATOR_URLS)")
+    return url
+
+
+def allowed_hosts() -> frozenset[str] | None:
+    hosts = tuple(getattr(settings, "SETKA_EXCHANGE_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "::1")))
+    return None if "*" in hosts else frozenset(h.lower() for h in hosts)
+
+
+def _ccxt_client(*, venue_code: str, environment: str, api_key: str, api_secret: str, passphrase: str,
+                 limiter: RateLimiter, timeout: float) -> ExchangeClient:
+    from exchanges.adapters.ccxt_adapter import CcxtClient
+
+    if environment == Env.PAPER:
+        base_url = venue_simulator_url(venue_code)
+    else:
+        base_url = getattr(settings, "SETKA_VENUE_ENDPOINTS", {}).get(venue_code, {}).get(environment)
+    return CcxtClient(venue_code=venue_code, api_key=api_key, api_secret=api_secret, passphrase=passphrase,
+                      base_url=base_url, timeout=timeout, limiter=limiter,
+                      broker_id=getattr(settings, "SETKA_BROKER_IDS", {}).get(venue_code, ""),
+                      allowed_hosts=allowed_hosts())
+
+
+def client_for_keys(*, environment: str, api_key: str, api_secret: str, account_key: str | None = None,
+                    exchange: str = "bybit", passphrase: str = "") -> ExchangeClient:
     """A client for keys that are not stored yet (validation before binding)."""
     from exchanges.adapters.bybit import BybitClient
 
     timeout = float(getattr(settings, "SETKA_EXCHANGE_TIMEOUT", 10.0))
-    limiter = _limiter(account_key or f"keys:{environment}:{api_key[:6]}")
+    limiter = _limiter(account_key or f"keys:{exchange}:{environment}:{api_key[:6]}")
+    if exchange != "bybit":
+        return _ccxt_client(venue_code=exchange, environment=environment, api_key=api_key, api_secret=api_secret,
+                            passphrase=passphrase, limiter=limiter, timeout=timeout)
     if environment == Env.PAPER:
         return BybitClient(api_key=api_key, api_secret=api_secret, environment="paper",
                            base_url=settings.SETKA_SIMULATOR_URL, timeout=timeout, limiter=limiter, rules_cache=cache)
@@ -56,18 +91,31 @@ def account_credentials(account: ExchangeAccount) -> tuple[str, str]:
     try:
         return account.api_key, account.api_secret
     except UndecryptableSecret:
-        reason = "The stored key cannot be decrypted (encryption key missing). Re-bind the keys."
-        ExchangeAccount.objects.filter(pk=account.pk).update(
-            status=ExchangeAccount.Status.UNDECRYPTABLE, status_reason=reason
-        )
-        account.status, account.status_reason = ExchangeAccount.Status.UNDECRYPTABLE, reason
+        _flag_undecryptable(account)
         raise
+
+
+def account_passphrase(account: ExchangeAccount) -> str:
+    try:
+        return account.api_passphrase or ""
+    except UndecryptableSecret:
+        _flag_undecryptable(account)
+        raise
+
+
+def _flag_undecryptable(account: ExchangeAccount) -> None:
+    reason = "The stored key cannot be decrypted (encryption key missing). Re-bind the keys."
+    ExchangeAccount.objects.filter(pk=account.pk).update(status=ExchangeAccount.Status.UNDECRYPTABLE,
+                                                         status_reason=reason)
+    account.status, account.status_reason = ExchangeAccount.Status.UNDECRYPTABLE, reason
 
 
 def client_for_account(account: ExchangeAccount) -> ExchangeClient:
     api_key, api_secret = account_credentials(account)
+    code = account.exchange.code
     return client_for_keys(environment=account.environment, api_key=api_key, api_secret=api_secret,
-                           account_key=f"account:{account.pk}")
+                           account_key=f"account:{account.pk}", exchange=code,
+                           passphrase=account_passphrase(account) if code != "bybit" else "")
 
 
 def stream_for_account(
@@ -79,6 +127,8 @@ def stream_for_account(
     connected and subscribed. Call `.close()` to stop it. See BybitPrivateStream."""
     from exchanges.adapters.bybit import BybitPrivateStream
 
+    if account.exchange.code != "bybit":
+        return RestOnlyStream(account_id=account.pk)
     api_key, api_secret = account_credentials(account)
     if account.environment == Env.PAPER:
         return BybitPrivateStream(api_key=api_key, api_secret=api_secret, on_event=on_event,
@@ -86,3 +136,24 @@ def stream_for_account(
     override = getattr(settings, "SETKA_BYBIT_ENDPOINTS", {}).get(account.environment)
     return BybitPrivateStream(api_key=api_key, api_secret=api_secret, on_event=on_event, on_reconnect=on_reconnect,
                               environment=account.environment, ws_base=override[1] if override else None)
+
+
+class RestOnlyStream:
+    """The stand-in for venues whose private WebSocket Setka does not hold yet (every venue but
+    Bybit): no events arrive, so the bot's periodic tick and its REST reconciliation (orders,
+    fills by cursor) are what keep it in sync; nothing is missed, only noticed a tick later."""
+
+    auth_failed = False
+
+    def __init__(self, *, account_id: int):
+        self.account_id = account_id
+        self.closed = False
+
+    def is_connected(self) -> bool:
+        return not self.closed
+
+    def wait_ready(self, timeout: float = 0.0) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True

@@ -50,6 +50,7 @@ class ExchangeAccount(SealedSecretsMixin, models.Model):
     environment = models.CharField(max_length=8, choices=Environment.choices, default=Environment.MAINNET)
     api_key = StrictEncryptedTextField()
     api_secret = StrictEncryptedTextField()
+    api_passphrase = StrictEncryptedTextField(blank=True, null=True, default="", help_text="OKX and KuCoin keys carry one")
     api_key_hint = models.CharField(max_length=16, help_text="Masked key, e.g. abcd…wxyz")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     status_reason = models.CharField(max_length=300, blank=True, default="")

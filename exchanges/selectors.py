@@ -22,3 +22,12 @@ def exchange_account_get(*, user, account_id) -> ExchangeAccount:
     if account is None:
         raise Http404
     return account
+
+
+def exchange_offered_list() -> list[dict]:
+    """The venues the registry marks finished whose Exchange row is active, as the UI needs them."""
+    from exchanges.models import Exchange
+    from exchanges.venues import offered
+
+    active = set(Exchange.objects.filter(is_active=True).values_list("code", flat=True))
+    return [v.as_json() for v in offered() if v.code in active]

@@ -8,6 +8,9 @@ from rest_framework import serializers
 from config.limits import MAX_ID
 from exchanges.client import Category
 from exchanges.models import ExchangeAccount
+from exchanges.venues import VENUES
+
+VENUE_CODES = tuple(VENUES)
 
 BOUND_ENVIRONMENTS = [
     (ExchangeAccount.Environment.MAINNET, "Mainnet"),
@@ -42,13 +45,33 @@ class ExchangeAccountPageSerializer(serializers.Serializer):
 
 class ExchangeAccountCreateInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=64)
+    exchange = serializers.ChoiceField(choices=list(VENUE_CODES), default="bybit")
     environment = serializers.ChoiceField(choices=BOUND_ENVIRONMENTS)
     api_key = serializers.CharField(max_length=128, trim_whitespace=True, write_only=True)
     api_secret = serializers.CharField(max_length=256, trim_whitespace=True, write_only=True)
+    api_passphrase = serializers.CharField(max_length=128, trim_whitespace=True, write_only=True, required=False,
+                                           allow_blank=True, default="")
 
 
 class ExchangeAccountPaperInputSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    exchange = serializers.ChoiceField(choices=list(VENUE_CODES), default="bybit")
+
+
+class VenueOutputSerializer(serializers.Serializer):
+    """What the registry (exchanges/venues.py) tells the UI about one exchange."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    futures_note = serializers.CharField()
+    order_types = serializers.ListField(child=serializers.CharField())
+    passphrase_required = serializers.BooleanField()
+    environments = serializers.ListField(child=serializers.CharField())
+    fee_coin = serializers.CharField()
+    min_notional = serializers.CharField()
+    client_id_max_len = serializers.IntegerField()
+    batch_create = serializers.IntegerField()
 
 
 class ExchangeAccountUpdateInputSerializer(serializers.Serializer):

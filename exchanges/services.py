@@ -33,14 +33,23 @@ MSG_IP = "The key is bound to other IP addresses. Add Setka's server IP to the k
 MSG_EXPIRED = "This key has expired. Create a new key on the exchange."
 MSG_DOWN = "The exchange is not answering right now. Try again in a minute."
 MSG_LABEL_TAKEN = "You already have an exchange account with this label."
-MSG_KEY_CHARS = ("The API key contains characters Bybit never uses (letters of another alphabet or spaces). "
-                 "Copy it again exactly as Bybit shows it, with the keyboard in the Latin layout.")
-MSG_SECRET_CHARS = ("The API secret contains characters Bybit never uses (letters of another alphabet or spaces). "
-                    "Copy it again exactly as Bybit shows it, with the keyboard in the Latin layout.")
+MSG_KEY_CHARS = ("The API key contains characters exchanges never use (letters of another alphabet or spaces). "
+                 "Copy it again exactly as the exchange shows it, with the keyboard in the Latin layout.")
+MSG_SECRET_CHARS = ("The API secret contains characters exchanges never use (letters of another alphabet or spaces). "
+                    "Copy it again exactly as the exchange shows it, with the keyboard in the Latin layout.")
 # Bybit issues Latin letters and digits. Anything outside printable ASCII cannot even be sent in
 # an HTTP header (a Cyrillic key made the request fail before it left, reported as "exchange
 # not answering"), so it is refused here with a message about the key.
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+MSG_PASSPHRASE = "The passphrase does not match this key. Enter the passphrase you set when creating the key."
+MSG_PASSPHRASE_REQUIRED = "This exchange's keys have a passphrase. Enter it too."
+MSG_ENVIRONMENT = "This exchange offers only these environments: {choices}."
+MSG_EXCHANGE_INACTIVE = "{name} is not available for new keys right now."
+
+# the venues' own codes for "IP not allowed", "key expired" and "wrong passphrase"
+IP_CODES = {10010, "50110"}
+EXPIRED_CODES = {33004, "50119"}
+PASSPHRASE_CODES = {"50105"}
 
 
 class ExchangeUnavailable(DomainError):
@@ -55,10 +64,12 @@ def mask_key(api_key: str) -> str:
     return f"{api_key[:4]}…{api_key[-4:]}"
 
 
-def _client_for_keys(*, environment: str, api_key: str, api_secret: str) -> ExchangeClient:
+def _client_for_keys(*, environment: str, api_key: str, api_secret: str, exchange: str = "bybit",
+                     passphrase: str = "") -> ExchangeClient:
     from exchanges.factory import client_for_keys
 
-    return client_for_keys(environment=environment, api_key=api_key, api_secret=api_secret)
+    return client_for_keys(environment=environment, api_key=api_key, api_secret=api_secret, exchange=exchange,
+                           passphrase=passphrase)
 
 
 def _permission_problem(perms: KeyPermissions, now: datetime) -> tuple[str, str] | None:
@@ -75,10 +86,12 @@ def _permission_problem(perms: KeyPermissions, now: datetime) -> tuple[str, str]
 
 
 def _auth_message(exc: errors.AuthenticationFailed) -> str:
-    if exc.code == 10010:
+    if exc.code in IP_CODES:
         return MSG_IP
-    if exc.code == 33004:
+    if exc.code in EXPIRED_CODES:
         return MSG_EXPIRED
+    if exc.code in PASSPHRASE_CODES or exc.code == "passphrase":
+        return MSG_PASSPHRASE
     if isinstance(exc, errors.PermissionDenied):
         return MSG_NO_TRADE
     return MSG_BAD_KEY
@@ -140,11 +153,20 @@ def _require_trading_access(user) -> None:
         raise DomainError(MSG_NO_ACCESS, code="no_trading_access", status_code=status.HTTP_403_FORBIDDEN)
 
 
-def _bybit() -> Exchange:
-    exchange = Exchange.objects.filter(code=Exchange.Code.BYBIT).first()
-    if exchange is None or not exchange.is_active:
-        raise DomainError("Bybit is not available for new keys right now.", code="exchange_inactive")
+def _exchange(code: str) -> Exchange:
+    """The exchange row of a venue that users may bind keys on now (active and finished)."""
+    from exchanges.venues import READY, VENUES
+
+    exchange = Exchange.objects.filter(code=code).first()
+    if exchange is None or not exchange.is_active or code not in READY:
+        name = VENUES[code].name if code in VENUES else code
+        raise DomainError(MSG_EXCHANGE_INACTIVE.format(name=name), code="exchange_inactive",
+                          fields={"exchange": [MSG_EXCHANGE_INACTIVE.format(name=name)]})
     return exchange
+
+
+def _bybit() -> Exchange:
+    return _exchange(Exchange.Code.BYBIT)
 
 
 def _label_free(user, label: str, exclude_pk: int | None = None) -> None:
@@ -155,12 +177,14 @@ def _label_free(user, label: str, exclude_pk: int | None = None) -> None:
         raise DomainError(MSG_LABEL_TAKEN, code="label_taken", fields={"label": [MSG_LABEL_TAKEN]})
 
 
-def _store(*, user, label, environment, api_key, api_secret, perms: KeyPermissions, balances) -> ExchangeAccount:
+def _store(*, user, label, environment, api_key, api_secret, perms: KeyPermissions, balances,
+           exchange: Exchange | None = None, passphrase: str = "") -> ExchangeAccount:
     try:
         with transaction.atomic():
             return ExchangeAccount.objects.create(
                 user=user,
-                exchange=_bybit(),
+                exchange=exchange or _bybit(),
+                api_passphrase=passphrase,
                 label=label,
                 environment=environment,
                 api_key=api_key,
@@ -179,45 +203,56 @@ def _store(*, user, label, environment, api_key, api_secret, perms: KeyPermissio
         raise DomainError(MSG_LABEL_TAKEN, code="label_taken", fields={"label": [MSG_LABEL_TAKEN]}) from None
 
 
-def exchange_account_create(*, user, label: str, environment: str, api_key: str, api_secret: str) -> ExchangeAccount:
-    """Bind a user's Bybit keys after checking them with the exchange. Invalid keys are never
-    stored."""
+def exchange_account_create(*, user, label: str, environment: str, api_key: str, api_secret: str,
+                            exchange: str = "bybit", api_passphrase: str = "") -> ExchangeAccount:
+    """Bind a user's keys on one exchange after checking them with it (trade yes, withdraw no,
+    not expired, passphrase right). Invalid keys are never stored."""
+    from exchanges.venues import venue
+
     _require_trading_access(user)
     api_key, api_secret, label = (api_key or "").strip(), (api_secret or "").strip(), (label or "").strip()
-    if environment not in (Env.MAINNET, Env.TESTNET, Env.DEMO):
-        raise DomainError("Choose mainnet, testnet or demo.", fields={"environment": ["Choose mainnet, testnet or demo."]})
+    passphrase = (api_passphrase or "").strip()
+    row = _exchange(exchange)
+    spec = venue(exchange)
+    bound = [e for e in spec.environments if e != Env.PAPER]
+    if environment not in bound:
+        msg = MSG_ENVIRONMENT.format(choices=", ".join(bound))
+        raise DomainError(msg, fields={"environment": [msg]})
     if not api_key or not api_secret:
         raise DomainError("API key and secret are required.", fields={"api_key": ["Required."]})
+    if spec.passphrase_required and not passphrase:
+        raise DomainError(MSG_PASSPHRASE_REQUIRED, code="passphrase_required",
+                          fields={"api_passphrase": [MSG_PASSPHRASE_REQUIRED]})
     if not label:
         raise DomainError("A label is required.", fields={"label": ["Required."]})
     exchange_keys_check_format(api_key=api_key, api_secret=api_secret)
-    _bybit()
     _label_free(user, label)
-    client = _client_for_keys(environment=environment, api_key=api_key, api_secret=api_secret)
+    client = _client_for_keys(environment=environment, api_key=api_key, api_secret=api_secret, exchange=exchange,
+                              passphrase=passphrase)
     perms, balances = exchange_keys_validate(client=client)
     account = _store(user=user, label=label, environment=environment, api_key=api_key, api_secret=api_secret,
-                     perms=perms, balances=balances)
-    logger.info("Exchange account %s bound for user %s (%s)", account.pk, user.pk, environment)
+                     perms=perms, balances=balances, exchange=row, passphrase=passphrase)
+    logger.info("Exchange account %s bound for user %s (%s, %s)", account.pk, user.pk, exchange, environment)
     return account
 
 
 # --- paper accounts --------------------------------------------------------------------------
-def _simulator_create_key(funding_usdt: str) -> tuple[str, str]:
-    """A fresh simulator account and trading key through the simulator's control API."""
+def _simulator_create_key(funding_usdt: str, exchange: str = "bybit") -> tuple[str, str, str]:
+    """A fresh account and trading key on the venue's twin through the simulator's control API."""
+    from exchanges.factory import venue_simulator_url
     from exchanges.simulator.control import ControlError, SimulatorControl
 
-    try:  # outside development a weak control token is refused here (ControlError), before any request
-        control = SimulatorControl(settings.SETKA_SIMULATOR_URL, settings.SETKA_SIMULATOR_CONTROL_TOKEN, timeout=10)
+    exchange_keys_check_format(api_key=api_key, api_secret=api_secret)
         created = control.create_account(funding={"USDT": funding_usdt}, spot_trade=True, contract_trade=True,
                                          read_only=False, withdraw=False)
     except (ControlError, requests.RequestException, ValueError, KeyError) as exc:
         logger.warning("Paper account creation failed: %s", type(exc).__name__)
         raise ExchangeUnavailable("The paper-trading simulator is not answering. Try again in a minute.") from exc
-    return created.api_key, created.api_secret
+    return created.api_key, created.api_secret, created.passphrase
 
 
-def _paper_label(user) -> str:
-    base = "Paper"
+def _paper_label(user, exchange: Exchange) -> str:
+    base = "Paper" if exchange.code == Exchange.Code.BYBIT else f"Paper {exchange.name}"
     taken = set(ExchangeAccount.objects.filter(user=user, label__startswith=base).values_list("label", flat=True))
     if base not in taken:
         return base
@@ -227,17 +262,22 @@ def _paper_label(user) -> str:
     return f"{base} {n}"
 
 
-def exchange_account_create_paper(*, user, label: str | None = None) -> ExchangeAccount:
-    """A paper account: a fresh simulator account and key, funded with
+def exchange_account_create_paper(*, user, label: str | None = None, exchange: str = "bybit") -> ExchangeAccount:
+    """A paper account on one venue's twin: a fresh simulator account and key, funded with
     settings.SETKA_PAPER_FUNDING_USDT USDT."""
     _require_trading_access(user)
-    label = (label or "").strip() or _paper_label(user)
+    row = _exchange(exchange)
+    label = (label or "").strip() or _paper_label(user, row)
     _label_free(user, label)
-    api_key, api_secret = _simulator_create_key(str(settings.SETKA_PAPER_FUNDING_USDT))
-    client = _client_for_keys(environment=Env.PAPER, api_key=api_key, api_secret=api_secret)
+    from exchanges.venues import venue
+
+    api_key, api_secret, passphrase = _simulator_create_key(str(settings.SETKA_PAPER_FUNDING_USDT), exchange)
+    passphrase = passphrase if venue(exchange).passphrase_required else ""  # the twin issues one to every key
+    client = _client_for_keys(environment=Env.PAPER, api_key=api_key, api_secret=api_secret, exchange=exchange,
+                              passphrase=passphrase)
     perms, balances = exchange_keys_validate(client=client)
     return _store(user=user, label=label, environment=Env.PAPER, api_key=api_key, api_secret=api_secret,
-                  perms=perms, balances=balances)
+                  perms=perms, balances=balances, exchange=row, passphrase=passphrase)
 
 
 # --- re-checking stored keys -----------------------------------------------------------------
@@ -257,8 +297,8 @@ def exchange_account_recheck(*, account: ExchangeAccount, client: ExchangeClient
     try:
         perms = client.key_permissions()
     except errors.AuthenticationFailed as exc:
-        account.status = Status.EXPIRED if exc.code == 33004 else Status.REVOKED
-        account.status_reason = _auth_message(exc) if exc.code in (10010, 33004) else (
+        account.status = Status.EXPIRED if exc.code in EXPIRED_CODES else Status.REVOKED
+        account.status_reason = _auth_message(exc) if exc.code in IP_CODES | EXPIRED_CODES else (
             "The exchange no longer accepts this key (deleted or revoked). Re-bind the keys.")
         account.save(update_fields=fields)
         return account

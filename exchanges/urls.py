@@ -3,6 +3,7 @@ from django.urls import path
 from exchanges import apis
 
 urlpatterns = [
+    path("exchanges/", apis.ExchangeListApi.as_view(), name="exchange-list"),
     path("exchange-accounts/", apis.ExchangeAccountListCreateApi.as_view(), name="exchange-account-list"),
     path("exchange-accounts/paper/", apis.ExchangeAccountPaperCreateApi.as_view(), name="exchange-account-paper"),
     path("exchange-accounts/<int:account_id>/", apis.ExchangeAccountDetailApi.as_view(),

@@ -72,11 +72,23 @@ def private_redis_argv(port: int) -> list[str]:
             "--appendonly", "no", "--protected-mode", "yes"]
 
 
+# the other venues' twins (paper accounts on OKX, Binance and MEXC), on the ports after the Bybit one
+VENUE_SIMULATORS = ("okx", "binance", "mexc")
+
+
+def venue_simulator_port(simulator_port: int, venue: str) -> int:
+    return simulator_port + 1 + VENUE_SIMULATORS.index(venue)
+
+
 def product_processes(*, web_port: int, simulator_port: int) -> list[Proc]:
     return [
         Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
                            "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port,
              url=f"http://127.0.0.1:{simulator_port}"),
+        *(Proc(f"sim-{venue}", [PY, "manage.py", "run_simulator", "--venue", venue, "--host", "127.0.0.1", "--port",
+                                str(venue_simulator_port(simulator_port, venue)), "--state",
+                                str(VAR / f"simulator-{venue}.sqlite3")],
+               ready_port=venue_simulator_port(simulator_port, venue)) for venue in VENUE_SIMULATORS),
         Proc("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "config.asgi:application"],
              ready_port=web_port, url=f"http://127.0.0.1:{web_port}/"),
         Proc("worker", [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
@@ -162,6 +174,9 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env.setdefault("SETKA_SIMULATOR_URL", f"http://127.0.0.1:{args.simulator_port}")
+    for venue in VENUE_SIMULATORS:
+        env.setdefault(f"SETKA_SIMULATOR_{venue.upper()}_URL",
+                       f"http://127.0.0.1:{venue_simulator_port(args.simulator_port, venue)}")
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
     # Every process writes its Prometheus figures here; the web's /metrics sums them.
@@ -179,7 +194,8 @@ def main() -> int:
                 raise SystemExit(f"port {args.redis_port} is taken; set SETKA_REDIS_PORT or REDIS_URL")
             supervisor.start(Proc("redis", private_redis_argv(args.redis_port), ready_port=args.redis_port))
             env["REDIS_URL"] = f"redis://127.0.0.1:{args.redis_port}/0"
-        for port, what in ((args.port, "web"), (args.simulator_port, "simulator")):
+        venue_ports = [(venue_simulator_port(args.simulator_port, v), f"{v} simulator") for v in VENUE_SIMULATORS]
+        for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), *venue_ports):
             if port_open(port):
                 raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
 
@@ -194,12 +210,14 @@ def main() -> int:
         say(f"database ready ({time.monotonic() - began:.1f}s)")
 
         processes = product_processes(web_port=args.port, simulator_port=args.simulator_port)
-        say("6. processes: the exchange simulator first (the demo's paper account lives there)")
-        supervisor.start(processes[0])
+        simulators = [p for p in processes if p.name == "simulator" or p.name.startswith("sim-")]
+        say(f"6. processes: the exchange simulators first ({len(simulators)}: the demo's paper accounts live there)")
+        for proc in simulators:
+            supervisor.start(proc)
         if not args.no_demo:
             say("7. demo data: the operator, the demo user and a funded paper account")
             manage(env, "seed_demo")
-        for proc in processes[1:]:
+        for proc in processes[len(simulators):]:
             supervisor.start(proc)
         total = time.time() - float(os.environ.get("SETKA_RUN_STARTED_AT", "0") or 0)
         if 0 < total < 86400:

@@ -156,6 +156,8 @@ class Stack:
             ]
             if "speed" in options:
                 args += ["--speed", str(options["speed"])]
+            if options.get("venue"):
+                args += ["--venue", options["venue"]]
             return args, None
         if kind == "manage":
             return [*manage, *options["args"]], options.get("ready")

@@ -89,7 +89,7 @@ def bot_owns_client_order_id(bot: Bot, client_order_id: str) -> bool:
             return int(key.bot_id) == bot.pk
     except ImportError:  # pragma: no cover - engine not installed yet
         pass
-    return client_order_id.startswith(f"sk{bot.pk}-")
+    return client_order_id.startswith((f"sk{bot.pk}g", f"sk{bot.pk}-"))
 
 
 _TRAILING_ZEROS = re.compile(r"(?<![\w.])(\d+)\.(\d*?)0+(?![\d\w])")

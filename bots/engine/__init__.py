@@ -28,10 +28,10 @@ Pre-launch report (report.py)
     Candle(time: int unix s, open, high, low, close, volume)
 
 Client order ids (ids.py)
-    grid_order_id(bot_id, generation, level, side, seq) -> "sk{bot}-{gen}-{level}{B|S}{seq}"
+    grid_order_id(bot_id, generation, level, side, seq) -> "sk{bot}g{gen}o{level}{B|S}{seq}"
         (seq 0 = the launch ladder; later orders at a (level, side) count up from 1)
-    initial_order_id(bot_id, generation) -> "sk{bot}-{gen}-init"
-    close_order_id(bot_id, generation, n) -> "sk{bot}-{gen}-close{n}"
+    initial_order_id(bot_id, generation) -> "sk{bot}g{gen}oinit"
+    close_order_id(bot_id, generation, n) -> "sk{bot}g{gen}oclose{n}"
     parse_client_order_id(s) -> OrderKey | None
 
 Planner (planner.py)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 
+from bots.engine import ids
 from bots.engine.ids import parse_client_order_id
 from bots.engine.planner import LevelOrder
 from bots.engine.state import GridState
@@ -35,7 +36,19 @@ class StaleGridState(Exception):
 
 
 def generation_prefix(bot: Bot) -> str:
-    return f"sk{bot.pk}-{bot.generation}-"
+    """What the client ids of the bot's current run start with (bots.engine.ids)."""
+    return ids.generation_prefix(bot.pk, bot.generation)
+
+
+def generation_prefixes(bot: Bot) -> tuple[str, str]:
+    """The run's prefix in the current and in the earlier id format (orders placed before the
+    change of format are still this run's)."""
+    return generation_prefix(bot), ids.legacy_generation_prefix(bot.pk, bot.generation)
+
+
+def generation_filter(bot: Bot, field: str = "client_order_id") -> Q:
+    current, legacy = generation_prefixes(bot)
+    return Q(**{f"{field}__startswith": current}) | Q(**{f"{field}__startswith": legacy})
 
 
 def grid_state_exists(*, bot: Bot) -> bool:
@@ -43,7 +56,7 @@ def grid_state_exists(*, bot: Bot) -> bool:
     launched before typed snapshots existed, when it has orders."""
     if GridSnapshot.objects.filter(bot=bot, generation=bot.generation).exists():
         return True
-    return Order.objects.filter(bot=bot, client_order_id__startswith=generation_prefix(bot)).exists()
+    return Order.objects.filter(generation_filter(bot), bot=bot).exists()
 
 
 def grid_state_new(*, bot: Bot, levels, fees: FeeRates | None, launch_price=None, qty_per_grid=None) -> GridState:
@@ -141,7 +154,7 @@ def grid_state_sync(*, bot: Bot, state: GridState) -> bool:
                 base_fee=exact,
                 settled=row.status in TERMINAL and total >= row.filled_qty,
             )
-    prefix = generation_prefix(bot)
+    prefixes = generation_prefixes(bot)
     new_trades = (
         Trade.objects.filter(bot=bot, pk__gt=state.trade_cursor)
         .select_related("order")
@@ -152,7 +165,7 @@ def grid_state_sync(*, bot: Bot, state: GridState) -> bool:
         state.trade_cursor = max(state.trade_cursor, trade.pk)
         changed = True
         cid = trade.order.client_order_id
-        if not cid.startswith(prefix):
+        if not cid.startswith(prefixes):
             continue  # an earlier run's late execution: its profit is in the book, not this run's grid
         fee_in = _fee_in(bot, trade.fee_coin)
         state.trade(side=Side(trade.side), qty=trade.qty, price=trade.price, fee=trade.fee, fee_in=fee_in)
@@ -163,11 +176,10 @@ def grid_state_sync(*, bot: Bot, state: GridState) -> bool:
 
 def _rebuild(bot: Bot, levels, fees: FeeRates | None) -> GridState:
     """The state of the current run from its whole history (once per run at most)."""
-    prefix = generation_prefix(bot)
     spot = bot.category == Bot.Category.SPOT
     base_coin = _base_coin(bot)
     rows = list(
-        Order.objects.filter(bot=bot, client_order_id__startswith=prefix, purpose=Order.Purpose.GRID).order_by("id")
+        Order.objects.filter(generation_filter(bot), bot=bot, purpose=Order.Purpose.GRID).order_by("id")
     )
     executed: dict[int, tuple[Decimal, Decimal]] = {}
     for order_id, qty, fee, fee_coin in Trade.objects.filter(order__in=rows).values_list(
@@ -190,7 +202,7 @@ def _rebuild(bot: Bot, levels, fees: FeeRates | None) -> GridState:
             settled=row.status in TERMINAL and total >= row.filled_qty,
         )
     # This run's inventory and cash, and the cursor after its last execution.
-    for trade in Trade.objects.filter(bot=bot, order__client_order_id__startswith=prefix).order_by("pk"):
+    for trade in Trade.objects.filter(generation_filter(bot, "order__client_order_id"), bot=bot).order_by("pk"):
         state.trade(
             side=Side(trade.side), qty=trade.qty, price=trade.price, fee=trade.fee, fee_in=_fee_in(bot, trade.fee_coin)
         )

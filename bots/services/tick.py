@@ -34,7 +34,7 @@ from bots.services.common import (
 )
 from bots.services.decide import tick_decide
 from bots.services.grid_state import (
-    generation_prefix,
+    generation_filter,
     grid_state_exists,
     grid_state_load,
     grid_state_new,
@@ -130,9 +130,7 @@ def _close_orders(bot: Bot):
     """This run's close orders (a handful at most), for the next close id of the stop plan."""
     from bots.engine.planner import LevelOrder
 
-    rows = Order.objects.filter(
-        bot=bot, purpose=Order.Purpose.CLOSE, client_order_id__startswith=generation_prefix(bot)
-    )
+    rows = Order.objects.filter(generation_filter(bot), bot=bot, purpose=Order.Purpose.CLOSE)
     return [
         LevelOrder(
             o.client_order_id, o.level, Side(o.side), o.price, o.qty, o.filled_qty, o.status in Order.OPEN_STATUSES

@@ -21,6 +21,7 @@ log = logging.getLogger("exchanges.simulator")
 class SimKey:
     api_key: str
     api_secret: str
+    passphrase: str = ""
 
     def __repr__(self) -> str:  # never print the secret
         return f"SimKey(api_key={self.api_key!r})"
@@ -31,6 +32,7 @@ class SimAccount:
     uid: int
     api_key: str
     api_secret: str
+    passphrase: str = ""  # OKX and KuCoin twins sign with it
 
     def __repr__(self) -> str:
         return f"SimAccount(uid={self.uid}, api_key={self.api_key!r})"
@@ -91,7 +93,7 @@ class SimulatorControl:
             **_perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, expires_at),
         }
         d = self._call("POST", "/accounts", body)
-        return SimAccount(d["uid"], d["api_key"], d["api_secret"])
+        return SimAccount(d["uid"], d["api_key"], d["api_secret"], d.get("passphrase", ""))
 
     def create_api_key(
         self,
@@ -109,7 +111,7 @@ class SimulatorControl:
             f"/accounts/{uid}/keys",
             _perm_body(spot_trade, contract_trade, read_only, withdraw, ip_whitelist, expires_at),
         )
-        return SimKey(d["api_key"], d["api_secret"])
+        return SimKey(d["api_key"], d["api_secret"], d.get("passphrase", ""))
 
     def fund(self, uid: int, coin: str, amount) -> dict:
         return self._call("POST", f"/accounts/{uid}/fund", {"coin": coin, "amount": str(amount)})

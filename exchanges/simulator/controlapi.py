@@ -80,7 +80,8 @@ def add_routes(app: web.Application, sim) -> None:
     eng = sim.engine
 
     def key_json(k):
-        return {"uid": k.uid, "api_key": k.api_key, "api_secret": k.secret}
+        return {"uid": k.uid, "api_key": k.api_key, "api_secret": k.secret, "passphrase": k.passphrase,
+                "venue": sim.venue}
 
     def key_kwargs(body):
         ips = body.get("ip_whitelist") or []
@@ -95,6 +96,7 @@ def add_routes(app: web.Application, sim) -> None:
             ips=ips,
             expires_ms=None if expires is None else integer(expires, "expires_at_ms", 0, 2**53),
             note=text(body.get("note"), "note", max_length=200, allow_none=True) or "",
+            passphrase=text(body.get("passphrase"), "passphrase", max_length=64, allow_none=True) or None,
         )
 
     async def create_account(request, body):
@@ -242,6 +244,7 @@ def add_routes(app: web.Application, sim) -> None:
             "orders": len(eng.orders),
             "replays": eng.replays,
             "websockets": len(sim.hub.conns),
+            "venue": sim.venue,
         }
 
     r = app.router

@@ -181,6 +181,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
         ips=(),
         expires_ms: int | None = None,
         note: str = "",
+        passphrase: str | None = None,
     ) -> ApiKey:
         self.account(uid)
         key = ApiKey(
@@ -196,6 +197,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
             expires_ms=expires_ms,
             created_ms=self.clock(),
             note=note,
+            passphrase=passphrase or secrets.token_urlsafe(12),
         )
         self.keys[key.api_key] = key
         self._dirty_keys.add(key.api_key)

@@ -78,6 +78,7 @@ class ApiKey(Jsonable):
     expires_ms: int | None = None
     created_ms: int = 0
     note: str = ""
+    passphrase: str = ""  # OKX and KuCoin keys carry one (Bybit, Binance and MEXC do not use it)
 
 
 @dataclass

@@ -28,15 +28,19 @@ WINDOW_MS = 1000
 
 
 class RateLimiter:
-    def __init__(self):
-        self.hits: dict[tuple, deque] = defaultdict(deque)
+    """`limits`/`default`/`window_ms`: another venue's table (default: Bybit's)."""
 
-    @staticmethod
-    def limit_for(path: str, category: str | None) -> int:
-        table = LIMITS.get(path)
+    def __init__(self, limits: dict | None = None, *, default: int = DEFAULT_LIMIT, window_ms: int = WINDOW_MS):
+        self.hits: dict[tuple, deque] = defaultdict(deque)
+        self.limits = LIMITS if limits is None else limits
+        self.default = default
+        self.window_ms = window_ms
+
+    def limit_for(self, path: str, category: str | None) -> int:
+        table = self.limits.get(path)
         if table is None:
-            return DEFAULT_LIMIT
-        return table.get(category or "*", table.get("*", DEFAULT_LIMIT))
+            return self.default
+        return table.get(category or "*", table.get("*", self.default))
 
     def take(
         self, uid: int, path: str, category: str | None, units: int, now_ms: int, multiplier: int = 1
@@ -44,11 +48,11 @@ class RateLimiter:
         """Consume up to `units`; return (granted, limit, remaining, reset_ms). reset_ms is never in the past."""
         limit = self.limit_for(path, category) * max(1, int(multiplier))
         q = self.hits[(uid, path, category)]
-        while q and q[0] <= now_ms - WINDOW_MS:
+        while q and q[0] <= now_ms - self.window_ms:
             q.popleft()
         granted = max(0, min(units, limit - len(q)))
         for _ in range(granted):
             q.append(now_ms)
         remaining = limit - len(q)
-        reset = (q[0] + WINDOW_MS) if (q and remaining <= 0) else now_ms
+        reset = (q[0] + self.window_ms) if (q and remaining <= 0) else now_ms
         return granted, limit, remaining, max(reset, now_ms)

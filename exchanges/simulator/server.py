@@ -33,7 +33,19 @@ PUBLIC_LIMIT = 600
 
 
 class Simulator:
-    def __init__(self, *, state_path: str | None = None, control_token: str = "", clock=now_ms, ip_limit: int = 0):
+    def __init__(
+        self,
+        *,
+        state_path: str | None = None,
+        control_token: str = "",
+        clock=now_ms,
+        ip_limit: int = 0,
+        venue: str = "bybit",
+    ):
+        from .venues import dialect_class
+
+        self.venue = venue
+        dialect = dialect_class(venue)
         self.clock = clock
         self.ip_limit = ip_limit  # REST requests per 5 s per IP (Bybit: 600 -> HTTP 403); 0 = off
         self.ip_hits: dict[str, deque] = defaultdict(deque)
@@ -46,13 +58,17 @@ class Simulator:
         self.replay_tasks: dict[str, asyncio.Task] = {}
         self.stopping = asyncio.Event()
         self.requests = 0
+        self.dialect = dialect(self) if dialect is not None else None
 
     # ---------------------------------------------------------------- app
     def app(self) -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_get("/v5/private", self.hub.handle)
-        app.router.add_get("/v5/public/{channel}", self.hub.handle)
-        app.router.add_route("*", "/v5/{tail:.*}", self.v5)
+        if self.dialect is None:
+            app.router.add_get("/v5/private", self.hub.handle)
+            app.router.add_get("/v5/public/{channel}", self.hub.handle)
+            app.router.add_route("*", "/v5/{tail:.*}", self.v5)
+        else:
+            self.dialect.add_routes(app)
         from .controlapi import add_routes
 
         add_routes(app, self)
@@ -259,8 +275,9 @@ async def serve(
     speed: float = 1.0,
     data: dict | None = None,
     ip_limit: int = 0,
+    venue: str = "bybit",
 ) -> None:
-    sim = Simulator(state_path=state_path, control_token=control_token, ip_limit=ip_limit)
+    sim = Simulator(state_path=state_path, control_token=control_token, ip_limit=ip_limit, venue=venue)
     for symbol in replay:
         state = sim.engine.replays.get(symbol)
         if state:  # restart: keep the cursor, take the new speed
@@ -272,7 +289,9 @@ async def serve(
     runner, bound = await start(sim, host, port)
     log.info("simulator listening on http://%s:%s (state %s)", host, bound, state_path or ":memory:")
     print(
-        f"Bybit V5 simulator on http://{host}:{bound} ws://{host}:{bound} state={state_path or ':memory:'}", flush=True
+        f"{sim.dialect.banner if sim.dialect else 'Bybit V5'} simulator on http://{host}:{bound} ws://{host}:{bound} "
+        f"state={state_path or ':memory:'}",
+        flush=True,
     )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -299,6 +318,9 @@ REPLAYED = tuple(symbol for symbol in SYMBOLS if symbol in DEFAULT_FILES)
 
 def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--venue", default="bybit", help="exchange dialect to serve: bybit, okx, binance, mexc, kucoin (one engine)"
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--state", default="var/simulator.sqlite3", help="SQLite state file ('' = in memory)")
     parser.add_argument(
@@ -342,6 +364,7 @@ def run_from_args(args) -> None:
                 replay=replay,
                 speed=args.speed,
                 ip_limit=getattr(args, "ip_limit", 0),
+                venue=getattr(args, "venue", "bybit") or "bybit",
             )
         )
     except KeyboardInterrupt:

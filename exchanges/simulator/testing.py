@@ -21,8 +21,17 @@ from .server import Simulator, start
 
 class SimulatorHandle:
     def __init__(
-        self, *, state_path: str, control_token: str, replay, speed: float, data: dict | None = None, ip_limit: int = 0
+        self,
+        *,
+        state_path: str,
+        control_token: str,
+        replay,
+        speed: float,
+        data: dict | None = None,
+        ip_limit: int = 0,
+        venue: str = "bybit",
     ):
+        self.venue = venue
         self.ip_limit = ip_limit
         self.state_path = state_path
         self.control_token = control_token
@@ -55,7 +64,10 @@ class SimulatorHandle:
 
             async def boot():
                 self.sim = Simulator(
-                    state_path=self.state_path, control_token=self.control_token, ip_limit=self.ip_limit
+                    state_path=self.state_path,
+                    control_token=self.control_token,
+                    ip_limit=self.ip_limit,
+                    venue=self.venue,
                 )
                 for symbol in self._replay:
                     if symbol not in self.sim.engine.replays:
@@ -115,6 +127,7 @@ def running_simulator(
     speed: float = 0,
     data: dict | None = None,
     ip_limit: int = 0,
+    venue: str = "bybit",
 ) -> Iterator[SimulatorHandle]:
     """`symbols` is accepted for API stability (BTCUSDT, ETHUSDT and LTCUSDT are always listed); `replay` lists
     symbols whose candle replay is prepared (and runs in real time when speed > 0; speed=0: use control.advance)."""
@@ -129,6 +142,7 @@ def running_simulator(
         speed=speed,
         data=data,
         ip_limit=ip_limit,
+        venue=venue,
     )
     handle.start()
     try:

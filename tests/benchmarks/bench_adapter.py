@@ -1,12 +1,15 @@
-"""Adapter speed on loopback. Run: .venv/bin/python -m tests.benchmarks.bench_adapter
+"""Adapter speed on loopback, per venue. Run: .venv/bin/python -m tests.benchmarks.bench_adapter [venue ...]
+(default: bybit okx binance).
 
-Starts the simulator as a separate process on a free port (as in production: another process),
-then, through BybitClient (pybit, signing, our retries and rate limiter):
+For each venue, starts its twin as a separate process on a free port (as in production: another
+process), then, through the venue's adapter (BybitClient on pybit; CcxtClient on ccxt for the
+others: signing, our retries and rate limiter):
 - latency of place_order and cancel_order (p50/p99 over a few hundred pairs), spread over many
   accounts so that Bybit's per-account limits (spot create 20/s) do not dominate the figure;
 - sustained orders/s: threads placing+cancelling for a few seconds on many accounts;
-- orders/s on ONE account with the client-side limiter (the ceiling Bybit allows, ~18/s).
-Takes about 20 s."""
+- orders/s on ONE account with the client-side limiter (the ceiling the venue allows: Bybit spot
+  20/s, OKX 30/s, Binance 10/s on the twin) and how often the venue refused (limit violations: 0).
+Takes about 20 s per venue."""
 
 from __future__ import annotations
 
@@ -28,9 +31,11 @@ import django  # noqa: E402
 django.setup()
 
 from exchanges.adapters.bybit import BybitClient  # noqa: E402
+from exchanges.adapters.ccxt_adapter import CcxtClient  # noqa: E402
 from exchanges.client import Category, OrderType, PlaceOrder, Side  # noqa: E402
 from exchanges.ratelimit import LocalWindowStore, RateLimiter  # noqa: E402
 from exchanges.simulator.control import SimulatorControl  # noqa: E402
+from exchanges.venues import venue as venue_spec  # noqa: E402
 
 TOKEN = "bench-token"
 
@@ -41,11 +46,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_simulator(state_dir: str) -> tuple[subprocess.Popen, str]:
+def start_simulator(state_dir: str, venue: str = "bybit") -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "exchanges.simulator", "--port", str(port), "--state", os.path.join(state_dir, "s.db"),
-         "--control-token", TOKEN, "--replay", ""],
+        [sys.executable, "-m", "exchanges.simulator", "--port", str(port), "--state",
+         os.path.join(state_dir, f"{venue}.db"), "--control-token", TOKEN, "--replay", "", "--venue", venue],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -62,14 +67,19 @@ def start_simulator(state_dir: str) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
-def client(base, account, n) -> BybitClient:
-    return BybitClient(api_key=account.api_key, api_secret=account.api_secret, base_url=base, timeout=5,
-                       limiter=RateLimiter(account_key=f"bench:{n}", store=LocalWindowStore()))
+def client(base, account, n, venue="bybit"):
+    limiter = RateLimiter(account_key=f"bench:{venue}:{n}", store=LocalWindowStore())
+    if venue == "bybit":
+        return BybitClient(api_key=account.api_key, api_secret=account.api_secret, base_url=base, timeout=5,
+                           limiter=limiter)
+    limiter._limits = dict(venue_spec(venue).rate_limits)  # noqa: SLF001 - the venue's own budget
+    return CcxtClient(venue_code=venue, api_key=account.api_key, api_secret=account.api_secret,
+                      passphrase=account.passphrase, base_url=base, timeout=5, limiter=limiter)
 
 
 def order(i: int, tag: str) -> PlaceOrder:
     return PlaceOrder(category=Category.SPOT, symbol="BTCUSDT", side=Side.BUY, order_type=OrderType.LIMIT,
-                      qty=Decimal("0.001"), price=Decimal("30000") + i % 500, client_order_id=f"{tag}-{i}")
+                      qty=Decimal("0.001"), price=Decimal("30000") + i % 500, client_order_id=f"{tag}x{i}")
 
 
 def pct(values, p):
@@ -84,7 +94,7 @@ def bench_latency(clients, pairs=300) -> dict:
         t0 = time.perf_counter()
         c.place_order(order(i, "lat"))
         t1 = time.perf_counter()
-        c.cancel_order(category=Category.SPOT, symbol="BTCUSDT", client_order_id=f"lat-{i}")
+        c.cancel_order(category=Category.SPOT, symbol="BTCUSDT", client_order_id=f"latx{i}")
         t2 = time.perf_counter()
         place.append((t1 - t0) * 1000)
         cancel.append((t2 - t1) * 1000)
@@ -103,7 +113,7 @@ def bench_sustained(clients, threads=4, seconds=5.0) -> dict:
         i = 0
         while time.monotonic() < stop:
             c = mine[i % len(mine)]
-            link = f"sus{t}-{i}"
+            link = f"sus{t}x{i}"
             c.place_order(order(i, f"sus{t}"))
             c.cancel_order(category=Category.SPOT, symbol="BTCUSDT", client_order_id=link)
             counts[t] += 1
@@ -131,23 +141,25 @@ def bench_one_account(c, seconds=4.0) -> dict:
     return {"orders_per_s": n / elapsed, "exchange_retries": c.retries, "limiter_wait_s": round(c.limiter.waited_seconds, 2)}
 
 
-def main() -> None:
+def run(venue: str) -> None:
     with tempfile.TemporaryDirectory() as state_dir:
-        proc, base = start_simulator(state_dir)
+        proc, base = start_simulator(state_dir, venue)
         try:
             control = SimulatorControl(base, TOKEN)
             control.set_price("BTCUSDT", "50000")
             accounts = [control.create_account(funding={"USDT": "1000000"}) for _ in range(24)]
-            clients = [client(base, a, n) for n, a in enumerate(accounts)]
-            for c in clients[:4]:  # warm up connections and instrument caches
-                c.balances()
+            clients = [client(base, a, n, venue) for n, a in enumerate(accounts)]
+            for c in clients:  # warm up connections and instrument caches (ccxt loads markets once per client)
+                c.instrument_rules(category=Category.SPOT, symbol="BTCUSDT")
             latency = bench_latency(clients)
             sustained = bench_sustained(clients)
-            one = bench_one_account(client(base, control.create_account(funding={"USDT": "1000000"}), 99))
+            one = bench_one_account(client(base, control.create_account(funding={"USDT": "1000000"}), 99, venue))
         finally:
             proc.terminate()
             proc.wait(10)
-    print("bench_adapter: BybitClient (pybit) -> simulator process on loopback")
+    adapter = "BybitClient (pybit)" if venue == "bybit" else "CcxtClient (ccxt)"
+    limit = {"bybit": "Bybit spot limit 20/s", "okx": "OKX twin 30/s", "binance": "Binance twin 10/s"}[venue]
+    print(f"bench_adapter [{venue}]: {adapter} -> {venue} twin process on loopback")
     print(f"  place_order   p50 {latency['place_p50_ms']:.2f} ms   p99 {latency['place_p99_ms']:.2f} ms")
     print(f"  cancel_order  p50 {latency['cancel_p50_ms']:.2f} ms   p99 {latency['cancel_p99_ms']:.2f} ms")
     print(f"  place+cancel  p50 {latency['pair_p50_ms']:.2f} ms   p99 {latency['pair_p99_ms']:.2f} ms "
@@ -155,7 +167,12 @@ def main() -> None:
     print(f"  sustained     {sustained['orders_per_s']:.0f} orders/s placed+cancelled "
           f"({sustained['calls_per_s']:.0f} calls/s, {sustained['threads']} threads, {sustained['seconds']} s)")
     print(f"  one account   {one['orders_per_s']:.1f} orders/s with the rate limiter "
-          f"(Bybit spot limit 20/s; 10006 retries: {one['exchange_retries']})")
+          f"({limit}; limit violations answered by the venue: {one['exchange_retries']})")
+
+
+def main() -> None:
+    for venue in sys.argv[1:] or ["bybit", "okx", "binance"]:
+        run(venue)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def measure_latency(control, samples: int, label: str) -> list[float]:
     control.set_price("BTCUSDT", "55000")
     bot, uid = make_bot(control, 0)
     wait(lambda: len(control.ledger(uid)["open_orders"]) == 10, 60, "launch")
-    prefix = f"sk{bot.pk}-{bot.generation if bot.generation else 1}-"
+    prefix = f"sk{bot.pk}g{bot.generation if bot.generation else 1}o"
     down, up = Decimal("53995"), Decimal("55005")  # buy line 54,000 -> counter sell at 55,000 and back
     result = []
     for i in range(samples):

@@ -8,8 +8,9 @@ from bots.engine.ids import parse_client_order_id
 
 
 def bot_executions(ledger: dict, bot) -> list[dict]:
-    prefix = f"sk{bot.pk}-"
-    rows = [e for e in ledger["executions"] if e["orderLinkId"].startswith(prefix)]
+    from bots.engine.ids import parse_client_order_id
+
+    rows = [e for e in ledger["executions"] if (key := parse_client_order_id(e["orderLinkId"])) and key.bot_id == bot.pk]
     return sorted(rows, key=lambda e: (int(e["execTime"]), e["execId"]))
 
 

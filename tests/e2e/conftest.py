@@ -94,15 +94,19 @@ def e2e_stack(django_db_setup, django_db_blocker):
     try:
         sim = stack.start("simulator", state="", replay="")
         stack.env["SETKA_SIMULATOR_URL"] = sim.url
+        okx = stack.start("sim-okx", "simulator", state="", replay="", venue="okx")  # paper accounts on OKX
+        stack.env["SETKA_SIMULATOR_OKX_URL"] = okx.url
         from exchanges.simulator.control import SimulatorControl
 
         control = SimulatorControl(sim.url, CONTROL_TOKEN)
+        stack.okx_control = SimulatorControl(okx.url, CONTROL_TOKEN)
         # Grids are built around the simulator's own recent price (so the charts' history fits),
         # rounded to a whole 100 so that the test's levels are exact.
         from decimal import ROUND_HALF_UP, Decimal
 
         base = (control.price("BTCUSDT") / 100).quantize(Decimal(1), ROUND_HALF_UP) * 100
         control.set_price("BTCUSDT", str(base))
+        stack.okx_control.set_price("BTCUSDT", str(base))
         stack.base_price = base
         stack.start("web", timeout=90)
         stack.start("worker", concurrency=2, timeout=90)

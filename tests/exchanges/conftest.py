@@ -41,8 +41,14 @@ def make_client(simulator, account, *, api_secret=None, timeout=1.0, limits=None
     limiter = RateLimiter(account_key=f"sim:{account.uid}", store=LocalWindowStore(), limits=limits)
     kwargs.setdefault("backoff_base", 0.05)
     kwargs.setdefault("backoff_max", 1.0)
-    return BybitClient(api_key=account.api_key, api_secret=api_secret or account.api_secret,
-                       base_url=simulator.base_url, timeout=timeout, limiter=limiter, **kwargs)
+    return BybitClient(
+        api_key=account.api_key,
+        api_secret=api_secret or account.api_secret,
+        base_url=simulator.base_url,
+        timeout=timeout,
+        limiter=limiter,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -57,3 +63,47 @@ def paper_settings(settings, simulator):
     settings.SETKA_SIMULATOR_CONTROL_TOKEN = CONTROL_TOKEN
     settings.SETKA_EXCHANGE_TIMEOUT = 2.0
     return settings
+
+
+# --- the other venues' twins (one simulator per venue per test session) ----------------------
+_VENUE_SIMS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def venue_simulators(tmp_path_factory):
+    """venue code -> a running simulator speaking that venue's dialect (started on first use)."""
+    import contextlib
+
+    stack = contextlib.ExitStack()
+
+    class Lazy(dict):
+        def __missing__(self, venue):
+            state = tmp_path_factory.mktemp(f"sim-{venue}") / "state.sqlite3"
+            handle = stack.enter_context(
+                running_simulator(state_path=str(state), control_token=CONTROL_TOKEN, venue=venue)
+            )
+            self[venue] = handle
+            return handle
+
+    with stack:
+        yield Lazy()
+
+
+def make_venue_client(simulator, account, *, timeout=1.0, **kwargs):
+    from exchanges.adapters.ccxt_adapter import CcxtClient
+
+    kwargs.setdefault("backoff_base", 0.05)
+    kwargs.setdefault("backoff_max", 1.0)
+    limiter = RateLimiter(
+        account_key=f"sim:{simulator.venue}:{account.uid}", store=LocalWindowStore(), limits=kwargs.pop("limits", None)
+    )
+    return CcxtClient(
+        venue_code=simulator.venue,
+        api_key=account.api_key,
+        api_secret=kwargs.pop("api_secret", None) or account.api_secret,
+        passphrase=kwargs.pop("passphrase", None) or account.passphrase,
+        base_url=simulator.base_url,
+        timeout=timeout,
+        limiter=limiter,
+        **kwargs,
+    )

@@ -35,8 +35,14 @@ class FakeBybit:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
-                record = {"method": self.command, "path": parts.path, "query": dict(parse_qsl(parts.query)),
-                          "body": json.loads(body) if body else {}, "headers": dict(self.headers), "at": time.time()}
+                record = {
+                    "method": self.command,
+                    "path": parts.path,
+                    "query": dict(parse_qsl(parts.query)),
+                    "body": json.loads(body) if body else {},
+                    "headers": dict(self.headers),
+                    "at": time.time(),
+                }
                 fake.requests.append(record)
                 script = fake.scripts[parts.path]
                 step = script.popleft() if script else fake.defaults.get(parts.path, (200, ok(), {}, 0))

@@ -15,17 +15,36 @@ from exchanges.ratelimit import LocalWindowStore, RateLimiter
 from tests.exchanges.fake_bybit import FakeBybit, err, ok
 
 SPOT_RULE = {
-    "symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "status": "Trading",
-    "lotSizeFilter": {"basePrecision": "0.000001", "minOrderQty": "0.000011", "maxLimitOrderQty": "83",
-                      "minOrderAmt": "5"},
+    "symbol": "BTCUSDT",
+    "baseCoin": "BTC",
+    "quoteCoin": "USDT",
+    "status": "Trading",
+    "lotSizeFilter": {
+        "basePrecision": "0.000001",
+        "minOrderQty": "0.000011",
+        "maxLimitOrderQty": "83",
+        "minOrderAmt": "5",
+    },
     "priceFilter": {"tickSize": "0.1"},
 }
 
 
 def order_row(link, status="New", **over):
-    row = {"orderId": "111", "orderLinkId": link, "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
-           "price": "50000.1", "qty": "0.001", "cumExecQty": "0", "avgPrice": "", "orderStatus": status,
-           "rejectReason": "EC_NoError", "createdTime": "1700000000000", "updatedTime": "1700000001000"}
+    row = {
+        "orderId": "111",
+        "orderLinkId": link,
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Limit",
+        "price": "50000.1",
+        "qty": "0.001",
+        "cumExecQty": "0",
+        "avgPrice": "",
+        "orderStatus": status,
+        "rejectReason": "EC_NoError",
+        "createdTime": "1700000000000",
+        "updatedTime": "1700000001000",
+    }
     row.update(over)
     return row
 
@@ -39,14 +58,27 @@ def fake():
 
 @pytest.fixture
 def client(fake):
-    c = BybitClient(api_key="KEY123456789", api_secret="SECRET", base_url=fake.base_url, timeout=0.5,
-                    backoff_base=0.05, backoff_max=0.5)
+    c = BybitClient(
+        api_key="KEY123456789",
+        api_secret="SECRET",
+        base_url=fake.base_url,
+        timeout=0.5,
+        backoff_base=0.05,
+        backoff_max=0.5,
+    )
     return c
 
 
 def buy(link="grid-1-b-1", **over):
-    data = dict(category=Category.SPOT, symbol="BTCUSDT", side=Side.BUY, order_type=OrderType.LIMIT,
-                qty=Decimal("0.00100"), price=Decimal("50000.10"), client_order_id=link)
+    data = dict(
+        category=Category.SPOT,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=Decimal("0.00100"),
+        price=Decimal("50000.10"),
+        client_order_id=link,
+    )
     data.update(over)
     return PlaceOrder(**data)
 
@@ -77,9 +109,11 @@ def test_order_without_client_id_is_never_sent(fake, client):
 
 def test_timeout_after_accepted_order_resolves_to_the_one_order(fake, client):
     # first attempt: the exchange accepts but answers too late; the retry hits the duplicate code
-    fake.script("/v5/order/create",
-                (200, ok({"orderId": "111", "orderLinkId": "grid-1-b-1"}), {}, 1.0),
-                (200, err(170141, "Duplicate clientOrderId")))
+    fake.script(
+        "/v5/order/create",
+        (200, ok({"orderId": "111", "orderLinkId": "grid-1-b-1"}), {}, 1.0),
+        (200, err(170141, "Duplicate clientOrderId")),
+    )
     fake.script("/v5/order/realtime", (200, ok({"list": [order_row("grid-1-b-1")]})))
     placed = client.place_order(buy())
     assert placed.order_id == "111"
@@ -105,9 +139,21 @@ def test_duplicate_on_first_attempt_is_success_by_lookup(fake, client):
 def test_5xx_is_retried_with_backoff_then_succeeds(fake, client):
     slept = []
     client._sleep = lambda seconds: (slept.append(seconds), time.sleep(seconds))
-    fake.script("/v5/market/tickers", (502, {}), (503, {}),
-                (200, ok({"list": [{"symbol": "BTCUSDT", "lastPrice": "50000.5", "bid1Price": "50000.4",
-                                    "ask1Price": "50000.6"}]})))
+    fake.script(
+        "/v5/market/tickers",
+        (502, {}),
+        (503, {}),
+        (
+            200,
+            ok(
+                {
+                    "list": [
+                        {"symbol": "BTCUSDT", "lastPrice": "50000.5", "bid1Price": "50000.4", "ask1Price": "50000.6"}
+                    ]
+                }
+            ),
+        ),
+    )
     ticker = client.ticker(category=Category.SPOT, symbol="BTCUSDT")
     assert ticker.last_price == Decimal("50000.5") and ticker.bid_price == Decimal("50000.4")
     assert len(fake.calls("/v5/market/tickers")) == 3
@@ -133,8 +179,11 @@ def test_10006_waits_for_the_reset_header_then_retries(fake, client):
 
 
 def test_remaining_zero_header_blocks_the_next_call_until_reset(fake, client):
-    headers = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0",
-               "X-Bapi-Limit-Reset-Timestamp": str(int(time.time() * 1000) + 400)}
+    headers = {
+        "X-Bapi-Limit": "10",
+        "X-Bapi-Limit-Status": "0",
+        "X-Bapi-Limit-Reset-Timestamp": str(int(time.time() * 1000) + 400),
+    }
     fake.script("/v5/order/realtime", (200, ok({"list": []}), headers), (200, ok({"list": []})))
     client.open_orders(category=Category.SPOT, symbol="BTCUSDT")
     started = time.monotonic()
@@ -145,11 +194,18 @@ def test_remaining_zero_header_blocks_the_next_call_until_reset(fake, client):
 @pytest.mark.parametrize(
     "code, error",
     [
-        (10003, errors.AuthenticationFailed), (10004, errors.AuthenticationFailed),
-        (10005, errors.PermissionDenied), (10010, errors.AuthenticationFailed),
-        (170131, errors.InsufficientBalance), (110007, errors.InsufficientBalance),
-        (170134, errors.InvalidOrder), (170140, errors.InvalidOrder), (110094, errors.InvalidOrder),
-        (110020, errors.TooManyOpenOrders), (10001, errors.InvalidOrder), (99999, errors.OrderRejected),
+        (10003, errors.AuthenticationFailed),
+        (10004, errors.AuthenticationFailed),
+        (10005, errors.PermissionDenied),
+        (10010, errors.AuthenticationFailed),
+        (170131, errors.InsufficientBalance),
+        (110007, errors.InsufficientBalance),
+        (170134, errors.InvalidOrder),
+        (170140, errors.InvalidOrder),
+        (110094, errors.InvalidOrder),
+        (110020, errors.TooManyOpenOrders),
+        (10001, errors.InvalidOrder),
+        (99999, errors.OrderRejected),
     ],
 )
 def test_order_retcodes_map_onto_the_port_errors(fake, client, code, error):
@@ -160,16 +216,24 @@ def test_order_retcodes_map_onto_the_port_errors(fake, client, code, error):
     assert len(fake.calls("/v5/order/create")) == 1  # never retried
 
 
-@pytest.mark.parametrize("code, error", [(170213, errors.OrderNotFound), (110001, errors.OrderNotFound),
-                                         (110008, errors.OrderAlreadyClosed), (170142, errors.OrderAlreadyClosed)])
+@pytest.mark.parametrize(
+    "code, error",
+    [
+        (170213, errors.OrderNotFound),
+        (110001, errors.OrderNotFound),
+        (110008, errors.OrderAlreadyClosed),
+        (170142, errors.OrderAlreadyClosed),
+    ],
+)
 def test_cancel_retcodes(fake, client, code, error):
     fake.script("/v5/order/cancel", (200, err(code)))
     with pytest.raises(error):
         client.cancel_order(category=Category.SPOT, symbol="BTCUSDT", client_order_id="x")
 
 
-@pytest.mark.parametrize("status, error", [(401, errors.AuthenticationFailed), (403, errors.RateLimited),
-                                           (404, errors.InvalidRequest)])
+@pytest.mark.parametrize(
+    "status, error", [(401, errors.AuthenticationFailed), (403, errors.RateLimited), (404, errors.InvalidRequest)]
+)
 def test_http_statuses(fake, client, status, error):
     fake.script("/v5/account/wallet-balance", (status, {}))
     with pytest.raises(error):
@@ -177,8 +241,9 @@ def test_http_statuses(fake, client, status, error):
 
 
 def test_connection_refused_on_read_is_temporary():
-    c = BybitClient(api_key="K", api_secret="S", base_url="http://127.0.0.1:9", timeout=0.2, max_attempts=2,
-                    backoff_base=0.01)
+    c = BybitClient(
+        api_key="K", api_secret="S", base_url="http://127.0.0.1:9", timeout=0.2, max_attempts=2, backoff_base=0.01
+    )
     with pytest.raises(errors.TemporaryExchangeError):
         c.balances()
 
@@ -193,10 +258,22 @@ def test_instrument_rules_are_decimal_and_cached(fake, client):
 
 
 def test_batch_resolves_duplicates_and_reports_item_errors(fake, client):
-    fake.script("/v5/order/create-batch", (200, ok(
-        {"list": [{"orderId": "1", "orderLinkId": "a"}, {"orderId": "", "orderLinkId": "b"},
-                  {"orderId": "", "orderLinkId": "c"}]},
-        ext={"list": [{"code": 0, "msg": "OK"}, {"code": 170141, "msg": "dup"}, {"code": 170131, "msg": "no"}]})))
+    fake.script(
+        "/v5/order/create-batch",
+        (
+            200,
+            ok(
+                {
+                    "list": [
+                        {"orderId": "1", "orderLinkId": "a"},
+                        {"orderId": "", "orderLinkId": "b"},
+                        {"orderId": "", "orderLinkId": "c"},
+                    ]
+                },
+                ext={"list": [{"code": 0, "msg": "OK"}, {"code": 170141, "msg": "dup"}, {"code": 170131, "msg": "no"}]},
+            ),
+        ),
+    )
     fake.script("/v5/order/realtime", (200, ok({"list": [order_row("b", orderId="2")]})))
     results = client.place_orders([buy("a"), buy("b"), buy("c")])
     assert [r.client_order_id for r in results] == ["a", "b", "c"]
@@ -207,9 +284,24 @@ def test_batch_resolves_duplicates_and_reports_item_errors(fake, client):
 
 
 def test_key_permissions_parse_withdraw_and_expiry(fake, client):
-    fake.script("/v5/user/query-api", (200, ok({
-        "readOnly": 0, "ips": ["1.2.3.4"], "expiredAt": "2030-01-01T00:00:00Z",
-        "permissions": {"Spot": ["SpotTrade"], "ContractTrade": ["Order", "Position"], "Wallet": ["Withdraw"]}})))
+    fake.script(
+        "/v5/user/query-api",
+        (
+            200,
+            ok(
+                {
+                    "readOnly": 0,
+                    "ips": ["1.2.3.4"],
+                    "expiredAt": "2030-01-01T00:00:00Z",
+                    "permissions": {
+                        "Spot": ["SpotTrade"],
+                        "ContractTrade": ["Order", "Position"],
+                        "Wallet": ["Withdraw"],
+                    },
+                }
+            ),
+        ),
+    )
     perms = client.key_permissions()
     assert perms.can_withdraw and perms.can_trade_spot and perms.can_trade_linear and not perms.read_only
     assert perms.ip_whitelist == ("1.2.3.4",) and perms.expires_at.year == 2030
@@ -227,8 +319,13 @@ def test_local_limiter_spreads_requests_over_the_window():
         slept.append(s)
         now[0] += s
 
-    limiter = RateLimiter(account_key="a", store=LocalWindowStore(), clock=lambda: now[0], sleep=sleep,
-                          limits={("/v5/order/create", "spot"): 5})
+    limiter = RateLimiter(
+        account_key="a",
+        store=LocalWindowStore(),
+        clock=lambda: now[0],
+        sleep=sleep,
+        limits={("/v5/order/create", "spot"): 5},
+    )
     for _ in range(12):
         limiter.acquire("/v5/order/create", "spot")
     # 12 requests at 5/s need at least two full waits of the window

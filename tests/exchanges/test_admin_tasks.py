@@ -37,10 +37,16 @@ def test_admin_shows_only_the_masked_hint_and_never_decrypts(staff_client, setti
 def test_admin_recheck_action(staff_client, paper_settings, simulator):
     created = simulator.control.create_account(funding={"USDT": "50"})
     owner = UserFactory()
-    account = ExchangeAccountFactory(user=owner, environment="paper", api_key=created.api_key,
-                                     api_secret=created.api_secret, status=ExchangeAccount.Status.INVALID)
-    response = staff_client.post("/admin/exchanges/exchangeaccount/", {
-        "action": "recheck_keys", "_selected_action": [account.pk]}, follow=True)
+    account = ExchangeAccountFactory(
+        user=owner,
+        environment="paper",
+        api_key=created.api_key,
+        api_secret=created.api_secret,
+        status=ExchangeAccount.Status.INVALID,
+    )
+    response = staff_client.post(
+        "/admin/exchanges/exchangeaccount/", {"action": "recheck_keys", "_selected_action": [account.pk]}, follow=True
+    )
     assert response.status_code == 200 and "Re-checked 1 account" in response.content.decode()
     account.refresh_from_db()
     assert account.status == ExchangeAccount.Status.ACTIVE and account.balances == {"USDT": "50"}

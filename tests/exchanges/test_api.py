@@ -31,9 +31,16 @@ def test_anonymous_gets_401(api_client, db):
 
 
 def test_bind_keys_and_list_them_masked(user_client, endpoints, sim_account):
-    response = user_client.post("/api/exchange-accounts/", {
-        "label": "Main", "environment": "testnet", "api_key": sim_account.api_key,
-        "api_secret": sim_account.api_secret}, format="json")
+    response = user_client.post(
+        "/api/exchange-accounts/",
+        {
+            "label": "Main",
+            "environment": "testnet",
+            "api_key": sim_account.api_key,
+            "api_secret": sim_account.api_secret,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["api_key_hint"] == f"{sim_account.api_key[:4]}…{sim_account.api_key[-4:]}"
@@ -50,21 +57,26 @@ def test_bind_keys_and_list_them_masked(user_client, endpoints, sim_account):
 
 def test_withdraw_key_is_refused_with_the_reason(user_client, endpoints, simulator, sim_account):
     key = simulator.control.create_api_key(sim_account.uid, withdraw=True)
-    response = user_client.post("/api/exchange-accounts/", {
-        "label": "Main", "environment": "testnet", "api_key": key.api_key, "api_secret": key.api_secret},
-        format="json")
+    response = user_client.post(
+        "/api/exchange-accounts/",
+        {"label": "Main", "environment": "testnet", "api_key": key.api_key, "api_secret": key.api_secret},
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == "This key can withdraw funds. Create a key without the Withdraw permission."
     assert key.api_secret not in response.content.decode()
     assert not ExchangeAccount.objects.exists()
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"label": "x", "environment": "moon", "api_key": "k", "api_secret": "s"}, "environment"),
-    ({"label": "x", "environment": "testnet", "api_secret": "s"}, "api_key"),
-    ({"environment": "testnet", "api_key": "k", "api_secret": "s"}, "label"),
-    ({"label": "x", "environment": "paper", "api_key": "k", "api_secret": "s"}, "environment"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"label": "x", "environment": "moon", "api_key": "k", "api_secret": "s"}, "environment"),
+        ({"label": "x", "environment": "testnet", "api_secret": "s"}, "api_key"),
+        ({"environment": "testnet", "api_key": "k", "api_secret": "s"}, "label"),
+        ({"label": "x", "environment": "paper", "api_key": "k", "api_secret": "s"}, "environment"),
+    ],
+)
 def test_bad_input_is_400_with_field_messages(user_client, db, payload, field):
     response = user_client.post("/api/exchange-accounts/", payload, format="json")
     assert response.status_code == 400 and field in response.json()["fields"]
@@ -125,8 +137,16 @@ def test_market_data_through_the_account(user_client, paper, simulator):
     symbols = user_client.get(f"/api/market/symbols/?account={pk}&category=spot")
     assert symbols.status_code == 200
     btc = next(s for s in symbols.json() if s["symbol"] == "BTCUSDT")
-    assert btc == {"symbol": "BTCUSDT", "base_coin": "BTC", "quote_coin": "USDT", "tick_size": "0.01",
-                   "qty_step": "0.000001", "min_qty": "0.000048", "min_notional": "5", "max_leverage": None}
+    assert btc == {
+        "symbol": "BTCUSDT",
+        "base_coin": "BTC",
+        "quote_coin": "USDT",
+        "tick_size": "0.01",
+        "qty_step": "0.000001",
+        "min_qty": "0.000048",
+        "min_notional": "5",
+        "max_leverage": None,
+    }
     ticker = user_client.get(f"/api/market/ticker/?account={pk}&category=spot&symbol=BTCUSDT").json()
     assert ticker["last_price"] == "50123.45" and isinstance(ticker["bid_price"], str)
     klines = user_client.get(f"/api/market/klines/?account={pk}&symbol=BTCUSDT&interval=1&limit=3").json()
@@ -134,14 +154,17 @@ def test_market_data_through_the_account(user_client, paper, simulator):
     assert all(isinstance(k["close"], str) for k in klines)
 
 
-@pytest.mark.parametrize("query, field", [
-    ("symbol=BTCUSDT", "account"),
-    ("account={pk}&symbol=btc usdt", "symbol"),
-    ("account={pk}&symbol=BTCUSDT&category=option", "category"),
-    ("account={pk}&symbol=BTCUSDT&interval=7", "interval"),
-    ("account={pk}&symbol=BTCUSDT&limit=0", "limit"),
-    ("account={pk}&symbol=NOPEUSDT", "symbol"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("symbol=BTCUSDT", "account"),
+        ("account={pk}&symbol=btc usdt", "symbol"),
+        ("account={pk}&symbol=BTCUSDT&category=option", "category"),
+        ("account={pk}&symbol=BTCUSDT&interval=7", "interval"),
+        ("account={pk}&symbol=BTCUSDT&limit=0", "limit"),
+        ("account={pk}&symbol=NOPEUSDT", "symbol"),
+    ],
+)
 def test_market_bad_input_is_400(user_client, paper, query, field):
     path = "/api/market/klines/?" + query.format(pk=paper["id"])
     response = user_client.get(path)

@@ -31,13 +31,22 @@ SPOT, LINEAR = Category.SPOT, Category.LINEAR
 
 
 def limit(link, *, side=Side.BUY, price="49000", qty="0.01", category=SPOT, symbol="BTCUSDT", **kw):
-    return PlaceOrder(category=category, symbol=symbol, side=side, order_type=OrderType.LIMIT, qty=D(qty),
-                      price=D(price), client_order_id=link, **kw)
+    return PlaceOrder(
+        category=category,
+        symbol=symbol,
+        side=side,
+        order_type=OrderType.LIMIT,
+        qty=D(qty),
+        price=D(price),
+        client_order_id=link,
+        **kw,
+    )
 
 
 def market(link, *, side=Side.BUY, qty="0.01", category=SPOT, symbol="BTCUSDT", **kw):
-    return PlaceOrder(category=category, symbol=symbol, side=side, order_type=OrderType.MARKET, qty=D(qty),
-                      client_order_id=link, **kw)
+    return PlaceOrder(
+        category=category, symbol=symbol, side=side, order_type=OrderType.MARKET, qty=D(qty), client_order_id=link, **kw
+    )
 
 
 @pytest.fixture
@@ -88,7 +97,7 @@ def test_klines_oldest_first_in_decimal(bybit):
 def test_balances_and_locks(bybit, at_50000):
     before = bybit.balances()
     assert before["USDT"].total == D("10000") and before["USDT"].locked == 0 and before["BTC"].total == D("1")
-    bybit.place_order(limit("lock-1", price="49000", qty="0.01"))
+    bybit.place_order(limit("lock1", price="49000", qty="0.01"))
     after = bybit.balances()["USDT"]
     assert after.locked == D("490") and after.free == D("9510")
 
@@ -108,29 +117,33 @@ def test_key_permissions_of_a_trading_key(bybit):
 
 # --- orders ----------------------------------------------------------------------------------
 def test_place_query_cancel_lifecycle(bybit, at_50000, simulator, sim_account):
-    placed = bybit.place_order(limit("life-1"))
-    assert placed.client_order_id == "life-1" and placed.order_id
+    placed = bybit.place_order(limit("life1"))
+    assert placed.client_order_id == "life1" and placed.order_id
     [order] = bybit.open_orders(category=SPOT, symbol="BTCUSDT")
-    assert (order.client_order_id, order.status, order.price, order.qty) == ("life-1", ExchangeOrderStatus.NEW,
-                                                                              D("49000"), D("0.01"))
-    bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="life-1")
+    assert (order.client_order_id, order.status, order.price, order.qty) == (
+        "life1",
+        ExchangeOrderStatus.NEW,
+        D("49000"),
+        D("0.01"),
+    )
+    bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="life1")
     assert bybit.open_orders(category=SPOT, symbol="BTCUSDT") == []
-    closed = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="life-1")
+    closed = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="life1")
     assert closed.status == ExchangeOrderStatus.CANCELLED and closed.order_id == placed.order_id
     with pytest.raises(errors.OrderNotFound):  # includes OrderAlreadyClosed
-        bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="life-1")
+        bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="life1")
     assert bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="never-sent") is None
     assert bybit.balances()["USDT"].locked == 0
 
 
 def test_partial_fill_then_full_fill_with_maker_fees(bybit, at_50000, simulator):
-    bybit.place_order(limit("pf-1", price="49000", qty="0.01"))
+    bybit.place_order(limit("pf1", price="49000", qty="0.01"))
     simulator.control.set_price("BTCUSDT", "48990", volume="0.004")
-    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="pf-1")
+    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="pf1")
     assert order.status == ExchangeOrderStatus.PARTIALLY_FILLED and order.filled_qty == D("0.004")
     assert order.status.is_open
     simulator.control.set_price("BTCUSDT", "48980", volume="1")
-    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="pf-1")
+    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="pf1")
     assert order.status == ExchangeOrderStatus.FILLED and order.filled_qty == D("0.01")
     assert order.avg_price == D("49000")
     fills = bybit.fills(category=SPOT, symbol="BTCUSDT").fills
@@ -138,22 +151,22 @@ def test_partial_fill_then_full_fill_with_maker_fees(bybit, at_50000, simulator)
     assert len({f.exec_id for f in fills}) == 2
     for fill in fills:  # spot buy: fee in the base coin at the maker rate (0.1 %)
         assert fill.is_maker and fill.fee_coin == "BTC" and fill.fee == fill.qty * D("0.001")
-        assert fill.price == D("49000") and fill.client_order_id == "pf-1"
+        assert fill.price == D("49000") and fill.client_order_id == "pf1"
     balances = bybit.balances()
     assert balances["BTC"].total == D("1") + D("0.01") - D("0.00001")
     assert balances["USDT"].total == D("10000") - D("490")
 
 
 def test_partially_filled_then_cancelled(bybit, at_50000, simulator):
-    bybit.place_order(limit("pfc-1", price="49000", qty="0.01"))
+    bybit.place_order(limit("pfc1", price="49000", qty="0.01"))
     simulator.control.set_price("BTCUSDT", "48990", volume="0.003")
-    bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="pfc-1")
-    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="pfc-1")
+    bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="pfc1")
+    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="pfc1")
     assert order.status == ExchangeOrderStatus.PARTIALLY_FILLED_CANCELLED and order.filled_qty == D("0.003")
 
 
 def test_market_sell_is_taker_and_pays_fee_in_quote(bybit, at_50000):
-    bybit.place_order(market("mk-1", side=Side.SELL, qty="0.1"))
+    bybit.place_order(market("mk1", side=Side.SELL, qty="0.1"))
     [fill] = bybit.fills(category=SPOT, symbol="BTCUSDT").fills
     assert not fill.is_maker and fill.fee_coin == "USDT" and fill.qty == D("0.1")
     assert fill.fee == (fill.price * fill.qty * D("0.001"))
@@ -161,7 +174,7 @@ def test_market_sell_is_taker_and_pays_fee_in_quote(bybit, at_50000):
 
 def test_fills_since_and_cursor_pages(bybit, at_50000, simulator):
     for i in range(3):
-        bybit.place_order(market(f"pg-{i}", side=Side.SELL, qty="0.001"))
+        bybit.place_order(market(f"pg{i}", side=Side.SELL, qty="0.001"))
     first = bybit.fills(category=SPOT, symbol="BTCUSDT")
     assert len(first.fills) == 3 and first.next_cursor is None
     bybit.fills_page_size = 2
@@ -174,37 +187,38 @@ def test_fills_since_and_cursor_pages(bybit, at_50000, simulator):
 
 
 def test_batch_placement_and_cancel_all(bybit, at_50000):
-    results = bybit.place_orders([limit(f"b-{i}", price=str(48000 + i * 100)) for i in range(3)]
-                                 + [limit("b-big", qty="5")])
-    assert [r.client_order_id for r in results] == ["b-0", "b-1", "b-2", "b-big"]
+    results = bybit.place_orders(
+        [limit(f"b{i}", price=str(48000 + i * 100)) for i in range(3)] + [limit("bbig", qty="5")]
+    )
+    assert [r.client_order_id for r in results] == ["b0", "b1", "b2", "bbig"]
     assert all(r.placed for r in results[:3])
     assert isinstance(results[3].error, errors.InsufficientBalance)
-    again = bybit.place_orders([limit("b-0", price="48000")])  # a retried batch: success by lookup
+    again = bybit.place_orders([limit("b0", price="48000")])  # a retried batch: success by lookup
     assert again[0].placed.order_id == results[0].placed.order_id
     cancelled = bybit.cancel_all(category=SPOT, symbol="BTCUSDT")
-    assert sorted(cancelled) == ["b-0", "b-1", "b-2"]
+    assert sorted(cancelled) == ["b0", "b1", "b2"]
     assert bybit.open_orders(category=SPOT, symbol="BTCUSDT") == []
 
 
 def test_same_client_order_id_twice_is_one_order(bybit, at_50000, simulator, sim_account):
-    first = bybit.place_order(limit("dup-1"))
-    second = bybit.place_order(limit("dup-1"))
+    first = bybit.place_order(limit("dup1"))
+    second = bybit.place_order(limit("dup1"))
     assert first == second
-    assert open_links(simulator, sim_account) == ["dup-1"]
+    assert open_links(simulator, sim_account) == ["dup1"]
 
 
 def test_linear_leverage_positions_and_margin(bybit, at_50000):
     bybit.set_leverage(category=LINEAR, symbol="BTCUSDT", leverage=D("5"))
     bybit.set_leverage(category=LINEAR, symbol="BTCUSDT", leverage=D("5"))  # unchanged is not an error
     assert bybit.positions(category=LINEAR, symbol="BTCUSDT")[0].side is None
-    bybit.place_order(market("lin-1", category=LINEAR, qty="0.010"))
+    bybit.place_order(market("lin1", category=LINEAR, qty="0.010"))
     [position] = bybit.positions(category=LINEAR, symbol="BTCUSDT")
     assert position.side == Side.BUY and position.size == D("0.01") and position.leverage == D("5")
     assert position.liq_price is not None and position.liq_price < position.avg_price
     [fill] = bybit.fills(category=LINEAR, symbol="BTCUSDT").fills
     assert fill.fee == fill.price * fill.qty * D("0.00055") and fill.fee_coin == "USDT"
     assert bybit.balances()["USDT"].locked > 0  # position margin
-    bybit.place_order(market("lin-2", category=LINEAR, side=Side.SELL, qty="0.010", reduce_only=True))
+    bybit.place_order(market("lin2", category=LINEAR, side=Side.SELL, qty="0.010", reduce_only=True))
     assert bybit.positions(category=LINEAR, symbol="BTCUSDT")[0].side is None
     assert bybit.positions(category=SPOT, symbol="BTCUSDT") == []
 
@@ -212,25 +226,25 @@ def test_linear_leverage_positions_and_margin(bybit, at_50000):
 # --- mapped errors ---------------------------------------------------------------------------
 def test_order_errors_map_onto_the_port(bybit, at_50000):
     with pytest.raises(errors.InsufficientBalance):
-        bybit.place_order(limit("e-1", qty="5"))
+        bybit.place_order(limit("e1", qty="5"))
     with pytest.raises(errors.InvalidOrder):
-        bybit.place_order(limit("e-2", price="49000.005"))  # off the tick
+        bybit.place_order(limit("e2", price="49000.005"))  # off the tick
     with pytest.raises(errors.InvalidOrder):
-        bybit.place_order(limit("e-3", qty="0.00001"))  # below the minimum
+        bybit.place_order(limit("e3", qty="0.00001"))  # below the minimum
     with pytest.raises(errors.InvalidOrder):
-        bybit.place_order(limit("e-4", qty="0.0000001"))  # off the step
+        bybit.place_order(limit("e4", qty="0.0000001"))  # off the step
     with pytest.raises((errors.InvalidOrder, errors.InvalidRequest)):
-        bybit.place_order(limit("e-5", symbol="NOPEUSDT"))
+        bybit.place_order(limit("e5", symbol="NOPEUSDT"))
     with pytest.raises(errors.OrderNotFound):
-        bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="e-none")
+        bybit.cancel_order(category=SPOT, symbol="BTCUSDT", client_order_id="enone")
 
 
 def test_post_only_that_would_take_is_rejected_not_filled(bybit, at_50000):
     try:
-        bybit.place_order(limit("po-1", price="51000", time_in_force=TimeInForce.POST_ONLY))
+        bybit.place_order(limit("po1", price="51000", time_in_force=TimeInForce.POST_ONLY))
     except errors.OrderRejected:
         return
-    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="po-1")
+    order = bybit.order_by_client_id(category=SPOT, symbol="BTCUSDT", client_order_id="po1")
     assert order.status in (ExchangeOrderStatus.CANCELLED, ExchangeOrderStatus.REJECTED)
     assert order.filled_qty == 0
 
@@ -250,7 +264,7 @@ def test_read_only_key_cannot_trade(simulator, sim_account, at_50000):
     assert client.key_permissions().read_only
     assert client.balances()["USDT"].total == D("10000")  # reads work
     with pytest.raises(errors.PermissionDenied):
-        client.place_order(limit("ro-1"))
+        client.place_order(limit("ro1"))
 
 
 def test_expired_key_and_foreign_ip(simulator, sim_account):
@@ -274,9 +288,9 @@ class key_account:  # noqa: N801 - a tiny stand-in for SimAccount with another k
 def test_timeout_after_accepted_order_leaves_exactly_one_order(simulator, sim_account, at_50000, mode):
     client = make_client(simulator, sim_account, timeout=0.5)
     simulator.control.inject_fault("timeout_after_accept", path="/v5/order/create", count=1, mode=mode, seconds=2)
-    placed = client.place_order(limit("ta-1"))
-    assert placed.client_order_id == "ta-1" and placed.order_id
-    assert open_links(simulator, sim_account) == ["ta-1"]
+    placed = client.place_order(limit("ta1"))
+    assert placed.client_order_id == "ta1" and placed.order_id
+    assert open_links(simulator, sim_account) == ["ta1"]
     assert client.retries >= 1  # the retry with the same orderLinkId met the duplicate and looked it up
 
 
@@ -284,12 +298,12 @@ def test_every_attempt_timing_out_is_ambiguous_never_failed(simulator, sim_accou
     client = make_client(simulator, sim_account, timeout=0.3, max_attempts=2)
     simulator.control.inject_fault("timeout_after_accept", path="/v5/order/create", count=5, seconds=1)
     # the first attempt is stored; the second meets the duplicate and resolves it
-    placed = client.place_order(limit("amb-1"))
-    assert open_links(simulator, sim_account) == ["amb-1"] and placed.client_order_id == "amb-1"
+    placed = client.place_order(limit("amb1"))
+    assert open_links(simulator, sim_account) == ["amb1"] and placed.client_order_id == "amb1"
     simulator.control.clear_faults()
     simulator.control.inject_fault("latency", path="/v5/order/create", count=4, ms=800)
     with pytest.raises(errors.AmbiguousOutcome):
-        client.place_order(limit("amb-2"))
+        client.place_order(limit("amb2"))
 
 
 def test_5xx_is_retried_with_backoff(simulator, sim_account):
@@ -306,8 +320,8 @@ def test_5xx_is_retried_with_backoff(simulator, sim_account):
 def test_5xx_on_placement_is_retried_and_places_once(simulator, sim_account, at_50000):
     client = make_client(simulator, sim_account)
     simulator.control.inject_fault("http_error", path="/v5/order/create", count=2, status=500)
-    client.place_order(limit("5xx-1"))
-    assert open_links(simulator, sim_account) == ["5xx-1"]
+    client.place_order(limit("5xx1"))
+    assert open_links(simulator, sim_account) == ["5xx1"]
 
 
 def test_10006_is_retried_after_the_reset_header(simulator, sim_account):
@@ -324,7 +338,7 @@ def test_rate_limiter_keeps_a_burst_under_the_exchange_limit(simulator, sim_acco
     client = make_client(simulator, sim_account)
     started = time.monotonic()
     for i in range(25):
-        client.place_order(limit(f"rl-{i}", category=LINEAR, price=str(40000 + i), qty="0.001"))
+        client.place_order(limit(f"rl{i}", category=LINEAR, price=str(40000 + i), qty="0.001"))
     assert client.retries == 0 and time.monotonic() - started >= 1.5  # 9 per second
     assert client.limiter.waited_seconds > 0
 
@@ -334,7 +348,7 @@ def test_rate_limit_headers_block_before_the_exchange_refuses(simulator, sim_acc
     and X-Bapi-Limit-Reset-Timestamp alone keep the burst from being refused."""
     blind = make_client(simulator, sim_account, limits={("/v5/order/create", "linear"): 1000})
     for i in range(25):
-        blind.place_order(limit(f"rlb-{i}", category=LINEAR, price=str(41000 + i), qty="0.001"))
+        blind.place_order(limit(f"rlb{i}", category=LINEAR, price=str(41000 + i), qty="0.001"))
     assert blind.retries == 0 and blind.limiter.waited_seconds > 0
     links = open_links(simulator, sim_account)
     assert len(links) == 25 and len(set(links)) == 25
@@ -348,11 +362,16 @@ def test_two_workers_share_one_budget_through_the_cache(simulator, sim_account, 
     from exchanges.ratelimit import CacheWindowStore, RateLimiter
 
     def worker(n, out):
-        client = BybitClient(api_key=sim_account.api_key, api_secret=sim_account.api_secret,
-                             base_url=simulator.base_url, timeout=2, backoff_base=0.05,
-                             limiter=RateLimiter(account_key=f"shared:{sim_account.uid}", store=CacheWindowStore(cache)))
+        client = BybitClient(
+            api_key=sim_account.api_key,
+            api_secret=sim_account.api_secret,
+            base_url=simulator.base_url,
+            timeout=2,
+            backoff_base=0.05,
+            limiter=RateLimiter(account_key=f"shared:{sim_account.uid}", store=CacheWindowStore(cache)),
+        )
         for i in range(12):
-            client.place_order(limit(f"w{n}-{i}", category=LINEAR, price=str(42000 + n * 100 + i), qty="0.001"))
+            client.place_order(limit(f"w{n}x{i}", category=LINEAR, price=str(42000 + n * 100 + i), qty="0.001"))
         out.append(client.retries)
 
     retries: list[int] = []
@@ -399,22 +418,28 @@ class Recorder:
 def test_private_stream_delivers_orders_and_fills_and_survives_a_drop(simulator, sim_account, at_50000):
     client = make_client(simulator, sim_account)
     rec = Recorder()
-    stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret,
-                                on_event=rec.on_event, on_reconnect=rec.on_reconnect, ws_base=simulator.ws_url,
-                                ping_interval=5, ping_timeout=3)
+    stream = BybitPrivateStream(
+        api_key=sim_account.api_key,
+        api_secret=sim_account.api_secret,
+        on_event=rec.on_event,
+        on_reconnect=rec.on_reconnect,
+        ws_base=simulator.ws_url,
+        ping_interval=5,
+        ping_timeout=3,
+    )
     try:
         assert stream.wait_ready(10)  # authenticated, every subscription acknowledged
-        client.place_order(limit("ws-1"))
-        assert rec.wait(lambda: "ws-1" in rec.links("order"))
+        client.place_order(limit("ws1"))
+        assert rec.wait(lambda: "ws1" in rec.links("order"))
         simulator.control.set_price("BTCUSDT", "48900", volume="1")
-        assert rec.wait(lambda: "ws-1" in rec.links("execution"))
+        assert rec.wait(lambda: "ws1" in rec.links("execution"))
         assert rec.wait(lambda: any(t == "wallet" for t, _ in rec.events))
 
         assert simulator.control.inject_fault("ws_disconnect", channel="private")["disconnected"] >= 1
         assert rec.wait(lambda: rec.reconnects == 1, timeout=15)
         assert stream.wait_ready(10) and stream.is_connected()
-        client.place_order(limit("ws-2"))  # resubscribed: events flow again
-        assert rec.wait(lambda: "ws-2" in rec.links("order"))
+        client.place_order(limit("ws2"))  # resubscribed: events flow again
+        assert rec.wait(lambda: "ws2" in rec.links("order"))
     finally:
         stream.close()
 
@@ -427,12 +452,13 @@ def test_private_stream_survives_a_failing_callback(simulator, sim_account, at_5
         seen.append(topic)
         raise RuntimeError("bug in the caller")
 
-    stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret, on_event=explode,
-                                ws_base=simulator.ws_url)
+    stream = BybitPrivateStream(
+        api_key=sim_account.api_key, api_secret=sim_account.api_secret, on_event=explode, ws_base=simulator.ws_url
+    )
     try:
         assert stream.wait_ready(10)
-        client.place_order(limit("cb-1"))
-        client.place_order(limit("cb-2"))
+        client.place_order(limit("cb1"))
+        client.place_order(limit("cb2"))
         deadline = time.monotonic() + 10
         while seen.count("order") < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -442,15 +468,20 @@ def test_private_stream_survives_a_failing_callback(simulator, sim_account, at_5
 
 
 def test_private_stream_with_a_refused_key_stops(simulator, sim_account):
-    stream = BybitPrivateStream(api_key=sim_account.api_key, api_secret="wrong-secret", on_event=lambda t, d: None,
-                                ws_base=simulator.ws_url)
+    stream = BybitPrivateStream(
+        api_key=sim_account.api_key, api_secret="wrong-secret", on_event=lambda t, d: None, ws_base=simulator.ws_url
+    )
     try:
         assert stream.wait_authenticated(timeout=3) is False
         assert stream.auth_failed and not stream.is_connected()
     finally:
         stream.close()
-    good = BybitPrivateStream(api_key=sim_account.api_key, api_secret=sim_account.api_secret,
-                              on_event=lambda t, d: None, ws_base=simulator.ws_url)
+    good = BybitPrivateStream(
+        api_key=sim_account.api_key,
+        api_secret=sim_account.api_secret,
+        on_event=lambda t, d: None,
+        ws_base=simulator.ws_url,
+    )
     try:
         assert good.wait_authenticated(timeout=3) and good.is_connected()
     finally:

@@ -16,8 +16,11 @@ def test_real_environments_point_at_bybit_hosts(db, settings):
     hosts = {}
     for env in ("mainnet", "testnet", "demo"):
         hosts[env] = factory.client_for_account(ExchangeAccountFactory(environment=env)).base_url
-    assert hosts == {"mainnet": "https://api.bybit.com", "testnet": "https://api-testnet.bybit.com",
-                     "demo": "https://api-demo.bybit.com"}
+    assert hosts == {
+        "mainnet": "https://api.bybit.com",
+        "testnet": "https://api-testnet.bybit.com",
+        "demo": "https://api-demo.bybit.com",
+    }
 
 
 def test_paper_account_trades_and_streams_on_the_simulator(paper_settings, user, simulator):
@@ -26,13 +29,20 @@ def test_paper_account_trades_and_streams_on_the_simulator(paper_settings, user,
     client = factory.client_for_account(account)
     assert client.base_url == simulator.base_url
     events, reconnected = [], threading.Event()
-    stream = factory.stream_for_account(account, lambda topic, data: events.append((topic, data)),
-                                        reconnected.set)
+    stream = factory.stream_for_account(account, lambda topic, data: events.append((topic, data)), reconnected.set)
     try:
         assert stream.wait_ready(10)
-        client.place_order(PlaceOrder(category=Category.SPOT, symbol="BTCUSDT", side=Side.BUY,
-                                      order_type=OrderType.LIMIT, qty=Decimal("0.001"), price=Decimal("45000"),
-                                      client_order_id="fac-1"))
+        client.place_order(
+            PlaceOrder(
+                category=Category.SPOT,
+                symbol="BTCUSDT",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                qty=Decimal("0.001"),
+                price=Decimal("45000"),
+                client_order_id="fac-1",
+            )
+        )
         deadline = time.monotonic() + 5
         while not any(t == "order" for t, _ in events) and time.monotonic() < deadline:
             time.sleep(0.05)

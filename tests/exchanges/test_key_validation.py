@@ -27,8 +27,9 @@ def trader(db):
 
 
 def bind(user, key, *, secret=None, label="Main"):
-    return services.exchange_account_create(user=user, label=label, environment="testnet", api_key=key.api_key,
-                                            api_secret=secret or key.api_secret)
+    return services.exchange_account_create(
+        user=user, label=label, environment="testnet", api_key=key.api_key, api_secret=secret or key.api_secret
+    )
 
 
 def new_key(simulator, uid, **perms):
@@ -56,8 +57,9 @@ def test_good_key_is_stored_with_snapshot(testnet_is_simulator, trader, sim_acco
         ({"ip_whitelist": ["203.0.113.9"]}, "IP"),
     ],
 )
-def test_unusable_keys_are_refused_and_never_stored(testnet_is_simulator, trader, simulator, sim_account, perms,
-                                                    message):
+def test_unusable_keys_are_refused_and_never_stored(
+    testnet_is_simulator, trader, simulator, sim_account, perms, message
+):
     key = new_key(simulator, sim_account.uid, **perms)
     with pytest.raises(DomainError) as info:
         bind(trader, key)
@@ -137,8 +139,9 @@ def _sealed(plain):
     return SealedSecret(current_fernet().encrypt(plain.encode()).decode())
 
 
-def test_ip_bound_key_that_includes_our_address_is_stored_with_its_binding(testnet_is_simulator, trader, simulator,
-                                                                           sim_account):
+def test_ip_bound_key_that_includes_our_address_is_stored_with_its_binding(
+    testnet_is_simulator, trader, simulator, sim_account
+):
     key = new_key(simulator, sim_account.uid, ip_whitelist=["127.0.0.1"])
     account = bind(trader, key)
     assert account.ip_whitelist == ["127.0.0.1"] and account.status == ExchangeAccount.Status.ACTIVE

@@ -100,7 +100,7 @@ def test_spot_day_metrics_equal_the_exchange_ledger(sim, settings):
 
     ledger = sim.control.ledger(acc.uid)
     executions = sorted(
-        (e for e in ledger["executions"] if e["orderLinkId"].startswith(f"sk{bot.pk}-")),
+        (e for e in ledger["executions"] if e["orderLinkId"].startswith(f"sk{bot.pk}g")),
         key=lambda e: (int(e["execTime"]), e["execId"]),
     )
     row = BotMetrics.objects.get(bot=bot)

@@ -119,7 +119,7 @@ def test_a_restart_after_an_unclean_stop_cancels_the_previous_runs_orders(runnin
     running_bot.refresh_from_db()
     assert running_bot.status == Bot.Status.RUNNING and running_bot.generation == 2
     assert not (set(fake.open_ids()) & left_open)  # the old ladder is gone
-    assert all(cid.startswith(f"sk{running_bot.pk}-2-") for cid in fake.open_ids())
+    assert all(cid.startswith(f"sk{running_bot.pk}g2o") for cid in fake.open_ids())
     assert not Order.objects.filter(
-        bot=running_bot, client_order_id__startswith=f"sk{running_bot.pk}-1-", status__in=Order.OPEN_STATUSES
+        bot=running_bot, client_order_id__startswith=f"sk{running_bot.pk}g1o", status__in=Order.OPEN_STATUSES
     ).exists()

@@ -15,7 +15,7 @@ from django.db import transaction
 from exchanges.fields import SealedSecret, current_fernet
 from exchanges.models import ExchangeAccount
 
-FIELDS = ("api_key", "api_secret")
+FIELDS = ("api_key", "api_secret", "api_passphrase")
 
 
 def _ciphertext(value) -> str | None:
@@ -63,7 +63,9 @@ class Command(BaseCommand):
             revived = ExchangeAccount.objects.filter(
                 pk__in=list(rotated), status=ExchangeAccount.Status.UNDECRYPTABLE
             ).update(status=ExchangeAccount.Status.ACTIVE, status_reason="")
-        self.stdout.write(self.style.SUCCESS(
-            f"Re-encrypted {len(rotated)} exchange account(s) with the first key; 0 failed; "
-            f"{revived} previously undecryptable account(s) restored."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Re-encrypted {len(rotated)} exchange account(s) with the first key; 0 failed; "
+                f"{revived} previously undecryptable account(s) restored."
+            )
+        )

@@ -1,4 +1,4 @@
-"""Start the Bybit-V5-compatible exchange simulator (thin wrapper: the simulator itself has no Django).
+"""Start the exchange simulator for one venue (thin wrapper: the simulator itself has no Django).
 
 Outside development (DJANGO_ENV=production) it refuses to start with a missing, short,
 well-known or predictable control token: anyone who knows the token can mint money on every
@@ -12,7 +12,10 @@ from exchanges.simulator.server import add_arguments, run_from_args
 
 
 class Command(BaseCommand):
-    help = "Run the Bybit-V5-compatible exchange simulator (REST + WebSocket on one port, control API at /control/)."
+    help = (
+        "Run the exchange simulator: one venue dialect (--venue, default bybit) on the one matching engine; "
+        "REST + WebSocket on one port, control API at /control/."
+    )
 
     def add_arguments(self, parser):
         add_arguments(parser)
@@ -25,6 +28,7 @@ class Command(BaseCommand):
         a.host, a.port, a.state = options["host"], options["port"], options["state"]
         a.control_token = options["control_token"] or getattr(settings, "SETKA_SIMULATOR_CONTROL_TOKEN", "")
         a.replay, a.speed, a.ip_limit = options["replay"], options["speed"], options["ip_limit"]
+        a.venue = options["venue"]
         production = bool(getattr(settings, "PRODUCTION", False)) or is_production()
         try:
             require_strong_token(a.control_token, production=production)

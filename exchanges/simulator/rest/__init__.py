@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from .account import account_info, fee_rate, position_list, query_api, set_leverage, wallet_balance
+from .asset import coin_query_info, set_margin_mode, transaction_log
 from .market import instruments_info, kline, market_time, orderbook, recent_trade, tickers
 from .orders import (
     batch_units,
@@ -47,6 +48,10 @@ ROUTES = {
     "/v5/position/list": ("GET", position_list, True, READ),
     "/v5/position/set-leverage": ("POST", set_leverage, True, TRADE),
     "/v5/user/query-api": ("GET", query_api, True, READ),
+    # what ccxt's bybit client also calls (currencies, ledger, margin mode)
+    "/v5/asset/coin/query-info": ("GET", coin_query_info, True, READ),
+    "/v5/account/transaction-log": ("GET", transaction_log, True, READ),
+    "/v5/account/set-margin-mode": ("POST", set_margin_mode, True, TRADE),
 }
 BATCH_PATHS = {"/v5/order/create-batch", "/v5/order/amend-batch", "/v5/order/cancel-batch"}
 MUTATING = {path for path, r in ROUTES.items() if r[3] == TRADE}

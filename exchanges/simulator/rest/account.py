@@ -108,7 +108,7 @@ def query_api(sim, key, p, units):
         "deadlineDay": deadline,
         "expiredAt": expired_at,
         "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(key.created_ms / 1000)),
-        "unified": 0,
+        "unified": 1,  # a unified trade account (ccxt's bybit client reads it)
         "uta": 1,
         "userID": key.uid,
         "inviterID": 0,

@@ -18,6 +18,8 @@ def market_time(sim, key, p, units):
 
 
 def instruments_info(sim, key, p, units):
+    if p.get("category") in ("inverse", "option"):  # valid categories the simulator lists nothing in
+        return {"category": p["category"], "list": [], "nextPageCursor": ""}
     cat = _category(p)
     items = [
         i

@@ -2,6 +2,28 @@ import type { ExchangeAccount, Kline, Page, SymbolInfo, Ticker } from '~/types/a
 import { listOf } from '~/types/api'
 import { toQuery } from '~/utils/cookies'
 
+/** One exchange the registry offers (GET /api/exchanges/, exchanges/venues.py). */
+export interface Venue {
+  code: string
+  name: string
+  categories: string[]
+  futures_note: string
+  order_types: string[]
+  passphrase_required: boolean
+  environments: string[]
+  fee_coin: string
+  min_notional: string
+  client_id_max_len: number
+  batch_create: number
+}
+
+export function useExchanges() {
+  const r = useApiGet<Venue[]>('exchanges', '/api/exchanges/')
+  const venues = computed(() => r.data.value ?? [])
+  const nameOf = (code: string) => venues.value.find(v => v.code === code)?.name ?? code
+  return { ...r, venues, nameOf }
+}
+
 export function useExchangeAccounts() {
   const api = useApi()
   const r = useApiGet<ExchangeAccount[] | Page<ExchangeAccount>>('exchange-accounts', '/api/exchange-accounts/')
@@ -9,13 +31,13 @@ export function useExchangeAccounts() {
   return {
     ...r,
     accounts,
-    async bind(body: { label: string, environment: string, api_key: string, api_secret: string }) {
+    async bind(body: { label: string, exchange?: string, environment: string, api_key: string, api_secret: string, api_passphrase?: string }) {
       const acc = await api<ExchangeAccount>('/api/exchange-accounts/', { method: 'POST', body })
       await r.refresh()
       return acc
     },
-    async createPaper(label?: string) {
-      const acc = await api<ExchangeAccount>('/api/exchange-accounts/paper/', { method: 'POST', body: label ? { label } : {} })
+    async createPaper(label?: string, exchange = 'bybit') {
+      const acc = await api<ExchangeAccount>('/api/exchange-accounts/paper/', { method: 'POST', body: { ...(label ? { label } : {}), exchange } })
       await r.refresh()
       return acc
     },

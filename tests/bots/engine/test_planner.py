@@ -30,15 +30,15 @@ D = Decimal
 def test_filled_buy_gets_sell_one_line_up_then_buy_back_same_qty():
     ex = MiniExchange(spot_config(), spot_rules(), FEES, D(54000))
     q = ex.sizing.qty_per_grid
-    assert ex.move_to(D(52000)) == ["sk9-2-2B0"]  # the 53k buy
+    assert ex.move_to(D(52000)) == ["sk9g2o2B0"]  # the 53k buy
     plan = ex.tick()
     assert [(o.side, o.price, o.level, o.client_order_id) for o in plan.place] == [
-        (Side.SELL, D(57000), 3, "sk9-2-3S1")
+        (Side.SELL, D(57000), 3, "sk9g2o3S1")
     ]
     assert plan.place[0].qty == ex.rules.qty_down(q - q * FEES.maker)  # base fee deducted
     ex.move_to(D(58000))  # the 57k sell fills
     plan = ex.tick()
-    assert [(o.side, o.price, o.qty, o.client_order_id) for o in plan.place] == [(Side.BUY, D(53000), q, "sk9-2-2B1")]
+    assert [(o.side, o.price, o.qty, o.client_order_id) for o in plan.place] == [(Side.BUY, D(53000), q, "sk9g2o2B1")]
 
 
 def test_ladder_sell_fill_buys_back_one_line_down():
@@ -61,19 +61,19 @@ def test_partial_fill_counter_waits_below_minimum_then_places_for_what_filled():
     ex = MiniExchange(spot_config(), rules, FEES, D(54000))
     q = ex.sizing.qty_per_grid
     tiny = D("0.00005")  # ~2.8 USDT at 57k after fee: below the 5 USDT minimum
-    ex.fill("sk9-2-2B0", tiny)
+    ex.fill("sk9g2o2B0", tiny)
     assert ex.tick().place == []
     more = D("0.0002")
-    ex.fill("sk9-2-2B0", more)
+    ex.fill("sk9g2o2B0", more)
     plan = ex.tick()
     assert len(plan.place) == 1
     sell = plan.place[0]
     assert (sell.side, sell.level) == (Side.SELL, 3)
     assert sell.qty == rules.qty_down((tiny + more) * (1 - FEES.maker))
     # the rest of the buy fills: the next counter sell covers only the new part
-    ex.fill("sk9-2-2B0", q)
+    ex.fill("sk9g2o2B0", q)
     plan = ex.tick()
-    assert [o.client_order_id for o in plan.place] == ["sk9-2-3S2"]
+    assert [o.client_order_id for o in plan.place] == ["sk9g2o3S2"]
     total_sells = sum(r.planned.qty for r in ex.rows.values() if r.planned.side is Side.SELL and r.planned.level == 3)
     assert total_sells <= q * (1 - FEES.maker)
     assert q * (1 - FEES.maker) - total_sells < 2 * rules.qty_step
@@ -83,22 +83,22 @@ def test_partially_filled_sell_buys_back_proportionally():
     ex = MiniExchange(spot_config(), spot_rules(), FEES, D(54000))
     q = ex.sizing.qty_per_grid
     half = ex.rules.qty_down(q / 2)
-    ex.fill("sk9-2-4S0", half)  # half of the 61k ladder sell
+    ex.fill("sk9g2o4S0", half)  # half of the 61k ladder sell
     plan = ex.tick()
-    assert [(o.side, o.level, o.qty, o.client_order_id) for o in plan.place] == [(Side.BUY, 3, half, "sk9-2-3B1")]
-    ex.fill("sk9-2-4S0", q)
+    assert [(o.side, o.level, o.qty, o.client_order_id) for o in plan.place] == [(Side.BUY, 3, half, "sk9g2o3B1")]
+    ex.fill("sk9g2o4S0", q)
     plan = ex.tick()
-    assert [(o.side, o.level, o.qty, o.client_order_id) for o in plan.place] == [(Side.BUY, 3, q - half, "sk9-2-3B2")]
+    assert [(o.side, o.level, o.qty, o.client_order_id) for o in plan.place] == [(Side.BUY, 3, q - half, "sk9g2o3B2")]
 
 
 def test_vanished_order_is_replanned_with_a_new_id_and_gives_up_after_repeated_failures():
     ex = MiniExchange(spot_config(), spot_rules(), FEES, D(54000))
-    ex.vanish("sk9-2-1B0")
+    ex.vanish("sk9g2o1B0")
     plan = ex.tick()
-    assert [(o.client_order_id, o.side, o.price) for o in plan.place] == [("sk9-2-1B1", Side.BUY, D(49000))]
-    ex.vanish("sk9-2-1B1")
-    assert [o.client_order_id for o in ex.tick().place] == ["sk9-2-1B2"]
-    ex.vanish("sk9-2-1B2")
+    assert [(o.client_order_id, o.side, o.price) for o in plan.place] == [("sk9g2o1B1", Side.BUY, D(49000))]
+    ex.vanish("sk9g2o1B1")
+    assert [o.client_order_id for o in ex.tick().place] == ["sk9g2o1B2"]
+    ex.vanish("sk9g2o1B2")
     plan = ex.tick()
     assert plan.place == [] and plan.stuck == [(1, Side.BUY)]
 
@@ -107,8 +107,8 @@ def test_replan_after_partial_fill_then_cancel_covers_only_the_rest():
     ex = MiniExchange(spot_config(), spot_rules(), FEES, D(54000))
     q = ex.sizing.qty_per_grid
     part = ex.rules.qty_down(q / 4)
-    ex.fill("sk9-2-0B0", part)
-    ex.vanish("sk9-2-0B0")
+    ex.fill("sk9g2o0B0", part)
+    ex.vanish("sk9g2o0B0")
     plan = ex.tick()
     by_side = {o.side: o for o in plan.place}
     assert by_side[Side.BUY].qty == q - part and by_side[Side.BUY].level == 0
@@ -119,7 +119,7 @@ def test_replan_after_partial_fill_then_cancel_covers_only_the_rest():
 def test_orders_of_other_generations_and_foreign_ids_are_ignored():
     config, rules = spot_config(), spot_rules()
     levels = size_grid(config, rules, price=D(54000), fees=FEES).levels
-    old = LevelOrder("sk9-1-2B0", 2, Side.BUY, D(53000), D("0.01"), D("0.01"), False)
+    old = LevelOrder("sk9g1o2B0", 2, Side.BUY, D(53000), D("0.01"), D("0.01"), False)
     plan = plan_tick(config, rules, levels=levels, orders=[old], bot_id=9, generation=2)
     assert plan.place == []
 
@@ -138,11 +138,11 @@ def test_linear_neutral_has_no_initial_position_and_counter_qty_is_filled_qty():
     ]
     q = sizing.qty_per_grid
     assert sizing.quote_needed <= D(1000)
-    filled = LevelOrder("sk3-1-2B0", 2, Side.BUY, D(18000), q, q, False)
+    filled = LevelOrder("sk3g1o2B0", 2, Side.BUY, D(18000), q, q, False)
     others = [
         LevelOrder(o.client_order_id, o.level, o.side, o.price, o.qty, D(0), True)
         for o in plan.ladder
-        if o.client_order_id != "sk3-1-2B0"
+        if o.client_order_id != "sk3g1o2B0"
     ]
     tick = plan_tick(config, rules, levels=sizing.levels, orders=[filled, *others], bot_id=3, generation=1)
     assert [(o.side, o.price, o.qty) for o in tick.place] == [(Side.SELL, D(22000), q)]
@@ -155,7 +155,7 @@ def test_linear_long_and_short_open_an_initial_position(direction, side):
     plan = launch_plan(config, rules, price=D(20000), sizing=sizing, bot_id=3, generation=1)
     n_other = len(sizing.sell_levels) if direction == "long" else len(sizing.buy_levels)
     assert plan.initial.side is side and plan.initial.qty == n_other * sizing.qty_per_grid
-    assert plan.initial.order_type is OrderType.MARKET and plan.initial.client_order_id == "sk3-1-init"
+    assert plan.initial.order_type is OrderType.MARKET and plan.initial.client_order_id == "sk3g1oinit"
 
 
 def test_launch_refuses_a_grid_below_the_exchange_minimum():
@@ -171,20 +171,20 @@ def test_stop_plan_cancels_open_orders_and_sells_base_rounded_down():
     config = spot_config(on_stop="sell_base")
     rules = spot_rules()
     orders = [
-        LevelOrder("sk5-1-0B0", 0, Side.BUY, D(45000), D("0.01"), D(0), True),
-        LevelOrder("sk5-1-4S0", 4, Side.SELL, D(61000), D("0.01"), D("0.01"), False),
-        LevelOrder("sk5-1-5S0", 5, Side.SELL, D(65000), D("0.01"), D("0.004"), True),
+        LevelOrder("sk5g1o0B0", 0, Side.BUY, D(45000), D("0.01"), D(0), True),
+        LevelOrder("sk5g1o4S0", 4, Side.SELL, D(61000), D("0.01"), D("0.01"), False),
+        LevelOrder("sk5g1o5S0", 5, Side.SELL, D(65000), D("0.01"), D("0.004"), True),
     ]
     plan = stop_plan(config, rules, orders=orders, base_position=D("0.0123456789"), price=D(50000))
-    assert plan.cancel == ["sk5-1-0B0", "sk5-1-5S0"]
+    assert plan.cancel == ["sk5g1o0B0", "sk5g1o5S0"]
     assert (plan.close.side, plan.close.order_type, plan.close.qty) == (Side.SELL, OrderType.MARKET, D("0.012345"))
-    assert plan.close.client_order_id == "sk5-1-close0" and plan.close.purpose == "close"
+    assert plan.close.client_order_id == "sk5g1oclose0" and plan.close.purpose == "close"
     # dust below the minimum is not sold; keep never sells
     assert stop_plan(config, rules, orders=orders, base_position=D("0.00001"), price=D(50000)).close is None
     assert stop_plan(config, rules, orders=orders, base_position=D(1), on_stop=OnStop.KEEP).close is None
     # a second close after one was sent gets the next number
-    sent = [*orders, LevelOrder("sk5-1-close0", None, Side.SELL, None, D("0.012345"), D(0), False)]
-    assert stop_plan(config, rules, orders=sent, base_position=D("0.02")).close.client_order_id == "sk5-1-close1"
+    sent = [*orders, LevelOrder("sk5g1oclose0", None, Side.SELL, None, D("0.012345"), D(0), False)]
+    assert stop_plan(config, rules, orders=sent, base_position=D("0.02")).close.client_order_id == "sk5g1oclose1"
 
 
 def test_stop_plan_linear_closes_position_reduce_only():
@@ -193,21 +193,25 @@ def test_stop_plan_linear_closes_position_reduce_only():
         config, linear_rules(), orders=[], base_position=D("0.25"), position_side=Side.SELL, bot_id=4, generation=2
     )
     assert plan.close.side is Side.BUY and plan.close.reduce_only and plan.close.qty == D("0.25")
-    assert plan.close.client_order_id == "sk4-2-close0"
+    assert plan.close.client_order_id == "sk4g2oclose0"
     short = stop_plan(config, linear_rules(), orders=[], base_position=D("-0.1"), bot_id=4, generation=2)
     assert short.close.side is Side.BUY
     long = stop_plan(config, linear_rules(), orders=[], base_position=D("0.1"), bot_id=4, generation=2)
     assert long.close.side is Side.SELL
 
 
-def test_ids_round_trip_and_fit_bybit_limit():
-    cid = grid_order_id(123456789012, 99999, 500, Side.SELL, 99999999)
-    assert len(cid) <= 36
+def test_ids_round_trip_and_fit_the_strictest_venue():
+    cid = grid_order_id(1234567890, 99999, 500, Side.SELL, 999999)
+    assert len(cid) <= 32 and cid.isalnum()  # OKX clOrdId: up to 32 letters and digits
     key = parse_client_order_id(cid)
-    assert (key.bot_id, key.generation, key.level, key.side, key.seq) == (123456789012, 99999, 500, Side.SELL, 99999999)
+    assert (key.bot_id, key.generation, key.level, key.side, key.seq) == (1234567890, 99999, 500, Side.SELL, 999999)
+    assert parse_client_order_id("sk1g2oinit").purpose == "initial"
+    assert parse_client_order_id("sk1g2oclose3").seq == 3
+    # ids of the earlier format (orders placed before the change) still parse
+    assert parse_client_order_id("sk9-2-3S1") == parse_client_order_id("sk9g2o3S1")
     assert parse_client_order_id("sk1-2-init").purpose == "initial"
     assert parse_client_order_id("sk1-2-close3").seq == 3
-    for junk in ("", "abc", "sk1-2-3X4", "sk-1-2B3", "sk1-2-3B", "x" * 40):
+    for junk in ("", "abc", "sk1-2-3X4", "sk-1-2B3", "sk1-2-3B", "sk1g2o3X4", "sk1g2-3B1", "sk1g2n3B1", "x" * 40):
         assert parse_client_order_id(junk) is None
 
 

@@ -1,0 +1,781 @@
+"""The ccxt adapter of the exchange port: one class for every venue ccxt speaks (OKX, Binance,
+MEXC, KuCoin). The ONLY module in Setka that imports ccxt.
+
+- Every URL of the ccxt instance is rewritten to `base_url` (the venue's twin, or a configured
+  endpoint) before any call, and each request is checked against `allowed_hosts` on its way out:
+  a URL anywhere else is refused before a socket is opened.
+- ccxt's default broker ids are replaced (Setka's own id per venue from settings, or none), and
+  every order carries Setka's deterministic client order id.
+- Retries as in the Bybit adapter: reads, cancels and placements (idempotent by client order id)
+  are retried on temporary errors; a timeout on a placement is never a failure: the retry meets
+  the duplicate and the order is looked up, or the caller gets AmbiguousOutcome.
+- Quantities: the port speaks the base coin; OKX swaps trade in contracts (ctVal), converted here.
+  Amounts go to ccxt as decimal strings and come back through Decimal(str(x)).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import ccxt
+
+from exchanges import errors
+from exchanges.client import (
+    Balance,
+    BatchItemResult,
+    Category,
+    ExchangeOrder,
+    ExchangeOrderStatus,
+    FeeRates,
+    Fill,
+    FillPage,
+    InstrumentRules,
+    KeyPermissions,
+    Kline,
+    OrderType,
+    PlacedOrder,
+    PlaceOrder,
+    Position,
+    Side,
+    Ticker,
+    TimeInForce,
+)
+from exchanges.ratelimit import RateLimiter
+from exchanges.venues import BINANCE_MESSAGES, Venue, venue
+
+logger = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+TIMEFRAMES = {
+    "1": "1m",
+    "3": "3m",
+    "5": "5m",
+    "15": "15m",
+    "30": "30m",
+    "60": "1h",
+    "120": "2h",
+    "240": "4h",
+    "360": "6h",
+    "720": "12h",
+    "D": "1d",
+    "W": "1w",
+    "M": "1M",
+}
+STATUS = {
+    "open": ExchangeOrderStatus.NEW,
+    "closed": ExchangeOrderStatus.FILLED,
+    "canceled": ExchangeOrderStatus.CANCELLED,
+    "expired": ExchangeOrderStatus.CANCELLED,
+    "rejected": ExchangeOrderStatus.REJECTED,
+}
+_URL = re.compile(r"^(https?|wss?)://[^/]+")
+
+
+def D(value) -> Decimal:  # noqa: N802 - reads like the constructor it wraps
+    """A ccxt number (float, int or str) as an exact Decimal of its shortest text."""
+    if value is None or value == "":
+        return Decimal(0)
+    text = str(value)
+    if isinstance(value, float) and text.endswith(".0"):
+        text = text[:-2]  # 10000.0 was "10000" on the wire
+    return Decimal(text)
+
+
+def _plain(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def rewrite_urls(tree, base_url: str):
+    """The same tree with the scheme and host of every URL replaced by `base_url`'s (http -> the
+    base's scheme, ws -> ws/wss), keeping each path; `{hostname}` templates included."""
+    base = urlsplit(base_url)
+    http_base = f"{base.scheme}://{base.netloc}"
+    ws_base = f"{'wss' if base.scheme == 'https' else 'ws'}://{base.netloc}"
+    if isinstance(tree, dict):
+        return {k: rewrite_urls(v, base_url) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [rewrite_urls(v, base_url) for v in tree]
+    if isinstance(tree, str) and _URL.match(tree):
+        scheme = tree.split("://", 1)[0]
+        return _URL.sub(ws_base if scheme.startswith("ws") else http_base, tree, count=1)
+    return tree
+
+
+def urls_of(tree) -> list[str]:
+    """Every URL string in a nested dict/list (for the loopback checks)."""
+    if isinstance(tree, dict):
+        return [u for v in tree.values() for u in urls_of(v)]
+    if isinstance(tree, list):
+        return [u for v in tree for u in urls_of(v)]
+    return [tree] if isinstance(tree, str) and "://" in tree else []
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def build_exchange(
+    spec: Venue,
+    *,
+    api_key: str,
+    api_secret: str,
+    passphrase: str = "",
+    base_url: str | None,
+    timeout: float,
+    broker_id: str = "",
+    allowed_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+):
+    """A ccxt instance of the venue whose every URL points at `base_url` and whose every request
+    is refused unless its host is in `allowed_hosts` (None = any host: production only)."""
+    options = json.loads(json.dumps(spec.ccxt_options))
+    if spec.code == "okx":
+        options["brokerId"] = broker_id
+    elif spec.code == "binance":
+        options["broker"] = {t: broker_id for t in options.get("broker", {})}
+    elif spec.code == "mexc":
+        options["broker"] = broker_id
+    elif spec.code == "kucoin":
+        options["partner"] = {t: {"id": broker_id, "key": ""} for t in ("spot", "future")}
+    exchange = getattr(ccxt, spec.ccxt_id)(
+        {
+            "apiKey": api_key,
+            "secret": api_secret,
+            "password": passphrase,
+            "timeout": int(timeout * 1000),
+            "enableRateLimit": False,  # Setka's RateLimiter (shared by every worker) decides
+            "options": options,
+        }
+    )
+    if base_url:
+        exchange.urls = rewrite_urls(exchange.urls, base_url)
+        exchange.hostname = urlsplit(base_url).netloc
+    exchange.session.trust_env = False  # never through a proxy
+    if allowed_hosts is not None:
+        bad = [u for u in urls_of(exchange.urls.get("api", {})) if _host(u) not in allowed_hosts]
+        if bad:
+            raise errors.InvalidRequest(
+                f"{spec.name}: refusing to use non-allowed hosts ({len(bad)} URLs)", code="host_not_allowed"
+            )
+        fetch = exchange.fetch
+
+        def guarded_fetch(url, method="GET", headers=None, body=None):
+            if _host(url) not in allowed_hosts:
+                raise ccxt.ExchangeNotAvailable(f"{spec.ccxt_id} refused: {_host(url)} is not an allowed host")
+            return fetch(url, method, headers, body)
+
+        exchange.fetch = guarded_fetch
+    return exchange
+
+
+class CcxtClient:
+    """One authenticated account on one ccxt venue (or its Setka twin)."""
+
+    def __init__(
+        self,
+        *,
+        venue_code: str,
+        api_key: str,
+        api_secret: str,
+        passphrase: str = "",
+        base_url: str | None = None,
+        timeout: float = 10.0,
+        max_attempts: int = 4,
+        backoff_base: float = 0.2,
+        backoff_max: float = 3.0,
+        limiter: RateLimiter | None = None,
+        account_key: str | None = None,
+        broker_id: str = "",
+        allowed_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+        fills_page_size: int = 100,
+    ):
+        self.spec = venue(venue_code)
+        if self.spec.adapter != "ccxt":
+            raise ValueError(f"{self.spec.name} is not traded through ccxt")
+        if self.spec.passphrase_required and not passphrase:
+            raise errors.AuthenticationFailed(f"{self.spec.name} keys need their passphrase", code="passphrase")
+        self.base_url = (base_url or "").rstrip("/")
+        self.broker_id = broker_id
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        limits = dict(self.spec.rate_limits)
+        self.limiter = limiter or RateLimiter(account_key=account_key or f"anon-{id(self)}", limits=limits)
+        if getattr(self.limiter, "_limits", None) is None:
+            self.limiter._limits = limits  # noqa: SLF001 - a limiter built without the venue's table
+        self.retries = 0
+        self.fills_page_size = max(1, min(100, fills_page_size))
+        self._sleep = time.sleep
+        self._client_ids: dict[str, str] = {}  # exchange order id -> client order id (Binance trades lack it)
+        self.exchange = build_exchange(
+            self.spec,
+            api_key=api_key,
+            api_secret=api_secret,
+            passphrase=passphrase,
+            base_url=base_url,
+            timeout=timeout,
+            broker_id=broker_id,
+            allowed_hosts=allowed_hosts,
+        )
+        self._by_port: dict[tuple[Category, str], dict] = {}
+        self._leverage: dict[str, Any] = {}
+
+    def __repr__(self) -> str:  # never print keys
+        return f"<CcxtClient {self.spec.code} {self.base_url or 'venue hosts'}>"
+
+    # --- transport ---------------------------------------------------------------------------
+    def _venue_code(self, exc: Exception) -> tuple[str | None, str]:
+        text = str(exc)
+        start = text.find("{")
+        if start < 0:
+            return None, text
+        try:
+            body = json.loads(text[start:])
+        except ValueError:
+            return None, text
+        if not isinstance(body, dict):
+            return None, text
+        code, msg = body.get("code"), str(body.get("msg") or "")
+        data = body.get("data")
+        if self.spec.code == "okx" and str(code) in ("1", "2") and isinstance(data, list) and data:
+            code, msg = data[0].get("sCode"), str(data[0].get("sMsg") or msg)
+        return (None if code is None else str(code)), msg
+
+    def _retry_after(self) -> float:
+        headers = getattr(self.exchange, "last_response_headers", None) or {}
+        for name in ("Retry-After", "retry-after"):
+            if headers.get(name):
+                try:
+                    return max(0.05, float(headers[name]))
+                except ValueError:
+                    pass
+        return 1.0
+
+    def _map(self, exc: Exception, *, mutating: bool) -> errors.ExchangeError:
+        code, msg = self._venue_code(exc)
+        message = f"{self.spec.name}: {msg or type(exc).__name__}"
+        cls = None
+        if code is not None:
+            if self.spec.code in ("binance", "mexc") and msg in BINANCE_MESSAGES:
+                cls = BINANCE_MESSAGES[msg]
+            else:
+                cls = self.spec.error_codes.get(code)
+        if cls is None:
+            if isinstance(exc, ccxt.RequestTimeout):
+                cls = errors.AmbiguousOutcome if mutating else errors.TemporaryExchangeError
+            elif isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+                cls = errors.RateLimited
+            elif isinstance(exc, ccxt.ExchangeNotAvailable | ccxt.OnMaintenance):
+                cls = errors.TemporaryExchangeError
+            elif isinstance(exc, ccxt.NetworkError):
+                cls = errors.AmbiguousOutcome if mutating else errors.TemporaryExchangeError
+            elif isinstance(exc, ccxt.PermissionDenied):
+                cls = errors.PermissionDenied
+            elif isinstance(exc, ccxt.AuthenticationError | ccxt.AccountSuspended):
+                cls = errors.AuthenticationFailed
+            elif isinstance(exc, ccxt.InsufficientFunds):
+                cls = errors.InsufficientBalance
+            elif isinstance(exc, ccxt.DuplicateOrderId):
+                cls = errors.DuplicateClientOrderId
+            elif isinstance(exc, ccxt.OrderNotFound):
+                cls = errors.OrderNotFound
+            elif isinstance(exc, ccxt.InvalidOrder):
+                cls = errors.InvalidOrder
+            elif isinstance(exc, ccxt.BadSymbol | ccxt.BadRequest | ccxt.ArgumentsRequired | ccxt.NotSupported):
+                cls = errors.InvalidRequest
+            elif isinstance(exc, ccxt.InvalidNonce):
+                cls = errors.TemporaryExchangeError
+            elif isinstance(exc, ccxt.BaseError):
+                cls = errors.ExchangeError
+            else:
+                raise exc
+        if cls is errors.RateLimited:
+            return errors.RateLimited(message, code=code, retry_after=self._retry_after())
+        return cls(message, code=code)
+
+    def _call(self, op: str, category: Category | str | None, fn, *args, mutating: bool = False, **kwargs):
+        """Run one ccxt call under the limiter, retrying what is safe to retry."""
+        ambiguous: errors.AmbiguousOutcome | None = None
+        last: errors.ExchangeError | None = None
+        cat = str(category) if category else None
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self.retries += 1
+            try:
+                self.limiter.acquire(op, cat)
+                return fn(*args, **kwargs)
+            except errors.RateLimited as exc:
+                last = exc
+            except Exception as exc:  # noqa: BLE001 - mapped; unknown types re-raised by _map
+                last = self._map(exc, mutating=mutating)
+                if isinstance(last, errors.RateLimited):
+                    self.limiter.block_until(op, cat, time.time() + last.retry_after)
+            if isinstance(last, errors.AmbiguousOutcome):
+                ambiguous = last
+            if ambiguous is not None and isinstance(last, errors.DuplicateClientOrderId):
+                raise last
+            retryable = isinstance(last, errors.TemporaryExchangeError | errors.AmbiguousOutcome)
+            if not retryable or attempt == self.max_attempts - 1:
+                break
+            delay = min(self.backoff_max, self.backoff_base * (2**attempt)) * (0.8 + 0.4 * random.random())
+            if isinstance(last, errors.RateLimited):
+                if last.retry_after > self.backoff_max * 2:
+                    break
+                delay = max(delay, last.retry_after)
+            self._sleep(delay)
+        assert last is not None
+        if ambiguous is not None and isinstance(last, errors.TemporaryExchangeError | errors.AmbiguousOutcome):
+            raise errors.AmbiguousOutcome(
+                f"{op}: the exchange may have applied the request ({last.message})", code=last.code
+            ) from last
+        raise last
+
+    # --- markets -----------------------------------------------------------------------------
+    def _markets(self) -> dict[tuple[Category, str], dict]:
+        if not self._by_port:
+            markets = self._call("read", None, self.exchange.load_markets)
+            index = {}
+            for m in markets.values():
+                if m.get("spot"):
+                    cat = Category.SPOT
+                elif m.get("swap") and m.get("linear"):
+                    cat = Category.LINEAR
+                else:
+                    continue
+                index[(cat, f"{m['base']}{m['quote']}")] = m
+            self._by_port = index
+        return self._by_port
+
+    def _market(self, category: Category | str, symbol: str) -> dict:
+        category = Category(category)
+        if not self.spec.supports(category):
+            raise errors.InvalidRequest(
+                f"{self.spec.name} does not offer {category} trading through its API", code="category"
+            )
+        m = self._markets().get((category, symbol))
+        if m is None or not self.spec.tradable(symbol):
+            raise errors.InvalidRequest(f"Unknown symbol {symbol} ({category})", code="unknown_symbol")
+        return m
+
+    @staticmethod
+    def _contract(m: dict) -> Decimal:
+        return D(m.get("contractSize") or 1) if m.get("contract") else Decimal(1)
+
+    def _rules(self, category: Category, symbol: str, m: dict) -> InstrumentRules:
+        ct = self._contract(m)
+        limits = m.get("limits") or {}
+        step = D(m["precision"]["amount"]) * ct
+        min_qty = D((limits.get("amount") or {}).get("min") or 0) * ct or step
+        max_qty = D((limits.get("amount") or {}).get("max") or 0) * ct or Decimal("1e9")
+        min_cost = (limits.get("cost") or {}).get("min")
+        lev = (limits.get("leverage") or {}).get("max")
+        if lev is None and category == Category.LINEAR:
+            lev = self._max_leverage(m)
+        return InstrumentRules(
+            symbol=symbol,
+            category=category,
+            base_coin=m["base"],
+            quote_coin=m["quote"],
+            tick_size=D(m["precision"]["price"]),
+            qty_step=step,
+            min_qty=min_qty,
+            max_qty=max_qty,
+            min_notional=D(min_cost) if min_cost else self.spec.min_notional,
+            max_leverage=D(lev) if (lev and category == Category.LINEAR) else None,
+            status="Trading" if m.get("active", True) else "Closed",
+        )
+
+    def _max_leverage(self, m: dict):
+        """Binance lists leverage only in its brackets (the first tier has the highest)."""
+        if m["symbol"] not in self._leverage:
+            tiers = self._call("read", Category.LINEAR, self.exchange.fetch_market_leverage_tiers, m["symbol"])
+            self._leverage[m["symbol"]] = tiers[0].get("maxLeverage") if tiers else None
+        return self._leverage[m["symbol"]]
+
+    def instrument_rules(self, *, category: Category, symbol: str) -> InstrumentRules:
+        return self._rules(Category(category), symbol, self._market(category, symbol))
+
+    def symbols(self, *, category: Category) -> list[InstrumentRules]:
+        category = Category(category)
+        if not self.spec.supports(category):
+            return []
+        return [
+            self._rules(cat, sym, m)
+            for (cat, sym), m in sorted(self._markets().items())
+            if cat == category and self.spec.tradable(sym)
+        ]
+
+    def ticker(self, *, category: Category, symbol: str) -> Ticker:
+        m = self._market(category, symbol)
+        t = self._call("read", category, self.exchange.fetch_ticker, m["symbol"])
+        opt = lambda v: D(v) if v is not None else None  # noqa: E731
+        return Ticker(
+            symbol=symbol,
+            last_price=D(t.get("last")),
+            bid_price=opt(t.get("bid")),
+            ask_price=opt(t.get("ask")),
+            high_24h=opt(t.get("high")),
+            low_24h=opt(t.get("low")),
+            volume_24h=opt(t.get("baseVolume")),
+        )
+
+    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200) -> list[Kline]:
+        m = self._market(category, symbol)
+        timeframe = TIMEFRAMES.get(str(interval))
+        if timeframe is None:
+            raise errors.InvalidRequest(f"Unknown interval {interval}", code="interval")
+        rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, None, int(limit))
+        out = [
+            Kline(
+                start=datetime.fromtimestamp(r[0] / 1000, tz=UTC),
+                open=D(r[1]),
+                high=D(r[2]),
+                low=D(r[3]),
+                close=D(r[4]),
+                volume=D(r[5]),
+            )
+            for r in rows
+        ]
+        return sorted(out, key=lambda k: k.start)
+
+    # --- account -----------------------------------------------------------------------------
+    def balances(self) -> dict[str, Balance]:
+        raw = self._call("account", None, self.exchange.fetch_balance)
+        out = {}
+        for coin, total in (raw.get("total") or {}).items():
+            if total is None:
+                continue
+            used = (raw.get("used") or {}).get(coin)
+            total_d = D(total)
+            locked = D(used) if used is not None else total_d - D((raw.get("free") or {}).get(coin))
+            out[coin] = Balance(coin=coin, total=total_d, locked=max(Decimal(0), locked))
+        return out
+
+    def fee_rates(self, *, category: Category, symbol: str) -> FeeRates:
+        m = self._market(category, symbol)
+        fee = self._call("account", category, self.exchange.fetch_trading_fee, m["symbol"])
+        return FeeRates(maker=D(fee.get("maker")), taker=D(fee.get("taker")))
+
+    def key_permissions(self) -> KeyPermissions:
+        if self.spec.code == "okx":
+            cfg = self._call("config", None, self.exchange.privateGetAccountConfig)["data"][0]
+            perm = set(str(cfg.get("perm") or "").split(","))
+            trade = "trade" in perm
+            ips = tuple(i for i in str(cfg.get("ip") or "").split(",") if i)
+            return KeyPermissions(
+                read_only=not trade,
+                can_trade_spot=trade,
+                can_trade_linear=trade,
+                can_withdraw="withdraw" in perm,
+                ip_whitelist=ips,
+                raw={"permissions": {"perm": sorted(perm), "ip": list(ips), "acctLv": cfg.get("acctLv")}},
+            )
+        if self.spec.code == "binance":
+            r = self._call("config", None, self.exchange.sapiGetAccountApiRestrictions)
+            spot, fut = bool(r.get("enableSpotAndMarginTrading")), bool(r.get("enableFutures"))
+            expires = r.get("tradingAuthorityExpirationTime")
+            return KeyPermissions(
+                read_only=not (spot or fut),
+                can_trade_spot=spot,
+                can_trade_linear=fut,
+                can_withdraw=bool(r.get("enableWithdrawals")),
+                expires_at=datetime.fromtimestamp(int(expires) / 1000, tz=UTC) if expires else None,
+                raw={
+                    "permissions": {
+                        k: r.get(k)
+                        for k in (
+                            "ipRestrict",
+                            "enableReading",
+                            "enableSpotAndMarginTrading",
+                            "enableFutures",
+                            "enableWithdrawals",
+                        )
+                    }
+                },
+            )
+        if self.spec.code == "mexc":  # MEXC tells what a key may do only through the account
+            acct = self._call("config", None, self.exchange.spotPrivateGetAccount)
+            trade, withdraw = bool(acct.get("canTrade")), bool(acct.get("canWithdraw"))
+            return KeyPermissions(
+                read_only=not trade,
+                can_trade_spot=trade,
+                can_trade_linear=False,
+                can_withdraw=withdraw,
+                raw={
+                    "permissions": {"canTrade": trade, "canWithdraw": withdraw, "permissions": acct.get("permissions")}
+                },
+            )
+        raise errors.InvalidRequest(f"Key checks for {self.spec.name} are not implemented", code="not_supported")
+
+    # --- orders ------------------------------------------------------------------------------
+    def _amount(self, m: dict, qty: Decimal) -> str:
+        return _plain(Decimal(qty) / self._contract(m))
+
+    def _order_params(self, order: PlaceOrder, m: dict) -> dict:
+        if not self.spec.client_id_ok(order.client_order_id):
+            raise errors.InvalidOrder(
+                f"client_order_id must match {self.spec.client_id_pattern} on {self.spec.name}", code="client_order_id"
+            )
+        params: dict[str, Any] = {"clientOrderId": order.client_order_id}
+        if order.order_type == OrderType.LIMIT:
+            if order.time_in_force == TimeInForce.POST_ONLY:
+                params["postOnly"] = True
+            elif order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+                params["timeInForce"] = str(order.time_in_force)
+        if order.reduce_only:
+            params["reduceOnly"] = True
+        if self.spec.code == "okx":
+            if m.get("contract"):
+                params["marginMode"] = "cross"
+            elif order.order_type == OrderType.MARKET:
+                params["tgtCcy"] = "base_ccy"  # the port's qty is in the base coin
+            if self.broker_id:
+                params["tag"] = self.broker_id
+        return params
+
+    def place_order(self, order: PlaceOrder) -> PlacedOrder:
+        m = self._market(order.category, order.symbol)
+        if order.order_type == OrderType.MARKET and not self.spec.market_orders_via_api:
+            raise errors.InvalidOrder(f"{self.spec.name} does not accept market orders from the API", code="market")
+        if order.order_type == OrderType.LIMIT and order.price is None:
+            raise errors.InvalidOrder("A limit order needs a price", code="price")
+        params = self._order_params(order, m)
+        self._check_increments(order, m)
+        price = _plain(order.price) if order.order_type == OrderType.LIMIT else None
+        try:
+            created = self._call(
+                "create",
+                order.category,
+                self.exchange.create_order,
+                m["symbol"],
+                "limit" if order.order_type == OrderType.LIMIT else "market",
+                "buy" if order.side == Side.BUY else "sell",
+                self._amount(m, order.qty),
+                price,
+                params,
+                mutating=True,
+            )
+        except errors.DuplicateClientOrderId:
+            found = self.order_by_client_id(
+                category=order.category, symbol=order.symbol, client_order_id=order.client_order_id
+            )
+            if found is None:
+                raise
+            return PlacedOrder(order_id=found.order_id, client_order_id=order.client_order_id)
+        except errors.AmbiguousOutcome:
+            found = self._lookup_quietly(order)
+            if found is None:
+                raise
+            return PlacedOrder(order_id=found.order_id, client_order_id=order.client_order_id)
+        order_id = str(created.get("id") or "")
+        self._client_ids[order_id] = order.client_order_id
+        return PlacedOrder(order_id=order_id, client_order_id=order.client_order_id)
+
+    def _check_increments(self, order: PlaceOrder, m: dict) -> None:
+        """ccxt would silently round a price or quantity to the market's precision; the port
+        promises the order as given or InvalidOrder, so off-tick and off-step values stop here."""
+        rules = self._rules(Category(order.category), order.symbol, m)
+        if order.qty <= 0 or order.qty % rules.qty_step:
+            raise errors.InvalidOrder(f"Quantity {order.qty} is not a multiple of {rules.qty_step}", code="qty_step")
+        if order.price is not None and (order.price <= 0 or order.price % rules.tick_size):
+            raise errors.InvalidOrder(f"Price {order.price} is not a multiple of {rules.tick_size}", code="tick_size")
+
+    def _lookup_quietly(self, order: PlaceOrder) -> ExchangeOrder | None:
+        try:
+            return self.order_by_client_id(
+                category=order.category, symbol=order.symbol, client_order_id=order.client_order_id
+            )
+        except errors.ExchangeError:
+            return None
+
+    def place_orders(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]:
+        out = []
+        for order in orders:
+            try:
+                out.append(BatchItemResult(client_order_id=order.client_order_id, placed=self.place_order(order)))
+            except errors.AmbiguousOutcome:
+                raise
+            except errors.ExchangeError as exc:
+                out.append(BatchItemResult(client_order_id=order.client_order_id, error=exc))
+        return out
+
+    def cancel_order(self, *, category: Category, symbol: str, client_order_id: str) -> None:
+        m = self._market(category, symbol)
+        self._call(
+            "cancel",
+            category,
+            self.exchange.cancel_order,
+            None,
+            m["symbol"],
+            {"clientOrderId": client_order_id},
+            mutating=True,
+        )
+
+    def cancel_all(self, *, category: Category, symbol: str) -> list[str]:
+        cancelled = []
+        for order in self.open_orders(category=category, symbol=symbol):
+            m = self._market(category, symbol)
+            try:
+                self._call("cancel", category, self.exchange.cancel_order, order.order_id, m["symbol"], mutating=True)
+            except errors.OrderNotFound:
+                continue
+            cancelled.append(order.client_order_id or order.order_id)
+        return cancelled
+
+    def _parse_order(self, o: dict, category: Category, symbol: str, m: dict) -> ExchangeOrder:
+        ct = self._contract(m)
+        filled = D(o.get("filled")) * ct
+        amount = D(o.get("amount")) * ct
+        status = STATUS.get(o.get("status") or "open", ExchangeOrderStatus.NEW)
+        if status == ExchangeOrderStatus.NEW and filled > 0:
+            status = ExchangeOrderStatus.PARTIALLY_FILLED
+        if status == ExchangeOrderStatus.CANCELLED and filled > 0:
+            status = ExchangeOrderStatus.PARTIALLY_FILLED_CANCELLED
+        created = o.get("timestamp") or 0
+        updated = o.get("lastUpdateTimestamp") or o.get("lastTradeTimestamp") or created
+        cid = str(o.get("clientOrderId") or "")
+        if cid:
+            self._client_ids[str(o.get("id"))] = cid
+        return ExchangeOrder(
+            order_id=str(o.get("id") or ""),
+            client_order_id=cid,
+            category=category,
+            symbol=symbol,
+            side=Side.BUY if o.get("side") == "buy" else Side.SELL,
+            order_type=OrderType.MARKET if o.get("type") == "market" else OrderType.LIMIT,
+            price=D(o["price"]) if o.get("price") else None,
+            qty=amount,
+            filled_qty=filled,
+            avg_price=D(o["average"]) if o.get("average") else None,
+            status=status,
+            created_at=datetime.fromtimestamp(created / 1000, tz=UTC),
+            updated_at=datetime.fromtimestamp(updated / 1000, tz=UTC),
+        )
+
+    def open_orders(self, *, category: Category, symbol: str) -> list[ExchangeOrder]:
+        m = self._market(category, symbol)
+        rows = self._call("read", category, self.exchange.fetch_open_orders, m["symbol"])
+        return [o for o in (self._parse_order(r, Category(category), symbol, m) for r in rows) if o.status.is_open]
+
+    def order_by_client_id(self, *, category: Category, symbol: str, client_order_id: str) -> ExchangeOrder | None:
+        m = self._market(category, symbol)
+        try:
+            row = self._call(
+                "read", category, self.exchange.fetch_order, None, m["symbol"], {"clientOrderId": client_order_id}
+            )
+        except errors.OrderNotFound:
+            return None
+        return self._parse_order(row, Category(category), symbol, m)
+
+    def _client_id_of(self, order_id: str, category: Category, m: dict) -> str:
+        if order_id not in self._client_ids:
+            try:
+                row = self._call("read", category, self.exchange.fetch_order, order_id, m["symbol"])
+                self._client_ids[order_id] = str(row.get("clientOrderId") or "")
+            except errors.OrderNotFound:
+                self._client_ids[order_id] = ""
+        return self._client_ids[order_id]
+
+    def fills(
+        self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
+    ) -> FillPage:
+        """One page of executions. The cursor is the venue's own: OKX pages back by billId
+        (`after`), Binance forward by trade id (`fromId`)."""
+        category = Category(category)
+        m = self._market(category, symbol)
+        params: dict[str, Any] = {}
+        since_ms = int(since.timestamp() * 1000) if since is not None else None
+        if cursor:
+            params["after" if self.spec.code == "okx" else "fromId"] = cursor
+            if self.spec.code != "okx":
+                since_ms = None
+        elif since_ms is None and self.spec.code != "okx":
+            params["fromId"] = 0  # Binance pages forward from a start: the first trade
+        rows = self._call(
+            "fills", category, self.exchange.fetch_my_trades, m["symbol"], since_ms, self.fills_page_size, params
+        )
+        ct = self._contract(m)
+        fills = []
+        for t in rows:
+            info = t.get("info") or {}
+            order_id = str(t.get("order") or "")
+            cid = str(info.get("clOrdId") or info.get("clientOrderId") or "") or self._client_id_of(
+                order_id, category, m
+            )
+            fee = t.get("fee") or {}
+            fills.append(
+                Fill(
+                    exec_id=f"{self.spec.code}-{category}-{m['id']}-{t['id']}",  # unique across venues and wallets
+                    order_id=order_id,
+                    client_order_id=cid,
+                    category=category,
+                    symbol=symbol,
+                    side=Side.BUY if t.get("side") == "buy" else Side.SELL,
+                    price=D(t.get("price")),
+                    qty=D(t.get("amount")) * ct,
+                    fee=D(fee.get("cost")),
+                    fee_coin=str(fee.get("currency") or ""),
+                    is_maker=t.get("takerOrMaker") == "maker",
+                    executed_at=datetime.fromtimestamp((t.get("timestamp") or 0) / 1000, tz=UTC),
+                )
+            )
+        next_cursor = None
+        if len(rows) >= self.fills_page_size:
+            if self.spec.code == "okx":
+                next_cursor = min(str((t.get("info") or {}).get("billId") or "") for t in rows) or None
+            else:
+                next_cursor = str(max(int(t["id"]) for t in rows) + 1)
+        return FillPage(fills=fills, next_cursor=next_cursor)
+
+    def positions(self, *, category: Category, symbol: str) -> list[Position]:
+        if Category(category) == Category.SPOT:
+            return []
+        m = self._market(category, symbol)
+        rows = self._call("account", category, self.exchange.fetch_positions, [m["symbol"]])
+        ct = self._contract(m)
+        out = []
+        for p in rows:
+            size = D(p.get("contracts")) * ct
+            if not size:
+                continue
+            out.append(
+                Position(
+                    symbol=symbol,
+                    side=Side.BUY if p.get("side") == "long" else Side.SELL,
+                    size=size,
+                    avg_price=D(p.get("entryPrice")),
+                    leverage=D(p.get("leverage") or 1),
+                    mark_price=D(p.get("markPrice")),
+                    unrealized_pnl=D(p.get("unrealizedPnl")),
+                    liq_price=D(p["liquidationPrice"]) if p.get("liquidationPrice") else None,
+                )
+            )
+        if not out:
+            out.append(
+                Position(
+                    symbol=symbol,
+                    side=None,
+                    size=Decimal(0),
+                    avg_price=Decimal(0),
+                    leverage=Decimal(0),
+                    mark_price=Decimal(0),
+                    unrealized_pnl=Decimal(0),
+                    liq_price=None,
+                )
+            )
+        return out
+
+    def set_leverage(self, *, category: Category, symbol: str, leverage: Decimal) -> None:
+        m = self._market(category, symbol)
+        params = {"mgnMode": "cross"} if self.spec.code == "okx" else {}
+        self._call(
+            "config", category, self.exchange.set_leverage, int(Decimal(leverage)), m["symbol"], params, mutating=True
+        )

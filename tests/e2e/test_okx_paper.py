@@ -1,0 +1,82 @@
+"""In a real browser, on a phone and on a desktop: a user opens a paper account on OKX (its twin
+in the stack), sees it marked OKX, configures a grid on it and runs it; the orders land on the
+OKX twin with client ids OKX accepts, and the stop cancels them there."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import axe_violations, login, make_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+
+
+def field(page, testid: str):
+    loc = page.locator(f'[data-testid="{testid}"]')
+    inner = loc.locator("input")
+    return inner if inner.count() else loc
+
+
+def test_a_user_runs_a_grid_on_an_okx_paper_account(page, e2e_stack, base_price, django_db_blocker, shot):
+    okx = e2e_stack.okx_control
+    okx.set_price("BTCUSDT", str(base_price))
+    email, password = make_user(django_db_blocker)
+    login(page, email, password, next_path="/profile")
+
+    # --- the exchange picker offers what the registry offers; OKX paper in one click -----------
+    page.get_by_test_id("paper-exchange").click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(4)
+    assert {o.strip() for o in options.all_inner_texts()} == {"Bybit", "OKX", "Binance", "MEXC"}
+    page.get_by_role("option", name="OKX").click()
+    page.get_by_test_id("create-paper").click()
+    account = page.get_by_test_id("exchange-account").first
+    expect(account).to_contain_text("Paper OKX")
+    expect(account.get_by_test_id("account-exchange")).to_have_text("OKX")
+    expect(account).to_contain_text("USDT")
+    shot(page, "okx-01-profile")
+    assert axe_violations(page) == []
+
+    # --- a grid on it, around the twin's price ------------------------------------------------
+    p0 = int(base_price)
+    page.goto("/bots/create")
+    expect(page.get_by_test_id("last-price")).to_contain_text(re.compile(r"\d"))
+    field(page, "lower").fill(str(p0 - 1000))
+    field(page, "upper").fill(str(p0 + 1000))
+    field(page, "grids").fill("10")
+    field(page, "investment").fill("1000")
+    expect(page.get_by_test_id("profit-per-grid")).to_contain_text("%", timeout=15_000)
+    expect(page.get_by_test_id("blocking")).to_have_count(0)
+    page.get_by_role("checkbox", name=re.compile("принимаю риски")).click()
+    launch = page.get_by_test_id("launch")
+    expect(launch).to_be_enabled()
+    shot(page, "okx-02-create")
+    launch.click()
+
+    page.wait_for_url(re.compile(r"/bots/\d+$"))
+    expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", "running", timeout=30_000)
+    orders = page.get_by_test_id("active-orders").get_by_test_id("order-row")
+    expect(orders.first).to_be_visible(timeout=30_000)
+    assert orders.count() >= 5
+    shot(page, "okx-03-running")
+
+    # the orders are on the OKX twin, under ids OKX accepts (up to 32 letters and digits)
+    bot_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    uid = _twin_account_of(okx, bot_id)
+    open_ids = [o["orderLinkId"] for o in okx.ledger(uid)["open_orders"]]
+    assert len(open_ids) >= 5 and all(re.fullmatch(r"[A-Za-z0-9]{1,32}", i) for i in open_ids)
+
+    page.get_by_test_id("stop").click()
+    expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", "stopped", timeout=30_000)
+    assert okx.ledger(uid)["open_orders"] == []
+
+
+def _twin_account_of(okx, bot_id: int) -> int:
+    """The twin account holding the bot's orders (its ids start with sk<bot>g)."""
+    for uid in range(100001, 100001 + int(okx.status()["accounts"])):
+        if any(o["orderLinkId"].startswith(f"sk{bot_id}g") for o in okx.ledger(uid)["open_orders"]):
+            return uid
+    raise AssertionError(f"no twin account holds the orders of bot {bot_id}")
