@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("bots.urls")),
     path("api/", include("trading.urls")),
     path("api/", include("metrics.urls")),
+    path("api/billing/", include("billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

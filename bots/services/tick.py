@@ -334,6 +334,23 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 # --- the running grid ----------------------------------------------------------------------
 
 
+def _billing_filter(bot: Bot, config, place: list) -> list:
+    """Billing's "no new cycles" hold (a lapsed plan): keep only orders that close what the bot
+    holds; drop the ones that would open a new cycle. Protective orders already open are kept."""
+    from billing.selectors import bot_new_cycles_allowed
+
+    if bot_new_cycles_allowed(bot_id=bot.pk):
+        return list(place)
+    direction = str(getattr(config, "direction", "neutral"))
+    opening = Side.SELL if direction == "short" else Side.BUY
+    if bot.category == Bot.Category.LINEAR and direction == "neutral":
+        from metrics.models import BotMetrics
+
+        position = BotMetrics.objects.filter(bot=bot).values_list("base_position", flat=True).first() or 0
+        opening = Side.SELL if position < 0 else Side.BUY
+    return [p for p in place if Side(p.side) != opening]
+
+
 def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     from bots.engine.levels import grid_levels
     from bots.engine.planner import FillEvent, plan_tick
@@ -397,7 +414,7 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         if locked.status != Bot.Status.RUNNING:
             bot.status = locked.status
             return
-        written = [order_write_pending(bot=locked, planned=p) for p in plan.place]
+        written = [order_write_pending(bot=locked, planned=p) for p in _billing_filter(bot, config, plan.place)]
         state = dict(locked.state)
         state["unplanned"] = [x for x in state.get("unplanned", []) if x not in set(unplanned)]
         state["last_price"] = str(price)

@@ -35,6 +35,13 @@ class Command(BaseCommand):
             ),
             "metrics: recompute and flag drift": ("metrics.tasks", "metrics_reconcile_task", 3600),
             "exchanges: recheck API keys": ("exchanges.tasks", "exchange_accounts_recheck_task", 6 * 3600),
+            "billing: reconcile payments with the providers": (
+                "billing.tasks",
+                "billing_reconcile_task",
+                getattr(settings, "SETKA_BILLING_RECONCILE_SECONDS", 300),
+            ),
+            "billing: subscriptions past due, grace, expiry": ("billing.tasks", "billing_subscriptions_advance_task", 600),
+            "billing: accrue the pay-from-profit fee": ("billing.tasks", "billing_profit_share_accrue_task", 3600),
         }
         for name, (module, task, seconds) in optional.items():
             try:
