@@ -53,6 +53,18 @@ class PlanListApi(APIView):
         )
 
 
+SUMMARY = inline_serializer(
+    "BillingSummary",
+    {
+        "subscription": SubscriptionSerializer(allow_null=True),
+        "plan": PlanSerializer(),
+        "usage": serializers.DictField(),
+        "held_bots": serializers.ListField(child=serializers.IntegerField()),
+        "profit_share": ProfitShareSerializer(allow_null=True),
+    },
+)
+
+
 def _summary(user) -> dict:
     sub = selectors.subscription_of(user=user)
     plan = selectors.plan_effective(user=user, subscription=sub)
@@ -67,7 +79,7 @@ def _summary(user) -> dict:
 
 
 class SubscriptionApi(APIView):
-    @extend_schema(responses=inline_serializer("BillingSummary", {"plan": PlanSerializer()}))
+    @extend_schema(responses=SUMMARY)
     def get(self, request):
         return Response(_summary(request.user))
 
@@ -102,7 +114,7 @@ class PaymentDetailApi(APIView):
 
 
 class SubscriptionDowngradeApi(APIView):
-    @extend_schema(request=PlanInput)
+    @extend_schema(request=PlanInput, responses=SUMMARY)
     def post(self, request):
         data = PlanInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -112,7 +124,7 @@ class SubscriptionDowngradeApi(APIView):
 
 
 class SubscriptionTrialApi(APIView):
-    @extend_schema(request=PlanInput)
+    @extend_schema(request=PlanInput, responses=SUMMARY)
     def post(self, request):
         data = PlanInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -124,7 +136,7 @@ class SubscriptionTrialApi(APIView):
 class SubscriptionProfitShareApi(APIView):
     """Switch to "pay from profit" (no payment up front: the fee accrues from profit)."""
 
-    @extend_schema(request=PlanInput)
+    @extend_schema(request=PlanInput, responses=SUMMARY)
     def post(self, request):
         data = PlanInput(data=request.data)
         data.is_valid(raise_exception=True)

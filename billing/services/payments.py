@@ -233,8 +233,11 @@ def webhook_receive(*, provider: str, body: bytes, headers, remote_addr: str | N
             )
     except IntegrityError:
         ProviderEvent.objects.filter(provider=provider, event_id=event.event_id).update(deliveries=F("deliveries") + 1)
-        logger.info("billing: duplicate %s event %s ignored", provider, event.event_id)
-        return 200, "duplicate"
+        row = ProviderEvent.objects.get(provider=provider, event_id=event.event_id)
+        if row.processed_at is not None:
+            logger.info("billing: duplicate %s event %s ignored", provider, event.event_id)
+            return 200, "duplicate"
+        # Stored earlier but not processed (a crash): the provider's retry processes it.
     try:
         outcome = event_process(event_pk=row.pk)
     except ProviderError as exc:  # stored: reconciliation processes it later
@@ -280,6 +283,7 @@ def payment_refund(*, payment: Payment, actor=None, provider_call: bool = True, 
     """An operator refunds a credited payment: through the provider when it has a refunds API
     (YooKassa), otherwise recorded after a manual transfer (Crypto Pay). The plan is taken back."""
     now = now or timezone.now()
+    payment = Payment.objects.select_related("plan", "user").get(pk=payment.pk)
     if payment.credited_at is None or payment.revoked_at is not None:
         raise ConflictError("Only a credited, not yet refunded payment can be refunded.", code="billing_not_refundable")
     if provider_call:
