@@ -94,6 +94,7 @@ class CheckoutApi(APIView):
             plan_code=data.validated_data["plan"],
             provider=data.validated_data["provider"],
             method=data.validated_data["method"],
+            return_base=request.build_absolute_uri("/"),
         )
         return Response(PaymentSerializer(payment).data, status=201)
 

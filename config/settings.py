@@ -275,7 +275,8 @@ SETKA_REGISTRATION_MODE = env("SETKA_REGISTRATION_MODE", "invite")
 SETKA_BILLING_GRACE_DAYS = env_int("SETKA_BILLING_GRACE_DAYS", 7)
 SETKA_BILLING_PAST_DUE_HOURS = env_int("SETKA_BILLING_PAST_DUE_HOURS", 24)
 SETKA_BILLING_RECONCILE_SECONDS = env_int("SETKA_BILLING_RECONCILE_SECONDS", 300)
-SETKA_BILLING_PUBLIC_URL = env("SETKA_BILLING_PUBLIC_URL", "http://127.0.0.1:8000")  # return URLs after paying
+# Where the payer returns after paying; empty = the address the checkout request came to.
+SETKA_BILLING_PUBLIC_URL = env("SETKA_BILLING_PUBLIC_URL", "")
 # Rails. Every URL defaults to the fakes in billing/fakes on 127.0.0.1; production sets the real
 # hosts. A test (tests/billing/test_loopback.py) proves that dev/test configure no other host.
 SETKA_YOOKASSA_API_URL = env("SETKA_YOOKASSA_API_URL", "http://127.0.0.1:8770/v3")
@@ -300,6 +301,12 @@ SETKA_BILLING_SELLERS = {
     "cryptopay": env("SETKA_SELLER_CRYPTOPAY", "Setka Global Ltd (non-RU entity)"),
 }
 SETKA_BILLING_RAILS = env_list("SETKA_BILLING_RAILS", "yookassa,cryptopay")
+# Tests route a non-paper Bybit environment to the simulator (a "live" bot that never leaves
+# 127.0.0.1): SETKA_BYBIT_ENDPOINTS_JSON='{"mainnet": ["http://127.0.0.1:PORT", "ws://127.0.0.1:PORT"]}'.
+if env("SETKA_BYBIT_ENDPOINTS_JSON"):
+    import json as _json
+
+    SETKA_BYBIT_ENDPOINTS.update({k: tuple(v) for k, v in _json.loads(env("SETKA_BYBIT_ENDPOINTS_JSON")).items()})
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"

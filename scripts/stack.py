@@ -65,10 +65,14 @@ def private_redis_argv(port: int) -> list[str]:
             "--appendonly", "no", "--protected-mode", "yes"]
 
 
-def product_processes(*, web_port: int, simulator_port: int) -> list[Proc]:
+def product_processes(*, web_port: int, simulator_port: int, payments_port: int = 8770) -> list[Proc]:
     return [
         Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
                            "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port),
+        # Fake YooKassa (payments_port) and Crypto Pay (payments_port + 1): billing/fakes.
+        Proc("payments", [PY, "-m", "billing.fakes", "--yookassa-port", str(payments_port),
+                          "--cryptopay-port", str(payments_port + 1), "--webhook-base", f"http://127.0.0.1:{web_port}"],
+             ready_port=payments_port),
         Proc("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "config.asgi:application"],
              ready_port=web_port),
         Proc("worker", [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
@@ -141,6 +145,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SETKA_PORT", 8000)))
     parser.add_argument("--simulator-port", type=int, default=int(os.environ.get("SETKA_SIMULATOR_PORT", 8765)))
+    parser.add_argument("--payments-port", type=int, default=int(os.environ.get("SETKA_PAYMENTS_PORT", 8770)),
+                        help="fake YooKassa on this port, fake Crypto Pay on the next one")
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SETKA_REDIS_PORT", 6390)))
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo operator and user")
     args = parser.parse_args()
@@ -149,6 +155,9 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env.setdefault("SETKA_SIMULATOR_URL", f"http://127.0.0.1:{args.simulator_port}")
+    env.setdefault("SETKA_YOOKASSA_API_URL", f"http://127.0.0.1:{args.payments_port}/v3")
+    env.setdefault("SETKA_CRYPTOPAY_API_URL", f"http://127.0.0.1:{args.payments_port + 1}/api")
+    env.setdefault("SETKA_BILLING_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
 
@@ -160,7 +169,7 @@ def main() -> int:
                 raise SystemExit(f"port {args.redis_port} is taken; set SETKA_REDIS_PORT or REDIS_URL")
             supervisor.start(Proc("redis", private_redis_argv(args.redis_port), ready_port=args.redis_port))
             env["REDIS_URL"] = f"redis://127.0.0.1:{args.redis_port}/0"
-        for port, what in ((args.port, "web"), (args.simulator_port, "simulator")):
+        for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), (args.payments_port, "payments")):
             if port_open(port):
                 raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
 
@@ -170,7 +179,8 @@ def main() -> int:
         for optional in ("setup_roles", "setup_schedules"):
             manage(env, optional, check=False)
 
-        processes = product_processes(web_port=args.port, simulator_port=args.simulator_port)
+        processes = product_processes(web_port=args.port, simulator_port=args.simulator_port,
+                                      payments_port=args.payments_port)
         supervisor.start(processes[0])  # the simulator first: the demo's paper account lives there
         if not args.no_demo:
             manage(env, "seed_demo")
@@ -179,6 +189,7 @@ def main() -> int:
         print(
             f"\n== Setka is running: http://127.0.0.1:{args.port}/  (admin: /admin/, API docs: /api/docs/)\n"
             "   demo user: demo@setka.local / demo-password-2026   operator: operator@setka.local / operator-password-2026\n"
+            f"   plans: http://127.0.0.1:{args.port}/pricing (payments go to fake YooKassa/Crypto Pay on 127.0.0.1)\n"
             "   Ctrl-C stops everything.\n",
             flush=True,
         )

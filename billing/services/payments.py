@@ -72,7 +72,9 @@ def checkout_quote(*, user, plan: Plan, provider: str, now=None) -> dict:
     }
 
 
-def checkout_create(*, user, plan_code: str, provider: str, method: str = "", now=None) -> Payment:
+def checkout_create(
+    *, user, plan_code: str, provider: str, method: str = "", return_base: str = "", now=None
+) -> Payment:
     """Start paying for a plan: write the Payment (with its idempotence key), then ask the
     provider for a payment page. A provider outage leaves a NEW payment that reconciliation
     completes with the same key (never a second provider payment)."""
@@ -115,19 +117,20 @@ def checkout_create(*, user, plan_code: str, provider: str, method: str = "", no
             locked.save(update_fields=["status", "credited_at", "updated_at"])
             subscription_credit_payment(sub=sub, payment=locked, now=now)
         return locked
-    return payment_send(payment=payment)
+    return payment_send(payment=payment, return_base=return_base)
 
 
-def _return_url(payment: Payment) -> str:
-    return f"{settings.SETKA_BILLING_PUBLIC_URL.rstrip('/')}/billing?payment={payment.pk}"
+def _return_url(payment: Payment, return_base: str = "") -> str:
+    base = settings.SETKA_BILLING_PUBLIC_URL or return_base or "http://127.0.0.1:8000"
+    return f"{base.rstrip('/')}/billing?payment={payment.pk}"
 
 
-def payment_send(*, payment: Payment) -> Payment:
+def payment_send(*, payment: Payment, return_base: str = "") -> Payment:
     """Create the provider's payment for a NEW Payment (idempotent: same key, same payment)."""
     adapter = provider_for(payment.provider)
     try:
         remote = adapter.payment_create(
-            payment=payment, return_url=_return_url(payment), customer_email=payment.user.email
+            payment=payment, return_url=_return_url(payment, return_base), customer_email=payment.user.email
         )
     except ProviderError as exc:
         logger.warning("billing: payment %s could not be created at %s: %s", payment.pk, payment.provider, exc)
