@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import apis
+from accounts.mfa import MfaTotpApi
 
 app_name = "accounts"
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("sessions/", apis.SessionListApi.as_view(), name="sessions"),
     path("sessions/<int:session_id>/", apis.SessionDeleteApi.as_view(), name="session-delete"),
     path("me/", apis.MeApi.as_view(), name="me"),
+    path("mfa/totp/", MfaTotpApi.as_view(), name="mfa-totp"),
 ]

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "accounts",
     "exchanges",
     "bots",
@@ -272,6 +273,11 @@ SETKA_TRADING_HALTED = env_bool("SETKA_TRADING_HALTED", False)
 # Registration: "invite" = stage 1 (trading needs an operator's access code), "open" = anyone who
 # signs up trades on the free plan and may buy a paid one.
 SETKA_REGISTRATION_MODE = env("SETKA_REGISTRATION_MODE", "invite")
+# Two-factor (TOTP through allauth.mfa): users may turn it on; operators and staff must have it
+# to enter the admin (on wherever DEBUG is off, i.e. production).
+MFA_SUPPORTED_TYPES = ["totp"]
+MFA_TOTP_ISSUER = "Setka"
+SETKA_ADMIN_REQUIRE_MFA = env_bool("SETKA_ADMIN_REQUIRE_MFA", not DEBUG)
 SETKA_BILLING_GRACE_DAYS = env_int("SETKA_BILLING_GRACE_DAYS", 7)
 SETKA_BILLING_PAST_DUE_HOURS = env_int("SETKA_BILLING_PAST_DUE_HOURS", 24)
 SETKA_BILLING_RECONCILE_SECONDS = env_int("SETKA_BILLING_RECONCILE_SECONDS", 300)

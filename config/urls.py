@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from accounts.mfa import AdminMfaLoginForm
 from config.frontend import frontend_view
 
 admin.site.site_header = "Setka — operations"
 admin.site.site_title = "Setka admin"
+admin.site.login_form = AdminMfaLoginForm  # operators and staff need their TOTP code
 
 urlpatterns = [
     path("admin/", admin.site.urls),
