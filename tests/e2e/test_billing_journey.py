@@ -187,7 +187,12 @@ def test_pay_for_a_plan_and_run_a_second_live_bot(page, e2e_stack, fakes, django
     expect(page.get_by_test_id("current-plan")).to_have_text("Старт")
     expect(page.get_by_test_id("plan-status")).to_have_text("Активен")
     shot(page, "billing-03-plan-active")
-    assert [e for e, _, status in yoo.delivered if status == 200] == ["payment.succeeded"]
+    paid_id = page.url.split("payment=")[1]
+    from_web = _db(
+        django_db_blocker,
+        lambda: __import__("billing.models", fromlist=["Payment"]).Payment.objects.get(pk=paid_id).provider_payment_id,
+    )
+    assert [(e, s) for e, obj, s in yoo.delivered if obj == from_web] == [("payment.succeeded", 200)]
 
     # --- the second live bot is allowed on the paid plan ---------------------------------------------
     assert _api_post(page, f"/api/bots/{second}/start/").status == 202
@@ -233,7 +238,8 @@ def test_pay_for_a_plan_and_run_a_second_live_bot(page, e2e_stack, fakes, django
         from billing.models import CycleHold
         from bots.models import Bot
 
-        return Bot.objects.get(pk=second).status, list(CycleHold.objects.values_list("bot_id", flat=True))
+        bot = Bot.objects.get(pk=second)
+        return bot.status, list(CycleHold.objects.filter(bot__user=bot.user).values_list("bot_id", flat=True))
 
     status, held = _db(django_db_blocker, state)
     assert status == "running" and held == [second]  # the newest live bot beyond the free plan
