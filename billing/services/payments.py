@@ -27,6 +27,7 @@ from billing.services.subscriptions import (
 from config.exceptions import ConflictError, DomainError
 
 logger = logging.getLogger("billing")
+RECONCILE_DAYS = 35  # pending and credited payments this recent are compared with the provider
 S = Subscription.Status
 
 
@@ -333,9 +334,7 @@ def payments_reconcile(*, now=None, limit: int = 200) -> dict:
             counts["sent"] += 1
         except DomainError:
             counts["errors"] += 1
-    recent = now - timedelta(
-        days=settings.SETKA_BILLING_RECONCILE_DAYS if hasattr(settings, "SETKA_BILLING_RECONCILE_DAYS") else 35
-    )
+    recent = now - timedelta(days=RECONCILE_DAYS)
     open_or_recent = Payment.objects.filter(provider_payment_id__isnull=False, created_at__gte=recent).filter(
         status__in=[Payment.Status.PENDING, Payment.Status.SUCCEEDED]
     )
