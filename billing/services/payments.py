@@ -241,22 +241,34 @@ def webhook_receive(*, provider: str, body: bytes, headers, remote_addr: str | N
         if row.processed_at is not None:
             logger.info("billing: duplicate %s event %s ignored", provider, event.event_id)
             return 200, "duplicate"
-        # Stored earlier but not processed (a crash): the provider's retry processes it.
+        # Stored earlier but not processed (a crash, or another worker right now): process it;
+        # the row lock lets only one of us apply it.
+        duplicate = True
+    else:
+        duplicate = False
     try:
-        outcome = event_process(event_pk=row.pk)
+        outcome, mine = _event_process(event_pk=row.pk)
     except ProviderError as exc:  # stored: reconciliation processes it later
         logger.warning("billing: %s event %s stored, provider unreachable: %s", provider, event.event_id, exc)
         return 200, "stored"
+    if duplicate and not mine:
+        logger.info("billing: duplicate %s event %s ignored", provider, event.event_id)
+        return 200, "duplicate"
     return 200, outcome
 
 
 def event_process(*, event_pk: int, now=None) -> str:
     """Process one inbox event at most once: fetch the payment from the provider (never trust the
     callback body), then apply under the rows' locks and mark the event processed."""
+    return _event_process(event_pk=event_pk, now=now)[0]
+
+
+def _event_process(*, event_pk: int, now=None) -> tuple[str, bool]:
+    """(outcome, processed by this call)."""
     now = now or timezone.now()
     event = ProviderEvent.objects.get(pk=event_pk)
     if event.processed_at is not None:
-        return event.outcome
+        return event.outcome, False
     payment = Payment.objects.filter(provider=event.provider, provider_payment_id=event.provider_payment_id).first()
     remote = None
     if payment is not None:
@@ -264,7 +276,7 @@ def event_process(*, event_pk: int, now=None) -> str:
     with transaction.atomic():
         locked = ProviderEvent.objects.select_for_update().get(pk=event_pk)
         if locked.processed_at is not None:
-            return locked.outcome
+            return locked.outcome, False
         if payment is None:
             outcome, note = ProviderEvent.Outcome.UNKNOWN, "no payment with this provider id"
             logger.warning(
@@ -275,7 +287,7 @@ def event_process(*, event_pk: int, now=None) -> str:
             note = f"provider status {remote.status}, refunded {remote.refunded_amount}"
         locked.processed_at, locked.outcome, locked.note = now, outcome, note[:300]
         locked.save(update_fields=["processed_at", "outcome", "note"])
-    return outcome
+    return outcome, True
 
 
 def payment_refresh(*, payment: Payment, now=None) -> str:

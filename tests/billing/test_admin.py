@@ -30,7 +30,14 @@ def test_comp_and_extend_actions(admin_client, user):
     pro = Plan.objects.get(code="pro")
     admin_client.post(
         "/admin/billing/subscription/",
-        {"action": "comp_plan", "_selected_action": [sub.pk], "apply": "1", "plan": pro.pk, "days": 30, "note": "partner"},
+        {
+            "action": "comp_plan",
+            "_selected_action": [sub.pk],
+            "apply": "1",
+            "plan": pro.pk,
+            "days": 30,
+            "note": "partner",
+        },
     )
     sub.refresh_from_db()
     assert (sub.plan.code, sub.comped) == ("pro", True)

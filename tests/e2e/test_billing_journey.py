@@ -131,6 +131,16 @@ def _live_bots(django_db_blocker, email: str, control) -> tuple[int, int]:
     return _db(django_db_blocker, make)
 
 
+def _wait_quiet(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    return None
+
+
 def _api_post(page, path: str):
     token = next((c["value"] for c in page.context.cookies() if c["name"] == "csrftoken"), "")
     return page.request.post(path, headers={"X-CSRFToken": token})
@@ -258,11 +268,19 @@ def test_pay_for_a_plan_and_run_a_second_live_bot(page, e2e_stack, fakes, django
     rows = _db(django_db_blocker, orders)
     mark = max(r["id"] for r in rows)
     top_buy = max(Decimal(r["price"]) for r in rows if r["side"] == "Buy" and r["status"] == "open")
+
+    def tick_until(predicate, timeout=90):
+        """Queue the bot's tick every few seconds (no beat in this stack) until predicate holds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            bot_tick_task.apply_async(args=[second])
+            value = _wait_quiet(lambda: _db(django_db_blocker, predicate), 4)
+            if value:
+                return value
+        raise AssertionError("the bot did not get there in time")
+
     e2e_stack.control.set_price("BTCUSDT", str(top_buy - 1))
-    bot_tick_task.apply_async(args=[second])
-    sell = _wait(
-        lambda: next((r for r in _db(django_db_blocker, orders) if r["id"] > mark and r["side"] == "Sell"), None), 60
-    )
+    sell = tick_until(lambda: next((r for r in orders() if r["id"] > mark and r["side"] == "Sell"), None))
     e2e_stack.control.set_price("BTCUSDT", str(Decimal(sell["price"]) + 1))
 
     def sold():
@@ -270,12 +288,17 @@ def test_pay_for_a_plan_and_run_a_second_live_bot(page, e2e_stack, fakes, django
 
         return Order.objects.get(pk=sell["id"]).status == "filled"
 
-    for _ in range(3):
-        bot_tick_task.apply_async(args=[second])
-        if _wait(lambda: _db(django_db_blocker, sold) or None, 20):
-            break
-    bot_tick_task.apply_async(args=[second])
-    time.sleep(3)  # one more tick has had its chance to place a new buy: it must not
+    tick_until(sold)
+    from django.utils import timezone
+
+    after_fill = timezone.now()
+
+    def ticked_since():
+        from bots.models import Bot
+
+        return (Bot.objects.get(pk=second).last_tick_at or after_fill) > after_fill
+
+    tick_until(ticked_since)  # a tick has run after the fill: it had its chance to place a new buy
     new_buys = [r for r in _db(django_db_blocker, orders) if r["id"] > mark and r["side"] == "Buy"]
     assert new_buys == []
     assert (
