@@ -129,6 +129,7 @@ class Payment(models.Model):
     class Purpose(models.TextChoices):
         SUBSCRIPTION = "subscription", "Plan period"
         UPGRADE = "upgrade", "Prorated upgrade"
+        PROFIT_SHARE = "profit_share", "Pay-from-profit fee of a month"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="payments")
@@ -227,6 +228,9 @@ class ProfitShareMonth(models.Model):
     rate = models.DecimalField(max_digits=5, decimal_places=4)
     cap = models.DecimalField(**MONEY)
     fee = models.DecimalField(default=0, **MONEY, help_text="min(cap, rate x profit), rounded down to the cent")
+    # Once the month is over its fee is invoiced (Payment, USDT) and marked paid when credited.
+    payment = models.ForeignKey("billing.Payment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -65,7 +65,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 class ProfitShareSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProfitShareMonth
-        fields = ["month", "profit", "rate", "cap", "fee"]
+        fields = ["month", "profit", "rate", "cap", "fee", "paid_at"]
 
 
 class CheckoutInput(serializers.Serializer):

@@ -22,6 +22,8 @@ def billing_subscriptions_advance_task() -> int:
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=240, time_limit=300, expires=1800)
 def billing_profit_share_accrue_task() -> int:
-    from billing.services import profit_share_accrue_all
+    from billing.services import profit_share_accrue_all, profit_share_invoice_due
 
-    return profit_share_accrue_all()
+    accrued = profit_share_accrue_all()
+    profit_share_invoice_due()  # finished months' fees become USDT invoices
+    return accrued

@@ -16,6 +16,8 @@ from billing.services.profit_share import (
     profit_share_accrue,
     profit_share_accrue_all,
     profit_share_fee,
+    profit_share_invoice,
+    profit_share_invoice_due,
     profit_watermarks_start,
 )
 from billing.services.subscriptions import (
@@ -46,6 +48,8 @@ __all__ = [
     "profit_share_accrue",
     "profit_share_accrue_all",
     "profit_share_fee",
+    "profit_share_invoice",
+    "profit_share_invoice_due",
     "profit_watermarks_start",
     "prorate",
     "subscription_advance",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -66,4 +67,54 @@ def profit_share_accrue_all(*, now=None) -> int:
     for sub in users.select_related("user"):
         if profit_share_accrue(user=sub.user, now=now) is not None:
             count += 1
+    return count
+
+
+def profit_share_invoice(*, month: ProfitShareMonth, provider: str = "cryptopay", now=None):
+    """Invoice a finished month's fee (USDT through the crypto rail; idempotent: one payment per
+    month, re-sent if it was never created at the provider)."""
+    from billing.models import Payment
+    from billing.services.payments import payment_send
+
+    now = now or timezone.now()
+    if month.month >= selectors.month_start(now):
+        raise ValueError("the month is not over yet")
+    if month.fee <= 0 or month.paid_at is not None:
+        return None
+    with transaction.atomic():
+        locked = ProfitShareMonth.objects.select_for_update().select_related("user").get(pk=month.pk)
+        payment = locked.payment
+        if payment is None or payment.status in (Payment.Status.CANCELED, Payment.Status.FAILED):
+            payment = Payment.objects.create(
+                user=locked.user,
+                plan=Plan.objects.get(kind=Plan.Kind.PROFIT_SHARE, code="profit"),
+                provider=provider,
+                method="usdt",
+                purpose=Payment.Purpose.PROFIT_SHARE,
+                amount=locked.fee,
+                currency="USDT",
+                seller=settings.SETKA_BILLING_SELLERS.get(provider, ""),
+                note=f"fee for {locked.month:%Y-%m}",
+            )
+            locked.payment = payment
+            locked.save(update_fields=["payment", "updated_at"])
+    if payment.status == Payment.Status.NEW:
+        payment = payment_send(payment=payment)
+    return payment
+
+
+def profit_share_invoice_due(*, now=None) -> int:
+    """The periodic job: invoice every finished month with a fee and no live invoice."""
+    from billing.providers import ProviderError
+    from config.exceptions import DomainError
+
+    now = now or timezone.now()
+    count = 0
+    due = ProfitShareMonth.objects.filter(month__lt=selectors.month_start(now), fee__gt=0, paid_at__isnull=True)
+    for month in due.filter(payment__isnull=True).select_related("user")[:500]:
+        try:
+            if profit_share_invoice(month=month, now=now) is not None:
+                count += 1
+        except (DomainError, ProviderError):
+            continue
     return count

@@ -132,6 +132,11 @@ def subscription_trial_start(*, user, plan: Plan, now=None) -> Subscription:
 
 def subscription_credit_payment(*, sub: Subscription, payment: Payment, now) -> None:
     """Grant what a paid payment bought (caller holds the subscription's lock)."""
+    if payment.purpose == Payment.Purpose.PROFIT_SHARE:  # a month's fee: the plan itself is unchanged
+        from billing.models import ProfitShareMonth
+
+        ProfitShareMonth.objects.filter(payment=payment).update(paid_at=now)
+        return
     days = timedelta(days=payment.period_days)
     credit_field = "credit_rub" if payment.currency == "RUB" else "credit_usdt"
     setattr(sub, credit_field, max(Decimal(0), getattr(sub, credit_field) - payment.credit_applied))
@@ -167,6 +172,11 @@ def subscription_credit_payment(*, sub: Subscription, payment: Payment, now) -> 
 
 def subscription_revoke_payment(*, sub: Subscription, payment: Payment, now) -> None:
     """Take back what a refunded (or charged-back) payment bought (caller holds the lock)."""
+    if payment.purpose == Payment.Purpose.PROFIT_SHARE:
+        from billing.models import ProfitShareMonth
+
+        ProfitShareMonth.objects.filter(payment=payment).update(paid_at=None)
+        return
     if payment.purpose == Payment.Purpose.UPGRADE:
         event = SubscriptionEvent.objects.filter(subscription=sub, payment=payment, reason="upgrade").first()
         if event and sub.plan.code == event.to_plan and event.from_plan:

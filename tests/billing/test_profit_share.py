@@ -48,3 +48,25 @@ def test_accrual_from_realized_grid_profit_counts_each_cent_once(user):
     assert december.profit == Decimal("500") and december.fee == Decimal("50.00")  # capped
     assert ProfitShareMonth.objects.get(user=user, month="2026-11-01").fee == Decimal("4.61")
     assert selectors.profit_share_month(user=user, now=datetime(2026, 12, 20, tzinfo=UTC)).fee == Decimal("50.00")
+
+
+@pytest.mark.django_db
+def test_a_finished_months_fee_is_invoiced_once_and_paid_in_usdt(user, cryptopay, hook):
+    from billing.models import Payment
+
+    services.subscription_profit_share_join(user=user, plan=Plan.objects.get(code="profit"))
+    bot = live_bot(user)
+    BotMetrics.objects.create(bot=bot, grid_profit=Decimal("23.099999"))
+    services.profit_share_accrue(user=user, now=datetime(2026, 11, 20, tzinfo=UTC))
+    assert services.profit_share_invoice_due(now=datetime(2026, 11, 30, tzinfo=UTC)) == 0  # November not over
+    assert services.profit_share_invoice_due(now=datetime(2026, 12, 1, 0, 5, tzinfo=UTC)) == 1
+    assert services.profit_share_invoice_due(now=datetime(2026, 12, 1, 1, tzinfo=UTC)) == 0  # once
+    payment = Payment.objects.get(purpose=Payment.Purpose.PROFIT_SHARE)
+    assert (payment.amount, payment.currency, payment.status) == (Decimal("4.61"), "USDT", Payment.Status.PENDING)
+    assert cryptopay.invoices[int(payment.provider_payment_id)]["amount"] == "4.61"
+    cryptopay.pay(int(payment.provider_payment_id))
+    body, headers = cryptopay.outbox[-1]
+    assert hook("cryptopay", body, headers=headers).json()["outcome"] == "applied"
+    month = ProfitShareMonth.objects.get(user=user, month="2026-11-01")
+    assert month.paid_at is not None and month.payment_id == payment.pk
+    assert selectors.plan_effective(user=user).code == "profit"  # the plan itself is untouched
