@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.adapters import signup_open
 from accounts.authentication import CookieTokenAuthentication, LenientCookieTokenAuthentication, enforce_csrf
+from accounts.mfa import mfa_login_check
 from accounts.models import User
 from accounts.serializers import (
     AccessCodeInput,
@@ -197,6 +198,7 @@ class LoginApi(PublicAuthApi):
     def post(self, request):
         data = self.parse(LoginInput, request)
         user = services.user_login(email=data["email"], password=data["password"], ip=client_ip(request))
+        mfa_login_check(user=user, code=str(request.data.get("otp", "")))  # TOTP when the user turned it on
         return _login_response(request, user)
 
 

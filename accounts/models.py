@@ -69,7 +69,11 @@ class User(AbstractUser):
 
     @property
     def has_trading_access(self) -> bool:
-        return self.access_granted_at is not None and self.access_revoked_at is None and self.is_active
+        if self.access_revoked_at is not None or not self.is_active:
+            return False
+        if getattr(settings, "SETKA_REGISTRATION_MODE", "invite") == "open":
+            return True  # stage 2: every account trades within its plan (billing entitlements)
+        return self.access_granted_at is not None
 
 
 class Profile(models.Model):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import apis
+from accounts.mfa import MfaTotpApi
 
 app_name = "accounts"
 
@@ -24,4 +25,5 @@ urlpatterns = [
     path("sessions/end-all/", apis.SessionEndAllApi.as_view(), name="sessions-end-all"),
     path("sessions/<int:session_id>/", apis.SessionDeleteApi.as_view(), name="session-delete"),
     path("me/", apis.MeApi.as_view(), name="me"),
+    path("mfa/totp/", MfaTotpApi.as_view(), name="mfa-totp"),
 ]

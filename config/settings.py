@@ -76,12 +76,14 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "accounts",
     "exchanges",
     "bots",
     "trading",
     "metrics",
     "observability",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -321,6 +323,51 @@ SETKA_BOT_LEASE_SECONDS = env_int("SETKA_BOT_LEASE_SECONDS", 60)
 SETKA_BOT_MAX_RESTARTS = env_int("SETKA_BOT_MAX_RESTARTS", 5)
 SETKA_BOT_RESTART_BACKOFF_SECONDS = env_int("SETKA_BOT_RESTART_BACKOFF_SECONDS", 10)
 SETKA_TRADING_HALTED = env_bool("SETKA_TRADING_HALTED", False)
+
+# --- Billing (stage 2b: plans, payments) -------------------------------------------------------
+# Registration: "invite" = stage 1 (trading needs an operator's access code), "open" = anyone who
+# signs up trades on the free plan and may buy a paid one.
+SETKA_REGISTRATION_MODE = env("SETKA_REGISTRATION_MODE", "invite")
+# Two-factor (TOTP through allauth.mfa): users may turn it on; operators and staff must have it
+# to enter the admin (on wherever DEBUG is off, i.e. production).
+MFA_SUPPORTED_TYPES = ["totp"]
+MFA_TOTP_ISSUER = "Setka"
+SETKA_ADMIN_REQUIRE_MFA = env_bool("SETKA_ADMIN_REQUIRE_MFA", not DEBUG)
+SETKA_BILLING_GRACE_DAYS = env_int("SETKA_BILLING_GRACE_DAYS", 7)
+SETKA_BILLING_PAST_DUE_HOURS = env_int("SETKA_BILLING_PAST_DUE_HOURS", 24)
+SETKA_BILLING_RECONCILE_SECONDS = env_int("SETKA_BILLING_RECONCILE_SECONDS", 300)
+# Where the payer returns after paying; empty = the address the checkout request came to.
+SETKA_BILLING_PUBLIC_URL = env("SETKA_BILLING_PUBLIC_URL", "")
+# Rails. Every URL defaults to the fakes in billing/fakes on 127.0.0.1; production sets the real
+# hosts. A test (tests/billing/test_loopback.py) proves that dev/test configure no other host.
+SETKA_YOOKASSA_API_URL = env("SETKA_YOOKASSA_API_URL", "http://127.0.0.1:8770/v3")
+SETKA_YOOKASSA_SHOP_ID = env("SETKA_YOOKASSA_SHOP_ID", "" if PRODUCTION else "100500")
+SETKA_YOOKASSA_SECRET_KEY = env("SETKA_YOOKASSA_SECRET_KEY", "" if PRODUCTION else "test_setka_fake_secret")
+# YooKassa does not sign notifications: only these networks may deliver them (its published
+# ranges in production, loopback where the fake runs).
+_YOOKASSA_NETWORKS = (
+    "77.75.153.0/25,77.75.156.11/32,77.75.156.35/32,77.75.154.128/25,185.71.76.0/27,185.71.77.0/27,"
+    "2a02:5180:0:1509::/64,2a02:5180:0:2655::/64,2a02:5180:0:1533::/64,2a02:5180:0:2669::/64"
+)
+SETKA_YOOKASSA_WEBHOOK_NETWORKS = env_list(
+    "SETKA_YOOKASSA_WEBHOOK_NETWORKS", _YOOKASSA_NETWORKS if PRODUCTION else "127.0.0.1/32"
+)
+SETKA_YOOKASSA_VAT_CODE = env_int("SETKA_YOOKASSA_VAT_CODE", 1)  # 54-FZ: 1 = without VAT (USN)
+SETKA_YOOKASSA_TAX_SYSTEM_CODE = env_int("SETKA_YOOKASSA_TAX_SYSTEM_CODE", 2)  # 2 = USN income
+SETKA_CRYPTOPAY_API_URL = env("SETKA_CRYPTOPAY_API_URL", "http://127.0.0.1:8771/api")
+SETKA_CRYPTOPAY_TOKEN = env("SETKA_CRYPTOPAY_TOKEN", "" if PRODUCTION else "1234:AAsetkaFakeCryptoPayToken")
+# The seller of record per rail (crypto must be sold by a non-Russian entity: docs/stages.md).
+SETKA_BILLING_SELLERS = {
+    "yookassa": env("SETKA_SELLER_YOOKASSA", "ООО «Сетка», ИНН 0000000000"),
+    "cryptopay": env("SETKA_SELLER_CRYPTOPAY", "Setka Global Ltd (non-RU entity)"),
+}
+SETKA_BILLING_RAILS = env_list("SETKA_BILLING_RAILS", "yookassa,cryptopay")
+# Tests route a non-paper Bybit environment to the simulator (a "live" bot that never leaves
+# 127.0.0.1): SETKA_BYBIT_ENDPOINTS_JSON='{"mainnet": ["http://127.0.0.1:PORT", "ws://127.0.0.1:PORT"]}'.
+if env("SETKA_BYBIT_ENDPOINTS_JSON"):
+    import json as _json
+
+    SETKA_BYBIT_ENDPOINTS.update({k: tuple(v) for k, v in _json.loads(env("SETKA_BYBIT_ENDPOINTS_JSON")).items()})
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"

@@ -7,10 +7,12 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from config.apis import AppConfigApi
+from accounts.mfa import AdminMfaLoginForm
 from config.frontend import frontend_view
 
 admin.site.site_header = "Setka — operations"
 admin.site.site_title = "Setka admin"
+admin.site.login_form = AdminMfaLoginForm  # operators and staff need their TOTP code
 
 urlpatterns = [
     path("", include("observability.urls")),
@@ -21,6 +23,7 @@ urlpatterns = [
     path("api/", include("trading.urls")),
     path("api/", include("metrics.urls")),
     path("api/app-config/", AppConfigApi.as_view(), name="app-config"),
+    path("api/billing/", include("billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

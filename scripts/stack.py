@@ -80,7 +80,7 @@ def venue_simulator_port(simulator_port: int, venue: str) -> int:
     return simulator_port + 1 + VENUE_SIMULATORS.index(venue)
 
 
-def product_processes(*, web_port: int, simulator_port: int) -> list[Proc]:
+def product_processes(*, web_port: int, simulator_port: int, payments_port: int = 8770) -> list[Proc]:
     return [
         Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
                            "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port,
@@ -89,6 +89,10 @@ def product_processes(*, web_port: int, simulator_port: int) -> list[Proc]:
                                 str(venue_simulator_port(simulator_port, venue)), "--state",
                                 str(VAR / f"simulator-{venue}.sqlite3")],
                ready_port=venue_simulator_port(simulator_port, venue)) for venue in VENUE_SIMULATORS),
+        # Fake YooKassa (payments_port) and Crypto Pay (payments_port + 1): billing/fakes.
+        Proc("payments", [PY, "-m", "billing.fakes", "--yookassa-port", str(payments_port),
+                          "--cryptopay-port", str(payments_port + 1), "--webhook-base", f"http://127.0.0.1:{web_port}"],
+             ready_port=payments_port),
         Proc("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "config.asgi:application"],
              ready_port=web_port, url=f"http://127.0.0.1:{web_port}/"),
         Proc("worker", [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
@@ -166,6 +170,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SETKA_PORT", 8000)))
     parser.add_argument("--simulator-port", type=int, default=int(os.environ.get("SETKA_SIMULATOR_PORT", 8765)))
+    parser.add_argument("--payments-port", type=int, default=int(os.environ.get("SETKA_PAYMENTS_PORT", 8770)),
+                        help="fake YooKassa on this port, fake Crypto Pay on the next one")
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SETKA_REDIS_PORT", 6390)))
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo operator and user")
     args = parser.parse_args()
@@ -177,6 +183,9 @@ def main() -> int:
     for venue in VENUE_SIMULATORS:
         env.setdefault(f"SETKA_SIMULATOR_{venue.upper()}_URL",
                        f"http://127.0.0.1:{venue_simulator_port(args.simulator_port, venue)}")
+    env.setdefault("SETKA_YOOKASSA_API_URL", f"http://127.0.0.1:{args.payments_port}/v3")
+    env.setdefault("SETKA_CRYPTOPAY_API_URL", f"http://127.0.0.1:{args.payments_port + 1}/api")
+    env.setdefault("SETKA_BILLING_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
     # Every process writes its Prometheus figures here; the web's /metrics sums them.
@@ -195,7 +204,7 @@ def main() -> int:
             supervisor.start(Proc("redis", private_redis_argv(args.redis_port), ready_port=args.redis_port))
             env["REDIS_URL"] = f"redis://127.0.0.1:{args.redis_port}/0"
         venue_ports = [(venue_simulator_port(args.simulator_port, v), f"{v} simulator") for v in VENUE_SIMULATORS]
-        for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), *venue_ports):
+        for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), *venue_ports, (args.payments_port, "payments")):
             if port_open(port):
                 raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
 
@@ -209,7 +218,8 @@ def main() -> int:
             manage(env, optional, check=False)
         say(f"database ready ({time.monotonic() - began:.1f}s)")
 
-        processes = product_processes(web_port=args.port, simulator_port=args.simulator_port)
+        processes = product_processes(web_port=args.port, simulator_port=args.simulator_port,
+                                      payments_port=args.payments_port)
         simulators = [p for p in processes if p.name == "simulator" or p.name.startswith("sim-")]
         say(f"6. processes: the exchange simulators first ({len(simulators)}: the demo's paper accounts live there)")
         for proc in simulators:
@@ -225,6 +235,7 @@ def main() -> int:
         print(
             f"\n== Setka is running: http://127.0.0.1:{args.port}/  (admin: /admin/, API docs: /api/docs/)\n"
             "   demo user: demo@setka.local / demo-password-2026   operator: operator@setka.local / operator-password-2026\n"
+            f"   plans: http://127.0.0.1:{args.port}/pricing (payments go to fake YooKassa/Crypto Pay on 127.0.0.1)\n"
             "   Ctrl-C stops everything.\n",
             flush=True,
         )

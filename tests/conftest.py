@@ -66,6 +66,9 @@ def _seed_reference_rows() -> None:
     seed = importlib.import_module("exchanges.migrations.0002_seed_exchanges")
     for code, name, active in seed.EXCHANGES:
         Exchange.objects.get_or_create(code=code, defaults={"name": name, "is_active": active})
+    from django.apps import apps
+
+    importlib.import_module("billing.migrations.0002_seed_plans").seed(apps, None)  # the plans
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from billing.services import entitlement_check
 from bots.models import Bot, BotEvent
 from bots.services.common import client_for_account, require_trading_allowed
 from config.exceptions import ConflictError, DomainError
@@ -107,6 +108,7 @@ def bot_create(
     if exchange_account.status != exchange_account.Status.ACTIVE:
         raise ConflictError("This exchange account's keys are not usable; bind them again.", code="account_inactive")
     grid = _config(config)
+    entitlement_check(user=user, action="bot_create", exchange_account=exchange_account, investment=grid.investment)
     report = bot_preview(user=user, exchange_account=exchange_account, symbol=symbol, category=category, config=config)
     report_json = report.to_json()
     if report.blocking:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing.services import entitlement_check
 from bots.events import emit
 from bots.models import Bot, BotEvent
 from bots.services.common import require_trading_allowed
@@ -32,6 +33,7 @@ def bot_start(*, bot: Bot, user=None) -> Bot:
     require_trading_allowed(user=bot.user)
     if bot.exchange_account.status != bot.exchange_account.Status.ACTIVE:
         raise ConflictError("This exchange account's keys are not usable; bind them again.", code="account_inactive")
+    entitlement_check(user=bot.user, action="bot_start", bot=bot)
     now = timezone.now()
     with transaction.atomic():
         moved = Bot.objects.filter(pk=bot.pk, status__in=[Bot.Status.DRAFT, Bot.Status.STOPPED]).update(

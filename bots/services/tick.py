@@ -273,8 +273,15 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     """The running grid, in three rooms passing one typed context: reconcile (exchange -> rows
     of record -> grid state events), decide (targets on the bot page's figure, then the plan;
     pure), place (PENDING rows + state in one transaction, then send)."""
+    from billing.selectors import bot_new_cycles_allowed
+
     ctx = TickContext(
-        bot=bot, client=client, config=grid_config(bot), rules=rules_from_json(bot.instrument), result=result
+        bot=bot,
+        client=client,
+        config=grid_config(bot),
+        rules=rules_from_json(bot.instrument),
+        result=result,
+        new_cycles_allowed=bot_new_cycles_allowed(bot_id=bot.pk),
     )
     tick_reconcile(ctx)
     tick_place(ctx, tick_decide(ctx))

@@ -46,6 +46,9 @@ class TickContext:
     total_pnl: Decimal | None = None  # the bot page's total PnL at `price` (every run)
     state: GridState | None = None  # this run's grid, up to date with the rows of record
     version: int = 0  # the snapshot version `state` was read at
+    # False while billing holds the bot (its plan lapsed): only orders that close what the bot
+    # holds are placed; protective orders already open stay.
+    new_cycles_allowed: bool = True
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,12 @@ class Command(BaseCommand):
             "metrics: snapshots": ("metrics.tasks.metrics_snapshot_task", settings.SETKA_METRICS_SNAPSHOT_SECONDS),
             "metrics: recompute and flag drift": ("metrics.tasks.metrics_reconcile_task", 3600),
             "exchanges: recheck API keys": ("exchanges.tasks.exchange_accounts_recheck_task", 6 * 3600),
+            "billing: reconcile payments with the providers": (
+                "billing.tasks.billing_reconcile_task",
+                settings.SETKA_BILLING_RECONCILE_SECONDS,
+            ),
+            "billing: subscriptions past due, grace, expiry": ("billing.tasks.billing_subscriptions_advance_task", 600),
+            "billing: accrue the pay-from-profit fee": ("billing.tasks.billing_profit_share_accrue_task", 3600),
         }
         for name, (task, seconds) in tasks.items():
             PeriodicTask.objects.update_or_create(

@@ -1,5 +1,5 @@
 // Anonymous users may only see the auth pages; signed-in users skip them.
-const PUBLIC = ['/login', '/register', '/verify-email', '/reset-password']
+const PUBLIC = ['/login', '/register', '/verify-email', '/reset-password', '/pricing']
 
 export default defineNuxtRouteMiddleware(async (to) => {
   const { load, user } = useAuth()

@@ -1,0 +1,238 @@
+"""Operators: plans, subscriptions (comp, extend), payments (refund, re-check with the
+provider), the webhook inbox and rejected callbacks (read-only)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+
+from billing import services
+from billing.models import (
+    CycleHold,
+    Payment,
+    Plan,
+    ProfitShareMonth,
+    ProviderEvent,
+    RejectedCallback,
+    Subscription,
+    SubscriptionEvent,
+)
+from billing.providers import ProviderError
+from config.exceptions import DomainError
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "kind",
+        "name_en",
+        "price_rub",
+        "price_usdt",
+        "max_live_bots",
+        "max_live_investment",
+        "is_public",
+    )
+    list_editable = ("is_public",)
+
+
+class SubscriptionEventInline(admin.TabularInline):
+    model = SubscriptionEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = (
+        "created_at",
+        "from_status",
+        "to_status",
+        "from_plan",
+        "to_plan",
+        "reason",
+        "note",
+        "actor",
+        "payment",
+        "period_end",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CompForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.exclude(kind=Plan.Kind.FREE))
+    days = forms.IntegerField(min_value=1, max_value=3650, initial=30)
+    note = forms.CharField(max_length=300, required=False)
+
+
+class ExtendForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=3650, initial=7)
+    note = forms.CharField(max_length=300, required=False)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("user", "plan", "status", "period_end", "grace_until", "comped")
+    list_filter = ("status", "plan", "comped")
+    search_fields = ("user__email",)
+    readonly_fields = (
+        "user",
+        "plan",
+        "status",
+        "period_start",
+        "period_end",
+        "grace_until",
+        "comped",
+        "credit_rub",
+        "credit_usdt",
+    )
+    inlines = [SubscriptionEventInline]
+    actions = ["comp_plan", "extend_plan"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def _form_action(self, request, queryset, form_class, title, apply):
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            if form.is_valid():
+                for sub in queryset:
+                    try:
+                        apply(sub, form.cleaned_data)
+                    except DomainError as exc:
+                        self.message_user(request, f"{sub.user}: {exc.message}", messages.ERROR)
+                self.message_user(request, f"{title}: done for {queryset.count()} subscription(s).")
+                return redirect(request.get_full_path())
+        else:
+            form = form_class()
+        return render(
+            request,
+            "admin/billing/subscription_action.html",
+            {
+                "form": form,
+                "title": title,
+                "queryset": queryset,
+                "action": request.POST.get("action"),
+                **self.admin_site.each_context(request),
+            },
+        )
+
+    @admin.action(description="Comp a plan (free of charge)")
+    def comp_plan(self, request, queryset):
+        return self._form_action(
+            request,
+            queryset,
+            CompForm,
+            "Comp a plan",
+            lambda sub, d: services.subscription_comp(
+                user=sub.user, plan=d["plan"], days=d["days"], actor=request.user, note=d["note"]
+            ),
+        )
+
+    @admin.action(description="Extend the current plan")
+    def extend_plan(self, request, queryset):
+        return self._form_action(
+            request,
+            queryset,
+            ExtendForm,
+            "Extend the plan",
+            lambda sub, d: services.subscription_extend(
+                user=sub.user, days=d["days"], actor=request.user, note=d["note"]
+            ),
+        )
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "plan",
+        "provider",
+        "amount",
+        "currency",
+        "status",
+        "credited_at",
+        "revoked_at",
+        "created_at",
+    )
+    list_filter = ("provider", "status", "purpose")
+    search_fields = ("user__email", "provider_payment_id")
+    readonly_fields = [f.name for f in Payment._meta.fields]
+    actions = ["refund", "refund_recorded", "recheck"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Refund through the provider (takes the plan back)")
+    def refund(self, request, queryset):
+        for payment in queryset:
+            try:
+                services.payment_refund(payment=payment, actor=request.user)
+                self.message_user(request, f"Payment {payment.pk} refunded.")
+            except (DomainError, ProviderError) as exc:
+                self.message_user(request, f"Payment {payment.pk}: {exc}", messages.ERROR)
+
+    @admin.action(description="Record a refund made outside the provider (e.g. USDT transfer back)")
+    def refund_recorded(self, request, queryset):
+        for payment in queryset:
+            try:
+                services.payment_refund(payment=payment, actor=request.user, provider_call=False)
+                self.message_user(request, f"Payment {payment.pk} recorded as refunded.")
+            except DomainError as exc:
+                self.message_user(request, f"Payment {payment.pk}: {exc}", messages.ERROR)
+
+    @admin.action(description="Re-check with the provider now")
+    def recheck(self, request, queryset):
+        for payment in queryset.exclude(provider_payment_id=None)[:50]:
+            try:
+                outcome = services.payment_refresh(payment=payment)
+                self.message_user(request, f"Payment {payment.pk}: {outcome}.")
+            except ProviderError as exc:
+                self.message_user(request, f"Payment {payment.pk}: {exc}", messages.ERROR)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "provider",
+        "event_id",
+        "event_type",
+        "provider_payment_id",
+        "deliveries",
+        "outcome",
+        "received_at",
+        "processed_at",
+    )
+    list_filter = ("provider", "outcome", "event_type")
+    search_fields = ("event_id", "provider_payment_id")
+
+
+@admin.register(RejectedCallback)
+class RejectedCallbackAdmin(ReadOnlyAdmin):
+    list_display = ("provider", "reason", "remote_addr", "received_at")
+    list_filter = ("provider", "reason")
+
+
+@admin.register(ProfitShareMonth)
+class ProfitShareMonthAdmin(ReadOnlyAdmin):
+    list_display = ("user", "month", "profit", "rate", "cap", "fee")
+
+
+@admin.register(CycleHold)
+class CycleHoldAdmin(ReadOnlyAdmin):
+    list_display = ("bot", "reason", "created_at")

@@ -1,0 +1,24 @@
+"""Payment rails behind one port (billing.providers.base). provider_for() is the only way the
+services get an adapter; tests point the adapters at the fakes in billing.fakes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from billing.providers.base import CallbackEvent, CallbackRejected, PaymentProvider, ProviderError, ProviderPayment
+
+__all__ = ["CallbackEvent", "CallbackRejected", "PaymentProvider", "ProviderError", "ProviderPayment", "provider_for"]
+
+
+def provider_for(code: str) -> PaymentProvider:
+    if code not in settings.SETKA_BILLING_RAILS:
+        raise KeyError(code)
+    if code == "yookassa":
+        from billing.providers.yookassa import YooKassaProvider
+
+        return YooKassaProvider()
+    if code == "cryptopay":
+        from billing.providers.cryptopay import CryptoPayProvider
+
+        return CryptoPayProvider()
+    raise KeyError(code)

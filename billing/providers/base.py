@@ -1,0 +1,65 @@
+"""The payment-provider port: what billing needs from a rail, in our own types (Decimal money,
+normalised statuses). Each adapter maps its provider's wire and errors onto these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+
+class ProviderStatus:
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """A payment as the provider sees it now (fetched, never taken from a callback body)."""
+
+    provider_payment_id: str
+    status: str  # ProviderStatus
+    amount: Decimal
+    currency: str
+    refunded_amount: Decimal = Decimal(0)
+    confirmation_url: str = ""
+    method_title: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallbackEvent:
+    """An authenticated callback: enough to store it once in the inbox and find the payment."""
+
+    event_id: str
+    event_type: str
+    provider_payment_id: str
+    payload: dict
+
+
+class ProviderError(Exception):
+    """The provider could not be reached or answered with an error: retry later (reconciliation
+    does); nothing was changed on our side."""
+
+
+class CallbackRejected(Exception):
+    """The callback is not authentic or not readable: answer 4xx, log it, change nothing."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PaymentProvider(Protocol):
+    code: str
+    currency: str
+    methods: tuple[str, ...]
+
+    def payment_create(self, *, payment, return_url: str, customer_email: str) -> ProviderPayment: ...
+
+    def payment_fetch(self, *, provider_payment_id: str) -> ProviderPayment: ...
+
+    def refund_create(self, *, payment, amount: Decimal) -> None: ...
+
+    def callback_parse(self, *, body: bytes, headers: dict, remote_addr: str | None) -> CallbackEvent: ...

@@ -1,0 +1,73 @@
+"""Billing fixtures: the two fake providers (real wire on 127.0.0.1) with the real clients
+pointed at them, live (non-paper) exchange accounts and bots, and callback delivery through the
+real webhook endpoint."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from billing.fakes.cryptopay import FakeCryptoPay
+from billing.fakes.yookassa import FakeYooKassa
+from exchanges.models import ExchangeAccount
+from tests.factories import BotFactory, ExchangeAccountFactory
+
+SHOP_ID, SECRET = "100500", "test_setka_fake_secret"
+TOKEN = "1234:AAsetkaFakeCryptoPayToken"
+
+
+@pytest.fixture(scope="module")
+def _yookassa_server():
+    fake = FakeYooKassa(shop_id=SHOP_ID, secret_key=SECRET).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def _cryptopay_server():
+    fake = FakeCryptoPay(token=TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def yookassa(_yookassa_server, settings):
+    settings.SETKA_YOOKASSA_API_URL = f"{_yookassa_server.url}/v3"
+    settings.SETKA_YOOKASSA_SHOP_ID, settings.SETKA_YOOKASSA_SECRET_KEY = SHOP_ID, SECRET
+    settings.SETKA_YOOKASSA_WEBHOOK_NETWORKS = ["127.0.0.1/32"]
+    _yookassa_server.outbox.clear()
+    return _yookassa_server
+
+
+@pytest.fixture
+def cryptopay(_cryptopay_server, settings):
+    settings.SETKA_CRYPTOPAY_API_URL = f"{_cryptopay_server.url}/api"
+    settings.SETKA_CRYPTOPAY_TOKEN = TOKEN
+    _cryptopay_server.outbox.clear()
+    return _cryptopay_server
+
+
+@pytest.fixture
+def hook():
+    """Deliver a callback body to our webhook endpoint as the provider would."""
+    client = APIClient()
+
+    def deliver(provider: str, body: bytes, *, headers: dict | None = None, addr: str = "127.0.0.1"):
+        extra = {
+            f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items() if k.lower() != "content-type"
+        }
+        return client.post(
+            f"/api/billing/webhooks/{provider}/", data=body, content_type="application/json", REMOTE_ADDR=addr, **extra
+        )
+
+    return deliver
+
+
+def live_account(user):
+    return ExchangeAccountFactory(user=user, environment=ExchangeAccount.Environment.MAINNET)
+
+
+def live_bot(user, *, account=None, status="running", investment="100", **kw):
+    return BotFactory(
+        user=user, exchange_account=account or live_account(user), status=status, investment=investment, **kw
+    )
