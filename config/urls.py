@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from config.apis import AppConfigApi
 from accounts.mfa import AdminMfaLoginForm
+from config.apis import AppConfigApi
 from config.frontend import frontend_view
 
 admin.site.site_header = "Setka — operations"

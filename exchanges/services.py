@@ -242,7 +242,8 @@ def _simulator_create_key(funding_usdt: str, exchange: str = "bybit") -> tuple[s
     from exchanges.factory import venue_simulator_url
     from exchanges.simulator.control import ControlError, SimulatorControl
 
-    exchange_keys_check_format(api_key=api_key, api_secret=api_secret)
+    try:  # outside development a weak control token is refused here (ControlError), before any request
+        control = SimulatorControl(venue_simulator_url(exchange), settings.SETKA_SIMULATOR_CONTROL_TOKEN, timeout=10)
         created = control.create_account(funding={"USDT": funding_usdt}, spot_trade=True, contract_trade=True,
                                          read_only=False, withdraw=False)
     except (ControlError, requests.RequestException, ValueError, KeyError) as exc:
