@@ -74,6 +74,18 @@ ERRORS: dict[str, str] = {
     "bot_active": _("Stop the bot first."),
     "bot_not_running": _("This bot was never started."),
     "bot_not_stopped": _("Stop the bot before deleting it."),
+    # merged from the stage-1 fixes, venues and billing
+    "invalid_key_format": _("The API key or secret contains characters exchanges never use. Copy it again exactly as the exchange shows it."),
+    "invalid_unlock_link": _("This unlock link is invalid or has expired."),
+    "mfa_already_enabled": _("Two-factor authentication is already on."),
+    "mfa_invalid_code": _("The code from the authenticator app is wrong. Check the time on your phone and try again."),
+    "mfa_not_enabled": _("Two-factor authentication is not on."),
+    "mfa_required": _("Enter the 6-digit code from your authenticator app."),
+    "mfa_setup_expired": _("The setup took too long. Start it again."),
+    "passphrase_required": _("This exchange's keys have a passphrase. Enter it too."),
+    "request_too_large": _("The request is too large."),
+    "restart_needs_confirmation": _("A stopped bot restarts only after a fresh report and your confirmation."),
+    "restart_not_confirmed": _("A restart re-enters the market at the current price: read the fresh report and confirm it."),
 }
 
 # Why a bot stopped (Bot.stop_code).

@@ -63,22 +63,30 @@ def _seed_reference_rows() -> None:
 
     from exchanges.models import Exchange
 
+    from django.apps import apps
+
+    if Exchange.objects.exists():
+        return
     seed = importlib.import_module("exchanges.migrations.0002_seed_exchanges")
     for code, name, active in seed.EXCHANGES:
         Exchange.objects.get_or_create(code=code, defaults={"name": name, "is_active": active})
-    from django.apps import apps
-
+    importlib.import_module("exchanges.migrations.0003_passphrase_and_venues").activate(apps, None)
     importlib.import_module("billing.migrations.0002_seed_plans").seed(apps, None)  # the plans
 
 
 @pytest.fixture(autouse=True)
-def _reference_rows_in_transactional_tests(request):
+def _reference_rows(request):
+    """Before every test that uses the database: a transactional test before it in the same
+    process flushed every table, data-migration rows included."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or (
         marker is not None and marker.kwargs.get("transaction")
     )
     if transactional:
         request.getfixturevalue("transactional_db")
+        _seed_reference_rows()
+    elif marker is not None or "db" in request.fixturenames:
+        request.getfixturevalue("db")
         _seed_reference_rows()
     yield
 

@@ -301,6 +301,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     config = grid_config(bot)
     action = OnStop(bot.close_action or config.on_stop)
     close_note = ""
+    closed_qty = None
     if action != OnStop.KEEP and grid_state_exists(bot=bot):
         rules = rules_from_json(bot.instrument)
         position_side = None
