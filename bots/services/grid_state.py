@@ -118,11 +118,15 @@ def grid_state_sync(*, bot: Bot, state: GridState) -> bool:
     watched = set(state.watched)
     changed = False
     if watched:
-        rows = list(
-            Order.objects.filter(bot=bot, client_order_id__in=watched).only(
-                "id", "client_order_id", "side", "status", "filled_qty"
+        # By the unique client id alone (its index whatever the table's statistics say); the
+        # ids carry the bot's id, the check below keeps another bot's row out all the same.
+        rows = [
+            row
+            for row in Order.objects.filter(client_order_id__in=watched).only(
+                "id", "bot_id", "client_order_id", "side", "status", "filled_qty"
             )
-        )
+            if row.bot_id == bot.pk
+        ]
         executed: dict[int, tuple[Decimal, Decimal]] = {
             r["order_id"]: (r["qty"] or ZERO, r["base_fee"] or ZERO)
             for r in Trade.objects.filter(order__in=rows)
