@@ -74,6 +74,11 @@ def grid_state_load(
     return _rebuild(bot, levels, rates), (row.version if row is not None else 0)
 
 
+def grid_state_version(*, bot: Bot) -> int:
+    """The version of the bot's snapshot row (0: none yet), whatever run it belongs to."""
+    return GridSnapshot.objects.filter(bot=bot).values_list("version", flat=True).first() or 0
+
+
 def grid_state_save(*, bot: Bot, state: GridState, version: int) -> int:
     """Write the snapshot if it is still at `version`; returns the new version. Call inside the
     transaction that writes the PENDING rows the state now knows."""
