@@ -61,9 +61,9 @@ def _seed_reference_rows() -> None:
     with serialized_rollback collides with the content types that flush re-creates.)"""
     import importlib
 
-    from exchanges.models import Exchange
-
     from django.apps import apps
+
+    from exchanges.models import Exchange
 
     if Exchange.objects.exists():
         return

@@ -100,6 +100,7 @@ class Trade(models.Model):
         indexes = [
             models.Index(fields=["user", "-executed_at", "-id"]),
             models.Index(fields=["bot", "-executed_at", "-id"]),
+            models.Index(fields=["bot", "id"], name="trade_bot_id_cursor"),  # executions after a cursor
             models.Index(fields=["user", "symbol", "-executed_at"]),
         ]
 

@@ -399,7 +399,8 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
         known = set(Trade.objects.filter(exec_id__in=[f.exec_id for f in ordered]).values_list("exec_id", flat=True))
         orders = {
             o.client_order_id: o
-            for o in Order.objects.filter(bot=locked, client_order_id__in={f.client_order_id for f in ordered})
+            for o in Order.objects.filter(client_order_id__in={f.client_order_id for f in ordered})
+            if o.bot_id == locked.pk  # by the unique id's index, never a scan of the bot's history
         }
         for fill in ordered:
             if fill.exec_id in known:

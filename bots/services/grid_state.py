@@ -87,6 +87,11 @@ def grid_state_load(
     return _rebuild(bot, levels, rates), (row.version if row is not None else 0)
 
 
+def grid_state_version(*, bot: Bot) -> int:
+    """The version of the bot's snapshot row (0: none yet), whatever run it belongs to."""
+    return GridSnapshot.objects.filter(bot=bot).values_list("version", flat=True).first() or 0
+
+
 def grid_state_save(*, bot: Bot, state: GridState, version: int) -> int:
     """Write the snapshot if it is still at `version`; returns the new version. Call inside the
     transaction that writes the PENDING rows the state now knows."""
@@ -131,11 +136,15 @@ def grid_state_sync(*, bot: Bot, state: GridState) -> bool:
     watched = set(state.watched)
     changed = False
     if watched:
-        rows = list(
-            Order.objects.filter(bot=bot, client_order_id__in=watched).only(
-                "id", "client_order_id", "side", "status", "filled_qty"
+        # By the unique client id alone (its index whatever the table's statistics say); the
+        # ids carry the bot's id, the check below keeps another bot's row out all the same.
+        rows = [
+            row
+            for row in Order.objects.filter(client_order_id__in=watched).only(
+                "id", "bot_id", "client_order_id", "side", "status", "filled_qty"
             )
-        )
+            if row.bot_id == bot.pk
+        ]
         executed: dict[int, tuple[Decimal, Decimal]] = {
             r["order_id"]: (r["qty"] or ZERO, r["base_fee"] or ZERO)
             for r in Trade.objects.filter(order__in=rows)

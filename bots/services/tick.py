@@ -21,6 +21,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bots.engine.config import ConfigError, OnStop
+from bots.engine.levels import grid_levels
+from bots.engine.planner import LevelOrder, launch_plan, stop_plan
+from bots.engine.sizing import size_grid
+from bots.engine.targets import trigger_reached
 from bots.models import Bot, BotEvent
 from bots.services.common import (
     client_for_bot,
@@ -40,6 +45,7 @@ from bots.services.grid_state import (
     grid_state_new,
     grid_state_save,
     grid_state_sync,
+    grid_state_version,
 )
 from bots.services.place import tick_place
 from bots.services.reconcile import tick_reconcile
@@ -128,8 +134,6 @@ def _tick_once(bot_id: int, owner: str) -> TickResult:
 
 def _close_orders(bot: Bot):
     """This run's close orders (a handful at most), for the next close id of the stop plan."""
-    from bots.engine.planner import LevelOrder
-
     rows = Order.objects.filter(generation_filter(bot), bot=bot, purpose=Order.Purpose.CLOSE)
     return [
         LevelOrder(
@@ -139,21 +143,10 @@ def _close_orders(bot: Bot):
     ]
 
 
-def _levels(bot: Bot, config, rules, state=None):
-    from bots.engine.levels import grid_levels
-
-    return state.levels if state is not None else grid_levels(config, rules)
-
-
 # --- launch --------------------------------------------------------------------------------
 
 
 def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
-    from bots.engine.config import ConfigError
-    from bots.engine.levels import grid_levels
-    from bots.engine.planner import launch_plan
-    from bots.engine.sizing import size_grid
-    from bots.engine.targets import trigger_reached
 
     if trading_halted():
         set_status(
@@ -225,7 +218,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         state = grid_state_new(
             bot=locked, levels=levels, fees=fees, launch_price=price, qty_per_grid=sizing.qty_per_grid
         )
-        _, version = grid_state_load(bot=locked, levels=levels, fees=fees)
+        version = grid_state_version(bot=locked)  # a new run replaces the last run's snapshot
         for item in planned:
             order_write_pending(bot=locked, planned=item)
             state.placed(item)
@@ -291,8 +284,6 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
 
 def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
-    from bots.engine.config import OnStop
-    from bots.engine.planner import stop_plan
 
     category = Category(bot.category)
     orders_cancel_all(bot=bot, client=client)
@@ -313,7 +304,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
             # This run's base, from the grid state brought up to date with every stored fill.
             state, _ = grid_state_load(
                 bot=bot,
-                levels=_levels(bot, config, rules),
+                levels=grid_levels(config, rules),  # only to rebuild a run without a snapshot
                 fees=lambda: client.fee_rates(category=category, symbol=bot.symbol),
             )
             grid_state_sync(bot=bot, state=state)
