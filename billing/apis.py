@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.throttling import client_ip
+from accounts.throttling import ScopedRateThrottle, client_ip
 from billing import selectors, services
 from billing.models import Plan
 from billing.serializers import (
@@ -152,11 +152,16 @@ class WebhookApi(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = []
+    # Providers call from a few addresses, in bursts: a generous per-address budget (atomic).
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "webhook"
 
     @extend_schema(exclude=True)
     def post(self, request, provider: str):
         code, outcome = services.webhook_receive(
             provider=provider, body=request.body, headers=request.headers, remote_addr=client_ip(request)
         )
-        return Response({"outcome": outcome}, status=code)
+        body = {"outcome": outcome}
+        if code >= 400:  # the contract's error shape: providers log it, people can read it
+            body.update(code=outcome, detail=f"Callback not accepted: {outcome.replace('_', ' ')}.")
+        return Response(body, status=code)

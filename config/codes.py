@@ -75,6 +75,8 @@ ERRORS: dict[str, str] = {
     "bot_not_running": _("This bot was never started."),
     "bot_not_stopped": _("Stop the bot before deleting it."),
     # merged from the stage-1 fixes, venues and billing
+    "json_too_deep": _("The request body is nested too deeply."),
+    "number_not_finite": _("The request contains a number that is too large or not a number (NaN, Infinity)."),
     "invalid_key_format": _("The API key or secret contains characters exchanges never use. Copy it again exactly as the exchange shows it."),
     "invalid_unlock_link": _("This unlock link is invalid or has expired."),
     "mfa_already_enabled": _("Two-factor authentication is already on."),

@@ -24,7 +24,7 @@ MAX_DEPTH = 32
 # receives it can answer "too large" (Python refuses int() beyond 4,300 digits anyway).
 MAX_INT_DIGITS = 40
 
-MSG_TOO_DEEP = _("The request body is nested too deeply (more than %(depth)s levels).")
+MSG_TOO_DEEP = _("The request body is nested too deeply.")
 MSG_NOT_JSON = _("The request body is not valid JSON.")
 MSG_NOT_FINITE = _("The request contains a number that is too large or not a number (NaN, Infinity).")
 MSG_TOO_LARGE = _("The request body is too large.")
@@ -84,13 +84,13 @@ def safe_json_loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     try:
         data = json.loads(raw, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_reject_constant)
     except RecursionError:
-        raise ParseError(MSG_TOO_DEEP % {"depth": max_depth}) from None
+        raise ParseError(MSG_TOO_DEEP, code="json_too_deep") from None
     except _Invalid as exc:
-        raise ParseError(str(exc)) from None
+        raise ParseError(str(exc), code="number_not_finite") from None
     except ValueError:
         raise ParseError(MSG_NOT_JSON) from None
     if not _depth_ok(data, max_depth):
-        raise ParseError(MSG_TOO_DEEP % {"depth": max_depth})
+        raise ParseError(MSG_TOO_DEEP, code="json_too_deep")
     return data
 
 

@@ -272,6 +272,7 @@ REST_FRAMEWORK = {
         "ip": env("SETKA_THROTTLE_IP", "3000/min"),
         "export": env("SETKA_THROTTLE_EXPORT", "10/min"),
         "preview": env("SETKA_THROTTLE_PREVIEW", "30/min"),
+        "webhook": env("SETKA_THROTTLE_WEBHOOK", "600/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -204,24 +204,28 @@ def test_hostile_queries_and_ids_on_every_endpoint_never_5xx(user, world):
 # --- one test per hole --------------------------------------------------------------------------
 @pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])
 def test_json_nested_100000_deep_on_anonymous_login_is_a_400(api_client, body):
-    response = api_client.post("/api/auth/login/", data=body, content_type="application/json")
+    response = api_client.post(
+        "/api/auth/login/", data=body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
-    assert response.json()["code"] == "parse_error"
+    assert response.json()["code"] == "json_too_deep"
     assert "nested too deeply" in response.json()["detail"]
+    russian = api_client.post("/api/auth/login/", data=body, content_type="application/json")
+    assert russian.json()["detail"] == "Тело запроса вложено слишком глубоко."
 
 
 def test_json_nested_moderately_deep_is_refused_before_any_view_walks_it(owner_client):
     body = json.dumps({"name": "x", "config": json.loads("[" * 200 + "]" * 200)})
     response = owner_client.post("/api/bots/preview/", data=body, content_type="application/json")
-    assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+    assert response.status_code == 400 and response.json()["code"] == "json_too_deep"
 
 
 def test_a_huge_json_number_is_a_400_that_says_so(owner_client):
     response = owner_client.post(
         "/api/bots/preview/", data='{"exchange_account": 1e999999999}', content_type="application/json"
     )
-    assert response.status_code == 400
-    assert "too large" in response.json()["detail"]
+    assert response.status_code == 400 and response.json()["code"] == "number_not_finite"
+    assert "слишком большое число" in response.json()["detail"]  # this user reads Russian
 
 
 def test_a_body_over_the_size_limit_is_a_413(owner_client, settings):
@@ -548,11 +552,12 @@ def test_path_problem(path, status):
     ],
 )
 def test_safe_json_loads_refuses_with_a_reason(raw, words):
+    from django.utils import translation
     from rest_framework.exceptions import ParseError
 
     from config.parsers import safe_json_loads
 
-    with pytest.raises(ParseError) as info:
+    with translation.override("en"), pytest.raises(ParseError) as info:
         safe_json_loads(raw)
     assert words in str(info.value.detail)
 

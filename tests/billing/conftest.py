@@ -71,3 +71,11 @@ def live_bot(user, *, account=None, status="running", investment="100", **kw):
     return BotFactory(
         user=user, exchange_account=account or live_account(user), status=status, investment=investment, **kw
     )
+
+
+@pytest.fixture
+def user(db):
+    """Billing's emails and messages are asserted in Russian: the default language of the app."""
+    from tests.factories import UserFactory
+
+    return UserFactory(language="ru")

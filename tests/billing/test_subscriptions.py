@@ -137,8 +137,9 @@ def test_expiry_holds_only_bots_beyond_the_free_plan_and_keeps_them_running(
 
 
 def test_the_tick_places_only_closing_orders_while_held(user):
+    from billing.selectors import bot_new_cycles_allowed
     from bots.engine.planner import PlannedOrder
-    from bots.services.tick import _billing_filter
+    from bots.services.decide import closing_only
     from exchanges.client import OrderType, Side
 
     bot = live_bot(user)
@@ -155,9 +156,12 @@ def test_the_tick_places_only_closing_orders_while_held(user):
         )
 
     place = [planned(Side.BUY), planned(Side.SELL)]
-    assert _billing_filter(bot, None, place) == place
+    assert bot_new_cycles_allowed(bot_id=bot.pk)
     CycleHold.objects.create(bot=bot)
-    assert [p.side for p in _billing_filter(bot, None, place)] == [Side.SELL]  # spot: a buy opens a cycle
+    assert not bot_new_cycles_allowed(bot_id=bot.pk)
+    # the decide room keeps only what closes: on spot a buy opens a cycle, on a short grid a sell
+    assert [p.side for p in closing_only(place, opening=Side.BUY)] == [Side.SELL]
+    assert [p.side for p in closing_only(place, opening=Side.SELL)] == [Side.BUY]
 
 
 def test_operator_comp_and_extend(user, admin_user):

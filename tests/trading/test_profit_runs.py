@@ -81,7 +81,7 @@ def test_a_crash_between_writing_the_plan_and_sending_it_changes_no_figure(excha
         bot.refresh_from_db()
         assert bot.status == Bot.Status.RUNNING, bot.last_error
     # Same fills, same figures, to the last unit; no order sent twice, none left pending.
-    assert crashed_ex.placed_ids == [cid.replace(f"sk{calm.pk}-", f"sk{crashed.pk}-") for cid in calm_ex.placed_ids]
+    assert crashed_ex.placed_ids == [cid.replace(f"sk{calm.pk}g", f"sk{crashed.pk}g", 1) for cid in calm_ex.placed_ids]
     assert len(set(crashed_ex.placed_ids)) == len(crashed_ex.placed_ids)
     assert not Order.objects.filter(bot=crashed, status=Order.Status.PENDING).exists()
     assert figures(crashed) == figures(calm)
