@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.db import models
 
-MONEY = {"max_digits": 38, "decimal_places": 18}
+
+class _DecimalArgs(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _DecimalArgs = {"max_digits": 38, "decimal_places": 18}
 
 
 class BotMetrics(models.Model):

@@ -6,10 +6,18 @@ unable to duplicate it. A trade row is one exchange execution, unique by exec_id
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 
-MONEY = {"max_digits": 38, "decimal_places": 18}
+
+class _DecimalArgs(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _DecimalArgs = {"max_digits": 38, "decimal_places": 18}
 
 
 class Side(models.TextChoices):
