@@ -129,9 +129,13 @@ def install() -> None:
 
     for wrapper in (connect, connect_ex, sendto, getaddrinfo, gethostbyname, gethostbyname_ex):
         wrapper._setka_guard = True  # type: ignore[attr-defined]
+    # Each function is wrapped once: pytest-socket swaps connect() back and forth around every
+    # test, but not connect_ex/sendto, which would otherwise gain a layer per call (recursion).
     socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
-    socket.socket.sendto = sendto  # type: ignore[method-assign]
+    if not getattr(current_connect_ex, "_setka_guard", False):
+        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    if not getattr(current_sendto, "_setka_guard", False):
+        socket.socket.sendto = sendto  # type: ignore[method-assign]
     if not getattr(socket.getaddrinfo, "_setka_guard", False):
         socket.getaddrinfo = getaddrinfo
     if not getattr(socket.gethostbyname, "_setka_guard", False):

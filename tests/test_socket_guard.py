@@ -146,3 +146,17 @@ def test_stack_processes_get_the_guard():
     assert stack.env["SETKA_SOCKET_GUARD"] == "loopback"
     assert stack.env["DJANGO_SETTINGS_MODULE"] == "config.settings_test"
     assert sys.modules["config.settings_test"]  # the settings that install the guard
+
+
+def test_installing_again_never_stacks_the_wrappers():
+    """The guard is re-installed around every test (after pytest-socket swaps connect back):
+    each socket function must stay wrapped exactly once, or a long run ends in RecursionError."""
+    import socket
+
+    from config import socket_guard
+
+    socket_guard.install()
+    before = (socket.socket.connect_ex, socket.socket.sendto, socket.getaddrinfo)
+    for _ in range(50):
+        socket_guard.install()
+    assert (socket.socket.connect_ex, socket.socket.sendto, socket.getaddrinfo) == before
