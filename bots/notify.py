@@ -126,3 +126,49 @@ def bot_event_notify(*, event_id: int) -> bool:
                 words = event.message
     params["error"] = words
     return notify(user=user, event="bot_error", params=params, dedupe_key=f"bot_error:{event.pk}") is not None
+
+
+def digests_send(*, now=None) -> int:
+    """The daily digest for every active user with bots: bots running, trades and grid profit
+    in the last 24 hours. Once per user per day (dedupe key names the date)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Q, Sum
+
+    from notifications.services import notify
+    from trading.models import Trade
+
+    now = now or timezone.now()
+    since = now - timedelta(hours=24)
+    users = get_user_model().objects.filter(is_active=True, bots__isnull=False).distinct()
+    sent = 0
+    for user in users.iterator():
+        running = Bot.objects.filter(user=user, status=Bot.Status.RUNNING).count()
+        trades = Trade.objects.filter(bot__user=user, executed_at__gte=since).aggregate(
+            n=Count("id"), profit=Sum("realized_pnl", filter=Q(realized_pnl__isnull=False))
+        )
+        if not running and not trades["n"]:
+            continue
+        profit = trades["profit"] or 0
+        params = {"running": running, "trades": trades["n"], "profit": f"{profit:.2f}"}
+        if notify(user=user, event="daily_digest", params=params, dedupe_key=f"daily_digest:{now:%Y-%m-%d}", now=now):
+            sent += 1
+    return sent
+
+
+def keys_expiring_notify(*, now=None, within: timedelta = timedelta(days=7)) -> int:
+    """Owners of exchange accounts whose API key expires within `within` are told once per key
+    expiry date."""
+    from exchanges.models import ExchangeAccount
+    from notifications.services import notify
+
+    now = now or timezone.now()
+    accounts = ExchangeAccount.objects.select_related("user").filter(
+        status=ExchangeAccount.Status.ACTIVE, key_expires_at__gt=now, key_expires_at__lte=now + within
+    )
+    sent = 0
+    for account in accounts:
+        params = {"account": account.label, "account_id": account.pk, "expires": f"{account.key_expires_at:%d.%m.%Y}"}
+        key = f"key_expiring:{account.pk}:{account.key_expires_at:%Y-%m-%d}"
+        if notify(user=account.user, event="key_expiring", params=params, dedupe_key=key, now=now):
+            sent += 1
+    return sent

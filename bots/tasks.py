@@ -49,6 +49,22 @@ def bot_event_notify_task(event_id: int) -> None:
     bot_event_notify(event_id=event_id)
 
 
+@shared_task(acks_late=True, ignore_result=True, expires=3600)
+def digests_send_task() -> int:
+    """Beat, daily: each owner of bots gets the day's digest (once per day)."""
+    from bots.notify import digests_send
+
+    return digests_send()
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=3600)
+def keys_expiring_notify_task() -> int:
+    """Beat, daily: owners of API keys that expire within a week are told (once per key and date)."""
+    from bots.notify import keys_expiring_notify
+
+    return keys_expiring_notify()
+
+
 @shared_task(acks_late=True, ignore_result=True, expires=30)
 def bots_tick_all_task() -> int:
     """Beat's safety net: queue one tick for every active bot whose lease is free and that has

@@ -17,17 +17,3 @@ def deliveries_send_due_task() -> int:
     from notifications.services import deliveries_send_due
 
     return deliveries_send_due()
-
-
-@shared_task(acks_late=True, ignore_result=True, expires=3600)
-def digests_send_task() -> int:
-    from notifications.digest import digests_send
-
-    return digests_send()
-
-
-@shared_task(acks_late=True, ignore_result=True, expires=3600)
-def keys_expiring_notify_task() -> int:
-    from notifications.digest import keys_expiring_notify
-
-    return keys_expiring_notify()
