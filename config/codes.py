@@ -74,6 +74,12 @@ ERRORS: dict[str, str] = {
     "bot_active": _("Stop the bot first."),
     "bot_not_running": _("This bot was never started."),
     "bot_not_stopped": _("Stop the bot before deleting it."),
+    # support
+    "ticket_closed": _("This ticket is closed. Open a new one."),
+    "ticket_not_closed": _("You can rate a ticket once it is resolved."),
+    "attachment_too_large": _("The file is too large."),
+    "attachment_type": _("Only images, PDF and text files can be attached."),
+    "attachment_count": _("Too many files."),
 }
 
 # Why a bot stopped (Bot.stop_code).
