@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -66,7 +65,6 @@ class TicketCreateInput(serializers.Serializer):
 
 
 class TicketListApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(responses=TicketSerializer(many=True))
     def get(self, request):
@@ -98,7 +96,6 @@ class TicketReplyInput(serializers.Serializer):
 
 
 class TicketReplyApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=TicketReplyInput, responses={201: TicketDetailSerializer})
     def post(self, request, ticket_id: int):
