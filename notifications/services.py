@@ -99,8 +99,6 @@ def notify(
         and preference_enabled(user=user, event=event, channel=channel)
     ]
     Delivery.objects.bulk_create(deliveries)
-    if notification.in_app:
-        transaction.on_commit(lambda: _push_unread(user.pk))
     for delivery in deliveries:
         if hold is None:
             delivery_id = delivery.pk
@@ -112,19 +110,6 @@ def _enqueue(delivery_id: int) -> None:
     from notifications.tasks import delivery_send_task
 
     delivery_send_task.delay(delivery_id)
-
-
-def _push_unread(user_id: int) -> None:
-    """Tell the user's open app the unread count changed (best effort: the list is the truth)."""
-    try:
-        from asgiref.sync import async_to_sync
-        from channels.layers import get_channel_layer
-
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(f"notifications-{user_id}", {"type": "notifications.changed"})
-    except Exception:  # noqa: BLE001 - a push is a hint; the bell also polls
-        logger.debug("notification push to user %s failed", user_id, exc_info=True)
 
 
 def delivery_send(*, delivery_id: int, now=None) -> str:
@@ -200,10 +185,7 @@ def notifications_mark_read(*, user, ids: list[int] | None = None, now=None) -> 
     rows = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=ids)
-    count = rows.update(read_at=now or timezone.now())
-    if count:
-        transaction.on_commit(lambda: _push_unread(user.pk))
-    return count
+    return rows.update(read_at=now or timezone.now())
 
 
 def preferences_set(*, user, preferences: list[dict], quiet: dict | None = None) -> None:

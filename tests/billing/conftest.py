@@ -71,3 +71,12 @@ def live_bot(user, *, account=None, status="running", investment="100", **kw):
     return BotFactory(
         user=user, exchange_account=account or live_account(user), status=status, investment=investment, **kw
     )
+
+
+@pytest.fixture(autouse=True)
+def _notifications_sent_in_process(monkeypatch):
+    """Billing tells users through notifications.notify(); its deliveries, queued after commit
+    for a worker, are sent right here (as the worker would) so tests see the emails."""
+    from notifications.services import delivery_send
+
+    monkeypatch.setattr("notifications.tasks.delivery_send_task.delay", lambda pk: delivery_send(delivery_id=pk))

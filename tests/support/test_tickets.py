@@ -186,3 +186,19 @@ def test_a_canned_reply_fills_an_empty_reply_in_the_users_language(staff):
     assert ticket.queue == "exchange"
     assert list(ticket.messages.values_list("body", flat=True)) == ["My key?", "Please bind the key again"]
     deliveries_send_due()
+
+
+def test_support_staff_answer_tickets_but_cannot_edit_the_knowledge_base(client):
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import SUPPORT, roles_setup
+
+    roles_setup()
+    agent = UserFactory(is_staff=True, email="agent@example.com")
+    agent.groups.add(Group.objects.get(name=SUPPORT))
+    client.force_login(agent)
+    ticket = ticket_create(user=UserFactory(), subject="Help", body="please")
+    url = f"/admin/support/ticket/{ticket.pk}/change/"
+    assert client.post(url, admin_form(ticket, reply="On it.")).status_code == 302
+    assert ticket.messages.filter(from_staff=True, body="On it.").exists()
+    assert client.get("/admin/support/article/add/").status_code == 403
