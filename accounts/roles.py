@@ -3,7 +3,9 @@
 - operator: sees everything of the product apps, issues/revokes access grants, grants/revokes
   user access, ends user sessions, and holds every custom permission of the product apps
   (e.g. bots.stop_bot: emergency-stop any bot).
-- support: read-only on users, profiles, bots and their events, orders, trades and the outbox.
+- support: read-only on users, profiles, bots and their events, orders, trades and the outbox;
+  works the help desk (view and answer tickets, read canned replies, the knowledge base and
+  what was told to users).
 
 roles_setup() only ADDS permissions (an admin may have given a group more by hand). Run it
 with `manage.py setup_roles` after every migrate (scripts/run does): permissions of models
@@ -36,6 +38,23 @@ SUPPORT_VIEW = [
     ("trading", "trade"),
 ]
 
+# The help desk: both groups view and answer tickets (the reply goes through the ticket's change
+# form); operators also keep canned replies and knowledge-base articles.
+HELP_DESK = [
+    ("support", "view_ticket"),
+    ("support", "change_ticket"),
+    ("support", "view_cannedreply"),
+    ("support", "view_article"),
+    ("notifications", "view_notification"),
+    ("notifications", "view_delivery"),
+]
+HELP_DESK_OPERATOR = [
+    ("support", "add_cannedreply"),
+    ("support", "change_cannedreply"),
+    ("support", "add_article"),
+    ("support", "change_article"),
+]
+
 
 def _perms(using: str, q: Q) -> list[Permission]:
     return list(Permission.objects.using(using).filter(q))
@@ -55,6 +74,11 @@ def roles_setup(*, using: str = "default") -> dict[str, int]:
     support_q = Q(pk__in=[])
     for app, model in SUPPORT_VIEW:
         support_q |= Q(content_type__app_label=app, codename=f"view_{model}")
+    for app, codename in HELP_DESK:
+        support_q |= Q(content_type__app_label=app, codename=codename)
+        operator_q |= Q(content_type__app_label=app, codename=codename)
+    for app, codename in HELP_DESK_OPERATOR:
+        operator_q |= Q(content_type__app_label=app, codename=codename)
 
     counts = {}
     for name, q in ((OPERATOR, operator_q), (SUPPORT, support_q)):

@@ -35,10 +35,34 @@ def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = 
 
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def bot_stop_notify_task(bot_id: int, generation: int) -> None:
-    """Email the owner that the bot stopped (idempotent: a retry never sends twice)."""
+    """Tell the owner that the bot stopped (idempotent: a retry never sends twice)."""
     from bots.notify import bot_stop_notify
 
     bot_stop_notify(bot_id=bot_id, generation=generation)
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def bot_event_notify_task(event_id: int) -> None:
+    """Tell the owner about a start or an error of the bot (idempotent by the log line)."""
+    from bots.notify import bot_event_notify
+
+    bot_event_notify(event_id=event_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=3600)
+def digests_send_task() -> int:
+    """Beat, daily: each owner of bots gets the day's digest (once per day)."""
+    from bots.notify import digests_send
+
+    return digests_send()
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=3600)
+def keys_expiring_notify_task() -> int:
+    """Beat, daily: owners of API keys that expire within a week are told (once per key and date)."""
+    from bots.notify import keys_expiring_notify
+
+    return keys_expiring_notify()
 
 
 @shared_task(acks_late=True, ignore_result=True, expires=30)

@@ -88,6 +88,13 @@ ERRORS: dict[str, str] = {
     "request_too_large": _("The request is too large."),
     "restart_needs_confirmation": _("A stopped bot restarts only after a fresh report and your confirmation."),
     "restart_not_confirmed": _("A restart re-enters the market at the current price: read the fresh report and confirm it."),
+
+    # support
+    "ticket_closed": _("This ticket is closed. Open a new one."),
+    "ticket_not_closed": _("You can rate a ticket once it is resolved."),
+    "attachment_too_large": _("The file is too large."),
+    "attachment_type": _("Only images, PDF and text files can be attached."),
+    "attachment_count": _("Too many files."),
 }
 
 # Why a bot stopped (Bot.stop_code).

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "metrics",
     "observability",
     "billing",
+    "notifications",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -443,3 +445,9 @@ LOGGING = {
 # PROMETHEUS_MULTIPROC_DIR names a shared folder (scripts/run sets it). A token, when set, is
 # required as "Authorization: Bearer <token>".
 SETKA_METRICS_TOKEN = env("SETKA_METRICS_TOKEN", "")
+
+# --- Support and notifications (issue 14) -------------------------------------------------------
+# Ticket attachments are stored here and served only through the API to their owner and staff.
+MEDIA_ROOT = Path(env("SETKA_MEDIA_ROOT", str(VAR_DIR / "media")))
+SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+SUPPORT_ATTACHMENTS_PER_MESSAGE = env_int("SUPPORT_ATTACHMENTS_PER_MESSAGE", 5)

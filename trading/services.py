@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from bots.events import emit
 from bots.models import Bot, BotEvent
+from bots.notify import event_notice_queue
 from exchanges.client import (
     Category,
     ExchangeClient,
@@ -133,6 +134,7 @@ def bot_event(
             "created_at": event.created_at.isoformat(),
         },
     )
+    event_notice_queue(event=event)  # a start or an error is told to the owner (notifications)
     return event
 
 

@@ -79,3 +79,11 @@ def user(db):
     from tests.factories import UserFactory
 
     return UserFactory(language="ru")
+
+@pytest.fixture(autouse=True)
+def _notifications_sent_in_process(monkeypatch):
+    """Billing tells users through notifications.notify(); its deliveries, queued after commit
+    for a worker, are sent right here (as the worker would) so tests see the emails."""
+    from notifications.services import delivery_send
+
+    monkeypatch.setattr("notifications.tasks.delivery_send_task.delay", lambda pk: delivery_send(delivery_id=pk))

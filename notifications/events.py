@@ -1,0 +1,167 @@
+"""Every event the platform tells a user about, in one place: whether it is urgent (not held
+by quiet hours), which channels it uses when the user has not chosen, where it links in the
+app, and its title and text in Russian and English (str.format with the notify() params)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHANNELS = ("inapp", "email", "telegram")
+
+
+@dataclass(frozen=True)
+class Event:
+    texts: dict[str, tuple[str, str]]
+    url: str = ""
+    urgent: bool = False
+    defaults: dict[str, bool] = field(default_factory=lambda: {"inapp": True, "email": True, "telegram": True})
+
+
+QUIET = {"inapp": True, "email": False, "telegram": True}
+
+EVENTS: dict[str, Event] = {
+    "bot_started": Event(
+        texts={
+            "ru": ("Бот «{bot_name}» запущен", "Бот «{bot_name}» ({symbol}) начал торговать."),
+            "en": ('Bot "{bot_name}" started', 'Bot "{bot_name}" ({symbol}) started trading.'),
+        },
+        url="/bots/{bot_id}",
+        defaults=QUIET,
+    ),
+    "bot_stopped": Event(
+        texts={
+            "ru": ("Бот «{bot_name}» остановлен", "Бот «{bot_name}» ({symbol}) остановлен. Причина: {reason}."),
+            "en": ('Bot "{bot_name}" stopped', 'Bot "{bot_name}" ({symbol}) stopped. Reason: {reason}.'),
+        },
+        url="/bots/{bot_id}",
+    ),
+    "bot_error": Event(
+        texts={
+            "ru": ("Ошибка бота «{bot_name}»", "Бот «{bot_name}» ({symbol}): {error}"),
+            "en": ('Bot "{bot_name}" hit an error', 'Bot "{bot_name}" ({symbol}): {error}'),
+        },
+        url="/bots/{bot_id}",
+        urgent=True,
+    ),
+    "bot_take_profit": Event(
+        texts={
+            "ru": ("Тейк-профит: «{bot_name}»", "Бот «{bot_name}» ({symbol}) достиг тейк-профита по цене {price}."),
+            "en": ('Take-profit: "{bot_name}"', 'Bot "{bot_name}" ({symbol}) reached its take-profit at {price}.'),
+        },
+        url="/bots/{bot_id}",
+    ),
+    "bot_stop_loss": Event(
+        texts={
+            "ru": ("Стоп-лосс: «{bot_name}»", "Бот «{bot_name}» ({symbol}) остановлен по стоп-лоссу по цене {price}."),
+            "en": ('Stop-loss: "{bot_name}"', 'Bot "{bot_name}" ({symbol}) stopped at its stop-loss at {price}.'),
+        },
+        url="/bots/{bot_id}",
+        urgent=True,
+    ),
+    "daily_digest": Event(
+        texts={
+            "ru": (
+                "Итоги дня",
+                "Работает ботов: {running}. Сделок за сутки: {trades}. Прибыль сетки за сутки: {profit} USDT.",
+            ),
+            "en": (
+                "Your day",
+                "Bots running: {running}. Trades in 24 h: {trades}. Grid profit in 24 h: {profit} USDT.",
+            ),
+        },
+        url="/bots",
+        defaults={"inapp": True, "email": False, "telegram": True},
+    ),
+    "key_expiring": Event(
+        texts={
+            "ru": (
+                "API-ключ «{account}» скоро истечёт",
+                "Ключ биржевого аккаунта «{account}» истекает {expires}. Создайте новый ключ на бирже и привяжите "
+                "его заново, иначе боты на этом аккаунте остановятся.",
+            ),
+            "en": (
+                'API key "{account}" expires soon',
+                'The key of exchange account "{account}" expires on {expires}. Create a new key on the exchange '
+                "and bind it, or the bots on this account will stop.",
+            ),
+        },
+        url="/accounts",
+    ),
+    "billing_activated": Event(
+        texts={
+            "ru": ("Тариф «{plan}» активен", "Оплата получена. Тариф «{plan}» действует до {until}."),
+            "en": ("Your {plan} plan is active", "Payment received. Your {plan} plan is active until {until}."),
+        },
+        url="/billing",
+    ),
+    "billing_past_due": Event(
+        texts={
+            "ru": (
+                "Оплатите тариф «{plan}»",
+                "Срок тарифа «{plan}» закончился {until}. Продлите его на странице «Оплата»: боты работают как прежде.",
+            ),
+            "en": (
+                "Please renew your {plan} plan",
+                "Your {plan} plan ended on {until}. Renew it on the Billing page; your bots keep running as before.",
+            ),
+        },
+        url="/billing",
+    ),
+    "billing_grace": Event(
+        texts={
+            "ru": (
+                "Льготный период до {until}",
+                "Тариф «{plan}» не оплачен. До {until} всё работает как прежде; затем боты сверх бесплатного "
+                "тарифа перестанут открывать новые циклы (защитные ордера останутся).",
+            ),
+            "en": (
+                "Grace period until {until}",
+                "Your {plan} plan is unpaid. Everything works until {until}; then bots beyond the free plan stop "
+                "opening new cycles (their protective orders stay).",
+            ),
+        },
+        url="/billing",
+    ),
+    "billing_expired": Event(
+        texts={
+            "ru": (
+                "Тариф «{plan}» закончился",
+                "Тариф закончился. Боты сверх бесплатного тарифа ({bots}) больше не открывают новые циклы; "
+                "их защитные ордера и позиции не тронуты. Продлите тариф, чтобы они продолжили работу.",
+            ),
+            "en": (
+                "Your {plan} plan has ended",
+                "Your plan has ended. Bots beyond the free plan ({bots}) no longer open new cycles; their "
+                "protective orders and positions are untouched. Renew to let them trade on.",
+            ),
+        },
+        url="/billing",
+    ),
+    "billing_revoked": Event(
+        texts={
+            "ru": ("Платёж возвращён", "Платёж {amount} {currency} возвращён; тариф «{plan}» отозван."),
+            "en": ("Payment refunded", "Payment of {amount} {currency} was refunded; the {plan} plan was withdrawn."),
+        },
+        url="/billing",
+    ),
+    "ticket_reply": Event(
+        texts={
+            "ru": ("Ответ поддержки: «{subject}»", "{body}"),
+            "en": ('Support replied: "{subject}"', "{body}"),
+        },
+        url="/support/{ticket_id}",
+    ),
+}
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def event_render(*, event: str, params: dict, language: str) -> tuple[str, str, str]:
+    """(title, body, url) of `event` in `language` (Russian when the language is unknown)."""
+    spec = EVENTS[event]
+    title, body = spec.texts.get(language) or spec.texts["ru"]
+    values = _Params({k: "" if v is None else v for k, v in params.items()})
+    return title.format_map(values), body.format_map(values), spec.url.format_map(values)
