@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "metrics",
     "observability",
     "billing",
+    "telegram_bot",
 ]
 
 MIDDLEWARE = [
@@ -442,3 +443,17 @@ LOGGING = {
 # PROMETHEUS_MULTIPROC_DIR names a shared folder (scripts/run sets it). A token, when set, is
 # required as "Authorization: Bearer <token>".
 SETKA_METRICS_TOKEN = env("SETKA_METRICS_TOKEN", "")
+
+# --- Telegram bot (telegram_bot) -------------------------------------------------------------
+# The Bot API the bot talks to. Development and tests: the fake on 127.0.0.1
+# (python -m telegram_bot.fakes.botapi, started by scripts/run); production sets the real one.
+SETKA_TELEGRAM_API_URL = env("SETKA_TELEGRAM_API_URL", "http://127.0.0.1:8781")
+SETKA_TELEGRAM_BOT_TOKEN = env("SETKA_TELEGRAM_BOT_TOKEN", "123456:SETKA-dev-token")
+SETKA_TELEGRAM_BOT_USERNAME = env("SETKA_TELEGRAM_BOT_USERNAME", "setka_bot")
+SETKA_TELEGRAM_WEBHOOK_SECRET = env("SETKA_TELEGRAM_WEBHOOK_SECRET", "")  # webhook mode only
+SETKA_TELEGRAM_LINK_TTL_SECONDS = env_int("SETKA_TELEGRAM_LINK_TTL_SECONDS", 15 * 60)
+SETKA_TELEGRAM_CHAT_PER_SECOND = env_int("SETKA_TELEGRAM_CHAT_PER_SECOND", 1)
+SETKA_TELEGRAM_GLOBAL_PER_SECOND = env_int("SETKA_TELEGRAM_GLOBAL_PER_SECOND", 30)
+SETKA_TELEGRAM_LIMIT_PREFIX = env("SETKA_TELEGRAM_LIMIT_PREFIX", "setka:telegram")
+# The profile's "press Start" against the fake Bot API (never in production).
+SETKA_TELEGRAM_DEV_TOOLS = env_bool("SETKA_TELEGRAM_DEV_TOOLS", default=not PRODUCTION)

@@ -1,0 +1,78 @@
+"""The bot's aiogram router: thin handlers that ask telegram_bot.replies (sync, the database)
+what to answer and send it."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from asgiref.sync import sync_to_async
+
+from telegram_bot import replies
+
+router = Router(name="setka")
+COMMANDS = ("status", "bots", "bot", "profit", "stop", "support", "done")
+
+
+def _markup(reply: replies.Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=data) for label, data in reply.buttons]]
+    )
+
+
+def _language(message: Message | CallbackQuery) -> str | None:
+    return message.from_user.language_code if message.from_user else None
+
+
+@router.message(CommandStart())
+async def on_start(message: Message, command: CommandObject) -> None:
+    if message.chat.type != "private":
+        return
+    reply = await sync_to_async(replies.reply_start)(
+        chat_id=message.chat.id,
+        args=command.args,
+        username=(message.from_user.username or "") if message.from_user else "",
+        language_code=_language(message),
+    )
+    await message.answer(reply.text, reply_markup=_markup(reply))
+
+
+@router.message(Command(*COMMANDS))
+async def on_command(message: Message, command: CommandObject) -> None:
+    if message.chat.type != "private":
+        return
+    reply = await sync_to_async(replies.reply_command)(
+        chat_id=message.chat.id, command=command.command, args=command.args, language_code=_language(message)
+    )
+    await message.answer(reply.text, reply_markup=_markup(reply))
+
+
+@router.callback_query(F.data.startswith("stop:"))
+async def on_stop_answer(query: CallbackQuery) -> None:
+    chat = query.message.chat if query.message else None
+    if chat is None or chat.type != "private" or chat.id != query.from_user.id:
+        await query.answer()
+        return
+    reply = await sync_to_async(replies.reply_stop_answer)(chat_id=chat.id, data=query.data or "")
+    await query.answer()
+    if reply is not None:
+        await query.message.edit_text(reply.text, reply_markup=None)
+
+
+@router.message(F.text)
+async def on_text(message: Message) -> None:
+    if message.chat.type != "private":
+        return
+    reply = await sync_to_async(replies.reply_text)(
+        chat_id=message.chat.id, text=message.text or "", language_code=_language(message)
+    )
+    if reply is not None:
+        await message.answer(reply.text, reply_markup=_markup(reply))
+
+
+def make_dispatcher() -> Dispatcher:
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher

@@ -1,0 +1,137 @@
+"""The Telegram bot as a user meets it: the real bot process (manage.py run_telegram_bot, long
+polling with aiogram) against the fake Bot API. A chat is linked by the one-time deep link, the
+commands answer for the linked user only, /stop N stops the bot after the confirmation button,
+a bot error reaches the chat within 5 s, and a stranger's chat gets nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from bots.models import Bot, BotEvent
+from telegram_bot.models import TelegramLink
+from telegram_bot.services import link_token_create
+from tests.factories import BotFactory, UserFactory
+from tests.stack import Stack
+from tests.telegram_bot.conftest import TOKEN
+from trading.services import bot_event
+
+OWNER_CHAT, STRANGER_CHAT = 5_000_001, 5_000_002
+
+
+def _start_arg(url: str) -> str:
+    return url.split("?start=", 1)[1]
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_link_commands_stop_and_errors_on_the_real_bot_process(tmp_path, fake_telegram):
+    db = settings.DATABASES["default"]
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
+    env = {
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}",
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "SETKA_TELEGRAM_API_URL": fake_telegram.url,
+        "SETKA_TELEGRAM_BOT_TOKEN": TOKEN,
+        "SETKA_TELEGRAM_BOT_USERNAME": "setka_test_bot",
+    }
+    owner = UserFactory(language="en")
+    other = UserFactory()
+    mine = BotFactory(user=owner, status=Bot.Status.RUNNING, name="Mine")
+    theirs = BotFactory(user=other, status=Bot.Status.RUNNING, name="Theirs")
+    _, url, _ = link_token_create(user=owner)
+    assert url.startswith("https://t.me/")  # the link the profile shows; the bot reads only its start
+
+    with Stack(env=env, log_dir=tmp_path) as stack:
+        stack.start("bot", "manage", args=["run_telegram_bot"], ready="polling", timeout=60)
+
+        # A stranger (no link) learns how to link, and nothing else.
+        answer = fake_telegram.say(STRANGER_CHAT, "/bots", language_code="en")
+        assert "Link Telegram" in answer["text"] and "Theirs" not in answer["text"]
+
+        # The owner presses Start on the deep link: linked, in the account's language.
+        answer = fake_telegram.say(OWNER_CHAT, f"/start {_start_arg(url)}")
+        assert "linked" in answer["text"] and owner.email in answer["text"]
+        assert TelegramLink.objects.get(user=owner).chat_id == OWNER_CHAT
+
+        # The same link does not work twice (another chat pressing it gets nothing linked).
+        answer = fake_telegram.say(STRANGER_CHAT, f"/start {_start_arg(url)}", language_code="en")
+        assert "expired" in answer["text"]
+        assert not TelegramLink.objects.filter(chat_id=STRANGER_CHAT).exists()
+
+        answer = fake_telegram.say(OWNER_CHAT, "/bots")
+        assert f"#{mine.pk} Mine" in answer["text"] and "Theirs" not in answer["text"]
+        answer = fake_telegram.say(OWNER_CHAT, f"/bot {theirs.pk}")
+        assert answer["text"] == f"There is no bot #{theirs.pk}."
+        answer = fake_telegram.say(OWNER_CHAT, "/status")
+        assert "Active bots: 1 of 1" in answer["text"]
+
+        # /stop N asks first; "Cancel" keeps it running; "Yes" stops it.
+        ask = fake_telegram.say(OWNER_CHAT, f"/stop {mine.pk}")
+        buttons = [b["callback_data"] for b in ask["reply_markup"]["inline_keyboard"][0]]
+        assert buttons == [f"stop:{mine.pk}:yes", f"stop:{mine.pk}:no"]
+        mine.refresh_from_db()
+        assert mine.status == Bot.Status.RUNNING
+        fake_telegram.control("callback", user_id=OWNER_CHAT, message_id=ask["message_id"], data=f"stop:{mine.pk}:no")
+        _wait(lambda: _current(fake_telegram, OWNER_CHAT, ask["message_id"]) == f"Bot #{mine.pk} keeps running.")
+        mine.refresh_from_db()
+        assert mine.status == Bot.Status.RUNNING
+
+        ask = fake_telegram.say(OWNER_CHAT, f"/stop {mine.pk}")
+        fake_telegram.control("callback", user_id=OWNER_CHAT, message_id=ask["message_id"], data=f"stop:{mine.pk}:yes")
+        _wait(lambda: "is stopping" in _current(fake_telegram, OWNER_CHAT, ask["message_id"]))
+        assert Bot.objects.get(pk=mine.pk).status == Bot.Status.STOPPING
+
+        # The owner cannot stop someone else's bot, and a stranger cannot act at all, even with
+        # a forged button press.
+        ask = fake_telegram.say(OWNER_CHAT, f"/stop {theirs.pk}")
+        assert ask["text"] == f"There is no bot #{theirs.pk}." and "reply_markup" not in ask
+        forged = fake_telegram.say(STRANGER_CHAT, "hello", language_code="en")
+        fake_telegram.control(
+            "callback", user_id=STRANGER_CHAT, message_id=forged["message_id"], data=f"stop:{theirs.pk}:yes"
+        )
+        fake_telegram.say(STRANGER_CHAT, "/status", language_code="en")  # the callback was handled before this
+        assert Bot.objects.get(pk=theirs.pk).status == Bot.Status.RUNNING
+        assert all("Theirs" not in m["text"] for m in fake_telegram.sent(STRANGER_CHAT))
+
+        # A bot error reaches the linked chat within 5 s, in the owner's language; another
+        # user's error goes nowhere near this chat.
+        before = len(fake_telegram.sent(OWNER_CHAT))
+        started = time.monotonic()
+        with transaction.atomic():
+            bot_event(
+                bot=theirs, kind=BotEvent.Kind.ERROR, level=BotEvent.Level.ERROR, message="Exchange rejected: other"
+            )
+            bot_event(
+                bot=mine,
+                kind=BotEvent.Kind.ERROR,
+                level=BotEvent.Level.ERROR,
+                message="The exchange rejected the API key",
+            )
+        sent = fake_telegram.wait_sent(OWNER_CHAT, before + 1, timeout=5)
+        assert time.monotonic() - started < 5
+        assert sent[-1]["text"] == f"⚠️ Bot #{mine.pk} Mine: The exchange rejected the API key"
+        assert all("other" not in m["text"] for m in fake_telegram.sent(OWNER_CHAT))
+        assert all("other" not in m["text"] for m in fake_telegram.sent(STRANGER_CHAT))
+
+
+def _current(fake, chat_id, message_id):
+    for record in fake.sent(chat_id):
+        if record["message_id"] == message_id:
+            return record["current_text"]
+    return None
+
+
+def _wait(predicate, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
