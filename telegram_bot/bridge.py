@@ -10,7 +10,7 @@ import logging
 import time
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -19,6 +19,7 @@ from bots.events import GROUP_MESSAGE_TYPE, user_group
 from bots.models import Bot as GridBot
 from telegram_bot.integration import bot_event_text
 from telegram_bot.models import TelegramLink
+from telegram_bot.services import chat_blocked
 
 logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 5
@@ -70,6 +71,8 @@ async def bot_errors_forward(bot: Bot) -> None:
         )
         try:
             await bot.send_message(chat_id=chat_id, text=text)
+        except TelegramForbiddenError:
+            await sync_to_async(chat_blocked)(chat_id=chat_id)
         except TelegramAPIError as exc:
             logger.warning("bot error for user %s not delivered to Telegram: %s", owner, exc)
 

@@ -1,7 +1,8 @@
 """The aiogram Bot, always pointed at SETKA_TELEGRAM_API_URL (the fake Bot API on 127.0.0.1 in
 development and tests), with one request middleware that keeps Telegram's limits: every send
-waits for its slot (telegram_bot.limits), a 429 is retried after Telegram's retry_after, and a
-403 (the user blocked the bot) marks the chat so nothing more is sent to it."""
+waits for its slot (telegram_bot.limits), and a 429 is retried after Telegram's retry_after.
+A 403 (the user blocked the bot) is raised to the caller, which marks the chat
+(services.chat_blocked) so nothing more is sent to it."""
 
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import TelegramRetryAfter
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from telegram_bot.limits import send_slot
-from telegram_bot.services import chat_blocked
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +43,6 @@ class LimitsMiddleware(BaseRequestMiddleware):
                     raise
                 logger.warning("telegram %s to %s: 429, retrying in %ss", name, chat_id, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
-            except TelegramForbiddenError:
-                if sending and isinstance(chat_id, int):
-                    await sync_to_async(chat_blocked)(chat_id=chat_id)
-                raise
         raise AssertionError("unreachable")
 
 

@@ -10,7 +10,6 @@ from asgiref.sync import sync_to_async
 
 from telegram_bot import replies
 
-router = Router(name="setka")
 COMMANDS = ("status", "bots", "bot", "profit", "stop", "support", "done")
 
 
@@ -26,7 +25,6 @@ def _language(message: Message | CallbackQuery) -> str | None:
     return message.from_user.language_code if message.from_user else None
 
 
-@router.message(CommandStart())
 async def on_start(message: Message, command: CommandObject) -> None:
     if message.chat.type != "private":
         return
@@ -39,7 +37,6 @@ async def on_start(message: Message, command: CommandObject) -> None:
     await message.answer(reply.text, reply_markup=_markup(reply))
 
 
-@router.message(Command(*COMMANDS))
 async def on_command(message: Message, command: CommandObject) -> None:
     if message.chat.type != "private":
         return
@@ -49,7 +46,6 @@ async def on_command(message: Message, command: CommandObject) -> None:
     await message.answer(reply.text, reply_markup=_markup(reply))
 
 
-@router.callback_query(F.data.startswith("stop:"))
 async def on_stop_answer(query: CallbackQuery) -> None:
     chat = query.message.chat if query.message else None
     if chat is None or chat.type != "private" or chat.id != query.from_user.id:
@@ -61,7 +57,6 @@ async def on_stop_answer(query: CallbackQuery) -> None:
         await query.message.edit_text(reply.text, reply_markup=None)
 
 
-@router.message(F.text)
 async def on_text(message: Message) -> None:
     if message.chat.type != "private":
         return
@@ -72,7 +67,16 @@ async def on_text(message: Message) -> None:
         await message.answer(reply.text, reply_markup=_markup(reply))
 
 
+def make_router() -> Router:
+    router = Router(name="setka")
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_command, Command(*COMMANDS))
+    router.callback_query.register(on_stop_answer, F.data.startswith("stop:"))
+    router.message.register(on_text, F.text)
+    return router
+
+
 def make_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
-    dispatcher.include_router(router)
+    dispatcher.include_router(make_router())
     return dispatcher

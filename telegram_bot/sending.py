@@ -9,6 +9,7 @@ from aiogram.exceptions import TelegramForbiddenError
 
 from telegram_bot.client import make_bot
 from telegram_bot.selectors import chat_for_user
+from telegram_bot.services import chat_blocked
 
 
 async def _send(chat_id: int | str, text: str) -> int:
@@ -32,5 +33,6 @@ def send_text(*, user_id: int, text: str) -> bool:
     try:
         send_to_chat(chat_id=chat_id, text=text)
     except TelegramForbiddenError:
-        return False  # the chat is marked blocked by the client's middleware
+        chat_blocked(chat_id=chat_id)
+        return False
     return True
