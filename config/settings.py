@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "observability",
     "billing",
     "telegram_bot",
+    "announcements",
 ]
 
 MIDDLEWARE = [
@@ -457,3 +458,13 @@ SETKA_TELEGRAM_GLOBAL_PER_SECOND = env_int("SETKA_TELEGRAM_GLOBAL_PER_SECOND", 3
 SETKA_TELEGRAM_LIMIT_PREFIX = env("SETKA_TELEGRAM_LIMIT_PREFIX", "setka:telegram")
 # The profile's "press Start" against the fake Bot API (never in production).
 SETKA_TELEGRAM_DEV_TOOLS = env_bool("SETKA_TELEGRAM_DEV_TOOLS", default=not PRODUCTION)
+
+# --- Official channels (announcements) -------------------------------------------------------
+SETKA_TELEGRAM_CHANNEL = env("SETKA_TELEGRAM_CHANNEL", "@setka_news")  # the channel the bot posts to
+# VK community wall through vk-api; development and tests: the fake (python -m announcements.fakes.vkapi).
+SETKA_VK_API_URL = env("SETKA_VK_API_URL", "http://127.0.0.1:8783")
+SETKA_VK_API_VERSION = env("SETKA_VK_API_VERSION", "5.199")
+SETKA_VK_TOKEN = env("SETKA_VK_TOKEN", "vk-dev-token")
+SETKA_VK_GROUP_ID = env_int("SETKA_VK_GROUP_ID", 1)
+SETKA_VK_CONFIRMATION = env("SETKA_VK_CONFIRMATION", "setka-dev-confirm")  # Callback API confirmation string
+SETKA_VK_CALLBACK_SECRET = env("SETKA_VK_CALLBACK_SECRET", "")
