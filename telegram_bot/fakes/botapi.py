@@ -537,11 +537,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8781)
     parser.add_argument("--username", default="setka_bot")
+    parser.add_argument("--token", default="123456:SETKA-dev-token", help="the bot whose channel --channel creates")
+    parser.add_argument("--channel", default="", help="create this public channel (e.g. @setka_news) at start")
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the fake Bot API listens on loopback only")
     print(f"fake Telegram Bot API on http://{args.host}:{args.port}", flush=True)
-    web.run_app(make_app(default_username=args.username), host=args.host, port=args.port, print=None)
+    fake = FakeBotApi(default_username=args.username)
+    if args.channel:
+        fake.bot(args.token).channels[-1001000000001] = {
+            "id": -1001000000001,
+            "type": "channel",
+            "title": "Setka",
+            "username": args.channel.lstrip("@"),
+        }
+    web.run_app(fake.app, host=args.host, port=args.port, print=None)
 
 
 if __name__ == "__main__":
