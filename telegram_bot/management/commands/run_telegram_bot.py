@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from telegram_bot.bridge import bot_errors_forward
 from telegram_bot.client import make_bot
 from telegram_bot.handlers import make_dispatcher
+from telegram_bot.integration import errors_bridge_needed
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         me = await bot.get_me()
         self.stdout.write(f"telegram bot @{me.username} polling", ending="\n")
         self.stdout.flush()
+        bridge = bridge and errors_bridge_needed()
         tasks = [asyncio.create_task(bot_errors_forward(bot))] if bridge else []
         try:
             await dispatcher.start_polling(bot, polling_timeout=10, handle_signals=True, close_bot_session=True)
