@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from billing.selectors import subscription_of
 from bots.models import Bot
 from bots.selectors import bot_get, bot_list
 from bots.services.stop import STOPPABLE, bot_stop
 from metrics.api_common import plain_decimal
 from metrics.selectors import metrics_figures, user_bots, user_metrics_totals
-from telegram_bot import integration
+from telegram_bot import integration, stars
 from telegram_bot.selectors import link_for_chat
 from telegram_bot.services import LINK_PREFIX, link_redeem
 from telegram_bot.texts import lang_of, status_name, t
@@ -123,6 +124,17 @@ def reply_command(*, chat_id: int, command: str, args: str | None, language_code
             t("stop_confirm", lang, id=bot.pk, name=bot.name, symbol=bot.symbol),
             buttons=[(t("stop_yes", lang), f"stop:{bot.pk}:yes"), (t("stop_no", lang), f"stop:{bot.pk}:no")],
         )
+    if command == "plans":
+        plans = stars.plans_for_stars()
+        if not plans:
+            return Reply(t("no_plans", lang))
+        name = (lambda p: p.name_en) if lang == "en" else (lambda p: p.name_ru)
+        return Reply(
+            t("plans", lang),
+            buttons=[
+                (t("plan_button", lang, name=name(p), stars=stars.stars_price(plan=p)), f"buy:{p.code}") for p in plans
+            ],
+        )
     if command == "support":
         return Reply(integration.support_conversation_start(user=user, chat_id=chat_id, language=lang))
     if command == "done":
@@ -159,3 +171,25 @@ def reply_text(*, chat_id: int, text: str, language_code: str | None) -> Reply |
     lang = _user_language(link.user)
     answer = integration.support_conversation_message(user=link.user, chat_id=chat_id, text=text, language=lang)
     return Reply(answer if answer is not None else t("unknown", lang))
+
+
+def invoice_for(*, chat_id: int, data: str) -> dict | Reply | None:
+    """The "buy:<plan>" button: the invoice to send, a refusal to show, or None (a stranger)."""
+    invoice = stars.stars_invoice_create(chat_id=chat_id, plan_code=data.split(":", 1)[1])
+    if invoice is not None and "refused" in invoice:
+        link = link_for_chat(chat_id=chat_id)
+        return Reply(t(invoice["refused"], _user_language(link.user)))
+    return invoice
+
+
+def reply_paid(*, chat_id: int, payment: dict, update: dict) -> Reply | None:
+    outcome = stars.stars_payment_received(chat_id=chat_id, payment=payment, update=update)
+    link = link_for_chat(chat_id=chat_id)
+    if link is None or outcome == "duplicate":
+        return None
+    lang = _user_language(link.user)
+    sub = subscription_of(user=link.user)
+    if outcome == "applied" and sub is not None and sub.period_end:
+        plan = sub.plan.name_en if lang == "en" else sub.plan.name_ru
+        return Reply(t("paid", lang, plan=plan, until=f"{sub.period_end:%Y-%m-%d}"))
+    return Reply(t("paid_pending", lang))

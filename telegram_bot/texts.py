@@ -73,9 +73,21 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "support_reply": {"ru": "Поддержка, обращение #{id}:\n{body}", "en": "Support, ticket #{id}:\n{body}"},
     "bot_error": {"ru": "⚠️ Бот #{id} {name}: {message}", "en": "⚠️ Bot #{id} {name}: {message}"},
+    "plans": {"ru": "Оплата звёздами Telegram, период целиком:", "en": "Pay with Telegram Stars, one full period:"},
+    "plan_button": {"ru": "{name} — {stars} ⭐", "en": "{name} — {stars} ⭐"},
+    "no_plans": {"ru": "Сейчас нечего оплатить звёздами.", "en": "Nothing to pay with Stars right now."},
+    "upgrade_in_app": {
+        "ru": "У вас действует другой платный тариф: перейти на этот можно в приложении (с перерасчётом).",
+        "en": "You are on another paid plan: switch in the app (the price is prorated there).",
+    },
+    "paid": {
+        "ru": "Оплата получена: тариф «{plan}» активен до {until}.",
+        "en": "Payment received: the {plan} plan is active until {until}.",
+    },
+    "paid_pending": {"ru": "Оплата получена, обрабатываем.", "en": "Payment received, processing."},
     "unknown": {
-        "ru": "Не понял. Команды: /status /bots /bot N /profit /stop N /support",
-        "en": "I did not understand. Commands: /status /bots /bot N /profit /stop N /support",
+        "ru": "Не понял. Команды: /status /bots /bot N /profit /stop N /plans /support",
+        "en": "I did not understand. Commands: /status /bots /bot N /profit /stop N /plans /support",
     },
 }
 

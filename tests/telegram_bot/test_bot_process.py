@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
+from billing.models import Payment, Plan, ProviderEvent, Subscription
 from bots.models import Bot, BotEvent
 from telegram_bot.models import TelegramLink
 from telegram_bot.services import link_token_create
@@ -119,6 +120,49 @@ def test_link_commands_stop_and_errors_on_the_real_bot_process(tmp_path, fake_te
         assert sent[-1]["text"] == f"⚠️ Bot #{mine.pk} Mine: The exchange rejected the API key"
         assert all("other" not in m["text"] for m in fake_telegram.sent(OWNER_CHAT))
         assert all("other" not in m["text"] for m in fake_telegram.sent(STRANGER_CHAT))
+
+        # Telegram Stars: /plans offers the paid plans; the invoice is answered at pre-checkout,
+        # and the plan is credited once on successful_payment, even when Telegram delivers
+        # that update twice.
+        plan = _paid_plan()
+        offer = fake_telegram.say(OWNER_CHAT, "/plans")
+        stars = (plan.price_usdt * 77).to_integral_value(rounding="ROUND_CEILING")
+        assert [b["callback_data"] for b in offer["reply_markup"]["inline_keyboard"][0]] == [f"buy:{plan.code}"]
+        assert f"{stars} ⭐" in offer["reply_markup"]["inline_keyboard"][0][0]["text"]
+        before = len(fake_telegram.sent(OWNER_CHAT))
+        fake_telegram.control("callback", user_id=OWNER_CHAT, message_id=offer["message_id"], data=f"buy:{plan.code}")
+        invoice = fake_telegram.wait_sent(OWNER_CHAT, before + 1)[-1]
+        assert invoice["invoice"]["currency"] == "XTR" and invoice["invoice"]["total_amount"] == stars
+        payment = Payment.objects.get(user=owner, provider="telegram_stars")
+        assert payment.credited_at is None  # nothing is credited for an invoice
+
+        paid = fake_telegram.control("pay", user_id=OWNER_CHAT, message_id=invoice["message_id"], deliver_twice=True)
+        assert paid["paid"] is True
+        receipt = fake_telegram.wait_sent(OWNER_CHAT, before + 2)[-1]
+        assert receipt["text"].startswith("Payment received: the ")
+        _wait(lambda: ProviderEvent.objects.filter(provider="telegram_stars", deliveries=2).exists())
+        payment.refresh_from_db()
+        assert payment.status == Payment.Status.SUCCEEDED and payment.credited_at is not None
+        assert ProviderEvent.objects.filter(provider="telegram_stars").count() == 1
+        assert Subscription.objects.get(user=owner).plan_id == plan.pk
+        fake_telegram.say(OWNER_CHAT, "/status")  # both deliveries handled before this answer
+        assert [m.get("text", "").startswith("Payment received") for m in fake_telegram.sent(OWNER_CHAT)].count(
+            True
+        ) == 1
+
+        # The same invoice cannot be paid again: pre-checkout refuses it.
+        again = fake_telegram.control("pay", user_id=OWNER_CHAT, message_id=invoice["message_id"])
+        assert again == {"paid": False, "reason": "This invoice is already paid or closed."}
+
+
+def _paid_plan() -> Plan:
+    plan = Plan.objects.filter(kind=Plan.Kind.TIER, is_public=True, price_usdt__gt=0).order_by("price_usdt").first()
+    if plan is None:  # transactional tests start from an empty database
+        plan = Plan.objects.create(
+            code="start", kind=Plan.Kind.TIER, name_ru="Старт", name_en="Start", price_rub=990, price_usdt=10
+        )
+    Plan.objects.filter(kind=Plan.Kind.TIER).exclude(pk=plan.pk).update(is_public=False)
+    return plan
 
 
 def _current(fake, chat_id, message_id):
