@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
+from pydantic import ValidationError
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -116,7 +117,9 @@ async def telegram_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"detail": "Forbidden.", "code": "permission_denied"}, status=403)
     try:
         update = json.loads(request.body)
-    except ValueError:
+        if not isinstance(update, dict):
+            raise ValueError("an update is an object")
+        await feed(update)
+    except (ValueError, ValidationError):
         return JsonResponse({"detail": "The request could not be read.", "code": "parse_error"}, status=400)
-    await feed(update)
     return HttpResponse(status=200)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
@@ -42,7 +43,7 @@ async def bot_errors_forward(bot: Bot) -> None:
     joined: set[int] = set()
     links: dict[int, tuple[int, str]] = {}
     refreshed = 0.0
-    seen: set[int] = set()
+    seen: deque[int] = deque(maxlen=1000)  # live events may arrive twice (user and bot groups)
     while True:
         if time.monotonic() - refreshed > REFRESH_SECONDS:
             links = await sync_to_async(_links)()
@@ -60,7 +61,7 @@ async def bot_errors_forward(bot: Bot) -> None:
         data = message.get("data") or {}
         if data.get("level") != "error" or data.get("id") in seen:
             continue
-        seen.add(data.get("id"))
+        seen.append(data.get("id"))
         owner = await sync_to_async(_owner)(message["bot_id"])
         if owner not in links:
             continue

@@ -70,6 +70,10 @@ def test_webhook_answers_only_with_the_secret_header(client, fake_telegram, tele
     sent = fake_telegram.sent(chat)
     assert len(sent) == before + 1 and "Link Telegram" in sent[-1]["text"]  # a stranger: how to link, no data
 
+    garbage = client.post(url, '{"update_id": "x", "message": 5}', content_type="application/json", **right)
+    assert garbage.status_code == 400
+    assert client.post(url, "[1, 2]", content_type="application/json", **right).status_code == 400
+
     with override_settings(SETKA_TELEGRAM_WEBHOOK_SECRET=""):  # not configured: webhook closed
         assert client.post(url, _update(4, chat, "/status"), content_type="application/json").status_code == 403
 
