@@ -64,11 +64,28 @@ class FakeTelegram:
         raise AssertionError(f"chat {chat_id}: expected {count} messages, got {self.sent(chat_id)}")
 
     def say(self, user_id: int, text: str, *, language_code: str = "ru", wait: bool = True) -> dict | None:
+        """Write to the bot as the user; return the bot's answer (bot-error notices that may
+        arrive in between are not answers and are skipped)."""
         before = len(self.sent(user_id))
         self.control("message", user_id=user_id, text=text, language_code=language_code)
-        if wait:
-            return self.wait_sent(user_id, before + 1)[-1]
-        return None
+        if not wait:
+            return None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            answers = [m for m in self.sent(user_id)[before:] if not m.get("text", "").startswith("⚠️")]
+            if answers:
+                return answers[0]
+            time.sleep(0.05)
+        raise AssertionError(f"chat {user_id}: no answer to {text!r}: {self.sent(user_id)[before:]}")
+
+    def wait_for(self, chat_id, predicate, timeout: float = 10) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.sent(chat_id) if predicate(m)]
+            if found:
+                return found[0]
+            time.sleep(0.05)
+        raise AssertionError(f"chat {chat_id}: no such message in {self.sent(chat_id)}")
 
 
 @pytest.fixture(scope="module")
