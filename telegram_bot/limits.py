@@ -43,8 +43,10 @@ def send_slot(chat_id: int | str) -> float:
     """Reserve the next slot for a message to `chat_id`; returns the seconds to wait first."""
     _, script = _redis()
     prefix = settings.SETKA_TELEGRAM_LIMIT_PREFIX
-    chat_ms = int(1000 / settings.SETKA_TELEGRAM_CHAT_PER_SECOND)
-    global_ms = int(1000 / settings.SETKA_TELEGRAM_GLOBAL_PER_SECOND)
+    # A little over the exact interval: requests reach Telegram with some jitter, and Telegram
+    # counts arrivals, not our departures.
+    chat_ms = int(1000 / settings.SETKA_TELEGRAM_CHAT_PER_SECOND * 1.1)
+    global_ms = int(1000 / settings.SETKA_TELEGRAM_GLOBAL_PER_SECOND * 1.1)
     now_ms = int(time.time() * 1000)
     wait_ms = script(keys=[f"{prefix}:chat:{chat_id}", f"{prefix}:global"], args=[now_ms, chat_ms, global_ms])
     return max(0, int(wait_ms)) / 1000

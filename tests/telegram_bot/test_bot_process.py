@@ -31,6 +31,7 @@ def _start_arg(url: str) -> str:
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_link_commands_stop_and_errors_on_the_real_bot_process(tmp_path, fake_telegram):
     db = settings.DATABASES["default"]

@@ -119,7 +119,7 @@ def test_global_limit_spaces_messages_to_many_chats(fake_telegram, telegram_sett
     times = sorted(m["sent_at"] for chat in chats for m in fake_telegram.sent(chat) if m["text"] == "news")
     assert len(times) == 8
     assert all(sum(1 for t in times if start <= t < start + 0.999) <= 5 for start in times)
-    assert elapsed >= 1.35  # 8 sends at 5 a second: the last one waits for its slot at 1.4 s
+    assert elapsed >= 1.4  # 8 sends at 5 a second: the last one waits for its slot at 1.4 s (plus margin)
 
 
 @pytest.mark.django_db
