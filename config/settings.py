@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "billing",
     "notifications",
     "support",
+    "telegram_bot",
+    "announcements",
 ]
 
 MIDDLEWARE = [
@@ -451,3 +453,28 @@ SETKA_METRICS_TOKEN = env("SETKA_METRICS_TOKEN", "")
 MEDIA_ROOT = Path(env("SETKA_MEDIA_ROOT", str(VAR_DIR / "media")))
 SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 SUPPORT_ATTACHMENTS_PER_MESSAGE = env_int("SUPPORT_ATTACHMENTS_PER_MESSAGE", 5)
+# --- Telegram bot (telegram_bot) -------------------------------------------------------------
+# The Bot API the bot talks to. Development and tests: the fake on 127.0.0.1
+# (python -m telegram_bot.fakes.botapi, started by scripts/run); production sets the real one.
+SETKA_TELEGRAM_API_URL = env("SETKA_TELEGRAM_API_URL", "http://127.0.0.1:8781")
+SETKA_TELEGRAM_BOT_TOKEN = env("SETKA_TELEGRAM_BOT_TOKEN", "123456:SETKA-dev-token")
+SETKA_TELEGRAM_BOT_USERNAME = env("SETKA_TELEGRAM_BOT_USERNAME", "setka_bot")
+SETKA_TELEGRAM_WEBHOOK_SECRET = env("SETKA_TELEGRAM_WEBHOOK_SECRET", "")  # webhook mode only
+SETKA_TELEGRAM_LINK_TTL_SECONDS = env_int("SETKA_TELEGRAM_LINK_TTL_SECONDS", 15 * 60)
+SETKA_TELEGRAM_CHAT_PER_SECOND = env_int("SETKA_TELEGRAM_CHAT_PER_SECOND", 1)
+SETKA_TELEGRAM_GLOBAL_PER_SECOND = env_int("SETKA_TELEGRAM_GLOBAL_PER_SECOND", 30)
+# A plan's price in Stars = its USDT price x this, rounded up.
+SETKA_TELEGRAM_STARS_PER_USDT = env("SETKA_TELEGRAM_STARS_PER_USDT", "77")
+SETKA_TELEGRAM_LIMIT_PREFIX = env("SETKA_TELEGRAM_LIMIT_PREFIX", "setka:telegram")
+# The profile's "press Start" against the fake Bot API (never in production).
+SETKA_TELEGRAM_DEV_TOOLS = env_bool("SETKA_TELEGRAM_DEV_TOOLS", default=not PRODUCTION)
+
+# --- Official channels (announcements) -------------------------------------------------------
+SETKA_TELEGRAM_CHANNEL = env("SETKA_TELEGRAM_CHANNEL", "@setka_news")  # the channel the bot posts to
+# VK community wall through vk-api; development and tests: the fake (python -m announcements.fakes.vkapi).
+SETKA_VK_API_URL = env("SETKA_VK_API_URL", "http://127.0.0.1:8783")
+SETKA_VK_API_VERSION = env("SETKA_VK_API_VERSION", "5.199")
+SETKA_VK_TOKEN = env("SETKA_VK_TOKEN", "vk-dev-token")
+SETKA_VK_GROUP_ID = env_int("SETKA_VK_GROUP_ID", 1)
+SETKA_VK_CONFIRMATION = env("SETKA_VK_CONFIRMATION", "setka-dev-confirm")  # Callback API confirmation string
+SETKA_VK_CALLBACK_SECRET = env("SETKA_VK_CALLBACK_SECRET", "")

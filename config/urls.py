@@ -7,6 +7,7 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.mfa import AdminMfaLoginForm
+from announcements.apis import news_rss
 from config.apis import AppConfigApi
 from config.frontend import frontend_view
 
@@ -26,6 +27,9 @@ urlpatterns = [
     path("api/billing/", include("billing.urls")),
     path("api/support/", include("support.urls")),
     path("api/notifications/", include("notifications.urls")),
+    path("api/telegram/", include("telegram_bot.urls")),
+    path("api/", include("announcements.urls")),
+    path("news/rss.xml", news_rss, name="news-rss"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

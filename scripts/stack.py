@@ -80,7 +80,8 @@ def venue_simulator_port(simulator_port: int, venue: str) -> int:
     return simulator_port + 1 + VENUE_SIMULATORS.index(venue)
 
 
-def product_processes(*, web_port: int, simulator_port: int, payments_port: int = 8770) -> list[Proc]:
+def product_processes(*, web_port: int, simulator_port: int, payments_port: int = 8770,
+                      telegram_port: int = 8781) -> list[Proc]:
     return [
         Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
                            "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port,
@@ -101,6 +102,13 @@ def product_processes(*, web_port: int, simulator_port: int, payments_port: int 
                       "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
                       "--pidfile", str(VAR / "celerybeat.pid")]),
         Proc("streams", [PY, "manage.py", "run_exchange_streams"]),
+        # Fake Telegram Bot API (telegram_port) and fake VK API (telegram_port + 2), then the bot
+        # itself in polling mode: telegram_bot/fakes, announcements/fakes.
+        Proc("telegram-api", [PY, "-m", "telegram_bot.fakes.botapi", "--port", str(telegram_port),
+                              "--channel", "@setka_news"], ready_port=telegram_port),
+        Proc("vk-api", [PY, "-m", "announcements.fakes.vkapi", "--port", str(telegram_port + 2), "--group-id", "1"],
+             ready_port=telegram_port + 2),
+        Proc("telegram-bot", [PY, "manage.py", "run_telegram_bot"]),
     ]
 
 
@@ -172,6 +180,8 @@ def main() -> int:
     parser.add_argument("--simulator-port", type=int, default=int(os.environ.get("SETKA_SIMULATOR_PORT", 8765)))
     parser.add_argument("--payments-port", type=int, default=int(os.environ.get("SETKA_PAYMENTS_PORT", 8770)),
                         help="fake YooKassa on this port, fake Crypto Pay on the next one")
+    parser.add_argument("--telegram-port", type=int, default=int(os.environ.get("SETKA_TELEGRAM_PORT", 8781)),
+                        help="fake Telegram Bot API on this port, fake VK API two ports up")
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SETKA_REDIS_PORT", 6390)))
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo operator and user")
     args = parser.parse_args()
@@ -186,6 +196,8 @@ def main() -> int:
     env.setdefault("SETKA_YOOKASSA_API_URL", f"http://127.0.0.1:{args.payments_port}/v3")
     env.setdefault("SETKA_CRYPTOPAY_API_URL", f"http://127.0.0.1:{args.payments_port + 1}/api")
     env.setdefault("SETKA_BILLING_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
+    env.setdefault("SETKA_TELEGRAM_API_URL", f"http://127.0.0.1:{args.telegram_port}")
+    env.setdefault("SETKA_VK_API_URL", f"http://127.0.0.1:{args.telegram_port + 2}")
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
     # Every process writes its Prometheus figures here; the web's /metrics sums them.
@@ -204,7 +216,8 @@ def main() -> int:
             supervisor.start(Proc("redis", private_redis_argv(args.redis_port), ready_port=args.redis_port))
             env["REDIS_URL"] = f"redis://127.0.0.1:{args.redis_port}/0"
         venue_ports = [(venue_simulator_port(args.simulator_port, v), f"{v} simulator") for v in VENUE_SIMULATORS]
-        for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), *venue_ports, (args.payments_port, "payments")):
+        for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), *venue_ports, (args.payments_port, "payments"),
+                           (args.telegram_port, "fake Telegram"), (args.telegram_port + 2, "fake VK")):
             if port_open(port):
                 raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
 
@@ -219,7 +232,7 @@ def main() -> int:
         say(f"database ready ({time.monotonic() - began:.1f}s)")
 
         processes = product_processes(web_port=args.port, simulator_port=args.simulator_port,
-                                      payments_port=args.payments_port)
+                                      payments_port=args.payments_port, telegram_port=args.telegram_port)
         simulators = [p for p in processes if p.name == "simulator" or p.name.startswith("sim-")]
         say(f"6. processes: the exchange simulators first ({len(simulators)}: the demo's paper accounts live there)")
         for proc in simulators:
