@@ -104,3 +104,20 @@ def test_exchange_account_card_reads_a_fresh_balance_and_says_one_thing(
     card.get_by_test_id("balance-refresh").click()
     expect(card.get_by_test_id("balance")).to_contain_text("1\u2009500.00 USDT")
     shot(page, "account-card")
+
+
+def test_log_out_everywhere_ends_the_session_and_the_unlock_link_is_acknowledged(page, django_db_blocker, shot):
+    """Issue 9 security 2-3 in the app: "log out everywhere" in the profile ends every session at
+    once (the old cookie no longer reads anything), and the emailed unlock link's landing says so."""
+    from tests.e2e.conftest import make_user
+
+    email, password = make_user(django_db_blocker)
+    login(page, email, password, next_path="/profile")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("logout-everywhere").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    session = page.request.get("/api/auth/session/").json()
+    assert session.get("authenticated") is False, session
+    page.goto("/login?unlocked=1")
+    expect(page.get_by_test_id("unlock-notice")).to_be_visible()
+    shot(page, "login-unlocked")

@@ -42,8 +42,16 @@ export function useAuth() {
     loaded,
     load,
     isLoggedIn: computed(() => !!user.value),
-    async login(email: string, password: string) {
-      return setUser(pick(await api('/api/auth/login/', { method: 'POST', body: { email, password } })))
+    async login(email: string, password: string, otp = '') {
+      const body = otp ? { email, password, otp } : { email, password }
+      return setUser(pick(await api('/api/auth/login/', { method: 'POST', body })))
+    },
+    async logoutEverywhere() {
+      try { await api('/api/auth/sessions/end-all/', { method: 'POST' }) }
+      finally {
+        user.value = null
+        await navigateTo('/login')
+      }
     },
     async signup(body: { email: string, password: string, access_code?: string }) {
       return pick(await api('/api/auth/signup/', { method: 'POST', body: { ...body, language: locale.value } }))

@@ -29,7 +29,16 @@ export function useBotStream(botId: MaybeRefOrGetter<number | null>, handlers: {
       // Anything sent while we were away is lost: refetch after a reconnect.
       if (opens > 1) handlers.onResync?.()
     },
-    onDisconnected() { status.value = 'closed' },
+    onDisconnected(_socket, event) {
+      status.value = 'closed'
+      // 4401: the server ended this session (logout elsewhere, password change, revoked): stop
+      // reconnecting and sign in again. 4403 (trading access ended) reconnects, read-only.
+      if (event?.code === 4401) {
+        ws.close()
+        const next = location.pathname + location.search
+        navigateTo({ path: '/login', query: { next } })
+      }
+    },
     onError() { status.value = 'closed' },
     onMessage(_socket, ev) {
       let msg: LiveMessage
