@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "metrics",
     "observability",
     "billing",
+    "referrals",
 ]
 
 MIDDLEWARE = [
@@ -363,6 +364,12 @@ SETKA_BILLING_SELLERS = {
     "cryptopay": env("SETKA_SELLER_CRYPTOPAY", "Setka Global Ltd (non-RU entity)"),
 }
 SETKA_BILLING_RAILS = env_list("SETKA_BILLING_RAILS", "yookassa,cryptopay")
+# Referrals (stage 6): rewards stay "accrued" for the refund window, then become available;
+# a referral code attributes a new account only within this many hours of its sign-up and
+# before its first payment; sign-ups per code beyond the daily limit are flagged for review.
+SETKA_REFERRAL_HOLD_DAYS = env_int("SETKA_REFERRAL_HOLD_DAYS", 14)
+SETKA_REFERRAL_ATTRIBUTION_HOURS = env_int("SETKA_REFERRAL_ATTRIBUTION_HOURS", 72)
+SETKA_REFERRAL_SIGNUPS_PER_CODE_PER_DAY = env_int("SETKA_REFERRAL_SIGNUPS_PER_CODE_PER_DAY", 20)
 # Tests route a non-paper Bybit environment to the simulator (a "live" bot that never leaves
 # 127.0.0.1): SETKA_BYBIT_ENDPOINTS_JSON='{"mainnet": ["http://127.0.0.1:PORT", "ws://127.0.0.1:PORT"]}'.
 if env("SETKA_BYBIT_ENDPOINTS_JSON"):

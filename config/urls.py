@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from accounts.mfa import AdminMfaLoginForm
 from config.apis import AppConfigApi
 from config.frontend import frontend_view
+from referrals.apis import referral_landing_view
 
 admin.site.site_header = "Setka — operations"
 admin.site.site_title = "Setka admin"
@@ -24,6 +25,8 @@ urlpatterns = [
     path("api/", include("metrics.urls")),
     path("api/app-config/", AppConfigApi.as_view(), name="app-config"),
     path("api/billing/", include("billing.urls")),
+    path("api/referrals/", include("referrals.urls")),
+    path("r/<str:code>", referral_landing_view, name="referral-landing"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).
