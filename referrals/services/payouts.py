@@ -43,6 +43,8 @@ def payout_request(
         if partner is None:
             raise ConflictError("Nothing is available to pay out.", code="referral_nothing_available")
         available = selectors.balance(partner=partner, currency=currency, kind="available")
+        if available <= 0:
+            raise ConflictError("Nothing is available to pay out.", code="referral_nothing_available")
         amount = available if amount is None else Decimal(amount)
         if amount != amount.quantize(CENT) or amount <= 0:
             raise DomainError("Enter an amount in whole cents.", code="referral_bad_amount")
