@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "referrals.middleware.ReferralCookieMiddleware",  # a kept referral code, once the new account logs in
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

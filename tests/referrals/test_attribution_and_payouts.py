@@ -155,3 +155,16 @@ def test_the_dashboard_shows_only_my_own_figures():
     assert all("гарант" not in t["ru"] or "не гарантируется" in t["ru"] for t in mine["promo"])
     theirs = _client(stranger).get("/api/referrals/me/").json()
     assert (theirs["signups"], theirs["paying_users"], theirs["balances"]) == (0, 0, {})
+
+
+def test_the_kept_code_is_attributed_on_the_first_request_after_email_verification_and_login():
+    partner = UserFactory()
+    code = _code(partner)
+    visitor = APIClient()
+    visitor.get(f"/r/{code}")
+    newcomer = UserFactory()
+    visitor.force_authenticate(newcomer)
+    response = visitor.get("/api/auth/me/")
+    assert response.status_code == 200
+    assert Attribution.objects.get(user=newcomer).referrer == partner
+    assert response.cookies["setka_ref"].value == ""  # dropped
