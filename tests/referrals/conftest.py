@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 from tests.billing.conftest import _yookassa_server, hook, yookassa  # noqa: F401 - fixtures
+from tests.e2e.conftest import browser, page, shot, viewport  # noqa: F401 - the browser test's fixtures
 
 
 @pytest.fixture(autouse=True)
