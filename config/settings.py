@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "support",
     "telegram_bot",
     "announcements",
+    "referrals",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "referrals.middleware.ReferralCookieMiddleware",  # a kept referral code, once the new account logs in
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -367,6 +369,12 @@ SETKA_BILLING_SELLERS = {
     "cryptopay": env("SETKA_SELLER_CRYPTOPAY", "Setka Global Ltd (non-RU entity)"),
 }
 SETKA_BILLING_RAILS = env_list("SETKA_BILLING_RAILS", "yookassa,cryptopay")
+# Referrals (stage 6): rewards stay "accrued" for the refund window, then become available;
+# a referral code attributes a new account only within this many hours of its sign-up and
+# before its first payment; sign-ups per code beyond the daily limit are flagged for review.
+SETKA_REFERRAL_HOLD_DAYS = env_int("SETKA_REFERRAL_HOLD_DAYS", 14)
+SETKA_REFERRAL_ATTRIBUTION_HOURS = env_int("SETKA_REFERRAL_ATTRIBUTION_HOURS", 72)
+SETKA_REFERRAL_SIGNUPS_PER_CODE_PER_DAY = env_int("SETKA_REFERRAL_SIGNUPS_PER_CODE_PER_DAY", 20)
 # Tests route a non-paper Bybit environment to the simulator (a "live" bot that never leaves
 # 127.0.0.1): SETKA_BYBIT_ENDPOINTS_JSON='{"mainnet": ["http://127.0.0.1:PORT", "ws://127.0.0.1:PORT"]}'.
 if env("SETKA_BYBIT_ENDPOINTS_JSON"):

@@ -10,6 +10,7 @@ from accounts.mfa import AdminMfaLoginForm
 from announcements.apis import news_rss
 from config.apis import AppConfigApi
 from config.frontend import frontend_view
+from referrals.apis import referral_landing_view
 
 admin.site.site_header = "Setka — operations"
 admin.site.site_title = "Setka admin"
@@ -30,6 +31,8 @@ urlpatterns = [
     path("api/telegram/", include("telegram_bot.urls")),
     path("api/", include("announcements.urls")),
     path("news/rss.xml", news_rss, name="news-rss"),
+    path("api/referrals/", include("referrals.urls")),
+    path("r/<str:code>", referral_landing_view, name="referral-landing"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

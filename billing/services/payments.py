@@ -25,6 +25,11 @@ from billing.services.subscriptions import (
     subscription_revoke_payment,
 )
 from config.exceptions import ConflictError, DomainError
+from referrals.services import (
+    referral_first_payment_discount,
+    referral_payment_reversed,
+    referral_payment_succeeded,
+)
 
 logger = logging.getLogger("billing")
 RECONCILE_DAYS = 35  # pending and credited payments this recent are compared with the provider
@@ -63,12 +68,14 @@ def checkout_quote(*, user, plan: Plan, provider: str, now=None) -> dict:
     credit = Decimal(0)
     if sub is not None:
         credit = min(amount, sub.credit_rub if currency == "RUB" else sub.credit_usdt)
+    discount = referral_first_payment_discount(user=user, amount=amount - credit)  # a referred user's first payment
     return {
         "purpose": purpose,
         "currency": currency,
         "price": price,
         "credit": credit,
-        "amount": amount - credit,
+        "discount": discount,
+        "amount": amount - credit - discount,
         "period_days": days,
     }
 
@@ -104,6 +111,7 @@ def checkout_create(
             credit_applied=quote["credit"],
             period_days=quote["period_days"],
             seller=settings.SETKA_BILLING_SELLERS.get(provider, ""),
+            note=f"referral discount {quote['discount']}" if quote["discount"] else "",
         )
         if provider == "yookassa":
             from billing.providers.yookassa import receipt_for
@@ -182,6 +190,7 @@ def payment_apply(*, payment_id: int, remote: ProviderPayment, now=None) -> str:
             payment.revoked_at = now
             payment.save()
             subscription_revoke_payment(sub=sub, payment=payment, now=now)
+            referral_payment_reversed(payment=payment, now=now)  # the referrers' shares go back too
             logger.info("billing: payment %s refunded (%s), plan taken back", payment.pk, remote.refunded_amount)
             return ProviderEvent.Outcome.APPLIED
         if remote.status == ProviderStatus.SUCCEEDED and payment.credited_at is None and payment.revoked_at is None:
@@ -193,6 +202,7 @@ def payment_apply(*, payment_id: int, remote: ProviderPayment, now=None) -> str:
             payment.paid_method_title = remote.method_title[:120]
             payment.save()
             subscription_credit_payment(sub=sub, payment=payment, now=now)
+            referral_payment_succeeded(payment=payment, now=now)  # the referrers' shares of real revenue
             logger.info("billing: payment %s credited (%s %s)", payment.pk, payment.amount, payment.currency)
             return ProviderEvent.Outcome.APPLIED
         if (

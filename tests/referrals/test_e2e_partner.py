@@ -1,0 +1,164 @@
+"""Browser: a visitor arrives by a partner link, signs up (the code rides through email
+verification and login), pays on the fake YooKassa page with the referral discount, and the
+partner sees the sign-up, the paying user and the accrued reward on the partner page.
+
+Its own small stack (the web process; the fake YooKassa delivers its callbacks to it), on the
+test database: nothing leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from billing.fakes.yookassa import FakeYooKassa
+from tests.e2e.conftest import (  # noqa: F401 - _orm_beside_playwright is this module's autouse fixture
+    ARTIFACTS,
+    DIST,
+    STACK_APPNAME,
+    _build_frontend,
+    _close_db_sessions,
+    _db,
+    _flush,
+    _need_browser,
+    _orm_beside_playwright,
+    login,
+    make_user,
+    new_email,
+    outbox_code,
+)
+from tests.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db]
+PASSWORD = "Grid-Trader-2026!"
+SHOP, SECRET = "100500", "test_setka_fake_secret"
+
+
+@pytest.fixture(scope="module")
+def yoo():
+    fake = FakeYooKassa(shop_id=SHOP, secret_key=SECRET).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def e2e_stack(django_db_setup, django_db_blocker, yoo):
+    _need_browser()
+    _build_frontend()
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7"),
+        "SETKA_FRONTEND_DIST": str(DIST),
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "PGAPPNAME": STACK_APPNAME,
+        "SETKA_REGISTRATION_MODE": "open",
+        "SETKA_YOOKASSA_API_URL": f"{yoo.url}/v3",
+    }
+    log_dir = ARTIFACTS / "e2e-referrals-logs"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    stack = Stack(env=env, log_dir=log_dir)
+    stack.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    try:
+        web = stack.start("web", timeout=90)
+        yoo.webhook_url = f"{web.url}/api/billing/webhooks/yookassa/"
+        yield stack
+    except Exception:
+        print(stack.all_logs())
+        raise
+    finally:
+        stack.stop_all()
+        _close_db_sessions(db["NAME"], django_db_blocker)
+        _flush(django_db_blocker)
+        _close_db_sessions(db["NAME"], django_db_blocker)
+
+
+@pytest.fixture(scope="module")
+def base_url(e2e_stack) -> str:
+    return e2e_stack.procs["web"].url
+
+
+def field(pg, testid: str):
+    loc = pg.locator(f'[data-testid="{testid}"]')
+    inner = loc.locator("input")
+    return inner if inner.count() else loc
+
+
+def _partner(django_db_blocker) -> tuple[str, str, str]:
+    email, password = make_user(django_db_blocker)
+
+    def make():
+        from django.apps import apps
+
+        from accounts.models import User
+        from referrals import services
+        from referrals.models import PartnerTier
+
+        if not PartnerTier.objects.filter(is_default=True).exists():  # flushed by an earlier stack
+            importlib.import_module("referrals.migrations.0002_guards_and_default_tier").seed(apps, None)
+        partner = services.partner_ensure(user=User.objects.get(email=email))
+        return partner.codes.get(custom=False).code
+
+    return email, password, _db(django_db_blocker, make)
+
+
+def test_a_visitor_by_a_partner_link_signs_up_pays_and_the_partner_sees_the_reward(
+    page, browser, base_url, viewport, e2e_stack, yoo, django_db_blocker, shot
+):
+    partner_email, partner_password, code = _partner(django_db_blocker)
+    email = new_email()
+
+    # --- the partner's link: counted, the code kept through sign-up -----------------------------
+    page.goto(f"/r/{code}")
+    page.wait_for_url(re.compile(rf"/register\?ref={code}"))
+    expect(page.get_by_test_id("referral-invite")).to_contain_text(code)
+    shot(page, "referrals-01-invited")
+    field(page, "email").fill(email)
+    field(page, "password").fill(PASSWORD)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(re.compile(r"/verify-email"))
+    field(page, "code").fill(outbox_code(django_db_blocker, email))
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(re.compile(r"/login"))
+    field(page, "password").fill(PASSWORD)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(re.compile(r"/dashboard"))
+
+    # --- pays on the fake provider: the first payment carries the referral discount (10 %) -------
+    page.goto("/pricing")
+    page.get_by_test_id("choose-start").click()
+    page.wait_for_url(re.compile(re.escape(yoo.url) + r"/checkout/"))
+    expect(page.get_by_test_id("fake-amount")).to_have_text("891.00 RUB")
+    page.get_by_test_id("fake-pay").click()
+    page.wait_for_url(re.compile(r"/billing\?payment="))
+    expect(page.get_by_test_id("payment-succeeded")).to_be_visible()
+
+    # --- the partner sees the conversion and the accrued reward (20 % of 891.00) -----------------
+    context = browser.new_context(
+        viewport=page.viewport_size, base_url=base_url, locale="ru-RU", is_mobile=viewport == "phone"
+    )
+    context.set_default_timeout(20_000)
+    partner_page = context.new_page()
+    login(partner_page, partner_email, partner_password, next_path="/partners")
+    expect(partner_page.get_by_role("heading", name="Партнёрская программа")).to_be_visible()
+    expect(partner_page.get_by_test_id("ref-clicks")).to_contain_text("1")
+    expect(partner_page.get_by_test_id("ref-signups")).to_contain_text("1")
+    expect(partner_page.get_by_test_id("ref-paying")).to_contain_text("1")
+    expect(partner_page.get_by_test_id("ref-revenue")).to_contain_text("891")
+    expect(partner_page.get_by_test_id("ref-balance-RUB").get_by_test_id("ref-accrued")).to_contain_text("178")
+    expect(partner_page.get_by_test_id("ref-link").first).to_contain_text(f"/r/{code}")
+    shot(partner_page, "referrals-02-partner")
+    context.close()
+
+    def ledger():
+        from referrals import selectors
+
+        return selectors.ledger_unbalanced_entries(), selectors.ledger_total()
+
+    assert _db(django_db_blocker, ledger) == ([], 0)
