@@ -95,6 +95,21 @@ ERRORS: dict[str, str] = {
     "attachment_too_large": _("The file is too large."),
     "attachment_type": _("Only images, PDF and text files can be attached."),
     "attachment_count": _("Too many files."),
+    # referrals
+    "referral_unknown_code": _("This referral code does not exist."),
+    "referral_already_attributed": _("You already came by another partner's link."),
+    "referral_self": _("You cannot use your own referral code."),
+    "referral_too_late": _("A referral code can only be used when signing up."),
+    "referral_not_available": _("The referral programme is not set up yet."),
+    "referral_not_approved": _("Custom codes are for approved partners."),
+    "referral_bad_code": _("Use 3 to 32 letters, digits, - or _."),
+    "referral_code_taken": _("This code is taken."),
+    "referral_bad_currency": _("Choose RUB or USDT."),
+    "referral_bad_payout": _("This payout method is not available."),
+    "referral_nothing_available": _("Nothing is available to pay out."),
+    "referral_bad_amount": _("Enter an amount in whole cents."),
+    "referral_below_minimum": _("The amount is below the minimum payout."),
+    "referral_payout_decided": _("This payout has been decided already."),
 }
 
 # Why a bot stopped (Bot.stop_code).

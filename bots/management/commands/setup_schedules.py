@@ -32,6 +32,10 @@ class Command(BaseCommand):
             ),
             "billing: subscriptions past due, grace, expiry": ("billing.tasks.billing_subscriptions_advance_task", 600),
             "billing: accrue the pay-from-profit fee": ("billing.tasks.billing_profit_share_accrue_task", 3600),
+            "referrals: rewards past the refund window become available": (
+                "referrals.tasks.referral_rewards_mature_task",
+                3600,
+            ),
             "notifications: send due and retried deliveries": ("notifications.tasks.deliveries_send_due_task", 60),
             "notifications: daily digest (once a day per user)": ("bots.tasks.digests_send_task", 24 * 3600),
             "notifications: API keys expiring within a week": ("bots.tasks.keys_expiring_notify_task", 12 * 3600),
