@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "metrics",
     "observability",
     "billing",
+    "analytics",
 ]
 
 MIDDLEWARE = [

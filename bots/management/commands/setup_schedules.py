@@ -32,6 +32,7 @@ class Command(BaseCommand):
             ),
             "billing: subscriptions past due, grace, expiry": ("billing.tasks.billing_subscriptions_advance_task", 600),
             "billing: accrue the pay-from-profit fee": ("billing.tasks.billing_profit_share_accrue_task", 3600),
+            "analytics: new 1-minute candles, then the screener": ("analytics.tasks.candles_refresh_task", 300),
         }
         for name, (task, seconds) in tasks.items():
             PeriodicTask.objects.update_or_create(
