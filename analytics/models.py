@@ -119,6 +119,9 @@ class Backtest(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"backtest {self.pk} ({self.status})"
+
 
 class ScreenerRow(models.Model):
     """The screener's last computed figures for one series (refreshed periodically)."""

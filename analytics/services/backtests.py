@@ -32,6 +32,10 @@ MIN_CANDLES = 60
 STRATEGY_OF = {"spot": Strategy.SPOT_GRID, "linear": Strategy.LINEAR_GRID}
 
 
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.00000001"))
+
+
 def _s(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.00000001")).normalize(), "f") if value else "0"
 
@@ -144,7 +148,9 @@ def _figures(config: GridConfig, r: BacktestResult, path: PricePath, lower: Deci
         "total_pnl": _s(r.total_pnl),
         "roi_percent": _s(r.total_pnl / config.investment * 100),
         "grid_profit": _s(r.grid_profit),
-        "inventory_pnl": _s(r.total_pnl - r.grid_profit - funding),
+        # everything not earned by completed cycles (the coins' price move, fees of open lots),
+        # from the rounded figures so that the parts shown add up to the total shown
+        "inventory_pnl": _s(_q(r.total_pnl) - _q(r.grid_profit) - funding),
         "fees_paid": _s(r.fees_paid),
         "funding": _s(funding),
         "funding_simulated": False,

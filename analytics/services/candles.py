@@ -131,7 +131,8 @@ def candles_upsert(*, series: CandleSeries, bars: Sequence[Bar]) -> int:
     series' cursor as gaps, advance the cursor. Returns how many candles were written."""
     if not bars:
         return 0
-    bars = sorted(bars, key=lambda b: b.open_time)
+    # One row per minute (the last value given wins), oldest first.
+    bars = sorted({b.open_time: b for b in bars}.values(), key=lambda b: b.open_time)
     for b in bars:
         if b.open_time.second or b.open_time.microsecond:
             raise ValueError(f"a 1-minute candle must open on a whole minute: {b.open_time.isoformat()}")
