@@ -38,12 +38,12 @@ FACTORS = {
         "ru": "Оценка «боковика» 0..100: четыре фактора выше с равным весом. Чем выше, тем лучше для сетки.",
     },
     "round_trips_per_day": {
-        "en": "Completed buy-then-sell cycles per day the suggested grid made on this market's last week, each earning more than its fees.",
-        "ru": "Сколько полных циклов «купил-продал» в день сделала предложенная сетка на прошлой неделе этого рынка; каждый приносит больше комиссий.",
+        "en": "Completed buy-then-sell cycles per day the suggested grid made on this market's last three days, each earning more than its fees.",
+        "ru": "Сколько полных циклов «купил-продал» в день сделала предложенная сетка за последние три дня этого рынка; каждый приносит больше комиссий.",
     },
     "to_range_edges": {
-        "en": "Distance from the price to the week's high and low, in %. Close to an edge: a breakout may leave the grid.",
-        "ru": "Расстояние от цены до максимума и минимума недели, в %. Близко к краю — пробой может вывести цену из сетки.",
+        "en": "Distance from the price to the high and low of the last three days, in %. Close to an edge: a breakout may leave the grid.",
+        "ru": "Расстояние от цены до максимума и минимума последних трёх дней, в %. Близко к краю — пробой может вывести цену из сетки.",
     },
     "funding_rate": {
         "en": "Futures only: the periodic payment between longs and shorts. Not yet downloaded by Setka: shown empty.",

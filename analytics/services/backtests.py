@@ -22,6 +22,7 @@ from bots.engine import ConfigError
 from bots.engine.backtest import BacktestResult, backtest
 from bots.engine.candles import POINTS_PER_CANDLE, PricePath
 from bots.engine.config import GridConfig, Strategy
+from bots.engine.sweep import sweep
 from bots.schemas import validate_grid_config
 from config.exceptions import DomainError
 
@@ -122,11 +123,30 @@ def _sub(path: PricePath, a: int, b: int) -> PricePath:
 
 
 def _segment(config: GridConfig, rules, path: PricePath, fees, lower: Decimal, upper: Decimal) -> dict:
-    try:
-        r = backtest(config, rules, path, fees=fees)
-    except ConfigError as exc:
-        return {"error": str(exc)}
-    return _figures(config, r, path, lower, upper)
+    """One walk-forward part: the same kernel (sweep: exact totals, no fill list)."""
+    row = sweep([config], rules, path, fees=fees)[0]
+    if row.error:
+        return {"error": row.error, "candles": path.candles}
+    days = Decimal(path.candles) / Decimal(1440)
+    first, last = path.price(0), path.price(len(path) - 1)
+    hold = config.investment * (last / first) - config.investment
+    lo, hi = int(lower / path.tick), int(upper / path.tick)
+    closes = path.closes
+    in_range = int(((closes >= lo) & (closes <= hi)).sum())
+    return {
+        "candles": path.candles,
+        "days": _s(days),
+        "start_time": int(path.times[0]),
+        "total_pnl": _s(row.total_pnl),
+        "roi_percent": _s(row.roi_percent),
+        "fees_paid": _s(row.fees_paid),
+        "max_drawdown": _s(row.max_drawdown),
+        "round_trips": row.grid_sells,
+        "round_trips_per_day": _s(Decimal(row.grid_sells) / days),
+        "buy_and_hold_pnl": _s(hold),
+        "time_in_range_percent": _s(Decimal(in_range * 100) / Decimal(len(closes))),
+        "stop": row.stop,
+    }
 
 
 def _figures(config: GridConfig, r: BacktestResult, path: PricePath, lower: Decimal, upper: Decimal) -> dict:
@@ -194,11 +214,11 @@ def backtest_run(*, backtest_id: int) -> Backtest:
     series = bt.series
     rules, fees = series_rules(series), series_fees(series)
     config = GridConfig.from_json(bt.config)
-    candles = selectors.candles_engine(series=series, start=bt.period_start, end=bt.period_end)
-    if len(candles) < MIN_CANDLES:
-        return _fail(bt, "invalid", f"The period has {len(candles)} candles; a backtest needs at least {MIN_CANDLES}.")
+    path = selectors.price_path(series=series, start=bt.period_start, end=bt.period_end)
+    found = path.candles if path is not None else 0
+    if found < MIN_CANDLES:
+        return _fail(bt, "invalid", f"The period has {found} candles; a backtest needs at least {MIN_CANDLES}.")
     _progress(bt, 25)
-    path = PricePath.from_candles(candles, rules.tick_size)
     lower, upper = config.lower_price, config.upper_price
     try:
         full = backtest(config, rules, path, fees=fees)

@@ -4,7 +4,6 @@ net of fees are counted on the series' own history by the kernel's sweep."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
@@ -18,24 +17,34 @@ from bots.engine.candles import PricePath
 from bots.engine.config import Direction, GridConfig, Spacing, Strategy
 from bots.engine.sweep import sweep
 
-WINDOW_MINUTES = 7 * 1440
+WINDOW_MINUTES = 3 * 1440  # the last three days
 GRID_COUNTS = (6, 12, 24, 48)
 NOMINAL_INVESTMENT = Decimal(10000)  # quote; the figures are per round trip / per day, not per amount
 
 
-def _arrays(series: CandleSeries, window: int):
+def _windows(series_ids: list[int], window: int) -> dict[int, tuple]:
+    """The last `window` minutes of each series, in one query: per series one row of arrays
+    (time, open, high, low, close, volume as float64: scores, not money)."""
+    if not series_ids:
+        return {}
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT extract(epoch from open_time)::bigint, open::float8, high::float8, low::float8, close::float8, "
-            "volume::float8 FROM (SELECT * FROM analytics_candle WHERE venue = %s AND category = %s AND symbol = %s "
-            "AND open_time > %s ORDER BY open_time DESC LIMIT %s) AS w ORDER BY open_time",
-            [series.venue, series.category, series.symbol, series.cursor - timedelta(minutes=window), window],
+            "SELECT s.id, array_agg(extract(epoch from c.open_time)::bigint), "
+            "array_agg(c.open::float8), array_agg(c.high::float8), "
+            "array_agg(c.low::float8), array_agg(c.close::float8), "
+            "array_agg(c.volume::float8) "
+            "FROM analytics_candleseries s JOIN analytics_candle c ON c.venue = s.venue AND c.category = s.category "
+            "AND c.symbol = s.symbol AND c.open_time > s.cursor - make_interval(mins => %s) "
+            "WHERE s.id = ANY(%s) GROUP BY s.id",
+            [window, series_ids],
         )
         rows = cur.fetchall()
-    if not rows:
-        return None
-    a = np.array(rows, dtype=np.float64)
-    return a[:, 0].astype(np.int64), a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5]
+    out = {}
+    for r in rows:
+        t = np.array(r[1], dtype=np.int64)
+        order = np.argsort(t, kind="stable")
+        out[r[0]] = (t[order], *(np.array(v, dtype=np.float64)[order] for v in r[2:]))
+    return out
 
 
 def _suggest(series: CandleSeries, t, o, h, low, c) -> dict:
@@ -92,8 +101,11 @@ def _suggest(series: CandleSeries, t, o, h, low, c) -> dict:
     }
 
 
-def screener_row_compute(*, series: CandleSeries, window: int = WINDOW_MINUTES) -> dict | None:
-    data = _arrays(series, window) if series.cursor else None
+def screener_row_compute(
+    *, series: CandleSeries, window: int = WINDOW_MINUTES, data: tuple | None = None
+) -> dict | None:
+    if data is None:
+        data = _windows([series.pk], window).get(series.pk)
     if data is None or len(data[0]) < 240:
         return None
     t, o, h, low, c, v = data
@@ -106,13 +118,15 @@ def screener_row_compute(*, series: CandleSeries, window: int = WINDOW_MINUTES) 
 
 def screener_refresh(*, series_ids: list[int] | None = None) -> int:
     """Recompute the screener rows (all series, or these); returns how many were written."""
-    qs = CandleSeries.objects.filter(candle_count__gt=0)
+    qs = CandleSeries.objects.filter(candle_count__gt=0, cursor__isnull=False)
     if series_ids is not None:
         qs = qs.filter(pk__in=series_ids)
     now = timezone.now()
     rows = []
-    for series in qs:
-        computed = screener_row_compute(series=series)
+    series_all = list(qs)
+    windows = _windows([s.pk for s in series_all], WINDOW_MINUTES)
+    for series in series_all:
+        computed = screener_row_compute(series=series, data=windows.get(series.pk))
         if computed is None:
             continue
         rows.append(

@@ -80,6 +80,8 @@ def test_a_backtest_runs_in_the_worker_and_its_stored_result_reads_like_the_bot_
     assert result["fills"] and {f["side"] for f in result["fills"]} == {"Buy", "Sell"}
     wf = result["walk_forward"]
     assert wf["in_sample"]["candles"] + wf["out_of_sample"]["candles"] == DAYS * 1440
+    assert wf["out_of_sample"]["start_time"] == wf["split_time"]
+    assert wf["in_sample"]["round_trips"] + wf["out_of_sample"]["round_trips"] > 0
     assert wf["in_sample"]["candles"] == DAYS * 1440 * 70 // 100
     assert body["launch"]["config"]["lower_price"] == "52000" and body["launch"]["symbol"] == "BTCUSDT"
 
@@ -100,6 +102,9 @@ def test_the_stored_result_is_the_engine_over_the_same_candles(btc, user):
     bt = backtest_run(backtest_id=bt.pk)
     from_file = load_candles("binance_spot_BTCUSDT_1m_2021-04-20_2021-05-20.csv", count=DAYS * 1440)
     assert selectors.candles_engine(series=btc) == from_file
+    stored_path = selectors.price_path(series=btc)
+    file_path = PricePath.from_candles(from_file, btc.tick_size)
+    assert (stored_path.ticks == file_path.ticks).all() and (stored_path.times == file_path.times).all()
     config = GridConfig.from_json(CONFIG)
     engine = backtest(
         config, series_rules(btc), PricePath.from_candles(from_file, btc.tick_size), fees=series_fees(btc)
