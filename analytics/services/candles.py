@@ -155,13 +155,16 @@ def candles_upsert(*, series: CandleSeries, bars: Sequence[Bar]) -> int:
             )
             for b in bars
         ]
-        for i in range(0, len(rows), BATCH):
-            Candle.objects.bulk_create(
-                rows[i : i + BATCH],
-                update_conflicts=True,
-                unique_fields=["venue", "category", "symbol", "open_time"],
-                update_fields=["open", "high", "low", "close", "volume"],
-            )
+        if connection.vendor == "postgresql":
+            _copy_upsert(rows)
+        else:
+            for i in range(0, len(rows), BATCH):
+                Candle.objects.bulk_create(
+                    rows[i : i + BATCH],
+                    update_conflicts=True,
+                    unique_fields=["venue", "category", "symbol", "open_time"],
+                    update_fields=["open", "high", "low", "close", "volume"],
+                )
         after_cursor = [b.open_time for b in bars if series.cursor is None or b.open_time > series.cursor]
         gaps = _gaps(series.cursor, after_cursor)
         CandleGap.objects.bulk_create(
@@ -179,6 +182,27 @@ def candles_upsert(*, series: CandleSeries, bars: Sequence[Bar]) -> int:
         series.last_error = ""
         series.save(update_fields=["candle_count", "first_time", "cursor", "refreshed_at", "last_error"])
     return len(rows)
+
+
+def _copy_upsert(rows: list[Candle]) -> None:
+    """PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE (a
+    month of candles in about a second instead of tens of seconds of INSERT batches)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS analytics_candle_in (LIKE analytics_candle INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cur.execute("TRUNCATE analytics_candle_in")
+        with cur.cursor.copy(
+            "COPY analytics_candle_in (venue, category, symbol, open_time, open, high, low, close, volume) FROM STDIN"
+        ) as copy:
+            for r in rows:
+                copy.write_row((r.venue, r.category, r.symbol, r.open_time, r.open, r.high, r.low, r.close, r.volume))
+        cur.execute(
+            "INSERT INTO analytics_candle SELECT * FROM analytics_candle_in "
+            "ON CONFLICT (venue, category, symbol, open_time) DO UPDATE SET open = EXCLUDED.open, "
+            "high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume"
+        )
 
 
 def _series_candles(series: CandleSeries):
