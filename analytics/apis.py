@@ -143,4 +143,23 @@ class BacktestDetailApi(APIView):
             bt = selectors.backtest_of(user=request.user, backtest_id=backtest_id)
         except Backtest.DoesNotExist as exc:
             raise Http404 from exc
-        return Response(_backtest(bt, full=True))
+        data = _backtest(bt, full=True)
+        if request.query_params.get("chart") == "1":
+            data["chart"] = _chart(bt)
+        return Response(data)
+
+
+def _chart(bt: Backtest) -> dict:
+    """Candles of the period, the grid lines, TP/SL/trigger prices for the result's chart."""
+    from bots.engine import GridConfig
+    from bots.engine.levels import grid_levels
+
+    minutes, candles = selectors.candles_bucketed(series=bt.series, start=bt.period_start, end=bt.period_end)
+    config = GridConfig.from_json(bt.config)
+    levels = [format(v.normalize(), "f") for v in grid_levels(config, services.series_rules(bt.series))]
+    marks = {
+        k: str(getattr(config, k))
+        for k in ("take_profit_price", "stop_loss_price", "trigger_price")
+        if getattr(config, k) is not None
+    }
+    return {"bar_minutes": minutes, "candles": candles, "levels": levels, "marks": marks}

@@ -110,6 +110,30 @@ def _price_path_numeric(series: CandleSeries, tick, where: str, params: dict) ->
     return _assemble(tick, times, o, h, low, c, np.array(row[5], dtype=bool))
 
 
+def candles_bucketed(
+    *, series: CandleSeries, start: datetime, end: datetime, max_bars: int = 720
+) -> tuple[int, list[dict]]:
+    """The period's candles merged into bars of a whole number of minutes (at most `max_bars`),
+    for a chart: (bar minutes, [{time, open, high, low, close, volume}] with decimals as strings)."""
+    minutes_total = max(1, int((end - start).total_seconds() // 60))
+    minutes = next((m for m in (1, 5, 15, 30, 60, 120, 240, 720, 1440) if minutes_total / m <= max_bars), 1440)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT extract(epoch from b)::bigint, (array_agg(open ORDER BY open_time))[1], max(high), min(low), "
+            "(array_agg(close ORDER BY open_time DESC))[1], sum(volume) FROM (SELECT date_bin(make_interval(mins => %s), "
+            "open_time, timestamptz '2000-01-01') AS b, open_time, open, high, low, close, volume FROM analytics_candle "
+            "WHERE venue = %s AND category = %s AND symbol = %s AND open_time >= %s AND open_time < %s) AS w "
+            "GROUP BY b ORDER BY b",
+            [minutes, series.venue, series.category, series.symbol, start, end],
+        )
+        rows = cur.fetchall()
+    plain = lambda d: format(d.normalize(), "f")  # noqa: E731
+    return minutes, [
+        {"time": t, "open": plain(o), "high": plain(h), "low": plain(low), "close": plain(c), "volume": plain(v)}
+        for t, o, h, low, c, v in rows
+    ]
+
+
 def backtests_of(*, user) -> QuerySet[Backtest]:
     return Backtest.objects.filter(user=user).select_related("series")
 

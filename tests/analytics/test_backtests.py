@@ -84,6 +84,10 @@ def test_a_backtest_runs_in_the_worker_and_its_stored_result_reads_like_the_bot_
     assert wf["in_sample"]["round_trips"] + wf["out_of_sample"]["round_trips"] > 0
     assert wf["in_sample"]["candles"] == DAYS * 1440 * 70 // 100
     assert body["launch"]["config"]["lower_price"] == "52000" and body["launch"]["symbol"] == "BTCUSDT"
+    chart = user_client.get(f"/api/analytics/backtests/{created.json()['id']}/?chart=1").json()["chart"]
+    assert chart["bar_minutes"] == 15 and DAYS * 96 <= len(chart["candles"]) <= DAYS * 96 + 1  # at most 720 bars
+    assert 0 <= int(btc.first_time.timestamp()) - chart["candles"][0]["time"] < 15 * 60
+    assert chart["levels"][0] == "52000" and chart["levels"][-1] == "58000" and len(chart["levels"]) == 31
 
 
 def test_the_stored_result_is_the_engine_over_the_same_candles(btc, user):
