@@ -44,11 +44,16 @@ def test_screener_to_backtest_to_a_prefilled_create_form(page, base_url, market,
     lower = lower if lower.count() else page.get_by_test_id("backtest-lower")
     expect(lower).not_to_have_value("")
     suggested_lower = lower.input_value()
+    start = page.get_by_test_id("backtest-start").locator("input")
+    expect(start if start.count() else page.get_by_test_id("backtest-start")).not_to_have_value("")  # markets loaded
+    expect(page.get_by_test_id("backtest-run")).to_be_enabled()
     page.get_by_test_id("backtest-run").click()
     expect(page).to_have_url(re.compile(r"/backtests/\d+$"), timeout=15000)
     expect(page.get_by_test_id("backtest-summary")).to_be_visible(timeout=60000)
     expect(page.get_by_test_id("backtest-walk")).to_be_visible()
     expect(page.get_by_test_id("backtest-equity")).to_be_visible()
+    expect(page.get_by_test_id("grid-chart")).to_be_visible()  # candles, grid lines and fills
+    expect(page.get_by_test_id("grid-chart").locator("canvas").first).to_be_visible(timeout=15000)
     page.get_by_test_id("backtest-launch").click()
     expect(page).to_have_url(re.compile(r"/bots/create\?backtest=\d+"))
     create_lower = page.get_by_test_id("lower").locator("input")
