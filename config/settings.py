@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "telegram_bot",
     "announcements",
     "referrals",
+    "analytics",
 ]
 
 MIDDLEWARE = [

@@ -33,6 +33,7 @@ urlpatterns = [
     path("news/rss.xml", news_rss, name="news-rss"),
     path("api/referrals/", include("referrals.urls")),
     path("r/<str:code>", referral_landing_view, name="referral-landing"),
+    path("api/analytics/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

@@ -229,6 +229,8 @@ def main() -> int:
         say("5. roles and periodic schedules")
         for optional in ("setup_roles", "setup_schedules"):
             manage(env, optional, check=False)
+        say("5b. market data: the shipped real 1-minute days into the candle store (offline; skipped when stored)")
+        manage(env, "analytics_import_shipped", check=False)
         say(f"database ready ({time.monotonic() - began:.1f}s)")
 
         processes = product_processes(web_port=args.port, simulator_port=args.simulator_port,

@@ -39,6 +39,7 @@ class Command(BaseCommand):
             "notifications: send due and retried deliveries": ("notifications.tasks.deliveries_send_due_task", 60),
             "notifications: daily digest (once a day per user)": ("bots.tasks.digests_send_task", 24 * 3600),
             "notifications: API keys expiring within a week": ("bots.tasks.keys_expiring_notify_task", 12 * 3600),
+            "analytics: new 1-minute candles, then the screener": ("analytics.tasks.candles_refresh_task", 300),
         }
         for name, (task, seconds) in tasks.items():
             PeriodicTask.objects.update_or_create(

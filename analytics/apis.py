@@ -1,0 +1,165 @@
+"""Analytics API under /api/analytics/: market series, the screener, backtests. Thin views."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors, services
+from analytics.explain import FACTORS
+from analytics.models import Backtest, CandleSeries
+
+
+def _series(s: CandleSeries) -> dict:
+    return {
+        "id": s.id,
+        "venue": s.venue,
+        "category": s.category,
+        "symbol": s.symbol,
+        "source": s.source,
+        "first_time": s.first_time,
+        "last_time": s.cursor,
+        "candles": s.candle_count,
+        "tick_size": str(s.tick_size.normalize()),
+        "maker_fee": str(s.maker_fee.normalize()),
+        "taker_fee": str(s.taker_fee.normalize()),
+    }
+
+
+class SeriesListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response([_series(s) for s in selectors.series_list()])
+
+
+class ScreenerListApi(APIView):
+    """Every stored market with its factors, sortable (?sort=field, -field) and filterable
+    (?venue=, ?category=, ?min_volume=)."""
+
+    permission_classes = [IsAuthenticated]
+    SORTS = {"score", "quote_volume_24h", "atr_percent", "realized_vol_percent", "round_trips_per_day", "symbol"}
+
+    def get(self, request):
+        rows = []
+        for row in selectors.screener_rows():
+            s = row.series
+            rows.append(
+                {
+                    "series": _series(s),
+                    "score": str(row.score),
+                    "factors": row.factors,
+                    "suggestion": row.suggestion,
+                    "computed_at": row.computed_at,
+                }
+            )
+        venue, category = request.query_params.get("venue"), request.query_params.get("category")
+        rows = [
+            r
+            for r in rows
+            if (not venue or r["series"]["venue"] == venue) and (not category or r["series"]["category"] == category)
+        ]
+        try:
+            min_volume = float(request.query_params.get("min_volume") or 0)
+        except ValueError:
+            min_volume = 0.0
+        rows = [r for r in rows if r["factors"].get("quote_volume_24h", 0) >= min_volume]
+        sort = request.query_params.get("sort") or "-score"
+        key = sort.lstrip("-")
+        if key in self.SORTS:
+
+            def value(r):
+                if key == "symbol":
+                    return r["series"]["symbol"]
+                if key == "score":
+                    return float(r["score"])
+                if key == "round_trips_per_day":
+                    return r["suggestion"].get("round_trips_per_day") or 0
+                return r["factors"].get(key) or 0
+
+            rows.sort(key=value, reverse=sort.startswith("-"))
+        return Response({"results": rows, "explain": FACTORS})
+
+
+class BacktestInput(serializers.Serializer):
+    series_id = serializers.IntegerField()
+    config = serializers.DictField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    in_sample_percent = serializers.IntegerField(required=False, default=70)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=80)
+
+
+def _backtest(bt: Backtest, *, full: bool) -> dict:
+    data = {
+        "id": bt.id,
+        "name": bt.name,
+        "series": _series(bt.series),
+        "config": bt.config,
+        "period_start": bt.period_start,
+        "period_end": bt.period_end,
+        "in_sample_percent": bt.in_sample_percent,
+        "status": bt.status,
+        "progress": bt.progress,
+        "summary": bt.summary,
+        "error_code": bt.error_code,
+        "error": bt.error,
+        "created_at": bt.created_at,
+        "finished_at": bt.finished_at,
+        "duration_ms": bt.duration_ms,
+        "launch": services.backtest_launch_query(backtest=bt),
+    }
+    if full:
+        data["result"] = bt.result
+    return data
+
+
+class BacktestListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        ids = request.query_params.get("ids")
+        qs = selectors.backtests_of(user=request.user)
+        if ids:  # compare side by side: ?ids=1,2,3
+            wanted = [int(x) for x in ids.split(",") if x.strip().isdigit()][:6]
+            return Response([_backtest(b, full=True) for b in qs.filter(pk__in=wanted)])
+        return Response([_backtest(b, full=False) for b in qs[:100]])
+
+    def post(self, request):
+        data = BacktestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bt = services.backtest_create(user=request.user, **data.validated_data)
+        return Response(_backtest(bt, full=False), status=201)
+
+
+class BacktestDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, backtest_id: int):
+        try:
+            bt = selectors.backtest_of(user=request.user, backtest_id=backtest_id)
+        except Backtest.DoesNotExist as exc:
+            raise Http404 from exc
+        data = _backtest(bt, full=True)
+        if request.query_params.get("chart") == "1":
+            data["chart"] = _chart(bt)
+        return Response(data)
+
+
+def _chart(bt: Backtest) -> dict:
+    """Candles of the period, the grid lines, TP/SL/trigger prices for the result's chart."""
+    from bots.engine import GridConfig
+    from bots.engine.levels import grid_levels
+
+    minutes, candles = selectors.candles_bucketed(series=bt.series, start=bt.period_start, end=bt.period_end)
+    config = GridConfig.from_json(bt.config)
+    levels = [format(v.normalize(), "f") for v in grid_levels(config, services.series_rules(bt.series))]
+    marks = {
+        k: str(getattr(config, k))
+        for k in ("take_profit_price", "stop_loss_price", "trigger_price")
+        if getattr(config, k) is not None
+    }
+    return {"bar_minutes": minutes, "candles": candles, "levels": levels, "marks": marks}
