@@ -128,7 +128,7 @@ def install() -> None:
         return real_gethostbyname_ex(host)
 
     for wrapper in (connect, connect_ex, sendto, getaddrinfo, gethostbyname, gethostbyname_ex):
-        wrapper._setka_guard = True  # type: ignore[attr-defined]
+        wrapper._setka_guard = True  # type: ignore[union-attr]  # a marker attribute on our own functions
     socket.socket.connect = connect  # type: ignore[method-assign]
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
     socket.socket.sendto = sendto  # type: ignore[method-assign]
