@@ -17,7 +17,7 @@ class _DecimalArgs(TypedDict):
 
 
 MONEY: _DecimalArgs = {"max_digits": 20, "decimal_places": 2}
-PROFIT = {"max_digits": 38, "decimal_places": 18}
+PROFIT: _DecimalArgs = {"max_digits": 38, "decimal_places": 18}
 
 
 class Plan(models.Model):

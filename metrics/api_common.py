@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rest_framework import serializers
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 # Atomic versions of DRF's throttles (one Redis script per decision: exact under concurrency).
 from accounts.throttling import AnonRateThrottle, AtomicThrottleMixin, ScopedRateThrottle, UserRateThrottle
@@ -55,7 +55,7 @@ class UserScopedRateThrottle(_FallbackRateMixin, ScopedRateThrottle):
     """Expensive endpoints (CSV export, preview): `throttle_scope` on the view, per user."""
 
 
-DEFAULT_THROTTLES = [AnonRateThrottle, UserRateThrottle, IPRateThrottle, UserScopedRateThrottle]
+DEFAULT_THROTTLES: list[type[BaseThrottle]] = [AnonRateThrottle, UserRateThrottle, IPRateThrottle, UserScopedRateThrottle]
 
 
 class ApiMixin:
