@@ -375,7 +375,7 @@ SETKA_BILLING_RAILS = env_list("SETKA_BILLING_RAILS", "yookassa,cryptopay")
 if env("SETKA_BYBIT_ENDPOINTS_JSON"):
     import json as _json
 
-    SETKA_BYBIT_ENDPOINTS.update({k: tuple(v) for k, v in _json.loads(env("SETKA_BYBIT_ENDPOINTS_JSON")).items()})
+    SETKA_BYBIT_ENDPOINTS.update({k: tuple(v) for k, v in _json.loads(env("SETKA_BYBIT_ENDPOINTS_JSON", "{}")).items()})
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
