@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from rest_framework import serializers
@@ -55,14 +56,14 @@ class UserScopedRateThrottle(_FallbackRateMixin, ScopedRateThrottle):
     """Expensive endpoints (CSV export, preview): `throttle_scope` on the view, per user."""
 
 
-DEFAULT_THROTTLES: list[type[BaseThrottle]] = [AnonRateThrottle, UserRateThrottle, IPRateThrottle, UserScopedRateThrottle]
+DEFAULT_THROTTLES = [AnonRateThrottle, UserRateThrottle, IPRateThrottle, UserScopedRateThrottle]
 
 
 class ApiMixin:
     """Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
     throttles per user, per IP and per scope."""
 
-    throttle_classes = DEFAULT_THROTTLES
+    throttle_classes: Sequence[type[BaseThrottle]] = DEFAULT_THROTTLES
 
     def get_authenticate_header(self, request):
         header = super().get_authenticate_header(request)
