@@ -4,13 +4,20 @@ that keep a bot from opening new cycles. Fields and constraints only; behaviour 
 from __future__ import annotations
 
 import uuid
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
-PROFIT = {"max_digits": 38, "decimal_places": 18}
+
+class _DecimalArgs(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _DecimalArgs = {"max_digits": 20, "decimal_places": 2}
+PROFIT: _DecimalArgs = {"max_digits": 38, "decimal_places": 18}
 
 
 class Plan(models.Model):

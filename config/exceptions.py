@@ -22,7 +22,7 @@ from config.codes import ERRORS
 class DomainError(Exception):
     """A rule of the product was broken by the request (not a bug): answered with 400/409."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
     def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None, fields=None):

@@ -9,12 +9,12 @@ import mimetypes
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 
 @ensure_csrf_cookie
-def frontend_view(request: HttpRequest) -> HttpResponse:
+def frontend_view(request: HttpRequest) -> HttpResponseBase:
     root: Path = settings.FRONTEND_DIST
     relative = request.path.lstrip("/")
     candidate = (root / relative).resolve()

@@ -10,6 +10,7 @@ finite numbers only; every refusal is a ParseError (400) with a sentence a perso
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +61,7 @@ def _reject_constant(name: str):
 def _depth_ok(value: Any, limit: int) -> bool:
     """True when no container in `value` is nested deeper than `limit` (iterative: no recursion)."""
     stack = [(value, 1)]
+    children: Iterable[Any]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):

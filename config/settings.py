@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +21,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SETKA_VAR_DIR", BASE_DIR / "var"))
 
 
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
@@ -381,7 +388,7 @@ SETKA_REFERRAL_SIGNUPS_PER_CODE_PER_DAY = env_int("SETKA_REFERRAL_SIGNUPS_PER_CO
 if env("SETKA_BYBIT_ENDPOINTS_JSON"):
     import json as _json
 
-    SETKA_BYBIT_ENDPOINTS.update({k: tuple(v) for k, v in _json.loads(env("SETKA_BYBIT_ENDPOINTS_JSON")).items()})
+    SETKA_BYBIT_ENDPOINTS.update({k: tuple(v) for k, v in _json.loads(env("SETKA_BYBIT_ENDPOINTS_JSON", "{}")).items()})
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"

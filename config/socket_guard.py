@@ -128,7 +128,7 @@ def install() -> None:
         return real_gethostbyname_ex(host)
 
     for wrapper in (connect, connect_ex, sendto, getaddrinfo, gethostbyname, gethostbyname_ex):
-        wrapper._setka_guard = True  # type: ignore[attr-defined]
+        wrapper._setka_guard = True  # type: ignore[union-attr]  # a marker attribute on our own functions
     # Each function is wrapped once: pytest-socket swaps connect() back and forth around every
     # test, but not connect_ex/sendto, which would otherwise gain a layer per call (recursion).
     socket.socket.connect = connect  # type: ignore[method-assign]

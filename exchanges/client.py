@@ -62,7 +62,7 @@ class ExchangeOrderStatus(StrEnum):
 def _quantize_to(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
     """Round `value` to a multiple of `increment` (e.g. tick 0.5 or step 0.001)."""
     units = (value / increment).to_integral_value(rounding=rounding)
-    return (units * increment).quantize(increment) if increment.as_tuple().exponent < 0 else units * increment
+    return (units * increment).quantize(increment) if int(increment.as_tuple().exponent) < 0 else units * increment
 
 
 @dataclass(frozen=True)

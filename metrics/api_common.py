@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from rest_framework import serializers
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 # Atomic versions of DRF's throttles (one Redis script per decision: exact under concurrency).
 from accounts.throttling import AnonRateThrottle, AtomicThrottleMixin, ScopedRateThrottle, UserRateThrottle
@@ -62,7 +63,7 @@ class ApiMixin:
     """Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
     throttles per user, per IP and per scope."""
 
-    throttle_classes = DEFAULT_THROTTLES
+    throttle_classes: Sequence[type[BaseThrottle]] = DEFAULT_THROTTLES
 
     def get_authenticate_header(self, request):
         header = super().get_authenticate_header(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -108,7 +109,7 @@ def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict
     bots = list(bots if bots is not None else user_bots(user=user))
     cycles = metrics_cycles_24h_by_bot(bot_ids=[b.pk for b in bots], now=now)
     zero = Decimal(0)
-    totals = {
+    totals: dict[str, Any] = {
         "bot_count": len(bots),
         "active_bot_count": 0,
         "invested": zero,

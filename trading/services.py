@@ -293,7 +293,7 @@ def order_transition(*, bot: Bot, order: Order, status: str, save: bool = True, 
         order.reject_reason = reject_reason
     if save:
         order.save(update_fields=["status", "closed_at", "reject_reason", "updated_at"])
-    event = {S.FILLED: "order.filled", S.CANCELLED: "order.cancelled"}.get(status, "order.updated")
+    event = {str(S.FILLED): "order.filled", str(S.CANCELLED): "order.cancelled"}.get(status, "order.updated")
     emit(bot=bot, event=event, data=order_data(order))
     return True
 

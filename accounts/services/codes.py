@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, VerificationCode
 from accounts.services.common import field_error
+
+_T = TypeVar("_T")
 
 CODE_TTL = timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
@@ -37,7 +41,7 @@ def code_issue(*, user: User, purpose: str, target: str) -> str:
     return code
 
 
-def code_consume(*, user: User | None, purpose: str, code: str, apply) -> object:
+def code_consume(*, user: User | None, purpose: str, code: str, apply: Callable[[VerificationCode], _T]) -> _T:
     """Check the user's live code of this purpose; on success mark it used and run
     apply(row) in the same transaction. Wrong guesses are counted (and committed); the
     code dies after CODE_MAX_ATTEMPTS of them."""
@@ -53,7 +57,7 @@ def code_consume(*, user: User | None, purpose: str, code: str, apply) -> object
                 .order_by("-created_at", "-id")
                 .first()
             )
-        if row is not None and row.expires_at > now and row.attempts < CODE_MAX_ATTEMPTS:
+        if user is not None and row is not None and row.expires_at > now and row.attempts < CODE_MAX_ATTEMPTS:
             expected = _code_hash(user_id=user.pk, purpose=purpose, target=row.target, code=code)
             if constant_time_compare(row.code_hash, expected):
                 row.used_at = now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import TypeGuard
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -93,11 +94,12 @@ def _invalid_code(throttle_subject: str | None) -> DomainError:
     )
 
 
-def _usable_for(grant: AccessGrant | None, *, email: str, now) -> bool:
-    usable = grant is not None and grant.is_usable(now=now)
-    if usable and grant.issued_to_email and grant.issued_to_email.lower() != email.lower():
+def _usable_for(grant: AccessGrant | None, *, email: str, now) -> TypeGuard[AccessGrant]:
+    if grant is None or not grant.is_usable(now=now):
         return False
-    return usable
+    if grant.issued_to_email and grant.issued_to_email.lower() != email.lower():
+        return False
+    return True
 
 
 def access_code_check(*, code: str, email: str, throttle_subject: str | None) -> None:
@@ -142,6 +144,7 @@ def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
                 User.objects.filter(pk=grant.redeemed_by_id, access_revoked_at__isnull=True).update(
                     access_revoked_at=now
                 )
+                assert grant.redeemed_by is not None  # redeemed_by_id is set
                 user_access_end(user=grant.redeemed_by, reason=AccessEndReason.GRANT_REVOKED)
     return grant
 

@@ -164,7 +164,7 @@ def user_login(*, email: str, password: str, ip: str | None) -> User:
         ok = False
     else:
         ok = user.check_password(password) and user.is_active
-    if not ok:
+    if not ok or user is None:
         remaining = throttling.login_attempt_failed(email=email, ip=ip)
         if remaining:
             if user is not None and user.is_active:

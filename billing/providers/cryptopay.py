@@ -49,7 +49,7 @@ def _from_wire(invoice: dict) -> ProviderPayment:
 class CryptoPayProvider:
     code = "cryptopay"
     currency = "USDT"
-    methods = ("usdt",)
+    methods: tuple[str, ...] = ("usdt",)
 
     def _call(self, method: str, params: dict) -> dict | list:
         url = f"{settings.SETKA_CRYPTOPAY_API_URL.rstrip('/')}/{method}"

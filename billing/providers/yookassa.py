@@ -101,7 +101,7 @@ def _from_wire(data: dict) -> ProviderPayment:
 class YooKassaProvider:
     code = "yookassa"
     currency = "RUB"
-    methods = ("bank_card", "sbp")
+    methods: tuple[str, ...] = ("bank_card", "sbp")
 
     def payment_create(self, *, payment, return_url: str, customer_email: str) -> ProviderPayment:
         from yookassa import Payment as YooPayment

@@ -55,7 +55,8 @@ def checkout_quote(*, user, plan: Plan, provider: str, now=None) -> dict:
         and sub.period_end is not None
         and sub.period_end > now
     )
-    if active_paid and sub.plan_id != plan.pk:
+    if active_paid and sub is not None and sub.plan_id != plan.pk:
+        assert sub.period_end is not None  # active_paid checked it
         current = sub.plan.price_rub if currency == "RUB" else sub.plan.price_usdt
         if price <= current:
             raise ConflictError(
@@ -287,12 +288,14 @@ def _event_process(*, event_pk: int, now=None) -> tuple[str, bool]:
         locked = ProviderEvent.objects.select_for_update().get(pk=event_pk)
         if locked.processed_at is not None:
             return locked.outcome, False
+        outcome: str
         if payment is None:
             outcome, note = ProviderEvent.Outcome.UNKNOWN, "no payment with this provider id"
             logger.warning(
                 "billing: %s event %s for unknown payment %s", event.provider, event.event_id, event.provider_payment_id
             )
         else:
+            assert remote is not None  # fetched above for every known payment
             outcome = payment_apply(payment_id=payment.pk, remote=remote, now=now)
             note = f"provider status {remote.status}, refunded {remote.refunded_amount}"
         locked.processed_at, locked.outcome, locked.note = now, outcome, note[:300]

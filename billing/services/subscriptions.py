@@ -88,7 +88,8 @@ def holds_sync(*, user) -> list:
     and lift it from the ones it covers. Returns the bots newly held."""
     plan = selectors.plan_effective(user=user)
     bots = list(selectors.live_bots(user=user).order_by("started_at", "id"))
-    covered, total = set(), Decimal(0)
+    covered: set[int] = set()
+    total = Decimal(0)
     for bot in bots:
         fits_count = plan.max_live_bots is None or len(covered) < plan.max_live_bots
         fits_money = plan.max_live_investment is None or total + bot.investment <= plan.max_live_investment

@@ -208,13 +208,16 @@ class GridConfig:
 
         if errors:
             raise ConfigError(errors=errors)
+        investment = values["investment"]
+        # without errors every required value was parsed
+        assert lower is not None and upper is not None and investment is not None and leverage is not None
         return cls(
             strategy=strategy,
             lower_price=lower,
             upper_price=upper,
             grid_count=grid_count,
             spacing=spacing,
-            investment=values["investment"],
+            investment=investment,
             direction=direction,
             leverage=leverage,
             trigger_price=values["trigger_price"],

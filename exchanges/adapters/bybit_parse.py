@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from exchanges import errors
 from exchanges.client import (
@@ -86,6 +87,10 @@ def error_for_http_status(status: int, message: str, *, retry_after: float = 1.0
 
 
 # --- values ----------------------------------------------------------------------------------
+@overload
+def dec(value, default: Decimal = ...) -> Decimal: ...
+@overload
+def dec(value, default: None) -> Decimal | None: ...
 def dec(value, default: Decimal | None = Decimal("0")) -> Decimal | None:
     if value is None or value == "":
         return default

@@ -262,7 +262,7 @@ class CcxtClient:
     def _map(self, exc: Exception, *, mutating: bool) -> errors.ExchangeError:
         code, msg = self._venue_code(exc)
         message = f"{self.spec.name}: {msg or type(exc).__name__}"
-        cls = None
+        cls: type[errors.ExchangeError] | None = None
         if code is not None:
             if self.spec.code in ("binance", "mexc") and msg in BINANCE_MESSAGES:
                 cls = BINANCE_MESSAGES[msg]
@@ -549,7 +549,7 @@ class CcxtClient:
             raise errors.InvalidOrder("A limit order needs a price", code="price")
         params = self._order_params(order, m)
         self._check_increments(order, m)
-        price = _plain(order.price) if order.order_type == OrderType.LIMIT else None
+        price = _plain(order.price) if order.order_type == OrderType.LIMIT and order.price is not None else None
         try:
             created = self._call(
                 "create",

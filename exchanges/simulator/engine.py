@@ -113,7 +113,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
                 price = Decimal(fh.readline().split(",")[1])
         except Exception:
             pass
-        return feed.round_to_tick(price, instrument(category, symbol).tick_size)
+        return feed.round_to_tick(price, self.instrument(category, symbol).tick_size)
 
     def commit(self) -> None:
         kv = {}
@@ -248,7 +248,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
     def liq_price(self, pos: Position) -> Decimal:
         if not pos.size:
             return ZERO
-        tick = instrument("linear", pos.symbol).tick_size
+        tick = self.instrument("linear", pos.symbol).tick_size
         if pos.size > 0:
             raw = pos.avg_price * (1 - 1 / pos.leverage) / (1 - MMR)
             return (raw / tick).to_integral_value(rounding="ROUND_CEILING") * tick

@@ -54,7 +54,7 @@ class Instrument:
                 "priceFilter": {"tickSize": str(self.tick_size)},
                 "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"},
             }
-        scale = max(0, -self.tick_size.as_tuple().exponent)
+        scale = max(0, -int(self.tick_size.as_tuple().exponent))
         return {
             "symbol": self.symbol,
             "contractType": "LinearPerpetual",

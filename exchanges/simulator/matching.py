@@ -18,6 +18,7 @@ class MatchingMixin:
     def _fill(self, o: Order, qty: Decimal, price: Decimal, *, maker: bool, exec_type: str = "Trade") -> Execution:
         acc = self.accounts[o.uid]
         inst = instrument(o.category, o.symbol)
+        assert inst is not None  # the order/position exists, so its instrument does
         value = qty * price
         pnl = closed = ZERO
         leaves_before = (o.qty if o.market_unit != "quoteCoin" else qty + o.cum_qty) - o.cum_qty
@@ -154,6 +155,7 @@ class MatchingMixin:
     def step(self, category: str, symbol: str, price: Decimal, volume: Decimal | None = None) -> None:
         """Move one market to `price`; resting orders crossed by it fill (maker) up to `volume` per side."""
         inst = instrument(category, symbol)
+        assert inst is not None  # the order/position exists, so its instrument does
         price = feed.round_to_tick(price, inst.tick_size)
         m = self.markets[(category, symbol)]
         prev = m.last

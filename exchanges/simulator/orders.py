@@ -211,6 +211,7 @@ class OrdersMixin:
             if o.category != category:
                 continue
             inst = instrument(category, o.symbol)
+            assert inst is not None  # the order/position exists, so its instrument does
             if symbol and o.symbol != symbol or base and inst.base_coin != base or settle and inst.quote_coin != settle:
                 continue
             self._close(o, "Cancelled", "CancelByUser")

@@ -85,6 +85,7 @@ class SimulatorHandle:
                 return
             ready.set()
             loop.run_forever()
+            assert self._runner is not None and self.sim is not None  # set before `ready`
             loop.run_until_complete(self._runner.cleanup())
             self.sim.store.close()
             loop.close()
@@ -108,6 +109,7 @@ class SimulatorHandle:
         if self._loop is None:
             return
         self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None  # started with the loop
         self._thread.join(30)
         self._loop = None
 

@@ -261,7 +261,9 @@ def _stats24(ex, category: str, symbol: str):
 
 def ticker(ex, category: str, symbol: str) -> dict:
     m = ex.markets[(category, symbol)]
-    tick = instrument(category, symbol).tick_size
+    inst = instrument(category, symbol)
+    assert inst is not None  # callers pass a listed symbol
+    tick = inst.tick_size
     prev, high, low, vol, turnover = _stats24(ex, category, symbol)
     pct = ((m.last - prev) / prev).quantize(Decimal("0.0001")) if prev else ZERO
     out = {
@@ -308,7 +310,9 @@ def ticker(ex, category: str, symbol: str) -> dict:
 def book(ex, category: str, symbol: str, depth: int) -> tuple[list, list]:
     """A synthetic book around the last price: bids from last down, asks from last+tick up."""
     m = ex.markets[(category, symbol)]
-    tick = instrument(category, symbol).tick_size
+    inst = instrument(category, symbol)
+    assert inst is not None  # callers pass a listed symbol
+    tick = inst.tick_size
     size = "1"
     bids = [[s(m.last - i * tick), size] for i in range(depth) if m.last - i * tick > 0]
     asks = [[s(m.last + (i + 1) * tick), size] for i in range(depth)]

@@ -114,8 +114,8 @@ def symbol_json(inst: Instrument) -> dict:
         "maxQty": S(inst.max_market_qty or inst.max_qty),
         "stepSize": "0",
     }
-    precision = max(0, -inst.qty_step.normalize().as_tuple().exponent)
-    price_precision = max(0, -inst.tick_size.normalize().as_tuple().exponent)
+    precision = max(0, -int(inst.qty_step.normalize().as_tuple().exponent))
+    price_precision = max(0, -int(inst.tick_size.normalize().as_tuple().exponent))
     if inst.category == "spot":
         return {
             "symbol": inst.symbol,

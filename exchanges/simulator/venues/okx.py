@@ -140,6 +140,7 @@ def instrument_json(inst: Instrument) -> dict:
 
 def order_json(o) -> dict:
     inst = instrument(o.category, o.symbol)
+    assert inst is not None  # the order/position exists, so its instrument does
     ct = ct_val(inst)
     if o.order_type == "Market":
         ord_type = "market"
@@ -204,6 +205,7 @@ def order_json(o) -> dict:
 
 def fill_json(e) -> dict:
     inst = instrument(e.category, e.symbol)
+    assert inst is not None  # the order/position exists, so its instrument does
     return {
         "instType": _inst_type(inst),
         "instId": inst_id(inst),

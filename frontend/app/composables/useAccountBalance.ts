@@ -14,7 +14,7 @@ export function useAccountBalance(accountId: MaybeRefOrGetter<number>) {
       balance.value = await api<AccountBalance>(`/api/exchange-accounts/${toValue(accountId)}/balance/`, { method: 'POST' })
       error.value = null
     }
-    catch (e: any) { error.value = e?.detail ?? String(e) }
+    catch (e: unknown) { error.value = errorDetail(e) }
     finally { pending.value = false }
   }
   return { balance, pending, error, refresh }

@@ -22,8 +22,8 @@ export function useApiGet<T>(key: string, url: MaybeRefOrGetter<string | null>, 
       const res = await api<T>(u)
       if (mine === token) { data.value = res; error.value = null }
     }
-    catch (e: any) {
-      if (mine === token) error.value = e?.detail ?? String(e)
+    catch (e: unknown) {
+      if (mine === token) error.value = errorDetail(e)
     }
     finally {
       if (mine === token) pending.value = false
@@ -48,10 +48,10 @@ export function useAction() {
     try {
       return await fn()
     }
-    catch (e: any) {
-      error.value = e?.detail ?? String(e)
-      fields.value = e?.fields ?? {}
-      code.value = e?.code ?? ''
+    catch (e: unknown) {
+      error.value = errorDetail(e)
+      fields.value = errorShape(e).fields ?? {}
+      code.value = errorShape(e).code ?? ''
       return false
     }
     finally {

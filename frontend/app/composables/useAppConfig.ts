@@ -1,10 +1,11 @@
 // The server's rules that forms show before submitting (GET /api/app-config/), read once.
-export interface AppConfig { password_min_length: number }
+// Not `useAppConfig`: that name is Nuxt's built-in (app.config.ts) and wins the auto-import.
+import type { ServerConfig } from '~/types/api'
 
-export function useAppConfig() {
-  const config = useState<AppConfig | null>('app.config', () => null)
+export function useServerConfig() {
+  const config = useState<ServerConfig | null>('app.config', () => null)
   if (!config.value && import.meta.client) {
-    useApi()<AppConfig>('/api/app-config/').then((c) => { config.value = c }, () => {})
+    useApi()<ServerConfig>('/api/app-config/').then((c) => { config.value = c }, () => {})
   }
   return config
 }

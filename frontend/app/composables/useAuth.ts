@@ -35,7 +35,8 @@ export function useAuth() {
     return user.value
   }
 
-  const pick = (r: any): User => (r && r.user) ? r.user : r
+  // Some endpoints answer `{ user }`, others the user itself.
+  const pick = (r: unknown): User => ((r && typeof r === 'object' && 'user' in r && r.user) ? r.user : r) as User
 
   return {
     user,

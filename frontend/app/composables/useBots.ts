@@ -39,8 +39,8 @@ export function useBotList(filters: () => Record<string, string | string[] | num
       next.value = page.next ? page.next.replace(/^https?:\/\/[^/]+/, '') : null
       error.value = null
     }
-    catch (e: any) {
-      if (mine === token) error.value = e?.detail ?? String(e)
+    catch (e: unknown) {
+      if (mine === token) error.value = errorDetail(e)
     }
     finally {
       if (mine === token) pending.value = false
@@ -68,7 +68,7 @@ export function useBot(id: MaybeRefOrGetter<number | string>) {
 
   async function guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try { return await fn() }
-    catch (e: any) { error.value = e?.detail ?? String(e); return undefined }
+    catch (e: unknown) { error.value = errorDetail(e); return undefined }
   }
   const base = () => `/api/bots/${key()}`
   const refreshBot = () => guard(async () => {
@@ -110,7 +110,7 @@ export function useBotActions() {
   const toast = useToast()
   const { t, te } = useI18n()
   // The lifecycle answers carry a code; say it in the user's language when we know it.
-  const say = (e: any) => (e?.code && te(`botErrors.${e.code}`) ? t(`botErrors.${e.code}`) : (e?.detail ?? String(e)))
+  const say = (e: unknown) => { const code = errorShape(e).code; return code && te(`botErrors.${code}`) ? t(`botErrors.${code}`) : (errorDetail(e)) }
   const pending = ref<string | null>(null)
   async function act(id: number, action: 'start' | 'stop' | 'emergency-stop' | 'restart', body?: Record<string, unknown>) {
     pending.value = action
@@ -119,7 +119,7 @@ export function useBotActions() {
       toast.add({ title: action === 'restart' ? t('botRestart.done') : t(`bot.actionDone.${action}`), color: 'success' })
       return bot
     }
-    catch (e: any) {
+    catch (e: unknown) {
       toast.add({ title: t('common.error'), description: say(e), color: 'error' })
       return undefined
     }
@@ -138,7 +138,7 @@ export function useBotActions() {
     restart: (id: number, warningsSeen: string[]) => act(id, 'restart', { confirm: true, warnings_seen: warningsSeen }),
     async remove(id: number) {
       try { await api(`/api/bots/${id}/`, { method: 'DELETE' }); return true }
-      catch (e: any) { toast.add({ title: t('common.error'), description: e?.detail ?? String(e), color: 'error' }); return false }
+      catch (e: unknown) { toast.add({ title: t('common.error'), description: errorDetail(e), color: 'error' }); return false }
     },
   }
 }

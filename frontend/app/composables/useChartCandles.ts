@@ -39,7 +39,7 @@ export function useChartCandles(target: () => { account?: number | null, categor
       const rows = await market.klines(tg.account!, tg.category!, tg.symbol!, interval.value, HISTORY_CANDLES)
       if (mine === token) { candles.value = rows; error.value = null }
     }
-    catch (e: any) { if (mine === token) error.value = e?.detail ?? String(e) }
+    catch (e: unknown) { if (mine === token) error.value = errorDetail(e) }
   }
   async function update() {
     const tg = target()

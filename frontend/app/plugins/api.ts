@@ -23,10 +23,13 @@ export class ApiError extends Error {
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
 const NO_REFRESH = ['/api/auth/refresh/', '/api/auth/login/', '/api/auth/csrf/', '/api/auth/logout/']
 
-export type ApiFetch = <T = unknown>(url: string, options?: FetchOptions<'json'> & { method?: string }) => Promise<T>
+type ApiOptions = FetchOptions<'json'> & { method?: string }
+export type ApiFetch = <T = unknown>(url: string, options?: ApiOptions) => Promise<T>
+/** What ofetch's FetchError carries that we read (a network error has none of it). */
+interface FetchFailure { response?: { status?: number }, status?: number, data?: unknown }
 
 export default defineNuxtPlugin((nuxtApp) => {
-  const i18n = nuxtApp.$i18n as { locale: { value: string }, t: (k: string, p?: any) => string, te: (k: string) => boolean }
+  const i18n = nuxtApp.$i18n as { locale: { value: string }, t: (k: string, p?: Record<string, unknown>) => string, te: (k: string) => boolean }
 
   let csrfInFlight: Promise<unknown> | null = null
   let refreshInFlight: Promise<boolean> | null = null
@@ -58,6 +61,8 @@ export default defineNuxtPlugin((nuxtApp) => {
     },
   })
 
+  type RawOptions = Parameters<typeof raw>[1]
+
   function refresh(): Promise<boolean> {
     refreshInFlight ??= raw('/api/auth/refresh/', { method: 'POST' })
       .then(() => true, () => false)
@@ -65,10 +70,11 @@ export default defineNuxtPlugin((nuxtApp) => {
     return refreshInFlight
   }
 
-  function toError(e: any): ApiError {
-    const status = e?.response?.status ?? e?.status ?? 0
-    const body = e?.data ?? null
-    const error = new ApiError(status, typeof body === 'object' ? body : null, status ? 'Request failed' : 'Network error: the server cannot be reached')
+  function toError(e: unknown): ApiError {
+    const failure = (e && typeof e === 'object' ? e : {}) as FetchFailure
+    const status = failure.response?.status ?? failure.status ?? 0
+    const body = failure.data ?? null
+    const error = new ApiError(status, typeof body === 'object' ? body as ApiErrorBody | null : null, status ? 'Request failed' : 'Network error: the server cannot be reached')
     // What the user reads is said by code in the page's language (utils/messages.ts).
     const locale = i18n.locale.value
     error.detail = errorText(error, i18n.t, i18n.te, locale)
@@ -77,15 +83,15 @@ export default defineNuxtPlugin((nuxtApp) => {
     return error
   }
 
-  const api: ApiFetch = async (url, options = {}) => {
+  const api: ApiFetch = async <T>(url: string, options: ApiOptions = {}): Promise<T> => {
     try {
-      return await raw(url, options as any) as any
+      return await raw<T>(url, options as RawOptions)
     }
-    catch (e: any) {
-      const status = e?.response?.status
+    catch (e: unknown) {
+      const status = (e && typeof e === 'object' ? e as FetchFailure : {}).response?.status
       if (status === 401 && !NO_REFRESH.some(p => url.startsWith(p))) {
         if (await refresh()) {
-          try { return await raw(url, options as any) as any }
+          try { return await raw<T>(url, options as RawOptions) }
           catch (e2) { throw toError(e2) }
         }
         useState<unknown>('auth.user').value = null

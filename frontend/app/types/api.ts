@@ -12,6 +12,12 @@ export interface Session { authenticated: boolean, user: User | null }
 
 export type AuthSession = S['AuthSession']
 
+/** One signed-in device (GET /api/auth/sessions/). */
+export type LoginSession = S['Session']
+
+/** The server's rules that forms show (GET /api/app-config/). */
+export type ServerConfig = S['AppConfig']
+
 export type ExchangeAccount = S['ExchangeAccountOutput']
 
 export type SymbolInfo = S['SymbolOutput']
@@ -79,6 +85,7 @@ export interface Bot {
   category: Category
   status: BotStatus
   exchange_account: number
+  investment: Dec
   config: BotConfig
   report: Report | null
   created_at: string
@@ -92,6 +99,15 @@ export interface Bot {
 }
 
 export type BotEvent = S['BotEvent']
+
+/** One message on /ws/ (bots/streams.py; not in the OpenAPI schema). */
+export interface LiveMessage {
+  type: 'event' | string
+  seq: number
+  event: 'order.created' | 'order.updated' | 'order.filled' | 'order.cancelled' | 'trade' | 'bot.status' | 'bot.event' | 'metrics' | 'position' | string
+  bot_id: number
+  data: Record<string, unknown> | null
+}
 
 export type Order = S['Order']
 

@@ -6,14 +6,15 @@ import type { HasKey, Translate } from './report'
 export interface LogEvent {
   kind?: string
   message?: string
-  data?: Record<string, unknown> | null
+  data?: unknown // the API's BotEvent.data: an object with `code` and `params` when it has them
 }
 
 export function eventText(e: LogEvent, t: Translate, te: HasKey): string {
-  const code = typeof e.data?.code === 'string' ? e.data.code : ''
+  const data = (e.data && typeof e.data === 'object' ? e.data : {}) as Record<string, unknown>
+  const code = typeof data.code === 'string' ? data.code : ''
   const key = `events.${code}`
   if (code && te(key)) {
-    const raw = (e.data?.params ?? {}) as Record<string, unknown>
+    const raw = (data.params ?? {}) as Record<string, unknown>
     const params: Record<string, unknown> = Object.fromEntries(Object.entries(raw).map(([k, v]) =>
       [k, typeof v === 'string' && isDecimal(v) ? formatPlain(v) : v]))
     if (typeof raw.reason_code === 'string') {
