@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 
-PRICE = {"max_digits": 36, "decimal_places": 18}
+
+class _DecimalArgs(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+PRICE: _DecimalArgs = {"max_digits": 36, "decimal_places": 18}
 
 
 class Candle(models.Model):

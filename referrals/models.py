@@ -12,11 +12,19 @@ retried event posts nothing twice."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
+
+class _DecimalArgs(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _DecimalArgs = {"max_digits": 20, "decimal_places": 2}
 
 
 class PartnerTier(models.Model):
