@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "metrics",
     "observability",
     "billing",
+    "mcp_server",
 ]
 
 MIDDLEWARE = [
@@ -443,3 +444,13 @@ LOGGING = {
 # PROMETHEUS_MULTIPROC_DIR names a shared folder (scripts/run sets it). A token, when set, is
 # required as "Authorization: Bearer <token>".
 SETKA_METRICS_TOKEN = env("SETKA_METRICS_TOKEN", "")
+
+# --- MCP server (mcp_server; its own uvicorn process, `uvicorn mcp_server.asgi:app`) ---------
+# The OAuth issuer and this resource's URL (announced in the protected-resource metadata); the
+# Host/Origin headers the MCP process accepts (DNS-rebinding protection; ":*" = any port).
+MCP_ISSUER_URL = env("MCP_ISSUER_URL", SETKA_PUBLIC_URL)
+MCP_RESOURCE_URL = env("MCP_RESOURCE_URL", "http://127.0.0.1:8001/mcp/")
+MCP_ALLOWED_HOSTS = env_list("MCP_ALLOWED_HOSTS", "127.0.0.1:*,localhost:*,[::1]:*")
+MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS", "http://127.0.0.1:*,http://localhost:*")
+MCP_CONFIRM_TTL = env_int("MCP_CONFIRM_TTL", 120)  # seconds a confirmation token lives
+MCP_MONEY_ACTIONS_PER_MINUTE = env_int("MCP_MONEY_ACTIONS_PER_MINUTE", 10)

@@ -1,0 +1,74 @@
+"""The profile's personal access tokens (create: the token is shown once; list; revoke) and the
+user's MCP audit log."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from metrics.api_common import ApiMixin
+from mcp_server import selectors, services
+from mcp_server.models import AuditEntry, PersonalAccessToken
+
+
+class AccessTokenSerializer(serializers.ModelSerializer):
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PersonalAccessToken
+        fields = ["id", "name", "prefix", "scope", "expires_at", "revoked_at", "last_used_at", "created_at", "active"]
+
+    def get_active(self, obj) -> bool:
+        from django.utils import timezone
+
+        return obj.revoked_at is None and obj.expires_at > timezone.now()
+
+
+class AccessTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scope = serializers.ChoiceField(choices=PersonalAccessToken.Scope.choices, default="read")
+    days = serializers.IntegerField(min_value=1, max_value=services.MAX_TOKEN_DAYS, default=90)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "created_at", "tool", "outcome", "code", "message", "bot_id", "params"]
+
+
+class AccessTokenListCreateApi(ApiMixin, GenericAPIView):
+    serializer_class = AccessTokenSerializer
+    queryset = PersonalAccessToken.objects.none()
+
+    @extend_schema(responses={200: AccessTokenSerializer(many=True)})
+    def get(self, request):
+        rows = selectors.access_token_list(user=request.user)[:100]
+        return Response(AccessTokenSerializer(rows, many=True).data)
+
+    @extend_schema(request=AccessTokenCreateSerializer, responses={201: AccessTokenSerializer})
+    def post(self, request):
+        serializer = AccessTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row, text = services.access_token_create(user=request.user, **serializer.validated_data)
+        return Response({**AccessTokenSerializer(row).data, "token": text}, status=status.HTTP_201_CREATED)
+
+
+class AccessTokenRevokeApi(ApiMixin, GenericAPIView):
+    serializer_class = AccessTokenSerializer
+    queryset = PersonalAccessToken.objects.none()
+
+    @extend_schema(request=None, responses={200: AccessTokenSerializer})
+    def post(self, request, pk: int):
+        row = services.access_token_revoke(user=request.user, token_id=pk)
+        return Response(AccessTokenSerializer(row).data)
+
+
+class AuditListApi(ApiMixin, GenericAPIView):
+    serializer_class = AuditEntrySerializer
+    queryset = AuditEntry.objects.none()
+
+    @extend_schema(responses={200: AuditEntrySerializer(many=True)})
+    def get(self, request):
+        return Response(AuditEntrySerializer(selectors.audit_list(user=request.user)[:200], many=True).data)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from mcp_server import apis
+
+urlpatterns = [
+    path("tokens/", apis.AccessTokenListCreateApi.as_view(), name="mcp-token-list"),
+    path("tokens/<int:pk>/revoke/", apis.AccessTokenRevokeApi.as_view(), name="mcp-token-revoke"),
+    path("audit/", apis.AuditListApi.as_view(), name="mcp-audit"),
+]
