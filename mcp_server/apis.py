@@ -8,9 +8,9 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from metrics.api_common import ApiMixin
 from mcp_server import selectors, services
 from mcp_server.models import AuditEntry, PersonalAccessToken
+from metrics.api_common import ApiMixin
 
 
 class AccessTokenSerializer(serializers.ModelSerializer):
