@@ -197,6 +197,14 @@ def build_server() -> MCPServer:
             tools.stop_bot, bot_id=bot_id, close_action=close_action, confirmation_token=confirmation_token
         )
 
+    @mcp.tool(
+        description="Suggest grid parameters for a pair, a USDT budget and a risk level (low, medium, high): "
+        "range, grid count, spacing, stop loss and take profit chosen by walk-forward validation, with their "
+        "out-of-sample result beside the naive 'best of the last 7 days'. Then check them with get_launch_report."
+    )
+    async def suggest_parameters(symbol: str, budget: str, risk: str = "medium") -> dict:
+        return await _call(tools.suggest_parameters, symbol=symbol, budget=budget, risk=risk)
+
     @mcp.tool(description="The audit log of trading actions taken through this server (done and refused).")
     async def list_audit() -> dict:
         return {"entries": await _call(tools.list_audit)}

@@ -371,3 +371,28 @@ def list_audit(principal: Principal) -> list[dict]:
         }
         for a in audit_list(user=_user(principal))[:PAGE]
     ]
+
+
+# --- analytics ---------------------------------------------------------------------------------
+def suggest_parameters(principal: Principal, symbol: str, budget: str, risk: str = "medium") -> dict:
+    """Walk-forward suggestion (search.suggest) on the candles the adapter has for `symbol`."""
+    from decimal import Decimal, InvalidOperation
+
+    from mcp_server import search
+    from mcp_server.adapters import candles
+
+    _user(principal)
+    symbol = str(symbol).upper()
+    if symbol not in candles.symbols():
+        raise ToolRefused(f"No candle history for {symbol}; available: {', '.join(candles.symbols())}.", code="invalid")
+    if risk not in search.RISK_WIDTH:
+        raise ToolRefused("risk is low, medium or high.", code="invalid")
+    try:
+        amount = Decimal(str(budget))
+    except InvalidOperation:
+        amount = Decimal(0)
+    if not amount.is_finite() or not Decimal(50) <= amount <= Decimal(10_000_000):
+        raise ToolRefused("budget is a USDT amount from 50 to 10000000.", code="invalid")
+    return search.suggest(
+        candles.price_path(symbol), rules=candles.spot_rules(symbol), fees=candles.SPOT_FEES, budget=amount, risk=risk
+    )
