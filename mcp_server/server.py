@@ -205,6 +205,24 @@ def build_server() -> MCPServer:
     async def suggest_parameters(symbol: str, budget: str, risk: str = "medium") -> dict:
         return await _call(tools.suggest_parameters, symbol=symbol, budget=budget, risk=risk)
 
+    @mcp.tool(
+        description="Trade study of one bot: profit split into grid cycles, inventory, fees and funding; fills "
+        "per hour and per level; cycle cadence; how often and how far the price left the range; plain facts."
+    )
+    async def get_bot_study(bot_id: int) -> dict:
+        return await _call(tools.bot_study, bot_id=bot_id)
+
+    @mcp.tool(description="Portfolio statistics across the user's bots: capital, profit, ROI, concentration by coin.")
+    async def get_portfolio() -> dict:
+        return await _call(tools.portfolio)
+
+    @mcp.tool(
+        description="Market regime of a pair over the last hours: range-bound (good for a grid) or trending "
+        "(against a grid), with the efficiency ratio, choppiness index and variance ratio behind it."
+    )
+    async def get_market_regime(symbol: str, hours: int = 24) -> dict:
+        return await _call(tools.market_regime, symbol=symbol, hours=hours)
+
     @mcp.tool(description="The audit log of trading actions taken through this server (done and refused).")
     async def list_audit() -> dict:
         return {"entries": await _call(tools.list_audit)}

@@ -396,3 +396,33 @@ def suggest_parameters(principal: Principal, symbol: str, budget: str, risk: str
     return search.suggest(
         candles.price_path(symbol), rules=candles.spot_rules(symbol), fees=candles.SPOT_FEES, budget=amount, risk=risk
     )
+
+
+def bot_study(principal: Principal, bot_id: int) -> dict:
+    from mcp_server.insights.study import bot_study as study
+
+    return study(bot=_bot(_user(principal), bot_id))
+
+
+def portfolio(principal: Principal) -> dict:
+    from mcp_server.insights.study import portfolio_study
+
+    return portfolio_study(user=_user(principal))
+
+
+def market_regime(principal: Principal, symbol: str, hours: int = 24) -> dict:
+    """Range-bound or trending over the last `hours` of the candles the adapter has."""
+    from mcp_server.adapters import candles
+    from mcp_server.insights.regime import against_grid, detect
+
+    _user(principal)
+    symbol = str(symbol).upper()
+    if symbol not in candles.symbols():
+        raise ToolRefused(f"No candle history for {symbol}; available: {', '.join(candles.symbols())}.", code="invalid")
+    if not 2 <= int(hours) <= 24 * 14:
+        raise ToolRefused("hours is from 2 to 336.", code="invalid")
+    path = candles.price_path(symbol)
+    n = int(hours) * 60
+    points = path.ticks[-4 * n :].reshape(-1, 4).astype(float) * float(path.tick)
+    regime = detect(points.max(axis=1), points.min(axis=1), points[:, 3])
+    return {"symbol": symbol, "hours": int(hours), **regime.to_json(), "against_grid": against_grid(regime)}
