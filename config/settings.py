@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "metrics",
     "observability",
     "billing",
+    "oauth2_provider",
     "mcp_server",
 ]
 
@@ -454,3 +455,14 @@ MCP_ALLOWED_HOSTS = env_list("MCP_ALLOWED_HOSTS", "127.0.0.1:*,localhost:*,[::1]
 MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS", "http://127.0.0.1:*,http://localhost:*")
 MCP_CONFIRM_TTL = env_int("MCP_CONFIRM_TTL", 120)  # seconds a confirmation token lives
 MCP_MONEY_ACTIONS_PER_MINUTE = env_int("MCP_MONEY_ACTIONS_PER_MINUTE", 10)
+# OAuth 2.1 authorization server for MCP clients (django-oauth-toolkit at /o/): authorization
+# code with PKCE only, tokens stored as their SHA-256 (RFC 9700), scopes read and trade.
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "SCOPES": {"read": "Read your bots, orders, trades and metrics", "trade": "Create, start and stop your bots"},
+    "DEFAULT_SCOPES": ["read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("MCP_OAUTH_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("MCP_OAUTH_REFRESH_TOKEN_SECONDS", 30 * 86400),
+    "ROTATE_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}

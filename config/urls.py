@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/app-config/", AppConfigApi.as_view(), name="app-config"),
     path("api/billing/", include("billing.urls")),
     path("api/mcp/", include("mcp_server.urls")),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

@@ -38,7 +38,7 @@ class DatabaseTokenVerifier:
             return None
         return AccessToken(
             token="pat",  # never keep the secret itself in the request context
-            client_id=f"pat:{principal.token_id}",
+            client_id=f"pat:{principal.token_id}" if principal.token_id else f"oauth:{principal.user_id}",
             scopes=list(principal.scopes),
             subject=str(principal.user_id),
             claims={"token_id": principal.token_id},

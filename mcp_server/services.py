@@ -90,8 +90,10 @@ def access_token_revoke(*, user, token_id: int) -> PersonalAccessToken:
 def access_token_verify(*, text: str) -> Principal | None:
     """The principal of a bearer token, or None (unknown, expired, revoked, inactive user,
     or a plan without API access). Marks the token used (at most once a minute)."""
-    if not text or not text.startswith(TOKEN_PREFIX) or len(text) > 100:
+    if not text or len(text) > 255:
         return None
+    if not text.startswith(TOKEN_PREFIX):
+        return oauth_token_verify(text=text)
     now = timezone.now()
     row = (
         PersonalAccessToken.objects.filter(token_hash=_digest(text), revoked_at__isnull=True, expires_at__gt=now)
@@ -110,6 +112,26 @@ def access_token_verify(*, text: str) -> Principal | None:
         PersonalAccessToken.objects.filter(pk=row.pk).update(last_used_at=now)
     scopes = ("read", "trade") if row.scope == PersonalAccessToken.Scope.TRADE else ("read",)
     return Principal(user_id=row.user_id, scopes=scopes, token_id=row.pk)
+
+
+def oauth_token_verify(*, text: str) -> Principal | None:
+    """The principal of an OAuth access token issued by the authorization server at /o/
+    (django-oauth-toolkit, stored as its SHA-256): valid, not expired, an active user whose
+    plan includes API access. The scope "trade" includes "read"."""
+    from oauth2_provider.models import get_access_token_model
+
+    row = get_access_token_model().objects.filter(token_checksum=_digest(text)).select_related("user").first()
+    if row is None or row.user is None or not row.is_valid() or not row.user.is_active:
+        return None
+    from billing.services.entitlements import entitlement_check
+
+    try:
+        entitlement_check(user=row.user, action="api_access")
+    except DomainError:
+        return None
+    granted = set(row.scope.split())
+    scopes = ("read", "trade") if "trade" in granted else ("read",) if "read" in granted else ()
+    return Principal(user_id=row.user_id, scopes=scopes, token_id=None) if scopes else None
 
 
 def params_hash(*, action: str, params: dict) -> str:
