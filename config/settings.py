@@ -455,6 +455,11 @@ MCP_ALLOWED_HOSTS = env_list("MCP_ALLOWED_HOSTS", "127.0.0.1:*,localhost:*,[::1]
 MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS", "http://127.0.0.1:*,http://localhost:*")
 MCP_CONFIRM_TTL = env_int("MCP_CONFIRM_TTL", 120)  # seconds a confirmation token lives
 MCP_MONEY_ACTIONS_PER_MINUTE = env_int("MCP_MONEY_ACTIONS_PER_MINUTE", 10)
+# Optional OpenAI-compatible endpoint for a plain-language summary of the trade study (e.g.
+# http://127.0.0.1:11434/v1); empty: the study's facts are shown as structured text.
+MCP_SUMMARY_LLM_URL = env("MCP_SUMMARY_LLM_URL", "")
+MCP_SUMMARY_LLM_MODEL = env("MCP_SUMMARY_LLM_MODEL", "")
+MCP_SUMMARY_LLM_KEY = env("MCP_SUMMARY_LLM_KEY", "")
 # OAuth 2.1 authorization server for MCP clients (django-oauth-toolkit at /o/): authorization
 # code with PKCE only, tokens stored as their SHA-256 (RFC 9700), scopes read and trade.
 OAUTH2_PROVIDER = {

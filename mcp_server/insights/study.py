@@ -97,7 +97,7 @@ def bot_range_exits(*, bot) -> dict:
     }
 
 
-def bot_study(*, bot) -> dict:
+def bot_study(*, bot, language: str = "en") -> dict:
     study = {
         "bot_id": bot.pk,
         "symbol": bot.symbol,
@@ -107,6 +107,9 @@ def bot_study(*, bot) -> dict:
         "range": bot_range_exits(bot=bot),
     }
     study["facts"] = study_facts(study)
+    from mcp_server.insights.summary import study_summary
+
+    study["summary"] = study_summary(facts=study["facts"], language=language)
     return study
 
 
