@@ -1,0 +1,55 @@
+"""The profile's AI-agent section: a personal access token is created (shown once), listed by
+its prefix, and revoked; the MCP verifier then refuses it."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import _db, login, make_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+
+
+def _pro(django_db_blocker, email: str) -> None:
+    def go():
+        from django.contrib.auth import get_user_model
+
+        from billing.models import Plan
+        from billing.services import subscription_comp
+
+        subscription_comp(user=get_user_model().objects.get(email=email), plan=Plan.objects.get(code="pro"), days=30)
+
+    _db(django_db_blocker, go)
+
+
+def _verify(django_db_blocker, token: str):
+    from mcp_server.server import DatabaseTokenVerifier
+
+    return _db(django_db_blocker, lambda: async_to_sync(DatabaseTokenVerifier().verify_token)(token))
+
+
+def test_token_created_shown_once_and_revoked(page, base_url, django_db_blocker, shot):
+    email, password = make_user(django_db_blocker)
+    _pro(django_db_blocker, email)
+    login(page, email, password, next_path="/profile")
+    section = page.get_by_test_id("mcp-tokens")
+    section.get_by_test_id("mcp-token-name").fill("Claude Desktop")
+    section.get_by_test_id("mcp-token-create").click()
+    shown = section.get_by_test_id("mcp-token-shown")
+    expect(shown).to_be_visible()
+    token = shown.locator("code").inner_text().strip()
+    assert token.startswith("stk_")
+    row = section.get_by_test_id("mcp-token-row").first
+    expect(row).to_contain_text("Claude Desktop")
+    expect(row).to_contain_text(token[:10])
+    assert _verify(django_db_blocker, token) is not None
+    shot(page, "profile-mcp-token")
+
+    page.once("dialog", lambda d: d.accept())
+    row.get_by_test_id("mcp-token-revoke").click()
+    expect(row.get_by_test_id("mcp-token-revoke")).to_have_count(0)
+    assert _verify(django_db_blocker, token) is None
+    page.reload()
+    expect(page.get_by_test_id("mcp-token-shown")).to_have_count(0)  # never shown again
