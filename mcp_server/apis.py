@@ -72,3 +72,40 @@ class AuditListApi(ApiMixin, GenericAPIView):
     @extend_schema(responses={200: AuditEntrySerializer(many=True)})
     def get(self, request):
         return Response(AuditEntrySerializer(selectors.audit_list(user=request.user)[:200], many=True).data)
+
+
+class SuggestSerializer(serializers.Serializer):
+    symbol = serializers.RegexField(r"^[A-Z0-9]{2,32}$", max_length=32)
+    budget = serializers.DecimalField(max_digits=20, decimal_places=8, min_value=50, max_value=10_000_000)
+    risk = serializers.ChoiceField(choices=["low", "medium", "high"], default="medium")
+    price = serializers.DecimalField(max_digits=30, decimal_places=12, min_value=0, required=False)
+    tick = serializers.DecimalField(max_digits=30, decimal_places=12, min_value=0, required=False)
+
+
+class SuggestApi(ApiMixin, GenericAPIView):
+    """Walk-forward parameter suggestion for the create form ("suggest"), at the live price."""
+
+    throttle_scope = "preview"
+    serializer_class = SuggestSerializer
+
+    @extend_schema(request=SuggestSerializer, responses={200: dict})
+    def post(self, request):
+        from config.exceptions import DomainError
+        from mcp_server import tools
+        from mcp_server.services import Principal, ToolRefused
+
+        serializer = SuggestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            out = tools.suggest_parameters(
+                Principal(user_id=request.user.pk, scopes=("read",)),
+                symbol=data["symbol"],
+                budget=str(data["budget"]),
+                risk=data["risk"],
+                price=str(data["price"]) if data.get("price") else None,
+                tick=str(data["tick"]) if data.get("tick") else None,
+            )
+        except ToolRefused as exc:
+            raise DomainError(exc.message, code="invalid", fields={"symbol": [exc.message]}) from exc
+        return Response(out)

@@ -205,7 +205,15 @@ def walk_forward(
 
 
 def suggest(
-    path: PricePath, *, rules: InstrumentRules, fees: FeeRates, budget: Decimal, risk: str = "medium", trials: int = 48
+    path: PricePath,
+    *,
+    rules: InstrumentRules,
+    fees: FeeRates,
+    budget: Decimal,
+    risk: str = "medium",
+    trials: int = 48,
+    at_price: Decimal | None = None,
+    tick: Decimal | None = None,
 ) -> dict:
     """The suggestion for launching now (after the last candle of `path`), with its proof: the
     search runs on everything but the last window, both choices are then run on that window
@@ -216,20 +224,21 @@ def suggest(
     s_roi, n_roi = roi(
         [suggested.params, naive.params], window(path, n - WINDOW, WINDOW), rules=rules, fees=fees, budget=budget
     )
-    price = path.price(len(path) - 1)
+    price = (at_price if at_price else path.price(len(path) - 1)).normalize()
+    tick = (tick or rules.tick_size).normalize()
     return {
         "symbol": rules.symbol,
         "risk": risk,
         "budget": str(budget),
-        "price": str(price),
+        "price": format(price, "f"),
         "suggested": {
             **suggested.params.to_json(),
-            "config": suggested.params.config(price=price, budget=budget, tick=rules.tick_size).to_json(),
+            "config": suggested.params.config(price=price, budget=budget, tick=tick).to_json(),
             "out_of_sample_roi_percent": round(float(s_roi), 2),
         },
         "naive_best_of_last_7_days": {
             **naive.params.to_json(),
-            "config": naive.params.config(price=price, budget=budget, tick=rules.tick_size).to_json(),
+            "config": naive.params.config(price=price, budget=budget, tick=tick).to_json(),
             "out_of_sample_roi_percent": round(float(n_roi), 2),
         },
         "out_of_sample_window_hours": WINDOW // 60,

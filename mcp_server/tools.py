@@ -374,7 +374,14 @@ def list_audit(principal: Principal) -> list[dict]:
 
 
 # --- analytics ---------------------------------------------------------------------------------
-def suggest_parameters(principal: Principal, symbol: str, budget: str, risk: str = "medium") -> dict:
+def suggest_parameters(
+    principal: Principal,
+    symbol: str,
+    budget: str,
+    risk: str = "medium",
+    price: str | None = None,
+    tick: str | None = None,
+) -> dict:
     """Walk-forward suggestion (search.suggest) on the candles the adapter has for `symbol`."""
     from decimal import Decimal, InvalidOperation
 
@@ -393,8 +400,23 @@ def suggest_parameters(principal: Principal, symbol: str, budget: str, risk: str
         amount = Decimal(0)
     if not amount.is_finite() or not Decimal(50) <= amount <= Decimal(10_000_000):
         raise ToolRefused("budget is a USDT amount from 50 to 10000000.", code="invalid")
+    at_price = at_tick = None
+    try:
+        at_price = Decimal(str(price)) if price not in (None, "") else None
+        at_tick = Decimal(str(tick)) if tick not in (None, "") else None
+    except InvalidOperation:
+        raise ToolRefused("price and tick are decimal numbers.", code="invalid") from None
+    for value in (at_price, at_tick):
+        if value is not None and (not value.is_finite() or value <= 0):
+            raise ToolRefused("price and tick are positive numbers.", code="invalid")
     return search.suggest(
-        candles.price_path(symbol), rules=candles.spot_rules(symbol), fees=candles.SPOT_FEES, budget=amount, risk=risk
+        candles.price_path(symbol),
+        rules=candles.spot_rules(symbol),
+        fees=candles.SPOT_FEES,
+        budget=amount,
+        risk=risk,
+        at_price=at_price,
+        tick=at_tick,
     )
 
 

@@ -5,5 +5,6 @@ from mcp_server import apis
 urlpatterns = [
     path("tokens/", apis.AccessTokenListCreateApi.as_view(), name="mcp-token-list"),
     path("tokens/<int:pk>/revoke/", apis.AccessTokenRevokeApi.as_view(), name="mcp-token-revoke"),
+    path("suggest/", apis.SuggestApi.as_view(), name="mcp-suggest"),
     path("audit/", apis.AuditListApi.as_view(), name="mcp-audit"),
 ]

@@ -33,3 +33,18 @@ def test_audit_is_per_user(pro_user, pro_other, user_client):
     AuditEntry.objects.create(user=pro_user, tool="start_bot", outcome="ok", params={"bot_id": 1})
     AuditEntry.objects.create(user=pro_other, tool="stop_bot", outcome="ok", params={"bot_id": 2})
     assert [e["tool"] for e in user_client.get("/api/mcp/audit/").json()] == ["start_bot"]
+
+
+def test_suggest_at_the_live_price(pro_user, user_client):
+    answer = user_client.post(
+        "/api/mcp/suggest/",
+        {"symbol": "ETHUSDT", "budget": "1000", "risk": "medium", "price": "3000", "tick": "0.01"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    config = body["suggested"]["config"]
+    assert body["price"] == "3000" and float(config["lower_price"]) < 3000 < float(config["upper_price"])
+    assert "out_of_sample_roi_percent" in body["naive_best_of_last_7_days"]
+    unknown = user_client.post("/api/mcp/suggest/", {"symbol": "DOGEUSDT", "budget": "1000"}, format="json")
+    assert unknown.status_code == 400 and "ETHUSDT" in unknown.json()["detail"]
