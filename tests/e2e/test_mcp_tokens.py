@@ -53,3 +53,21 @@ def test_token_created_shown_once_and_revoked(page, base_url, django_db_blocker,
     assert _verify(django_db_blocker, token) is None
     page.reload()
     expect(page.get_by_test_id("mcp-token-shown")).to_have_count(0)  # never shown again
+
+
+def test_suggest_fills_the_create_form(page, base_url, django_db_blocker, shot):
+    """The create form's "suggest": walk-forward parameters around the live price, with the
+    out-of-sample comparison in words, and the report built for them."""
+    from tests.e2e.test_bots_pages import field, signed_in_with_paper_account
+
+    signed_in_with_paper_account(page, django_db_blocker)
+    page.goto("/bots/create")
+    expect(page.get_by_test_id("last-price")).not_to_have_text("—")
+    shown = page.get_by_test_id("last-price").inner_text()
+    price = float("".join(ch for ch in shown if ch.isdigit() or ch in ".,").replace(",", "."))
+    page.get_by_test_id("suggest").click()
+    expect(page.get_by_test_id("suggest-result")).to_be_visible(timeout=60_000)
+    lower, upper = float(field(page, "lower").input_value()), float(field(page, "upper").input_value())
+    assert lower < price < upper
+    assert "%" in page.get_by_test_id("suggest-result").inner_text()
+    shot(page, "create-suggest")
