@@ -109,3 +109,32 @@ class SuggestApi(ApiMixin, GenericAPIView):
         except ToolRefused as exc:
             raise DomainError(exc.message, code="invalid", fields={"symbol": [exc.message]}) from exc
         return Response(out)
+
+
+class BotStudyApi(ApiMixin, GenericAPIView):
+    """The trade study of one of the user's bots (another user's bot answers 404)."""
+
+    serializer_class = AuditEntrySerializer  # schema placeholder: the study is a plain object
+    queryset = AuditEntry.objects.none()
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        from django.shortcuts import get_object_or_404
+        from django.utils.translation import get_language
+
+        from mcp_server.insights.study import bot_study
+        from metrics.selectors import user_bots
+
+        bot = get_object_or_404(user_bots(user=request.user), pk=pk)
+        return Response(bot_study(bot=bot, language=(get_language() or "ru")[:2]))
+
+
+class PortfolioApi(ApiMixin, GenericAPIView):
+    serializer_class = AuditEntrySerializer
+    queryset = AuditEntry.objects.none()
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        from mcp_server.insights.study import portfolio_study
+
+        return Response(portfolio_study(user=request.user))

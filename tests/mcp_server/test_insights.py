@@ -80,3 +80,11 @@ def test_portfolio_and_regime(pro_user, traded_bot, account):
     assert folio["largest_symbol"] == "ETHUSDT" and folio["largest_symbol_share"] == 0.75
     regime = _payload(regime)
     assert regime["label"] in ("range", "trending", "mixed") and regime["hours"] == 24
+
+
+def test_study_over_rest(pro_user, traded_bot, others_bot, user_client):
+    study = user_client.get(f"/api/mcp/study/bots/{traded_bot.pk}/")
+    assert study.status_code == 200 and study.json()["attribution"]["grid"] == "12.5"
+    assert study.json()["summary"]["source"] == "facts"
+    assert user_client.get(f"/api/mcp/study/bots/{others_bot.pk}/").status_code == 404
+    assert user_client.get("/api/mcp/study/portfolio/").json()["capital"] == "1000"
