@@ -71,3 +71,42 @@ def test_suggest_fills_the_create_form(page, base_url, django_db_blocker, shot):
     assert lower < price < upper
     assert "%" in page.get_by_test_id("suggest-result").inner_text()
     shot(page, "create-suggest")
+
+
+def test_study_and_portfolio_pages(page, base_url, django_db_blocker, shot):
+    email, password = make_user(django_db_blocker)
+
+    def seed():
+        from decimal import Decimal
+
+        from django.contrib.auth import get_user_model
+
+        from metrics.models import BotMetrics
+        from tests.factories import BotFactory
+
+        bot = BotFactory(user=get_user_model().objects.get(email=email), name="Study bot")
+        BotMetrics.objects.create(
+            bot=bot,
+            invested=Decimal(1000),
+            grid_profit=Decimal("12.5"),
+            realized_pnl=Decimal("10"),
+            unrealized_pnl=Decimal("-30"),
+            fees_quote=Decimal("3.2"),
+        )
+        return bot.pk
+
+    bot_id = _db(django_db_blocker, seed)
+    login(page, email, password)
+    page.wait_for_url(lambda url: url.split("?")[0].endswith("/dashboard"))  # not /login?next=/dashboard
+    page.goto(f"/bots/{bot_id}")
+    page.get_by_test_id("study-link").click()
+    page.wait_for_url(f"**/study/{bot_id}")
+    attribution = page.get_by_test_id("study-attribution")
+    expect(attribution).to_contain_text("12.5")
+    expect(attribution).to_contain_text("-32.5")
+    expect(page.get_by_test_id("study-summary")).to_contain_text("-32.5")
+    shot(page, "study")
+    page.goto("/portfolio")
+    expect(page.get_by_test_id("portfolio-bot")).to_contain_text("Study bot")
+    expect(page.get_by_test_id("portfolio-totals")).to_contain_text("1000")
+    shot(page, "portfolio")
