@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "announcements",
     "referrals",
     "analytics",
+    "oauth2_provider",
+    "mcp_server",
 ]
 
 MIDDLEWARE = [
@@ -494,3 +496,28 @@ SETKA_VK_TOKEN = env("SETKA_VK_TOKEN", "vk-dev-token")
 SETKA_VK_GROUP_ID = env_int("SETKA_VK_GROUP_ID", 1)
 SETKA_VK_CONFIRMATION = env("SETKA_VK_CONFIRMATION", "setka-dev-confirm")  # Callback API confirmation string
 SETKA_VK_CALLBACK_SECRET = env("SETKA_VK_CALLBACK_SECRET", "")
+# --- MCP server (mcp_server; its own uvicorn process, `uvicorn mcp_server.asgi:app`) ---------
+# The OAuth issuer and this resource's URL (announced in the protected-resource metadata); the
+# Host/Origin headers the MCP process accepts (DNS-rebinding protection; ":*" = any port).
+MCP_ISSUER_URL = env("MCP_ISSUER_URL", SETKA_PUBLIC_URL)
+MCP_RESOURCE_URL = env("MCP_RESOURCE_URL", "http://127.0.0.1:8001/mcp/")
+MCP_ALLOWED_HOSTS = env_list("MCP_ALLOWED_HOSTS", "127.0.0.1:*,localhost:*,[::1]:*")
+MCP_ALLOWED_ORIGINS = env_list("MCP_ALLOWED_ORIGINS", "http://127.0.0.1:*,http://localhost:*")
+MCP_CONFIRM_TTL = env_int("MCP_CONFIRM_TTL", 120)  # seconds a confirmation token lives
+MCP_MONEY_ACTIONS_PER_MINUTE = env_int("MCP_MONEY_ACTIONS_PER_MINUTE", 10)
+# Optional OpenAI-compatible endpoint for a plain-language summary of the trade study (e.g.
+# http://127.0.0.1:11434/v1); empty: the study's facts are shown as structured text.
+MCP_SUMMARY_LLM_URL = env("MCP_SUMMARY_LLM_URL", "")
+MCP_SUMMARY_LLM_MODEL = env("MCP_SUMMARY_LLM_MODEL", "")
+MCP_SUMMARY_LLM_KEY = env("MCP_SUMMARY_LLM_KEY", "")
+# OAuth 2.1 authorization server for MCP clients (django-oauth-toolkit at /o/): authorization
+# code with PKCE only, tokens stored as their SHA-256 (RFC 9700), scopes read and trade.
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "SCOPES": {"read": "Read your bots, orders, trades and metrics", "trade": "Create, start and stop your bots"},
+    "DEFAULT_SCOPES": ["read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("MCP_OAUTH_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("MCP_OAUTH_REFRESH_TOKEN_SECONDS", 30 * 86400),
+    "ROTATE_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}

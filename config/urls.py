@@ -34,6 +34,8 @@ urlpatterns = [
     path("api/referrals/", include("referrals.urls")),
     path("r/<str:code>", referral_landing_view, name="referral-landing"),
     path("api/analytics/", include("analytics.urls")),
+    path("api/mcp/", include("mcp_server.urls")),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     # Everything else is the single-page app (its own router handles the path).

@@ -5,7 +5,7 @@ const uiIcons = [
   'circle-check', 'circle-x', 'copy', 'copy-check', 'ellipsis', 'eye', 'eye-off', 'file', 'folder',
   'folder-open', 'grip-vertical', 'hash', 'info', 'lightbulb', 'loader-circle', 'menu', 'minus',
   'monitor', 'moon', 'panel-left-close', 'panel-left-open', 'plus', 'rotate-ccw', 'search', 'square',
-  'star', 'sun', 'terminal', 'triangle-alert', 'upload', 'x', 'circle-help', 'credit-card', 'newspaper', 'users', 'radar', 'history',
+  'star', 'sun', 'terminal', 'triangle-alert', 'upload', 'x', 'circle-help', 'credit-card', 'newspaper', 'users', 'radar', 'history', 'pie-chart',
 ].map(name => `lucide:${name}`)
 
 export default defineNuxtConfig({

@@ -81,7 +81,8 @@ def venue_simulator_port(simulator_port: int, venue: str) -> int:
 
 
 def product_processes(*, web_port: int, simulator_port: int, payments_port: int = 8770,
-                      telegram_port: int = 8781) -> list[Proc]:
+                      telegram_port: int = 8781, mcp_port: int | None = None) -> list[Proc]:
+    mcp_port = mcp_port or web_port + 1
     return [
         Proc("simulator", [PY, "manage.py", "run_simulator", "--host", "127.0.0.1", "--port", str(simulator_port),
                            "--state", str(VAR / "simulator.sqlite3")], ready_port=simulator_port,
@@ -96,6 +97,9 @@ def product_processes(*, web_port: int, simulator_port: int, payments_port: int 
              ready_port=payments_port),
         Proc("web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "config.asgi:application"],
              ready_port=web_port, url=f"http://127.0.0.1:{web_port}/"),
+        # The MCP server (Streamable HTTP at /mcp/): uvicorn, since daphne skips the lifespan the SDK needs.
+        Proc("mcp", [PY, "-m", "uvicorn", "mcp_server.asgi:app", "--host", "127.0.0.1", "--port", str(mcp_port),
+                     "--no-access-log"], ready_port=mcp_port, url=f"http://127.0.0.1:{mcp_port}/mcp/"),
         Proc("worker", [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
                         "--hostname", "setka-worker@%h"]),
         Proc("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
@@ -182,6 +186,8 @@ def main() -> int:
                         help="fake YooKassa on this port, fake Crypto Pay on the next one")
     parser.add_argument("--telegram-port", type=int, default=int(os.environ.get("SETKA_TELEGRAM_PORT", 8781)),
                         help="fake Telegram Bot API on this port, fake VK API two ports up")
+    parser.add_argument("--mcp-port", type=int, default=int(os.environ.get("SETKA_MCP_PORT", 0)) or None,
+                        help="the MCP server's port (default: --port + 1)")
     parser.add_argument("--redis-port", type=int, default=int(os.environ.get("SETKA_REDIS_PORT", 6390)))
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo operator and user")
     args = parser.parse_args()
@@ -217,7 +223,8 @@ def main() -> int:
             env["REDIS_URL"] = f"redis://127.0.0.1:{args.redis_port}/0"
         venue_ports = [(venue_simulator_port(args.simulator_port, v), f"{v} simulator") for v in VENUE_SIMULATORS]
         for port, what in ((args.port, "web"), (args.simulator_port, "simulator"), *venue_ports, (args.payments_port, "payments"),
-                           (args.telegram_port, "fake Telegram"), (args.telegram_port + 2, "fake VK")):
+                           (args.telegram_port, "fake Telegram"), (args.telegram_port + 2, "fake VK"),
+                           (args.mcp_port or args.port + 1, "mcp")):
             if port_open(port):
                 raise SystemExit(f"port {port} ({what}) is taken: is Setka already running? Use --port/--simulator-port.")
 
@@ -234,7 +241,8 @@ def main() -> int:
         say(f"database ready ({time.monotonic() - began:.1f}s)")
 
         processes = product_processes(web_port=args.port, simulator_port=args.simulator_port,
-                                      payments_port=args.payments_port, telegram_port=args.telegram_port)
+                                      payments_port=args.payments_port, telegram_port=args.telegram_port,
+                                      mcp_port=args.mcp_port)
         simulators = [p for p in processes if p.name == "simulator" or p.name.startswith("sim-")]
         say(f"6. processes: the exchange simulators first ({len(simulators)}: the demo's paper accounts live there)")
         for proc in simulators:
@@ -250,6 +258,7 @@ def main() -> int:
         print(
             f"\n== Setka is running: http://127.0.0.1:{args.port}/  (admin: /admin/, API docs: /api/docs/)\n"
             "   demo user: demo@setka.local / demo-password-2026   operator: operator@setka.local / operator-password-2026\n"
+            f"   MCP server (tokens in Profile): http://127.0.0.1:{args.mcp_port or args.port + 1}/mcp/\n"
             f"   plans: http://127.0.0.1:{args.port}/pricing (payments go to fake YooKassa/Crypto Pay on 127.0.0.1)\n"
             "   Ctrl-C stops everything.\n",
             flush=True,

@@ -1,0 +1,1 @@
+"""Trade study: measures of a bot's market and trades that help without any language model."""

@@ -1,0 +1,450 @@
+"""The MCP tools' bodies: plain synchronous Django code over the same services and selectors as
+the REST API, with the same ownership rule (another user's bot is "not found"). server.py
+wraps each in an async MCP tool; nothing here knows about the MCP protocol.
+
+Money-moving tools (create_bot, start_bot, stop_bot) need the trade scope and a confirmation
+token from the matching preview_* tool, bound to the exact parameters; every call to them,
+done or refused, is rate limited and written to the audit log."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from config.exceptions import DomainError
+from mcp_server import services
+from mcp_server.services import Principal, ToolRefused
+
+PAGE = 50
+
+
+def _user(principal: Principal):
+    user = get_user_model().objects.filter(pk=principal.user_id, is_active=True).first()
+    if user is None:
+        raise ToolRefused("This account is not active.", code="not_authenticated")
+    return user
+
+
+def _bot(user, bot_id):
+    from metrics.selectors import user_bots
+
+    try:
+        bot_id = int(bot_id)
+    except (TypeError, ValueError):
+        bot_id = 0
+    bot = user_bots(user=user).filter(pk=bot_id).first() if bot_id > 0 else None
+    if bot is None:
+        raise ToolRefused(f"No bot {bot_id} among your bots; call list_bots.", code="not_found")
+    return bot
+
+
+def _account(user, account_id):
+    from exchanges.models import ExchangeAccount
+
+    try:
+        account_id = int(account_id)
+    except (TypeError, ValueError):
+        account_id = 0
+    account = ExchangeAccount.objects.filter(pk=account_id, user=user).first() if account_id > 0 else None
+    if account is None:
+        raise ToolRefused(
+            f"No exchange account {account_id} among yours; call list_exchange_accounts.", code="not_found"
+        )
+    return account
+
+
+def _bot_json(bot) -> dict:
+    from bots.serializers import BotSerializer
+
+    return dict(BotSerializer(bot, context={"now": timezone.now()}).data)
+
+
+def _report_json(report) -> dict:
+    if report is None:
+        return {}
+    return report.to_json() if hasattr(report, "to_json") else dict(report)
+
+
+def _translate(exc: Exception) -> ToolRefused:
+    """A domain or validation error as a refusal the agent can read."""
+    if isinstance(exc, ToolRefused):
+        return exc
+    if isinstance(exc, DomainError):
+        return ToolRefused(str(exc), code=getattr(exc, "code", "invalid"))
+    if isinstance(exc, ValidationError):
+        return ToolRefused(f"Invalid input: {exc.detail}", code="invalid")
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, dict) and errors:
+        return ToolRefused(
+            "Invalid configuration: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), code="invalid"
+        )
+    raise exc
+
+
+# --- read tools --------------------------------------------------------------------------------
+def whoami(principal: Principal) -> dict:
+    from billing.selectors import plan_effective
+
+    user = _user(principal)
+    plan = plan_effective(user=user)
+    return {"user_id": user.pk, "email": user.email, "scopes": list(principal.scopes), "plan": plan.code}
+
+
+def list_exchange_accounts(principal: Principal) -> list[dict]:
+    from exchanges.selectors import exchange_account_list
+
+    user = _user(principal)
+    return [
+        {
+            "id": a.pk,
+            "exchange": a.exchange.code if a.exchange_id else None,
+            "environment": a.environment,
+            "status": a.status,
+            "label": getattr(a, "label", "") or "",
+        }
+        for a in exchange_account_list(user=user)
+    ]
+
+
+def list_bots(principal: Principal, status: str | None = None, symbol: str | None = None) -> list[dict]:
+    from metrics.selectors import user_bots
+
+    user = _user(principal)
+    qs = user_bots(user=user).order_by("-created_at", "-id")
+    if status:
+        qs = qs.filter(status=status)
+    if symbol:
+        qs = qs.filter(symbol=symbol.upper())
+    return [_bot_json(b) for b in qs[:PAGE]]
+
+
+def get_bot(principal: Principal, bot_id: int) -> dict:
+    return _bot_json(_bot(_user(principal), bot_id))
+
+
+def list_orders(principal: Principal, bot_id: int, state: str = "all") -> list[dict]:
+    from bots.serializers import OrderSerializer
+    from trading.selectors import order_list
+
+    user = _user(principal)
+    bot = _bot(user, bot_id)
+    if state not in ("all", "open", "closed"):
+        raise ToolRefused("state is all, open or closed.", code="invalid")
+    orders = order_list(bot=bot, state=state).filter(user=user).order_by("-id")[:PAGE]
+    return [dict(o) for o in OrderSerializer(orders, many=True).data]
+
+
+def list_trades(principal: Principal, bot_id: int | None = None) -> list[dict]:
+    from trading.selectors import trade_list
+    from trading.serializers import TradeSerializer
+
+    user = _user(principal)
+    bot = _bot(user, bot_id) if bot_id is not None else None
+    trades = trade_list(user=user, bot=bot).order_by("-executed_at", "-id")[:PAGE]
+    return [dict(t) for t in TradeSerializer(trades, many=True).data]
+
+
+def get_metrics(principal: Principal, bot_id: int) -> dict:
+    from bots.serializers import MetricsSerializer
+    from metrics.models import BotMetrics
+    from metrics.selectors import metrics_figures
+
+    bot = _bot(_user(principal), bot_id)
+    metrics = BotMetrics.objects.filter(bot_id=bot.pk).first()
+    return dict(MetricsSerializer(metrics_figures(bot=bot, metrics=metrics)).data)
+
+
+def get_position(principal: Principal, bot_id: int) -> dict:
+    from bots.selectors import bot_position
+
+    return bot_position(bot=_bot(_user(principal), bot_id))
+
+
+def list_events(principal: Principal, bot_id: int) -> list[dict]:
+    from bots.selectors import bot_events
+    from bots.serializers import BotEventSerializer
+
+    bot = _bot(_user(principal), bot_id)
+    return [dict(e) for e in BotEventSerializer(bot_events(bot=bot)[:PAGE], many=True).data]
+
+
+def get_launch_report(principal: Principal, exchange_account_id: int, symbol: str, category: str, config: dict) -> dict:
+    """The pre-launch report for a configuration; nothing is created."""
+    from bots.services import bot_preview
+
+    user = _user(principal)
+    account = _account(user, exchange_account_id)
+    try:
+        report = bot_preview(
+            user=user, exchange_account=account, symbol=symbol.upper(), category=category, config=config
+        )
+    except Exception as exc:  # noqa: BLE001 - domain errors become refusals, the rest re-raises
+        raise _translate(exc) from exc
+    return _report_json(report)
+
+
+# --- money-moving tools: preview (issues a confirmation) then act (spends it) --------------------
+def _create_params(exchange_account_id, symbol, category, config, name, accept_warnings) -> dict:
+    return {
+        "exchange_account_id": int(exchange_account_id),
+        "symbol": str(symbol).upper(),
+        "category": category,
+        "config": config,
+        "name": name,
+        "accept_warnings": bool(accept_warnings),
+    }
+
+
+def _require_trade(principal: Principal, tool: str, params: dict) -> None:
+    if not principal.can_trade:
+        services.audit_record(
+            principal=principal, tool=tool, params=params, outcome="refused", code="scope_trade_required"
+        )
+        raise ToolRefused(
+            "This token has the read scope; trading needs a token with the trade scope.", code="scope_trade_required"
+        )
+
+
+def preview_create_bot(
+    principal: Principal,
+    exchange_account_id: int,
+    symbol: str,
+    category: str,
+    config: dict,
+    name: str,
+    accept_warnings: bool = False,
+) -> dict:
+    params = _create_params(exchange_account_id, symbol, category, config, name, accept_warnings)
+    _require_trade(principal, "preview_create_bot", params)
+    report = get_launch_report(principal, exchange_account_id, symbol, category, config)
+    token, ttl = services.confirmation_issue(user_id=principal.user_id, action="create_bot", params=params)
+    return {
+        "report": report,
+        "confirmation_token": token,
+        "expires_in_seconds": ttl,
+        "next": "Show the report to the user; on their yes call create_bot with the same arguments and this token.",
+    }
+
+
+def preview_start_bot(principal: Principal, bot_id: int) -> dict:
+    params = {"bot_id": int(bot_id)}
+    _require_trade(principal, "preview_start_bot", params)
+    bot = _bot(_user(principal), bot_id)
+    token, ttl = services.confirmation_issue(user_id=principal.user_id, action="start_bot", params=params)
+    return {
+        "bot": _bot_json(bot),
+        "confirmation_token": token,
+        "expires_in_seconds": ttl,
+        "next": "On the user's yes call start_bot with this bot_id and token.",
+    }
+
+
+def preview_stop_bot(principal: Principal, bot_id: int, close_action: str | None = None) -> dict:
+    params = {"bot_id": int(bot_id), "close_action": close_action}
+    _require_trade(principal, "preview_stop_bot", params)
+    bot = _bot(_user(principal), bot_id)
+    from bots.selectors import bot_position
+
+    token, ttl = services.confirmation_issue(user_id=principal.user_id, action="stop_bot", params=params)
+    return {
+        "bot": _bot_json(bot),
+        "position": bot_position(bot=bot),
+        "close_action": close_action or (bot.config or {}).get("on_stop", "keep"),
+        "confirmation_token": token,
+        "expires_in_seconds": ttl,
+        "next": "On the user's yes call stop_bot with the same bot_id, close_action and this token.",
+    }
+
+
+def _money_action(principal: Principal, action: str, params: dict, confirmation_token: str, do) -> dict:
+    bot_id = params.get("bot_id")
+    try:
+        _require_trade(principal, action, params)
+        services.rate_limit_check(user_id=principal.user_id)
+        services.confirmation_spend(user_id=principal.user_id, text=confirmation_token, action=action, params=params)
+        result = do()
+    except ToolRefused as exc:
+        if exc.code != "scope_trade_required":  # already audited
+            services.audit_record(
+                principal=principal,
+                tool=action,
+                params=params,
+                outcome="refused",
+                code=exc.code,
+                message=exc.message,
+                bot_id=bot_id,
+            )
+        raise
+    except Exception as exc:  # noqa: BLE001
+        refusal = _translate(exc)
+        services.audit_record(
+            principal=principal,
+            tool=action,
+            params=params,
+            outcome="refused",
+            code=refusal.code,
+            message=refusal.message,
+            bot_id=bot_id,
+        )
+        raise refusal from exc
+    services.audit_record(principal=principal, tool=action, params=params, outcome="ok", bot_id=result.get("id"))
+    return result
+
+
+def create_bot(
+    principal: Principal,
+    exchange_account_id: int,
+    symbol: str,
+    category: str,
+    config: dict,
+    name: str,
+    confirmation_token: str = "",
+    accept_warnings: bool = False,
+) -> dict:
+    params = _create_params(exchange_account_id, symbol, category, config, name, accept_warnings)
+
+    def do():
+        from bots.services import bot_create
+
+        user = _user(principal)
+        bot = bot_create(
+            user=user,
+            name=name,
+            exchange_account=_account(user, exchange_account_id),
+            symbol=params["symbol"],
+            category=category,
+            config=config,
+            accept_warnings=bool(accept_warnings),
+        )
+        return _bot_json(_bot(user, bot.pk))
+
+    return _money_action(principal, "create_bot", params, confirmation_token, do)
+
+
+def start_bot(principal: Principal, bot_id: int, confirmation_token: str = "") -> dict:
+    params = {"bot_id": int(bot_id)}
+
+    def do():
+        from bots.models import Bot
+        from bots.services import bot_start
+
+        user = _user(principal)
+        bot = _bot(user, bot_id)
+        if bot.status == Bot.Status.STOPPED:
+            raise ToolRefused(
+                "A stopped bot restarts only from the app after a fresh report.", code="restart_needs_confirmation"
+            )
+        bot_start(bot=bot, user=user)
+        return _bot_json(_bot(user, bot_id))
+
+    return _money_action(principal, "start_bot", params, confirmation_token, do)
+
+
+def stop_bot(principal: Principal, bot_id: int, close_action: str | None = None, confirmation_token: str = "") -> dict:
+    params = {"bot_id": int(bot_id), "close_action": close_action}
+
+    def do():
+        from bots.services import bot_stop
+
+        if close_action not in (None, "keep", "sell_base", "close_position"):
+            raise ToolRefused("close_action is keep, sell_base or close_position.", code="invalid")
+        user = _user(principal)
+        bot = _bot(user, bot_id)
+        bot_stop(bot=bot, user=user, close_action=close_action, reason="Stopped through the MCP server")
+        return _bot_json(_bot(user, bot_id))
+
+    return _money_action(principal, "stop_bot", params, confirmation_token, do)
+
+
+def list_audit(principal: Principal) -> list[dict]:
+    from mcp_server.selectors import audit_list
+
+    return [
+        {
+            "at": a.created_at.isoformat(),
+            "tool": a.tool,
+            "outcome": a.outcome,
+            "code": a.code,
+            "bot_id": a.bot_id,
+            "params": a.params,
+        }
+        for a in audit_list(user=_user(principal))[:PAGE]
+    ]
+
+
+# --- analytics ---------------------------------------------------------------------------------
+def suggest_parameters(
+    principal: Principal,
+    symbol: str,
+    budget: str,
+    risk: str = "medium",
+    price: str | None = None,
+    tick: str | None = None,
+) -> dict:
+    """Walk-forward suggestion (search.suggest) on the candles the adapter has for `symbol`."""
+    from decimal import Decimal, InvalidOperation
+
+    from mcp_server import search
+    from mcp_server.adapters import candles
+
+    _user(principal)
+    symbol = str(symbol).upper()
+    if symbol not in candles.symbols():
+        raise ToolRefused(f"No candle history for {symbol}; available: {', '.join(candles.symbols())}.", code="invalid")
+    if risk not in search.RISK_WIDTH:
+        raise ToolRefused("risk is low, medium or high.", code="invalid")
+    try:
+        amount = Decimal(str(budget))
+    except InvalidOperation:
+        amount = Decimal(0)
+    if not amount.is_finite() or not Decimal(50) <= amount <= Decimal(10_000_000):
+        raise ToolRefused("budget is a USDT amount from 50 to 10000000.", code="invalid")
+    at_price = at_tick = None
+    try:
+        at_price = Decimal(str(price)) if price not in (None, "") else None
+        at_tick = Decimal(str(tick)) if tick not in (None, "") else None
+    except InvalidOperation:
+        raise ToolRefused("price and tick are decimal numbers.", code="invalid") from None
+    for value in (at_price, at_tick):
+        if value is not None and (not value.is_finite() or value <= 0):
+            raise ToolRefused("price and tick are positive numbers.", code="invalid")
+    return search.suggest(
+        candles.price_path(symbol),
+        rules=candles.spot_rules(symbol),
+        fees=candles.SPOT_FEES,
+        budget=amount,
+        risk=risk,
+        at_price=at_price,
+        tick=at_tick,
+    )
+
+
+def bot_study(principal: Principal, bot_id: int) -> dict:
+    from mcp_server.insights.study import bot_study as study
+
+    return study(bot=_bot(_user(principal), bot_id))
+
+
+def portfolio(principal: Principal) -> dict:
+    from mcp_server.insights.study import portfolio_study
+
+    return portfolio_study(user=_user(principal))
+
+
+def market_regime(principal: Principal, symbol: str, hours: int = 24) -> dict:
+    """Range-bound or trending over the last `hours` of the candles the adapter has."""
+    from mcp_server.adapters import candles
+    from mcp_server.insights.regime import against_grid, detect
+
+    _user(principal)
+    symbol = str(symbol).upper()
+    if symbol not in candles.symbols():
+        raise ToolRefused(f"No candle history for {symbol}; available: {', '.join(candles.symbols())}.", code="invalid")
+    if not 2 <= int(hours) <= 24 * 14:
+        raise ToolRefused("hours is from 2 to 336.", code="invalid")
+    path = candles.price_path(symbol)
+    n = int(hours) * 60
+    points = path.ticks[-4 * n :].reshape(-1, 4).astype(float) * float(path.tick)
+    regime = detect(points.max(axis=1), points.min(axis=1), points[:, 3])
+    return {"symbol": symbol, "hours": int(hours), **regime.to_json(), "against_grid": against_grid(regime)}
