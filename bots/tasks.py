@@ -63,3 +63,19 @@ def bots_restart_due_task() -> int:
     from bots.services import bots_restart_due
 
     return bots_restart_due()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=900, time_limit=960)
+def stop_run_task(run_id: str) -> None:
+    """A stop of many bots (stop all, bulk emergency stop), after the request that asked for it."""
+    from bots.services import stop_run_continue
+
+    stop_run_continue(run_id=run_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=30)
+def stopped_orders_sweep_task() -> int:
+    """Cancel orders that reached an exchange after their bot stopped."""
+    from bots.services import stopped_orders_sweep
+
+    return stopped_orders_sweep()
