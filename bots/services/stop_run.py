@@ -26,6 +26,7 @@ from bots.services.common import client_for_account, trading_switch
 from bots.services.stop import STOPPABLE, mark_stopping
 from exchanges.client import Category
 from exchanges.errors import ExchangeError, OrderNotFound
+from observability.prom import ORDERS_CANCELLED
 from trading.models import Order
 from trading.services import orders_reconcile
 
@@ -62,8 +63,9 @@ def stop_run_get(run_id: str | None = None) -> StopRun | None:
     return StopRun(**data) if data else None
 
 
-def stop_run_start(*, bot_ids: list[int], reason: str, code: str, actor) -> StopRun:
-    """Record a run and queue it after commit; returns at once (no exchange call, no per-bot work)."""
+def stop_run_start(*, bot_ids: list[int], reason: str, code: str, actor, enqueue: bool = True) -> StopRun:
+    """Record a run and queue it after commit; returns at once (no exchange call, no per-bot work).
+    `enqueue=False`: the caller runs it itself (stop_run_continue)."""
     run = StopRun(
         id=uuid.uuid4().hex[:12],
         reason=reason[:300],
@@ -74,13 +76,16 @@ def stop_run_start(*, bot_ids: list[int], reason: str, code: str, actor) -> Stop
     )
     run.save()
     cache.set(LAST_RUN_KEY, run.id, timeout=RUN_TTL)
-    transaction.on_commit(lambda: current_app.send_task(STOP_RUN_TASK, args=[run.id]))
+    if enqueue:
+        transaction.on_commit(lambda: current_app.send_task(STOP_RUN_TASK, args=[run.id]))
     return run
 
 
-def bots_stop_all(*, actor, reason: str = "Operators stopped all trading") -> int:
+def bots_stop_all(*, actor, reason: str = "Operators stopped all trading", background: bool = True) -> int:
     """The operators' switch: halt trading (no bot can start from now on) and stop every active
-    bot in the background. Answers at once with the number of bots the run will stop."""
+    bot in the background. Answers at once with the number of bots the run will stop.
+    `background=False` (the shell command, which must not depend on a worker during an incident)
+    does the run's work before returning."""
     with transaction.atomic():
         switch = trading_switch()
         switch.halted = True
@@ -88,7 +93,9 @@ def bots_stop_all(*, actor, reason: str = "Operators stopped all trading") -> in
         switch.changed_by = actor if getattr(actor, "pk", None) else None
         switch.save()
         bot_ids = list(Bot.objects.filter(status__in=STOPPABLE).values_list("pk", flat=True))
-        stop_run_start(bot_ids=bot_ids, reason=reason, code="halt", actor=actor)
+        run = stop_run_start(bot_ids=bot_ids, reason=reason, code="halt", actor=actor, enqueue=background)
+    if not background:
+        stop_run_continue(run_id=run.id)
     return len(bot_ids)
 
 
@@ -151,6 +158,7 @@ def account_orders_cancel(*, bots: list[Bot]) -> tuple[int, int]:
         return 0, 0
     generations = {bot.pk: bot.generation for bot in bots}  # a restarted bot's new orders are not ours
     client = client_for_account(bots[0].exchange_account)
+    venue = getattr(getattr(bots[0].exchange_account, "exchange", None), "code", "") or "unknown"
     cancelled = failures = 0
     for category, symbol in sorted({(bot.category, bot.symbol) for bot in bots}):
         try:
@@ -166,6 +174,7 @@ def account_orders_cancel(*, bots: list[Bot]) -> tuple[int, int]:
             try:
                 client.cancel_order(category=Category(category), symbol=symbol, client_order_id=remote.client_order_id)
                 cancelled += 1
+                ORDERS_CANCELLED.labels(venue=venue).inc()
             except OrderNotFound:
                 pass
             except ExchangeError as exc:  # the bot's stop tick cancels again
