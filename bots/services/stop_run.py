@@ -17,9 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from celery import current_app
-from django import db
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bots.engine.ids import parse_client_order_id
@@ -117,7 +116,9 @@ def stop_run_continue(*, run_id: str) -> StopRun | None:
     if run is None:
         return None
     by_account: dict[int, list[Bot]] = defaultdict(list)
+    accounts = {}
     for bot in Bot.objects.filter(pk__in=run.bot_ids).select_related("exchange_account__exchange"):
+        accounts[bot.exchange_account_id] = bot.exchange_account  # before refresh_from_db drops it
         if bot.status in STOPPABLE and mark_stopping(
             bot=bot, reason=run.reason, close_action=None, actor=run.actor, code=run.code
         ):
@@ -126,9 +127,10 @@ def stop_run_continue(*, run_id: str) -> StopRun | None:
             by_account[bot.exchange_account_id].append(bot)
     run.save()
     # accounts are independent budgets: cancel on several at once (each within its own limits,
-    # all within the IP's, both enforced by the shared rate budget)
+    # all within the IP's, both enforced by the shared rate budget); the threads touch no rows
+    jobs = [(accounts[account_id], bots) for account_id, bots in by_account.items()]
     with ThreadPoolExecutor(max_workers=CANCEL_THREADS) as pool:
-        for cancelled, failures in pool.map(_account_orders_cancel_closing, by_account.values()):
+        for cancelled, failures in pool.map(_cancel_in_thread, jobs):
             run.orders_cancelled += cancelled
             run.failures += failures
             run.save()
@@ -155,22 +157,23 @@ def stop_run_progress(run: StopRun) -> dict:
     }
 
 
-def _account_orders_cancel_closing(bots: list[Bot]) -> tuple[int, int]:
+def _cancel_in_thread(job) -> tuple[int, int]:
+    account, bots = job
     try:
-        return account_orders_cancel(bots=bots)
+        return account_orders_cancel(account=account, bots=bots)
     finally:
-        db.connection.close()  # a pool thread's own connection, if it opened one
+        connection.close()  # this pool thread's own connection, if the client opened one
 
 
-def account_orders_cancel(*, bots: list[Bot]) -> tuple[int, int]:
+def account_orders_cancel(*, account, bots: list[Bot]) -> tuple[int, int]:
     """Cancel, on one exchange account, every open order belonging to one of `bots`: one
     open-orders request per (category, symbol) for all of them, then a cancel per order found.
     Returns (cancelled, failures)."""
     if not bots:
         return 0, 0
     generations = {bot.pk: bot.generation for bot in bots}  # a restarted bot's new orders are not ours
-    client = client_for_account(bots[0].exchange_account)
-    venue = getattr(getattr(bots[0].exchange_account, "exchange", None), "code", "") or "unknown"
+    client = client_for_account(account)
+    venue = getattr(getattr(account, "exchange", None), "code", "") or "unknown"
     cancelled = failures = 0
     for category, symbol in sorted({(bot.category, bot.symbol) for bot in bots}):
         try:
@@ -209,7 +212,7 @@ def stopped_orders_sweep(*, within: timedelta = SWEEP_WINDOW) -> int:
         by_account[bot.exchange_account_id].append(bot)
     swept = 0
     for bots in by_account.values():
-        cancelled, _failures = account_orders_cancel(bots=bots)
+        cancelled, _failures = account_orders_cancel(account=bots[0].exchange_account, bots=bots)
         if cancelled:
             client = client_for_account(bots[0].exchange_account)
             still_stopped = Bot.objects.filter(pk__in=[b.pk for b in bots], status=Bot.Status.STOPPED)
