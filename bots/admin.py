@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from bots import services
 from bots.models import Bot, BotEvent, TradingSwitch
 from trading.models import Order
 
@@ -109,22 +110,23 @@ class BotAdmin(admin.ModelAdmin):
         if not _can_stop(request):
             self.message_user(request, "You need the 'stop bot' permission.", messages.ERROR)
             return
-        from bots.services import bot_emergency_stop
-
-        count = 0
-        for bot in queryset.select_related("exchange_account"):
-            bot_emergency_stop(bot=bot, actor=request.user, reason=f"Emergency stop by operator {request.user}")
-            count += 1
-        self.message_user(request, f"Emergency stop sent to {count} bot(s).", messages.WARNING)
+        count = services.bots_emergency_stop_many(
+            bot_ids=list(queryset.values_list("pk", flat=True)),
+            actor=request.user,
+            reason=f"Emergency stop by operator {request.user}",
+        )
+        self.message_user(
+            request,
+            f"Emergency stop of {count} bot(s) is running in the background; the trading switch page shows progress.",
+            messages.WARNING,
+        )
 
     @admin.action(description="STOP ALL BOTS and halt trading (every user)")
     def stop_all_bots(self, request, queryset):
         if not _can_stop(request):
             self.message_user(request, "You need the 'stop bot' permission.", messages.ERROR)
             return
-        from bots.services import bots_stop_all
-
-        count = bots_stop_all(actor=request.user, reason=f"All trading halted by operator {request.user}")
+        count = services.bots_stop_all(actor=request.user, reason=f"All trading halted by operator {request.user}")
         self.message_user(request, f"Trading halted; {count} bot(s) stopping.", messages.WARNING)
 
 
@@ -169,21 +171,20 @@ class TradingSwitchAdmin(admin.ModelAdmin):
         return [path("", self.admin_site.admin_view(self.switch_view), name="bots_tradingswitch_changelist")]
 
     def switch_view(self, request):
-        from bots.services import bots_stop_all, trading_resume
-        from bots.services.common import trading_switch
-
         if not _can_stop(request):
             raise PermissionDenied
-        switch = trading_switch()
+        switch = services.trading_switch()
         form = TradingSwitchForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             if switch.halted:
-                trading_resume(actor=request.user)
+                services.trading_resume(actor=request.user)
                 self.message_user(request, "Trading resumed: users can start bots again.", messages.SUCCESS)
             else:
                 reason = form.cleaned_data["reason"].strip() or f"All trading halted by operator {request.user}"
-                count = bots_stop_all(actor=request.user, reason=reason)
-                self.message_user(request, f"Trading halted; {count} bot(s) stopping.", messages.WARNING)
+                count = services.bots_stop_all(actor=request.user, reason=reason)
+                self.message_user(
+                    request, f"Trading halted; stopping {count} bot(s) in the background.", messages.WARNING
+                )
             return redirect(request.path)
         context = {
             **self.admin_site.each_context(request),
@@ -192,6 +193,7 @@ class TradingSwitchAdmin(admin.ModelAdmin):
             "switch": switch,
             "forced_by_setting": bool(settings.SETKA_TRADING_HALTED),
             "active_bots": Bot.objects.filter(status__in=Bot.ACTIVE_STATUSES).count(),
+            "stop_run": services.stop_run_progress(run) if (run := services.stop_run_get()) else None,
             "form": form,
         }
         return TemplateResponse(request, "admin/bots/trading_switch.html", context)

@@ -6,16 +6,15 @@ user's bot answers 404, never 403."""
 
 from __future__ import annotations
 
-import inspect
-
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
+from bots import services
 from bots.filters import BotFilter, OrderFilter
 from bots.models import Bot, BotEvent
 from bots.serializers import (
@@ -40,46 +39,6 @@ ERRORS = {
     401: OpenApiResponse(description="Not signed in"),
     404: OpenApiResponse(description="No such bot for this user"),
 }
-
-
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "This action is not available yet."
-    default_code = "unavailable"
-
-
-def call_service(service_name: str, /, **kwargs):
-    """Call bots.services.<name> with the keyword arguments it accepts, translating the
-    domain's exceptions into API errors (400/409/503) instead of 500."""
-    try:
-        from bots import services
-    except ImportError as exc:
-        raise ServiceUnavailable() from exc
-    func = getattr(services, service_name, None)
-    if func is None:
-        raise ServiceUnavailable()
-    params = inspect.signature(func).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
-    try:
-        return func(**kwargs)
-    except DomainError:
-        raise
-    except Exception as exc:
-        errors = getattr(exc, "errors", None)
-        if isinstance(errors, dict) and errors:
-            raise ValidationError({"config": {k: [str(v)] for k, v in errors.items()}}) from exc
-        from exchanges.errors import ExchangeError, TemporaryExchangeError
-
-        if isinstance(exc, TemporaryExchangeError):
-            raise DomainError(
-                "The exchange is not answering right now; try again in a minute.",
-                code="exchange_unavailable",
-                status_code=503,
-            ) from exc
-        if isinstance(exc, ExchangeError):
-            raise DomainError(f"The exchange refused: {exc}", code="exchange_error") from exc
-        raise
 
 
 def _report_json(report):
@@ -138,8 +97,7 @@ class BotListCreateApi(ApiMixin, ListAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = _user_account(request.user, data["exchange_account"])
-        bot = call_service(
-            "bot_create",
+        bot = services.bot_create(
             user=request.user,
             name=data["name"],
             exchange_account=account,
@@ -169,8 +127,7 @@ class BotPreviewApi(ApiMixin, GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = _user_account(request.user, data["exchange_account"])
-        report = call_service(
-            "bot_preview",
+        report = services.bot_preview(
             user=request.user,
             exchange_account=account,
             symbol=data["symbol"],
@@ -196,22 +153,20 @@ class BotDetailApi(ApiMixin, GenericAPIView):
         bot = _owned_bot(request, pk)
         if bot.status not in (Bot.Status.DRAFT, Bot.Status.STOPPED):
             raise DomainError("Stop the bot before deleting it.", code="bot_not_stopped", status_code=409)
-        call_service("bot_delete", bot=bot, user=request.user)
+        services.bot_delete(bot=bot, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class _BotActionApi(ApiMixin, GenericAPIView):
     serializer_class = BotSerializer
     queryset = Bot.objects.none()
-    service: str = ""
 
-    def service_kwargs(self, request) -> dict:
-        return {}
+    def act(self, request, bot: Bot) -> None:  # pragma: no cover - every action defines it
+        raise NotImplementedError
 
     def post(self, request, pk: int):
         bot = _owned_bot(request, pk)
-        extra = self.service_kwargs(request)
-        call_service(self.service, bot=bot, user=request.user, actor=request.user, **extra)
+        self.act(request, bot)
         bot = _owned_bot(request, pk)
         return Response(BotSerializer(bot, context={"now": timezone.now()}).data, status=status.HTTP_202_ACCEPTED)
 
@@ -226,7 +181,8 @@ class _BotActionApi(ApiMixin, GenericAPIView):
     summary="Start a draft bot (its report was confirmed at creation)",
 )
 class BotStartApi(_BotActionApi):
-    service = "bot_start"
+    def act(self, request, bot: Bot) -> None:
+        services.bot_start(bot=bot, user=request.user)
 
     def post(self, request, pk: int):
         bot = _owned_bot(request, pk)
@@ -265,7 +221,7 @@ class BotRestartPreviewApi(ApiMixin, GenericAPIView):
     def post(self, request, pk: int):
         bot = _owned_bot(request, pk)
         bot = Bot.objects.select_related("exchange_account").get(pk=bot.pk)
-        return Response(_report_json(call_service("bot_restart_preview", bot=bot, user=request.user)))
+        return Response(_report_json(services.bot_restart_preview(bot=bot, user=request.user)))
 
 
 class BotRestartApi(ApiMixin, GenericAPIView):
@@ -285,8 +241,7 @@ class BotRestartApi(ApiMixin, GenericAPIView):
         serializer = BotRestartSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
         bot = Bot.objects.select_related("exchange_account").get(pk=bot.pk)
-        call_service(
-            "bot_relaunch",
+        services.bot_relaunch(
             bot=bot,
             user=request.user,
             confirm=serializer.validated_data["confirm"],
@@ -300,18 +255,18 @@ class BotRestartApi(ApiMixin, GenericAPIView):
     request=BotStopSerializer, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS}
 )
 class BotStopApi(_BotActionApi):
-    service = "bot_stop"
-
-    def service_kwargs(self, request) -> dict:
+    def act(self, request, bot: Bot) -> None:
         serializer = BotStopSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
-        close_action = serializer.validated_data.get("close_action")
-        return {"close_action": close_action} if close_action else {}
+        services.bot_stop(
+            bot=bot, user=request.user, close_action=serializer.validated_data.get("close_action") or None
+        )
 
 
 @extend_schema(request=None, responses={202: BotSerializer, 409: OpenApiResponse(description="Wrong state"), **ERRORS})
 class BotEmergencyStopApi(_BotActionApi):
-    service = "bot_emergency_stop"
+    def act(self, request, bot: Bot) -> None:
+        services.bot_emergency_stop(bot=bot, actor=request.user)
 
 
 class BotEventListApi(ApiMixin, ListAPIView):

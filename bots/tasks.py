@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 from django.conf import settings
+
+from observability.prom import TICK_LAG_SECONDS
 
 QUEUED_KEY = "setka:bot-tick-queued:{}"
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
-def bot_tick_task(bot_id: int, urgent: bool = False) -> None:
+def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = None) -> None:
     from django.core.cache import cache
 
     from bots.services import bot_tick
 
+    if queued_at is not None:
+        TICK_LAG_SECONDS.observe(max(0.0, time.time() - queued_at))
     if not urgent:
         cache.delete(QUEUED_KEY.format(bot_id))  # started: beat may queue the next one
     bot_tick(bot_id=bot_id, urgent=urgent)
@@ -30,7 +36,8 @@ def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = 
 
             account_id = Bot.objects.values_list("exchange_account_id", flat=True).get(pk=bot_id)
         options["queue"] = tick_queue(account_id)
-    bot_tick_task.apply_async(args=[bot_id], kwargs={"urgent": urgent} if urgent else {}, **options)
+    kwargs = {"queued_at": time.time(), **({"urgent": True} if urgent else {})}
+    bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
 
 
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
@@ -87,3 +94,19 @@ def bots_restart_due_task() -> int:
     from bots.services import bots_restart_due
 
     return bots_restart_due()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=900, time_limit=960)
+def stop_run_task(run_id: str) -> None:
+    """A stop of many bots (stop all, bulk emergency stop), after the request that asked for it."""
+    from bots.services import stop_run_continue
+
+    stop_run_continue(run_id=run_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=30)
+def stopped_orders_sweep_task() -> int:
+    """Cancel orders that reached an exchange after their bot stopped."""
+    from bots.services import stopped_orders_sweep
+
+    return stopped_orders_sweep()

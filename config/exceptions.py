@@ -1,8 +1,8 @@
 """One error shape for the whole API: {"detail": "...", "code": "...", "fields": {...}}.
 
 DRF's default already answers 4xx for validation, auth and throttling; this adds a readable
-top-level `detail` to field errors and turns domain errors (services raise DomainError) into
-400/409 instead of 500. `detail` is said in the user's language (their profile's, else the
+top-level `detail` to field errors and turns domain errors (services raise DomainError) and
+exchange failures into 400/409/503 instead of 500: views call services and never translate. `detail` is said in the user's language (their profile's, else the
 request's Accept-Language); `code` is one of config.codes.ERRORS, which the app renders itself."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from config.codes import ERRORS
+from exchanges.errors import ExchangeError, TemporaryExchangeError
 
 
 class DomainError(Exception):
@@ -89,7 +90,22 @@ def api_exception_handler(exc, context):
     return response
 
 
+def domain_error_of(exc: Exception) -> DomainError | None:
+    """The one place a service's non-domain failure becomes an answer: an exchange that does not
+    answer is a 503 the user can retry, an exchange's refusal a 400 saying so."""
+    if isinstance(exc, TemporaryExchangeError):
+        return DomainError(
+            "The exchange is not answering right now; try again in a minute.",
+            code="exchange_unavailable",
+            status_code=503,
+        )
+    if isinstance(exc, ExchangeError):
+        return DomainError(f"The exchange refused: {exc}", code="exchange_error")
+    return None
+
+
 def _api_exception_response(exc, context):
+    exc = domain_error_of(exc) or exc
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, DomainError):

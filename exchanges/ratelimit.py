@@ -9,6 +9,11 @@ the client how much is left in every response (X-Bapi-Limit-Status, X-Bapi-Limit
 - after a response, `observe()` reads the headers: when the exchange says nothing is left, the
   endpoint is blocked until the reset timestamp; a 10006 answer does the same (`block_until`).
 
+Every request also takes one unit from the budget of the egress IP (Bybit: 600 requests per 5 s
+per IP, answered with HTTP 403 past it), shared by every account and every process behind that
+IP; a batch order call counts its orders against the account's order endpoint and one request
+against the IP.
+
 State lives in a `WindowStore`: `LocalWindowStore` (one process, thread-safe) or `CacheWindowStore`
 (a Django cache such as Redis, shared by every worker that trades with the same account).
 No Django import at module level: the adapter stays usable without settings.
@@ -16,6 +21,8 @@ No Django import at module level: the adapter stays usable without settings.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -51,6 +58,15 @@ DEFAULT_LIMITS: dict[tuple[str, str], int] = {
 # Public market data is limited per IP (600 per 5 s for all traffic); keep each path modest.
 PUBLIC_LIMIT = 20
 SAFETY = 0.9  # use at most 90 % of a published limit
+# Requests per window per egress IP, by venue: (limit, window seconds). A venue not listed has no
+# IP budget of ours (its per-endpoint limits still apply).
+IP_LIMITS: dict[str, tuple[int, float]] = {"bybit": (600, 5.0)}
+
+
+def egress_name() -> str:
+    """Which egress IP this process sends from: SETKA_EGRESS_IP when set (several machines behind
+    one NAT share it; one machine with two addresses sets it per process), else the host name."""
+    return os.environ.get("SETKA_EGRESS_IP") or socket.gethostname()
 
 
 def limit_for(path: str, category: str | None) -> int:
@@ -59,10 +75,14 @@ def limit_for(path: str, category: str | None) -> int:
 
 
 class WindowStore:
-    """Where the limiter keeps its counters. `take` reserves `cost` units in the current 1-s
-    window if `limit` allows and returns 0, else returns how long to wait (seconds)."""
+    """Where the limiter keeps its counters. `take` reserves `cost` units in the rolling window
+    (`window` seconds, 1 by default) if `limit` allows and returns 0, else returns how long to
+    wait (seconds); `release` gives back what a `take` reserved when the request was not sent."""
 
-    def take(self, key: str, cost: int, limit: int, now: float) -> float:  # pragma: no cover - interface
+    def take(self, key: str, cost: int, limit: int, now: float, window: float = 1.0) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def release(self, key: str, cost: int, now: float, window: float = 1.0) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def blocked_until(self, key: str) -> float:  # pragma: no cover - interface
@@ -73,24 +93,30 @@ class WindowStore:
 
 
 class LocalWindowStore(WindowStore):
-    """Rolling 1-second window per key, in this process."""
+    """Rolling window per key, in this process."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._blocks: dict[str, float] = {}
 
-    def take(self, key: str, cost: int, limit: int, now: float) -> float:
+    def take(self, key: str, cost: int, limit: int, now: float, window: float = 1.0) -> float:
         with self._lock:
             events = self._events[key]
-            while events and events[0] <= now - 1.0:
+            while events and events[0] <= now - window:
                 events.popleft()
             if len(events) + cost <= limit or not events:
                 events.extend([now] * cost)
                 return 0.0
             # wait until enough old events leave the window
             index = min(len(events) - 1, max(0, len(events) + cost - limit - 1))
-            return max(0.001, events[index] + 1.0 - now)
+            return max(0.001, events[index] + window - now)
+
+    def release(self, key: str, cost: int, now: float, window: float = 1.0) -> None:
+        with self._lock:
+            events = self._events[key]
+            for _ in range(min(cost, len(events))):
+                events.pop()
 
     def blocked_until(self, key: str) -> float:
         with self._lock:
@@ -102,35 +128,45 @@ class LocalWindowStore(WindowStore):
 
 
 class CacheWindowStore(WindowStore):
-    """A rolling window approximated by 100-ms buckets counted in a shared cache (Django's Redis
-    cache): every process trading with one account shares the budget. A request counts against
-    the current bucket plus the ten before it (1.1 s), so no rolling 1-s window of the exchange
-    ever sees more than `limit`. Blocks learned from headers are shared too."""
+    """A rolling window approximated by buckets of a tenth of the window counted in a shared
+    cache (Django's Redis cache): every process trading with one account (or behind one IP)
+    shares the budget. A request counts against the current bucket plus the ten before it
+    (1.1 windows), so no rolling window of the exchange ever sees more than `limit`. Blocks
+    learned from headers are shared too."""
 
-    BUCKET = 0.1
     SPAN = 11
 
     def __init__(self, cache, prefix: str = "setka:rl"):
         self._cache = cache
         self._prefix = prefix
 
-    def take(self, key: str, cost: int, limit: int, now: float) -> float:
-        bucket = int(now / self.BUCKET)
+    def take(self, key: str, cost: int, limit: int, now: float, window: float = 1.0) -> float:
+        size = window / 10
+        bucket = int(now / size)
         name = f"{self._prefix}:{key}:{bucket}"
-        self._cache.add(name, 0, timeout=5)
+        ttl = max(5, int(window * 2) + 1)
+        self._cache.add(name, 0, timeout=ttl)
         try:
             used = self._cache.incr(name, cost)
         except ValueError:  # expired between add and incr
-            self._cache.set(name, cost, timeout=5)
+            self._cache.set(name, cost, timeout=ttl)
             used = cost
         previous = [f"{self._prefix}:{key}:{b}" for b in range(bucket - self.SPAN + 1, bucket)]
         counts = self._cache.get_many(previous)
         if used + sum(int(v) for v in counts.values()) <= limit:
             return 0.0
         self._cache.decr(name, cost)
-        oldest = next((b for b in range(bucket - self.SPAN + 1, bucket) if counts.get(f"{self._prefix}:{key}:{b}")),
-                      bucket)
-        return max(0.005, (oldest + self.SPAN) * self.BUCKET - now)
+        oldest = next(
+            (b for b in range(bucket - self.SPAN + 1, bucket) if counts.get(f"{self._prefix}:{key}:{b}")), bucket
+        )
+        return max(0.005, (oldest + self.SPAN) * size - now)
+
+    def release(self, key: str, cost: int, now: float, window: float = 1.0) -> None:
+        name = f"{self._prefix}:{key}:{int(now / (window / 10))}"
+        try:
+            self._cache.decr(name, cost)
+        except ValueError:  # already expired: nothing to give back
+            pass
 
     def blocked_until(self, key: str) -> float:
         return float(self._cache.get(f"{self._prefix}:block:{key}") or 0.0)
@@ -143,7 +179,9 @@ class CacheWindowStore(WindowStore):
 
 
 class RateLimiter:
-    """Per-account limiter. `account_key` identifies the account (never the API key itself)."""
+    """Per-account limiter. `account_key` identifies the account (never the API key itself);
+    `ip_key` the egress IP whose budget every request also takes from (default: this venue's
+    IP limit, IP_LIMITS, behind egress_name(); `ip_limit=0` turns it off)."""
 
     def __init__(
         self,
@@ -155,8 +193,15 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
         limits: Mapping[tuple[str, str], int] | None = None,
         venue: str = "bybit",
+        ip_key: str | None = None,
+        ip_limit: int | None = None,
+        ip_window: float | None = None,
     ):
         self.account_key = account_key
+        published, window = IP_LIMITS.get(venue, (0, 5.0))
+        self.ip_limit = max(0, int((published if ip_limit is None else ip_limit) * SAFETY))
+        self.ip_window = ip_window or window
+        self.ip_key = f"ip:{venue}:{ip_key or egress_name()}"
         self.venue = venue
         self.store = store or LocalWindowStore()
         self.max_wait = max_wait
@@ -189,6 +234,11 @@ class RateLimiter:
                 wait = blocked - now
             else:
                 wait = self.store.take(key, min(cost, limit), limit, now)
+                if wait <= 0 and self.ip_limit:
+                    ip_wait = self.store.take(self.ip_key, 1, self.ip_limit, now, self.ip_window)
+                    if ip_wait > 0:  # the account had room, the IP has not: give the account's back
+                        self.store.release(key, min(cost, limit), now)
+                        wait = ip_wait
                 if wait <= 0:
                     RATE_BUDGET_WAIT_SECONDS.labels(venue=self.venue).observe(waited)
                     return

@@ -11,6 +11,7 @@ from django.db import transaction
 from bots.models import Bot, BotEvent
 from bots.services.grid_state import grid_state_save
 from bots.services.tick_context import Decision, TickContext, set_status, still_running
+from observability.prom import ORDERS_PLACED
 from trading.models import Order
 from trading.services import bot_event, fills_fetch, fills_store, order_write_pending, orders_send_pending
 
@@ -70,5 +71,7 @@ def tick_place(ctx: TickContext, decision: Decision) -> None:
                 )
     sent = orders_send_pending(bot=bot, client=client, still_running=still_running(bot))
     ctx.result.placed += len(sent)
+    if sent:
+        ORDERS_PLACED.labels(venue=ctx.venue).inc(len(sent))
     if any(o.order_type == Order.Type.MARKET for o in sent):  # settled at once: store its fill now
         ctx.result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))

@@ -9,13 +9,15 @@ from bots.services.grid_state import grid_state_load, grid_state_sync
 from bots.services.tick_context import TickContext
 from exchanges.client import Category
 from metrics.services import metrics_total_pnl
+from observability.prom import RECONCILE_SECONDS, timed
 from trading.services import orders_reconcile
 
 
 def tick_reconcile(ctx: TickContext) -> None:
     bot, client = ctx.bot, ctx.client
     category = Category(bot.category)
-    reconciled = orders_reconcile(bot=bot, client=client)
+    with timed(RECONCILE_SECONDS):
+        reconciled = orders_reconcile(bot=bot, client=client)
     ctx.result.new_trades += len(reconciled.new_trades)
     bot.refresh_from_db()
     ctx.price = client.ticker(category=category, symbol=bot.symbol).last_price

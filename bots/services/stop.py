@@ -1,6 +1,7 @@
 """Stopping bots: a user's stop (cancel every order, then the chosen close action), an
-emergency stop (cancel at once, without waiting for a running tick), and the operators'
-"stop all bots" switch."""
+emergency stop (cancel at once, without waiting for a running tick), a user's bots when their
+access is revoked, and the switch's resume. Stopping many bots at once runs in the background
+(bots/services/stop_run.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ CLOSE_ACTIONS = ("keep", "sell_base", "close_position")
 STOPPABLE = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.ERROR, Bot.Status.STOPPING)
 
 
-def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str, code: str) -> bool:
+def mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str, code: str) -> bool:
     if close_action is not None and close_action not in CLOSE_ACTIONS:
         raise DomainError(
             "Unknown close action.", code="invalid", fields={"close_action": [f"One of {', '.join(CLOSE_ACTIONS)}."]}
@@ -40,7 +41,9 @@ def _mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: st
         locked.stop_reason = reason[:300]
         locked.stop_code = code
         locked.next_restart_at = None
-        locked.save(update_fields=["close_action", "status", "stop_reason", "stop_code", "next_restart_at", "updated_at"])
+        locked.save(
+            update_fields=["close_action", "status", "stop_reason", "stop_code", "next_restart_at", "updated_at"]
+        )
         bot_event(
             bot=locked,
             kind=BotEvent.Kind.STOPPED,
@@ -64,7 +67,7 @@ def bot_stop(
         raise DomainError("No such bot.", code="not_found", status_code=404)
     if bot.status == Bot.Status.DRAFT:
         raise DomainError("This bot was never started.", code="bot_not_running", status_code=409)
-    _mark_stopping(bot=bot, reason=reason, close_action=close_action, actor=str(user or "system"), code=code)
+    mark_stopping(bot=bot, reason=reason, close_action=close_action, actor=str(user or "system"), code=code)
     return bot
 
 
@@ -92,7 +95,7 @@ def bot_emergency_stop(*, bot: Bot, actor, reason: str = "Emergency stop", code:
         raise DomainError("No such bot.", code="not_found", status_code=404)
     if code == "emergency" and getattr(actor, "pk", None) not in (None, bot.user_id):
         code = "operator"
-    if not _mark_stopping(bot=bot, reason=reason, close_action=None, actor=f"emergency by {actor}", code=code):
+    if not mark_stopping(bot=bot, reason=reason, close_action=None, actor=f"emergency by {actor}", code=code):
         return bot
     try:
         bot_cancel_now(bot=bot)
@@ -107,21 +110,6 @@ def _is_operator(user) -> bool:
         or user.has_perm("bots.stop_bot")
         or user.groups.filter(name__in=("operator", "operators")).exists()
     )
-
-
-def bots_stop_all(*, actor, reason: str = "Operators stopped all trading") -> int:
-    """The operators' switch: halt trading (no bot can start) and emergency-stop every active bot."""
-    with transaction.atomic():
-        switch = trading_switch()
-        switch.halted = True
-        switch.reason = reason[:300]
-        switch.changed_by = actor if getattr(actor, "pk", None) else None
-        switch.save()
-    stopped = 0
-    for bot in Bot.objects.filter(status__in=STOPPABLE).select_related("exchange_account"):
-        bot_emergency_stop(bot=bot, actor=actor, reason=reason, code="halt")
-        stopped += 1
-    return stopped
 
 
 def bots_stop_for_user(*, user, reason: str, code: str = "access_revoked") -> int:

@@ -11,6 +11,7 @@ The tick also carries the two ends of a bot's life: the launch (status STARTING)
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -57,6 +58,8 @@ from exchanges.errors import (
     PositionLiquidated,
     TemporaryExchangeError,
 )
+from observability.logs import log_context
+from observability.prom import TICK_SECONDS
 from trading.models import Order
 from trading.services import (
     bot_event,
@@ -98,11 +101,27 @@ def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
 
 
 def _tick_once(bot_id: int, owner: str) -> TickResult:
-    bot = Bot.objects.select_related("exchange_account", "user").filter(pk=bot_id).first()
+    bot = Bot.objects.select_related("exchange_account__exchange", "user").filter(pk=bot_id).first()
     if bot is None or bot.status not in (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING):
         return TickResult(ran=False, status=getattr(bot, "status", ""), reason="not active")
     bot._lease_owner = owner
+    started = time.perf_counter()
+    with log_context(bot_id=bot.pk, account_id=bot.exchange_account_id, venue=venue_of(bot)):
+        result, outcome = _tick_guarded(bot)
+    TICK_SECONDS.labels(outcome=outcome).observe(time.perf_counter() - started)
+    return result
+
+
+def venue_of(bot: Bot) -> str:
+    return getattr(getattr(bot.exchange_account, "exchange", None), "code", "") or "unknown"
+
+
+def _tick_guarded(bot: Bot) -> tuple[TickResult, str]:
+    """The tick's pass for the bot's status; every failure is the bot's state, never the
+    worker's: (result, outcome) where outcome labels setka_tick_seconds."""
+    bot_id = bot.pk
     result = TickResult(ran=True)
+    outcome = "ok"
     try:
         client = client_for_bot(bot)
         if bot.status == Bot.Status.STARTING:
@@ -115,18 +134,22 @@ def _tick_once(bot_id: int, owner: str) -> TickResult:
             Bot.objects.filter(pk=bot.pk).update(transient_errors=0)
             bot.transient_errors = 0
     except AuthenticationFailed as exc:
+        outcome = "failed"
         _fail(bot, exc, fatal=True)
     except PositionLiquidated as exc:
+        outcome = "failed"
         _fail(bot, exc, fatal=True)
     except (TemporaryExchangeError, AmbiguousOutcome, SoftTimeLimitExceeded) as exc:
+        outcome = "transient"
         _transient(bot, exc)  # a slow exchange is not the bot's fault: retried next tick
     except Exception as exc:  # noqa: BLE001 - any other failure moves the bot to error
+        outcome = "failed"
         logger.exception("bot %s tick failed", bot_id)
         _fail(bot, exc, fatal=False)
     Bot.objects.filter(pk=bot_id).update(last_tick_at=timezone.now())
     bot.refresh_from_db(fields=["status"])
     result.status = bot.status
-    return result
+    return result, outcome
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -50,6 +50,11 @@ class TickContext:
     # holds are placed; protective orders already open stay.
     new_cycles_allowed: bool = True
 
+    @property
+    def venue(self) -> str:
+        """The venue's code (a label of the runtime's metrics)."""
+        return getattr(getattr(self.bot.exchange_account, "exchange", None), "code", "") or "unknown"
+
 
 @dataclass(frozen=True)
 class Decision:

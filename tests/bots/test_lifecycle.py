@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from bots.models import Bot, BotEvent
-from bots.services import bot_start, bot_stop, bot_tick
+from bots.services import bot_start, bot_stop, bot_tick, stop_run_continue, stop_run_get
 from tests.bots.conftest import assert_books_match_exchange, ledger_open_ids
 from tests.factories import BotFactory, grid_config
 from trading.models import Order, Trade
@@ -107,6 +107,8 @@ def test_admin_bulk_emergency_stop_of_any_users_bots(paper, sim, client):
     client.force_login(operator)
     response = client.post("/admin/bots/bot/", {"action": "emergency_stop_selected", "_selected_action": [bot.pk]})
     assert response.status_code == 302
+    assert ledger_open_ids(sim, acc.uid) != []  # the request only queued the run
+    stop_run_continue(run_id=stop_run_get().id)  # what the worker does next
     assert ledger_open_ids(sim, acc.uid) == []
     bot_tick(bot_id=bot.pk)
     bot.refresh_from_db()
@@ -122,6 +124,11 @@ def test_operators_stop_all_switch_stops_bots_and_refuses_starts(paper, sim):
     bot = launch(account)
     operator = UserFactory(is_superuser=True, is_staff=True)
     assert bots_stop_all(actor=operator, reason="exchange incident") == 1
+    assert ledger_open_ids(sim, acc.uid) != []  # answered at once: the worker stops the bots
+    with pytest.raises(DomainError):  # but nothing starts from now on
+        bot_start(bot=Bot.objects.get(pk=bot.pk))
+    run = stop_run_continue(run_id=stop_run_get().id)
+    assert run.marked == 1 and run.orders_cancelled > 0 and run.failures == 0
     assert ledger_open_ids(sim, acc.uid) == []
     bot_tick(bot_id=bot.pk)
     bot.refresh_from_db()
@@ -199,10 +206,19 @@ def test_admin_switch_halts_trading_and_stops_every_bot(paper, sim, client):
     page = client.get("/admin/bots/tradingswitch/").content.decode()
     assert "Trading is HALTED" in page and str(operator) in page and "exchange maintenance" in page
     assert "Resume trading" in page
+    # the progress of the run the switch queued: nothing stopped yet, then the worker's part
+    assert '<td data-testid="stop-run-total">1</td>' in page and '<td data-testid="stop-run-stopped">0</td>' in page
+    stop_run_continue(run_id=stop_run_get().id)
     assert ledger_open_ids(sim, acc.uid) == []
+    page = client.get("/admin/bots/tradingswitch/").content.decode()
+    assert (
+        '<td data-testid="stop-run-cancelled">10</td>' in page and '<td data-testid="stop-run-failures">0</td>' in page
+    )
     bot_tick(bot_id=bot.pk)
     bot.refresh_from_db()
     assert bot.status == Bot.Status.STOPPED and bot.stop_reason == "exchange maintenance"
+    final = client.get("/admin/bots/tradingswitch/").content.decode()
+    assert '<td data-testid="stop-run-stopped">1</td>' in final
     # a plain staff user without the permission cannot flip it
     clerk = UserFactory(is_staff=True)
     client.force_login(clerk)

@@ -8,7 +8,16 @@ import pytest
 from accounts.models import OutboxMessage
 from bots.models import Bot
 from bots.notify import bot_stop_notify
-from bots.services import bot_emergency_stop, bot_start, bot_stop, bot_tick, bots_stop_all, bots_stop_for_user
+from bots.services import (
+    bot_emergency_stop,
+    bot_start,
+    bot_stop,
+    bot_tick,
+    bots_stop_all,
+    bots_stop_for_user,
+    stop_run_continue,
+    stop_run_get,
+)
 from tests.factories import BotFactory, UserFactory, grid_config
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +65,7 @@ def _stop_by(how: str, bot: Bot, sim):
         bot_emergency_stop(bot=bot, actor=operator, reason=f"Emergency stop by operator {operator}")
     elif how == "halt":
         bots_stop_all(actor=operator, reason="exchange incident")
+        stop_run_continue(run_id=stop_run_get().id)  # the worker's part of the run
     elif how == "access_revoked":
         bots_stop_for_user(user=bot.user, reason="Access revoked")
     elif how == "take_profit":

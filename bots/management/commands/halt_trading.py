@@ -19,5 +19,5 @@ class Command(BaseCommand):
             trading_resume(actor=None)
             self.stdout.write("Trading allowed again; stopped bots stay stopped until their owners start them.")
             return
-        count = bots_stop_all(actor=None, reason=reason)
+        count = bots_stop_all(actor=None, reason=reason, background=False)  # no worker needed
         self.stdout.write(f"Trading halted; {count} bot(s) stopping.")

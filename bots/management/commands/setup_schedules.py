@@ -22,6 +22,10 @@ class Command(BaseCommand):
         tick = tick_seconds or settings.SETKA_BOT_TICK_SECONDS
         tasks = {
             "bots: tick every running bot": ("bots.tasks.bots_tick_all_task", tick),
+            "bots: sweep orders that reached the exchange after their bot stopped": (
+                "bots.tasks.stopped_orders_sweep_task",
+                max(tick * 6, 30),
+            ),
             "bots: restart failed bots after back-off": ("bots.tasks.bots_restart_due_task", max(tick, 5)),
             "metrics: snapshots": ("metrics.tasks.metrics_snapshot_task", settings.SETKA_METRICS_SNAPSHOT_SECONDS),
             "metrics: recompute and flag drift": ("metrics.tasks.metrics_reconcile_task", 3600),

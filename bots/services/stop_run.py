@@ -1,0 +1,225 @@
+"""Stops of many bots run in the background: the operators' "stop all", a bulk emergency stop
+and the stop of a user whose access was revoked answer at once; a worker then marks each bot
+STOPPING (its stop tick cancels and closes as for any stop) and cancels the bots' orders per
+exchange account with one open-orders request per symbol, without waiting for the ticks.
+
+A run's progress (bots to stop, stopped, orders cancelled, failures) lives in the cache under
+its id, so the admin shows it while the worker goes. The late-order sweep cancels orders that
+reached the exchange after their bot stopped (sent before the stop, accepted after it)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from celery import current_app
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bots.engine.ids import parse_client_order_id
+from bots.models import Bot
+from bots.services.common import client_for_account, trading_switch
+from bots.services.stop import STOPPABLE, mark_stopping
+from exchanges.client import Category
+from exchanges.errors import ExchangeError, OrderNotFound
+from observability.prom import ORDERS_CANCELLED
+from trading.models import Order
+from trading.services import orders_reconcile
+
+logger = logging.getLogger(__name__)
+
+RUN_KEY = "setka:stop-run:{}"
+LAST_RUN_KEY = "setka:stop-run:last"
+RUN_TTL = 7 * 24 * 3600
+STOP_RUN_TASK = "bots.tasks.stop_run_task"  # sent by name: services never import the task layer
+SWEEP_WINDOW = timedelta(minutes=15)
+CANCEL_THREADS = 8
+
+
+@dataclass
+class StopRun:
+    id: str
+    reason: str
+    code: str
+    actor: str
+    bot_ids: list[int]
+    started_at: str
+    marked: int = 0
+    orders_cancelled: int = 0
+    failures: int = 0
+    finished_at: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def save(self) -> None:
+        cache.set(RUN_KEY.format(self.id), asdict(self), timeout=RUN_TTL)
+
+
+def stop_run_get(run_id: str | None = None) -> StopRun | None:
+    run_id = run_id or cache.get(LAST_RUN_KEY)
+    data = cache.get(RUN_KEY.format(run_id)) if run_id else None
+    return StopRun(**data) if data else None
+
+
+def stop_run_start(*, bot_ids: list[int], reason: str, code: str, actor, enqueue: bool = True) -> StopRun:
+    """Record a run and queue it after commit; returns at once (no exchange call, no per-bot work).
+    `enqueue=False`: the caller runs it itself (stop_run_continue)."""
+    run = StopRun(
+        id=uuid.uuid4().hex[:12],
+        reason=reason[:300],
+        code=code,
+        actor=str(actor or "system"),
+        bot_ids=sorted(set(bot_ids)),
+        started_at=timezone.now().isoformat(),
+    )
+    run.save()
+    cache.set(LAST_RUN_KEY, run.id, timeout=RUN_TTL)
+    if enqueue:
+        transaction.on_commit(lambda: current_app.send_task(STOP_RUN_TASK, args=[run.id]))
+    return run
+
+
+def bots_stop_all(*, actor, reason: str = "Operators stopped all trading", background: bool = True) -> int:
+    """The operators' switch: halt trading (no bot can start from now on) and stop every active
+    bot in the background. Answers at once with the number of bots the run will stop.
+    `background=False` (the shell command, which must not depend on a worker during an incident)
+    does the run's work before returning."""
+    with transaction.atomic():
+        switch = trading_switch()
+        switch.halted = True
+        switch.reason = reason[:300]
+        switch.changed_by = actor if getattr(actor, "pk", None) else None
+        switch.save()
+        bot_ids = list(Bot.objects.filter(status__in=STOPPABLE).values_list("pk", flat=True))
+        run = stop_run_start(bot_ids=bot_ids, reason=reason, code="halt", actor=actor, enqueue=background)
+    if not background:
+        stop_run_continue(run_id=run.id)
+    return len(bot_ids)
+
+
+def bots_emergency_stop_many(*, bot_ids: list[int], actor, reason: str) -> int:
+    """The admin's bulk emergency stop of any users' bots, in the background."""
+    bot_ids = list(Bot.objects.filter(pk__in=bot_ids, status__in=STOPPABLE).values_list("pk", flat=True))
+    with transaction.atomic():
+        stop_run_start(bot_ids=bot_ids, reason=reason, code="operator", actor=actor)
+    return len(bot_ids)
+
+
+def stop_run_continue(*, run_id: str) -> StopRun | None:
+    """The worker's part (idempotent: a retried run marks nobody twice and cancels only what is
+    still open). Each bot is marked STOPPING, then each account's bot orders are cancelled."""
+    run = stop_run_get(run_id)
+    if run is None:
+        return None
+    by_account: dict[int, list[Bot]] = defaultdict(list)
+    accounts = {}
+    for bot in Bot.objects.filter(pk__in=run.bot_ids).select_related("exchange_account__exchange"):
+        accounts[bot.exchange_account_id] = bot.exchange_account  # before refresh_from_db drops it
+        if bot.status in STOPPABLE and mark_stopping(
+            bot=bot, reason=run.reason, close_action=None, actor=run.actor, code=run.code
+        ):
+            run.marked += 1
+        if bot.status == Bot.Status.STOPPING:
+            by_account[bot.exchange_account_id].append(bot)
+    run.save()
+    # accounts are independent budgets: cancel on several at once (each within its own limits,
+    # all within the IP's, both enforced by the shared rate budget); the threads touch no rows
+    jobs = [(accounts[account_id], bots) for account_id, bots in by_account.items()]
+    with ThreadPoolExecutor(max_workers=CANCEL_THREADS) as pool:
+        for cancelled, failures in pool.map(_cancel_in_thread, jobs):
+            run.orders_cancelled += cancelled
+            run.failures += failures
+            run.save()
+    run.finished_at = timezone.now().isoformat()
+    run.save()
+    return run
+
+
+def stop_run_progress(run: StopRun) -> dict:
+    """What the admin shows: counted from the rows, so it is true whatever the worker did."""
+    stopped = Bot.objects.filter(pk__in=run.bot_ids, status=Bot.Status.STOPPED).count()
+    open_orders = Order.objects.filter(bot_id__in=run.bot_ids, status__in=Order.OPEN_STATUSES).count()
+    return {
+        "id": run.id,
+        "reason": run.reason,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "bots_to_stop": len(run.bot_ids),
+        "stopped": stopped,
+        "remaining": len(run.bot_ids) - stopped,
+        "orders_cancelled": run.orders_cancelled,
+        "orders_open": open_orders,
+        "failures": run.failures,
+    }
+
+
+def _cancel_in_thread(job) -> tuple[int, int]:
+    account, bots = job
+    try:
+        return account_orders_cancel(account=account, bots=bots)
+    finally:
+        connection.close()  # this pool thread's own connection, if the client opened one
+
+
+def account_orders_cancel(*, account, bots: list[Bot]) -> tuple[int, int]:
+    """Cancel, on one exchange account, every open order belonging to one of `bots`: one
+    open-orders request per (category, symbol) for all of them, then a cancel per order found.
+    Returns (cancelled, failures)."""
+    if not bots:
+        return 0, 0
+    generations = {bot.pk: bot.generation for bot in bots}  # a restarted bot's new orders are not ours
+    client = client_for_account(account)
+    venue = getattr(getattr(account, "exchange", None), "code", "") or "unknown"
+    cancelled = failures = 0
+    for category, symbol in sorted({(bot.category, bot.symbol) for bot in bots}):
+        try:
+            remote_orders = client.open_orders(category=Category(category), symbol=symbol)
+        except ExchangeError as exc:
+            logger.warning("stop: open orders of %s %s failed: %s", category, symbol, exc)
+            failures += 1
+            continue
+        for remote in remote_orders:
+            key = parse_client_order_id(remote.client_order_id or "")
+            if key is None or key.generation > generations.get(key.bot_id, -1):
+                continue
+            try:
+                client.cancel_order(category=Category(category), symbol=symbol, client_order_id=remote.client_order_id)
+                cancelled += 1
+                ORDERS_CANCELLED.labels(venue=venue).inc()
+            except OrderNotFound:
+                pass
+            except ExchangeError as exc:  # the bot's stop tick cancels again
+                logger.warning("stop: cancel of %s failed: %s", remote.client_order_id, exc)
+                failures += 1
+    return cancelled, failures
+
+
+def stopped_orders_sweep(*, within: timedelta = SWEEP_WINDOW) -> int:
+    """Cancel orders that reached the exchange after their bot stopped: per account of the bots
+    stopped within `within`, one open-orders request per symbol; an order of a bot that is
+    STOPPED is cancelled and the bot's books take its final state (and any fill) from the
+    exchange. The bots are not ticked again. Returns the orders cancelled."""
+    since = timezone.now() - within
+    stopped = Bot.objects.filter(status=Bot.Status.STOPPED, stopped_at__gte=since).select_related(
+        "exchange_account__exchange"
+    )
+    by_account: dict[int, list[Bot]] = defaultdict(list)
+    for bot in stopped:
+        by_account[bot.exchange_account_id].append(bot)
+    swept = 0
+    for bots in by_account.values():
+        cancelled, _failures = account_orders_cancel(account=bots[0].exchange_account, bots=bots)
+        if cancelled:
+            client = client_for_account(bots[0].exchange_account)
+            still_stopped = Bot.objects.filter(pk__in=[b.pk for b in bots], status=Bot.Status.STOPPED)
+            for bot in still_stopped.select_related("exchange_account"):
+                try:
+                    orders_reconcile(bot=bot, client=client)
+                except ExchangeError as exc:
+                    logger.warning("sweep: reconcile of bot %s failed: %s", bot.pk, exc)
+            swept += cancelled
+    return swept

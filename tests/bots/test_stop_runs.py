@@ -1,0 +1,109 @@
+"""Stops of many bots run in the background, per exchange account; an order that reaches the
+exchange after its bot stopped is swept without the bot running again."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bots.engine.ids import grid_order_id
+from bots.models import Bot
+from bots.services import (
+    bot_start,
+    bot_stop,
+    bot_tick,
+    bots_stop_all,
+    stop_run_continue,
+    stop_run_get,
+    stop_run_progress,
+    stopped_orders_sweep,
+)
+from bots.services.common import client_for_account
+from exchanges.client import Category, OrderType, PlaceOrder, Side
+from tests.bots.conftest import ledger_open_ids
+from tests.factories import BotFactory, UserFactory, grid_config
+from trading.models import Order
+
+
+def _launch(account, **config) -> Bot:
+    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(**config))
+    bot_start(bot=bot)
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.RUNNING
+    return bot
+
+
+def _late_order(account, bot: Bot, *, generation: int, price: str = "50000") -> str:
+    """An order of the bot's generation that the exchange accepts now (sent before the stop)."""
+    client_order_id = grid_order_id(bot.pk, generation, 0, Side.BUY, 9)
+    client_for_account(account).place_order(
+        PlaceOrder(
+            category=Category.SPOT,
+            symbol="BTCUSDT",
+            side=Side.BUY,
+            order_type=OrderType.LIMIT,
+            qty=Decimal("0.001"),
+            price=Decimal(price),
+            client_order_id=client_order_id,
+        )
+    )
+    return client_order_id
+
+
+def test_stop_all_of_two_bots_on_one_account_answers_at_once_and_the_run_cancels_both(paper, sim):
+    account, acc = paper
+    first, second = _launch(account), _launch(account, lower_price="52000")
+    open_before = len(ledger_open_ids(sim, acc.uid))
+    assert open_before >= 20
+
+    assert bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident") == 2
+    # the request made no exchange call and marked nobody: the worker does both
+    assert len(ledger_open_ids(sim, acc.uid)) == open_before
+    assert set(Bot.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {"running"}
+    progress = stop_run_progress(stop_run_get())
+    assert progress["bots_to_stop"] == 2 and progress["stopped"] == 0 and progress["finished_at"] is None
+
+    run = stop_run_continue(run_id=stop_run_get().id)
+    assert run.marked == 2 and run.orders_cancelled == open_before and run.failures == 0
+    assert ledger_open_ids(sim, acc.uid) == []
+    for bot in (first, second):
+        bot_tick(bot_id=bot.pk)  # each bot's stop tick records the cancels and stops it
+    progress = stop_run_progress(stop_run_get())
+    assert progress["stopped"] == 2 and progress["remaining"] == 0 and progress["orders_open"] == 0
+    # a retried run (the worker died after its work) changes nothing
+    again = stop_run_continue(run_id=run.id)
+    assert again.marked == 2 and again.orders_cancelled == open_before
+
+
+def test_an_order_accepted_after_its_bot_stopped_is_swept_without_running_the_bot(paper, sim):
+    account, acc = paper
+    stopped = _launch(account)
+    bot_stop(bot=stopped, user=stopped.user)
+    bot_tick(bot_id=stopped.pk)
+    stopped.refresh_from_db()
+    assert stopped.status == Bot.Status.STOPPED and ledger_open_ids(sim, acc.uid) == []
+    running = _launch(account, lower_price="52000")  # another bot of the same account keeps trading
+    running_ids = ledger_open_ids(sim, acc.uid)
+    late = _late_order(account, stopped, generation=stopped.generation)
+    orders_before = Order.objects.filter(bot=stopped).count()
+
+    assert stopped_orders_sweep() == 1
+    assert ledger_open_ids(sim, acc.uid) == running_ids  # the late one only; the running bot's stay
+    assert late not in ledger_open_ids(sim, acc.uid)
+    stopped.refresh_from_db()
+    assert stopped.status == Bot.Status.STOPPED and Order.objects.filter(bot=stopped).count() == orders_before
+    running.refresh_from_db()
+    assert running.status == Bot.Status.RUNNING
+    assert stopped_orders_sweep() == 0  # nothing left to sweep
+
+
+def test_the_sweep_leaves_a_restarted_bots_new_orders_alone(paper, sim):
+    account, acc = paper
+    bot = _launch(account)
+    bot_stop(bot=bot, user=bot.user)
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED
+    newer = _late_order(account, bot, generation=bot.generation + 1)  # not this generation's
+    assert stopped_orders_sweep() == 0
+    assert ledger_open_ids(sim, acc.uid) == [newer]
