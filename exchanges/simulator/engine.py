@@ -213,7 +213,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
         self.wallet_touched.add(acc.uid)
 
     # ------------------------------------------------------------------ helpers
-    def instrument(self, category: str, symbol: str) -> Instrument:
+    def instrument(self, category: str, symbol: str | None) -> Instrument:
         if category not in CATEGORIES:
             raise BybitError(10001, "params error: category invalid")
         inst = instrument(category, symbol or "")
