@@ -52,6 +52,8 @@ class User(AbstractUser):
     # Bumped by a password change or "log out everywhere": access tokens carrying an older
     # version stop working at once (accounts.tokens).
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # Not a column: the login session an access token belongs to, set by accounts.tokens.
+    session_family: uuid.UUID | None
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
