@@ -4,6 +4,7 @@ outbox of messages (SMS and email) that development and tests read instead of se
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -13,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra):
@@ -42,7 +43,7 @@ class User(AbstractUser):
         RU = "ru", "Русский"
         EN = "en", "English"
 
-    username = None
+    username = None  # type: ignore[assignment]  # Django's documented way to drop an inherited field
     email = models.EmailField("email address", unique=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.RU)
     # Stage-1 gate: set when a grant is redeemed or an operator activates the user in admin.
@@ -51,11 +52,14 @@ class User(AbstractUser):
     # Bumped by a password change or "log out everywhere": access tokens carrying an older
     # version stop working at once (accounts.tokens).
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # Not a column: the login session an access token belongs to, set by accounts.tokens.
+    session_family: uuid.UUID | None
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # Not auth's UserManager (email, no username): the stub types objects as that one.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["id"]

@@ -77,7 +77,8 @@ class ApiErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="A sentence for a person, in the request's language")
     code = serializers.CharField(help_text="Stable machine code the app renders from its locale")
-    fields = serializers.DictField(
+    # A declared field named "fields": DRF's metaclass pops it from the class, the stub cannot know.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Per-field messages (input errors only)",

@@ -115,7 +115,9 @@ def access_token_user(token: str):
         live = RefreshToken.objects.filter(user=OuterRef("pk"), family=family, revoked_at__isnull=True)
         users = users.annotate(session_live=Exists(live))
     user = users.first()
-    if user is None or user.token_version != data["v"] or (family is not None and not user.session_live):
+    # session_live exists when family is set (annotated above); django-stubs types `users` by its
+    # first assignment, so the conditional annotation is invisible to it.
+    if user is None or user.token_version != data["v"] or (family is not None and not user.session_live):  # type: ignore[attr-defined]
         raise TokenError(_("The access token is no longer valid."))
     user.session_family = family
     return user

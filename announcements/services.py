@@ -95,7 +95,7 @@ def announcement_publish(*, announcement_id: int, now=None) -> list[str]:
     announcement = Announcement.objects.filter(pk=announcement_id).first()
     if announcement is None or announcement.status == Announcement.Status.DRAFT:
         return []
-    done = []
+    done: list[str] = []
     for outlet in OUTLETS:
         Publication.objects.get_or_create(announcement=announcement, outlet=outlet)
         with transaction.atomic():

@@ -320,7 +320,8 @@ class BotPositionSerializer(serializers.Serializer):
     mark_price = serializers.CharField(allow_null=True, help_text="The latest price the bot saw")
     unrealized_pnl = serializers.CharField(allow_null=True)
     liquidation_price = serializers.CharField(allow_null=True)
-    source = serializers.ChoiceField(choices=["exchange", "ledger", "none"])
+    # A declared field named "source": DRF's metaclass pops it from the class, the stub cannot know.
+    source = serializers.ChoiceField(choices=["exchange", "ledger", "none"])  # type: ignore[assignment]
     updated_at = serializers.CharField(allow_null=True, help_text="When the exchange last reported it")
 
 

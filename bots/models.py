@@ -61,6 +61,7 @@ class Bot(models.Model):
     next_restart_at = models.DateTimeField(null=True, blank=True)
     # The tick lease: one conditional UPDATE takes it, so two ticks of one bot never overlap.
     lease_owner = models.CharField(max_length=64, blank=True, default="")
+    _lease_owner: str  # not a column: the tick holding the lease, set in memory by bots.services.tick
     lease_until = models.DateTimeField(null=True, blank=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
     # Generation of client order ids: bumped on each (re)start so ids never collide across runs.

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from bots.models import Bot, BotEvent
 from config.limits import MAX_ID
+from exchanges.models import ExchangeAccount
 from metrics.api_common import Money, plain_decimal
 from metrics.selectors import metrics_figures
 from trading.models import Order
@@ -53,7 +54,9 @@ class BotSerializer(serializers.ModelSerializer):
     metrics = serializers.SerializerMethodField()
     config = serializers.JSONField(help_text="Grid configuration (docs/api-contract.md `config`).")
     report = serializers.JSONField(help_text="The launch report the user saw (docs/api-contract.md `report`).")
-    exchange_account = serializers.PrimaryKeyRelatedField(read_only=True)
+    exchange_account: serializers.PrimaryKeyRelatedField[ExchangeAccount] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     investment = Money(read_only=True)
 
     class Meta:
@@ -169,7 +172,8 @@ class ReportSerializer(serializers.Serializer):
 
 
 class BotEventSerializer(serializers.ModelSerializer):
-    data = serializers.JSONField()
+    # A declared field named "data": DRF's metaclass pops it from the class, the stub cannot know.
+    data = serializers.JSONField()  # type: ignore[assignment]
 
     class Meta:
         model = BotEvent

@@ -9,10 +9,14 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.db import close_old_connections
 
 from observability.prom import STREAM_RECONNECTS, STREAMS_OPEN
+
+if TYPE_CHECKING:
+    from exchanges.models import ExchangeAccount
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +53,9 @@ class StreamsSupervisor:
         self.shard = shard
         self.account_of_bot: dict[int, int] = {}
         self.stream_factory = stream_factory
-        self.streams: dict[int, object] = {}
+        self.streams: dict[int, Any] = {}  # the venue's private stream: anything with close()
         self.bots_of_account: dict[int, set[int]] = {}
-        self.accounts: dict[int, object] = {}
+        self.accounts: dict[int, ExchangeAccount] = {}
         self.stop_event = threading.Event()
         self.events_seen = 0
         self.reconnects = 0
@@ -121,7 +125,7 @@ class StreamsSupervisor:
         from bots.sharding import shard_of
         from exchanges.factory import stream_for_account
 
-        factory = self.stream_factory or stream_for_account
+        factory: Callable[..., Any] = self.stream_factory or stream_for_account
         wanted: dict[int, set[int]] = {}
         accounts = {}
         for bot in bots_streamed():

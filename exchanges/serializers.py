@@ -44,7 +44,7 @@ class ExchangeAccountPageSerializer(serializers.Serializer):
 
 
 class ExchangeAccountCreateInputSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=64)
+    label = serializers.CharField(max_length=64)  # type: ignore[assignment]  # DRF pops declared fields
     exchange = serializers.ChoiceField(choices=list(VENUE_CODES), default="bybit")
     environment = serializers.ChoiceField(choices=BOUND_ENVIRONMENTS)
     api_key = serializers.CharField(max_length=128, trim_whitespace=True, write_only=True)
@@ -54,7 +54,7 @@ class ExchangeAccountCreateInputSerializer(serializers.Serializer):
 
 
 class ExchangeAccountPaperInputSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=64, required=False, allow_blank=True)  # type: ignore[assignment]  # DRF pops declared fields
     exchange = serializers.ChoiceField(choices=list(VENUE_CODES), default="bybit")
 
 
@@ -75,7 +75,7 @@ class VenueOutputSerializer(serializers.Serializer):
 
 
 class ExchangeAccountUpdateInputSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=64)
+    label = serializers.CharField(max_length=64)  # type: ignore[assignment]  # DRF pops declared fields
 
 
 class MarketQuerySerializer(serializers.Serializer):

@@ -65,8 +65,10 @@ async def _call(fn, /, **kwargs) -> Any:
 
 def build_server() -> MCPServer:
     auth = AuthSettings(
-        issuer_url=settings.MCP_ISSUER_URL,
-        resource_server_url=settings.MCP_RESOURCE_URL,
+        # pydantic validates these strings itself (without mypy's pydantic plugin the stub wants
+        # AnyHttpUrl); AnyHttpUrl(...) would add a "/" to a bare origin and change the OAuth issuer.
+        issuer_url=settings.MCP_ISSUER_URL,  # type: ignore[arg-type]
+        resource_server_url=settings.MCP_RESOURCE_URL,  # type: ignore[arg-type]
         required_scopes=["read"],
         validate_token_resource=False,
     )

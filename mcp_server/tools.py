@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
+from rest_framework.serializers import BaseSerializer
 
 from config.exceptions import DomainError
 from mcp_server import services
@@ -166,7 +167,9 @@ def list_events(principal: Principal, bot_id: int) -> list[dict]:
     from bots.serializers import BotEventSerializer
 
     bot = _bot(_user(principal), bot_id)
-    return [dict(e) for e in BotEventSerializer(bot_events(bot=bot)[:PAGE], many=True).data]
+    # many=True builds a ListSerializer; typed as the base so .data is not the declared "data" field
+    events: BaseSerializer = BotEventSerializer(bot_events(bot=bot)[:PAGE], many=True)
+    return [dict(e) for e in events.data]
 
 
 def get_launch_report(principal: Principal, exchange_account_id: int, symbol: str, category: str, config: dict) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -102,7 +103,7 @@ def notify(
     for delivery in deliveries:
         if hold is None:
             delivery_id = delivery.pk
-            transaction.on_commit(lambda delivery_id=delivery_id: _enqueue(delivery_id))
+            transaction.on_commit(partial(_enqueue, delivery_id))
     return notification
 
 
@@ -134,6 +135,7 @@ def delivery_send(*, delivery_id: int, now=None) -> str:
             delivery.status = Delivery.Status.SKIPPED
             delivery.save(update_fields=["status"])
             return delivery.status
+        assert sender is not None  # an address implies a sender
         delivery.attempts += 1
         base = settings.SETKA_PUBLIC_URL.rstrip("/")
         message = OutgoingMessage(

@@ -50,7 +50,7 @@ def referral_landing_view(request, code: str):
 
 class AttributionSerializer(serializers.Serializer):
     code = serializers.CharField(source="code.code")
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named "source": DRF pops it from the class
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
 

@@ -46,7 +46,7 @@ def articles_search(*, query: str, language: str, limit: int = 20) -> list[Artic
         vector = SearchVector("title", weight="A", config=config) + SearchVector("summary", weight="B", config=config)
         vector += SearchVector("body", weight="C", config=config)
         search = SearchQuery(query, config=config, search_type="websearch")
-        found = list(
+        found: list[Article] = list(
             rows.annotate(rank=SearchRank(vector, search)).filter(rank__gt=0).order_by("-rank", "title")[:limit]
         )
         if found:

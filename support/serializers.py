@@ -43,7 +43,8 @@ class TicketDetailSerializer(TicketSerializer):
     def get_messages(self, obj) -> list:
         from support.selectors import ticket_thread
 
-        return MessageSerializer(ticket_thread(ticket=obj), many=True).data
+        # many=True answers a ReturnList; the stub types .data as ReturnDict.
+        return MessageSerializer(ticket_thread(ticket=obj), many=True).data  # type: ignore[return-value]
 
     def get_has_diagnostics(self, obj) -> bool:
         return bool(obj.diagnostics)

@@ -43,7 +43,7 @@ async def bot_errors_forward(bot: Bot) -> None:
     joined: set[int] = set()
     links: dict[int, tuple[int, str]] = {}
     refreshed = 0.0
-    seen: deque[int] = deque(maxlen=1000)  # live events may arrive twice (user and bot groups)
+    seen: deque[int | None] = deque(maxlen=1000)  # live events may arrive twice (user and bot groups)
     while True:
         if time.monotonic() - refreshed > REFRESH_SECONDS:
             links = await sync_to_async(_links)()

@@ -61,6 +61,7 @@ async def on_stop_answer(query: CallbackQuery) -> None:
     reply = await sync_to_async(replies.reply_stop_answer)(chat_id=chat.id, data=query.data or "")
     await query.answer()
     if reply is not None:
+        assert isinstance(query.message, Message)  # an inaccessible message has no edit_text either way
         await query.message.edit_text(reply.text, reply_markup=None)
 
 
@@ -81,8 +82,10 @@ async def on_buy(query: CallbackQuery) -> None:
         return
     invoice = await sync_to_async(replies.invoice_for)(chat_id=chat.id, data=query.data or "")
     if isinstance(invoice, replies.Reply):
+        assert query.message is not None  # a chat was found on it above
         await query.message.answer(invoice.text)
     elif invoice is not None:
+        assert query.bot is not None  # the dispatcher binds every update to the bot
         await query.bot.send_invoice(
             chat_id=chat.id,
             title=invoice["title"],
@@ -108,6 +111,7 @@ async def on_pre_checkout(query: PreCheckoutQuery) -> None:
 
 
 async def on_successful_payment(message: Message) -> None:
+    assert message.successful_payment is not None  # routed by F.successful_payment
     reply = await sync_to_async(replies.reply_paid)(
         chat_id=message.chat.id,
         payment=message.successful_payment.model_dump(),

@@ -178,6 +178,7 @@ def invoice_for(*, chat_id: int, data: str) -> dict | Reply | None:
     invoice = stars.stars_invoice_create(chat_id=chat_id, plan_code=data.split(":", 1)[1])
     if invoice is not None and "refused" in invoice:
         link = link_for_chat(chat_id=chat_id)
+        assert link is not None  # only a linked chat is refused (a stranger gets None)
         return Reply(t(invoice["refused"], _user_language(link.user)))
     return invoice
 

@@ -125,6 +125,7 @@ def stars_payment_received(*, chat_id: int, payment: dict, update: dict) -> str:
             return "duplicate"
         ours = Payment.objects.filter(provider=PROVIDER, provider_payment_id=payload).first()
         link = link_for_chat(chat_id=chat_id)
+        outcome: str
         if ours is None or link is None or ours.user_id != link.user_id:
             outcome, note = ProviderEvent.Outcome.UNKNOWN, "no such Stars payment for this chat"
         else:

@@ -105,7 +105,7 @@ def lang_of(code: str | None) -> str:
     return "en" if (code or "").lower().startswith("en") else "ru"
 
 
-def t(key: str, language: str, **params) -> str:
+def t(key: str, language: str | None, **params) -> str:
     return TEXTS[key][lang_of(language)].format(**params)
 
 

@@ -80,7 +80,12 @@ def backtest_create(
         raise DomainError(
             "The in-sample part must be 50-90 % of the period.", code="invalid", fields={"in_sample_percent": "50-90"}
         )
-    if series.first_time is None or period_end <= series.first_time or period_start > series.cursor:
+    if (
+        series.first_time is None  # no candles yet: cursor is None too (both set from one aggregate)
+        or series.cursor is None
+        or period_end <= series.first_time
+        or period_start > series.cursor
+    ):
         raise DomainError(
             "There are no candles for this period: choose dates inside the stored data.",
             code="invalid",
@@ -218,6 +223,7 @@ def backtest_run(*, backtest_id: int) -> Backtest:
     found = path.candles if path is not None else 0
     if found < MIN_CANDLES:
         return _fail(bt, "invalid", f"The period has {found} candles; a backtest needs at least {MIN_CANDLES}.")
+    assert path is not None  # it has at least MIN_CANDLES candles
     _progress(bt, 25)
     lower, upper = config.lower_price, config.upper_price
     try:

@@ -5,6 +5,7 @@ net of fees are counted on the series' own history by the kernel's sweep."""
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -80,7 +81,7 @@ def _suggest(series: CandleSeries, t, o, h, low, c) -> dict:
         if net_pct <= 0:
             continue
         trips = row.grid_sells / days if days else 0.0
-        candidate = {
+        candidate: dict[str, Any] = {
             "lower_price": str(lower),
             "upper_price": str(upper),
             "grid_count": config.grid_count,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
+from typing import Any
 
 from aiohttp import ClientSession, web
 
@@ -45,7 +46,7 @@ class FakeVkApi:
         )
 
     async def method(self, request: web.Request) -> web.Response:
-        params = dict(request.query)
+        params: dict[str, Any] = dict(request.query)
         if request.method == "POST":
             params.update(await request.post())
         name = request.match_info["name"]

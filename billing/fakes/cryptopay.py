@@ -14,6 +14,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from billing.fakes.server import FakeServer, Request, Response, post
 
@@ -85,7 +86,7 @@ class FakeCryptoPay(FakeServer):
             return _fail(400, "AMOUNT_TOO_SMALL")
         self.next_invoice_id += 1
         invoice_hash = "IV" + secrets.token_hex(6)
-        invoice = {
+        invoice: dict[str, Any] = {
             "invoice_id": self.next_invoice_id,
             "hash": invoice_hash,
             "currency_type": "crypto",

@@ -80,6 +80,7 @@ class CryptoPayProvider:
                 "expires_in": 3600,
             },
         )
+        assert isinstance(invoice, dict)  # createInvoice answers one invoice object
         return _from_wire(invoice)
 
     def payment_fetch(self, *, provider_payment_id: str) -> ProviderPayment:

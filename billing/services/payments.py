@@ -304,6 +304,7 @@ def _event_process(*, event_pk: int, now=None) -> tuple[str, bool]:
 
 
 def payment_refresh(*, payment: Payment, now=None) -> str:
+    assert payment.provider_payment_id is not None  # every caller refreshes only payments already sent
     remote = provider_for(payment.provider).payment_fetch(provider_payment_id=payment.provider_payment_id)
     return payment_apply(payment_id=payment.pk, remote=remote, now=now)
 

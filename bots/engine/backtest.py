@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from math import ceil, floor
+from typing import TYPE_CHECKING
 
 from exchanges.client import FeeRates, InstrumentRules, OrderType, Side
 
@@ -38,6 +39,9 @@ from .ids import close_order_id, grid_order_id, initial_order_id
 from .planner import CLOSE, GRID, INITIAL, LevelOrder, PlannedOrder, launch_plan, plan_tick, stop_plan
 from .sizing import Sizing, size_grid
 from .targets import check_targets, trigger_reached
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where used: the engine loads without it
 
 ZERO = Decimal(0)
 STOP_KINDS = {
@@ -261,9 +265,9 @@ def _not_launched(config, rules, path, engine) -> BacktestResult:
 class KernelSpec:
     """One configuration in the kernel's integer units (see kernel.py)."""
 
-    params: object  # int64[PARAMS]
-    levels: object  # int64[N+1] ticks
-    minq: object  # int64[N+1] steps
+    params: np.ndarray  # int64[PARAMS]
+    levels: np.ndarray  # int64[N+1] ticks
+    minq: np.ndarray  # int64[N+1] steps
     fd: int
     money: Decimal  # value of one money unit M in quote
     fine: Decimal  # value of one fine quantity unit in base
@@ -395,6 +399,7 @@ def _run_kernel(config, rules, path: PricePath, *, fees, bot_id, generation) -> 
     tick, step = rules.tick_size, rules.qty_step
     levels = spec.sizing.levels
     raw = []
+    level: int | None
     for row in fills[: int(out[K.S_FILLS])]:
         point, line, side_i, qty_i, seq, kind, price_i = (int(x) for x in row)
         side = Side.BUY if side_i == K.BUY else Side.SELL
@@ -416,8 +421,8 @@ def _run_kernel(config, rules, path: PricePath, *, fees, bot_id, generation) -> 
     m = spec.money
     stop = None
     if out[K.S_STOP]:
-        kind, code = STOP_KINDS[int(out[K.S_STOP])]
-        stop = (kind, code, "")
+        stop_kind, code = STOP_KINDS[int(out[K.S_STOP])]
+        stop = (stop_kind, code, "")
     ncurve = end // POINTS_PER_CANDLE + 1
     base = int(out[K.S_BASE]) * spec.fine
     quote = int(out[K.S_QUOTE]) * m
@@ -476,6 +481,7 @@ class _OpenBook:
         self.n = 0
 
     def add(self, o: PlannedOrder) -> None:
+        assert o.price is not None  # only limit orders rest on the book
         self.n += 1
         if o.side is Side.BUY:
             self.buys.append((-o.price, self.n, o))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from typing import cast
 
 from exchanges.client import FeeRates, InstrumentRules, OrderType, Side
 
@@ -129,7 +130,7 @@ def launch_plan(
         )
         for i in sizing.sell_levels
     ]
-    ladder.sort(key=lambda o: (abs(o.price - price), o.level))
+    ladder.sort(key=lambda o: (abs(cast(Decimal, o.price) - price), o.level))  # limit orders: priced
     initial = None
     if sizing.initial_base_qty > 0:
         side = Side.SELL if (config.is_linear and config.direction == Direction.SHORT) else Side.BUY

@@ -248,6 +248,7 @@ class GridState:
         key = parse_client_order_id(client_order_id)
         if key is None or key.purpose != "grid" or (key.bot_id, key.generation) != (self.bot_id, self.generation):
             return False
+        assert key.level is not None and key.side is not None  # a grid order id carries both
         iv = self._interval(key.level, key.side)
         if iv is None:
             return False

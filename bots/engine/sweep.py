@@ -93,6 +93,7 @@ def sweep(
     result: list[SweepRow] = []
     for row, spec, config in zip(rows, specs, configs, strict=True):
         if spec is None:
+            assert row is not None  # a row was written for every config the kernel skips
             result.append(row)
             continue
         o = out[r]

@@ -29,6 +29,7 @@ def closing_only(place: list[PlannedOrder], *, opening: Side) -> list[PlannedOrd
 
 
 def tick_decide(ctx: TickContext) -> Decision:
+    assert ctx.price is not None and ctx.total_pnl is not None and ctx.state is not None  # set by tick_reconcile
     hit = check_targets(ctx.config, price=ctx.price, total_pnl=ctx.total_pnl, invested=ctx.bot.investment)
     if hit is not None:
         return Decision(hit=hit)

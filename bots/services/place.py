@@ -20,6 +20,7 @@ def tick_place(ctx: TickContext, decision: Decision) -> None:
     bot, client, price = ctx.bot, ctx.client, ctx.price
     if decision.hit is not None:
         hit, total = decision.hit, ctx.total_pnl
+        assert total is not None  # set by tick_reconcile
         with transaction.atomic():
             bot_event(
                 bot=bot,
@@ -35,6 +36,7 @@ def tick_place(ctx: TickContext, decision: Decision) -> None:
             )
         return
     plan, state = decision.plan, ctx.state
+    assert plan is not None and state is not None  # no target hit: decide planned on the reconciled state
     if decision.newly_stuck:
         bot_event(
             bot=bot,

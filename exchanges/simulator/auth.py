@@ -49,7 +49,7 @@ def authenticate(keys: dict[str, ApiKey], headers, raw_payload: str, *, now_ms: 
     return key
 
 
-def authenticate_ws(keys: dict[str, ApiKey], args: list, *, now_ms: int) -> ApiKey:
+def authenticate_ws(keys: dict[str, ApiKey], args: object, *, now_ms: int) -> ApiKey:
     """WS auth args = [api_key, expires (int or str, ms), hex HMAC(secret, 'GET/realtime' + expires)]."""
     if not isinstance(args, list) or len(args) < 3:
         raise BybitError(10001, "error:request param invalid")

@@ -9,6 +9,7 @@ import os
 import re
 from collections import Counter
 from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, overload
 
 from . import feed
 from .instruments import CATEGORIES, INSTRUMENTS
@@ -83,6 +84,12 @@ def depth_ok(value, limit: int) -> bool:
     return True
 
 
+@overload
+def amount(
+    value, name: str, *, positive: bool = ..., signed: bool = ..., allow_none: Literal[False] = ...
+) -> Decimal: ...
+@overload
+def amount(value, name: str, *, positive: bool = ..., signed: bool = ..., allow_none: bool) -> Decimal | None: ...
 def amount(
     value, name: str, *, positive: bool = False, signed: bool = False, allow_none: bool = False
 ) -> Decimal | None:
@@ -125,6 +132,10 @@ def integer(value, name: str, lo: int, hi: int, *, default=None) -> int:
     return value
 
 
+@overload
+def text(value, name: str, *, max_length: int = ..., allow_none: Literal[False] = ...) -> str: ...
+@overload
+def text(value, name: str, *, max_length: int = ..., allow_none: bool) -> str | None: ...
 def text(value, name: str, *, max_length: int = 64, allow_none: bool = False) -> str | None:
     if value is None and allow_none:
         return None
@@ -192,14 +203,15 @@ def uid_of(request) -> int:
 
 def fault_params(kind: str, params: dict) -> dict:
     """The known parameters of a fault, checked (they are used on every later request)."""
-    allowed = {
+    by_kind: dict[str, dict[str, tuple[Any, Any]]] = {
         "latency": {"ms": (0, 120_000)},
         "http_error": {"status": (400, 599)},
         "timeout_after_accept": {"seconds": (0, 600), "mode": ("hang", "close")},
         "rate_limit": {"reset_ms": (0, 600_000)},
         "ws_drop": {},
         "ws_delay": {"ms": (0, 120_000)},
-    }[kind]
+    }
+    allowed = by_kind[kind]
     out = {}
     for name, value in params.items():
         if name not in allowed:

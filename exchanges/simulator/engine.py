@@ -108,6 +108,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
         path = feed.default_csv(symbol)
         price = feed.FALLBACK_PRICES.get(symbol, Decimal("100"))
         try:
+            assert path is not None  # no shipped file: the fallback price (caught below)
             with open(path) as fh:
                 fh.readline()
                 price = Decimal(fh.readline().split(",")[1])
@@ -212,7 +213,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
         self.wallet_touched.add(acc.uid)
 
     # ------------------------------------------------------------------ helpers
-    def instrument(self, category: str, symbol: str) -> Instrument:
+    def instrument(self, category: str, symbol: str | None) -> Instrument:
         if category not in CATEGORIES:
             raise BybitError(10001, "params error: category invalid")
         inst = instrument(category, symbol or "")

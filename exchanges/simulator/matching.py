@@ -3,16 +3,54 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
 
 from . import feed
 from .common import AVG_QUANT, dec
 from .instruments import CATEGORIES, INSTRUMENTS, instrument
 from .models import ZERO, BybitError, Execution, Order, Position
 
+if TYPE_CHECKING:
+    from .engine import Market
+    from .instruments import Instrument
+    from .models import Account
+
 
 class MatchingMixin:
     """Mixed into engine.Exchange (shares its state)."""
+
+    if TYPE_CHECKING:  # state and helpers of engine.Exchange, the class that combines the mixins
+        clock: Callable[[], int]
+        accounts: dict[int, Account]
+        open_orders: dict[int, dict[str, Order]]
+        executions: dict[int, list[Execution]]
+        positions: dict[tuple[int, str], Position]
+        open_positions: dict[str, set[int]]
+        buys: dict[tuple[str, str], list[Order]]
+        sells: dict[tuple[str, str], list[Order]]
+        markets: dict[tuple[str, str], Market]
+        _dirty_accounts: set[int]
+        _dirty_kv: bool
+        _new_execs: list[Execution]
+        _dirty_positions: set[tuple[int, str]]
+        private_events: dict[int, dict[str, list]]
+        wallet_touched: set[int]
+        position_touched: set[tuple[int, str]]
+        public_ticks: list[tuple[str, str, Decimal, Decimal, str]]
+
+        def _next(self, name: str) -> int: ...
+        def instrument(self, category: str, symbol: str | None) -> Instrument: ...
+        def price(self, category: str, symbol: str) -> Decimal: ...
+        def position(self, uid: int, symbol: str) -> Position: ...
+        def position_im(self, pos: Position) -> Decimal: ...
+        def liq_price(self, pos: Position) -> Decimal: ...
+        def available(self, uid: int, coin: str) -> Decimal: ...
+        def _index_order(self, o: Order) -> None: ...
+        def _book_remove(self, o: Order) -> None: ...
+        def _touch(self, o: Order) -> None: ...
+        def _close(self, o: Order, status: str, cancel_type: str) -> None: ...
 
     # ------------------------------------------------------------------ fills
     def _fill(self, o: Order, qty: Decimal, price: Decimal, *, maker: bool, exec_type: str = "Trade") -> Execution:

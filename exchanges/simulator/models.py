@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 ZERO = Decimal(0)
 
@@ -23,6 +24,9 @@ def _decimal_fields(cls) -> frozenset[str]:
 
 
 class Jsonable:
+    if TYPE_CHECKING:  # a mixin of dataclasses
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
     def to_json(self) -> dict:
         out = {}
         for f in dataclasses.fields(self):

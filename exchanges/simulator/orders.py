@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 from .common import LINK_RE, MAX_OPEN_ORDERS, dec
 from .instruments import CATEGORIES, instrument
 from .models import ZERO, BybitError, Order
 
+if TYPE_CHECKING:
+    from .instruments import Instrument
+    from .models import Account, Execution, Position
+
 
 class OrdersMixin:
     """Mixed into engine.Exchange (shares its state)."""
+
+    if TYPE_CHECKING:  # state and helpers of engine.Exchange, the class that combines the mixins
+        clock: Callable[[], int]
+        accounts: dict[int, Account]
+        by_link: dict[tuple[int, str, str], Order]
+        open_orders: dict[int, dict[str, Order]]
+        wallet_touched: set[int]
+        _dirty_accounts: set[int]
+
+        def _next(self, name: str) -> int: ...
+        def account(self, uid: int) -> Account: ...
+        def instrument(self, category: str, symbol: str | None) -> Instrument: ...
+        def price(self, category: str, symbol: str) -> Decimal: ...
+        def position(self, uid: int, symbol: str) -> Position: ...
+        def available(self, uid: int, coin: str) -> Decimal: ...
+        def _index_order(self, o: Order) -> None: ...
+        def _book_add(self, o: Order) -> None: ...
+        def _book_remove(self, o: Order) -> None: ...
+        def _touch(self, o: Order) -> None: ...
+        def _lock(self, acc: Account, coin: str, amount: Decimal) -> None: ...
+        def find_order(self, uid: int, category: str, order_id: str | None, link: str | None) -> Order: ...
+        def _fill(
+            self, o: Order, qty: Decimal, price: Decimal, *, maker: bool, exec_type: str = "Trade"
+        ) -> Execution: ...
 
     # ------------------------------------------------------------------ orders
     def place_order(self, uid: int, category: str, p: dict) -> Order:

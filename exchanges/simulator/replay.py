@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
 from . import feed
 from .instruments import CATEGORIES, INSTRUMENTS, SYMBOLS
 from .models import BybitError
@@ -9,6 +12,12 @@ from .models import BybitError
 
 class ReplayMixin:
     """Mixed into engine.Exchange (shares its state)."""
+
+    if TYPE_CHECKING:  # state and helpers of engine.Exchange, the class that combines the mixins
+        replays: dict[str, dict]
+        _dirty_kv: bool
+
+        def step(self, category: str, symbol: str, price: Decimal, volume: Decimal | None = None) -> None: ...
 
     # ------------------------------------------------------------------ candle replay
     def replay_start(

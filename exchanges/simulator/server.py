@@ -261,6 +261,7 @@ async def start(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> tuple
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
+    assert isinstance(site._server, asyncio.Server)
     sockets = site._server.sockets  # noqa: SLF001 - aiohttp exposes no public accessor for the bound port
     return runner, sockets[0].getsockname()[1]
 

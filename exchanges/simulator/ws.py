@@ -158,7 +158,7 @@ class Hub:
         if conn.kind == "private":
             return topic in PRIVATE_TOPICS
         m = PUBLIC_RE.match(topic)
-        return bool(m) and (conn.category, m.group(3)) in INSTRUMENTS
+        return m is not None and conn.category is not None and (conn.category, m.group(3)) in INSTRUMENTS
 
     # ---------------------------------------------------------------- outgoing
     def _deliver(self, conn: Conn, topic: str, msg: dict) -> None:
@@ -171,6 +171,7 @@ class Hub:
     def _public_snapshot(self, conn: Conn, topic: str) -> None:
         ex = self.sim.engine
         m = PUBLIC_RE.match(topic)
+        assert m is not None and conn.category is not None  # a public topic that passed _valid_topic
         kind, depth, symbol = m.group(1), m.group(2), m.group(3)
         now = self.sim.clock()
         market = ex.markets[(conn.category, symbol)]
@@ -202,13 +203,14 @@ class Hub:
         private = [c for c in self.conns if c.kind == "private" and c.uid is not None and c.topics]
         by_uid: dict[int, list[Conn]] = {}
         for c in private:
+            assert c.uid is not None  # filtered above
             by_uid.setdefault(c.uid, []).append(c)
         for uid, topics in ex.private_events.items():
             conns = by_uid.get(uid)
             if not conns:
                 continue
             if topics.get("order"):
-                rows = []
+                rows: list[dict] = []
                 for row in topics["order"]:  # drop repeats of an unchanged state
                     if not rows or rows[-1] != row:
                         rows.append(row)

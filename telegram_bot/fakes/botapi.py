@@ -438,8 +438,8 @@ class FakeBotApi:
             return web.json_response({"update_id": update["update_id"], "message_id": message["message_id"]})
         if action == "callback":
             user = self._from(state, body)
-            message = state.messages.get((user["id"], int(body["message_id"])))
-            if message is None:
+            shown = state.messages.get((user["id"], int(body["message_id"])))
+            if shown is None:
                 return web.json_response({"error": "no such message in this chat"}, status=404)
             query_id = str(next(state.update_ids) * 7919)
             await self._push(
@@ -448,7 +448,7 @@ class FakeBotApi:
                     "callback_query": {
                         "id": query_id,
                         "from": user,
-                        "message": message,
+                        "message": shown,
                         "chat_instance": str(user["id"]),
                         "data": str(body["data"]),
                     }

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -37,7 +39,7 @@ class VenueError(Exception):
 
 @dataclass(frozen=True)
 class Route:
-    handler: object
+    handler: Callable[..., Any]
     auth: bool = False
     trade: str | None = None  # "spot" | "linear" | "params": which trade permission the call needs
     mutating: bool = False
@@ -49,7 +51,7 @@ class Dialect:
     banner = "Venue v1"  # two words: the server's first line is "<banner> simulator on http://..."
     prefixes: tuple[str, ...] = ()
     ROUTES: dict[tuple[str, str], Route] = {}
-    ERRORS: dict[int, tuple] = {}
+    ERRORS: dict[int | str, tuple] = {}  # Bybit retCode -> the venue's error; "*" for any other
     LIMITS: dict[str, dict[str, int]] = {}  # "METHOD /path" -> {"*": requests per window per account}
     DEFAULT_LIMIT = 50
     WINDOW_MS = 1000
@@ -104,7 +106,7 @@ class Dialect:
 
     async def _params(self, request: web.Request) -> tuple[str, str, dict]:
         raw_query = request.rel_url.raw_query_string
-        params = dict(parse_qsl(raw_query, keep_blank_values=True))
+        params: dict[str, Any] = dict(parse_qsl(raw_query, keep_blank_values=True))
         raw_body = ""
         if request.can_read_body:
             raw_body = (await request.read()).decode("utf-8", "replace")

@@ -1011,7 +1011,7 @@ def _e(code, msg, status=400):
 class BinanceDialect(Dialect):
     name = "binance"
     banner = "Binance v3"
-    prefixes = ("/api/", "/sapi/", "/fapi/", "/dapi/")
+    prefixes: tuple[str, ...] = ("/api/", "/sapi/", "/fapi/", "/dapi/")
     DEFAULT_LIMIT = 100  # 6000 request weight per minute per IP
     LIMITS = {  # orders: spot 100 / 10 s, futures 300 / 10 s per account (here per second)
         "POST /api/v3/order": {"*": 10},

@@ -580,7 +580,9 @@ def _orders_of(sim, key, p, *, open_only: bool):
             continue
         if inst is not None and (o.category, o.symbol) != (inst.category, inst.symbol):
             continue
-        if itype and _inst_type(instrument(o.category, o.symbol)) != itype:
+        listed = instrument(o.category, o.symbol)
+        assert listed is not None  # orders exist only on listed instruments
+        if itype and _inst_type(listed) != itype:
             continue
         out.append(o)
     after, before = p.get("after"), p.get("before")  # ordId pagination, newest first
