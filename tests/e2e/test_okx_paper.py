@@ -70,6 +70,7 @@ def test_a_user_runs_a_grid_on_an_okx_paper_account(page, e2e_stack, base_price,
     assert len(open_ids) >= 5 and all(re.fullmatch(r"[A-Za-z0-9]{1,32}", i) for i in open_ids)
 
     page.get_by_test_id("stop").click()
+    page.get_by_test_id("confirm-stop").click()  # the stop dialog says what happens, then stops
     expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", "stopped", timeout=30_000)
     assert okx.ledger(uid)["open_orders"] == []
 
