@@ -65,8 +65,6 @@ def _seed_reference_rows() -> None:
 
     from exchanges.models import Exchange
 
-    if Exchange.objects.exists():
-        return
     seed = importlib.import_module("exchanges.migrations.0002_seed_exchanges")
     for code, name, active in seed.EXCHANGES:
         Exchange.objects.get_or_create(code=code, defaults={"name": name, "is_active": active})
