@@ -82,7 +82,8 @@ class TelegramDevStartApi(APIView):
     def post(self, request):
         if not settings.SETKA_TELEGRAM_DEV_TOOLS:
             raise DomainError("Not found.", code="not_found", status_code=404)
-        url = str(request.data.get("url", ""))
+        body = request.data if isinstance(request.data, dict) else {}  # a JSON list or scalar is no link
+        url = str(body.get("url", ""))
         marker = f"?start={services.LINK_PREFIX}"
         if marker not in url:
             raise DomainError("Check the highlighted fields.", code="invalid", fields={"url": ["Not a link."]})
