@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -11,6 +13,7 @@ from rest_framework.views import APIView
 from analytics import selectors, services
 from analytics.explain import FACTORS
 from analytics.models import Backtest, CandleSeries
+from config.limits import MAX_ID
 
 
 def _series(s: CandleSeries) -> dict:
@@ -32,6 +35,7 @@ def _series(s: CandleSeries) -> dict:
 class SeriesListApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="analytics_series_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response([_series(s) for s in selectors.series_list()])
 
@@ -43,6 +47,16 @@ class ScreenerListApi(APIView):
     permission_classes = [IsAuthenticated]
     SORTS = {"score", "quote_volume_24h", "atr_percent", "realized_vol_percent", "round_trips_per_day", "symbol"}
 
+    @extend_schema(
+        operation_id="analytics_screener_list",
+        parameters=[
+            OpenApiParameter("sort", str, description="score, quote_volume_24h, atr_percent, ... ('-' for descending)"),
+            OpenApiParameter("venue", str),
+            OpenApiParameter("category", str),
+            OpenApiParameter("min_volume", float),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         rows = []
         for row in selectors.screener_rows():
@@ -85,11 +99,11 @@ class ScreenerListApi(APIView):
 
 
 class BacktestInput(serializers.Serializer):
-    series_id = serializers.IntegerField()
+    series_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     config = serializers.DictField()
     period_start = serializers.DateTimeField()
     period_end = serializers.DateTimeField()
-    in_sample_percent = serializers.IntegerField(required=False, default=70)
+    in_sample_percent = serializers.IntegerField(required=False, default=70, min_value=50, max_value=90)
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=80)
 
 
@@ -120,14 +134,24 @@ def _backtest(bt: Backtest, *, full: bool) -> dict:
 class BacktestListApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        operation_id="analytics_backtests_list",
+        parameters=[OpenApiParameter("ids", str, description="compare side by side: 1,2,3 (at most 6)")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         ids = request.query_params.get("ids")
         qs = selectors.backtests_of(user=request.user)
         if ids:  # compare side by side: ?ids=1,2,3
-            wanted = [int(x) for x in ids.split(",") if x.strip().isdigit()][:6]
+            parts = [x.strip() for x in ids.split(",")[:50]]
+            numbers = (int(x) for x in parts if x.isascii() and x.isdigit() and len(x) <= 19)
+            wanted = [n for n in numbers if n <= MAX_ID][:6]
             return Response([_backtest(b, full=True) for b in qs.filter(pk__in=wanted)])
         return Response([_backtest(b, full=False) for b in qs[:100]])
 
+    @extend_schema(
+        operation_id="analytics_backtests_create", request=BacktestInput, responses={201: OpenApiTypes.OBJECT}
+    )
     def post(self, request):
         data = BacktestInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -138,6 +162,11 @@ class BacktestListApi(APIView):
 class BacktestDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        operation_id="analytics_backtest_detail",
+        parameters=[OpenApiParameter("chart", str, description="1: add candles, grid lines and marks")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request, backtest_id: int):
         try:
             bt = selectors.backtest_of(user=request.user, backtest_id=backtest_id)

@@ -297,6 +297,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # choice sets whose field names ("status", "kind", "queue") other apps use for other choices
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "support.models.Ticket.Status",
+        "TicketQueueEnum": "support.models.Ticket.Queue",
+        "PayoutKindEnum": "referrals.models.Payout.Kind",
+    },
 }
 
 # --- Exchanges ------------------------------------------------------------------------------

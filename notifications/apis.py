@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.limits import MAX_ID
 from config.pagination import LimitOffsetPagination
 from notifications import selectors
 from notifications.channels import channels_registered
@@ -42,7 +43,9 @@ class UnreadCountApi(APIView):
 
 
 class MarkReadInput(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=500)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=500
+    )
 
 
 class MarkReadApi(APIView):

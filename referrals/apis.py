@@ -55,6 +55,11 @@ class AttributionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+def _body(request) -> dict:
+    """The JSON body when it is an object; a list or a bare value reads as empty (a 4xx follows)."""
+    return request.data if isinstance(request.data, dict) else {}
+
+
 class ReferralAttributeApi(APIView):
     """Right after sign-up the app sends the code it kept (parameter), or the landing's cookie
     is used. Once attributed, the referrer is fixed for life."""
@@ -64,7 +69,7 @@ class ReferralAttributeApi(APIView):
         responses=AttributionSerializer,
     )
     def post(self, request):
-        code = str(request.data.get("code") or request.COOKIES.get(REF_COOKIE, ""))[:64]
+        code = str(_body(request).get("code") or request.COOKIES.get(REF_COOKIE, ""))[:64]
         device, new = _device(request)
         attribution = services.referral_attribute(
             user=request.user, code=code, source="link", ip=client_ip(request), device=device
@@ -124,9 +129,16 @@ class PartnerDashboardApi(APIView):
 
 
 class ReferralCodeCreateApi(APIView):
-    @extend_schema(request=inline_serializer("ReferralCodeInput", {"code": serializers.CharField()}))
+    @extend_schema(
+        request=inline_serializer("ReferralCodeInput", {"code": serializers.CharField()}),
+        responses={
+            201: inline_serializer(
+                "ReferralCodeOutput", {"code": serializers.CharField(), "custom": serializers.BooleanField()}
+            )
+        },
+    )
     def post(self, request):
-        code = services.code_create_custom(user=request.user, code=str(request.data.get("code", ""))[:64])
+        code = services.code_create_custom(user=request.user, code=str(_body(request).get("code", ""))[:64])
         return Response({"code": code.code, "custom": True}, status=201)
 
 

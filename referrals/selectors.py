@@ -81,7 +81,8 @@ def attribution_of(*, user) -> Attribution | None:
 
 def code_active(*, code: str) -> ReferralCode | None:
     code = (code or "").strip()
-    if not code or len(code) > 32:
+    # codes are letters, digits, "_" and "-": anything else (a NUL byte, markup) names no code
+    if not code or len(code) > 32 or not code.isascii() or not code.replace("_", "").replace("-", "").isalnum():
         return None
     return (
         ReferralCode.objects.filter(code__iexact=code, active=True).select_related("partner", "partner__user").first()

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import DomainError
+from config.limits import MAX_ID
 from support import selectors
 from support.serializers import (
     ArticleListSerializer,
@@ -61,11 +62,10 @@ class TicketCreateInput(serializers.Serializer):
     subject = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=10_000)
     queue = serializers.ChoiceField(choices=["billing", "exchange", "bots", "partners"], required=False)
-    bot = serializers.IntegerField(required=False, allow_null=True)
+    bot = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
 
 
 class TicketListApi(APIView):
-
     @extend_schema(responses=TicketSerializer(many=True))
     def get(self, request):
         return Response(TicketSerializer(selectors.tickets_of(user=request.user)[:200], many=True).data)
@@ -96,7 +96,6 @@ class TicketReplyInput(serializers.Serializer):
 
 
 class TicketReplyApi(APIView):
-
     @extend_schema(request=TicketReplyInput, responses={201: TicketDetailSerializer})
     def post(self, request, ticket_id: int):
         ticket = _ticket(request, ticket_id)

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -311,7 +311,11 @@ class CcxtClient:
                 self.retries += 1
             try:
                 self.limiter.acquire(op, cat)
-                return fn(*args, **kwargs)
+                # ccxt's decimal_to_precision sets the thread's decimal context (rounding half up,
+                # Underflow trapped) and never restores it; keep that inside the call so the
+                # engine's money arithmetic in this process rounds as it was written to.
+                with localcontext():
+                    return fn(*args, **kwargs)
             except errors.RateLimited as exc:
                 last = exc
             except Exception as exc:  # noqa: BLE001 - mapped; unknown types re-raised by _map

@@ -37,6 +37,35 @@ DROP FUNCTION IF EXISTS referrals_immutable();
 """
 
 
+# The quick start's SQLite: the same guarantees as plain triggers.
+SQLITE_GUARDS = [
+    f"CREATE TRIGGER referrals_{table}_immutable_{op.lower()} BEFORE {op} ON referrals_{table} "
+    f"BEGIN SELECT RAISE(ABORT, 'referrals: {table} rows are immutable'); END"
+    for table in ("ledgerentry", "ledgerposting")
+    for op in ("UPDATE", "DELETE")
+] + [
+    "CREATE TRIGGER referrals_attribution_fixed BEFORE UPDATE ON referrals_attribution "
+    "WHEN NEW.referrer_id IS NOT OLD.referrer_id OR NEW.user_id IS NOT OLD.user_id OR NEW.code_id IS NOT OLD.code_id "
+    "BEGIN SELECT RAISE(ABORT, 'referrals: an attribution never changes its referrer'); END"
+]
+
+
+def guards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(GUARDS, params=None)  # no placeholders: the % is plpgsql's
+    elif schema_editor.connection.vendor == "sqlite":
+        for statement in SQLITE_GUARDS:
+            schema_editor.execute(statement)
+
+
+def unguards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(UNGUARDS, params=None)
+    elif schema_editor.connection.vendor == "sqlite":
+        for statement in SQLITE_GUARDS:
+            schema_editor.execute("DROP TRIGGER IF EXISTS " + statement.split()[2])
+
+
 def seed(apps, schema_editor):
     PartnerTier = apps.get_model("referrals", "PartnerTier")
     PartnerTier.objects.update_or_create(
@@ -57,6 +86,6 @@ class Migration(migrations.Migration):
     dependencies = [("referrals", "0001_initial")]
 
     operations = [
-        migrations.RunSQL(GUARDS, UNGUARDS),
+        migrations.RunPython(guards, unguards),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]

@@ -66,6 +66,14 @@ def main() -> None:
         "/api/trades/?cursor=" + _cursor(["9999-12-31T23:59:59-14:00", 1]),
         f"/api/bots/{bot.pk}/events/?cursor=" + _cursor([bigger]),
         f"/api/bots/{bot.pk}/orders/?cursor=" + _cursor([bigger]),
+        # the stage 2-6 apps
+        f"/api/analytics/backtests/?ids={bigger},{big},1",
+        f"/api/analytics/backtests/{big}/",
+        f"/api/support/tickets/{big}/",
+        f"/api/support/attachments/{bigger}/",
+        f"/api/billing/payments/{big}/",
+        f"/api/news/{big}/",
+        f"/api/mcp/study/bots/{big}/",
     ]
     out = {}
     for url in gets:
@@ -83,6 +91,19 @@ def main() -> None:
         (f"/api/bots/{big}/start/", {}),
         (f"/api/bots/{big}/stop/", {"close_action": "keep"}),
         (f"/api/exchange-accounts/{big}/revalidate/", {}),
+        (
+            "/api/analytics/backtests/",
+            {
+                "series_id": bigger,
+                "config": {},
+                "period_start": "2026-01-01T00:00:00Z",
+                "period_end": "2026-01-02T00:00:00Z",
+            },
+        ),
+        ("/api/support/tickets/", {"subject": "x", "body": "y", "queue": "bots", "bot": bigger}),
+        ("/api/notifications/read/", {"ids": [bigger, big]}),
+        (f"/api/support/tickets/{big}/messages/", {"body": "y"}),
+        (f"/api/mcp/tokens/{big}/revoke/", {}),
     ]
     for url, body in bodies:
         out[f"POST {url}"] = client.post(url, body, format="json").status_code

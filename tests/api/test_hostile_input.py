@@ -457,7 +457,7 @@ def test_quick_start_sqlite_answers_huge_ids_dates_and_cursors_without_5xx(tmp_p
     )
     assert done.returncode == 0, done.stderr[-3000:]
     answers = json.loads(done.stdout.strip().splitlines()[-1])
-    assert len(answers) >= 25
+    assert len(answers) >= 37
     assert {request: status for request, status in answers.items() if status >= 500} == {}
 
 

@@ -248,3 +248,17 @@ def client_limits(venue_code):
     from exchanges.venues import venue
 
     return venue(venue_code).rate_limits
+
+
+def test_the_venue_client_leaves_the_process_decimal_context_alone(simulator, sim_account, bybit, at_50000):
+    """ccxt sets the thread's decimal rounding to half-up and never restores it; after our
+    client's calls a half-way amount still rounds to even, as the engine's money code expects."""
+    import decimal
+
+    before = decimal.getcontext().copy()
+    bybit.place_order(limit("ctx1", price="40000", qty="0.001"))
+    bybit.open_orders(category=Category.SPOT, symbol="BTCUSDT")
+    after = decimal.getcontext()
+    assert after.rounding == before.rounding == decimal.ROUND_HALF_EVEN
+    assert not after.traps[decimal.Underflow]
+    assert D("152.823749085").quantize(D("1e-8")) == D("152.82374908")
