@@ -119,7 +119,19 @@ class TelegramSender:
 
     def send(self, message) -> str:
         channels = importlib.import_module("notifications.channels")
-        text = "\n\n".join(part for part in (message.title, message.body, message.url) if part)
+        params = message.params or {}
+        if message.event == "bot_error" and params.get("bot_id"):
+            # one line a phone shows whole in the notification, as the bot's own messages read
+            lead = t(
+                "bot_error",
+                message.language,
+                id=params["bot_id"],
+                name=params.get("bot_name", ""),
+                message=params.get("error", ""),
+            )
+            text = "\n".join(part for part in (lead, message.url) if part)
+        else:
+            text = "\n\n".join(part for part in (message.title, message.body, message.url) if part)
         try:
             return str(send_to_chat(chat_id=int(message.address), text=text[:4096]))
         except (TelegramForbiddenError, TelegramNotFound) as exc:

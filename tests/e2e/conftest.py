@@ -74,6 +74,7 @@ def e2e_stack(django_db_setup, django_db_blocker):
     they committed are flushed (not per test: a TRUNCATE under running processes deadlocks)."""
     _need_browser()
     _build_frontend()
+    _reference_rows_committed(django_db_blocker)
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -132,6 +133,16 @@ def _flush(django_db_blocker) -> None:
 
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
+        _seed_reference_rows()
+
+
+def _reference_rows_committed(django_db_blocker) -> None:
+    """The processes read committed rows: the exchanges and plans that data migrations create
+    must be there when a stack starts, even after another module's transactional test (or
+    stack) flushed them in this worker."""
+    from tests.conftest import _seed_reference_rows
+
+    with django_db_blocker.unblock():
         _seed_reference_rows()
 
 

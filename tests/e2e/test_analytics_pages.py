@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import _db, login, make_user
 
-pytestmark = [pytest.mark.skip(reason="passes alone, fails after other browser modules in the full run (backtest submit answers 'something went wrong'; issue 15 stays open for it)"), pytest.mark.e2e, pytest.mark.django_db]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")

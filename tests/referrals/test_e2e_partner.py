@@ -26,6 +26,7 @@ from tests.e2e.conftest import (  # noqa: F401 - _orm_beside_playwright is this 
     _flush,
     _need_browser,
     _orm_beside_playwright,
+    _reference_rows_committed,
     login,
     make_user,
     new_email,
@@ -49,6 +50,7 @@ def yoo():
 def e2e_stack(django_db_setup, django_db_blocker, yoo):
     _need_browser()
     _build_frontend()
+    _reference_rows_committed(django_db_blocker)
     from django.db import connection
 
     db = connection.settings_dict

@@ -122,7 +122,8 @@ def test_link_commands_stop_and_errors_on_the_real_bot_process(tmp_path, fake_te
                 message="The exchange rejected the API key",
             )
         expected = f"⚠️ Bot #{mine.pk} Mine: The exchange rejected the API key"
-        fake_telegram.wait_for(OWNER_CHAT, lambda m: m.get("text") == expected, timeout=5)
+        told = fake_telegram.wait_for(OWNER_CHAT, lambda m: m.get("text", "").startswith(expected), timeout=5)
+        assert told["text"].endswith(f"/bots/{mine.pk}")  # the line, then the link to the bot
         assert time.monotonic() - started < 5
         assert all("other" not in m.get("text", "") for m in fake_telegram.sent(OWNER_CHAT))
         assert all("other" not in m.get("text", "") for m in fake_telegram.sent(STRANGER_CHAT))

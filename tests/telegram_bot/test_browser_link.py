@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     _flush,
     _need_browser,
     _orm_beside_playwright,  # noqa: F401 - the e2e fixtures, shared
+    _reference_rows_committed,
     base_url,  # noqa: F401
     browser,  # noqa: F401
     login,
@@ -40,6 +41,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db]
 def e2e_stack(django_db_setup, django_db_blocker, fake_telegram):
     _need_browser()
     _build_frontend()
+    _reference_rows_committed(django_db_blocker)
     from django.db import connection
 
     db = connection.settings_dict
