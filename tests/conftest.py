@@ -56,20 +56,33 @@ def _refuse_sqlite(django_db_setup, django_db_blocker):
 
 
 def _seed_reference_rows() -> None:
-    """Rows that data migrations create (the exchanges list). A transactional test flushes the
-    database after itself, so they are written again before each such test. (Restoring them
-    with serialized_rollback collides with the content types that flush re-creates.)"""
+    """Rows that data migrations create (the exchanges list, the plans, the default partner
+    tier). A transactional test flushes the database after itself, so they are written again
+    before each such test. Read first and write only what is missing: a write here would hold
+    row locks for the whole test transaction, and a process of the browser stack (or a helper
+    thread) that inserts a row pointing at a plan would wait on them until the test gave up.
+    (Restoring them with serialized_rollback collides with the content types flush re-creates.)"""
     import importlib
 
     from django.apps import apps
 
+    from billing.models import Plan
     from exchanges.models import Exchange
+    from referrals.models import PartnerTier
 
-    seed = importlib.import_module("exchanges.migrations.0002_seed_exchanges")
-    for code, name, active in seed.EXCHANGES:
-        Exchange.objects.get_or_create(code=code, defaults={"name": name, "is_active": active})
-    importlib.import_module("exchanges.migrations.0003_passphrase_and_venues").activate(apps, None)
-    importlib.import_module("billing.migrations.0002_seed_plans").seed(apps, None)  # the plans
+    exchanges = importlib.import_module("exchanges.migrations.0002_seed_exchanges")
+    venues = importlib.import_module("exchanges.migrations.0003_passphrase_and_venues")
+    present = dict(Exchange.objects.values_list("code", "is_active"))
+    for code, name, active in exchanges.EXCHANGES:
+        if code not in present:
+            Exchange.objects.create(code=code, name=name, is_active=active)
+    if any(not present.get(code) for code in venues.READY):
+        venues.activate(apps, None)
+    plans = importlib.import_module("billing.migrations.0002_seed_plans")
+    if Plan.objects.filter(code__in=[row[0] for row in plans.PLANS]).count() < len(plans.PLANS):
+        plans.seed(apps, None)
+    if not PartnerTier.objects.filter(is_default=True).exists():
+        importlib.import_module("referrals.migrations.0002_guards_and_default_tier").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -69,7 +69,7 @@ def _orm_beside_playwright():
 
 
 @pytest.fixture(scope="module")
-def e2e_stack(django_db_setup, django_db_blocker):
+def e2e_stack(request, django_db_setup, django_db_blocker):
     """The real processes, one set per test module. When the module ends they stop and the rows
     they committed are flushed (not per test: a TRUNCATE under running processes deadlocks)."""
     _need_browser()
@@ -88,7 +88,7 @@ def e2e_stack(django_db_setup, django_db_blocker):
         # libpq tags the stack's sessions so that teardown ends those and nobody else's
         "PGAPPNAME": STACK_APPNAME,
     }
-    log_dir = ARTIFACTS / "e2e-logs"
+    log_dir = ARTIFACTS / "e2e-logs" / request.module.__name__.rsplit(".", 1)[-1]  # one per module (and worker)
     shutil.rmtree(log_dir, ignore_errors=True)
     stack = Stack(env=env, log_dir=log_dir)
     stack.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -268,8 +268,14 @@ def _db(django_db_blocker, fn):
         finally:
             connection.close()
 
-    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
-        return pool.submit(work).result(timeout=30)
+    # A generous bound (a loaded CI machine imports candles slowly); on timeout the test fails
+    # at once with the thread left behind, instead of waiting for it until pytest-timeout.
+    pool = ThreadPoolExecutor(1)
+    try:
+        with django_db_blocker.unblock():
+            return pool.submit(work).result(timeout=90)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def make_user(django_db_blocker) -> tuple[str, str]:
