@@ -1126,6 +1126,11 @@ export interface components {
             fees: string;
             /**
              * Format: decimal
+             * @description Funding of the linear position: + received, - paid (quote); 0 for spot.
+             */
+            funding: string;
+            /**
+             * Format: decimal
              * @description Gross profit / gross loss of closed cycles; null with no loss.
              */
             profit_factor: string | null;
@@ -1422,6 +1427,11 @@ export interface components {
             total_pnl: string;
             /** Format: decimal */
             fees: string;
+            /**
+             * Format: decimal
+             * @description Funding of linear positions: + received, - paid
+             */
+            funding: string;
             trade_count: number;
             cycle_count: number;
             cycle_count_24h: number;
