@@ -131,6 +131,7 @@ STOP_REASONS: dict[str, str] = {
 EVENTS: dict[str, str] = {
     "created": _("Bot created: {symbol} grid, investment {investment}"),
     "starting": _("Starting: reading the market and placing the grid"),
+    "reconfigured": _("New range {lower}–{upper}, {grids} grids"),
     "awaiting_trigger": _("Waiting for the price to reach {trigger} to start"),
     "trigger_reached": _("Trigger price {trigger} reached at {price}: starting"),
     "started": _("Started at {price}: {lines} lines from {low} to {high}"),
