@@ -5,6 +5,7 @@ user's own: another user's membership or unapproved pool answers 404."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -27,8 +28,14 @@ ERRORS = {
     404: OpenApiResponse(description="No such pool or membership for this user"),
     409: OpenApiResponse(description="Not possible in the current state"),
 }
-MONEY = {"max_digits": 30, "decimal_places": 8, "coerce_to_string": True}
-AMOUNT = {"max_digits": 20, "decimal_places": 8, "min_value": Decimal("0.00000001")}
+
+
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=30, decimal_places=8, coerce_to_string=True, **kwargs)
+
+
+def _amount() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=20, decimal_places=8, min_value=Decimal("0.00000001"))
 
 
 def _body(request) -> dict:
@@ -42,10 +49,10 @@ class PoolSerializer(serializers.ModelSerializer):
     exchange = serializers.CharField(source="bot.exchange_account.exchange.name")
     manager_name = serializers.SerializerMethodField()
     investors = serializers.IntegerField()
-    followed_total = serializers.DecimalField(source="followed", allow_null=True, **MONEY)
-    nav = serializers.DecimalField(**MONEY)
-    min_investment = serializers.DecimalField(**MONEY)
-    max_investment = serializers.DecimalField(**MONEY)
+    followed_total = _money(source="followed", allow_null=True)
+    nav = _money()
+    min_investment = _money()
+    max_investment = _money()
 
     class Meta:
         model = Pool
@@ -78,12 +85,12 @@ class PoolSerializer(serializers.ModelSerializer):
 class TrackRecordSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     age_days = serializers.IntegerField()
-    invested = serializers.DecimalField(**MONEY)
-    total_pnl = serializers.DecimalField(**MONEY)
-    roi_percent = serializers.DecimalField(allow_null=True, **MONEY)
-    profit_factor = serializers.DecimalField(allow_null=True, **MONEY)
-    max_drawdown_percent = serializers.DecimalField(**MONEY)
-    pool_max_drawdown_percent = serializers.DecimalField(**MONEY)
+    invested = _money()
+    total_pnl = _money()
+    roi_percent = _money(allow_null=True)
+    profit_factor = _money(allow_null=True)
+    max_drawdown_percent = _money()
+    pool_max_drawdown_percent = _money()
     trade_count = serializers.IntegerField()
     cycle_count = serializers.IntegerField()
 
@@ -108,8 +115,8 @@ class PoolCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80)
     description = serializers.CharField(max_length=2000)
     risk_level = serializers.ChoiceField(choices=Pool.Risk.choices)
-    min_investment = serializers.DecimalField(**AMOUNT)
-    max_investment = serializers.DecimalField(**AMOUNT)
+    min_investment = _amount()
+    max_investment = _amount()
     performance_fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=50)
     management_fee_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=5, required=False, default=Decimal(0)
@@ -118,23 +125,23 @@ class PoolCreateSerializer(serializers.Serializer):
 
 class JoinSerializer(serializers.Serializer):
     exchange_account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    amount = serializers.DecimalField(**AMOUNT)
+    amount = _amount()
     accept_warnings = serializers.BooleanField(required=False, default=False)
 
 
 class AmountSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**AMOUNT)
+    amount = _amount()
 
 
 class MembershipSerializer(serializers.ModelSerializer):
     pool_name = serializers.CharField(source="pool.name")
     pool_status = serializers.CharField(source="pool.status")
     bot_status = serializers.CharField(source="bot.status", allow_null=True, default=None)
-    amount = serializers.DecimalField(**MONEY)
-    units = serializers.DecimalField(**MONEY)
-    hwm = serializers.DecimalField(**MONEY)
-    nav = serializers.DecimalField(source="pool.nav", **MONEY)
-    value = serializers.SerializerMethodField()
+    amount = _money()
+    units = _money()
+    hwm = _money()
+    nav = _money(source="pool.nav")
+    value = serializers.SerializerMethodField(method_name="member_value")
     fees_total = serializers.SerializerMethodField()
 
     class Meta:
@@ -159,7 +166,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             "left_at",
         ]
 
-    def get_value(self, member: PoolMember) -> str:
+    def member_value(self, member: PoolMember) -> str:
         return format((member.units * member.pool.nav).quantize(Decimal("0.01")), "f")
 
     def get_fees_total(self, member: PoolMember) -> str:
@@ -169,8 +176,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 class FeeSerializer(serializers.ModelSerializer):
     pool_name = serializers.CharField(source="pool.name")
-    amount = serializers.DecimalField(**MONEY)
-    nav = serializers.DecimalField(**MONEY)
+    amount = _money()
+    nav = _money()
 
     class Meta:
         model = PoolFee
@@ -178,7 +185,7 @@ class FeeSerializer(serializers.ModelSerializer):
 
 
 class EarningsSerializer(serializers.Serializer):
-    total = serializers.DecimalField(**MONEY)
+    total = _money()
     fees = FeeSerializer(many=True)
 
 

@@ -5,10 +5,18 @@ and the fees the manager earns (pools/accounting.py holds the arithmetic)."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 
-MONEY = {"max_digits": 38, "decimal_places": 18}
+
+class _DecimalArgs(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _DecimalArgs = {"max_digits": 38, "decimal_places": 18}
 
 
 class Pool(models.Model):
