@@ -144,6 +144,20 @@ EVENTS: dict[str, Event] = {
         },
         url="/billing",
     ),
+    "pool_follow_paused": Event(
+        texts={
+            "ru": (
+                "Пул «{pool_name}»: бот не запущен",
+                "Ваш бот в пуле «{pool_name}» не запущен: {reason} Увеличьте сумму или выйдите из пула.",
+            ),
+            "en": (
+                'Pool "{pool_name}": your bot was not started',
+                'Your bot in the pool "{pool_name}" was not started: {reason} Add to your amount or leave the pool.',
+            ),
+        },
+        url="/pools/{pool_id}",
+        urgent=True,
+    ),
     "ticket_reply": Event(
         texts={
             "ru": ("Ответ поддержки: «{subject}»", "{body}"),
