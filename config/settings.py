@@ -355,6 +355,7 @@ SETKA_REGISTRATION_MODE = env("SETKA_REGISTRATION_MODE", "invite")
 # to enter the admin (on wherever DEBUG is off, i.e. production).
 MFA_SUPPORTED_TYPES = ["totp"]
 MFA_TOTP_ISSUER = "Setka"
+MFA_ADAPTER = "accounts.mfa_adapter.MfaAdapter"  # the TOTP secret encrypted at rest
 SETKA_ADMIN_REQUIRE_MFA = env_bool("SETKA_ADMIN_REQUIRE_MFA", not DEBUG)
 SETKA_BILLING_GRACE_DAYS = env_int("SETKA_BILLING_GRACE_DAYS", 7)
 SETKA_BILLING_PAST_DUE_HOURS = env_int("SETKA_BILLING_PAST_DUE_HOURS", 24)
