@@ -69,7 +69,14 @@ def _seed_reference_rows() -> None:
     for code, name, active in seed.EXCHANGES:
         Exchange.objects.get_or_create(code=code, defaults={"name": name, "is_active": active})
     importlib.import_module("exchanges.migrations.0003_passphrase_and_venues").activate(apps, None)
-    importlib.import_module("billing.migrations.0002_seed_plans").seed(apps, None)  # the plans
+    # The plans, only when missing: update_or_create locks every plan row (SELECT ... FOR UPDATE)
+    # for the rest of the test's transaction, and a browser stack's process inserting a payment
+    # or a subscription (a foreign key to a plan) would then wait for the test to end.
+    plans = importlib.import_module("billing.migrations.0002_seed_plans")
+    from billing.models import Plan
+
+    if Plan.objects.filter(code__in=[row[0] for row in plans.PLANS]).count() < len(plans.PLANS):
+        plans.seed(apps, None)
 
 
 @pytest.fixture(autouse=True)
