@@ -359,9 +359,12 @@ SETKA_REGISTRATION_MODE = env("SETKA_REGISTRATION_MODE", "invite")
 # to enter the admin (on wherever DEBUG is off, i.e. production).
 MFA_SUPPORTED_TYPES = ["totp"]
 MFA_TOTP_ISSUER = "Setka"
+MFA_ADAPTER = "accounts.mfa_adapter.MfaAdapter"  # the TOTP secret encrypted at rest
 SETKA_ADMIN_REQUIRE_MFA = env_bool("SETKA_ADMIN_REQUIRE_MFA", not DEBUG)
 SETKA_BILLING_GRACE_DAYS = env_int("SETKA_BILLING_GRACE_DAYS", 7)
 SETKA_BILLING_PAST_DUE_HOURS = env_int("SETKA_BILLING_PAST_DUE_HOURS", 24)
+# Users are reminded this many days before a paid period (or a trial) ends to pay the next one.
+SETKA_BILLING_REMIND_DAYS = env_int("SETKA_BILLING_REMIND_DAYS", 3)
 SETKA_BILLING_RECONCILE_SECONDS = env_int("SETKA_BILLING_RECONCILE_SECONDS", 300)
 # Where the payer returns after paying; empty = the address the checkout request came to.
 SETKA_BILLING_PUBLIC_URL = env("SETKA_BILLING_PUBLIC_URL", "")
