@@ -1296,6 +1296,200 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pools/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Approved pools (public)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_list"];
+        put?: never;
+        /**
+         * Publish a bot as a pool
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pool's page (public)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{id}/join/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a pool
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_join_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The pre-launch report of my follower bot for this amount
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_preview_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/earnings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fees credited to me as a manager
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_earnings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/memberships/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My places in pools
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_memberships_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/memberships/{id}/amount/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add to or reduce my amount
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_memberships_amount_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/memberships/{id}/leave/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave the pool
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_memberships_leave_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/mine/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pools I manage (any status)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_mine_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/referrals/attribute/": {
         parameters: {
             query?: never;
@@ -1642,6 +1836,10 @@ export interface components {
             /** Format: date-time */
             read_at: string;
         };
+        AmountRequest: {
+            /** Format: decimal */
+            amount: string;
+        };
         /** @description Every error answer of the API (config.exceptions). */
         ApiError: {
             /** @description A sentence for a person, in the request's language */
@@ -1902,6 +2100,11 @@ export interface components {
             positions: components["schemas"]["Position"][];
             totals: components["schemas"]["Totals"];
         };
+        Earnings: {
+            /** Format: decimal */
+            total: string;
+            fees: components["schemas"]["Fee"][];
+        };
         EmailCodeInputRequest: {
             /** Format: email */
             email: string;
@@ -1924,10 +2127,13 @@ export interface components {
          *     * `billing_grace` - billing_grace
          *     * `billing_expired` - billing_expired
          *     * `billing_revoked` - billing_revoked
+         *     * `pool_follow_paused` - pool_follow_paused
+         *     * `billing_renewal_due` - billing_renewal_due
+         *     * `billing_partial_refund` - billing_partial_refund
          *     * `ticket_reply` - ticket_reply
          * @enum {string}
          */
-        EventEnum: "bot_started" | "bot_stopped" | "bot_error" | "bot_take_profit" | "bot_stop_loss" | "daily_digest" | "key_expiring" | "billing_activated" | "billing_past_due" | "billing_grace" | "billing_expired" | "billing_revoked" | "ticket_reply";
+        EventEnum: "bot_started" | "bot_stopped" | "bot_error" | "bot_take_profit" | "bot_stop_loss" | "daily_digest" | "key_expiring" | "billing_activated" | "billing_past_due" | "billing_grace" | "billing_expired" | "billing_revoked" | "pool_follow_paused" | "billing_renewal_due" | "billing_partial_refund" | "ticket_reply";
         /**
          * @description * `mainnet` - Mainnet
          *     * `testnet` - Testnet
@@ -2007,6 +2213,18 @@ export interface components {
          * @enum {string}
          */
         ExchangeEnum: "bybit" | "okx" | "binance" | "mexc" | "kucoin";
+        Fee: {
+            readonly id: number;
+            pool: number;
+            pool_name: string;
+            kind: components["schemas"]["PoolFeeKindEnum"];
+            /** Format: decimal */
+            amount: string;
+            /** Format: decimal */
+            nav: string;
+            /** Format: date-time */
+            created_at: string;
+        };
         GridProfit: {
             level: number;
             /** @description percent of the buy notional */
@@ -2015,6 +2233,14 @@ export interface components {
             net: string;
             gross_quote: string;
             net_quote: string;
+        };
+        JoinRequest: {
+            /** Format: int64 */
+            exchange_account: number;
+            /** Format: decimal */
+            amount: string;
+            /** @default false */
+            accept_warnings: boolean;
         };
         KlineOutput: {
             readonly time: number;
@@ -2052,6 +2278,31 @@ export interface components {
         };
         MarkReadInputRequest: {
             ids?: number[];
+        };
+        Membership: {
+            readonly id: number;
+            pool: number;
+            pool_name: string;
+            pool_status: string;
+            status?: components["schemas"]["PoolMemberStatusEnum"];
+            status_note?: string;
+            exchange_account: number;
+            bot?: number | null;
+            bot_status?: string | null;
+            /** Format: decimal */
+            amount: string;
+            /** Format: decimal */
+            units: string;
+            /** Format: decimal */
+            hwm: string;
+            /** Format: decimal */
+            nav: string;
+            readonly value: string;
+            readonly fees_total: string;
+            /** Format: date-time */
+            readonly joined_at: string;
+            /** Format: date-time */
+            left_at?: string | null;
         };
         /**
          * @description Profit figures of one bot. Percentages (roi_percent, grid_apr, total_apr) are in percent;
@@ -2266,12 +2517,42 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Bot"][];
         };
+        PaginatedMembershipList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Membership"][];
+        };
         PaginatedOrderList: {
             /** Format: uri */
             next?: string | null;
             /** Format: uri */
             previous?: string | null;
             results: components["schemas"]["Order"][];
+        };
+        PaginatedPoolList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Pool"][];
         };
         PaginatedSeriesPointList: {
             /** @example 123 */
@@ -2451,6 +2732,118 @@ export interface components {
          * @enum {string}
          */
         PlanKindEnum: "free" | "tier" | "profit_share";
+        Pool: {
+            readonly id: number;
+            name: string;
+            description: string;
+            risk_level: components["schemas"]["RiskLevelEnum"];
+            status?: components["schemas"]["PoolStatusEnum"];
+            symbol: string;
+            category: string;
+            exchange: string;
+            readonly manager_name: string;
+            /** Format: decimal */
+            min_investment: string;
+            /** Format: decimal */
+            max_investment: string;
+            /**
+             * Format: decimal
+             * @description Above the high-water mark
+             */
+            performance_fee_percent: string;
+            /**
+             * Format: decimal
+             * @description Per month
+             */
+            management_fee_percent?: string;
+            investors: number;
+            /** Format: decimal */
+            followed_total: string | null;
+            /** Format: decimal */
+            nav: string;
+            /** Format: date-time */
+            approved_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        PoolCreateRequest: {
+            /** Format: int64 */
+            bot: number;
+            name: string;
+            description: string;
+            risk_level: components["schemas"]["RiskLevelEnum"];
+            /** Format: decimal */
+            min_investment: string;
+            /** Format: decimal */
+            max_investment: string;
+            /** Format: decimal */
+            performance_fee_percent: string;
+            /**
+             * Format: decimal
+             * @default 0.00
+             */
+            management_fee_percent: string;
+        };
+        PoolDetail: {
+            readonly id: number;
+            name: string;
+            description: string;
+            risk_level: components["schemas"]["RiskLevelEnum"];
+            status?: components["schemas"]["PoolStatusEnum"];
+            symbol: string;
+            category: string;
+            exchange: string;
+            readonly manager_name: string;
+            /** Format: decimal */
+            min_investment: string;
+            /** Format: decimal */
+            max_investment: string;
+            /**
+             * Format: decimal
+             * @description Above the high-water mark
+             */
+            performance_fee_percent: string;
+            /**
+             * Format: decimal
+             * @description Per month
+             */
+            management_fee_percent?: string;
+            investors: number;
+            /** Format: decimal */
+            followed_total: string | null;
+            /** Format: decimal */
+            nav: string;
+            /** Format: date-time */
+            approved_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly track_record: components["schemas"]["TrackRecord"];
+            lower_price: string;
+            upper_price: string;
+            grid_count: number;
+            bot_status: string;
+        };
+        /**
+         * @description * `performance` - Performance fee
+         *     * `management` - Management fee
+         * @enum {string}
+         */
+        PoolFeeKindEnum: "performance" | "management";
+        /**
+         * @description * `active` - Following
+         *     * `below_minimum` - Below the venue's minimums
+         *     * `left` - Left
+         * @enum {string}
+         */
+        PoolMemberStatusEnum: "active" | "below_minimum" | "left";
+        /**
+         * @description * `pending` - Waiting for approval
+         *     * `approved` - Approved
+         *     * `suspended` - Suspended
+         *     * `closed` - Closed
+         * @enum {string}
+         */
+        PoolStatusEnum: "pending" | "approved" | "suspended" | "closed";
         Position: {
             bot_id: number;
             bot_name: string;
@@ -2562,6 +2955,13 @@ export interface components {
          * @enum {string}
          */
         RiskEnum: "low" | "medium" | "high";
+        /**
+         * @description * `low` - Low
+         *     * `medium` - Medium
+         *     * `high` - High
+         * @enum {string}
+         */
+        RiskLevelEnum: "low" | "medium" | "high";
         /**
          * @description * `read` - Read
          *     * `trade` - Read and trade
@@ -2813,6 +3213,25 @@ export interface components {
              * @description total_pnl / invested of every bot that ran, in percent
              */
             roi_percent: string | null;
+        };
+        TrackRecord: {
+            /** Format: date-time */
+            since: string;
+            age_days: number;
+            /** Format: decimal */
+            invested: string;
+            /** Format: decimal */
+            total_pnl: string;
+            /** Format: decimal */
+            roi_percent: string | null;
+            /** Format: decimal */
+            profit_factor: string | null;
+            /** Format: decimal */
+            max_drawdown_percent: string;
+            /** Format: decimal */
+            pool_max_drawdown_percent: string;
+            trade_count: number;
+            cycle_count: number;
         };
         Trade: {
             readonly id: number;
@@ -5667,6 +6086,392 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    pools_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPoolList"];
+                };
+            };
+        };
+    };
+    pools_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PoolCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PoolCreateRequest"];
+                "multipart/form-data": components["schemas"]["PoolCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pool"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolDetail"];
+                };
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_join_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["JoinRequest"];
+                "multipart/form-data": components["schemas"]["JoinRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_preview_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["JoinRequest"];
+                "multipart/form-data": components["schemas"]["JoinRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_earnings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Earnings"];
+                };
+            };
+        };
+    };
+    pools_memberships_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedMembershipList"];
+                };
+            };
+        };
+    };
+    pools_memberships_amount_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmountRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["AmountRequest"];
+                "multipart/form-data": components["schemas"]["AmountRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_memberships_leave_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_mine_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPoolList"];
                 };
             };
         };
