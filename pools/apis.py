@@ -215,7 +215,10 @@ class PoolListCreateApi(ApiMixin, GenericAPIView):
     queryset = Pool.objects.none()
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
+        # reading the list is public; publishing needs a signed-in user (no request: the
+        # URL-conf walkers ask what a view allows at all)
+        request = getattr(self, "request", None)
+        return [AllowAny()] if request is None or request.method == "GET" else super().get_permissions()
 
     @extend_schema(responses={200: PoolSerializer(many=True)}, summary="Approved pools (public)")
     def get(self, request):

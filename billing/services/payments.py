@@ -274,15 +274,12 @@ def webhook_receive(*, provider: str, body: bytes, headers, remote_addr: str | N
             return 200, "duplicate"
         # Stored earlier but not processed (a crash, or another worker right now): process it;
         # the row lock lets only one of us apply it.
-        duplicate = True
-    else:
-        duplicate = False
     try:
         outcome, mine = _event_process(event_pk=row.pk)
     except ProviderError as exc:  # stored: reconciliation processes it later
         logger.warning("billing: %s event %s stored, provider unreachable: %s", provider, event.event_id, exc)
         return 200, "stored"
-    if duplicate and not mine:
+    if not mine:  # another delivery applied it first (even when this one stored the row)
         logger.info("billing: duplicate %s event %s ignored", provider, event.event_id)
         return 200, "duplicate"
     return 200, outcome

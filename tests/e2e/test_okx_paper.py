@@ -49,6 +49,8 @@ def test_a_user_runs_a_grid_on_an_okx_paper_account(page, e2e_stack, base_price,
     field(page, "upper").fill(str(p0 + 1000))
     field(page, "grids").fill("10")
     field(page, "investment").fill("1000")
+    # the report of these settings (the page marks it stale from the first keystroke)
+    expect(page.get_by_test_id("report-pending")).to_have_count(0, timeout=15_000)
     expect(page.get_by_test_id("profit-per-grid")).to_contain_text("%", timeout=15_000)
     expect(page.get_by_test_id("blocking")).to_have_count(0)
     page.get_by_role("checkbox", name=re.compile("принимаю риски")).click()

@@ -111,6 +111,8 @@ def test_user_journey(page, base_url, sim_control, base_price, django_db_blocker
         field(page, "grids").fill("10")
     assert preview.value.ok
     assert len(preview.value.json()["levels"]) == 11
+    # the report of these settings (the page marks it stale from the first keystroke)
+    expect(page.get_by_test_id("report-pending")).to_have_count(0, timeout=15_000)
     expect(page.get_by_test_id("profit-per-grid")).to_contain_text("%", timeout=15_000)
     expect(page.get_by_test_id("blocking")).to_have_count(0)
     expect(page.get_by_test_id("balance-check")).to_be_visible()
