@@ -1434,6 +1434,10 @@ export interface components {
         Trade: {
             readonly id: number;
             readonly bot: number;
+            /** @description Code of the exchange of the fill (bybit, okx, ...). */
+            readonly venue: string;
+            /** @description The exchange's display name, e.g. OKX. */
+            readonly venue_name: string;
             readonly symbol: string;
             readonly side: components["schemas"]["SideEnum"];
             /** Format: decimal */
