@@ -198,3 +198,19 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient}: {self.subject or self.body[:40]}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time two-factor recovery code, stored only as a salted PBKDF2 hash (the plaintext is
+    shown once, when the set is made). Used codes are kept (used_at) so the count stays honest."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=128)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"recovery code #{self.pk} of {self.user_id} ({'used' if self.used_at else 'unused'})"

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from accounts import apis
-from accounts.mfa import MfaTotpApi
+from accounts.mfa import MfaRecoveryCodesApi, MfaTotpApi
 
 app_name = "accounts"
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("sessions/<int:session_id>/", apis.SessionDeleteApi.as_view(), name="session-delete"),
     path("me/", apis.MeApi.as_view(), name="me"),
     path("mfa/totp/", MfaTotpApi.as_view(), name="mfa-totp"),
+    path("mfa/recovery-codes/", MfaRecoveryCodesApi.as_view(), name="mfa-recovery-codes"),
 ]

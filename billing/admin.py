@@ -3,6 +3,9 @@ provider), the webhook inbox and rejected callbacks (read-only)."""
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
@@ -14,6 +17,7 @@ from billing.models import (
     Plan,
     ProfitShareMonth,
     ProviderEvent,
+    Refund,
     RejectedCallback,
     Subscription,
     SubscriptionEvent,
@@ -63,6 +67,15 @@ class CompForm(forms.Form):
     plan = forms.ModelChoiceField(queryset=Plan.objects.exclude(kind=Plan.Kind.FREE))
     days = forms.IntegerField(min_value=1, max_value=3650, initial=30)
     note = forms.CharField(max_length=300, required=False)
+
+
+class RefundPartForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=20, decimal_places=2, min_value=Decimal("0.01"), help_text="In the payment's currency"
+    )
+    note = forms.CharField(max_length=300, required=False)
+    # Rendered once with the form: submitting the same form twice refunds once.
+    key = forms.UUIDField(widget=forms.HiddenInput)
 
 
 class ExtendForm(forms.Form):
@@ -142,6 +155,17 @@ class SubscriptionAdmin(admin.ModelAdmin):
         )
 
 
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "amount", "status", "provider_refund_id", "actor", "note")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = (
@@ -159,7 +183,8 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ("provider", "status", "purpose")
     search_fields = ("user__email", "provider_payment_id")
     readonly_fields = [f.name for f in Payment._meta.fields]
-    actions = ["refund", "refund_recorded", "recheck"]
+    actions = ["refund", "refund_part", "refund_recorded", "recheck"]
+    inlines = [RefundInline]
 
     def has_add_permission(self, request):
         return False
@@ -175,6 +200,49 @@ class PaymentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Payment {payment.pk} refunded.")
             except (DomainError, ProviderError) as exc:
                 self.message_user(request, f"Payment {payment.pk}: {exc}", messages.ERROR)
+
+    @admin.action(description="Refund part of a payment (the same share of its period is taken back)")
+    def refund_part(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one payment for a partial refund.", messages.ERROR)
+            return None
+        payment = queryset.get()
+        form = (
+            RefundPartForm(request.POST) if "apply" in request.POST else RefundPartForm(initial={"key": uuid.uuid4()})
+        )
+        if "apply" in request.POST and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.payment_refund(
+                    payment=payment,
+                    amount=data["amount"],
+                    note=data["note"],
+                    key=data["key"],
+                    actor=request.user,
+                    provider_call=payment.provider != Payment.Provider.CRYPTOPAY,
+                )
+            except (DomainError, ProviderError) as exc:
+                self.message_user(request, f"Payment {payment.pk}: {exc}", messages.ERROR)
+            else:
+                payment.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"Payment {payment.pk}: {data['amount']:.2f} {payment.currency} refunded "
+                    f"({payment.refunded_amount} of {payment.amount} in all).",
+                )
+            return redirect(request.get_full_path())
+        return render(
+            request,
+            "admin/billing/payment_refund.html",
+            {
+                "form": form,
+                "title": "Refund part of a payment",
+                "payment": payment,
+                "left": payment.amount - payment.refunded_amount,
+                "action": "refund_part",
+                **self.admin_site.each_context(request),
+            },
+        )
 
     @admin.action(description="Record a refund made outside the provider (e.g. USDT transfer back)")
     def refund_recorded(self, request, queryset):

@@ -271,3 +271,33 @@ class CycleHold(models.Model):
 
     def __str__(self) -> str:
         return f"hold on bot #{self.bot_id} ({self.reason})"
+
+
+class Refund(models.Model):
+    """One refund an operator asked for (all or part of a payment), written BEFORE the provider is
+    called: its own idempotence key makes a retried or resubmitted refund return the same
+    provider refund, never a second one. What the refund takes back is applied from the
+    provider's confirmed refunded total (billing.services.payments.payment_apply), once."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Created, not sent"
+        SUCCEEDED = "succeeded", "Refunded"
+        RECORDED = "recorded", "Recorded (refunded outside the provider)"
+        FAILED = "failed", "Provider refused"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(**MONEY)
+    idempotence_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider_refund_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} of payment #{self.payment_id} ({self.status})"

@@ -15,8 +15,10 @@ def billing_reconcile_task() -> dict:
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=240, time_limit=300, expires=240)
 def billing_subscriptions_advance_task() -> int:
-    from billing.services import subscriptions_advance_due
+    """The clock (past due, grace, expiry) and the renewal reminders before a period ends."""
+    from billing.services import subscriptions_advance_due, subscriptions_remind_due
 
+    subscriptions_remind_due()
     return subscriptions_advance_due()
 
 

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from bots.hooks import bot_changed
+
 logger = logging.getLogger(__name__)
 
 EVENTS = frozenset(
@@ -116,3 +118,5 @@ def emit(*, bot, event: str, data: dict) -> None:
             logger.exception("live event %s for bot %s not sent", event, bot_id)
 
     transaction.on_commit(_send)
+    if event == "bot.status":  # the lifecycle changed: listeners (pools) follow after commit
+        bot_changed(bot_id=bot_id)

@@ -47,6 +47,9 @@ class Bot(models.Model):
     awaiting_trigger = models.BooleanField(default=False, help_text="Launch waits for the trigger price")
     last_price = models.DecimalField(max_digits=38, decimal_places=18, null=True, blank=True)
     fills_seen_until = models.DateTimeField(null=True, blank=True, help_text="Executions fetched up to here")
+    funding_seen_until = models.DateTimeField(
+        null=True, blank=True, help_text="Funding settlements fetched up to here (linear)"
+    )
     transient_errors = models.PositiveIntegerField(default=0, help_text="Exchange timeouts in a row")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -27,6 +27,7 @@ class MetricsSerializer(serializers.Serializer):
     total_pnl = Money()
     current_value = Money(help_text="invested + total_pnl")
     fees = Money(help_text="All fees in quote (base fees converted at the fill price).")
+    funding = Money(help_text="Funding of the linear position: + received, - paid (quote); 0 for spot.")
     profit_factor = Money(allow_null=True, help_text="Gross profit / gross loss of closed cycles; null with no loss.")
     roi_percent = Money(allow_null=True)
     grid_apr = Money(allow_null=True, help_text="Percent per year (grid-math §3.10).")

@@ -75,6 +75,9 @@ class StreamsSupervisor:
             return
         bot_ids = set()
         for item in data or []:
+            if item.get("execType") == "Funding":  # a settlement carries no order: every bot of the account
+                bot_ids |= self.bots_of_account.get(account_id, set())
+                continue
             bot_id = bot_id_from_client_order_id(str(item.get("orderLinkId", "")))
             if bot_id is not None:
                 bot_ids.add(bot_id)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "telegram_bot",
     "announcements",
     "referrals",
+    "pools",
     "analytics",
     "oauth2_provider",
     "mcp_server",
@@ -302,6 +303,9 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "support.models.Ticket.Status",
         "TicketQueueEnum": "support.models.Ticket.Queue",
         "PayoutKindEnum": "referrals.models.Payout.Kind",
+        "PoolStatusEnum": "pools.models.Pool.Status",
+        "PoolMemberStatusEnum": "pools.models.PoolMember.Status",
+        "PoolFeeKindEnum": "pools.models.PoolFee.Kind",
     },
 }
 
@@ -355,9 +359,12 @@ SETKA_REGISTRATION_MODE = env("SETKA_REGISTRATION_MODE", "invite")
 # to enter the admin (on wherever DEBUG is off, i.e. production).
 MFA_SUPPORTED_TYPES = ["totp"]
 MFA_TOTP_ISSUER = "Setka"
+MFA_ADAPTER = "accounts.mfa_adapter.MfaAdapter"  # the TOTP secret encrypted at rest
 SETKA_ADMIN_REQUIRE_MFA = env_bool("SETKA_ADMIN_REQUIRE_MFA", not DEBUG)
 SETKA_BILLING_GRACE_DAYS = env_int("SETKA_BILLING_GRACE_DAYS", 7)
 SETKA_BILLING_PAST_DUE_HOURS = env_int("SETKA_BILLING_PAST_DUE_HOURS", 24)
+# Users are reminded this many days before a paid period (or a trial) ends to pay the next one.
+SETKA_BILLING_REMIND_DAYS = env_int("SETKA_BILLING_REMIND_DAYS", 3)
 SETKA_BILLING_RECONCILE_SECONDS = env_int("SETKA_BILLING_RECONCILE_SECONDS", 300)
 # Where the payer returns after paying; empty = the address the checkout request came to.
 SETKA_BILLING_PUBLIC_URL = env("SETKA_BILLING_PUBLIC_URL", "")
@@ -388,6 +395,10 @@ SETKA_BILLING_RAILS = env_list("SETKA_BILLING_RAILS", "yookassa,cryptopay")
 # Referrals (stage 6): rewards stay "accrued" for the refund window, then become available;
 # a referral code attributes a new account only within this many hours of its sign-up and
 # before its first payment; sign-ups per code beyond the daily limit are flagged for review.
+# Called (dotted path, with the bot id) after commit whenever a bot's lifecycle changes (bots/hooks.py).
+SETKA_BOT_CHANGE_LISTENERS = ["pools.services.pool_manager_bot_changed"]
+# Pools: how long after a manager's change the follow task looks again while followers stop.
+SETKA_POOL_FOLLOW_RETRY_SECONDS = env_int("SETKA_POOL_FOLLOW_RETRY_SECONDS", 3)
 SETKA_REFERRAL_HOLD_DAYS = env_int("SETKA_REFERRAL_HOLD_DAYS", 14)
 SETKA_REFERRAL_ATTRIBUTION_HOURS = env_int("SETKA_REFERRAL_ATTRIBUTION_HOURS", 72)
 SETKA_REFERRAL_SIGNUPS_PER_CODE_PER_DAY = env_int("SETKA_REFERRAL_SIGNUPS_PER_CODE_PER_DAY", 20)

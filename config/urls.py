@@ -33,6 +33,7 @@ urlpatterns = [
     path("news/rss.xml", news_rss, name="news-rss"),
     path("api/referrals/", include("referrals.urls")),
     path("r/<str:code>", referral_landing_view, name="referral-landing"),
+    path("api/pools/", include("pools.urls")),
     path("api/analytics/", include("analytics.urls")),
     path("api/mcp/", include("mcp_server.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),

@@ -211,6 +211,29 @@ class FillPage:
 
 
 @dataclass(frozen=True)
+class FundingPayment:
+    """One funding settlement of a perpetual position. `venue_id` is unique on the exchange: it
+    is the key that stores a payment once. `amount` is signed in the settle coin `coin`, as it
+    moved the wallet: positive received, negative paid (a long pays a positive `rate`).
+    `position_qty` is the size of the account's position it was charged on (base units)."""
+
+    venue_id: str
+    symbol: str
+    amount: Decimal
+    coin: str
+    rate: Decimal
+    position_qty: Decimal
+    mark_price: Decimal
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class FundingPage:
+    payments: list[FundingPayment]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
 class Position:
     symbol: str
     side: Side | None  # None when flat
@@ -264,6 +287,13 @@ class ExchangeClient(Protocol):
     def fills(
         self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
     ) -> FillPage: ...
+
+    def funding_payments(
+        self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
+    ) -> FundingPage:
+        """Funding settlements of the account's `symbol` position since `since` (one page; pass
+        next_cursor back). Raises NotSupported where the venue cannot tell."""
+        ...
 
     def positions(self, *, category: Category, symbol: str) -> list[Position]: ...
 

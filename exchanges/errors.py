@@ -50,6 +50,11 @@ class InvalidRequest(ExchangeError):
     do not retry the same request."""
 
 
+class NotSupported(ExchangeError):
+    """This adapter or venue cannot answer this call (e.g. funding history on a venue whose
+    client does not expose it). Skip the feature for this account; retrying will not help."""
+
+
 class OrderRejected(ExchangeError):
     """The exchange refused this order. Do not resend it unchanged."""
 

@@ -22,6 +22,9 @@ class BotMetrics(models.Model):
     realized_pnl = models.DecimalField(default=0, **MONEY)
     unrealized_pnl = models.DecimalField(default=0, **MONEY, help_text="Inventory PnL at the last price")
     fees_quote = models.DecimalField(default=0, **MONEY, help_text="All fees converted to quote at fill price")
+    funding = models.DecimalField(
+        default=0, **MONEY, help_text="Funding settlements of the linear position: + received, - paid"
+    )
     gross_profit = models.DecimalField(default=0, **MONEY)
     gross_loss = models.DecimalField(default=0, **MONEY)
     base_position = models.DecimalField(default=0, **MONEY)

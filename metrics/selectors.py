@@ -46,11 +46,13 @@ def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = N
         zero = Decimal(0)
         metrics = BotMetrics(
             invested=invested, quote_balance=invested, grid_profit=zero, realized_pnl=zero, unrealized_pnl=zero,
-            fees_quote=zero, gross_profit=zero, gross_loss=zero, base_position=zero, cost_basis=zero,
+            fees_quote=zero, funding=zero, gross_profit=zero, gross_loss=zero, base_position=zero, cost_basis=zero,
         )
     grid_profit = Decimal(metrics.grid_profit)
     unrealized = Decimal(metrics.unrealized_pnl)
-    total = Decimal(metrics.realized_pnl) + unrealized
+    funding = Decimal(metrics.funding)
+    # The profit book's total (bots.engine.book.ProfitBook.total_pnl): realized + inventory + funding.
+    total = Decimal(metrics.realized_pnl) + unrealized + funding
     days = _days_running(bot, now)
     profit_factor = None
     if metrics.gross_loss:
@@ -70,6 +72,7 @@ def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = N
         "total_pnl": total,
         "current_value": invested + total,
         "fees": metrics.fees_quote,
+        "funding": funding,
         "profit_factor": profit_factor,
         "roi_percent": _ratio_percent(total, invested),
         "grid_apr": grid_apr,
@@ -120,6 +123,7 @@ def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict
         "unrealized_pnl": zero,
         "total_pnl": zero,
         "fees": zero,
+        "funding": zero,
         "trade_count": 0,
         "cycle_count": 0,
         "cycle_count_24h": 0,
@@ -136,7 +140,7 @@ def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict
             totals["invested"] += figures["invested"]
             totals["current_value"] += figures["current_value"]
         all_invested += figures["invested"]
-        for key in ("grid_profit", "unrealized_pnl", "total_pnl", "fees", "trade_count", "cycle_count"):
+        for key in ("grid_profit", "unrealized_pnl", "total_pnl", "fees", "funding", "trade_count", "cycle_count"):
             totals[key] += figures[key]
         totals["cycle_count_24h"] += cycles.get(bot.pk, 0)
     totals["roi_percent"] = _ratio_percent(totals["total_pnl"], all_invested)

@@ -18,6 +18,7 @@ class TotalsSerializer(serializers.Serializer):
     unrealized_pnl = Money()
     total_pnl = Money()
     fees = Money()
+    funding = Money(help_text="Funding of linear positions: + received, - paid")
     trade_count = serializers.IntegerField()
     cycle_count = serializers.IntegerField()
     cycle_count_24h = serializers.IntegerField()

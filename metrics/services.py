@@ -26,6 +26,7 @@ _BOOK_COLUMNS = (
     "grid_profit",
     "realized_pnl",
     "fees_quote",
+    "funding",
     "gross_profit",
     "gross_loss",
     "base_position",
@@ -149,6 +150,23 @@ def metrics_apply_trades(*, bot, trades) -> BotMetrics:
     return row
 
 
+@transaction.atomic
+def metrics_apply_funding(*, bot, payments) -> BotMetrics:
+    """Fold newly stored funding payments (trading.FundingPayment rows, the bot's share) into
+    the bot's profit book: `funding` and total PnL, never grid profit. Called by
+    trading.funding.funding_store inside the transaction that created the rows, so each row is
+    counted exactly once (a retry finds the row stored and adds nothing)."""
+    metrics_get_or_create(bot=bot)
+    row = BotMetrics.objects.select_for_update().get(bot=bot)
+    book = _book_from_row(bot, row)
+    for payment in payments:
+        book.apply_funding(Decimal(payment.amount))
+    _book_to_row(book, row)
+    row.save()
+    _emit_metrics(bot, row)
+    return row
+
+
 def metrics_update_price(*, bot, price) -> BotMetrics:
     """Revalue inventory (unrealized PnL) at the latest price."""
     price = Decimal(price)
@@ -186,7 +204,7 @@ def _emit_metrics(bot, row: BotMetrics) -> None:
 def metrics_recompute(*, bot, price: Decimal | None = None) -> dict:
     """Figures recomputed from every stored trade of the bot (the truth the incremental path
     must equal). Returns {column: value, "cycle_count": n, "book": {...}, "realized": {trade_id: pnl}}."""
-    from trading.models import Trade
+    from trading.models import FundingPayment, Trade
 
     book = book_empty(bot=bot)
     cycle_orders: set[int] = set()
@@ -197,6 +215,8 @@ def metrics_recompute(*, bot, price: Decimal | None = None) -> dict:
         realized[trade.pk] = result.realized_pnl
         if result.closes_cycle:
             cycle_orders.add(trade.order_id)
+    for amount in FundingPayment.objects.filter(bot=bot).order_by("paid_at", "id").values_list("amount", flat=True):
+        book.apply_funding(amount)
     figures = {name: getattr(book, name) for name in _BOOK_COLUMNS}
     figures["cycle_count"] = len(cycle_orders)
     figures["book"] = book.to_json()
@@ -239,7 +259,7 @@ def metrics_snapshot(*, bot, now: datetime | None = None) -> MetricSnapshot | No
     row = BotMetrics.objects.filter(bot=bot).first()
     if row is None:
         return None
-    total = row.realized_pnl + row.unrealized_pnl
+    total = row.realized_pnl + row.unrealized_pnl + row.funding
     snapshot, _ = MetricSnapshot.objects.update_or_create(
         bot=bot,
         taken_at=now,

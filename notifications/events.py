@@ -144,6 +144,48 @@ EVENTS: dict[str, Event] = {
         },
         url="/billing",
     ),
+    "pool_follow_paused": Event(
+        texts={
+            "ru": (
+                "Пул «{pool_name}»: бот не запущен",
+                "Ваш бот в пуле «{pool_name}» не запущен: {reason} Увеличьте сумму или выйдите из пула.",
+            ),
+            "en": (
+                'Pool "{pool_name}": your bot was not started',
+                'Your bot in the pool "{pool_name}" was not started: {reason} Add to your amount or leave the pool.',
+            ),
+        },
+        url="/pools/{pool_id}",
+        urgent=True,
+    ),
+    "billing_renewal_due": Event(
+        texts={
+            "ru": (
+                "Тариф «{plan}» заканчивается {until}",
+                "Тариф «{plan}» действует до {until}. Оплатите следующий период на странице «Оплата»: он "
+                "добавится к концу текущего, ни один оплаченный день не пропадёт.",
+            ),
+            "en": (
+                "Your {plan} plan ends on {until}",
+                "Your {plan} plan is active until {until}. Pay for the next period on the Billing page: it is "
+                "added after the current one, so no paid day is lost.",
+            ),
+        },
+        url="/billing",
+    ),
+    "billing_partial_refund": Event(
+        texts={
+            "ru": (
+                "Частичный возврат {amount} {currency}",
+                "Вам вернули {amount} {currency}. Тариф «{plan}» теперь действует до {until}.",
+            ),
+            "en": (
+                "Partial refund of {amount} {currency}",
+                "{amount} {currency} was refunded to you. Your {plan} plan is now active until {until}.",
+            ),
+        },
+        url="/billing",
+    ),
     "ticket_reply": Event(
         texts={
             "ru": ("Ответ поддержки: «{subject}»", "{body}"),

@@ -2,7 +2,8 @@
 
 An order row is written (status PENDING, with its deterministic client_order_id) BEFORE it is
 sent to the exchange; the unique constraint on client_order_id is what makes a retry or a crash
-unable to duplicate it. A trade row is one exchange execution, unique by exec_id."""
+unable to duplicate it. A trade row is one exchange execution, unique by exec_id. A funding
+payment row is one funding settlement of a linear bot's position, once per bot and venue id."""
 
 from __future__ import annotations
 
@@ -114,3 +115,31 @@ class Trade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.side} {self.qty} {self.symbol} @ {self.price}"
+
+
+class FundingPayment(models.Model):
+    """One funding settlement of a linear bot's position, stored exactly once per bot (the
+    venue's execution id is `venue_id`). `amount` is the bot's share, signed as it moved the
+    wallet (positive: received); `venue_amount` is the whole settlement of the account's
+    position (the two are equal when the bot holds the whole position, the usual case)."""
+
+    bot = models.ForeignKey("bots.Bot", on_delete=models.CASCADE, related_name="funding_payments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="funding_payments")
+    symbol = models.CharField(max_length=32)
+    venue_id = models.CharField(max_length=64)
+    amount = models.DecimalField(**MONEY, help_text="The bot's share: + received, - paid (settle coin)")
+    venue_amount = models.DecimalField(**MONEY, help_text="The whole settlement on the account's position")
+    coin = models.CharField(max_length=16)
+    rate = models.DecimalField(**MONEY)
+    position_qty = models.DecimalField(**MONEY, help_text="The account's position it was charged on (base)")
+    mark_price = models.DecimalField(**MONEY)
+    paid_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        indexes = [models.Index(fields=["bot", "-paid_at"])]
+        constraints = [models.UniqueConstraint(fields=["bot", "venue_id"], name="funding_once_per_bot")]
+
+    def __str__(self) -> str:
+        return f"funding {self.amount} {self.coin} on {self.symbol} at {self.paid_at:%Y-%m-%d %H:%M}"

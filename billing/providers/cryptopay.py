@@ -90,7 +90,7 @@ class CryptoPayProvider:
             raise ProviderError(f"Crypto Pay knows no invoice {provider_payment_id}")
         return _from_wire(items[0])
 
-    def refund_create(self, *, payment, amount: Decimal) -> None:
+    def refund_create(self, *, payment, amount: Decimal, idempotence_key: str) -> str:
         """Crypto Pay has no refund call: an operator sends the coins back by transfer and records
         the refund in admin (billing.services.payment_refund with provider_call=False)."""
         raise ProviderError("Crypto Pay has no refunds API; refund by transfer and record it manually.")

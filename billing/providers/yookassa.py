@@ -77,6 +77,15 @@ def receipt_for(*, payment, customer_email: str) -> dict:
     }
 
 
+def refund_receipt(*, payment, amount: Decimal) -> dict:
+    """The 54-FZ receipt of a refund: the payment's receipt with the refunded amount."""
+    receipt = dict(payment.receipt)
+    receipt["items"] = [
+        {**item, "amount": {"value": f"{amount:.2f}", "currency": "RUB"}} for item in receipt.get("items", [])[:1]
+    ]
+    return receipt
+
+
 def _amount(data: dict | None) -> tuple[Decimal, str]:
     data = data or {}
     return Decimal(str(data.get("value", "0"))), str(data.get("currency", ""))
@@ -135,21 +144,22 @@ class YooKassaProvider:
             raise ProviderError(f"YooKassa fetch failed: {type(exc).__name__}") from exc
         return _from_wire(data)
 
-    def refund_create(self, *, payment, amount: Decimal) -> None:
+    def refund_create(self, *, payment, amount: Decimal, idempotence_key: str) -> str:
         from yookassa import Refund
 
         configure()
         try:
-            Refund.create(
+            response = Refund.create(
                 {
                     "payment_id": payment.provider_payment_id,
                     "amount": {"value": f"{amount:.2f}", "currency": "RUB"},
-                    "receipt": payment.receipt or None,
+                    "receipt": refund_receipt(payment=payment, amount=amount) if payment.receipt else None,
                 },
-                f"refund-{payment.idempotence_key}",
+                idempotence_key,
             )
         except Exception as exc:  # noqa: BLE001
             raise ProviderError(f"YooKassa refund failed: {type(exc).__name__}") from exc
+        return str(response.id)
 
     @staticmethod
     def _parse(data: dict) -> ProviderPayment:

@@ -31,6 +31,7 @@ from billing.services.subscriptions import (
     subscription_profit_share_join,
     subscription_trial_start,
     subscriptions_advance_due,
+    subscriptions_remind_due,
 )
 
 __all__ = [
@@ -60,5 +61,6 @@ __all__ = [
     "subscription_profit_share_join",
     "subscription_trial_start",
     "subscriptions_advance_due",
+    "subscriptions_remind_due",
     "webhook_receive",
 ]

@@ -6,22 +6,25 @@ the reconciliation that repairs whatever a crash or a lost callback left behind.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing import selectors
-from billing.models import Payment, Plan, ProviderEvent, RejectedCallback, Subscription
+from billing.models import Payment, Plan, ProviderEvent, Refund, RejectedCallback, Subscription
 from billing.providers import CallbackRejected, ProviderError, ProviderPayment, provider_for
 from billing.providers.base import ProviderStatus
 from billing.services.subscriptions import (
+    CENT,
     prorate,
     subscription_credit_payment,
     subscription_locked,
+    subscription_refund_part,
     subscription_revoke_payment,
 )
 from config.exceptions import ConflictError, DomainError
@@ -185,12 +188,29 @@ def payment_apply(*, payment_id: int, remote: ProviderPayment, now=None) -> str:
                 remote.currency,
             )
             return ProviderEvent.Outcome.MISMATCH
-        if remote.refunded_amount > 0 and payment.credited_at is not None and payment.revoked_at is None:
+        if (
+            remote.refunded_amount > payment.refunded_amount
+            and payment.credited_at is not None
+            and payment.revoked_at is None
+        ):
+            # The provider's refunded total only grows: what is new in it is applied once, however
+            # many callbacks or reconciliations report it.
+            before = payment.refunded_amount
+            payment.refunded_amount = min(remote.refunded_amount, payment.amount)
+            if payment.refunded_amount < payment.amount:  # a part: the same share of the period back
+                payment.save()
+                subscription_refund_part(sub=sub, payment=payment, amount=payment.refunded_amount - before, now=now)
+                logger.info(
+                    "billing: payment %s partly refunded (%s of %s)",
+                    payment.pk,
+                    payment.refunded_amount,
+                    payment.amount,
+                )
+                return ProviderEvent.Outcome.APPLIED
             payment.status = Payment.Status.REFUNDED
-            payment.refunded_amount = remote.refunded_amount
             payment.revoked_at = now
             payment.save()
-            subscription_revoke_payment(sub=sub, payment=payment, now=now)
+            subscription_revoke_payment(sub=sub, payment=payment, now=now, already_refunded=before)
             referral_payment_reversed(payment=payment, now=now)  # the referrers' shares go back too
             logger.info("billing: payment %s refunded (%s), plan taken back", payment.pk, remote.refunded_amount)
             return ProviderEvent.Outcome.APPLIED
@@ -309,29 +329,77 @@ def payment_refresh(*, payment: Payment, now=None) -> str:
     return payment_apply(payment_id=payment.pk, remote=remote, now=now)
 
 
-def payment_refund(*, payment: Payment, actor=None, provider_call: bool = True, now=None) -> Payment:
-    """An operator refunds a credited payment: through the provider when it has a refunds API
-    (YooKassa), otherwise recorded after a manual transfer (Crypto Pay). The plan is taken back."""
+def payment_refund(
+    *,
+    payment: Payment,
+    amount: Decimal | None = None,
+    actor=None,
+    provider_call: bool = True,
+    note: str = "",
+    key: uuid.UUID | str | None = None,
+    now=None,
+) -> Payment:
+    """An operator refunds a credited payment, all of it (amount None) or a part: through the
+    provider when it has a refunds API (YooKassa), otherwise recorded after a manual transfer
+    (Crypto Pay). A Refund row is written first; `key` (the admin form's) makes a resubmitted
+    form return that refund instead of refunding again. What it takes back (the plan, or the
+    same share of the period) is applied from the provider's confirmed refunded total."""
     now = now or timezone.now()
     payment = Payment.objects.select_related("plan", "user").get(pk=payment.pk)
+    if key is not None:
+        earlier = Refund.objects.filter(idempotence_key=key).first()
+        if earlier is not None:
+            if earlier.payment_id != payment.pk:
+                raise ConflictError("This refund form was used for another payment.", code="billing_not_refundable")
+            return _refund_send(refund=earlier, payment=payment, provider_call=provider_call, now=now)
     if payment.credited_at is None or payment.revoked_at is not None:
         raise ConflictError("Only a credited, not yet refunded payment can be refunded.", code="billing_not_refundable")
-    if provider_call:
-        provider_for(payment.provider).refund_create(payment=payment, amount=payment.amount)
-        payment_refresh(payment=payment, now=now)
-    else:
-        payment_apply(
-            payment_id=payment.pk,
-            remote=ProviderPayment(
-                provider_payment_id=payment.provider_payment_id or "",
-                status=ProviderStatus.SUCCEEDED,
-                amount=payment.amount,
-                currency=payment.currency,
-                refunded_amount=payment.amount,
-            ),
-            now=now,
+    asked = Refund.objects.filter(payment=payment).exclude(status=Refund.Status.FAILED).aggregate(s=Sum("amount"))["s"]
+    remaining = payment.amount - max(payment.refunded_amount, asked or Decimal(0))
+    amount = remaining if amount is None else Decimal(amount)
+    if not amount.is_finite() or amount <= 0 or amount > remaining or amount != amount.quantize(CENT):
+        raise DomainError(
+            f"The refund must be between 0.01 and {remaining:.2f} {payment.currency}.",
+            code="billing_refund_amount",
+            fields={"amount": [f"0.01 – {remaining:.2f} {payment.currency}"]},
         )
-    logger.info("billing: payment %s refunded by %s", payment.pk, getattr(actor, "pk", None))
+    with transaction.atomic():
+        refund = Refund.objects.create(
+            payment=payment, amount=amount, actor=actor, note=note[:300], **({"idempotence_key": key} if key else {})
+        )
+    return _refund_send(refund=refund, payment=payment, provider_call=provider_call, now=now)
+
+
+def _refund_send(*, refund: Refund, payment: Payment, provider_call: bool, now) -> Payment:
+    if refund.status == Refund.Status.NEW:
+        if provider_call:
+            refund_id = provider_for(payment.provider).refund_create(
+                payment=payment, amount=refund.amount, idempotence_key=str(refund.idempotence_key)
+            )  # ProviderError leaves the refund NEW: the same form (same key) tries again
+            Refund.objects.filter(pk=refund.pk, status=Refund.Status.NEW).update(
+                provider_refund_id=refund_id[:64], status=Refund.Status.SUCCEEDED, updated_at=now
+            )
+            payment_refresh(payment=payment, now=now)
+        else:
+            with transaction.atomic():
+                if Refund.objects.filter(pk=refund.pk, status=Refund.Status.NEW).update(
+                    status=Refund.Status.RECORDED, updated_at=now
+                ):
+                    recorded = Refund.objects.filter(payment=payment, status=Refund.Status.RECORDED).aggregate(
+                        s=Sum("amount")
+                    )["s"]
+                    payment_apply(
+                        payment_id=payment.pk,
+                        remote=ProviderPayment(
+                            provider_payment_id=payment.provider_payment_id or "",
+                            status=ProviderStatus.SUCCEEDED,
+                            amount=payment.amount,
+                            currency=payment.currency,
+                            refunded_amount=min(payment.amount, recorded or Decimal(0)),
+                        ),
+                        now=now,
+                    )
+        logger.info("billing: %s of payment %s refunded by %s", refund.amount, payment.pk, refund.actor_id)
     payment.refresh_from_db()
     return payment
 

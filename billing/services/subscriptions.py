@@ -131,6 +131,19 @@ def subscription_trial_start(*, user, plan: Plan, now=None) -> Subscription:
     return sub
 
 
+def renews_from_period_end(*, sub: Subscription | None, plan_id: int, days: timedelta, now) -> bool:
+    """Whether paying `days` more of plan `plan_id` continues the current period (from its end)
+    rather than starting a new one today: same plan, not expired, and the period end is recent
+    enough that the new end is still ahead."""
+    return (
+        sub is not None
+        and sub.plan_id == plan_id
+        and sub.status in (S.ACTIVE, S.TRIAL, S.PAST_DUE, S.GRACE)
+        and sub.period_end is not None
+        and sub.period_end + days > now
+    )
+
+
 def subscription_credit_payment(*, sub: Subscription, payment: Payment, now) -> None:
     """Grant what a paid payment bought (caller holds the subscription's lock)."""
     if payment.purpose == Payment.Purpose.PROFIT_SHARE:  # a month's fee: the plan itself is unchanged
@@ -148,8 +161,21 @@ def subscription_credit_payment(*, sub: Subscription, payment: Payment, now) -> 
             setattr(sub, credit_field, getattr(sub, credit_field) + payment.amount)
             sub.save()
             return
-    elif sub.status == S.ACTIVE and sub.plan_id == payment.plan_id and sub.period_end and sub.period_end > now:
-        _move(sub, to=S.ACTIVE, reason="renewal", payment=payment, period_end=sub.period_end + days, comped=False)
+    elif renews_from_period_end(sub=sub, plan_id=payment.plan_id, days=days, now=now):
+        # The next period follows the current one, whenever it is paid: early, in the trial, or
+        # late (past due, grace: those days were used). Nothing paid is lost, nothing is given twice.
+        assert sub.period_end is not None  # checked by renews_from_period_end
+        late = sub.status in (S.PAST_DUE, S.GRACE)
+        _move(
+            sub,
+            to=S.ACTIVE,
+            reason="renewal",
+            payment=payment,
+            period_start=sub.period_end if late or sub.status == S.TRIAL else sub.period_start,
+            period_end=sub.period_end + days,
+            grace_until=None,
+            comped=False,
+        )
     else:
         _move(
             sub,
@@ -171,8 +197,66 @@ def subscription_credit_payment(*, sub: Subscription, payment: Payment, now) -> 
     )
 
 
-def subscription_revoke_payment(*, sub: Subscription, payment: Payment, now) -> None:
-    """Take back what a refunded (or charged-back) payment bought (caller holds the lock)."""
+def period_share(*, payment: Payment, money: Decimal) -> timedelta:
+    """The part of a payment's period that `money` of it bought: period x money / amount, to the
+    second (half up). 990.00 RUB for 30 days, 330.00 back = 10 days."""
+    if payment.period_days <= 0 or payment.amount <= 0 or money <= 0:
+        return timedelta(0)
+    seconds = Decimal(payment.period_days * 86400) * min(Decimal(money), payment.amount) / payment.amount
+    return timedelta(seconds=int(seconds.quantize(Decimal(1), ROUND_HALF_UP)))
+
+
+def subscription_refund_part(*, sub: Subscription, payment: Payment, amount: Decimal, now) -> None:
+    """Take back the refunded share of a period payment (caller holds the lock): the same share of
+    its days, from the end of the period. A part of an upgrade or of a profit-share fee is money
+    back only (the plan stays). Recorded in the subscription's history either way."""
+    taken = period_share(payment=payment, money=amount) if payment.purpose == Payment.Purpose.SUBSCRIPTION else None
+    note = f"{amount} {payment.currency} of payment #{payment.pk} refunded"
+    if taken and sub.plan_id == payment.plan_id and sub.period_end and sub.status != S.EXPIRED:
+        end = sub.period_end - taken
+        if end > now and sub.status == S.ACTIVE:
+            _move(sub, to=S.ACTIVE, reason="partial_refund", payment=payment, note=note, period_end=end)
+        else:
+            _move(
+                sub,
+                to=S.EXPIRED,
+                reason="partial_refund",
+                payment=payment,
+                note=note,
+                period_end=min(end, now),
+                grace_until=None,
+            )
+        held = holds_sync(user=sub.user)
+        if held:
+            notify_user(user=sub.user, kind="expired", plan=_plan_name(sub), bots=", ".join(b.name for b in held))
+    else:
+        SubscriptionEvent.objects.create(
+            subscription=sub,
+            from_status=sub.status,
+            to_status=sub.status,
+            from_plan=sub.plan.code,
+            to_plan=sub.plan.code,
+            reason="partial_refund",
+            note=f"{note}; plan unchanged"[:300],
+            payment=payment,
+            period_end=sub.period_end,
+        )
+    notify_user(
+        user=sub.user,
+        kind="partial_refund",
+        dedupe=f"{payment.pk}:{payment.refunded_amount}",
+        amount=f"{amount:.2f}",
+        currency=payment.currency,
+        plan=_plan_name(sub),
+        until=f"{sub.period_end:%Y-%m-%d}" if sub.period_end and sub.status != S.EXPIRED else "—",
+    )
+
+
+def subscription_revoke_payment(
+    *, sub: Subscription, payment: Payment, now, already_refunded: Decimal = Decimal(0)
+) -> None:
+    """Take back what a refunded (or charged-back) payment bought (caller holds the lock). Of a
+    period payment partly refunded before, only the days not yet taken back are taken now."""
     if payment.purpose == Payment.Purpose.PROFIT_SHARE:
         from billing.models import ProfitShareMonth
 
@@ -189,7 +273,8 @@ def subscription_revoke_payment(*, sub: Subscription, payment: Payment, now) -> 
                 plan=Plan.objects.get(code=event.from_plan),
             )
     else:
-        end = (sub.period_end or now) - timedelta(days=payment.period_days)
+        left = timedelta(days=payment.period_days) - period_share(payment=payment, money=already_refunded)
+        end = (sub.period_end or now) - left
         if sub.plan_id == payment.plan_id and end > now and sub.status == S.ACTIVE:
             _move(sub, to=S.ACTIVE, reason="refund", payment=payment, period_end=end)
         elif sub.plan_id == payment.plan_id and sub.status != S.EXPIRED:
@@ -241,6 +326,32 @@ def subscription_advance(*, user, now=None) -> Subscription:
                 )
                 break
     return sub
+
+
+def subscriptions_remind_due(*, now=None) -> int:
+    """Tell users whose paid plan (or trial) ends within SETKA_BILLING_REMIND_DAYS to pay for the
+    next period: once per period end (the notification's dedupe key), however often this runs.
+    Returns how many were told now."""
+    now = now or timezone.now()
+    ahead = timedelta(days=settings.SETKA_BILLING_REMIND_DAYS)
+    due = Subscription.objects.filter(
+        status__in=[S.ACTIVE, S.TRIAL],
+        plan__kind=Plan.Kind.TIER,
+        period_end__gt=now,
+        period_end__lte=now + ahead,
+    ).select_related("user", "plan")
+    told = 0
+    for sub in due:
+        assert sub.period_end is not None  # filtered above
+        if notify_user(
+            user=sub.user,
+            kind="renewal_due",
+            dedupe=f"{sub.pk}:{sub.period_end:%Y%m%dT%H%M%S}",
+            plan=_plan_name(sub),
+            until=f"{sub.period_end:%Y-%m-%d}",
+        ):
+            told += 1
+    return told
 
 
 def subscriptions_advance_due(*, now=None) -> int:

@@ -1,7 +1,7 @@
 """Bot services (writes). Interfaces (API views, tasks, admin, commands) call only these."""
 
 from bots.services.common import lease_acquire, lease_release, trading_halted, trading_switch
-from bots.services.create import bot_create, bot_delete, bot_preview
+from bots.services.create import bot_create, bot_delete, bot_preview, bot_reconfigure
 from bots.services.relaunch import bot_relaunch, bot_restart_preview
 from bots.services.restart import bot_restart, bots_restart_due
 from bots.services.start import bot_start, enqueue_tick
@@ -29,6 +29,7 @@ __all__ = [
     "bot_delete",
     "bot_emergency_stop",
     "bot_preview",
+    "bot_reconfigure",
     "bot_relaunch",
     "bot_restart",
     "bot_restart_preview",

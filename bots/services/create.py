@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.services import entitlement_check
+from bots.events import emit
 from bots.models import Bot, BotEvent
 from bots.services.common import client_for_account, require_trading_allowed
 from config.exceptions import ConflictError, DomainError
@@ -152,3 +153,48 @@ def bot_delete(*, bot: Bot, user=None) -> None:
     if bot.status not in (Bot.Status.DRAFT, Bot.Status.STOPPED):
         raise ConflictError("Stop the bot before deleting it.", code="bot_active")
     bot.delete()
+
+
+def bot_reconfigure(*, bot: Bot, user, config: dict, accept_warnings: bool = False) -> Bot:
+    """Give a stopped (or draft) bot a new configuration (a new range, grid count, investment)
+    after a fresh pre-launch report; the next start runs it. Same refusals as creating a bot.
+    The profit book of the bot continues (it knows no runs)."""
+    if bot.user_id != user.pk:
+        raise DomainError("No such bot.", code="not_found", status_code=404)
+    if bot.status not in (Bot.Status.DRAFT, Bot.Status.STOPPED):
+        raise ConflictError("Stop the bot before changing its range.", code="bot_active")
+    grid = _config(config)
+    report = bot_preview(
+        user=user, exchange_account=bot.exchange_account, symbol=bot.symbol, category=bot.category, config=config
+    )
+    if report.blocking:
+        blocking = [w.message for w in report.warnings if w.blocking] or ["The grid cannot run as set."]
+        raise DomainError(blocking[0], code="report_blocking", fields={"config": blocking})
+    warnings = [w for w in report.warnings if w.severity != "info"]
+    if warnings and not accept_warnings:
+        raise DomainError(
+            "Please read and accept the warnings before creating the bot: " + warnings[0].message,
+            code="warnings_not_accepted",
+            fields={"accept_warnings": [w.message for w in warnings]},
+        )
+    with transaction.atomic():
+        updated = Bot.objects.filter(pk=bot.pk, status__in=[Bot.Status.DRAFT, Bot.Status.STOPPED]).update(
+            config=grid.to_json(),
+            investment=grid.investment,
+            report=report.to_json(),
+            warnings_accepted_at=timezone.now() if warnings else None,
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            raise ConflictError("Stop the bot before changing its range.", code="bot_active")
+        bot.refresh_from_db()
+        bot_event(
+            bot=bot,
+            kind=BotEvent.Kind.INFO,
+            message=f"New range {grid.lower_price}–{grid.upper_price}, {grid.grid_count} grids",
+            data={},
+            code="reconfigured",
+            params={"lower": grid.lower_price, "upper": grid.upper_price, "grids": grid.grid_count},
+        )
+        emit(bot=bot, event="bot.status", data={"status": bot.status})
+    return bot

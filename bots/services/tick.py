@@ -60,6 +60,7 @@ from exchanges.errors import (
 )
 from observability.logs import log_context
 from observability.prom import TICK_SECONDS
+from trading.funding import funding_fetch, funding_store
 from trading.models import Order
 from trading.services import (
     bot_event,
@@ -311,6 +312,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
     category = Category(bot.category)
     orders_cancel_all(bot=bot, client=client)
     result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))
+    funding_store(bot=bot, payments=funding_fetch(bot=bot, client=client))  # the last settlements of the run
     bot.refresh_from_db()
     config = grid_config(bot)
     action = OnStop(bot.close_action or config.on_stop)

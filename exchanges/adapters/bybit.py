@@ -35,6 +35,7 @@ from exchanges.client import (
     ExchangeOrder,
     FeeRates,
     FillPage,
+    FundingPage,
     InstrumentRules,
     KeyPermissions,
     Kline,
@@ -443,6 +444,26 @@ class BybitClient:
             rules = self.instrument_rules(category=category, symbol=symbol)
         fills = [wire.parse_fill(item, category, rules) for item in items]
         return FillPage(fills=fills, next_cursor=result.get("nextPageCursor") or None)
+
+    def funding_payments(
+        self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
+    ) -> FundingPage:
+        """One page of funding settlements (newest first): the `Funding` rows of the execution
+        list. Spot has none."""
+        if Category(category) == Category.SPOT:
+            return FundingPage(payments=[])
+        params: dict[str, Any] = {"symbol": symbol, "execType": "Funding", "limit": self.fills_page_size}
+        if cursor:
+            params["cursor"] = cursor
+        if since is not None:
+            params["startTime"] = wire.dt_to_ms(since)
+        result = self._result("get_executions", "/v5/execution/list", category=str(category), **params)
+        items = [i for i in result.get("list") or [] if i.get("execType") == "Funding"]
+        settle = ""
+        if any(not i.get("feeCurrency") for i in items):
+            settle = self.instrument_rules(category=category, symbol=symbol).quote_coin
+        payments = [wire.parse_funding(item, settle) for item in items]
+        return FundingPage(payments=payments, next_cursor=result.get("nextPageCursor") or None)
 
     def positions(self, *, category: Category, symbol: str) -> list[Position]:
         if Category(category) == Category.SPOT:

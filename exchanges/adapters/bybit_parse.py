@@ -13,6 +13,7 @@ from exchanges.client import (
     ExchangeOrder,
     ExchangeOrderStatus,
     Fill,
+    FundingPayment,
     InstrumentRules,
     KeyPermissions,
     Kline,
@@ -234,6 +235,21 @@ def parse_fill(item: dict, category: Category, rules: InstrumentRules | None = N
         fee_coin=fee_coin,
         is_maker=bool(is_maker),
         executed_at=ms_to_dt(item.get("execTime")),
+    )
+
+
+def parse_funding(item: dict, settle_coin: str) -> FundingPayment:
+    """A `Funding` row of /v5/execution/list: execFee is the fee as charged (positive: paid), so
+    the wallet moved by its negative; execQty the position's size, execPrice the mark price."""
+    return FundingPayment(
+        venue_id=str(item["execId"]),
+        symbol=item.get("symbol", ""),
+        amount=-dec(item.get("execFee")),
+        coin=item.get("feeCurrency") or settle_coin,
+        rate=dec(item.get("feeRate")),
+        position_qty=abs(dec(item.get("execQty"))),
+        mark_price=dec(item.get("markPrice") or item.get("execPrice")),
+        paid_at=ms_to_dt(item.get("execTime")),
     )
 
 

@@ -173,6 +173,11 @@ class SimulatorControl:
     def stop_replay(self, symbol: str) -> dict:
         return self._call("POST", "/replay/stop", {"symbol": symbol})
 
+    def settle_funding(self, symbol: str, rate=None) -> dict:
+        """Settle funding of `symbol` now on every open position (`rate`, signed, becomes the
+        symbol's rate). Returns {"symbol", "rate", "executions": [the Funding rows charged]}."""
+        return self._call("POST", "/funding/settle", {"symbol": symbol, "rate": None if rate is None else str(rate)})
+
     def ledger(self, uid: int) -> dict:
         return self._call("GET", f"/accounts/{uid}/ledger")
 

@@ -216,6 +216,25 @@ def add_routes(app: web.Application, sim) -> None:
             "open_orders": [wire.order(o, with_category=True) for o in eng.open_orders[uid].values()],
         }
 
+    async def funding_settle(request, body):
+        """Settle funding of `symbol` now (no waiting for 8 hours of market time): every open
+        position pays (or receives) size × mark × rate. `rate` (signed, optional) becomes the
+        symbol's rate, for this and the next settlements."""
+        symbol = symbol_of(body)
+        if ("linear", symbol) not in INSTRUMENTS:
+            raise BadBody(f"{symbol} has no linear perpetual")
+        rate = amount(body.get("rate"), "rate", signed=True, allow_none=True)
+        if rate is not None:
+            if rate.copy_abs() > 1:
+                raise BadBody("rate must be between -1 and 1")
+            eng.set_funding_rate(symbol, rate)
+        execs = eng.settle_funding(symbol)
+        return {
+            "symbol": symbol,
+            "rate": wire.s(eng.funding_rate(symbol)),
+            "executions": [wire.execution(e, with_category=True) for e in execs],
+        }
+
     async def add_fault(request, body):
         body = dict(body)
         kind = body.pop("kind")
@@ -260,6 +279,7 @@ def add_routes(app: web.Application, sim) -> None:
     r.add_post("/control/replay/start", guarded(replay_start))
     r.add_post("/control/replay/advance", guarded(replay_advance))
     r.add_post("/control/replay/stop", guarded(replay_stop))
+    r.add_post("/control/funding/settle", guarded(funding_settle))
     r.add_post("/control/faults", guarded(add_fault))
     r.add_delete("/control/faults", guarded(clear_faults))
     r.add_get("/control/faults", guarded(list_faults))

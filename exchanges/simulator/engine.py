@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from . import feed, wire
 from .common import MMR, dec, now_ms
+from .funding import FundingMixin
 from .instruments import CATEGORIES, INSTRUMENTS, SYMBOLS, Instrument, instrument
 from .matching import MatchingMixin
 from .models import ZERO, Account, ApiKey, BybitError, Execution, Order, Position
@@ -43,7 +44,7 @@ class Market:
         return m
 
 
-class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
+class Exchange(OrdersMixin, MatchingMixin, ReplayMixin, FundingMixin):
     def __init__(self, store: Store, *, clock=now_ms):
         self.store = store
         self.clock = clock
@@ -60,6 +61,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
         self.sells: dict[tuple[str, str], list[Order]] = defaultdict(list)  # price asc, seq asc
         self.markets: dict[tuple[str, str], Market] = {}
         self.replays: dict[str, dict] = {}
+        self.funding_rates: dict[str, Decimal] = {}  # symbol -> the rate of the next settlement
         self.counters = {"uid": 100000, "order": 1900000000000000000, "exec": 0, "key": 0, "seq": 0}
         # change tracking
         self._dirty_accounts: set[int] = set()
@@ -88,6 +90,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
             cat, sym = name.split(":", 1)
             self.markets[(cat, sym)] = Market.from_json(data)
         self.replays = kv.get("replays", {})
+        self.funding_rates = {sym: Decimal(r) for sym, r in kv.get("funding_rates", {}).items()}
         for o in sorted(orders, key=lambda o: o.seq):
             self._index_order(o)
             if o.is_open:
@@ -123,6 +126,7 @@ class Exchange(OrdersMixin, MatchingMixin, ReplayMixin):
                 "counters": self.counters,
                 "markets": {f"{c}:{s}": m.to_json() for (c, s), m in self.markets.items()},
                 "replays": self.replays,
+                "funding_rates": {sym: str(r) for sym, r in self.funding_rates.items()},
             }
         if not (
             kv

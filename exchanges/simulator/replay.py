@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from . import feed
+from .funding import funding_slot
 from .instruments import CATEGORIES, INSTRUMENTS, SYMBOLS
 from .models import BybitError
 
@@ -18,6 +19,7 @@ class ReplayMixin:
         _dirty_kv: bool
 
         def step(self, category: str, symbol: str, price: Decimal, volume: Decimal | None = None) -> None: ...
+        def settle_funding(self, symbol: str, rate: Decimal | None = None) -> list: ...
 
     # ------------------------------------------------------------------ candle replay
     def replay_start(
@@ -41,14 +43,17 @@ class ReplayMixin:
             raise BybitError(10001, f"no candles in {path}")
         if volume_in_quote is None:
             volume_in_quote = "ftx_" in path
+        index = feed.index_at(candles, start)
         state = {
             "csv": path,
-            "index": feed.index_at(candles, start),
+            "index": index,
             "speed": float(speed),
             "running": True,
             "categories": list(categories or [c for c in CATEGORIES if (c, symbol) in INSTRUMENTS]),
             "volume_in_quote": bool(volume_in_quote),
             "candles_done": 0,
+            # the funding period of the market time reached: entering the next one settles funding
+            "funding_slot": funding_slot(candles[index].ts),
         }
         self.replays[symbol] = state
         self._dirty_kv = True
@@ -67,6 +72,10 @@ class ReplayMixin:
         candles = feed.load_candles(state["csv"])
         for _ in range(int(n)):
             c = candles[state["index"] % len(candles)]
+            slot = funding_slot(c.ts)
+            if "linear" in state["categories"] and slot != state.setdefault("funding_slot", slot):
+                self.settle_funding(symbol)  # 00:00, 08:00, 16:00 UTC of market time: at the mark before it moves
+            state["funding_slot"] = slot
             for price, vol in c.path():
                 if state["volume_in_quote"]:
                     vol = vol / price

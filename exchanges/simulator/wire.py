@@ -289,7 +289,7 @@ def ticker(ex, category: str, symbol: str) -> dict:
                 "prevPrice1h": s(m.prev24),
                 "openInterest": "0",
                 "openInterestValue": "0",
-                "fundingRate": "0.0001",
+                "fundingRate": s(ex.funding_rate(symbol)),
                 "nextFundingTime": "0",
                 "predictedDeliveryPrice": "",
                 "basisRate": "",

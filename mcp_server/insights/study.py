@@ -29,7 +29,7 @@ def bot_attribution(*, bot) -> dict:
         return {"grid": "0", "inventory": "0", "fees": "0", "funding": "0", "total": "0"}
     grid = m.grid_profit
     inventory = m.realized_pnl - m.grid_profit + m.unrealized_pnl
-    funding = Decimal((m.book or {}).get("funding", 0) or 0)
+    funding = m.funding
     return {
         "grid": _s(grid),
         "inventory": _s(inventory),

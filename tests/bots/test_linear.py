@@ -15,6 +15,7 @@ from tests.bots.conftest import assert_books_match_exchange, ledger_open_ids
 from tests.bots.ledger import bot_executions, metrics_cycles
 from tests.factories import BotFactory, grid_config
 from tests.market_data import BTCUSDT_2021
+from trading.models import FundingPayment
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,12 @@ def test_linear_grid_real_day_cycles_and_profit_match_the_ledger(paper, sim, dir
     assert cycles >= 3
     assert row.trade_count == len(bot_executions(ledger, bot))
     assert (row.cycle_count, row.grid_profit) == (cycles, profit)
+    # The day crossed 08:00 and 16:00 UTC (and 00:00 of the next): every settlement of the bot's
+    # position is in its book once, to the unit, and in the total, never in grid profit.
+    settlements = {e["execId"]: -Decimal(e["execFee"]) for e in ledger["executions"] if e["execType"] == "Funding"}
+    assert len(settlements) >= 2
+    assert {f.venue_id: f.amount for f in FundingPayment.objects.filter(bot=bot)} == settlements
+    assert row.funding == sum(settlements.values())
     # stop with close_position: no order, no position left
     bot_stop(bot=bot, reason="end of test", close_action="close_position")
     bot_tick(bot_id=bot.pk)

@@ -44,6 +44,17 @@ def test_a_fill_event_enqueues_only_its_bots_tick(supervisor):
 
 
 @pytest.mark.django_db
+def test_a_funding_settlement_enqueues_the_ticks_of_the_accounts_bots(supervisor):
+    bot = BotFactory(status=Bot.Status.RUNNING, category=Bot.Category.LINEAR)
+    BotFactory(status=Bot.Status.RUNNING)  # another account: its stream stays quiet
+    supervisor.refresh()
+    supervisor.ticks.clear()
+    stream = next(s for s in supervisor.opened if s.account.pk == bot.exchange_account_id)
+    stream.on_event("execution", [{"orderLinkId": "", "execType": "Funding", "symbol": "BTCUSDT"}])
+    assert supervisor.ticks == [bot.pk]
+
+
+@pytest.mark.django_db
 def test_a_refused_stream_is_closed_and_reopened(supervisor):
     BotFactory(status=Bot.Status.RUNNING)
     supervisor.refresh()

@@ -5,6 +5,7 @@ OKX twin with client ids OKX accepts, and the stop cancels them there."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -66,7 +67,10 @@ def test_a_user_runs_a_grid_on_an_okx_paper_account(page, e2e_stack, base_price,
     # the orders are on the OKX twin, under ids OKX accepts (up to 32 letters and digits)
     bot_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     uid = _twin_account_of(okx, bot_id)
-    open_ids = [o["orderLinkId"] for o in okx.ledger(uid)["open_orders"]]
+    # (the page lists an order from the moment it is written, before the twin has it: wait)
+    deadline = time.monotonic() + 30
+    while len(open_ids := [o["orderLinkId"] for o in okx.ledger(uid)["open_orders"]]) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(open_ids) >= 5 and all(re.fullmatch(r"[A-Za-z0-9]{1,32}", i) for i in open_ids)
 
     page.get_by_test_id("stop").click()

@@ -186,6 +186,30 @@ def test_fills_since_and_cursor_pages(bybit, at_50000, simulator):
     assert later.fills == []
 
 
+def test_funding_payments_are_signed_as_the_wallet_moved_and_never_fills(bybit, at_50000, simulator, sim_account):
+    bybit.place_order(market("fund-long", side=Side.BUY, qty="0.02", category=LINEAR))
+    simulator.control.set_price("BTCUSDT", "50500")
+    charged = simulator.control.settle_funding("BTCUSDT", rate="0.0001")
+    ours = [e for e in charged["executions"] if e["execType"] == "Funding" and e["side"] == "Buy"]
+    balance = bybit.balances()["USDT"].total
+
+    page = bybit.funding_payments(category=LINEAR, symbol="BTCUSDT")
+    (paid,) = page.payments
+    # a long pays a positive rate: 0.02 × 50,500 × 0.0001 = 0.101 USDT left the wallet
+    assert (paid.amount, paid.coin, paid.rate) == (D("-0.101"), "USDT", D("0.0001"))
+    assert (paid.position_qty, paid.mark_price, paid.symbol) == (D("0.02"), D("50500"), "BTCUSDT")
+    assert paid.venue_id in {e["execId"] for e in ours} and page.next_cursor is None
+    assert bybit.funding_payments(category=LINEAR, symbol="BTCUSDT").payments == [paid]  # a stable id
+    ledger = simulator.control.ledger(sim_account.uid)
+    assert D(ledger["balances"]["USDT"]) == balance  # the port's figure is the wallet's
+    fills = bybit.fills(category=LINEAR, symbol="BTCUSDT").fills
+    assert [f.client_order_id for f in fills] == ["fund-long"]  # a settlement is not a fill
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert bybit.funding_payments(category=LINEAR, symbol="BTCUSDT", since=later).payments == []
+    assert bybit.funding_payments(category=SPOT, symbol="BTCUSDT").payments == []
+    bybit.place_order(market("fund-close", side=Side.SELL, qty="0.02", category=LINEAR, reduce_only=True))
+
+
 def test_batch_placement_and_cancel_all(bybit, at_50000):
     results = bybit.place_orders(
         [limit(f"b{i}", price=str(48000 + i * 100)) for i in range(3)] + [limit("bbig", qty="5")]

@@ -108,6 +108,13 @@ def open_links(simulator, account) -> list[str]:
     return [o["orderLinkId"] for o in simulator.control.ledger(account.uid)["open_orders"]]
 
 
+def test_funding_history_is_not_supported_yet_and_says_so(bybit):
+    # The ccxt venues do not report funding (yet): a clean NotSupported, never a guess; spot has none.
+    with pytest.raises(errors.NotSupported):
+        bybit.funding_payments(category=Category.LINEAR, symbol="BTCUSDT")
+    assert bybit.funding_payments(category=Category.SPOT, symbol="BTCUSDT").payments == []
+
+
 # --- each venue's own signing and codes ------------------------------------------------------
 def test_wrong_secret_fails_authentication_with_the_venue_code(simulator, sim_account):
     client = make_venue_client(simulator, sim_account, api_secret="not-the-secret")

@@ -22,6 +22,8 @@ from exchanges.client import (
     FeeRates,
     Fill,
     FillPage,
+    FundingPage,
+    FundingPayment,
     InstrumentRules,
     Kline,
     OrderType,
@@ -51,6 +53,7 @@ class FakeExchange:
         self.wallet = defaultdict(Decimal, {"USDT": Decimal(usdt), "BTC": Decimal(btc)})
         self.orders: dict[str, ExchangeOrder] = {}
         self.executions: list[Fill] = []
+        self.funding: list[FundingPayment] = []
         self.faults: dict[str, list[tuple[Exception, bool]]] = defaultdict(list)
         self.calls: defaultdict[str, int] = defaultdict(int)
         self.placed_ids: list[str] = []  # every accepted orderLinkId, in order (duplicates would show here)
@@ -237,6 +240,10 @@ class FakeExchange:
         items = [f for f in self.executions if since is None or f.executed_at >= since]
         page = items[start : start + 50]
         return FillPage(fills=page, next_cursor=str(start + 50) if start + 50 < len(items) else None)
+
+    def funding_payments(self, *, category, symbol, since=None, cursor=None):
+        items = [p for p in self.funding if since is None or p.paid_at >= since]
+        return FundingPage(payments=items)
 
     def positions(self, *, category, symbol):
         return []

@@ -40,6 +40,11 @@ class Command(BaseCommand):
                 "referrals.tasks.referral_rewards_mature_task",
                 3600,
             ),
+            "pools: followers catch up with their manager (safety net of the on-commit task)": (
+                "pools.tasks.pools_follow_all_task",
+                60,
+            ),
+            "pools: NAV, high-water marks and fees": ("pools.tasks.pools_value_all_task", 3600),
             "notifications: send due and retried deliveries": ("notifications.tasks.deliveries_send_due_task", 60),
             "notifications: daily digest (once a day per user)": ("bots.tasks.digests_send_task", 24 * 3600),
             "notifications: API keys expiring within a week": ("bots.tasks.keys_expiring_notify_task", 12 * 3600),

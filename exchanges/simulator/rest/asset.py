@@ -52,6 +52,10 @@ def transaction_log(sim, key, p, units):
     for e in reversed(ex.executions[key.uid]):
         if cat and e.category != cat or start and e.exec_time < start or end and e.exec_time > end:
             continue
+        if e.exec_type == "Funding":
+            if not coin or coin == "USDT":
+                rows.append(_settlement(e))
+            continue
         if e.category == "spot":
             base, quote = e.symbol[:-4], e.symbol[-4:]
             flows = [
@@ -90,6 +94,33 @@ def transaction_log(sim, key, p, units):
             )
     limit = _int(p, "limit", 20, 1, 50)
     return {"list": rows[:limit], "nextPageCursor": ""}
+
+
+def _settlement(e) -> dict:
+    """A funding settlement as Bybit's transaction log shows it (type SETTLEMENT): `funding` is
+    the fee as charged (positive: paid), `change` what it did to the wallet."""
+    return {
+        "id": f"{e.exec_id}-USDT",
+        "symbol": e.symbol,
+        "category": e.category,
+        "side": e.side,
+        "transactionTime": str(e.exec_time),
+        "type": "SETTLEMENT",
+        "qty": wire.s(e.exec_qty),
+        "size": wire.s(e.exec_qty if e.side == "Buy" else -e.exec_qty),
+        "currency": "USDT",
+        "tradePrice": wire.s(e.exec_price),
+        "funding": wire.s(e.exec_fee),
+        "fee": "0",
+        "cashFlow": "0",
+        "change": wire.s(-e.exec_fee),
+        "cashBalance": "",
+        "feeRate": wire.s(e.fee_rate),
+        "bonusChange": "",
+        "tradeId": e.exec_id,
+        "orderId": "",
+        "orderLinkId": "",
+    }
 
 
 def set_margin_mode(sim, key, p, units):

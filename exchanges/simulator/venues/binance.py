@@ -984,7 +984,11 @@ def futures_all_orders(sim, key, p):
 
 def _trades(sim, key, p, category):
     inst = _inst(category, p.get("symbol"))
-    rows = [e for e in sim.engine.executions[key.uid] if e.category == category and e.symbol == inst.symbol]
+    rows = [
+        e
+        for e in sim.engine.executions[key.uid]
+        if e.category == category and e.symbol == inst.symbol and e.exec_type != "Funding"  # not a trade
+    ]
     if p.get("orderId"):
         rows = [e for e in rows if e.order_id == str(p["orderId"])]
     if p.get("fromId"):

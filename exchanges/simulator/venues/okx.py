@@ -609,6 +609,8 @@ def fills(sim, key, p):
     inst = parse_inst(p["instId"]) if p.get("instId") else None
     rows = []
     for e in reversed(sim.engine.executions[key.uid]):
+        if e.exec_type == "Funding":  # a settlement, not a fill
+            continue
         if inst is not None and (e.category, e.symbol) != (inst.category, inst.symbol):
             continue
         if itype and _inst_type(instrument(e.category, e.symbol)) != itype:

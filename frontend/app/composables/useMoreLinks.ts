@@ -6,6 +6,7 @@ export function useMoreLinks() {
     { to: '/screener', label: t('nav.screener'), icon: 'i-lucide-radar' },
     { to: '/backtests', label: t('nav.backtests'), icon: 'i-lucide-history' },
     { to: '/portfolio', label: t('nav.portfolio'), icon: 'i-lucide-pie-chart' },
+    { to: '/pools', label: t('nav.pools'), icon: 'i-lucide-handshake' },
     { to: '/billing', label: t('nav.billing'), icon: 'i-lucide-credit-card' },
     { to: '/partners', label: t('nav.partners'), icon: 'i-lucide-users' },
     { to: '/help', label: t('nav.help'), icon: 'i-lucide-circle-help' },

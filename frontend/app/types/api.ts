@@ -137,3 +137,8 @@ export function listOf<T>(data: T[] | Page<T> | null | undefined): T[] {
   if (!data) return []
   return Array.isArray(data) ? data : (data.results ?? [])
 }
+
+/** Two-factor state (GET /api/auth/mfa/totp/), set-up secret, recovery codes (shown once). */
+export type MfaState = S['MfaTotpState']
+export type MfaSetup = S['MfaTotpSetup']
+export type MfaRecoveryCodes = S['MfaRecoveryCodes']

@@ -4,6 +4,74 @@
  */
 
 export interface paths {
+    "/api/analytics/backtests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["analytics_backtests_list"];
+        put?: never;
+        post: operations["analytics_backtests_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/backtests/{backtest_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["analytics_backtest_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/screener/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Every stored market with its factors, sortable (?sort=field, -field) and filterable
+         *     (?venue=, ?category=, ?min_volume=).
+         */
+        get: operations["analytics_screener_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/series/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["analytics_series_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/app-config/": {
         parameters: {
             query?: never;
@@ -104,11 +172,26 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * @description Anonymous-friendly auth endpoints: a stale cookie is ignored, CSRF is always checked on
-         *     unsafe methods (login CSRF would let a site log a victim into the attacker's account).
-         */
+        /** @description Sets the cookies. 400 invalid_credentials; 403 email_unverified (right password, address not confirmed) or csrf_failed; 429 login_locked (this account from this address, growing delay; the owner is emailed an unlock link) or throttled. */
         post: operations["auth_login_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login/unlock/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The link in the "login locked" email: unlocks the account for the device that opens it. */
+        get: operations["auth_login_unlock_retrieve"];
+        put?: never;
+        /** @description The link in the "login locked" email: unlocks the account for the device that opens it. */
+        post: operations["auth_login_unlock_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -153,6 +236,62 @@ export interface paths {
         patch: operations["auth_me_partial_update"];
         trace?: never;
     };
+    "/api/auth/mfa/recovery-codes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description POST {code}: a new set of recovery codes on a current TOTP code; the old ones stop working.
+         *     The codes are in this answer only (never readable again).
+         */
+        post: operations["auth_mfa_recovery_codes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/mfa/totp/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description GET: is TOTP on, how many recovery codes are left. POST {}: begin set-up (secret +
+         *     otpauth URL). PUT {code}: confirm; answers the recovery codes (shown this once). DELETE
+         *     {code}: turn it off (a TOTP code or a recovery code).
+         */
+        get: operations["auth_mfa_totp_retrieve"];
+        /**
+         * @description GET: is TOTP on, how many recovery codes are left. POST {}: begin set-up (secret +
+         *     otpauth URL). PUT {code}: confirm; answers the recovery codes (shown this once). DELETE
+         *     {code}: turn it off (a TOTP code or a recovery code).
+         */
+        put: operations["auth_mfa_totp_update"];
+        /**
+         * @description GET: is TOTP on, how many recovery codes are left. POST {}: begin set-up (secret +
+         *     otpauth URL). PUT {code}: confirm; answers the recovery codes (shown this once). DELETE
+         *     {code}: turn it off (a TOTP code or a recovery code).
+         */
+        post: operations["auth_mfa_totp_create"];
+        /**
+         * @description GET: is TOTP on, how many recovery codes are left. POST {}: begin set-up (secret +
+         *     otpauth URL). PUT {code}: confirm; answers the recovery codes (shown this once). DELETE
+         *     {code}: turn it off (a TOTP code or a recovery code).
+         */
+        delete: operations["auth_mfa_totp_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/password/change/": {
         parameters: {
             query?: never;
@@ -162,7 +301,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Change the password; every other session ends, this device gets fresh cookies. */
+        /** @description 400 wrong_password or weak_password; 429 too_many_attempts after SETKA_PASSWORD_CHANGE_MAX_FAILURES wrong current passwords. */
         post: operations["auth_password_change_create"];
         delete?: never;
         options?: never;
@@ -219,7 +358,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Endpoints of a logged-in user: an expired access cookie answers 401. */
+        /** @description The same answer whether or not the number belongs to another account. */
         post: operations["auth_phone_create"];
         delete?: never;
         options?: never;
@@ -315,6 +454,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/sessions/end-all/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Log out everywhere: every session of the user ends (this one too), access cookies stop
+         *     working and open WebSockets close at once.
+         */
+        post: operations["auth_sessions_end_all_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/signup/": {
         parameters: {
             query?: never;
@@ -325,10 +484,140 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * @description Anonymous-friendly auth endpoints: a stale cookie is ignored, CSRF is always checked on
-         *     unsafe methods (login CSRF would let a site log a victim into the attacker's account).
+         * @description The same 201 whether the address is new or already has an account (its owner is emailed
+         *     then): nobody can learn from it who uses Setka.
          */
         post: operations["auth_signup_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/checkout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["billing_checkout_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/payments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["billing_payments_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/payments/{payment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["billing_payments_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/plans/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Public: the pricing page's plans and how registration works. */
+        get: operations["billing_plans_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/subscription/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["billing_subscription_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/subscription/downgrade/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["billing_subscription_downgrade_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/subscription/profit-share/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Switch to "pay from profit" (no payment up front: the fee accrues from profit). */
+        post: operations["billing_subscription_profit_share_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/subscription/trial/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["billing_subscription_trial_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -708,6 +997,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exchanges/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The exchanges a user can bind keys or open a paper account on, with what each offers. */
+        get: operations["exchanges_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/market/klines/": {
         parameters: {
             query?: never;
@@ -756,6 +1062,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mcp/audit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["mcp_audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mcp/study/bots/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The trade study of one of the user's bots (another user's bot answers 404). */
+        get: operations["mcp_study_bots_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mcp/study/portfolio/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["mcp_study_portfolio_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mcp/suggest/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Walk-forward parameter suggestion for the create form ("suggest"), at the live price. */
+        post: operations["mcp_suggest_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mcp/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["mcp_tokens_list"];
+        put?: never;
+        /**
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["mcp_tokens_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mcp/tokens/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["mcp_tokens_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/metrics/": {
         parameters: {
             query?: never;
@@ -771,6 +1195,571 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/news/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["news_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/news/{announcement_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["news_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/preferences/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_preferences_retrieve"];
+        put: operations["notifications_preferences_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/read/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["notifications_read_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/unread-count/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["notifications_unread_count_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Approved pools (public)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_list"];
+        put?: never;
+        /**
+         * Publish a bot as a pool
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pool's page (public)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{id}/join/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a pool
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_join_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/{id}/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The pre-launch report of my follower bot for this amount
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_preview_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/earnings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fees credited to me as a manager
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_earnings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/memberships/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My places in pools
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_memberships_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/memberships/{id}/amount/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add to or reduce my amount
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_memberships_amount_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/memberships/{id}/leave/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave the pool
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_memberships_leave_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pools/mine/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pools I manage (any status)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_mine_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/attribute/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Right after sign-up the app sends the code it kept (parameter), or the landing's cookie
+         *     is used. Once attributed, the referrer is fixed for life.
+         */
+        post: operations["referrals_attribute_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/codes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["referrals_codes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/codes/{code}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Public: is this code valid (the sign-up page shows who invited the visitor). */
+        get: operations["referrals_codes_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/me/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The partner's page: codes and links, figures, balances by currency, promotional texts. */
+        get: operations["referrals_me_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/referrals/payouts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The partner's payout history, and a new request (plan credit is instant). */
+        get: operations["referrals_payouts_list"];
+        put?: never;
+        /** @description The partner's payout history, and a new request (plan credit is instant). */
+        post: operations["referrals_payouts_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/articles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Public: knowledge-base search (?q=...) in the user's language (?lang= overrides). */
+        get: operations["support_articles_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/articles/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["support_articles_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/attachments/{attachment_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file of an attachment, to the ticket's owner only (staff download in admin). */
+        get: operations["support_attachments_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/bots/{bot_id}/troubleshoot/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description 'Why isn't my bot trading?': the causes found in the bot's data, most blocking first. */
+        get: operations["support_bots_troubleshoot_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/tickets/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["support_tickets_list"];
+        put?: never;
+        post: operations["support_tickets_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/tickets/{ticket_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["support_tickets_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/tickets/{ticket_id}/close/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["support_tickets_close_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/tickets/{ticket_id}/messages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["support_tickets_messages_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/tickets/{ticket_id}/rating/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["support_tickets_rating_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/telegram/dev/start/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Development only (SETKA_TELEGRAM_DEV_TOOLS): play the user pressing Start on the deep
+         *     link in Telegram. The fake Bot API sends `/start link_<token>` from a Telegram user whose id
+         *     is derived from the account, and the bot (polling) links that chat.
+         */
+        post: operations["telegram_dev_start_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/telegram/link/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET the link's state; POST a fresh one-time deep link (it expires, works once); DELETE unlinks. */
+        get: operations["telegram_link_retrieve"];
+        put?: never;
+        /** @description GET the link's state; POST a fresh one-time deep link (it expires, works once); DELETE unlinks. */
+        post: operations["telegram_link_create"];
+        /** @description GET the link's state; POST a fresh one-time deep link (it expires, works once); DELETE unlinks. */
+        delete: operations["telegram_link_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -817,6 +1806,29 @@ export interface components {
         AccessCodeInputRequest: {
             code: string;
         };
+        AccessToken: {
+            readonly id: number;
+            name: string;
+            /** @description The first characters, shown to tell tokens apart */
+            prefix: string;
+            scope?: components["schemas"]["ScopeEnum"];
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly active: boolean;
+        };
+        AccessTokenCreateRequest: {
+            name: string;
+            /** @default read */
+            scope: components["schemas"]["ScopeEnum"];
+            /** @default 90 */
+            days: number;
+        };
         AccountBalance: {
             balances: {
                 [key: string]: string;
@@ -824,15 +1836,105 @@ export interface components {
             /** Format: date-time */
             read_at: string;
         };
+        AmountRequest: {
+            /** Format: decimal */
+            amount: string;
+        };
+        /** @description Every error answer of the API (config.exceptions). */
+        ApiError: {
+            /** @description A sentence for a person, in the request's language */
+            detail: string;
+            /** @description Stable machine code the app renders from its locale */
+            code: string;
+            /** @description Per-field messages (input errors only) */
+            fields?: {
+                [key: string]: string[];
+            };
+        };
         AppConfig: {
             password_min_length: number;
+        };
+        Article: {
+            slug: string;
+            language: string;
+            title: string;
+            summary?: string;
+            body: string;
+            cause?: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        ArticleList: {
+            slug: string;
+            language: string;
+            title: string;
+            summary?: string;
+            cause?: string;
+        };
+        Attribution: {
+            code: string;
+            source: string;
+            status: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        AuditEntry: {
+            readonly id: number;
+            /** Format: date-time */
+            readonly created_at: string;
+            tool: string;
+            outcome: components["schemas"]["OutcomeEnum"];
+            code?: string;
+            message?: string;
+            /** Format: int64 */
+            bot_id?: number | null;
+            params?: unknown;
         };
         AuthOk: {
             detail: string;
         };
+        AuthPhoneSent: {
+            detail: string;
+            phone: string;
+        };
         AuthSession: {
             authenticated: boolean;
             user: components["schemas"]["User"] | null;
+        };
+        AuthSignedUp: {
+            detail: string;
+            code: string;
+            /** Format: email */
+            email: string;
+        };
+        BacktestInputRequest: {
+            /** Format: int64 */
+            series_id: number;
+            config: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            period_start: string;
+            /** Format: date-time */
+            period_end: string;
+            /** @default 70 */
+            in_sample_percent: number;
+            /** @default  */
+            name: string;
+        };
+        BillingConfig: {
+            registration_mode: string;
+            rails: unknown[];
+            plans: components["schemas"]["Plan"][];
+        };
+        BillingSummary: {
+            subscription: components["schemas"]["Subscription"] | null;
+            plan: components["schemas"]["Plan"];
+            usage: {
+                [key: string]: unknown;
+            };
+            held_bots: number[];
+            profit_share: components["schemas"]["ProfitShare"] | null;
         };
         Bot: {
             readonly id: number;
@@ -861,6 +1963,7 @@ export interface components {
         };
         BotCreateRequest: {
             name: string;
+            /** Format: int64 */
             exchange_account: number;
             symbol: string;
             /** @default spot */
@@ -874,13 +1977,29 @@ export interface components {
         };
         BotEvent: {
             readonly id: number;
-            readonly kind: components["schemas"]["KindEnum"];
+            readonly kind: components["schemas"]["BotEventKindEnum"];
             readonly level: components["schemas"]["LevelEnum"];
             readonly message: string;
             data: unknown;
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description * `created` - Created
+         *     * `started` - Started
+         *     * `placed` - Order placed
+         *     * `filled` - Order filled
+         *     * `replaced` - Counter order
+         *     * `cancelled` - Order cancelled
+         *     * `target_hit` - Target hit
+         *     * `stopped` - Stopped
+         *     * `error` - Error
+         *     * `restart` - Restart
+         *     * `warning` - Warning
+         *     * `info` - Info
+         * @enum {string}
+         */
+        BotEventKindEnum: "created" | "started" | "placed" | "filled" | "replaced" | "cancelled" | "target_hit" | "stopped" | "error" | "restart" | "warning" | "info";
         /** @description The futures panel: what a running linear bot holds on the exchange. */
         BotPosition: {
             category: string;
@@ -901,6 +2020,7 @@ export interface components {
             updated_at: string | null;
         };
         BotPreviewRequest: {
+            /** Format: int64 */
             exchange_account: number;
             symbol: string;
             /** @default spot */
@@ -945,6 +2065,19 @@ export interface components {
          */
         CategoryEnum: "spot" | "linear";
         /**
+         * @description * `inapp` - inapp
+         *     * `email` - email
+         *     * `telegram` - telegram
+         * @enum {string}
+         */
+        ChannelEnum: "inapp" | "email" | "telegram";
+        CheckoutInputRequest: {
+            plan: string;
+            provider: components["schemas"]["ProviderEnum"];
+            /** @default  */
+            method: string;
+        };
+        /**
          * @description * `keep` - keep
          *     * `sell_base` - sell_base
          *     * `close_position` - close_position
@@ -954,12 +2087,23 @@ export interface components {
         CodeInputRequest: {
             code: string;
         };
+        /**
+         * @description * `RUB` - RUB
+         *     * `USDT` - USDT
+         * @enum {string}
+         */
+        CurrencyEnum: "RUB" | "USDT";
         Dashboard: {
             /** @description Active bots with their current figures */
             bots: components["schemas"]["Bot"][];
             latest_trades: components["schemas"]["Trade"][];
             positions: components["schemas"]["Position"][];
             totals: components["schemas"]["Totals"];
+        };
+        Earnings: {
+            /** Format: decimal */
+            total: string;
+            fees: components["schemas"]["Fee"][];
         };
         EmailCodeInputRequest: {
             /** Format: email */
@@ -971,6 +2115,26 @@ export interface components {
             email: string;
         };
         /**
+         * @description * `bot_started` - bot_started
+         *     * `bot_stopped` - bot_stopped
+         *     * `bot_error` - bot_error
+         *     * `bot_take_profit` - bot_take_profit
+         *     * `bot_stop_loss` - bot_stop_loss
+         *     * `daily_digest` - daily_digest
+         *     * `key_expiring` - key_expiring
+         *     * `billing_activated` - billing_activated
+         *     * `billing_past_due` - billing_past_due
+         *     * `billing_grace` - billing_grace
+         *     * `billing_expired` - billing_expired
+         *     * `billing_revoked` - billing_revoked
+         *     * `pool_follow_paused` - pool_follow_paused
+         *     * `billing_renewal_due` - billing_renewal_due
+         *     * `billing_partial_refund` - billing_partial_refund
+         *     * `ticket_reply` - ticket_reply
+         * @enum {string}
+         */
+        EventEnum: "bot_started" | "bot_stopped" | "bot_error" | "bot_take_profit" | "bot_stop_loss" | "daily_digest" | "key_expiring" | "billing_activated" | "billing_past_due" | "billing_grace" | "billing_expired" | "billing_revoked" | "pool_follow_paused" | "billing_renewal_due" | "billing_partial_refund" | "ticket_reply";
+        /**
          * @description * `mainnet` - Mainnet
          *     * `testnet` - Testnet
          *     * `demo` - Demo trading
@@ -979,9 +2143,13 @@ export interface components {
         ExchangeAccountCreateInputEnvironmentEnum: "mainnet" | "testnet" | "demo";
         ExchangeAccountCreateInputRequest: {
             label: string;
+            /** @default bybit */
+            exchange: components["schemas"]["ExchangeEnum"];
             environment: components["schemas"]["ExchangeAccountCreateInputEnvironmentEnum"];
             api_key: string;
             api_secret: string;
+            /** @default  */
+            api_passphrase: string;
         };
         ExchangeAccountOutput: {
             readonly id: number;
@@ -1033,6 +2201,29 @@ export interface components {
         };
         ExchangeAccountPaperInputRequest: {
             label?: string;
+            /** @default bybit */
+            exchange: components["schemas"]["ExchangeEnum"];
+        };
+        /**
+         * @description * `bybit` - bybit
+         *     * `okx` - okx
+         *     * `binance` - binance
+         *     * `mexc` - mexc
+         *     * `kucoin` - kucoin
+         * @enum {string}
+         */
+        ExchangeEnum: "bybit" | "okx" | "binance" | "mexc" | "kucoin";
+        Fee: {
+            readonly id: number;
+            pool: number;
+            pool_name: string;
+            kind: components["schemas"]["PoolFeeKindEnum"];
+            /** Format: decimal */
+            amount: string;
+            /** Format: decimal */
+            nav: string;
+            /** Format: date-time */
+            created_at: string;
         };
         GridProfit: {
             level: number;
@@ -1043,22 +2234,14 @@ export interface components {
             gross_quote: string;
             net_quote: string;
         };
-        /**
-         * @description * `created` - Created
-         *     * `started` - Started
-         *     * `placed` - Order placed
-         *     * `filled` - Order filled
-         *     * `replaced` - Counter order
-         *     * `cancelled` - Order cancelled
-         *     * `target_hit` - Target hit
-         *     * `stopped` - Stopped
-         *     * `error` - Error
-         *     * `restart` - Restart
-         *     * `warning` - Warning
-         *     * `info` - Info
-         * @enum {string}
-         */
-        KindEnum: "created" | "started" | "placed" | "filled" | "replaced" | "cancelled" | "target_hit" | "stopped" | "error" | "restart" | "warning" | "info";
+        JoinRequest: {
+            /** Format: int64 */
+            exchange_account: number;
+            /** Format: decimal */
+            amount: string;
+            /** @default false */
+            accept_warnings: boolean;
+        };
         KlineOutput: {
             readonly time: number;
             /** Format: decimal */
@@ -1089,6 +2272,37 @@ export interface components {
             /** Format: email */
             email: string;
             password: string;
+        };
+        LoginUnlockInputRequest: {
+            token: string;
+        };
+        MarkReadInputRequest: {
+            ids?: number[];
+        };
+        Membership: {
+            readonly id: number;
+            pool: number;
+            pool_name: string;
+            pool_status: string;
+            status?: components["schemas"]["PoolMemberStatusEnum"];
+            status_note?: string;
+            exchange_account: number;
+            bot?: number | null;
+            bot_status?: string | null;
+            /** Format: decimal */
+            amount: string;
+            /** Format: decimal */
+            units: string;
+            /** Format: decimal */
+            hwm: string;
+            /** Format: decimal */
+            nav: string;
+            readonly value: string;
+            readonly fees_total: string;
+            /** Format: date-time */
+            readonly joined_at: string;
+            /** Format: date-time */
+            left_at?: string | null;
         };
         /**
          * @description Profit figures of one bot. Percentages (roi_percent, grid_apr, total_apr) are in percent;
@@ -1126,6 +2340,11 @@ export interface components {
             fees: string;
             /**
              * Format: decimal
+             * @description Funding of the linear position: + received, - paid (quote); 0 for spot.
+             */
+            funding: string;
+            /**
+             * Format: decimal
              * @description Gross profit / gross loss of closed cycles; null with no loss.
              */
             profit_factor: string | null;
@@ -1155,6 +2374,41 @@ export interface components {
             last_price: string | null;
             drift_detected: boolean;
         };
+        MfaRecoveryCodes: {
+            enabled: boolean;
+            recovery_codes: string[];
+        };
+        MfaTotpSetup: {
+            secret: string;
+            otpauth_url: string;
+        };
+        MfaTotpState: {
+            enabled: boolean;
+            recovery_codes_left: number;
+        };
+        News: {
+            id: number;
+            kind: string;
+            title_ru: string;
+            title_en: string;
+            body_ru: string;
+            body_en: string;
+            link: string;
+            /** Format: date-time */
+            published_at: string;
+        };
+        Notification: {
+            readonly id: number;
+            event: string;
+            title: string;
+            body?: string;
+            /** @description App path, e.g. /bots/12 */
+            url?: string;
+            params?: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly read: boolean;
+        };
         /** @enum {unknown} */
         NullEnum: null;
         Order: {
@@ -1173,12 +2427,19 @@ export interface components {
             readonly status: components["schemas"]["OrderStatusEnum"];
             /** @description Grid line index, 0 = lowest */
             readonly level: number | null;
-            readonly purpose: components["schemas"]["PurposeEnum"];
+            readonly purpose: components["schemas"]["OrderPurposeEnum"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /**
+         * @description * `grid` - Grid level
+         *     * `initial` - Initial position
+         *     * `close` - Close on stop
+         * @enum {string}
+         */
+        OrderPurposeEnum: "grid" | "initial" | "close";
         /**
          * @description * `pending` - Pending (written, not yet confirmed)
          *     * `open` - Open
@@ -1197,6 +2458,43 @@ export interface components {
          * @enum {string}
          */
         OrderTypeEnum: "Limit" | "Market";
+        /**
+         * @description * `ok` - Done
+         *     * `refused` - Refused
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        OutcomeEnum: "ok" | "refused" | "failed";
+        PaginatedAccessTokenList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["AccessToken"][];
+        };
+        PaginatedAuditEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["AuditEntry"][];
+        };
         PaginatedBotEventList: {
             /** Format: uri */
             next?: string | null;
@@ -1219,12 +2517,42 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Bot"][];
         };
+        PaginatedMembershipList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Membership"][];
+        };
         PaginatedOrderList: {
             /** Format: uri */
             next?: string | null;
             /** Format: uri */
             previous?: string | null;
             results: components["schemas"]["Order"][];
+        };
+        PaginatedPoolList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Pool"][];
         };
         PaginatedSeriesPointList: {
             /** @example 123 */
@@ -1248,6 +2576,9 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Trade"][];
         };
+        PartnerDashboard: {
+            codes: unknown[];
+        };
         PasswordChangeInputRequest: {
             current_password: string;
             password: string;
@@ -1266,9 +2597,253 @@ export interface components {
             theme?: components["schemas"]["ThemeEnum"];
             notify_email?: boolean;
         };
+        Payment: {
+            readonly id: number;
+            plan: string;
+            provider: components["schemas"]["ProviderEnum"];
+            /** @description bank_card, sbp, usdt */
+            method?: string;
+            purpose?: components["schemas"]["PaymentPurposeEnum"];
+            /** Format: decimal */
+            amount: string;
+            currency: string;
+            /**
+             * Format: decimal
+             * @description Downgrade credit spent on this payment
+             */
+            credit_applied?: string;
+            status?: components["schemas"]["PaymentStatusEnum"];
+            seller: string;
+            confirmation_url?: string;
+            paid_method_title?: string;
+            /** Format: decimal */
+            refunded_amount?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            credited_at?: string | null;
+        };
+        /**
+         * @description * `subscription` - Plan period
+         *     * `upgrade` - Prorated upgrade
+         *     * `profit_share` - Pay-from-profit fee of a month
+         * @enum {string}
+         */
+        PaymentPurposeEnum: "subscription" | "upgrade" | "profit_share";
+        /**
+         * @description * `new` - Created, not sent
+         *     * `pending` - Waiting for the payer
+         *     * `succeeded` - Paid
+         *     * `canceled` - Canceled
+         *     * `refunded` - Refunded
+         *     * `mismatch` - Amount or currency mismatch (held for an operator)
+         *     * `failed` - Could not be created
+         * @enum {string}
+         */
+        PaymentStatusEnum: "new" | "pending" | "succeeded" | "canceled" | "refunded" | "mismatch" | "failed";
+        Payout: {
+            readonly id: number;
+            kind: components["schemas"]["PayoutKindEnum"];
+            /** @description billing rail: yookassa, cryptopay */
+            rail?: string;
+            /** Format: decimal */
+            amount: string;
+            currency: string;
+            status: components["schemas"]["PayoutStatusEnum"];
+            note?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+        };
+        PayoutInputRequest: {
+            kind: components["schemas"]["PayoutKindEnum"];
+            currency: components["schemas"]["CurrencyEnum"];
+            /** Format: decimal */
+            amount?: string;
+            /** @default  */
+            rail: string;
+            /** @default  */
+            destination: string;
+        };
+        /**
+         * @description * `plan_credit` - Credit towards my plan
+         *     * `transfer` - Payout by a payment rail
+         * @enum {string}
+         */
+        PayoutKindEnum: "plan_credit" | "transfer";
+        /**
+         * @description * `requested` - Waiting for an operator
+         *     * `paid` - Paid
+         *     * `rejected` - Rejected
+         * @enum {string}
+         */
+        PayoutStatusEnum: "requested" | "paid" | "rejected";
         PhoneInputRequest: {
             phone: string;
         };
+        Plan: {
+            code: string;
+            kind: components["schemas"]["PlanKindEnum"];
+            name_ru: string;
+            name_en: string;
+            /**
+             * Format: decimal
+             * @description Price of one period in roubles (YooKassa)
+             */
+            price_rub?: string;
+            /**
+             * Format: decimal
+             * @description Price of one period in USDT (crypto rail)
+             */
+            price_usdt?: string;
+            period_days?: number;
+            trial_days?: number;
+            max_live_bots?: number | null;
+            /**
+             * Format: decimal
+             * @description Total investment of live bots (quote currency, USDT)
+             */
+            max_live_investment?: string | null;
+            /** @description Distinct venues with live bots */
+            max_exchanges?: number | null;
+            backtests_per_day?: number | null;
+            max_pools?: number | null;
+            /** @description REST API tokens and the MCP server */
+            api_access?: boolean;
+            /**
+             * Format: decimal
+             * @description 0.2000 = 20 %
+             */
+            profit_share_rate?: string;
+            /**
+             * Format: decimal
+             * @description Most charged per calendar month
+             */
+            profit_share_cap_usdt?: string;
+        };
+        PlanInputRequest: {
+            plan: string;
+        };
+        /**
+         * @description * `free` - Free
+         *     * `tier` - Paid tier
+         *     * `profit_share` - Pay from profit
+         * @enum {string}
+         */
+        PlanKindEnum: "free" | "tier" | "profit_share";
+        Pool: {
+            readonly id: number;
+            name: string;
+            description: string;
+            risk_level: components["schemas"]["RiskLevelEnum"];
+            status?: components["schemas"]["PoolStatusEnum"];
+            symbol: string;
+            category: string;
+            exchange: string;
+            readonly manager_name: string;
+            /** Format: decimal */
+            min_investment: string;
+            /** Format: decimal */
+            max_investment: string;
+            /**
+             * Format: decimal
+             * @description Above the high-water mark
+             */
+            performance_fee_percent: string;
+            /**
+             * Format: decimal
+             * @description Per month
+             */
+            management_fee_percent?: string;
+            investors: number;
+            /** Format: decimal */
+            followed_total: string | null;
+            /** Format: decimal */
+            nav: string;
+            /** Format: date-time */
+            approved_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        PoolCreateRequest: {
+            /** Format: int64 */
+            bot: number;
+            name: string;
+            description: string;
+            risk_level: components["schemas"]["RiskLevelEnum"];
+            /** Format: decimal */
+            min_investment: string;
+            /** Format: decimal */
+            max_investment: string;
+            /** Format: decimal */
+            performance_fee_percent: string;
+            /**
+             * Format: decimal
+             * @default 0.00
+             */
+            management_fee_percent: string;
+        };
+        PoolDetail: {
+            readonly id: number;
+            name: string;
+            description: string;
+            risk_level: components["schemas"]["RiskLevelEnum"];
+            status?: components["schemas"]["PoolStatusEnum"];
+            symbol: string;
+            category: string;
+            exchange: string;
+            readonly manager_name: string;
+            /** Format: decimal */
+            min_investment: string;
+            /** Format: decimal */
+            max_investment: string;
+            /**
+             * Format: decimal
+             * @description Above the high-water mark
+             */
+            performance_fee_percent: string;
+            /**
+             * Format: decimal
+             * @description Per month
+             */
+            management_fee_percent?: string;
+            investors: number;
+            /** Format: decimal */
+            followed_total: string | null;
+            /** Format: decimal */
+            nav: string;
+            /** Format: date-time */
+            approved_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly track_record: components["schemas"]["TrackRecord"];
+            lower_price: string;
+            upper_price: string;
+            grid_count: number;
+            bot_status: string;
+        };
+        /**
+         * @description * `performance` - Performance fee
+         *     * `management` - Management fee
+         * @enum {string}
+         */
+        PoolFeeKindEnum: "performance" | "management";
+        /**
+         * @description * `active` - Following
+         *     * `below_minimum` - Below the venue's minimums
+         *     * `left` - Left
+         * @enum {string}
+         */
+        PoolMemberStatusEnum: "active" | "below_minimum" | "left";
+        /**
+         * @description * `pending` - Waiting for approval
+         *     * `approved` - Approved
+         *     * `suspended` - Suspended
+         *     * `closed` - Closed
+         * @enum {string}
+         */
+        PoolStatusEnum: "pending" | "approved" | "suspended" | "closed";
         Position: {
             bot_id: number;
             bot_name: string;
@@ -1288,13 +2863,65 @@ export interface components {
             /** Format: decimal */
             unrealized_pnl: string;
         };
+        PreferenceItemRequest: {
+            event: components["schemas"]["EventEnum"];
+            channel: components["schemas"]["ChannelEnum"];
+            enabled: boolean;
+        };
+        PreferencesInputRequest: {
+            preferences?: components["schemas"]["PreferenceItemRequest"][];
+            quiet_hours?: components["schemas"]["QuietInputRequest"];
+        };
+        ProfitShare: {
+            /**
+             * Format: date
+             * @description First day of the month (UTC)
+             */
+            month: string;
+            /**
+             * Format: decimal
+             * @description Realized grid profit of live bots this month
+             */
+            profit?: string;
+            /** Format: decimal */
+            rate: string;
+            /** Format: decimal */
+            cap: string;
+            /**
+             * Format: decimal
+             * @description min(cap, rate x profit), rounded down to the cent
+             */
+            fee?: string;
+            /** Format: date-time */
+            paid_at?: string | null;
+        };
         /**
-         * @description * `grid` - Grid level
-         *     * `initial` - Initial position
-         *     * `close` - Close on stop
+         * @description * `yookassa` - YooKassa (RUB)
+         *     * `cryptopay` - Crypto Pay (USDT)
          * @enum {string}
          */
-        PurposeEnum: "grid" | "initial" | "close";
+        ProviderEnum: "yookassa" | "cryptopay";
+        QuietInputRequest: {
+            enabled: boolean;
+            /** Format: time */
+            start: string;
+            /** Format: time */
+            end: string;
+            timezone: string;
+        };
+        ReferralAttributeInputRequest: {
+            code?: string;
+        };
+        ReferralCodeCheck: {
+            valid: boolean;
+        };
+        ReferralCodeInputRequest: {
+            code: string;
+        };
+        ReferralCodeOutput: {
+            code: string;
+            custom: boolean;
+        };
         /** @description The launch report (docs/api-contract.md `report`); decimals are strings. */
         Report: {
             levels: string[];
@@ -1321,6 +2948,26 @@ export interface components {
             warnings: components["schemas"]["Warning"][];
             blocking: boolean;
         };
+        /**
+         * @description * `low` - low
+         *     * `medium` - medium
+         *     * `high` - high
+         * @enum {string}
+         */
+        RiskEnum: "low" | "medium" | "high";
+        /**
+         * @description * `low` - Low
+         *     * `medium` - Medium
+         *     * `high` - High
+         * @enum {string}
+         */
+        RiskLevelEnum: "low" | "medium" | "high";
+        /**
+         * @description * `read` - Read
+         *     * `trade` - Read and trade
+         * @enum {string}
+         */
+        ScopeEnum: "read" | "trade";
         SeriesPoint: {
             /** Format: date-time */
             time: string;
@@ -1371,6 +3018,42 @@ export interface components {
          * @enum {string}
          */
         SourceEnum: "exchange" | "ledger" | "none";
+        Subscription: {
+            plan: components["schemas"]["Plan"];
+            status: components["schemas"]["SubscriptionStatusEnum"];
+            /** Format: date-time */
+            period_start?: string | null;
+            /** Format: date-time */
+            period_end?: string | null;
+            /** Format: date-time */
+            grace_until?: string | null;
+            /** @description Granted by an operator without payment */
+            comped?: boolean;
+            /** Format: decimal */
+            credit_rub?: string;
+            /** Format: decimal */
+            credit_usdt?: string;
+        };
+        /**
+         * @description * `trial` - Trial
+         *     * `active` - Active
+         *     * `past_due` - Past due
+         *     * `grace` - Grace period
+         *     * `expired` - Expired
+         * @enum {string}
+         */
+        SubscriptionStatusEnum: "trial" | "active" | "past_due" | "grace" | "expired";
+        SuggestRequest: {
+            symbol: string;
+            /** Format: decimal */
+            budget: string;
+            /** @default medium */
+            risk: components["schemas"]["RiskEnum"];
+            /** Format: decimal */
+            price?: string;
+            /** Format: decimal */
+            tick?: string;
+        };
         SymbolOutput: {
             symbol: string;
             base_coin: string;
@@ -1385,6 +3068,26 @@ export interface components {
             min_notional: string;
             /** Format: decimal */
             max_leverage: string | null;
+        };
+        TelegramDevStartRequest: {
+            url: string;
+        };
+        TelegramDevStarted: {
+            chat_id: number;
+        };
+        TelegramLink: {
+            linked: boolean;
+            username: string;
+            /** Format: date-time */
+            linked_at: string | null;
+            blocked: boolean;
+            bot_username: string;
+            dev_tools: boolean;
+        };
+        TelegramLinkToken: {
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         /**
          * @description * `system` - system
@@ -1406,6 +3109,81 @@ export interface components {
             /** Format: decimal */
             low_24h: string | null;
         };
+        Ticket: {
+            readonly id: number;
+            subject: string;
+            queue?: components["schemas"]["TicketQueueEnum"];
+            status?: components["schemas"]["TicketStatusEnum"];
+            bot?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            last_message_at?: string | null;
+            /** Format: date-time */
+            first_response_due?: string | null;
+            /** Format: date-time */
+            resolution_due?: string | null;
+            rating?: number | null;
+            rating_comment?: string;
+        };
+        /**
+         * @description * `billing` - billing
+         *     * `exchange` - exchange
+         *     * `bots` - bots
+         *     * `partners` - partners
+         * @enum {string}
+         */
+        TicketCreateInputQueueEnum: "billing" | "exchange" | "bots" | "partners";
+        TicketCreateInputRequest: {
+            subject: string;
+            body: string;
+            queue?: components["schemas"]["TicketCreateInputQueueEnum"];
+            /** Format: int64 */
+            bot?: number | null;
+        };
+        TicketDetail: {
+            readonly id: number;
+            subject: string;
+            queue?: components["schemas"]["TicketQueueEnum"];
+            status?: components["schemas"]["TicketStatusEnum"];
+            bot?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            last_message_at?: string | null;
+            /** Format: date-time */
+            first_response_due?: string | null;
+            /** Format: date-time */
+            resolution_due?: string | null;
+            rating?: number | null;
+            rating_comment?: string;
+            readonly messages: unknown[];
+            readonly has_diagnostics: boolean;
+        };
+        /**
+         * @description * `billing` - Billing
+         *     * `exchange` - Exchange connection
+         *     * `bots` - Bots
+         *     * `partners` - Partners
+         * @enum {string}
+         */
+        TicketQueueEnum: "billing" | "exchange" | "bots" | "partners";
+        TicketRateInputRequest: {
+            rating: number;
+            comment?: string;
+        };
+        TicketReplyInputRequest: {
+            body: string;
+        };
+        /**
+         * @description * `new` - New
+         *     * `open` - Open
+         *     * `waiting` - Waiting for the user
+         *     * `resolved` - Resolved
+         *     * `closed` - Closed
+         * @enum {string}
+         */
+        TicketStatusEnum: "new" | "open" | "waiting" | "resolved" | "closed";
         /** @description Per-user totals. invested/current_value: active bots; profit figures: all bots that ran. */
         Totals: {
             bot_count: number;
@@ -1422,6 +3200,11 @@ export interface components {
             total_pnl: string;
             /** Format: decimal */
             fees: string;
+            /**
+             * Format: decimal
+             * @description Funding of linear positions: + received, - paid
+             */
+            funding: string;
             trade_count: number;
             cycle_count: number;
             cycle_count_24h: number;
@@ -1430,6 +3213,25 @@ export interface components {
              * @description total_pnl / invested of every bot that ran, in percent
              */
             roi_percent: string | null;
+        };
+        TrackRecord: {
+            /** Format: date-time */
+            since: string;
+            age_days: number;
+            /** Format: decimal */
+            invested: string;
+            /** Format: decimal */
+            total_pnl: string;
+            /** Format: decimal */
+            roi_percent: string | null;
+            /** Format: decimal */
+            profit_factor: string | null;
+            /** Format: decimal */
+            max_drawdown_percent: string;
+            /** Format: decimal */
+            pool_max_drawdown_percent: string;
+            trade_count: number;
+            cycle_count: number;
         };
         Trade: {
             readonly id: number;
@@ -1468,6 +3270,20 @@ export interface components {
             readonly has_access: boolean;
             readonly is_staff: boolean;
         };
+        /** @description What the registry (exchanges/venues.py) tells the UI about one exchange. */
+        VenueOutput: {
+            code: string;
+            name: string;
+            categories: string[];
+            futures_note: string;
+            order_types: string[];
+            passphrase_required: boolean;
+            environments: string[];
+            fee_coin: string;
+            min_notional: string;
+            client_id_max_len: number;
+            batch_create: number;
+        };
         Warning: {
             code: string;
             severity: components["schemas"]["SeverityEnum"];
@@ -1476,6 +3292,9 @@ export interface components {
                 [key: string]: unknown;
             };
             blocking?: boolean;
+        };
+        _CodeInputRequest: {
+            code: string;
         };
     };
     responses: never;
@@ -1486,6 +3305,131 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    analytics_backtests_list: {
+        parameters: {
+            query?: {
+                /** @description compare side by side: 1,2,3 (at most 6) */
+                ids?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    analytics_backtests_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BacktestInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["BacktestInputRequest"];
+                "multipart/form-data": components["schemas"]["BacktestInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    analytics_backtest_detail: {
+        parameters: {
+            query?: {
+                /** @description 1: add candles, grid lines and marks */
+                chart?: string;
+            };
+            header?: never;
+            path: {
+                backtest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    analytics_screener_list: {
+        parameters: {
+            query?: {
+                category?: string;
+                min_volume?: number;
+                /** @description score, quote_volume_24h, atr_percent, ... ('-' for descending) */
+                sort?: string;
+                venue?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    analytics_series_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
     app_config_retrieve: {
         parameters: {
             query?: never;
@@ -1528,6 +3472,44 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_csrf_retrieve: {
@@ -1545,6 +3527,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -1569,6 +3562,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthOk"];
+                };
+            };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -1596,6 +3618,35 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_login_create: {
@@ -1621,6 +3672,118 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_login_unlock_retrieve: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to /login?unlocked=1 (or ?unlock=invalid) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_login_unlock_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginUnlockInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["LoginUnlockInputRequest"];
+                "multipart/form-data": components["schemas"]["LoginUnlockInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthOk"];
+                };
+            };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_logout_create: {
@@ -1639,6 +3802,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_me_retrieve: {
@@ -1656,6 +3839,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -1683,6 +3875,139 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_mfa_recovery_codes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["_CodeInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["_CodeInputRequest"];
+                "multipart/form-data": components["schemas"]["_CodeInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaRecoveryCodes"];
+                };
+            };
+        };
+    };
+    auth_mfa_totp_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaTotpState"];
+                };
+            };
+        };
+    };
+    auth_mfa_totp_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["_CodeInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["_CodeInputRequest"];
+                "multipart/form-data": components["schemas"]["_CodeInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaRecoveryCodes"];
+                };
+            };
+        };
+    };
+    auth_mfa_totp_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaTotpSetup"];
+                };
+            };
+        };
+    };
+    auth_mfa_totp_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     auth_password_change_create: {
@@ -1706,6 +4031,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -1733,6 +4096,35 @@ export interface operations {
                     "application/json": components["schemas"]["AuthOk"];
                 };
             };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_password_reset_confirm_create: {
@@ -1758,6 +4150,35 @@ export interface operations {
                     "application/json": components["schemas"]["AuthOk"];
                 };
             };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_phone_create: {
@@ -1780,7 +4201,54 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthOk"];
+                    "application/json": components["schemas"]["AuthPhoneSent"];
+                };
+            };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description The SMS could not be sent (code sms_failed); try later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -1808,6 +4276,33 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_refresh_create: {
@@ -1827,12 +4322,34 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description log in again */
+            /** @description Log in again (token_invalid, token_expired), or refresh_race: another tab rotated the token a moment ago, retry with the new cookie. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -1851,6 +4368,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthSession"];
+                };
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -1872,6 +4409,15 @@ export interface operations {
                     "application/json": components["schemas"]["Session"][];
                 };
             };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     auth_sessions_destroy: {
@@ -1891,6 +4437,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description No such object (or someone else's). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    auth_sessions_end_all_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not logged in, or the session ended (code token_invalid/token_expired). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -1914,7 +4523,214 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["AuthSignedUp"];
+                };
+            };
+            /** @description Invalid input: `code` says what, `fields` where. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Refused (e.g. csrf_failed, signup_closed, email_unverified). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Too many attempts (code throttled, login_locked, too_many_attempts, too_many_codes, too_many_phone_numbers); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    billing_checkout_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["CheckoutInputRequest"];
+                "multipart/form-data": components["schemas"]["CheckoutInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+        };
+    };
+    billing_payments_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"][];
+                };
+            };
+        };
+    };
+    billing_payments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                payment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+        };
+    };
+    billing_plans_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingConfig"];
+                };
+            };
+        };
+    };
+    billing_subscription_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSummary"];
+                };
+            };
+        };
+    };
+    billing_subscription_downgrade_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PlanInputRequest"];
+                "multipart/form-data": components["schemas"]["PlanInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSummary"];
+                };
+            };
+        };
+    };
+    billing_subscription_profit_share_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PlanInputRequest"];
+                "multipart/form-data": components["schemas"]["PlanInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSummary"];
+                };
+            };
+        };
+    };
+    billing_subscription_trial_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PlanInputRequest"];
+                "multipart/form-data": components["schemas"]["PlanInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSummary"];
                 };
             };
         };
@@ -2816,6 +5632,25 @@ export interface operations {
             };
         };
     };
+    exchanges_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VenueOutput"][];
+                };
+            };
+        };
+    };
     market_klines: {
         parameters: {
             query: {
@@ -2913,6 +5748,171 @@ export interface operations {
             };
         };
     };
+    mcp_audit_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuditEntryList"];
+                };
+            };
+        };
+    };
+    mcp_study_bots_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    mcp_study_portfolio_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    mcp_suggest_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["SuggestRequest"];
+                "multipart/form-data": components["schemas"]["SuggestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    mcp_tokens_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAccessTokenList"];
+                };
+            };
+        };
+    };
+    mcp_tokens_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessTokenCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["AccessTokenCreateRequest"];
+                "multipart/form-data": components["schemas"]["AccessTokenCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessToken"];
+                };
+            };
+        };
+    };
+    mcp_tokens_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessToken"];
+                };
+            };
+        };
+    };
     metrics_retrieve: {
         parameters: {
             query?: never;
@@ -2932,6 +5932,986 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    news_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["News"][];
+                };
+            };
+        };
+    };
+    news_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                announcement_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["News"];
+                };
+            };
+        };
+    };
+    notifications_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"][];
+                };
+            };
+        };
+    };
+    notifications_preferences_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    notifications_preferences_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PreferencesInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PreferencesInputRequest"];
+                "multipart/form-data": components["schemas"]["PreferencesInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    notifications_read_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MarkReadInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["MarkReadInputRequest"];
+                "multipart/form-data": components["schemas"]["MarkReadInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    notifications_unread_count_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    pools_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPoolList"];
+                };
+            };
+        };
+    };
+    pools_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PoolCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PoolCreateRequest"];
+                "multipart/form-data": components["schemas"]["PoolCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pool"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolDetail"];
+                };
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_join_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["JoinRequest"];
+                "multipart/form-data": components["schemas"]["JoinRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_preview_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["JoinRequest"];
+                "multipart/form-data": components["schemas"]["JoinRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_earnings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Earnings"];
+                };
+            };
+        };
+    };
+    pools_memberships_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedMembershipList"];
+                };
+            };
+        };
+    };
+    pools_memberships_amount_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmountRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["AmountRequest"];
+                "multipart/form-data": components["schemas"]["AmountRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_memberships_leave_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Membership"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pools_mine_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPoolList"];
+                };
+            };
+        };
+    };
+    referrals_attribute_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReferralAttributeInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReferralAttributeInputRequest"];
+                "multipart/form-data": components["schemas"]["ReferralAttributeInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attribution"];
+                };
+            };
+        };
+    };
+    referrals_codes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralCodeInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReferralCodeInputRequest"];
+                "multipart/form-data": components["schemas"]["ReferralCodeInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralCodeOutput"];
+                };
+            };
+        };
+    };
+    referrals_codes_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralCodeCheck"];
+                };
+            };
+        };
+    };
+    referrals_me_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerDashboard"];
+                };
+            };
+        };
+    };
+    referrals_payouts_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"][];
+                };
+            };
+        };
+    };
+    referrals_payouts_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PayoutInputRequest"];
+                "multipart/form-data": components["schemas"]["PayoutInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+        };
+    };
+    support_articles_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleList"][];
+                };
+            };
+        };
+    };
+    support_articles_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+        };
+    };
+    support_attachments_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+        };
+    };
+    support_bots_troubleshoot_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bot_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+        };
+    };
+    support_tickets_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"][];
+                };
+            };
+        };
+    };
+    support_tickets_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketCreateInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TicketCreateInputRequest"];
+                "multipart/form-data": components["schemas"]["TicketCreateInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+        };
+    };
+    support_tickets_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+        };
+    };
+    support_tickets_close_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+        };
+    };
+    support_tickets_messages_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketReplyInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TicketReplyInputRequest"];
+                "multipart/form-data": components["schemas"]["TicketReplyInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+        };
+    };
+    support_tickets_rating_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketRateInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TicketRateInputRequest"];
+                "multipart/form-data": components["schemas"]["TicketRateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+        };
+    };
+    telegram_dev_start_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TelegramDevStartRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TelegramDevStartRequest"];
+                "multipart/form-data": components["schemas"]["TelegramDevStartRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramDevStarted"];
+                };
+            };
+        };
+    };
+    telegram_link_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramLink"];
+                };
+            };
+        };
+    };
+    telegram_link_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramLinkToken"];
+                };
+            };
+        };
+    };
+    telegram_link_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -81,6 +81,35 @@ def test_linear_average_entry_fees_and_funding():
     assert book.grid_profit == r.realized_pnl  # funding is never grid profit
 
 
+def test_funding_worked_example_a_long_pays_and_a_short_receives_to_the_cent():
+    """Both opened at 50,000 as takers (0.055 %); funding settles at mark 51,000 with rate
+    +0.01 %: the long pays 0.02 × 51,000 × 0.0001 = 0.102, the short receives 0.01 × 51,000 ×
+    0.0001 = 0.051. Funding moves total PnL and cash, never grid profit or realized PnL."""
+    long = ProfitBook(category="linear", base_coin="BTC", quote_coin="USDT", invested=D("1000"))
+    long.apply(f("Buy", "50000", "0.02", "0.55", "USDT", 2))
+    long.apply_funding(D("-0.102"))
+    assert long.funding == D("-0.102") and long.realized_pnl == 0
+    # inventory at 51,000: 0.02 × 1,000 − the opening fee 0.55 = 19.45; total 19.45 − 0.102
+    assert long.unrealized(D("51000")) == D("19.45")
+    assert long.total_pnl(D("51000")) == D("19.348")
+    assert long.total_pnl(D("51000")).quantize(D("0.01")) == D("19.35")
+    # the grid sells it at 51,000 (fee 0.561): realized 20 − 0.561 − 0.55 = 18.889, all grid profit
+    r = long.apply(f("Sell", "51000", "0.02", "0.561", "USDT", 3))
+    assert r.realized_pnl == D("18.889") and long.grid_profit == D("18.889")
+    assert long.total_pnl(D("51000")) == D("18.787")  # 18.889 − 0.102
+    assert long.quote_balance == D("1018.787")  # the wallet: invested + realized + funding
+    assert ProfitBook.from_json(long.to_json()).funding == D("-0.102")
+
+    short = ProfitBook(category="linear", base_coin="BTC", quote_coin="USDT", invested=D("1000"))
+    short.apply(f("Sell", "50000", "0.01", "0.275", "USDT", 3))
+    short.apply_funding(D("0.051"))
+    # inventory at 51,000: −0.01 × 1,000 − 0.275 = −10.275; total −10.275 + 0.051 = −10.224
+    assert short.unrealized(D("51000")) == D("-10.275")
+    assert short.total_pnl(D("51000")) == D("-10.224")
+    assert short.total_pnl(D("51000")).quantize(D("0.01")) == D("-10.22")
+    assert short.grid_profit == 0 and short.funding == D("0.051")
+
+
 def test_linear_flip_through_zero_opens_the_rest_at_the_fill_price():
     book = ProfitBook(category="linear", base_coin="BTC", quote_coin="USDT", invested=D("1000"))
     book.apply(f("Buy", "100", "1", "0", "USDT", 1))

@@ -1,0 +1,94 @@
+import type { MaybeRefOrGetter } from 'vue'
+
+// Investment pools (/api/pools/): the open pools, one pool's page, joining, my places in pools.
+export interface Pool {
+  id: number
+  name: string
+  description: string
+  risk_level: 'low' | 'medium' | 'high'
+  status: string
+  symbol: string
+  category: string
+  exchange: string
+  manager_name: string
+  min_investment: string
+  max_investment: string
+  performance_fee_percent: string
+  management_fee_percent: string
+  investors: number
+  followed_total: string | null
+  nav: string
+  approved_at: string | null
+  created_at: string
+}
+export interface TrackRecord {
+  since: string
+  age_days: number
+  invested: string
+  total_pnl: string
+  roi_percent: string | null
+  profit_factor: string | null
+  max_drawdown_percent: string
+  pool_max_drawdown_percent: string
+  trade_count: number
+  cycle_count: number
+}
+export interface PoolDetail extends Pool {
+  track_record: TrackRecord
+  lower_price: string
+  upper_price: string
+  grid_count: number
+  bot_status: string
+}
+export interface PoolMembership {
+  id: number
+  pool: number
+  pool_name: string
+  pool_status: string
+  status: 'active' | 'below_minimum' | 'left'
+  status_note: string
+  exchange_account: number
+  bot: number | null
+  bot_status: string | null
+  amount: string
+  units: string
+  hwm: string
+  nav: string
+  value: string
+  fees_total: string
+  joined_at: string
+  left_at: string | null
+}
+export interface PoolReportWarning { code: string, severity: string, message: string, blocking: boolean }
+export interface PoolReport { blocking: boolean, quote_needed: string, qty_per_grid: string, warnings: PoolReportWarning[] }
+
+export function usePools() {
+  return useApiGet<Pool[]>('pools', '/api/pools/', { default: () => [] })
+}
+
+export function usePool(id: MaybeRefOrGetter<number>) {
+  return useApiGet<PoolDetail>(`pool:${toValue(id)}`, () => `/api/pools/${toValue(id)}/`)
+}
+
+export function usePoolMemberships() {
+  const api = useApi()
+  const r = useApiGet<PoolMembership[]>('pool-memberships', '/api/pools/memberships/', { default: () => [] })
+  return {
+    ...r,
+    preview: (poolId: number, body: { exchange_account: number, amount: string }) =>
+      api<PoolReport>(`/api/pools/${poolId}/preview/`, { method: 'POST', body }),
+    async join(poolId: number, body: { exchange_account: number, amount: string, accept_warnings: boolean }) {
+      const member = await api<PoolMembership>(`/api/pools/${poolId}/join/`, { method: 'POST', body })
+      await r.refresh()
+      return member
+    },
+    async changeAmount(id: number, amount: string) {
+      await api(`/api/pools/memberships/${id}/amount/`, { method: 'POST', body: { amount } })
+      await r.refresh()
+    },
+    async leave(id: number) {
+      await api(`/api/pools/memberships/${id}/leave/`, { method: 'POST', body: {} })
+      await r.refresh()
+    },
+  }
+}

@@ -1,0 +1,85 @@
+"""Operators approve, suspend and close pools; members and fees are read-only records."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from config.exceptions import DomainError
+from pools.models import Pool, PoolFee, PoolMember, PoolNav
+from pools.services import pool_approve, pool_close, pool_suspend
+
+
+class PoolMemberInline(admin.TabularInline):
+    model = PoolMember
+    extra = 0
+    can_delete = False
+    fields = ("investor", "status", "amount", "units", "hwm", "equity", "bot", "joined_at", "left_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _act(modeladmin, request, queryset, service, done: str) -> None:
+    count = 0
+    for pool in queryset:
+        try:
+            service(pool=pool, note=f"by {request.user}")
+            count += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{pool}: {exc.message}", level=messages.WARNING)
+    modeladmin.message_user(request, f"{count} pool(s) {done}.")
+
+
+@admin.action(description="Approve (investors may join)")
+def approve(modeladmin, request, queryset):
+    _act(modeladmin, request, queryset, pool_approve, "approved")
+
+
+@admin.action(description="Suspend (no joining; followers stop)")
+def suspend(modeladmin, request, queryset):
+    _act(modeladmin, request, queryset, pool_suspend, "suspended")
+
+
+@admin.action(description="Close (followers stop; members leave)")
+def close(modeladmin, request, queryset):
+    _act(modeladmin, request, queryset, pool_close, "closed")
+
+
+@admin.register(Pool)
+class PoolAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "name",
+        "manager",
+        "status",
+        "risk_level",
+        "performance_fee_percent",
+        "nav",
+        "units",
+        "created_at",
+    )
+    list_filter = ("status", "risk_level")
+    search_fields = ("name", "manager__email")
+    actions = [approve, suspend, close]
+    readonly_fields = ("manager", "bot", "status", "nav", "units", "equity", "valued_at", "approved_at", "closed_at")
+    inlines = [PoolMemberInline]
+
+
+@admin.register(PoolFee)
+class PoolFeeAdmin(admin.ModelAdmin):
+    list_display = ("id", "pool", "kind", "amount", "investor", "manager", "nav", "hwm_before", "created_at")
+    list_filter = ("kind",)
+    readonly_fields = [f.name for f in PoolFee._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PoolNav)
+class PoolNavAdmin(admin.ModelAdmin):
+    list_display = ("pool", "taken_at", "nav", "equity", "units")
+    readonly_fields = ("pool", "taken_at", "nav", "equity", "units")

@@ -1,0 +1,348 @@
+"""Pools API under /api/pools/. Thin views over pools.services and pools.selectors. Public
+reads (the list and an approved pool's page) need no sign-in; everything else is the signed-in
+user's own: another user's membership or unapproved pool answers 404."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from bots.models import Bot
+from bots.serializers import ReportSerializer
+from config.limits import MAX_ID
+from exchanges.models import ExchangeAccount
+from metrics.api_common import ApiMixin
+from pools import selectors, services
+from pools.models import Pool, PoolFee, PoolMember
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: {detail, code, fields}"),
+    401: OpenApiResponse(description="Not signed in"),
+    404: OpenApiResponse(description="No such pool or membership for this user"),
+    409: OpenApiResponse(description="Not possible in the current state"),
+}
+
+
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=30, decimal_places=8, coerce_to_string=True, **kwargs)
+
+
+def _amount() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=20, decimal_places=8, min_value=Decimal("0.00000001"))
+
+
+def _body(request) -> dict:
+    """The JSON body when it is an object; anything else reads as empty (field errors follow)."""
+    return request.data if isinstance(request.data, dict) else {}
+
+
+class PoolSerializer(serializers.ModelSerializer):
+    symbol = serializers.CharField(source="bot.symbol")
+    category = serializers.CharField(source="bot.category")
+    exchange = serializers.CharField(source="bot.exchange_account.exchange.name")
+    manager_name = serializers.SerializerMethodField()
+    investors = serializers.IntegerField()
+    followed_total = _money(source="followed", allow_null=True)
+    nav = _money()
+    min_investment = _money()
+    max_investment = _money()
+
+    class Meta:
+        model = Pool
+        fields = [
+            "id",
+            "name",
+            "description",
+            "risk_level",
+            "status",
+            "symbol",
+            "category",
+            "exchange",
+            "manager_name",
+            "min_investment",
+            "max_investment",
+            "performance_fee_percent",
+            "management_fee_percent",
+            "investors",
+            "followed_total",
+            "nav",
+            "approved_at",
+            "created_at",
+        ]
+
+    def get_manager_name(self, pool: Pool) -> str:
+        email = pool.manager.email or ""
+        return email.split("@")[0][:3] + "…" if email else "—"
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    age_days = serializers.IntegerField()
+    invested = _money()
+    total_pnl = _money()
+    roi_percent = _money(allow_null=True)
+    profit_factor = _money(allow_null=True)
+    max_drawdown_percent = _money()
+    pool_max_drawdown_percent = _money()
+    trade_count = serializers.IntegerField()
+    cycle_count = serializers.IntegerField()
+
+
+class PoolDetailSerializer(PoolSerializer):
+    track_record = serializers.SerializerMethodField()
+    lower_price = serializers.CharField(source="bot.config.lower_price")
+    upper_price = serializers.CharField(source="bot.config.upper_price")
+    grid_count = serializers.IntegerField(source="bot.config.grid_count")
+    bot_status = serializers.CharField(source="bot.status")
+
+    class Meta(PoolSerializer.Meta):
+        fields = [*PoolSerializer.Meta.fields, "track_record", "lower_price", "upper_price", "grid_count", "bot_status"]
+
+    @extend_schema(exclude=False)
+    def get_track_record(self, pool: Pool) -> TrackRecordSerializer:
+        return TrackRecordSerializer(selectors.track_record(pool=pool)).data  # type: ignore[return-value]
+
+
+class PoolCreateSerializer(serializers.Serializer):
+    bot = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    name = serializers.CharField(max_length=80)
+    description = serializers.CharField(max_length=2000)
+    risk_level = serializers.ChoiceField(choices=Pool.Risk.choices)
+    min_investment = _amount()
+    max_investment = _amount()
+    performance_fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=50)
+    management_fee_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=5, required=False, default=Decimal(0)
+    )
+
+
+class JoinSerializer(serializers.Serializer):
+    exchange_account = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    amount = _amount()
+    accept_warnings = serializers.BooleanField(required=False, default=False)
+
+
+class AmountSerializer(serializers.Serializer):
+    amount = _amount()
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    pool_name = serializers.CharField(source="pool.name")
+    pool_status = serializers.CharField(source="pool.status")
+    bot_status = serializers.CharField(source="bot.status", allow_null=True, default=None)
+    amount = _money()
+    units = _money()
+    hwm = _money()
+    nav = _money(source="pool.nav")
+    value = serializers.SerializerMethodField(method_name="member_value")
+    fees_total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PoolMember
+        fields = [
+            "id",
+            "pool",
+            "pool_name",
+            "pool_status",
+            "status",
+            "status_note",
+            "exchange_account",
+            "bot",
+            "bot_status",
+            "amount",
+            "units",
+            "hwm",
+            "nav",
+            "value",
+            "fees_total",
+            "joined_at",
+            "left_at",
+        ]
+
+    def member_value(self, member: PoolMember) -> str:
+        return format((member.units * member.pool.nav).quantize(Decimal("0.01")), "f")
+
+    def get_fees_total(self, member: PoolMember) -> str:
+        total = sum((f.amount for f in selectors.member_fees(member=member)), Decimal(0))
+        return format(Decimal(total).quantize(Decimal("0.01")), "f")
+
+
+class FeeSerializer(serializers.ModelSerializer):
+    pool_name = serializers.CharField(source="pool.name")
+    amount = _money()
+    nav = _money()
+
+    class Meta:
+        model = PoolFee
+        fields = ["id", "pool", "pool_name", "kind", "amount", "nav", "created_at"]
+
+
+class EarningsSerializer(serializers.Serializer):
+    total = _money()
+    fees = FeeSerializer(many=True)
+
+
+def _pool_or_404(request, pk: int) -> Pool:
+    pool = selectors.pool_visible(pool_id=pk, user=request.user)
+    if pool is None:
+        raise NotFound("No such pool.")
+    return pool
+
+
+def _account(request, account_id: int) -> ExchangeAccount:
+    account = ExchangeAccount.objects.filter(pk=account_id, user=request.user).first()
+    if account is None:
+        raise serializers.ValidationError({"exchange_account": ["No such exchange account."]})
+    return account
+
+
+def _member_or_404(request, pk: int) -> PoolMember:
+    member = selectors.membership(user=request.user, member_id=pk)
+    if member is None:
+        raise NotFound("No such membership.")
+    return member
+
+
+class PoolListCreateApi(ApiMixin, GenericAPIView):
+    serializer_class = PoolSerializer
+    queryset = Pool.objects.none()
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
+
+    @extend_schema(responses={200: PoolSerializer(many=True)}, summary="Approved pools (public)")
+    def get(self, request):
+        return Response(PoolSerializer(selectors.pools_public()[:200], many=True).data)
+
+    @extend_schema(
+        request=PoolCreateSerializer, responses={201: PoolSerializer, **ERRORS}, summary="Publish a bot as a pool"
+    )
+    def post(self, request):
+        serializer = PoolCreateSerializer(data=_body(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        bot = Bot.objects.filter(pk=data["bot"], user=request.user).first()
+        if bot is None:
+            raise serializers.ValidationError({"bot": ["No such bot."]})
+        pool = services.pool_create(
+            manager=request.user,
+            bot=bot,
+            name=data["name"],
+            description=data["description"],
+            risk_level=data["risk_level"],
+            min_investment=data["min_investment"],
+            max_investment=data["max_investment"],
+            performance_fee_percent=data["performance_fee_percent"],
+            management_fee_percent=data["management_fee_percent"],
+        )
+        pool = selectors.pools_managed(user=request.user).get(pk=pool.pk)
+        return Response(PoolSerializer(pool).data, status=status.HTTP_201_CREATED)
+
+
+class PoolDetailApi(ApiMixin, GenericAPIView):
+    serializer_class = PoolDetailSerializer
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: PoolDetailSerializer, 404: ERRORS[404]}, summary="A pool's page (public)")
+    def get(self, request, pk: int):
+        return Response(PoolDetailSerializer(_pool_or_404(request, pk)).data)
+
+
+class PoolMineApi(ApiMixin, GenericAPIView):
+    serializer_class = PoolSerializer
+    queryset = Pool.objects.none()
+
+    @extend_schema(responses={200: PoolSerializer(many=True)}, summary="Pools I manage (any status)")
+    def get(self, request):
+        return Response(PoolSerializer(selectors.pools_managed(user=request.user)[:200], many=True).data)
+
+
+class PoolPreviewApi(ApiMixin, GenericAPIView):
+    serializer_class = JoinSerializer
+    throttle_scope = "preview"
+
+    @extend_schema(
+        request=JoinSerializer,
+        responses={200: ReportSerializer, **ERRORS},
+        summary="The pre-launch report of my follower bot for this amount",
+    )
+    def post(self, request, pk: int):
+        pool = _pool_or_404(request, pk)
+        serializer = JoinSerializer(data=_body(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        report = services.member_preview(
+            pool=pool,
+            user=request.user,
+            exchange_account=_account(request, data["exchange_account"]),
+            amount=data["amount"],
+        )
+        return Response(report.to_json())
+
+
+class PoolJoinApi(ApiMixin, GenericAPIView):
+    serializer_class = JoinSerializer
+
+    @extend_schema(request=JoinSerializer, responses={201: MembershipSerializer, **ERRORS}, summary="Join a pool")
+    def post(self, request, pk: int):
+        pool = _pool_or_404(request, pk)
+        serializer = JoinSerializer(data=_body(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        member = services.member_join(
+            pool=pool,
+            user=request.user,
+            exchange_account=_account(request, data["exchange_account"]),
+            amount=data["amount"],
+            accept_warnings=data["accept_warnings"],
+        )
+        return Response(MembershipSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MembershipListApi(ApiMixin, GenericAPIView):
+    serializer_class = MembershipSerializer
+    queryset = PoolMember.objects.none()
+
+    @extend_schema(responses={200: MembershipSerializer(many=True)}, summary="My places in pools")
+    def get(self, request):
+        return Response(MembershipSerializer(selectors.memberships(user=request.user)[:200], many=True).data)
+
+
+class MembershipAmountApi(ApiMixin, GenericAPIView):
+    serializer_class = AmountSerializer
+
+    @extend_schema(
+        request=AmountSerializer, responses={200: MembershipSerializer, **ERRORS}, summary="Add to or reduce my amount"
+    )
+    def post(self, request, pk: int):
+        member = _member_or_404(request, pk)
+        serializer = AmountSerializer(data=_body(request))
+        serializer.is_valid(raise_exception=True)
+        member = services.member_amount_change(
+            member=member, user=request.user, amount=serializer.validated_data["amount"]
+        )
+        return Response(MembershipSerializer(member).data)
+
+
+class MembershipLeaveApi(ApiMixin, GenericAPIView):
+    serializer_class = MembershipSerializer
+
+    @extend_schema(request=None, responses={200: MembershipSerializer, **ERRORS}, summary="Leave the pool")
+    def post(self, request, pk: int):
+        member = services.member_leave(member=_member_or_404(request, pk), user=request.user)
+        return Response(MembershipSerializer(member).data)
+
+
+class EarningsApi(ApiMixin, GenericAPIView):
+    serializer_class = EarningsSerializer
+
+    @extend_schema(responses={200: EarningsSerializer}, summary="Fees credited to me as a manager")
+    def get(self, request):
+        return Response(EarningsSerializer(selectors.manager_earnings(user=request.user)).data)

@@ -1,0 +1,99 @@
+"""Pool reads. Public figures come from records: the manager bot's fills (its profit book in
+BotMetrics, its equity snapshots) and the pool's own NAV history, never from typed-in numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from metrics.models import BotMetrics, MetricSnapshot
+from pools import accounting
+from pools.models import Pool, PoolFee, PoolMember, PoolNav
+from trading.models import Trade
+
+ZERO = Decimal(0)
+OPEN_MEMBERS = (PoolMember.Status.ACTIVE, PoolMember.Status.BELOW_MINIMUM)
+
+
+def pools_public() -> QuerySet[Pool]:
+    """Approved pools, with their investor count and followed total."""
+    return (
+        Pool.objects.filter(status=Pool.Status.APPROVED)
+        .select_related("bot", "bot__exchange_account__exchange", "manager")
+        .annotate(
+            investors=Count("members", filter=Q(members__status__in=OPEN_MEMBERS)),
+            followed=Sum("members__amount", filter=Q(members__status__in=OPEN_MEMBERS)),
+        )
+        .order_by("-approved_at", "-id")
+    )
+
+
+def pool_visible(*, pool_id: int, user) -> Pool | None:
+    """An approved pool, or any pool of its manager; None otherwise (a 404 for everyone else)."""
+    qs = Pool.objects.select_related("bot", "bot__exchange_account__exchange", "manager").annotate(
+        investors=Count("members", filter=Q(members__status__in=OPEN_MEMBERS)),
+        followed=Sum("members__amount", filter=Q(members__status__in=OPEN_MEMBERS)),
+    )
+    visible = Q(status=Pool.Status.APPROVED)
+    if getattr(user, "is_authenticated", False):
+        visible |= Q(manager=user)
+    return qs.filter(visible, pk=pool_id).first()
+
+
+def pools_managed(*, user) -> QuerySet[Pool]:
+    return (
+        Pool.objects.filter(manager=user)
+        .select_related("bot", "bot__exchange_account__exchange")
+        .annotate(
+            investors=Count("members", filter=Q(members__status__in=OPEN_MEMBERS)),
+            followed=Sum("members__amount", filter=Q(members__status__in=OPEN_MEMBERS)),
+        )
+    )
+
+
+def memberships(*, user) -> QuerySet[PoolMember]:
+    return PoolMember.objects.filter(investor=user).select_related("pool", "bot", "exchange_account")
+
+
+def membership(*, user, member_id: int) -> PoolMember | None:
+    return memberships(user=user).filter(pk=member_id).first()
+
+
+def track_record(*, pool: Pool, now=None) -> dict:
+    """The manager bot's verified live results: from its fills of record (the profit book in
+    BotMetrics folds the stored Trades) and its equity snapshots."""
+    now = now or timezone.now()
+    bot = pool.bot
+    metrics = BotMetrics.objects.filter(bot=bot).first()
+    first_fill = Trade.objects.filter(bot=bot).order_by("executed_at").values_list("executed_at", flat=True).first()
+    since = first_fill or bot.started_at or pool.created_at
+    invested = Decimal(bot.investment)
+    total = (metrics.realized_pnl + metrics.unrealized_pnl) if metrics else ZERO
+    gross_profit = metrics.gross_profit if metrics else ZERO
+    gross_loss = metrics.gross_loss if metrics else ZERO
+    equity = list(MetricSnapshot.objects.filter(bot=bot).order_by("taken_at").values_list("equity", flat=True))
+    navs = list(PoolNav.objects.filter(pool=pool).order_by("taken_at", "id").values_list("nav", flat=True))
+    return {
+        "since": since,
+        "age_days": max((now - since).days, 0),
+        "invested": invested,
+        "total_pnl": total.quantize(accounting.CENT),
+        "roi_percent": (total / invested * 100).quantize(accounting.CENT) if invested else None,
+        "profit_factor": (gross_profit / gross_loss).quantize(accounting.CENT) if gross_loss else None,
+        "max_drawdown_percent": accounting.max_drawdown_percent([*equity, invested + total] if equity else []),
+        "pool_max_drawdown_percent": accounting.max_drawdown_percent(navs),
+        "trade_count": metrics.trade_count if metrics else 0,
+        "cycle_count": metrics.cycle_count if metrics else 0,
+    }
+
+
+def manager_earnings(*, user) -> dict:
+    """The manager's ledger: fees accrued to them, newest first, and the total."""
+    fees = PoolFee.objects.filter(manager=user).select_related("pool")
+    return {"total": fees.aggregate(total=Sum("amount"))["total"] or ZERO, "fees": fees[:200]}
+
+
+def member_fees(*, member: PoolMember) -> QuerySet[PoolFee]:
+    return PoolFee.objects.filter(member=member)

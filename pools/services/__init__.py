@@ -1,0 +1,23 @@
+"""Pool services (writes). APIs, tasks and admin call only these."""
+
+from pools.services.follow import pool_follow, pool_manager_bot_changed, pools_follow_all
+from pools.services.ledger import pool_fees_accrue, pool_value, pools_value_all
+from pools.services.manage import pool_approve, pool_close, pool_create, pool_suspend
+from pools.services.members import member_amount_change, member_join, member_leave, member_preview
+
+__all__ = [
+    "member_amount_change",
+    "member_join",
+    "member_leave",
+    "member_preview",
+    "pool_approve",
+    "pool_close",
+    "pool_create",
+    "pool_fees_accrue",
+    "pool_follow",
+    "pool_manager_bot_changed",
+    "pool_suspend",
+    "pool_value",
+    "pools_follow_all",
+    "pools_value_all",
+]
