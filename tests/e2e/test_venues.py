@@ -87,7 +87,7 @@ def test_each_bot_and_fill_shows_its_venue_and_the_lists_filter_by_it(
     # The trade history: each fill's exchange, as a column on a desktop, a line on a phone.
     page.goto("/trades")
     trades = page.get_by_test_id("trade-row")
-    expect(trades).to_have_count(2)
+    expect(trades).to_have_count(2, timeout=20_000)  # the page loads its rows after the shell
     where = "trade-venue" if viewport == "desktop" else "trade-venue-line"
     hidden = "trade-venue-line" if viewport == "desktop" else "trade-venue"
     expect(trades.get_by_test_id(where)).to_have_text(["OKX", "Bybit"])  # newest first
