@@ -13,6 +13,7 @@ from django.urls import path
 
 from bots import services
 from bots.models import Bot, BotEvent, TradingSwitch
+from exchanges.selectors import venue_annotations
 from trading.models import Order
 
 
@@ -65,8 +66,16 @@ class BotEventInline(admin.TabularInline):
 
 @admin.register(Bot)
 class BotAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "user", "symbol", "category", "status", "restart_count", "last_tick_at", "created_at")
-    list_filter = ("status", "category", "symbol", ("user", admin.RelatedOnlyFieldListFilter))
+    list_display = (
+        "id", "name", "user", "venue", "symbol", "category", "status", "restart_count", "last_tick_at", "created_at"
+    )
+    list_filter = (
+        "status",
+        "exchange_account__exchange",
+        "category",
+        "symbol",
+        ("user", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("name", "symbol", "user__email")
     readonly_fields = (
         "user",
@@ -101,6 +110,13 @@ class BotAdmin(admin.ModelAdmin):
     inlines = [OrderInline, BotEventInline]
     actions = ["emergency_stop_selected", "stop_all_bots"]
     list_select_related = ("user",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(**venue_annotations("exchange_account"))
+
+    @admin.display(description="Venue", ordering="venue_name")
+    def venue(self, obj):
+        return obj.venue_name
 
     def has_add_permission(self, request):
         return False

@@ -6,6 +6,7 @@ import django_filters
 
 from bots.models import Bot
 from config.limits import MAX_ID
+from exchanges.filters import VenueFilter
 from trading.models import Order, Side
 
 
@@ -15,12 +16,14 @@ class BotFilter(django_filters.FilterSet):
     exchange_account = django_filters.NumberFilter(field_name="exchange_account_id", min_value=1, max_value=MAX_ID)
     category = django_filters.ChoiceFilter(choices=Bot.Category.choices, help_text="The bot type: spot or linear.")
     exchange = django_filters.CharFilter(
-        field_name="exchange_account__exchange__code", lookup_expr="iexact", max_length=16, help_text="Venue code."
+        field_name="exchange_account__exchange__code", lookup_expr="iexact", max_length=16,
+        help_text="Venue code (an older name of `venue`; an unknown code matches nothing).",
     )
+    venue = VenueFilter(account="exchange_account")
 
     class Meta:
         model = Bot
-        fields = ["status", "symbol", "exchange_account", "category", "exchange"]
+        fields = ["status", "symbol", "exchange_account", "category", "exchange", "venue"]
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from bots.models import Bot, BotEvent
 from config.limits import MAX_ID
 from exchanges.models import ExchangeAccount
+from exchanges.selectors import venue_lookup
 from metrics.api_common import Money, plain_decimal
 from metrics.selectors import metrics_figures
 from trading.models import Order
@@ -59,6 +60,8 @@ class BotSerializer(serializers.ModelSerializer):
         read_only=True
     )
     investment = Money(read_only=True)
+    venue = serializers.SerializerMethodField(help_text="Code of the exchange the bot trades on (bybit, okx, ...).")
+    venue_name = serializers.SerializerMethodField(help_text="The exchange's display name, e.g. OKX.")
 
     class Meta:
         model = Bot
@@ -69,6 +72,8 @@ class BotSerializer(serializers.ModelSerializer):
             "category",
             "status",
             "exchange_account",
+            "venue",
+            "venue_name",
             "investment",
             "config",
             "report",
@@ -82,6 +87,12 @@ class BotSerializer(serializers.ModelSerializer):
             "metrics",
         ]
         read_only_fields = fields
+
+    def get_venue(self, bot) -> str:
+        return venue_lookup(bot, accounts__id=bot.exchange_account_id)[0]
+
+    def get_venue_name(self, bot) -> str:
+        return venue_lookup(bot, accounts__id=bot.exchange_account_id)[1]
 
     @extend_schema_field(MetricsSerializer)
     def get_metrics(self, bot):

@@ -3,10 +3,31 @@ account is simply not found (404), never forbidden."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from exchanges.models import ExchangeAccount
+
+
+def venue_annotations(account: str) -> dict:
+    """The venue's code and display name read through `account` (the path of an exchange account
+    field, e.g. "bot__exchange_account"), as annotations: one join, and the account row itself is
+    never loaded (that would decrypt its API keys)."""
+    return {"venue_code": F(f"{account}__exchange__code"), "venue_name": F(f"{account}__exchange__name")}
+
+
+def venue_lookup(obj, **where) -> tuple[str, str]:
+    """(code, name) of a row's venue: its `venue_code`/`venue_name` annotations when it was read
+    with them, else one query on Exchange filtered by `where` (a single row, never a list)."""
+    code = getattr(obj, "venue_code", None)
+    if code is not None:
+        return code, obj.venue_name
+    from exchanges.models import Exchange
+
+    row = Exchange.objects.filter(**where).values_list("code", "name").first()
+    code, name = row or ("", "")
+    obj.venue_code, obj.venue_name = code, name
+    return code, name
 
 
 def exchange_account_list(*, user) -> QuerySet[ExchangeAccount]:

@@ -100,9 +100,11 @@ def metrics_cycles_24h_by_bot(*, bot_ids, now: datetime) -> dict[int, int]:
 
 def user_bots(*, user) -> QuerySet:
     from bots.models import Bot
+    from exchanges.selectors import venue_annotations
 
     # Not exchange_account: loading it decrypts the API keys (about 1 ms a row, and secrets in memory).
-    return Bot.objects.filter(user=user).select_related("metrics")
+    # The venue comes along as two annotated columns of the same query.
+    return Bot.objects.filter(user=user).select_related("metrics").annotate(**venue_annotations("exchange_account"))
 
 
 def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict:
@@ -166,7 +168,7 @@ def bot_metrics_series(*, bot, since: datetime | None = None, limit: int = 2000)
 def dashboard_data(*, user, now: datetime, latest: int = 10) -> dict:
     """Active bots with figures, the latest fills, open positions and totals (a few queries,
     whatever the number of trades)."""
-    from trading.models import Trade
+    from trading.selectors import trade_list
 
     bots = list(user_bots(user=user).order_by("-created_at", "-id"))
     active = [b for b in bots if b.status in ("starting", "running", "stopping", "error")]
@@ -192,7 +194,7 @@ def dashboard_data(*, user, now: datetime, latest: int = 10) -> dict:
                 "unrealized_pnl": m.unrealized_pnl,
             }
         )
-    latest_trades = list(Trade.objects.filter(user=user).order_by("-executed_at", "-id")[:latest])
+    latest_trades = list(trade_list(user=user)[:latest])
     totals = user_metrics_totals(user=user, bots=bots, now=now)
     return {
         "bots": active,

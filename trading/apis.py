@@ -13,11 +13,8 @@ from metrics.pagination import TradeCursorPagination
 from trading.export import trade_csv_response
 from trading.filters import TradeFilter
 from trading.models import Trade
+from trading.selectors import user_trades
 from trading.serializers import TradeSerializer
-
-
-def user_trades(*, user):
-    return Trade.objects.filter(user=user)
 
 
 class TradeListApi(ApiMixin, ListAPIView):

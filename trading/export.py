@@ -20,8 +20,12 @@ from django.db.models import Q
 from django.http import StreamingHttpResponse
 
 CHUNK = 2000
-COLUMNS = ("id", "bot_id", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at")
-HEADER = ("id", "bot", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at")
+# The venue columns come last, so a sheet that reads the earlier ones by position keeps working;
+# they are annotations of the selection (trading.selectors.user_trades).
+COLUMNS = ("id", "bot_id", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at",
+           "venue_code", "venue_name")
+HEADER = ("id", "bot", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at",
+          "venue", "venue_name")
 
 
 def _plain(value) -> str:

@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.limits import EARLIEST, LATEST, MAX_ID
+from exchanges.filters import VenueFilter
 from trading.models import Side, Trade
 
 MSG_DATE_RANGE = _("Enter a date between 1970 and 2199.")
@@ -47,6 +48,7 @@ _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 class TradeFilter(django_filters.FilterSet):
     bot = django_filters.NumberFilter(field_name="bot_id", min_value=1, max_value=MAX_ID)
+    venue = VenueFilter(account="bot__exchange_account")
     symbol = django_filters.CharFilter(method="filter_symbol", max_length=32, help_text="e.g. BTCUSDT (any case)")
     side = django_filters.ChoiceFilter(choices=Side.choices)
     date_from = BoundedIsoDateTimeFilter(
@@ -61,7 +63,7 @@ class TradeFilter(django_filters.FilterSet):
 
     class Meta:
         model = Trade
-        fields = ["bot", "symbol", "side", "date_from", "date_to"]
+        fields = ["bot", "venue", "symbol", "side", "date_from", "date_to"]
 
     def filter_date_to(self, queryset, name, value):
         if _DATE_ONLY.match(str(self.data.get("date_to", ""))):

@@ -16,8 +16,15 @@ def order_list(*, bot, state: str = "all") -> QuerySet[Order]:
     return qs.order_by("-id")
 
 
+def user_trades(*, user) -> QuerySet[Trade]:
+    """Every fill of the user, each with its venue (`venue_code`, `venue_name`) from the same query."""
+    from exchanges.selectors import venue_annotations
+
+    return Trade.objects.filter(user=user).annotate(**venue_annotations("bot__exchange_account"))
+
+
 def trade_list(*, user, bot=None, symbol: str | None = None) -> QuerySet[Trade]:
-    qs = Trade.objects.filter(user=user)
+    qs = user_trades(user=user)
     if bot is not None:
         qs = qs.filter(bot=bot)
     if symbol:

@@ -88,11 +88,15 @@ def test_csv_export_is_the_same_selection(owner_client, user, trading_bot, monke
     monkeypatch.setattr(trading.export, "CHUNK", 2)  # several chunks even for a few rows
     make_trading_bot(user, symbol="ETHUSDT", n_cycles=1)
     rows = csv_rows(owner_client.get("/api/trades/export.csv?symbol=BTCUSDT"))
-    assert rows[0] == ["id", "bot", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at"]
+    assert rows[0] == [
+        "id", "bot", "symbol", "side", "price", "qty", "fee", "fee_coin", "realized_pnl", "executed_at",
+        "venue", "venue_name",
+    ]
     listed, _ = walk(owner_client, "/api/trades/?symbol=BTCUSDT&page_size=500")
     assert [int(r[0]) for r in rows[1:]] == [t["id"] for t in listed]
     sell = next(r for r in rows[1:] if r[3] == "Sell")
     assert sell[4:9] == ["51000", "0.00999", "0.50949", "USDT", "8.98051"]
+    assert sell[10:] == ["bybit", "Bybit"]
 
 
 def test_dashboard_and_user_metrics(owner_client, user, trading_bot):

@@ -53,6 +53,17 @@ export function useExchangeAccounts() {
   }
 }
 
+/** The venues the user has exchange accounts on, as select items after an "all" item (value 'all'). */
+export function useVenueItems(allLabel: () => string) {
+  const { accounts } = useExchangeAccounts()
+  const { nameOf } = useExchanges()
+  return computed(() => {
+    const codes = [...new Set(accounts.value.map(a => a.exchange))]
+    const items = codes.map(code => ({ label: nameOf(code), value: code })).sort((a, b) => a.label.localeCompare(b.label))
+    return [{ label: allLabel(), value: 'all' }, ...items]
+  })
+}
+
 export function useMarket() {
   const api = useApi()
   return {

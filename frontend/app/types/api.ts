@@ -85,6 +85,9 @@ export interface Bot {
   category: Category
   status: BotStatus
   exchange_account: number
+  /** Code of the bot's exchange (bybit, okx, ...) and its display name, e.g. OKX. */
+  venue: string
+  venue_name: string
   investment: Dec
   config: BotConfig
   report: Report | null

@@ -1943,6 +1943,10 @@ export interface components {
             readonly category: components["schemas"]["CategoryEnum"];
             readonly status: components["schemas"]["BotStatusEnum"];
             readonly exchange_account: number;
+            /** @description Code of the exchange the bot trades on (bybit, okx, ...). */
+            readonly venue: string;
+            /** @description The exchange's display name, e.g. OKX. */
+            readonly venue_name: string;
             /** Format: decimal */
             readonly investment: string;
             /** @description Grid configuration (docs/api-contract.md `config`). */
@@ -3236,6 +3240,10 @@ export interface components {
         Trade: {
             readonly id: number;
             readonly bot: number;
+            /** @description Code of the exchange of the fill (bybit, okx, ...). */
+            readonly venue: string;
+            /** @description The exchange's display name, e.g. OKX. */
+            readonly venue_name: string;
             readonly symbol: string;
             readonly side: components["schemas"]["SideEnum"];
             /** Format: decimal */
@@ -4741,7 +4749,7 @@ export interface operations {
                  *     * `linear` - Linear perpetual
                  */
                 category?: "linear" | "spot";
-                /** @description Venue code. */
+                /** @description Venue code (an older name of `venue`; an unknown code matches nothing). */
                 exchange?: string;
                 exchange_account?: number;
                 /** @description Number of results to return per page. */
@@ -4758,6 +4766,16 @@ export interface operations {
                  */
                 status?: ("draft" | "error" | "running" | "starting" | "stopped" | "stopping")[];
                 symbol?: string;
+                /**
+                 * @description Venue code of the exchange account (bybit, okx, binance, mexc, kucoin).
+                 *
+                 *     * `bybit` - Bybit
+                 *     * `binance` - Binance
+                 *     * `mexc` - MEXC
+                 *     * `kucoin` - KuCoin
+                 *     * `okx` - OKX
+                 */
+                venue?: "binance" | "bybit" | "kucoin" | "mexc" | "okx";
             };
             header?: never;
             path?: never;
@@ -6934,6 +6952,16 @@ export interface operations {
                 side?: "Buy" | "Sell";
                 /** @description e.g. BTCUSDT (any case) */
                 symbol?: string;
+                /**
+                 * @description Venue code of the exchange account (bybit, okx, binance, mexc, kucoin).
+                 *
+                 *     * `bybit` - Bybit
+                 *     * `binance` - Binance
+                 *     * `mexc` - MEXC
+                 *     * `kucoin` - KuCoin
+                 *     * `okx` - OKX
+                 */
+                venue?: "binance" | "bybit" | "kucoin" | "mexc" | "okx";
             };
             header?: never;
             path?: never;
