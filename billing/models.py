@@ -137,6 +137,7 @@ class Payment(models.Model):
         SUBSCRIPTION = "subscription", "Plan period"
         UPGRADE = "upgrade", "Prorated upgrade"
         PROFIT_SHARE = "profit_share", "Pay-from-profit fee of a month"
+        POOL_FEE = "pool_fee", "Investment pool fee (to a pool's manager)"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="payments")
@@ -159,12 +160,20 @@ class Payment(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True, default="")
+    # What another app charges for (e.g. "pool_fee:17"): at most one live (not canceled or
+    # failed) payment per key, so a charge is invoiced exactly once however often a job runs.
+    charge_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL: not a charge
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["charge_key"],
+                condition=Q(charge_key__isnull=False) & ~Q(status__in=["canceled", "failed"]),
+                name="payment_one_live_charge",
+            ),
             models.UniqueConstraint(
                 fields=["provider", "provider_payment_id"],
                 condition=Q(provider_payment_id__isnull=False),

@@ -68,7 +68,19 @@ class PoolAdmin(admin.ModelAdmin):
 
 @admin.register(PoolFee)
 class PoolFeeAdmin(admin.ModelAdmin):
-    list_display = ("id", "pool", "kind", "amount", "investor", "manager", "nav", "hwm_before", "created_at")
+    list_display = (
+        "id",
+        "pool",
+        "kind",
+        "amount",
+        "investor",
+        "manager",
+        "nav",
+        "hwm_before",
+        "created_at",
+        "payment",
+        "paid_at",
+    )
     list_filter = ("kind",)
     readonly_fields = [f.name for f in PoolFee._meta.fields]
 

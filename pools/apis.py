@@ -178,14 +178,21 @@ class FeeSerializer(serializers.ModelSerializer):
     pool_name = serializers.CharField(source="pool.name")
     amount = _money()
     nav = _money()
+    invoice_status = serializers.CharField(
+        source="payment.status",
+        allow_null=True,
+        read_only=True,
+        help_text="The investor's invoice for this fee (billing payment status); null: not invoiced yet",
+    )
 
     class Meta:
         model = PoolFee
-        fields = ["id", "pool", "pool_name", "kind", "amount", "nav", "created_at"]
+        fields = ["id", "pool", "pool_name", "kind", "amount", "nav", "created_at", "invoice_status", "paid_at"]
 
 
 class EarningsSerializer(serializers.Serializer):
-    total = _money()
+    total = _money(help_text="Fees the investors have paid (earned)")
+    accrued = _money(help_text="Fees accrued and not paid yet")
     fees = FeeSerializer(many=True)
 
 

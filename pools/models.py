@@ -138,6 +138,10 @@ class PoolFee(models.Model):
     units = models.DecimalField(**MONEY)
     hwm_before = models.DecimalField(**MONEY)
     created_at = models.DateTimeField()
+    # Accrued -> invoiced to the investor through billing (the payment of key "pool_fee:<id>")
+    # -> paid: only then is it the manager's earned money (paid_at, set by billing's hook).
+    payment = models.ForeignKey("billing.Payment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -90,9 +90,13 @@ def track_record(*, pool: Pool, now=None) -> dict:
 
 
 def manager_earnings(*, user) -> dict:
-    """The manager's ledger: fees accrued to them, newest first, and the total."""
-    fees = PoolFee.objects.filter(manager=user).select_related("pool")
-    return {"total": fees.aggregate(total=Sum("amount"))["total"] or ZERO, "fees": fees[:200]}
+    """The manager's ledger, newest first: `total` is what investors have paid (earned), `accrued`
+    what is owed and not paid yet (invoiced or about to be)."""
+    fees = PoolFee.objects.filter(manager=user).select_related("pool", "payment")
+    sums = fees.aggregate(
+        paid=Sum("amount", filter=Q(paid_at__isnull=False)), accrued=Sum("amount", filter=Q(paid_at__isnull=True))
+    )
+    return {"total": sums["paid"] or ZERO, "accrued": sums["accrued"] or ZERO, "fees": fees[:200]}
 
 
 def member_fees(*, member: PoolMember) -> QuerySet[PoolFee]:

@@ -23,6 +23,8 @@ def pools_follow_all_task() -> int:
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=240, time_limit=300, expires=1800)
 def pools_value_all_task() -> int:
     """NAV, high-water marks and fees of every pool."""
-    from pools.services import pools_value_all
+    from pools.services import pool_fees_invoice_due, pools_value_all
 
-    return pools_value_all()
+    count = pools_value_all()
+    pool_fees_invoice_due()  # accrued fees become the investors' invoices (once each)
+    return count

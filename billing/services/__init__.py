@@ -1,5 +1,6 @@
 """Billing services (writes). Interfaces (APIs, tasks, admin, other apps' services) call these."""
 
+from billing.services.charges import charge_invoice, charge_payment
 from billing.services.entitlements import PlanLimitError, entitlement_check
 from billing.services.payments import (
     checkout_create,
@@ -36,6 +37,8 @@ from billing.services.subscriptions import (
 
 __all__ = [
     "PlanLimitError",
+    "charge_invoice",
+    "charge_payment",
     "checkout_create",
     "checkout_quote",
     "entitlement_check",

@@ -211,7 +211,8 @@ def payment_apply(*, payment_id: int, remote: ProviderPayment, now=None) -> str:
             payment.revoked_at = now
             payment.save()
             subscription_revoke_payment(sub=sub, payment=payment, now=now, already_refunded=before)
-            referral_payment_reversed(payment=payment, now=now)  # the referrers' shares go back too
+            if payment.purpose != Payment.Purpose.POOL_FEE:  # a pool fee is the manager's, not our revenue
+                referral_payment_reversed(payment=payment, now=now)  # the referrers' shares go back too
             logger.info("billing: payment %s refunded (%s), plan taken back", payment.pk, remote.refunded_amount)
             return ProviderEvent.Outcome.APPLIED
         if remote.status == ProviderStatus.SUCCEEDED and payment.credited_at is None and payment.revoked_at is None:
@@ -223,7 +224,8 @@ def payment_apply(*, payment_id: int, remote: ProviderPayment, now=None) -> str:
             payment.paid_method_title = remote.method_title[:120]
             payment.save()
             subscription_credit_payment(sub=sub, payment=payment, now=now)
-            referral_payment_succeeded(payment=payment, now=now)  # the referrers' shares of real revenue
+            if payment.purpose != Payment.Purpose.POOL_FEE:  # a pool fee is the manager's, not our revenue
+                referral_payment_succeeded(payment=payment, now=now)  # the referrers' shares of real revenue
             logger.info("billing: payment %s credited (%s %s)", payment.pk, payment.amount, payment.currency)
             return ProviderEvent.Outcome.APPLIED
         if (

@@ -151,6 +151,11 @@ def subscription_credit_payment(*, sub: Subscription, payment: Payment, now) -> 
 
         ProfitShareMonth.objects.filter(payment=payment).update(paid_at=now)
         return
+    if payment.purpose == Payment.Purpose.POOL_FEE:  # a charge of another app: it is told, the plan is unchanged
+        from billing.hooks import charge_settled
+
+        charge_settled(payment=payment, paid_at=now)
+        return
     days = timedelta(days=payment.period_days)
     credit_field = "credit_rub" if payment.currency == "RUB" else "credit_usdt"
     setattr(sub, credit_field, max(Decimal(0), getattr(sub, credit_field) - payment.credit_applied))
@@ -261,6 +266,11 @@ def subscription_revoke_payment(
         from billing.models import ProfitShareMonth
 
         ProfitShareMonth.objects.filter(payment=payment).update(paid_at=None)
+        return
+    if payment.purpose == Payment.Purpose.POOL_FEE:
+        from billing.hooks import charge_settled
+
+        charge_settled(payment=payment, paid_at=None)
         return
     if payment.purpose == Payment.Purpose.UPGRADE:
         event = SubscriptionEvent.objects.filter(subscription=sub, payment=payment, reason="upgrade").first()

@@ -1,5 +1,6 @@
 """Pool services (writes). APIs, tasks and admin call only these."""
 
+from pools.services.charges import pool_fee_charge_settled, pool_fee_invoice, pool_fees_invoice_due
 from pools.services.follow import pool_follow, pool_manager_bot_changed, pools_follow_all
 from pools.services.ledger import pool_fees_accrue, pool_value, pools_value_all
 from pools.services.manage import pool_approve, pool_close, pool_create, pool_suspend
@@ -13,7 +14,10 @@ __all__ = [
     "pool_approve",
     "pool_close",
     "pool_create",
+    "pool_fee_charge_settled",
+    "pool_fee_invoice",
     "pool_fees_accrue",
+    "pool_fees_invoice_due",
     "pool_follow",
     "pool_manager_bot_changed",
     "pool_suspend",

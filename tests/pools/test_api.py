@@ -103,7 +103,7 @@ def test_memberships_are_each_investors_own():
         assert response.status_code == 404 and response.json()["code"] == "not_found"
     member.refresh_from_db()
     assert member.status == "active" and member.amount == D("100")
-    assert bob_client.get("/api/pools/earnings/").json() == {"total": "0.00000000", "fees": []}
+    assert bob_client.get("/api/pools/earnings/").json() == {"total": "0.00000000", "accrued": "0.00000000", "fees": []}
     # out of the pool's limits: said in the user's language
     response = alice_client.post(f"/api/pools/memberships/{member.pk}/amount/", {"amount": "5"}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "pool_amount_out_of_range"

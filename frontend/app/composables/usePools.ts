@@ -1,4 +1,5 @@
 import type { MaybeRefOrGetter } from 'vue'
+import type { PoolPublishBody } from '~/utils/poolPublish'
 
 // Investment pools (/api/pools/): the open pools, one pool's page, joining, my places in pools.
 export interface Pool {
@@ -91,4 +92,35 @@ export function usePoolMemberships() {
       await r.refresh()
     },
   }
+}
+
+// The manager's side: pools I publish (pending until approved), and my fees as a manager.
+export interface ManagerFee {
+  id: number
+  pool: number
+  pool_name: string
+  kind: 'performance' | 'management'
+  amount: string
+  nav: string
+  created_at: string
+  invoice_status: string | null
+  paid_at: string | null
+}
+export interface ManagerEarnings { total: string, accrued: string, fees: ManagerFee[] }
+
+export function useManagedPools() {
+  const api = useApi()
+  const r = useApiGet<Pool[]>('pools-mine', '/api/pools/mine/', { default: () => [] })
+  return {
+    ...r,
+    async publish(body: PoolPublishBody) {
+      const pool = await api<Pool>('/api/pools/', { method: 'POST', body })
+      await r.refresh()
+      return pool
+    },
+  }
+}
+
+export function usePoolEarnings() {
+  return useApiGet<ManagerEarnings>('pools-earnings', '/api/pools/earnings/')
 }

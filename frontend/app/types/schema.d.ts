@@ -2105,8 +2105,16 @@ export interface components {
             totals: components["schemas"]["Totals"];
         };
         Earnings: {
-            /** Format: decimal */
+            /**
+             * Format: decimal
+             * @description Fees the investors have paid (earned)
+             */
             total: string;
+            /**
+             * Format: decimal
+             * @description Fees accrued and not paid yet
+             */
+            accrued: string;
             fees: components["schemas"]["Fee"][];
         };
         EmailCodeInputRequest: {
@@ -2228,6 +2236,10 @@ export interface components {
             nav: string;
             /** Format: date-time */
             created_at: string;
+            /** @description The investor's invoice for this fee (billing payment status); null: not invoiced yet */
+            readonly invoice_status: string | null;
+            /** Format: date-time */
+            paid_at?: string | null;
         };
         GridProfit: {
             level: number;
@@ -2631,9 +2643,10 @@ export interface components {
          * @description * `subscription` - Plan period
          *     * `upgrade` - Prorated upgrade
          *     * `profit_share` - Pay-from-profit fee of a month
+         *     * `pool_fee` - Investment pool fee (to a pool's manager)
          * @enum {string}
          */
-        PaymentPurposeEnum: "subscription" | "upgrade" | "profit_share";
+        PaymentPurposeEnum: "subscription" | "upgrade" | "profit_share" | "pool_fee";
         /**
          * @description * `new` - Created, not sent
          *     * `pending` - Waiting for the payer
