@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import axe_violations, login, make_user
@@ -53,11 +54,24 @@ def test_a_user_runs_a_grid_on_an_okx_paper_account(page, e2e_stack, base_price,
     expect(page.get_by_test_id("report-pending")).to_have_count(0, timeout=15_000)
     expect(page.get_by_test_id("profit-per-grid")).to_contain_text("%", timeout=15_000)
     expect(page.get_by_test_id("blocking")).to_have_count(0)
-    page.get_by_role("checkbox", name=re.compile("принимаю риски")).click()
-    launch = page.get_by_test_id("launch")
-    expect(launch).to_be_enabled()
     shot(page, "okx-02-create")
-    launch.click()
+    # Accept the risks of the report on screen. A report refreshed with other warnings (the
+    # new paper account's balance arriving, for one) asks again, as it should: accept again.
+    accept = page.get_by_role("checkbox", name=re.compile("принимаю риски"))
+    launch = page.get_by_test_id("launch")
+    for attempt in range(3):
+        if not accept.is_checked():
+            accept.click()
+        try:
+            expect(launch).to_be_enabled(timeout=5_000)
+            launch.click(timeout=5_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
 
     page.wait_for_url(re.compile(r"/bots/\d+$"))
     expect(page.get_by_test_id("bot-status")).to_have_attribute("data-status", "running", timeout=30_000)
