@@ -28,6 +28,8 @@ def _windows(series_ids: list[int], window: int) -> dict[int, tuple]:
     (time, open, high, low, close, volume as float64: scores, not money)."""
     if not series_ids:
         return {}
+    if connection.vendor != "postgresql":
+        return _windows_portable(series_ids, window)
     with connection.cursor() as cur:
         cur.execute(
             "SELECT s.id, array_agg(extract(epoch from c.open_time)::bigint), "
@@ -45,6 +47,32 @@ def _windows(series_ids: list[int], window: int) -> dict[int, tuple]:
         t = np.array(r[1], dtype=np.int64)
         order = np.argsort(t, kind="stable")
         out[r[0]] = (t[order], *(np.array(v, dtype=np.float64)[order] for v in r[2:]))
+    return out
+
+
+def _windows_portable(series_ids: list[int], window: int) -> dict[int, tuple]:
+    """The same windows through the ORM, one query per series (the quick start's SQLite has no
+    array_agg or make_interval)."""
+    from datetime import timedelta
+
+    from analytics.models import Candle
+
+    out = {}
+    for series in CandleSeries.objects.filter(pk__in=series_ids, cursor__isnull=False):
+        rows = list(
+            Candle.objects.filter(
+                venue=series.venue,
+                category=series.category,
+                symbol=series.symbol,
+                open_time__gt=series.cursor - timedelta(minutes=window),
+            )
+            .order_by("open_time")
+            .values_list("open_time", "open", "high", "low", "close", "volume")
+        )
+        if not rows:
+            continue
+        t = np.array([int(r[0].timestamp()) for r in rows], dtype=np.int64)
+        out[series.pk] = (t, *(np.array([float(r[i]) for r in rows], dtype=np.float64) for i in range(1, 6)))
     return out
 
 

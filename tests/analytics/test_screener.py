@@ -71,3 +71,19 @@ def test_sorting_filtering_and_every_factor_explained_in_both_languages(markets,
 
 def test_the_screener_needs_a_login(api_client):
     assert api_client.get("/api/analytics/screener/").status_code in (401, 403)
+
+
+def test_the_portable_windows_equal_the_postgresql_ones(markets):
+    """The quick start's SQLite reads the windows through the ORM; they are the same arrays
+    as PostgreSQL's one-query read (times, open, high, low, close, volume)."""
+    import numpy as np
+
+    from analytics.services.screener import WINDOW_MINUTES, _windows, _windows_portable
+
+    ids = [s.pk for s in markets.values()]
+    fast, portable = _windows(ids, WINDOW_MINUTES), _windows_portable(ids, WINDOW_MINUTES)
+    assert set(fast) == set(portable) == set(ids)
+    for pk in ids:
+        assert len(fast[pk][0]) > 1000
+        for a, b in zip(fast[pk], portable[pk], strict=True):
+            np.testing.assert_array_equal(a, b)
