@@ -59,6 +59,8 @@ def _windows_portable(series_ids: list[int], window: int) -> dict[int, tuple]:
 
     out = {}
     for series in CandleSeries.objects.filter(pk__in=series_ids, cursor__isnull=False):
+        if series.cursor is None:  # (filtered out above; for the type checker)
+            continue
         rows = list(
             Candle.objects.filter(
                 venue=series.venue,
@@ -72,7 +74,8 @@ def _windows_portable(series_ids: list[int], window: int) -> dict[int, tuple]:
         if not rows:
             continue
         t = np.array([int(r[0].timestamp()) for r in rows], dtype=np.int64)
-        out[series.pk] = (t, *(np.array([float(r[i]) for r in rows], dtype=np.float64) for i in range(1, 6)))
+        columns = [[float(r[i]) for r in rows] for i in range(1, 6)]  # type: ignore[arg-type]  # Decimal columns
+        out[series.pk] = (t, *(np.array(col, dtype=np.float64) for col in columns))
     return out
 
 
