@@ -25,7 +25,7 @@ from pools.services import (
     pool_follow,
     pool_value,
 )
-from tests.factories import BotFactory, UserFactory, grid_config
+from tests.factories import BotFactory, grid_config
 from tests.pools.conftest import make_investor, make_manager
 from trading.models import Order, Trade
 
