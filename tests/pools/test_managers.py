@@ -197,3 +197,27 @@ def test_revoking_a_manager_suspends_their_pools_stops_and_tells_followers(
     # approved again, an operator may reopen the pool
     manager_approve(application=application, by=UserFactory(is_staff=True))
     assert pool_approve(pool=pool).status == Pool.Status.APPROVED
+
+
+def test_pools_published_before_approvals_keep_their_managers_and_get_their_paper_flag():
+    """The data step of migration 0003 (run here on today's models, which have its fields)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    step = import_module("pools.migrations.0003_pool_managers_and_paper").existing_pools
+    live_manager, paper_manager = UserFactory(), UserFactory()
+    live_bot = BotFactory(
+        user=live_manager, exchange_account=ExchangeAccountFactory(user=live_manager, environment="mainnet")
+    )
+    paper_bot = BotFactory(user=paper_manager)
+    common = {"description": "d", "risk_level": "low", "min_investment": D("1"), "max_investment": D("2"),
+              "performance_fee_percent": D("1")}
+    live = Pool.objects.create(manager=live_manager, bot=live_bot, name="live", **common)
+    paper = Pool.objects.create(manager=paper_manager, bot=paper_bot, name="paper", **common)
+    step(apps, None)
+    live.refresh_from_db()
+    paper.refresh_from_db()
+    assert (live.is_paper, paper.is_paper) == (False, True)
+    statuses = dict(PoolManager.objects.values_list("user_id", "status"))
+    assert statuses == {live_manager.pk: "approved", paper_manager.pk: "approved"}

@@ -6,8 +6,6 @@ accounts (a paper follower's fills would otherwise count in the live NAV and its
 
 from __future__ import annotations
 
-from decimal import Decimal as D
-
 import pytest
 from rest_framework.test import APIClient
 
