@@ -100,11 +100,13 @@ class PoolNavAdmin(admin.ModelAdmin):
 
 def _decide(modeladmin, request, queryset, service, done: str) -> None:
     """Run `service` on each application; the operator and the time are kept on the row and in
-    the admin log (LogEntry), with how many pools a revocation suspended."""
+    the admin log (LogEntry), with how many pools a revocation suspended. The operator's name
+    is never put in the note the applicant reads."""
     count = 0
     for application in queryset.select_related("user"):
         try:
-            result = service(application=application, by=request.user, note=f"by {request.user}")
+            # the note the operator typed on the application is the one the applicant reads
+            result = service(application=application, by=request.user, note=application.decision_note)
         except DomainError as exc:
             modeladmin.message_user(request, f"{application}: {exc.message}", level=messages.WARNING)
             continue

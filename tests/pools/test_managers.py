@@ -116,11 +116,13 @@ def test_an_operator_approves_in_admin_and_who_and_when_is_kept(admin_client, ad
 def test_a_rejected_applicant_may_apply_again_and_an_approved_one_not(admin_client):
     me = UserFactory()
     application = manager_apply(user=me, experience=EXPERIENCE)
+    PoolManager.objects.filter(pk=application.pk).update(decision_note="Show a month of live fills first.")
     admin_client.post(
         "/admin/pools/poolmanager/", {"action": "manager_reject_action", "_selected_action": [application.pk]}
     )
     client = cookie_client(me)
-    assert client.get("/api/pools/manager/").json()["status"] == "rejected"
+    state = client.get("/api/pools/manager/").json()
+    assert state["status"] == "rejected" and state["decision_note"] == "Show a month of live fills first."
     again = client.post("/api/pools/manager/", {"experience": EXPERIENCE + " Now three."}, format="json")
     assert again.json()["status"] == "pending" and again.json()["decided_at"] is None
     manager_approve(application=PoolManager.objects.get(user=me), by=UserFactory(is_staff=True))
