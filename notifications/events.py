@@ -158,6 +158,22 @@ EVENTS: dict[str, Event] = {
         url="/pools/{pool_id}",
         urgent=True,
     ),
+    "pool_suspended": Event(
+        texts={
+            "ru": (
+                "Пул «{pool_name}» приостановлен",
+                "Пул «{pool_name}» приостановлен операторами: ваш бот в нём останавливается, монеты остаются "
+                "на вашем аккаунте. Ваша доля сохраняется; выйти из пула можно в любой момент.",
+            ),
+            "en": (
+                'Pool "{pool_name}" is suspended',
+                'The operators suspended the pool "{pool_name}": your bot in it stops and your coins stay on '
+                "your account. Your place is kept; you may leave the pool at any time.",
+            ),
+        },
+        url="/pools/{pool_id}",
+        urgent=True,
+    ),
     "billing_renewal_due": Event(
         texts={
             "ru": (

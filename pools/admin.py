@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from config.exceptions import DomainError
-from pools.models import Pool, PoolFee, PoolMember, PoolNav
-from pools.services import pool_approve, pool_close, pool_suspend
+from pools.models import Pool, PoolFee, PoolManager, PoolMember, PoolNav
+from pools.services import manager_approve, manager_reject, manager_revoke, pool_approve, pool_close, pool_suspend
 
 
 class PoolMemberInline(admin.TabularInline):
@@ -53,16 +53,17 @@ class PoolAdmin(admin.ModelAdmin):
         "name",
         "manager",
         "status",
+        "is_paper",
         "risk_level",
         "performance_fee_percent",
         "nav",
         "units",
         "created_at",
     )
-    list_filter = ("status", "risk_level")
+    list_filter = ("status", "is_paper", "risk_level")
     search_fields = ("name", "manager__email")
     actions = [approve, suspend, close]
-    readonly_fields = ("manager", "bot", "status", "nav", "units", "equity", "valued_at", "approved_at", "closed_at")
+    readonly_fields = ("manager", "bot", "status", "is_paper", "nav", "units", "equity", "valued_at", "approved_at", "closed_at")
     inlines = [PoolMemberInline]
 
 
@@ -95,3 +96,54 @@ class PoolFeeAdmin(admin.ModelAdmin):
 class PoolNavAdmin(admin.ModelAdmin):
     list_display = ("pool", "taken_at", "nav", "equity", "units")
     readonly_fields = ("pool", "taken_at", "nav", "equity", "units")
+
+
+def _decide(modeladmin, request, queryset, service, done: str) -> None:
+    """Run `service` on each application; the operator and the time are kept on the row and in
+    the admin log (LogEntry), with how many pools a revocation suspended. The operator's name
+    is never put in the note the applicant reads."""
+    count = 0
+    for application in queryset.select_related("user"):
+        try:
+            # the note the operator typed on the application is the one the applicant reads
+            result = service(application=application, by=request.user, note=application.decision_note)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{application}: {exc.message}", level=messages.WARNING)
+            continue
+        count += 1
+        message = f"Pool manager {done}"
+        if isinstance(result, tuple):
+            message += f"; {result[1]} pool(s) suspended"
+        modeladmin.log_change(request, application, message)
+    modeladmin.message_user(request, f"{count} application(s) {done}.")
+
+
+@admin.action(description="Approve (may publish pools)")
+def manager_approve_action(modeladmin, request, queryset):
+    _decide(modeladmin, request, queryset, manager_approve, "approved")
+
+
+@admin.action(description="Reject the application")
+def manager_reject_action(modeladmin, request, queryset):
+    _decide(modeladmin, request, queryset, manager_reject, "rejected")
+
+
+@admin.action(description="Revoke (suspends their open pools; followers stop and are told)")
+def manager_revoke_action(modeladmin, request, queryset):
+    _decide(modeladmin, request, queryset, manager_revoke, "revoked")
+
+
+@admin.register(PoolManager)
+class PoolManagerAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "status", "applied_at", "decided_at", "decided_by")
+    list_filter = ("status",)
+    search_fields = ("user__email",)
+    actions = [manager_approve_action, manager_reject_action, manager_revoke_action]
+    readonly_fields = ("user", "experience", "status", "applied_at", "decided_at", "decided_by")
+    fields = (*readonly_fields, "decision_note")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

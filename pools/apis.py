@@ -20,11 +20,12 @@ from config.limits import MAX_ID
 from exchanges.models import ExchangeAccount
 from metrics.api_common import ApiMixin
 from pools import selectors, services
-from pools.models import Pool, PoolFee, PoolMember
+from pools.models import Pool, PoolFee, PoolManager, PoolMember
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: {detail, code, fields}"),
     401: OpenApiResponse(description="Not signed in"),
+    403: OpenApiResponse(description="Not an approved pool manager"),
     404: OpenApiResponse(description="No such pool or membership for this user"),
     409: OpenApiResponse(description="Not possible in the current state"),
 }
@@ -73,9 +74,11 @@ class PoolSerializer(serializers.ModelSerializer):
             "investors",
             "followed_total",
             "nav",
+            "is_paper",
             "approved_at",
             "created_at",
         ]
+        extra_kwargs = {"is_paper": {"help_text": "Paper trading: the manager's bot trades no real money"}}
 
     def get_manager_name(self, pool: Pool) -> str:
         email = pool.manager.email or ""
@@ -83,6 +86,7 @@ class PoolSerializer(serializers.ModelSerializer):
 
 
 class TrackRecordSerializer(serializers.Serializer):
+    simulated = serializers.BooleanField(help_text="Paper trading: these results are simulated, not real money")
     since = serializers.DateTimeField()
     age_days = serializers.IntegerField()
     invested = _money()
@@ -136,6 +140,7 @@ class AmountSerializer(serializers.Serializer):
 class MembershipSerializer(serializers.ModelSerializer):
     pool_name = serializers.CharField(source="pool.name")
     pool_status = serializers.CharField(source="pool.status")
+    pool_is_paper = serializers.BooleanField(source="pool.is_paper")
     bot_status = serializers.CharField(source="bot.status", allow_null=True, default=None)
     amount = _money()
     units = _money()
@@ -151,6 +156,7 @@ class MembershipSerializer(serializers.ModelSerializer):
             "pool",
             "pool_name",
             "pool_status",
+            "pool_is_paper",
             "status",
             "status_note",
             "exchange_account",
@@ -196,6 +202,45 @@ class EarningsSerializer(serializers.Serializer):
     fees = FeeSerializer(many=True)
 
 
+class RecordPartSerializer(serializers.Serializer):
+    bots = serializers.IntegerField()
+    trade_count = serializers.IntegerField()
+    total_pnl = _money()
+    since = serializers.DateTimeField(allow_null=True)
+
+
+class ManagerRecordSerializer(serializers.Serializer):
+    live = RecordPartSerializer(help_text="Bots on real-money accounts, from fills of record")
+    paper = RecordPartSerializer(help_text="Bots on paper, demo and testnet accounts (simulated)")
+
+
+class ManagerStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[("none", "Not applied"), *PoolManager.Status.choices], help_text="none: never applied"
+    )
+    experience = serializers.CharField(allow_blank=True)
+    applied_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField(allow_blank=True)
+    record = ManagerRecordSerializer()
+
+
+class ManagerApplySerializer(serializers.Serializer):
+    experience = serializers.CharField(max_length=2000, help_text="Your trading experience in your own words")
+
+
+def _manager_state(user) -> dict:
+    application = selectors.manager_application(user=user)
+    return {
+        "status": application.status if application else "none",
+        "experience": application.experience if application else "",
+        "applied_at": application.applied_at if application else None,
+        "decided_at": application.decided_at if application else None,
+        "decision_note": application.decision_note if application else "",
+        "record": selectors.manager_record(user=user),
+    }
+
+
 def _pool_or_404(request, pk: int) -> Pool:
     pool = selectors.pool_visible(pool_id=pk, user=request.user)
     if pool is None:
@@ -217,6 +262,15 @@ def _member_or_404(request, pk: int) -> PoolMember:
     return member
 
 
+def _join_input(request, pk: int) -> tuple[Pool, ExchangeAccount, dict]:
+    """The visible pool, the user's own account and the validated join body (preview and join)."""
+    pool = _pool_or_404(request, pk)
+    serializer = JoinSerializer(data=_body(request))
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    return pool, _account(request, data["exchange_account"]), data
+
+
 class PoolListCreateApi(ApiMixin, GenericAPIView):
     serializer_class = PoolSerializer
     queryset = Pool.objects.none()
@@ -235,6 +289,7 @@ class PoolListCreateApi(ApiMixin, GenericAPIView):
         request=PoolCreateSerializer, responses={201: PoolSerializer, **ERRORS}, summary="Publish a bot as a pool"
     )
     def post(self, request):
+        services.manager_check(request.user)  # a non-manager hears why before any field error
         serializer = PoolCreateSerializer(data=_body(request))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -284,16 +339,8 @@ class PoolPreviewApi(ApiMixin, GenericAPIView):
         summary="The pre-launch report of my follower bot for this amount",
     )
     def post(self, request, pk: int):
-        pool = _pool_or_404(request, pk)
-        serializer = JoinSerializer(data=_body(request))
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        report = services.member_preview(
-            pool=pool,
-            user=request.user,
-            exchange_account=_account(request, data["exchange_account"]),
-            amount=data["amount"],
-        )
+        pool, account, data = _join_input(request, pk)
+        report = services.member_preview(pool=pool, user=request.user, exchange_account=account, amount=data["amount"])
         return Response(report.to_json())
 
 
@@ -302,14 +349,11 @@ class PoolJoinApi(ApiMixin, GenericAPIView):
 
     @extend_schema(request=JoinSerializer, responses={201: MembershipSerializer, **ERRORS}, summary="Join a pool")
     def post(self, request, pk: int):
-        pool = _pool_or_404(request, pk)
-        serializer = JoinSerializer(data=_body(request))
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        pool, account, data = _join_input(request, pk)
         member = services.member_join(
             pool=pool,
             user=request.user,
-            exchange_account=_account(request, data["exchange_account"]),
+            exchange_account=account,
             amount=data["amount"],
             accept_warnings=data["accept_warnings"],
         )
@@ -356,3 +400,25 @@ class EarningsApi(ApiMixin, GenericAPIView):
     @extend_schema(responses={200: EarningsSerializer}, summary="Fees credited to me as a manager")
     def get(self, request):
         return Response(EarningsSerializer(selectors.manager_earnings(user=request.user)).data)
+
+
+class ManagerApi(ApiMixin, GenericAPIView):
+    serializer_class = ManagerStateSerializer
+
+    @extend_schema(
+        responses={200: ManagerStateSerializer},
+        summary="My standing as a pool manager and my record from fills",
+    )
+    def get(self, request):
+        return Response(ManagerStateSerializer(_manager_state(request.user)).data)
+
+    @extend_schema(
+        request=ManagerApplySerializer,
+        responses={200: ManagerStateSerializer, **ERRORS},
+        summary="Apply to become a pool manager (operators review it)",
+    )
+    def post(self, request):
+        serializer = ManagerApplySerializer(data=_body(request))
+        serializer.is_valid(raise_exception=True)
+        services.manager_apply(user=request.user, experience=serializer.validated_data["experience"])
+        return Response(ManagerStateSerializer(_manager_state(request.user)).data)

@@ -19,6 +19,33 @@ class _DecimalArgs(TypedDict):
 MONEY: _DecimalArgs = {"max_digits": 38, "decimal_places": 18}
 
 
+class PoolManager(models.Model):
+    """A user's standing as a pool manager: they apply, an operator approves, rejects or later
+    revokes it in admin (who and when is kept). Only an approved manager publishes pools."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REVOKED = "revoked", "Revoked"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pool_manager")
+    experience = models.TextField(max_length=2000, help_text="The applicant's own words about their trading")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    applied_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_note = models.CharField(max_length=300, blank=True, default="", help_text="Shown to the applicant")
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} as a pool manager ({self.status})"
+
+
 class Pool(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for approval"
@@ -42,6 +69,9 @@ class Pool(models.Model):
     management_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0, help_text="Per month")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     status_note = models.CharField(max_length=300, blank=True, default="")
+    is_paper = models.BooleanField(
+        default=False, help_text="Set at publication: the manager's bot trades no real money (paper, demo, testnet)"
+    )
     # Time-weighted accounting (chain-linked): NAV per unit and the pool's equity right after the
     # last valuation and its flows. A flow (join, add, reduce, leave) is priced at the NAV of the
     # valuation just before it, so joining later changes nobody's figures.

@@ -8,9 +8,11 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from bots.models import Bot
+from exchanges.models import ExchangeAccount
 from metrics.models import BotMetrics, MetricSnapshot
 from pools import accounting
-from pools.models import Pool, PoolFee, PoolMember, PoolNav
+from pools.models import Pool, PoolFee, PoolManager, PoolMember, PoolNav
 from trading.models import Trade
 
 ZERO = Decimal(0)
@@ -76,6 +78,7 @@ def track_record(*, pool: Pool, now=None) -> dict:
     equity = list(MetricSnapshot.objects.filter(bot=bot).order_by("taken_at").values_list("equity", flat=True))
     navs = list(PoolNav.objects.filter(pool=pool).order_by("taken_at", "id").values_list("nav", flat=True))
     return {
+        "simulated": pool.is_paper,
         "since": since,
         "age_days": max((now - since).days, 0),
         "invested": invested,
@@ -101,3 +104,29 @@ def manager_earnings(*, user) -> dict:
 
 def member_fees(*, member: PoolMember) -> QuerySet[PoolFee]:
     return PoolFee.objects.filter(member=member)
+
+
+def manager_application(*, user) -> PoolManager | None:
+    return PoolManager.objects.filter(user=user).first()
+
+
+def manager_record(*, user) -> dict:
+    """What an applicant has done, from fills of record: their bots on real-money accounts
+    ("live") and, apart, on paper, demo and testnet accounts ("paper", simulated)."""
+    out = {}
+    mainnet = ExchangeAccount.Environment.MAINNET
+    for key, accounts in (("live", Q(exchange_account__environment=mainnet)),
+                          ("paper", ~Q(exchange_account__environment=mainnet))):
+        bots = Bot.objects.filter(accounts, user=user)
+        sums = BotMetrics.objects.filter(bot__in=bots).aggregate(
+            realized=Sum("realized_pnl"), unrealized=Sum("unrealized_pnl"), trades=Sum("trade_count")
+        )
+        first = Trade.objects.filter(bot__in=bots).order_by("executed_at").values_list("executed_at", flat=True).first()
+        total = (sums["realized"] or ZERO) + (sums["unrealized"] or ZERO)
+        out[key] = {
+            "bots": bots.count(),
+            "trade_count": sums["trades"] or 0,
+            "total_pnl": total.quantize(accounting.CENT),
+            "since": first,
+        }
+    return out

@@ -5,6 +5,7 @@ from pools import apis
 urlpatterns = [
     path("", apis.PoolListCreateApi.as_view(), name="pools"),
     path("mine/", apis.PoolMineApi.as_view(), name="pools-mine"),
+    path("manager/", apis.ManagerApi.as_view(), name="pools-manager"),
     path("earnings/", apis.EarningsApi.as_view(), name="pools-earnings"),
     path("memberships/", apis.MembershipListApi.as_view(), name="pools-memberships"),
     path("memberships/<int:pk>/amount/", apis.MembershipAmountApi.as_view(), name="pools-membership-amount"),

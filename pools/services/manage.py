@@ -9,10 +9,32 @@ from django.utils import timezone
 
 from bots.models import Bot
 from config.exceptions import ConflictError, DomainError
-from pools.models import Pool
+from exchanges.models import ExchangeAccount
+from notifications.services import notify
+from pools.models import Pool, PoolManager, PoolMember
+from pools.services.follow import FOLLOWING
 from pools.tasks import pool_follow_task
 
 MAX_DESCRIPTION = 2000
+
+
+def trades_paper(account: ExchangeAccount) -> bool:
+    """No real money on this account: Setka's paper simulator, or an exchange's demo or testnet."""
+    return account.environment != ExchangeAccount.Environment.MAINNET
+
+
+def manager_approved(user) -> bool:
+    return PoolManager.objects.filter(user_id=user.pk, status=PoolManager.Status.APPROVED).exists()
+
+
+def manager_check(manager) -> None:
+    """403 with words unless `manager` is an approved pool manager."""
+    if not manager_approved(manager):
+        raise DomainError(
+            "Only approved pool managers can publish pools: apply on the Pools page and wait for the operators.",
+            code="pool_manager_not_approved",
+            status_code=403,
+        )
 
 
 def pool_create(
@@ -27,7 +49,9 @@ def pool_create(
     performance_fee_percent: Decimal,
     management_fee_percent: Decimal = Decimal(0),
 ) -> Pool:
-    """Publish `bot` (the manager's own, running) as a pool; it waits for an operator."""
+    """Publish `bot` (the manager's own, running) as a pool; it waits for an operator. Only an
+    approved manager publishes; a bot on an account without real money makes a paper pool."""
+    manager_check(manager)
     if bot.user_id != manager.pk:
         raise DomainError("No such bot.", code="not_found", status_code=404)
     if bot.status != Bot.Status.RUNNING:
@@ -58,6 +82,7 @@ def pool_create(
         max_investment=max_investment,
         performance_fee_percent=performance_fee_percent,
         management_fee_percent=management_fee_percent,
+        is_paper=trades_paper(bot.exchange_account),
     )
 
 
@@ -76,7 +101,12 @@ def _follow_after_commit(pool_id: int) -> None:
 
 
 def pool_approve(*, pool: Pool, note: str = "") -> Pool:
-    """An operator lets investors join (and a suspended pool resume)."""
+    """An operator lets investors join (and a suspended pool resume); the manager must be an
+    approved manager (a revoked one's pools stay suspended)."""
+    if not manager_approved(pool.manager):
+        raise ConflictError(
+            "The pool's manager is not an approved pool manager now.", code="pool_manager_not_approved"
+        )
     now = timezone.now()
     fields = {"approved_at": pool.approved_at or now}
     return _move(
@@ -85,8 +115,22 @@ def pool_approve(*, pool: Pool, note: str = "") -> Pool:
 
 
 def pool_suspend(*, pool: Pool, note: str = "") -> Pool:
-    """An operator pauses the pool: nobody joins, followers stop until it is approved again."""
-    return _move(pool, allowed=(Pool.Status.PENDING, Pool.Status.APPROVED), to=Pool.Status.SUSPENDED, note=note)
+    """An operator pauses the pool: nobody joins, followers stop until it is approved again;
+    each follower is told."""
+    pool = _move(pool, allowed=(Pool.Status.PENDING, Pool.Status.APPROVED), to=Pool.Status.SUSPENDED, note=note)
+    _tell_followers_suspended(pool)
+    return pool
+
+
+def _tell_followers_suspended(pool: Pool) -> None:
+    stamp = timezone.now().isoformat()
+    for member in PoolMember.objects.filter(pool=pool, status__in=FOLLOWING).select_related("investor"):
+        notify(
+            user=member.investor,
+            event="pool_suspended",
+            params={"pool_name": pool.name, "pool_id": str(pool.pk)},
+            dedupe_key=f"pool_suspended:{member.pk}:{stamp}",
+        )
 
 
 def pool_close(*, pool: Pool, note: str = "") -> Pool:

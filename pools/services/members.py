@@ -16,6 +16,7 @@ from exchanges.models import ExchangeAccount
 from pools.models import Pool, PoolMember
 from pools.services.follow import FOLLOWING, follower_config
 from pools.services.ledger import flow_in, flow_out, member_fees_accrue, pool_value
+from pools.services.manage import trades_paper
 from pools.tasks import pool_follow_task
 
 
@@ -42,7 +43,31 @@ def _check_joinable(*, pool: Pool, user, exchange_account: ExchangeAccount, amou
             code="pool_wrong_exchange",
             fields={"exchange_account": [lead_account.exchange.name]},
         )
+    _check_paper_rule(pool=pool, exchange_account=exchange_account)
     _check_amount(pool, amount)
+
+
+def _check_paper_rule(*, pool: Pool, exchange_account: ExchangeAccount) -> None:
+    """Real and simulated money never share a pool. A paper pool's record is simulated, so it is
+    followed only with accounts without real money. A live pool is followed only with
+    real-money accounts: its NAV, high-water marks and fees are real money, and a simulated
+    follower's fills would be counted in them (try a live pool's strategy with a backtest or a
+    paper bot of your own instead)."""
+    paper_account = trades_paper(exchange_account)
+    if pool.is_paper and not paper_account:
+        raise DomainError(
+            "This is a paper-trading pool: its results are simulated. Follow it with a paper account, "
+            "not with real money.",
+            code="pool_paper_only",
+            fields={"exchange_account": ["A paper account."]},
+        )
+    if not pool.is_paper and paper_account:
+        raise DomainError(
+            "This pool trades real money: follow it with a real-money account. Paper accounts follow "
+            "paper pools only, so simulated results never mix with real ones.",
+            code="pool_live_only",
+            fields={"exchange_account": ["A real-money account."]},
+        )
 
 
 def member_preview(*, pool: Pool, user, exchange_account: ExchangeAccount, amount: Decimal):

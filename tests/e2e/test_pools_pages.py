@@ -1,7 +1,10 @@
-"""Pools in a real browser on a phone and a desktop: an investor finds the open pool in the
-list, reads its page (verified track record, risks in plain words), sees the pre-launch report
-for their amount, joins, and their follower bot starts on their own paper account (the real
-worker ticks it); the list then shows their place in the pool."""
+"""Pools in a real browser on a phone and a desktop, in Russian and English: an investor finds
+the open pool in the list (a paper pool: its badge says so), reads its page (track record
+labelled simulated, risks in plain words), sees the pre-launch report for their amount, joins,
+and their follower bot starts on their own paper account (the real worker ticks it); the list
+then shows their place in the pool. Not being an approved manager, the investor sees the manager
+application (their record from fills) instead of the publish form, applies, and once an operator
+approves them the publish form shows."""
 
 from __future__ import annotations
 
@@ -17,10 +20,51 @@ from tests.e2e.test_bots_pages import api, field, spot_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]  # rows the stack commits are flushed when the module ends
 
+LANGUAGES = ("ru", "en")
+TEXTS = {
+    "ru": {
+        "title": "Инвестиционные пулы",
+        "risk": "Средний риск",
+        "paper": "Бумажная торговля",
+        "simulated": "Смоделированные результаты (бумажная торговля), не реальные деньги.",
+        "drawdown": "Наибольшее падение",
+        "verified": "на бумажном симуляторе",
+        "custody": "Ваши деньги остаются на вашем аккаунте биржи",
+        "rule": "За бумажным пулом следуют только с бумажным аккаунтом",
+        "amount_error": "Укажите сумму между минимальной и максимальной суммой пула.",
+        "report": "Что будет делать ваш бот",
+        "joined": "Вы вступили в пул",
+        "following": "Следует",
+        "not_sent": "не отправлена",
+        "pending": "на рассмотрении",
+        "live": "Реальные деньги",
+        "publish": "Опубликовать пул",
+    },
+    "en": {
+        "title": "Investment pools",
+        "risk": "Medium risk",
+        "paper": "Paper trading",
+        "simulated": "Simulated results (paper trading), not real money.",
+        "drawdown": "Largest fall",
+        "verified": "on the paper simulator",
+        "custody": "Your money stays on your exchange account",
+        "rule": "A paper pool is followed only with a paper account",
+        "amount_error": "Choose an amount between the pool's minimum and maximum.",
+        "report": "What your bot will do",
+        "joined": "You joined the pool",
+        "following": "Following",
+        "not_sent": "not sent",
+        "pending": "under review",
+        "live": "Live (real money)",
+        "publish": "Publish a pool",
+    },
+}
+
 
 @pytest.fixture(scope="module")
-def investors(e2e_stack, django_db_blocker) -> list[tuple[str, str]]:
-    """Investors on the Start plan (the free plan joins no pool), one per browser run. Made
+def investors(e2e_stack, django_db_blocker) -> dict[tuple[str, str], tuple[str, str]]:
+    """Investors on the Start plan (the free plan joins no pool), one per browser run
+    ({(viewport, language): (email, password)}, each reading the app in that language). Made
     before any test's transaction opens: that transaction re-seeds the plans and holds their
     rows locked, so a subscription written beside it would wait for it."""
 
@@ -29,11 +73,12 @@ def investors(e2e_stack, django_db_blocker) -> list[tuple[str, str]]:
         from billing.services import subscription_comp
         from tests.factories import DEFAULT_PASSWORD, UserFactory
 
-        out = []
-        for _ in range(2):
-            user = UserFactory(email=new_email())
-            subscription_comp(user=user, plan=Plan.objects.get(code="start"), days=30)
-            out.append((user.email, DEFAULT_PASSWORD))
+        out = {}
+        for viewport in ("phone", "desktop"):
+            for language in LANGUAGES:
+                user = UserFactory(email=new_email(), language=language)
+                subscription_comp(user=user, plan=Plan.objects.get(code="start"), days=30)
+                out[viewport, language] = (user.email, DEFAULT_PASSWORD)
         return out
 
     return _db(django_db_blocker, make)
@@ -54,9 +99,12 @@ def open_pool(django_db_blocker, sim_control, p0) -> tuple[int, str]:
     def make_bot():
         from bots.services import bot_start
         from exchanges.models import ExchangeAccount
+        from pools.services import manager_apply, manager_approve
         from tests.factories import BotFactory, ExchangeAccountFactory, UserFactory
 
         manager = UserFactory(email=new_email())
+        application = manager_apply(user=manager, experience="Years of grid trading on the simulator.")
+        manager_approve(application=application, by=UserFactory(email=new_email(), is_staff=True))
         acc = sim_control.create_account(funding={"USDT": "10000"})
         account = ExchangeAccountFactory(
             user=manager, environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key, api_secret=acc.api_secret
@@ -96,46 +144,52 @@ def open_pool(django_db_blocker, sim_control, p0) -> tuple[int, str]:
     return _db(django_db_blocker, publish), name
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_find_a_pool_read_it_and_join_with_your_own_account(
-    page, e2e_stack, sim_control, base_price, django_db_blocker, shot, investors, viewport
+    page, e2e_stack, sim_control, base_price, django_db_blocker, shot, investors, viewport, language
 ):
+    texts = TEXTS[language]
     p0 = int(Decimal(str(base_price)))
     pool_id, name = open_pool(django_db_blocker, sim_control, p0)
-    email, password = investors[0 if viewport == "phone" else 1]
+    email, password = investors[viewport, language]
     login(page, email, password)
     page.wait_for_url(lambda url: urlparse(url).path == "/dashboard")
     assert api(page, "POST", "/api/exchange-accounts/paper/", {})["status"] == 201
 
     page.goto("/pools")
-    expect(page.get_by_role("heading", name="Инвестиционные пулы")).to_be_visible()
+    expect(page.get_by_role("heading", name=texts["title"])).to_be_visible()
     card = page.get_by_test_id("pool-card").filter(has_text=name)
     expect(card).to_be_visible()
-    expect(card.get_by_test_id("pool-risk")).to_have_text("Средний риск")
-    shot(page, "pools-list")
+    expect(card.get_by_test_id("pool-risk")).to_have_text(texts["risk"])
+    expect(card.get_by_test_id("paper-badge")).to_have_text(texts["paper"])
+    shot(page, f"pools-list-{language}")
     card.get_by_role("link", name=name).click()
     page.wait_for_url(f"**/pools/{pool_id}")
     expect(page.get_by_test_id("pool-name")).to_have_text(name)
-    expect(page.get_by_test_id("track-record")).to_contain_text("Наибольшее падение")
-    expect(page.get_by_test_id("track-record")).to_contain_text("по сделкам управляющего на бирже")
-    expect(page.get_by_test_id("risks")).to_contain_text("Ваши деньги остаются на вашем аккаунте биржи")
+    expect(page.get_by_test_id("paper-badge")).to_have_text(texts["paper"])
+    expect(page.get_by_test_id("simulated")).to_have_text(texts["simulated"])
+    expect(page.get_by_test_id("track-record")).to_contain_text(texts["drawdown"])
+    expect(page.get_by_test_id("track-record")).to_contain_text(texts["verified"])
+    expect(page.get_by_test_id("risks")).to_contain_text(texts["custody"])
     expect(page.get_by_test_id("risks")).to_contain_text("20 %")
+    expect(page.get_by_test_id("join-rule")).to_contain_text(texts["rule"])
 
     # An amount outside the pool's limits is refused in words; then the report for 300.
     field(page, "join-amount").fill("50")
     page.get_by_test_id("join-preview").click()
-    expect(page.get_by_text("Укажите сумму между минимальной и максимальной суммой пула.")).to_be_visible()
+    expect(page.get_by_text(texts["amount_error"])).to_be_visible()
     field(page, "join-amount").fill("300")
     page.get_by_test_id("join-preview").click()
     report = page.get_by_test_id("join-report")
-    expect(report).to_contain_text("Что будет делать ваш бот")
-    shot(page, "pool-report")
+    expect(report).to_contain_text(texts["report"])
+    shot(page, f"pool-report-{language}")
     accept = page.get_by_test_id("join-accept")
     if accept.count():
         accept.click()
     page.get_by_test_id("join-confirm").click()
-    expect(page.get_by_test_id("joined")).to_contain_text("Вы вступили в пул")
+    expect(page.get_by_test_id("joined")).to_contain_text(texts["joined"])
     expect(page.get_by_test_id("investors")).to_have_text("1")
-    shot(page, "pool-joined")
+    shot(page, f"pool-joined-{language}")
 
     def follower_status():
         from pools.models import PoolMember
@@ -148,7 +202,31 @@ def test_find_a_pool_read_it_and_join_with_your_own_account(
     assert investment == Decimal("300") and owner == email
 
     page.goto("/pools")
-    mine = page.get_by_test_id("membership")
-    expect(mine).to_contain_text(name)
-    expect(mine.get_by_test_id("membership-status")).to_have_text("Следует")
-    shot(page, "pools-mine")
+    mine = page.get_by_test_id("membership").filter(has_text=name)
+    expect(mine).to_contain_text(texts["paper"])
+    expect(mine.get_by_test_id("membership-status")).to_have_text(texts["following"])
+    shot(page, f"pools-mine-{language}")
+
+    # Not an approved manager: the application (with the record from fills) instead of the form.
+    manager_card = page.get_by_test_id("pool-manager")
+    expect(manager_card.get_by_test_id("manager-status")).to_have_text(texts["not_sent"])
+    expect(manager_card.get_by_test_id("record-live")).to_contain_text(texts["live"])
+    expect(page.get_by_test_id("pool-publish")).to_have_count(0)
+    field(page, "manager-experience").fill("Two years of grid bots on BTC, always within a range.")
+    page.get_by_test_id("manager-apply").click()
+    expect(manager_card.get_by_test_id("manager-status")).to_have_text(texts["pending"])
+    expect(page.get_by_test_id("manager-apply")).to_have_count(0)
+    shot(page, f"pools-manager-pending-{language}")
+
+    def approve():
+        from pools.models import PoolManager
+        from pools.services import manager_approve
+        from tests.factories import UserFactory
+
+        application = PoolManager.objects.get(user__email=email)
+        manager_approve(application=application, by=UserFactory(email=new_email(), is_staff=True))
+
+    _db(django_db_blocker, approve)
+    page.reload()
+    expect(page.get_by_test_id("pool-publish")).to_contain_text(texts["publish"])
+    expect(page.get_by_test_id("pool-manager")).to_have_count(0)

@@ -65,3 +65,16 @@ def make_investor(**kwargs):
     user = UserFactory(**kwargs)
     subscription_comp(user=user, plan=Plan.objects.get(code="start"), days=30, note="pools test")
     return user
+
+
+def make_manager(user=None):
+    """`user` (a new one by default) as an approved pool manager, approved by an operator."""
+    from pools.models import PoolManager
+    from pools.services import manager_apply, manager_approve
+    from tests.factories import UserFactory
+
+    user = user or UserFactory()
+    if not PoolManager.objects.filter(user=user, status=PoolManager.Status.APPROVED).exists():
+        application = manager_apply(user=user, experience="Three years of grid trading on Bybit spot.")
+        manager_approve(application=application, by=UserFactory(is_staff=True))
+    return user

@@ -14,7 +14,7 @@ from bots.models import Bot
 from pools.models import Pool, PoolMember
 from tests.api.conftest import cookie_client
 from tests.factories import BotFactory, UserFactory, grid_config
-from tests.pools.conftest import make_investor
+from tests.pools.conftest import make_investor, make_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ def make_pool(*, status="approved", manager=None, **bot_kwargs) -> Pool:
         max_investment=D("3000"),
         performance_fee_percent=D("15"),
         status=status,
+        is_paper=bot.exchange_account.environment != "mainnet",
     )
 
 
@@ -53,7 +54,7 @@ def test_anyone_reads_open_pools_and_a_pools_page_but_not_a_pending_one():
 
 
 def test_publishing_needs_your_own_running_bot():
-    me = UserFactory()
+    me = make_manager()
     client = cookie_client(me)
     others = BotFactory(status=Bot.Status.RUNNING)
     body = {
@@ -77,6 +78,7 @@ def test_publishing_needs_your_own_running_bot():
     assert response.status_code == 400 and response.json()["code"] == "pool_bad_limits"
     response = client.post("/api/pools/", {**body, "bot": mine.pk}, format="json")
     assert response.status_code == 201 and response.json()["status"] == "pending"
+    assert response.json()["is_paper"] is True  # the factory's account is a paper one
     assert client.post("/api/pools/", [body], format="json").status_code == 400  # a list body
 
 

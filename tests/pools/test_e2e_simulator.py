@@ -25,8 +25,8 @@ from pools.services import (
     pool_follow,
     pool_value,
 )
-from tests.factories import BotFactory, UserFactory, grid_config
-from tests.pools.conftest import make_investor
+from tests.factories import BotFactory, grid_config
+from tests.pools.conftest import make_investor, make_manager
 from trading.models import Order, Trade
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def assert_scaled(lead, follower, ratio: D) -> None:
 
 
 def test_a_pool_from_publication_to_an_investor_leaving(paper_account, sim, queued, django_capture_on_commit_callbacks):
-    manager = UserFactory()
+    manager = make_manager()
     lead_account, _ = paper_account(manager)
     lead = BotFactory(user=manager, exchange_account=lead_account, config=grid_config(), investment=D("1000"))
     bot_start(bot=lead)

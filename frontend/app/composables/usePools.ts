@@ -1,4 +1,5 @@
 import type { MaybeRefOrGetter } from 'vue'
+import type { components } from '~/types/schema'
 import type { PoolPublishBody } from '~/utils/poolPublish'
 
 // Investment pools (/api/pools/): the open pools, one pool's page, joining, my places in pools.
@@ -19,10 +20,12 @@ export interface Pool {
   investors: number
   followed_total: string | null
   nav: string
+  is_paper: boolean
   approved_at: string | null
   created_at: string
 }
 export interface TrackRecord {
+  simulated: boolean
   since: string
   age_days: number
   invested: string
@@ -46,6 +49,7 @@ export interface PoolMembership {
   pool: number
   pool_name: string
   pool_status: string
+  pool_is_paper: boolean
   status: 'active' | 'below_minimum' | 'left'
   status_note: string
   exchange_account: number
@@ -123,4 +127,21 @@ export function useManagedPools() {
 
 export function usePoolEarnings() {
   return useApiGet<ManagerEarnings>('pools-earnings', '/api/pools/earnings/')
+}
+
+// Who may publish: my application to be a pool manager and my record from fills (live apart
+// from paper); operators decide in admin.
+export type ManagerState = components['schemas']['ManagerState']
+
+export function usePoolManager() {
+  const api = useApi()
+  const r = useApiGet<ManagerState>('pool-manager', '/api/pools/manager/', { immediate: false })
+  return {
+    ...r,
+    async apply(experience: string) {
+      const state = await api<ManagerState>('/api/pools/manager/', { method: 'POST', body: { experience } })
+      r.data.value = state
+      return state
+    },
+  }
 }

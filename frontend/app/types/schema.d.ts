@@ -1406,6 +1406,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pools/manager/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My standing as a pool manager and my record from fills
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        get: operations["pools_manager_retrieve"];
+        put?: never;
+        /**
+         * Apply to become a pool manager (operators review it)
+         * @description Base of every view here: cookie auth answers 401 (not 403) to anonymous requests,
+         *     throttles per user, per IP and per scope.
+         */
+        post: operations["pools_manager_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pools/memberships/": {
         parameters: {
             query?: never;
@@ -2140,12 +2166,13 @@ export interface components {
          *     * `billing_expired` - billing_expired
          *     * `billing_revoked` - billing_revoked
          *     * `pool_follow_paused` - pool_follow_paused
+         *     * `pool_suspended` - pool_suspended
          *     * `billing_renewal_due` - billing_renewal_due
          *     * `billing_partial_refund` - billing_partial_refund
          *     * `ticket_reply` - ticket_reply
          * @enum {string}
          */
-        EventEnum: "bot_started" | "bot_stopped" | "bot_error" | "bot_take_profit" | "bot_stop_loss" | "daily_digest" | "key_expiring" | "billing_activated" | "billing_past_due" | "billing_grace" | "billing_expired" | "billing_revoked" | "pool_follow_paused" | "billing_renewal_due" | "billing_partial_refund" | "ticket_reply";
+        EventEnum: "bot_started" | "bot_stopped" | "bot_error" | "bot_take_profit" | "bot_stop_loss" | "daily_digest" | "key_expiring" | "billing_activated" | "billing_past_due" | "billing_grace" | "billing_expired" | "billing_revoked" | "pool_follow_paused" | "pool_suspended" | "billing_renewal_due" | "billing_partial_refund" | "ticket_reply";
         /**
          * @description * `mainnet` - Mainnet
          *     * `testnet` - Testnet
@@ -2292,6 +2319,44 @@ export interface components {
         LoginUnlockInputRequest: {
             token: string;
         };
+        ManagerApplyRequest: {
+            /** @description Your trading experience in your own words */
+            experience: string;
+        };
+        ManagerRecord: {
+            /** @description Bots on real-money accounts, from fills of record */
+            live: components["schemas"]["RecordPart"];
+            /** @description Bots on paper, demo and testnet accounts (simulated) */
+            paper: components["schemas"]["RecordPart"];
+        };
+        ManagerState: {
+            /**
+             * @description none: never applied
+             *
+             *     * `none` - Not applied
+             *     * `pending` - Waiting for review
+             *     * `approved` - Approved
+             *     * `rejected` - Rejected
+             *     * `revoked` - Revoked
+             */
+            status: components["schemas"]["ManagerStateStatusEnum"];
+            experience: string;
+            /** Format: date-time */
+            applied_at: string | null;
+            /** Format: date-time */
+            decided_at: string | null;
+            decision_note: string;
+            record: components["schemas"]["ManagerRecord"];
+        };
+        /**
+         * @description * `none` - Not applied
+         *     * `pending` - Waiting for review
+         *     * `approved` - Approved
+         *     * `rejected` - Rejected
+         *     * `revoked` - Revoked
+         * @enum {string}
+         */
+        ManagerStateStatusEnum: "none" | "pending" | "approved" | "rejected" | "revoked";
         MarkReadInputRequest: {
             ids?: number[];
         };
@@ -2300,6 +2365,7 @@ export interface components {
             pool: number;
             pool_name: string;
             pool_status: string;
+            pool_is_paper: boolean;
             status?: components["schemas"]["PoolMemberStatusEnum"];
             status_note?: string;
             exchange_account: number;
@@ -2778,6 +2844,8 @@ export interface components {
             followed_total: string | null;
             /** Format: decimal */
             nav: string;
+            /** @description Paper trading: the manager's bot trades no real money */
+            is_paper?: boolean;
             /** Format: date-time */
             approved_at?: string | null;
             /** Format: date-time */
@@ -2830,6 +2898,8 @@ export interface components {
             followed_total: string | null;
             /** Format: decimal */
             nav: string;
+            /** @description Paper trading: the manager's bot trades no real money */
+            is_paper?: boolean;
             /** Format: date-time */
             approved_at?: string | null;
             /** Format: date-time */
@@ -2925,6 +2995,14 @@ export interface components {
             /** Format: time */
             end: string;
             timezone: string;
+        };
+        RecordPart: {
+            bots: number;
+            trade_count: number;
+            /** Format: decimal */
+            total_pnl: string;
+            /** Format: date-time */
+            since: string | null;
         };
         ReferralAttributeInputRequest: {
             code?: string;
@@ -3232,6 +3310,8 @@ export interface components {
             roi_percent: string | null;
         };
         TrackRecord: {
+            /** @description Paper trading: these results are simulated, not real money */
+            simulated: boolean;
             /** Format: date-time */
             since: string;
             age_days: number;
@@ -6182,6 +6262,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not an approved pool manager */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No such pool or membership for this user */
             404: {
                 headers: {
@@ -6265,6 +6352,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not an approved pool manager */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No such pool or membership for this user */
             404: {
                 headers: {
@@ -6320,6 +6414,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not an approved pool manager */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No such pool or membership for this user */
             404: {
                 headers: {
@@ -6352,6 +6453,85 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Earnings"];
                 };
+            };
+        };
+    };
+    pools_manager_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagerState"];
+                };
+            };
+        };
+    };
+    pools_manager_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManagerApplyRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ManagerApplyRequest"];
+                "multipart/form-data": components["schemas"]["ManagerApplyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagerState"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not an approved pool manager */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -6418,6 +6598,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not an approved pool manager */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No such pool or membership for this user */
             404: {
                 headers: {
@@ -6462,6 +6649,13 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not an approved pool manager */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
