@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from bots.models import Bot, BotEvent
 from config.codes import EVENTS as EVENT_TEXTS
 from config.codes import STOP_REASONS
-from config.help import EXCHANGE_ERRORS_ARTICLE, error_article, event_article, stop_article
+from config.help import EXCHANGE_ERRORS_ARTICLE, error_article, line_article, stop_article
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def bot_event_notify(*, event_id: int) -> bool:
                 words = event.message
     params["error"] = words
     params["help_article"] = (
-        event_article(data.get("code") or "") or error_article(bot.last_error) or EXCHANGE_ERRORS_ARTICLE
+        line_article(data) or error_article(bot.last_error) or EXCHANGE_ERRORS_ARTICLE
     )
     return notify(user=user, event="bot_error", params=params, dedupe_key=f"bot_error:{event.pk}") is not None
 

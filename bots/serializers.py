@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots.models import Bot, BotEvent
-from config.help import bot_article, event_article
+from config.help import bot_article, line_article
 from config.limits import MAX_ID
 from exchanges.models import ExchangeAccount
 from exchanges.selectors import venue_lookup
@@ -206,7 +206,7 @@ class BotEventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_help_article(self, event) -> str | None:
-        return event_article((event.data or {}).get("code", "")) if isinstance(event.data, dict) else None
+        return line_article(event.data or {})
 
 
 class OrderSerializer(serializers.ModelSerializer):

@@ -70,6 +70,17 @@ def event_article(code: str) -> str | None:
     return EVENT_ARTICLES.get(code or "")
 
 
+def line_article(data: dict) -> str | None:
+    """The article for a bot log line (BotEvent.data): the exchange error it names (data["error"]
+    is the class for errors the engine caught), else its code's."""
+    if not isinstance(data, dict):
+        return None
+    named = data.get("error")
+    if isinstance(named, str) and named in EXCHANGE_ARTICLES:
+        return EXCHANGE_ARTICLES[named]
+    return event_article(data.get("code") or "")
+
+
 def error_article(last_error: str) -> str | None:
     """The article for a bot's last_error ("ClassName: detail"); any other error is an
     exchange error in plain words."""
