@@ -31,7 +31,7 @@ import itertools
 import time
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientError, ClientSession, web
 
 ERRORS = {
     3: "Unknown method passed",
@@ -156,8 +156,11 @@ class FakeVkApi:
         answers = []
         async with ClientSession() as session:
             for _ in range(max(1, int(repeat))):
-                async with session.post(url, json=event) as resp:
-                    answers.append([resp.status, (await resp.text()).strip()])
+                try:
+                    async with session.post(url, json=event) as resp:
+                        answers.append([resp.status, (await resp.text()).strip()])
+                except ClientError as exc:  # the server is down: VK would retry later
+                    answers.append([0, f"{type(exc).__name__}"])
         return {"event_id": event_id, "answers": answers}
 
     async def control_message(self, request):
@@ -262,10 +265,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8783)
     parser.add_argument("--group-id", type=int, default=0, help="create this community at start")
     parser.add_argument("--token", default="vk-dev-token")
+    parser.add_argument("--confirmation", default="", help="the string our server must answer to confirm")
+    parser.add_argument("--secret", default="", help="the secret sent with every event")
+    parser.add_argument("--callback-url", default="", help="deliver the community's events to this server")
     args = parser.parse_args(argv)
     fake = FakeVkApi()
     if args.group_id:
-        fake.groups[args.group_id] = {"group_id": args.group_id, "token": args.token, "confirmation": "", "secret": ""}
+        fake.groups[args.group_id] = {
+            "group_id": args.group_id,
+            "token": args.token,
+            "confirmation": args.confirmation,
+            "secret": args.secret,
+            "callback_url": args.callback_url,
+        }
     print(f"fake VK API on http://127.0.0.1:{args.port}", flush=True)
     web.run_app(fake.app, host="127.0.0.1", port=args.port, print=None)
 
