@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -43,7 +44,7 @@ def _int(value) -> int:
     return number
 
 
-def _message_new(obj: dict) -> str:
+def _message_new(obj: Any) -> str:
     from support.services.vk import vk_message_received
 
     message = obj.get("message", obj) if isinstance(obj, dict) else {}  # API < 5.103 sent the message itself
@@ -59,7 +60,7 @@ def _message_new(obj: dict) -> str:
     return "ticket" if done is not None else "empty"
 
 
-def _wall_reply_new(obj: dict) -> str:
+def _wall_reply_new(obj: Any) -> str:
     if not isinstance(obj, dict):
         raise ValueError("no comment")
     owner = _int(obj.get("post_owner_id", obj.get("owner_id", 0)))
