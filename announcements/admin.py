@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.html import format_html, linebreaks
 
-from announcements.models import Announcement, Publication
+from announcements.models import Announcement, Publication, VkCallbackEvent, VkComment
 from announcements.services import announcement_problems, announcement_schedule, channel_text
 from config.exceptions import DomainError
 
@@ -77,3 +77,46 @@ class AnnouncementAdmin(admin.ModelAdmin):
                 messages.error(request, f"{announcement}: {exc} {exc.fields}")
             else:
                 messages.success(request, f"{announcement}: scheduled for {announcement.publish_at:%Y-%m-%d %H:%M} UTC")
+
+
+@admin.register(VkComment)
+class VkCommentAdmin(admin.ModelAdmin):
+    """Comments on our VK wall posts for moderators: review them, or mark those to remove on VK."""
+
+    list_display = ("written_at", "announcement", "post_id", "author", "text", "status")
+    list_filter = ("status",)
+    search_fields = ("text",)
+    list_select_related = ("announcement",)
+    readonly_fields = ("post_id", "comment_id", "from_id", "author", "text", "written_at", "announcement", "received_at")
+    fields = (*readonly_fields, "status")
+    actions = ["mark_reviewed", "mark_hidden"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="author")
+    def author(self, obj):
+        path = f"id{obj.from_id}" if obj.from_id > 0 else f"club{-obj.from_id}"
+        return format_html('<a href="https://vk.com/{}" rel="noopener" target="_blank">{}</a>', path, path)
+
+    @admin.action(description="Mark reviewed")
+    def mark_reviewed(self, request, queryset):
+        queryset.update(status=VkComment.Status.REVIEWED)
+
+    @admin.action(description="Mark for removal on VK")
+    def mark_hidden(self, request, queryset):
+        queryset.update(status=VkComment.Status.HIDDEN)
+
+
+@admin.register(VkCallbackEvent)
+class VkCallbackEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "type", "event_id", "deliveries", "outcome", "processed_at")
+    list_filter = ("type", "outcome")
+    search_fields = ("event_id",)
+    readonly_fields = [f.name for f in VkCallbackEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -4,11 +4,9 @@ Callback API endpoint (confirmation string, then events checked by their secret)
 from __future__ import annotations
 
 import hmac
-import json
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from feedgen.feed import FeedGenerator
 from rest_framework import serializers
@@ -16,8 +14,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttling import ScopedRateThrottle
 from announcements import selectors
+from announcements.vk_callback import vk_event_process, vk_event_store
 from config.exceptions import DomainError
+from config.parsers import safe_json_loads
 
 
 class NewsSerializer(serializers.Serializer):
@@ -71,21 +72,34 @@ def news_rss(request: HttpRequest) -> HttpResponse:
     return HttpResponse(feed.rss_str(pretty=True), content_type="application/rss+xml; charset=utf-8")
 
 
-@csrf_exempt
-def vk_callback(request: HttpRequest) -> HttpResponse:
-    """VK's Callback API: answer the confirmation request with our string; accept events only
-    with our secret (VK expects the body "ok")."""
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    try:
-        event = json.loads(request.body)
-    except ValueError:
-        return HttpResponse("bad request", status=400)
-    if str(event.get("group_id")) != str(settings.SETKA_VK_GROUP_ID):
-        return HttpResponse("unknown group", status=403)
-    if event.get("type") == "confirmation":
-        return HttpResponse(settings.SETKA_VK_CONFIRMATION, content_type="text/plain")
-    secret = settings.SETKA_VK_CALLBACK_SECRET
-    if not secret or not hmac.compare_digest(str(event.get("secret", "")).encode(), secret.encode()):
-        return HttpResponse("forbidden", status=403)
-    return HttpResponse("ok", content_type="text/plain")
+class VkCallbackApi(APIView):
+    """VK's Callback API. `confirmation` is answered with our confirmation string; every other
+    event must carry our `secret` (403 otherwise) and our group_id; it is stored once by its
+    event_id and handled, and VK is always answered with the plain "ok" it waits for (a
+    re-delivered event changes nothing)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "webhook"
+
+    @extend_schema(exclude=True)
+    def post(self, request):
+        event = safe_json_loads(request.body)
+        if not isinstance(event, dict):
+            raise DomainError("A VK event is a JSON object.", code="parse_error")
+        if str(event.get("group_id")) != str(settings.SETKA_VK_GROUP_ID):
+            raise DomainError("Unknown VK community.", code="permission_denied", status_code=403)
+        if event.get("type") == "confirmation":
+            return HttpResponse(settings.SETKA_VK_CONFIRMATION, content_type="text/plain")
+        secret = settings.SETKA_VK_CALLBACK_SECRET
+        given = event.get("secret")
+        if not secret or not isinstance(given, str) or not hmac.compare_digest(given.encode(), secret.encode()):
+            raise DomainError("Wrong secret.", code="permission_denied", status_code=403)
+        event_id, kind = event.get("event_id"), event.get("type")
+        if not isinstance(event_id, str) or not 0 < len(event_id) <= 64 or not isinstance(kind, str):
+            raise DomainError("A VK event needs its type and event_id.", code="invalid")
+        row, _new = vk_event_store(event=event)
+        if row.processed_at is None:  # new, or stored earlier by a delivery that failed half-way
+            vk_event_process(event_pk=row.pk)
+        return HttpResponse("ok", content_type="text/plain")

@@ -4,6 +4,7 @@ checklist, scheduled, and published to each outlet exactly once."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -76,3 +77,50 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.announcement_id} → {self.outlet}"
+
+
+class VkCallbackEvent(models.Model):
+    """The inbox of VK's Callback API: each event stored once by its event_id (VK re-sends an
+    event it got no "ok" for), then handled once (processed_at)."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=40, db_index=True)
+    group_id = models.BigIntegerField()
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    deliveries = models.PositiveIntegerField(default=1)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=40, blank=True, default="")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class VkComment(models.Model):
+    """A comment on one of our VK wall posts (wall_reply_new), kept for moderators."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "To review"
+        REVIEWED = "reviewed", "Reviewed"
+        HIDDEN = "hidden", "Needs removal on VK"
+
+    post_id = models.BigIntegerField()
+    comment_id = models.BigIntegerField()
+    from_id = models.BigIntegerField(help_text="VK id of the author (negative: a community)")
+    text = models.TextField(blank=True, default="")
+    written_at = models.DateTimeField()
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.SET_NULL, null=True, blank=True, related_name="vk_comments"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-written_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["post_id", "comment_id"], name="vk_comment_once")]
+
+    def __str__(self) -> str:
+        return f"comment {self.comment_id} on post {self.post_id}"

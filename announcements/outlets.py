@@ -48,6 +48,17 @@ def vk_wall_post(*, message: str) -> str:
     return str(answer["post_id"])
 
 
+def vk_message_send(*, peer_id: int, message: str, random_id: int) -> int:
+    """The community writes to a user (a staff reply to a ticket opened from VK). `random_id`
+    makes VK send it once however often it is retried; returns VK's message id."""
+    vk = vk_api.VkApi(token=settings.SETKA_VK_TOKEN, api_version=settings.SETKA_VK_API_VERSION, session=vk_session())
+    try:
+        answer = vk.method("messages.send", {"peer_id": peer_id, "message": message, "random_id": random_id})
+    except (vk_api.VkApiError, requests.RequestException) as exc:
+        raise OutletError(f"VK: {exc}"[:300]) from exc
+    return int(answer)
+
+
 def telegram_channel_post(*, text: str) -> str:
     try:
         return str(send_to_chat(chat_id=settings.SETKA_TELEGRAM_CHANNEL, text=text))

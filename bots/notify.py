@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from bots.models import Bot, BotEvent
 from config.codes import EVENTS as EVENT_TEXTS
 from config.codes import STOP_REASONS
+from config.help import EXCHANGE_ERRORS_ARTICLE, error_article, line_article, stop_article
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def bot_stop_notify(*, bot_id: int, generation: int) -> bool:
             "detail": bot.stop_reason if code in ("launch_failed", "errors", "auth_failed") else "",
             "stopped_at": f"{(bot.stopped_at or timezone.now()):%d.%m.%Y %H:%M}",
             "price": "" if price is None else f"{price.normalize():f}",
+            # "How to fix" in the app, the email and the Telegram message (config.help)
+            "help_article": stop_article(code),
         },
         dedupe_key=f"bot_stopped:{bot.pk}:{generation}",
         urgent=code in ("errors", "auth_failed", "liquidated", "stop_loss"),
@@ -125,6 +128,9 @@ def bot_event_notify(*, event_id: int) -> bool:
             except (KeyError, IndexError, ValueError):
                 words = event.message
     params["error"] = words
+    params["help_article"] = (
+        line_article(data) or error_article(bot.last_error) or EXCHANGE_ERRORS_ARTICLE
+    )
     return notify(user=user, event="bot_error", params=params, dedupe_key=f"bot_error:{event.pk}") is not None
 
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots.models import Bot, BotEvent
+from config.help import bot_article, line_article
 from config.limits import MAX_ID
 from exchanges.models import ExchangeAccount
 from exchanges.selectors import venue_lookup
@@ -62,6 +63,9 @@ class BotSerializer(serializers.ModelSerializer):
     investment = Money(read_only=True)
     venue = serializers.SerializerMethodField(help_text="Code of the exchange the bot trades on (bybit, okx, ...).")
     venue_name = serializers.SerializerMethodField(help_text="The exchange's display name, e.g. OKX.")
+    help_article = serializers.SerializerMethodField(
+        help_text="Slug of the knowledge-base article on fixing why it stopped or its last error (/help/<slug>)."
+    )
 
     class Meta:
         model = Bot
@@ -83,10 +87,15 @@ class BotSerializer(serializers.ModelSerializer):
             "stop_reason",
             "stop_code",
             "last_error",
+            "help_article",
             "restart_count",
             "metrics",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_help_article(self, bot) -> str | None:
+        return bot_article(status=bot.status, stop_code=bot.stop_code, last_error=bot.last_error)
 
     def get_venue(self, bot) -> str:
         return venue_lookup(bot, accounts__id=bot.exchange_account_id)[0]
@@ -186,11 +195,18 @@ class ReportSerializer(serializers.Serializer):
 class BotEventSerializer(serializers.ModelSerializer):
     # A declared field named "data": DRF's metaclass pops it from the class, the stub cannot know.
     data = serializers.JSONField()  # type: ignore[assignment]
+    help_article = serializers.SerializerMethodField(
+        help_text="Slug of the knowledge-base article on fixing this error line (/help/<slug>), if any."
+    )
 
     class Meta:
         model = BotEvent
-        fields = ["id", "kind", "level", "message", "data", "created_at"]
+        fields = ["id", "kind", "level", "message", "data", "help_article", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_help_article(self, event) -> str | None:
+        return line_article(event.data or {})
 
 
 class OrderSerializer(serializers.ModelSerializer):

@@ -399,6 +399,8 @@ SETKA_BILLING_RAILS = env_list("SETKA_BILLING_RAILS", "yookassa,cryptopay")
 SETKA_BOT_CHANGE_LISTENERS = ["pools.services.pool_manager_bot_changed"]
 # Charges other apps invoice through billing (billing/hooks.py): key prefix -> who is told when paid.
 SETKA_CHARGE_LISTENERS = {"pool_fee:": "pools.services.pool_fee_charge_settled"}
+# Payment rails whose adapter lives in another app (billing.providers.provider_for): code -> class.
+SETKA_BILLING_PROVIDER_ADAPTERS = {"telegram_stars": "telegram_bot.stars.StarsProvider"}
 # Pools: how long after a manager's change the follow task looks again while followers stop.
 SETKA_POOL_FOLLOW_RETRY_SECONDS = env_int("SETKA_POOL_FOLLOW_RETRY_SECONDS", 3)
 SETKA_REFERRAL_HOLD_DAYS = env_int("SETKA_REFERRAL_HOLD_DAYS", 14)

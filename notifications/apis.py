@@ -12,20 +12,26 @@ from config.limits import MAX_ID
 from config.pagination import LimitOffsetPagination
 from notifications import selectors
 from notifications.channels import channels_registered
-from notifications.events import CHANNELS, EVENTS
+from notifications.events import CHANNELS, EVENTS, help_path
 from notifications.models import Notification
 from notifications.services import notifications_mark_read, preferences_set
 
 
 class NotificationSerializer(serializers.ModelSerializer):
     read = serializers.SerializerMethodField()
+    help_url = serializers.SerializerMethodField(
+        help_text='App path of the knowledge-base article "How to fix" (e.g. /help/api-key-problems), or "".'
+    )
 
     class Meta:
         model = Notification
-        fields = ["id", "event", "title", "body", "url", "params", "created_at", "read"]
+        fields = ["id", "event", "title", "body", "url", "help_url", "params", "created_at", "read"]
 
     def get_read(self, obj) -> bool:
         return obj.read_at is not None
+
+    def get_help_url(self, obj) -> str:
+        return help_path(obj.params)
 
 
 class NotificationListApi(APIView):

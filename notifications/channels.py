@@ -43,6 +43,7 @@ class OutgoingMessage:
     body: str
     url: str  # absolute link into the app ("" when none)
     params: dict = field(default_factory=dict)
+    help_url: str = ""  # absolute link to the knowledge-base article "How to fix" ("" when none)
 
 
 class ChannelSender(Protocol):

@@ -37,6 +37,7 @@ class EmailSender:
             "title": message.title,
             "body": message.body,
             "url": message.url,
+            "help_url": message.help_url,
             "settings_url": f"{settings.SETKA_PUBLIC_URL.rstrip('/')}/notifications/settings",
         }
         try:

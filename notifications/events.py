@@ -4,6 +4,7 @@ app, and its title and text in Russian and English (str.format with the notify()
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 CHANNELS = ("inapp", "email", "telegram")
@@ -215,6 +216,16 @@ EVENTS: dict[str, Event] = {
 class _Params(dict):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+HELP_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+def help_path(params: dict) -> str:
+    """The app path of the knowledge-base article that tells how to fix what the notification
+    is about (params["help_article"], a slug the caller chose from config.help), or ""."""
+    slug = (params or {}).get("help_article")
+    return f"/help/{slug}" if isinstance(slug, str) and HELP_SLUG.match(slug) else ""
 
 
 def event_render(*, event: str, params: dict, language: str) -> tuple[str, str, str]:

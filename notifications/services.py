@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from config.exceptions import DomainError
 from notifications.channels import FinalSendError, OutgoingMessage, RetryableSendError, channel_get
-from notifications.events import CHANNELS, EVENTS, event_render
+from notifications.events import CHANNELS, EVENTS, event_render, help_path
 from notifications.models import Delivery, Notification, Preference, QuietHours
 
 logger = logging.getLogger(__name__)
@@ -149,6 +149,7 @@ def delivery_send(*, delivery_id: int, now=None) -> str:
             body=notification.body,
             url=f"{base}{notification.url}" if notification.url else "",
             params=notification.params,
+            help_url=f"{base}{path}" if (path := help_path(notification.params)) else "",
         )
         try:
             delivery.external_id = str(sender.send(message))[:120]

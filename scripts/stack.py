@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("SETKA_VAR_DIR", ROOT / "var"))
 PY = str(ROOT / ".venv" / "bin" / "python")
+DEV_VK_SECRET = "setka-dev-vk-secret"  # the quick start's VK Callback API secret (fake VK API and the web)
 BIN = ROOT / ".venv" / "bin"
 
 
@@ -110,7 +111,10 @@ def product_processes(*, web_port: int, simulator_port: int, payments_port: int 
         # itself in polling mode: telegram_bot/fakes, announcements/fakes.
         Proc("telegram-api", [PY, "-m", "telegram_bot.fakes.botapi", "--port", str(telegram_port),
                               "--channel", "@setka_news"], ready_port=telegram_port),
-        Proc("vk-api", [PY, "-m", "announcements.fakes.vkapi", "--port", str(telegram_port + 2), "--group-id", "1"],
+        Proc("vk-api", [PY, "-m", "announcements.fakes.vkapi", "--port", str(telegram_port + 2), "--group-id", "1",
+                        "--confirmation", os.environ.get("SETKA_VK_CONFIRMATION", "setka-dev-confirm"),
+                        "--secret", os.environ.get("SETKA_VK_CALLBACK_SECRET", DEV_VK_SECRET),
+                        "--callback-url", f"http://127.0.0.1:{web_port}/api/announcements/vk/callback/"],
              ready_port=telegram_port + 2),
         Proc("telegram-bot", [PY, "manage.py", "run_telegram_bot"]),
     ]
@@ -204,6 +208,7 @@ def main() -> int:
     env.setdefault("SETKA_BILLING_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
     env.setdefault("SETKA_TELEGRAM_API_URL", f"http://127.0.0.1:{args.telegram_port}")
     env.setdefault("SETKA_VK_API_URL", f"http://127.0.0.1:{args.telegram_port + 2}")
+    env.setdefault("SETKA_VK_CALLBACK_SECRET", DEV_VK_SECRET)  # the fake VK API sends its events with it
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
     # Every process writes its Prometheus figures here; the web's /metrics sums them.

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from config.exceptions import DomainError
-from support.models import Article, Attachment, CannedReply, Ticket, TicketMessage
+from support.models import Article, Attachment, CannedReply, Ticket, TicketMessage, VkContact
 from support.services import ticket_message_add, ticket_status_set, tickets_overdue
 
 
@@ -68,16 +68,16 @@ class TicketForm(forms.ModelForm):
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     form = TicketForm
-    list_display = ("id", "subject", "user", "queue", "status", "assignee", "plan_code", "due", "overdue", "rating")
+    list_display = ("id", "subject", "user", "vk_contact", "queue", "status", "assignee", "plan_code", "due", "overdue", "rating")
     list_filter = (OverdueFilter, "status", "queue", "assignee", "plan_code")
     search_fields = ("subject", "user__email", "messages__body")
-    list_select_related = ("user", "assignee")
+    list_select_related = ("user", "assignee", "vk_contact")
     readonly_fields = (
-        "user", "subject", "bot", "plan_code", "language", "created_at", "first_response_due", "first_response_at",
+        "user", "vk_contact", "subject", "bot", "plan_code", "language", "created_at", "first_response_due", "first_response_at",
         "resolution_due", "resolved_at", "closed_at", "rating", "rating_comment", "diagnostics_view",
     )  # fmt: skip
     fieldsets = (
-        (None, {"fields": ("user", "subject", "status", "queue", "assignee", "bot", "plan_code", "language")}),
+        (None, {"fields": ("user", "vk_contact", "subject", "status", "queue", "assignee", "bot", "plan_code", "language")}),
         (
             "SLA",
             {
@@ -192,3 +192,16 @@ class ArticleAdmin(admin.ModelAdmin):
     list_display = ("title", "slug", "language", "cause", "published", "updated_at")
     list_filter = ("language", "cause", "published")
     search_fields = ("title", "body", "slug")
+
+
+@admin.register(VkContact)
+class VkContactAdmin(admin.ModelAdmin):
+    """People who wrote to the VK community; link one to an account and their tickets are theirs."""
+
+    list_display = ("vk_user_id", "name", "user", "created_at")
+    search_fields = ("vk_user_id", "name", "user__email")
+    raw_id_fields = ("user",)
+    readonly_fields = ("vk_user_id", "created_at")
+
+    def has_add_permission(self, request):
+        return False

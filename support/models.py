@@ -21,7 +21,18 @@ class Ticket(models.Model):
         BOTS = "bots", "Bots"
         PARTNERS = "partners", "Partners"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tickets")
+    # Empty only for a ticket an anonymous VK contact opened by writing to our community.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tickets", null=True, blank=True
+    )
+    vk_contact = models.ForeignKey(
+        "support.VkContact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        help_text="Opened by a message to the VK community: staff replies go back there",
+    )
     subject = models.CharField(max_length=200)
     queue = models.CharField(max_length=10, choices=Queue.choices, default=Queue.BOTS, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW, db_index=True)
@@ -62,6 +73,7 @@ class TicketMessage(models.Model):
         ADMIN = "admin", "Admin"
         TELEGRAM = "telegram", "Telegram"
         EMAIL = "email", "Email"
+        VK = "vk", "VK"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -69,6 +81,8 @@ class TicketMessage(models.Model):
     internal = models.BooleanField(default=False, help_text="Internal note: never shown to the user")
     body = models.TextField()
     via = models.CharField(max_length=10, choices=Via.choices, default=Via.APP)
+    # VK's id of this message in the community's conversation (incoming, or our reply once sent).
+    vk_message_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,6 +90,21 @@ class TicketMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {'note' if self.internal else 'message'} {self.pk}"
+
+
+class VkContact(models.Model):
+    """Someone who wrote to our VK community. Linked to an account by an operator (or left
+    anonymous): a linked contact's tickets are the user's own and show in the app."""
+
+    vk_user_id = models.BigIntegerField(unique=True)
+    name = models.CharField(max_length=200, blank=True, default="")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="vk_contact"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"vk.com/id{self.vk_user_id}" + (f" ({self.user})" if self.user_id else "")
 
 
 class Attachment(models.Model):

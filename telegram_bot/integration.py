@@ -120,6 +120,7 @@ class TelegramSender:
     def send(self, message) -> str:
         channels = importlib.import_module("notifications.channels")
         params = message.params or {}
+        help_line = t("how_to_fix", message.language, url=message.help_url) if message.help_url else ""
         if message.event == "bot_error" and params.get("bot_id"):
             # one line a phone shows whole in the notification, as the bot's own messages read
             lead = t(
@@ -129,9 +130,9 @@ class TelegramSender:
                 name=params.get("bot_name", ""),
                 message=params.get("error", ""),
             )
-            text = "\n".join(part for part in (lead, message.url) if part)
+            text = "\n".join(part for part in (lead, help_line, message.url) if part)
         else:
-            text = "\n\n".join(part for part in (message.title, message.body, message.url) if part)
+            text = "\n\n".join(part for part in (message.title, message.body, help_line, message.url) if part)
         try:
             return str(send_to_chat(chat_id=int(message.address), text=text[:4096]))
         except (TelegramForbiddenError, TelegramNotFound) as exc:

@@ -6,20 +6,28 @@ written first, its id is the invoice payload). Telegram then asks before chargin
 same amount), and reports the charge in a successful_payment message. Only that message
 credits: it is stored once in billing's provider-event inbox (ProviderEvent, unique per
 telegram_payment_charge_id) and applied through billing's payment_apply, which credits a
-payment at most once. A repeated delivery of the same update changes nothing."""
+payment at most once. A repeated delivery of the same update changes nothing.
+
+Refunds: an operator refunds a Stars payment from billing's admin like any other; billing finds
+this rail's adapter (StarsProvider) through the setting SETKA_BILLING_PROVIDER_ADAPTERS. Billing
+writes the Refund row (with its idempotence key) first, then the adapter calls the Bot API's
+refundStarPayment for the charge's payer; Telegram refunds a whole charge only, and answers a
+repeated call with CHARGE_ALREADY_REFUNDED, which is the refund we asked for already done."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import ROUND_CEILING, Decimal
 
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import Payment, Plan, ProviderEvent
-from billing.providers.base import ProviderPayment, ProviderStatus
+from billing.models import Payment, Plan, ProviderEvent, Refund
+from billing.providers.base import CallbackRejected, ProviderError, ProviderPayment, ProviderStatus
 from billing.selectors import subscription_of
 from billing.services.payments import payment_apply
 from telegram_bot.selectors import link_for_chat
@@ -143,3 +151,86 @@ def stars_payment_received(*, chat_id: int, payment: dict, update: dict) -> str:
         locked.save(update_fields=["processed_at", "outcome", "note"])
     logger.info("telegram stars: charge %s for %s: %s", charge_id, payload, outcome)
     return outcome
+
+
+def _charge_of(payment: Payment) -> tuple[int, str]:
+    """The payer's Telegram user id and the charge id of a credited Stars payment, from the
+    successful_payment update stored once in billing's inbox."""
+    event = (
+        ProviderEvent.objects.filter(
+            provider=PROVIDER,
+            event_type="successful_payment",
+            provider_payment_id=payment.provider_payment_id,
+            outcome=ProviderEvent.Outcome.APPLIED,
+        )
+        .order_by("id")
+        .first()
+    )
+    if event is None:
+        raise ProviderError(f"no Telegram charge is recorded for payment {payment.pk}")
+    message = (event.payload or {}).get("message") or event.payload or {}
+    sender = message.get("from") or message.get("from_user") or message.get("chat") or {}
+    try:
+        user_id = int(sender["id"])
+    except (KeyError, TypeError, ValueError):
+        raise ProviderError(f"the charge of payment {payment.pk} names no payer") from None
+    return user_id, event.event_id
+
+
+async def _refund(user_id: int, charge_id: str) -> bool:
+    from telegram_bot.client import make_bot
+
+    bot = make_bot()
+    try:
+        return await bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
+    finally:
+        await bot.session.close()
+
+
+class StarsProvider:
+    """Billing's port (billing.providers.base.PaymentProvider) for Telegram Stars. Payments are
+    created and confirmed in the chat (stars_invoice_create, stars_payment_received); what
+    billing asks of the rail here is a refund and, for reconciliation, the payment's state."""
+
+    code = PROVIDER
+    currency = CURRENCY
+    methods = ("stars",)
+
+    def payment_create(self, *, payment, return_url: str, customer_email: str) -> ProviderPayment:
+        raise ProviderError("Stars invoices are sent in the Telegram chat (/plans)")
+
+    def payment_fetch(self, *, provider_payment_id: str) -> ProviderPayment:
+        """Telegram has no call that reads one charge: a payment is paid once its
+        successful_payment was applied, and refunded by the refunds the Bot API confirmed."""
+        payment = Payment.objects.get(provider=PROVIDER, provider_payment_id=provider_payment_id)
+        refunded = sum(
+            Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).values_list("amount", flat=True),
+            Decimal(0),
+        )
+        return ProviderPayment(
+            provider_payment_id=provider_payment_id,
+            status=ProviderStatus.SUCCEEDED if payment.credited_at is not None else ProviderStatus.PENDING,
+            amount=payment.amount,
+            currency=payment.currency,
+            refunded_amount=min(refunded, payment.amount),
+            method_title="Telegram Stars",
+        )
+
+    def refund_create(self, *, payment, amount: Decimal, idempotence_key: str) -> str:
+        if Decimal(amount) != payment.amount:
+            raise ProviderError("Telegram Stars refunds only a whole payment: refund all of it.")
+        user_id, charge_id = _charge_of(payment)
+        try:
+            asyncio.run(_refund(user_id, charge_id))
+        except TelegramBadRequest as exc:
+            if "CHARGE_ALREADY_REFUNDED" not in exc.message:
+                raise ProviderError(f"Telegram refused the refund: {exc.message}") from exc
+            # Refunded by an earlier call whose answer we did not record: the same refund.
+            logger.info("telegram stars: charge %s was refunded already", charge_id)
+        except (TelegramNetworkError, TelegramAPIError) as exc:
+            raise ProviderError(f"Telegram did not answer the refund: {exc}") from exc
+        logger.info("telegram stars: charge %s of payment %s refunded (key %s)", charge_id, payment.pk, idempotence_key)
+        return charge_id
+
+    def callback_parse(self, *, body: bytes, headers: dict, remote_addr: str | None):
+        raise CallbackRejected("Telegram Stars updates arrive through the bot, not a billing callback")

@@ -73,6 +73,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "support_reply": {"ru": "Поддержка, обращение #{id}:\n{body}", "en": "Support, ticket #{id}:\n{body}"},
     "bot_error": {"ru": "⚠️ Бот #{id} {name}: {message}", "en": "⚠️ Bot #{id} {name}: {message}"},
+    "how_to_fix": {"ru": "Как исправить: {url}", "en": "How to fix: {url}"},
     "plans": {"ru": "Оплата звёздами Telegram, период целиком:", "en": "Pay with Telegram Stars, one full period:"},
     "plan_button": {"ru": "{name} — {stars} ⭐", "en": "{name} — {stars} ⭐"},
     "no_plans": {"ru": "Сейчас нечего оплатить звёздами.", "en": "Nothing to pay with Stars right now."},

@@ -95,6 +95,7 @@ def ticket_message_add(
     via: str = TicketMessage.Via.APP,
     internal: bool = False,
     attachments: Sequence[UploadedAttachment] = (),
+    vk_message_id: int | None = None,
     now=None,
 ) -> TicketMessage:
     """Add a message to the thread. The ticket's owner writing reopens a waiting or resolved
@@ -102,7 +103,10 @@ def ticket_message_add(
     records the first response and tells the user (ticket_reply_sent)."""
     now = now or timezone.now()
     body = _clean_body(body)
-    is_owner = author is not None and author.pk == ticket.user_id
+    # The owner: the ticket's user, or (author None) the VK contact who opened it writing again.
+    is_owner = (author is not None and author.pk == ticket.user_id) or (
+        author is None and via == TicketMessage.Via.VK and ticket.vk_contact_id is not None
+    )
     from_staff = not is_owner and author is not None and author.is_staff
     if not is_owner and not from_staff:
         raise DomainError("Not found.", code="not_found", status_code=status.HTTP_404_NOT_FOUND)
@@ -113,7 +117,13 @@ def ticket_message_add(
         if ticket.status == Ticket.Status.CLOSED and not internal:
             raise TicketClosed("This ticket is closed. Open a new one.")
         message = TicketMessage.objects.create(
-            ticket=ticket, author=author, from_staff=from_staff, internal=internal, body=body, via=via
+            ticket=ticket,
+            author=author,
+            from_staff=from_staff,
+            internal=internal,
+            body=body,
+            via=via,
+            vk_message_id=vk_message_id,
         )
         attachments_save(message=message, files=attachments)
         fields = ["updated_at"]
@@ -141,9 +151,18 @@ def ticket_message_add(
 
 def ticket_reply_sent(*, ticket: Ticket, message: TicketMessage) -> None:
     """The hook for a staff reply: the user is told in the app and on the channels they chose
-    (email, Telegram) by the one notification service. Once per message."""
+    (email, Telegram) by the one notification service. Once per message. A ticket opened from
+    the VK community is answered there too (messages.send after commit, idempotent by the
+    message's random_id)."""
     from notifications.services import notify
 
+    if ticket.vk_contact_id is not None:
+        from support.tasks import vk_reply_send_task
+
+        message_id = message.pk
+        transaction.on_commit(lambda: vk_reply_send_task.delay(message_id))
+    if ticket.user is None:  # an anonymous VK contact: VK is the only way back
+        return
     text = message.body if len(message.body) <= 1000 else message.body[:1000] + "…"
     notify(
         user=ticket.user,

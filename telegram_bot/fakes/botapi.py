@@ -8,7 +8,10 @@ envelopes: `{"ok": true, "result": ...}` or `{"ok": false, "error_code": ..., "d
 Bot methods: getMe, sendMessage (inline keyboards), editMessageText, editMessageReplyMarkup,
 answerCallbackQuery, setWebhook / deleteWebhook / getWebhookInfo (updates are then POSTed to the
 webhook with the X-Telegram-Bot-Api-Secret-Token header), getUpdates (long polling), sendInvoice
-and answerPreCheckoutQuery (Telegram Stars, currency XTR), setMyCommands, close, logOut.
+and answerPreCheckoutQuery (Telegram Stars, currency XTR), refundStarPayment (a paid charge is
+refunded once, to its payer: a second call answers 400 CHARGE_ALREADY_REFUNDED, an unknown charge
+400 CHARGE_NOT_FOUND, another user's charge 400 USER_ID_INVALID; the bot then receives the
+refunded_payment message, as from Bot API 7.10), setMyCommands, close, logOut.
 
 A chat exists once its user has written to the bot (as in Telegram: a bot cannot start a chat);
 channels are created through the control API. Unknown chats answer 400 "chat not found", a
@@ -26,6 +29,7 @@ Control API for tests and the quick start (JSON):
     GET  /_control/<token>/sent?chat_id=   messages the bot sent (with edits and keyboards)
     GET  /_control/<token>/callbacks       answerCallbackQuery calls
     GET  /_control/<token>/checkouts       answerPreCheckoutQuery calls
+    GET  /_control/<token>/charges         Stars charges paid, with "refunded" and "refund_calls"
     GET  /_control/health
 Run: python -m telegram_bot.fakes.botapi --port 8781 [--token TOKEN] [--username setka_bot]
 """
@@ -75,6 +79,7 @@ class BotState:
     chat_times: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
     global_times: deque = field(default_factory=deque)
     flood: list[int] = field(default_factory=list)
+    charges: dict[str, dict] = field(default_factory=dict)  # telegram_payment_charge_id -> charge
 
 
 class FakeBotApi:
@@ -395,6 +400,37 @@ class FakeBotApi:
         return True
 
     # -- control API --------------------------------------------------------------------------
+    async def api_refundstarpayment(self, state, params):
+        try:
+            user_id = int(params["user_id"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError(400, "Bad Request: USER_ID_INVALID") from None
+        charge_id = str(params.get("telegram_payment_charge_id") or "")
+        charge = state.charges.get(charge_id)
+        if charge is None:
+            raise ApiError(400, "Bad Request: CHARGE_NOT_FOUND")
+        charge["refund_calls"] += 1
+        if charge["user_id"] != user_id:
+            raise ApiError(400, "Bad Request: USER_ID_INVALID")
+        if charge["refunded"]:
+            raise ApiError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        charge["refunded"] = True
+        user = state.users[user_id]
+        message = {
+            "message_id": next(state.message_ids),
+            "from": user,
+            "chat": {"id": user_id, "type": "private", "first_name": user["first_name"]},
+            "date": int(time.time()),
+            "refunded_payment": {
+                "currency": "XTR",
+                "total_amount": charge["total_amount"],
+                "invoice_payload": charge["invoice_payload"],
+                "telegram_payment_charge_id": charge_id,
+            },
+        }
+        await self._push(state, {"message": message})
+        return True
+
     async def health(self, request):
         return web.json_response({"ok": True})
 
@@ -413,6 +449,8 @@ class FakeBotApi:
             return web.json_response(state.callbacks)
         if action == "checkouts":
             return web.json_response(list(state.checkouts.values()))
+        if action == "charges":
+            return web.json_response(state.charges)
         if action == "webhook":
             return web.json_response({"url": state.webhook_url, "secret": bool(state.webhook_secret)})
         raise web.HTTPNotFound()
@@ -509,6 +547,13 @@ class FakeBotApi:
         if not answer["ok"]:
             return web.json_response({"paid": False, "reason": answer.get("error_message") or "declined"})
         charge_id = body.get("charge_id") or f"stxFAKE{query_id}"
+        state.charges[charge_id] = {
+            "user_id": user["id"],
+            "total_amount": invoice["total_amount"],
+            "invoice_payload": record["invoice_payload"],
+            "refunded": False,
+            "refund_calls": 0,
+        }
         message = {
             "message_id": next(state.message_ids),
             "from": user,

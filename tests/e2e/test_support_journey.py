@@ -1,5 +1,5 @@
-"""Issue 14, the help desk end to end: a user whose bot stopped asks "why isn't my bot
-trading?", gets the cause, opens a ticket with the bot's diagnostics attached; staff see the
+"""Issue 14, the help desk end to end: a user whose bot stopped follows its "How to fix" link
+to the knowledge-base article in their language, asks "why isn't my bot trading?", gets the cause, opens a ticket with the bot's diagnostics attached; staff see the
 diagnostics in admin and reply there; the user sees the reply in the app (thread and bell).
 Phone and desktop. (The Telegram leg is tested with the Telegram bot.)"""
 
@@ -25,6 +25,9 @@ def tap(locator) -> None:
 
 def _people(django_db_blocker) -> dict:
     def make():
+        import importlib
+
+        from django.apps import apps
         from django.conf import settings
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
         from django.contrib.sessions.backends.db import SessionStore
@@ -34,6 +37,8 @@ def _people(django_db_blocker) -> dict:
         from exchanges.models import ExchangeAccount
         from tests.factories import DEFAULT_PASSWORD, BotFactory, ExchangeAccountFactory, UserFactory
 
+        for seed in ("0002_seed_articles", "0004_seed_help_articles"):  # a flushing test may have wiped them
+            importlib.import_module(f"support.migrations.{seed}").seed(apps, None)
         user = UserFactory(email=new_email(), language="ru")
         account = ExchangeAccountFactory(user=user, environment=ExchangeAccount.Environment.PAPER,
                                          status=ExchangeAccount.Status.REVOKED)  # fmt: skip
@@ -58,6 +63,20 @@ def test_a_ticket_from_a_stopped_bot_reaches_staff_with_diagnostics_and_the_repl
 ):
     people = _people(django_db_blocker)
     login(page, people["email"], people["password"], next_path=f"/bots/{people['bot']}")
+
+    # The stop reason links to the article on fixing it, in the user's language.
+    expect(page.get_by_test_id("stop-reason")).to_contain_text("Биржа больше не принимает API-ключ")
+    help_link = page.get_by_test_id("help-link")
+    expect(help_link).to_have_text("Как исправить")
+    expect(help_link).to_have_attribute("href", "/help/api-key-problems")
+    tap(help_link)
+    page.wait_for_url(re.compile(r".*/help/api-key-problems$"))
+    expect(page.get_by_test_id("kb-article").get_by_role("heading")).to_have_text(
+        "API-ключ истёк, отозван или без права торговли"
+    )
+    shot(page, "how-to-fix")
+    page.go_back()
+    page.wait_for_url(re.compile(rf".*/bots/{people['bot']}$"))
 
     tap(page.get_by_test_id("troubleshoot"))
     expect(page.get_by_test_id("finding-key_revoked")).to_contain_text("Биржа больше не принимает API-ключ")

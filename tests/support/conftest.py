@@ -16,3 +16,4 @@ def _articles(db):
     from django.apps import apps
 
     importlib.import_module("support.migrations.0002_seed_articles").seed(apps, None)
+    importlib.import_module("support.migrations.0004_seed_help_articles").seed(apps, None)

@@ -1,5 +1,5 @@
 // Notifications: the in-app list, the unread count (the bell) and preferences (/api/notifications/).
-export interface AppNotification { id: number, event: string, title: string, body: string, url: string, params: Record<string, unknown>, created_at: string, read: boolean }
+export interface AppNotification { id: number, event: string, title: string, body: string, url: string, help_url: string, params: Record<string, unknown>, created_at: string, read: boolean }
 export interface NotificationPage { count: number, results: AppNotification[] }
 export interface Preference { event: string, channel: string, enabled: boolean }
 export interface QuietHours { enabled: boolean, start: string, end: string, timezone: string }

@@ -97,6 +97,8 @@ export interface Bot {
   stop_reason: string
   stop_code: string
   last_error: string
+  /** Slug of the knowledge-base article on fixing why it stopped or its last error (/help/<slug>). */
+  help_article: string | null
   restart_count: number
   metrics: Metrics | null
 }

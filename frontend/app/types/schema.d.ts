@@ -1988,6 +1988,8 @@ export interface components {
             readonly stop_reason: string;
             readonly stop_code: string;
             readonly last_error: string;
+            /** @description Slug of the knowledge-base article on fixing why it stopped or its last error (/help/<slug>). */
+            readonly help_article: string | null;
             readonly restart_count: number;
             readonly metrics: components["schemas"]["Metrics"];
         };
@@ -2011,6 +2013,8 @@ export interface components {
             readonly level: components["schemas"]["LevelEnum"];
             readonly message: string;
             data: unknown;
+            /** @description Slug of the knowledge-base article on fixing this error line (/help/<slug>), if any. */
+            readonly help_article: string | null;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2486,6 +2490,8 @@ export interface components {
             body?: string;
             /** @description App path, e.g. /bots/12 */
             url?: string;
+            /** @description App path of the knowledge-base article "How to fix" (e.g. /help/api-key-problems), or "". */
+            readonly help_url: string;
             params?: unknown;
             /** Format: date-time */
             readonly created_at: string;
