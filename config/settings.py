@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import overload
 
@@ -384,6 +385,22 @@ SETKA_YOOKASSA_WEBHOOK_NETWORKS = env_list(
 )
 SETKA_YOOKASSA_VAT_CODE = env_int("SETKA_YOOKASSA_VAT_CODE", 1)  # 54-FZ: 1 = without VAT (USN)
 SETKA_YOOKASSA_TAX_SYSTEM_CODE = env_int("SETKA_YOOKASSA_TAX_SYSTEM_CODE", 2)  # 2 = USN income
+# YooKassa pays out through its payout gateway (its own agent id and key; the shop's in dev).
+SETKA_YOOKASSA_PAYOUT_AGENT_ID = env("SETKA_YOOKASSA_PAYOUT_AGENT_ID", "")
+SETKA_YOOKASSA_PAYOUT_SECRET_KEY = env("SETKA_YOOKASSA_PAYOUT_SECRET_KEY", "")
+# The key of the payer-instrument fingerprints (HMAC-SHA256): rotating it makes old ones unequal.
+SETKA_INSTRUMENT_FINGERPRINT_KEY = env(
+    "SETKA_INSTRUMENT_FINGERPRINT_KEY", "" if PRODUCTION else "dev-instrument-fingerprint-key"
+)
+if not SETKA_INSTRUMENT_FINGERPRINT_KEY:
+    raise ImproperlyConfigured("SETKA_INSTRUMENT_FINGERPRINT_KEY must be set in production.")
+# The least a payout by each rail may be (per currency); a partner tier may ask for more.
+SETKA_PAYOUT_MINIMUMS = {"yookassa": {"RUB": Decimal("500.00")}, "cryptopay": {"USDT": Decimal("5.00")}}
+# Payouts other apps send through billing (billing/services/payouts.py): key prefix -> who is told.
+SETKA_PAYOUT_LISTENERS = {
+    "referral_payout:": "referrals.services.referral_payout_settled",
+    "pool_payout:": "pools.payouts.pool_payout_settled",
+}
 SETKA_CRYPTOPAY_API_URL = env("SETKA_CRYPTOPAY_API_URL", "http://127.0.0.1:8771/api")
 SETKA_CRYPTOPAY_TOKEN = env("SETKA_CRYPTOPAY_TOKEN", "" if PRODUCTION else "1234:AAsetkaFakeCryptoPayToken")
 # The seller of record per rail (crypto must be sold by a non-Russian entity: docs/stages.md).

@@ -86,7 +86,19 @@ class PayoutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payout
-        fields = ["id", "kind", "rail", "amount", "currency", "status", "note", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "kind",
+            "rail",
+            "destination",
+            "amount",
+            "currency",
+            "status",
+            "note",
+            "created_at",
+            "decided_at",
+        ]
+        extra_kwargs = {"destination": {"help_text": "Masked (the card's last four, the wallet's ends)"}}
 
 
 class PartnerDashboardApi(APIView):
