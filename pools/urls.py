@@ -6,6 +6,7 @@ urlpatterns = [
     path("", apis.PoolListCreateApi.as_view(), name="pools"),
     path("mine/", apis.PoolMineApi.as_view(), name="pools-mine"),
     path("earnings/", apis.EarningsApi.as_view(), name="pools-earnings"),
+    path("payouts/", apis.ManagerPayoutsApi.as_view(), name="pools-payouts"),
     path("memberships/", apis.MembershipListApi.as_view(), name="pools-memberships"),
     path("memberships/<int:pk>/amount/", apis.MembershipAmountApi.as_view(), name="pools-membership-amount"),
     path("memberships/<int:pk>/leave/", apis.MembershipLeaveApi.as_view(), name="pools-membership-leave"),
