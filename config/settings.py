@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "support.models.Ticket.Status",
         "TicketQueueEnum": "support.models.Ticket.Queue",
         "PayoutKindEnum": "referrals.models.Payout.Kind",
+        "PayoutStatusEnum": "referrals.models.Payout.Status",
         "PoolStatusEnum": "pools.models.Pool.Status",
         "PoolMemberStatusEnum": "pools.models.PoolMember.Status",
         "PoolFeeKindEnum": "pools.models.PoolFee.Kind",
