@@ -396,7 +396,10 @@ SETKA_INSTRUMENT_FINGERPRINT_KEY = env(
 if not SETKA_INSTRUMENT_FINGERPRINT_KEY:
     raise ImproperlyConfigured("SETKA_INSTRUMENT_FINGERPRINT_KEY must be set in production.")
 # The least a payout by each rail may be (per currency); a partner tier may ask for more.
-SETKA_PAYOUT_MINIMUMS = {"yookassa": {"RUB": Decimal("500.00")}, "cryptopay": {"USDT": Decimal("5.00")}}
+SETKA_PAYOUT_MINIMUMS = {
+    "yookassa": {"RUB": Decimal(env("SETKA_PAYOUT_MIN_RUB", "500.00"))},
+    "cryptopay": {"USDT": Decimal(env("SETKA_PAYOUT_MIN_USDT", "5.00"))},
+}
 # Payouts other apps send through billing (billing/services/payouts.py): key prefix -> who is told.
 SETKA_PAYOUT_LISTENERS = {
     "referral_payout:": "referrals.services.referral_payout_settled",

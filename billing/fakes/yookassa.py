@@ -225,13 +225,14 @@ class FakeYooKassa(FakeServer):
             number = str((data.get("card") or {}).get("number", ""))
             if not luhn_ok(number):
                 return _error(400, "invalid_request", "Invalid card number", "payout_destination_data.card.number")
-            destination = {"type": "bank_card", "card": {k: v for k, v in card_details(number).items() if "expiry" not in k}}
+            destination = {
+                "type": "bank_card",
+                "card": {k: v for k, v in card_details(number).items() if "expiry" not in k},
+            }
         elif kind == "yoo_money":
             account = str(data.get("account_number", ""))
             if not account.isdigit() or not 11 <= len(account) <= 20:
-                return _error(
-                    400, "invalid_request", "Invalid wallet number", "payout_destination_data.account_number"
-                )
+                return _error(400, "invalid_request", "Invalid wallet number", "payout_destination_data.account_number")
             destination = {"type": "yoo_money", "account_number": account}
         else:
             return _error(400, "invalid_request", "Unsupported payout destination", "payout_destination_data.type")

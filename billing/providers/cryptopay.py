@@ -53,8 +53,17 @@ def _from_wire(invoice: dict) -> ProviderPayment:
 
 
 # Errors after which the transfer was certainly not made.
-_TRANSFER_REFUSED = {"USER_NOT_FOUND", "AMOUNT_TOO_SMALL", "AMOUNT_TOO_BIG", "ASSET_INVALID", "PARAMS_INVALID",
-                     "INSUFFICIENT_FUNDS", "SPEND_ID_INVALID", "USER_BLOCKED", "TRANSFER_NOT_ALLOWED"}
+_TRANSFER_REFUSED = {
+    "USER_NOT_FOUND",
+    "AMOUNT_TOO_SMALL",
+    "AMOUNT_TOO_BIG",
+    "ASSET_INVALID",
+    "PARAMS_INVALID",
+    "INSUFFICIENT_FUNDS",
+    "SPEND_ID_INVALID",
+    "USER_BLOCKED",
+    "TRANSFER_NOT_ALLOWED",
+}
 
 
 def _transfer_from_wire(transfer: dict) -> ProviderPayout:

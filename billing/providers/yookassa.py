@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from billing.payout_destinations import destination_kind
 from billing.providers.base import (
     CallbackEvent,
     CallbackRejected,
@@ -22,7 +23,6 @@ from billing.providers.base import (
     ProviderPayout,
     ProviderStatus,
 )
-from billing.payout_destinations import destination_kind
 
 EVENTS = {
     "payout.succeeded",
@@ -235,7 +235,11 @@ class YooKassaProvider:
         kind, _, value = destination.partition(":")
         if currency != "RUB" or kind not in ("bank_card", "yoo_money"):
             raise PayoutRejected("YooKassa pays roubles to a bank card or a YooMoney wallet.")
-        data = {"type": kind, "card": {"number": value}} if kind == "bank_card" else {"type": kind, "account_number": value}
+        data = (
+            {"type": kind, "card": {"number": value}}
+            if kind == "bank_card"
+            else {"type": kind, "account_number": value}
+        )
         params = {
             "amount": {"value": f"{amount:.2f}", "currency": "RUB"},
             "payout_destination_data": data,

@@ -19,6 +19,7 @@ from billing import selectors
 from billing.models import Payment, Plan, ProviderEvent, Refund, RejectedCallback, Subscription
 from billing.providers import CallbackRejected, ProviderError, ProviderPayment, provider_for
 from billing.providers.base import ProviderStatus
+from billing.services.payouts import instrument_fingerprint
 from billing.services.subscriptions import (
     CENT,
     prorate,
@@ -27,7 +28,6 @@ from billing.services.subscriptions import (
     subscription_refund_part,
     subscription_revoke_payment,
 )
-from billing.services.payouts import instrument_fingerprint
 from config.exceptions import ConflictError, DomainError
 from referrals.services import (
     referral_first_payment_discount,

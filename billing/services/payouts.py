@@ -56,7 +56,9 @@ def _tell_owner(payout: ProviderPayout) -> None:
             _listener(path)(key=payout.owner_key, status=payout.status, reason=payout.cancellation_reason)
 
 
-def payout_create(*, owner_key: str, rail: str, amount: Decimal, currency: str, sealed_destination: str) -> ProviderPayout:
+def payout_create(
+    *, owner_key: str, rail: str, amount: Decimal, currency: str, sealed_destination: str
+) -> ProviderPayout:
     """Write the payout (idempotent on owner_key: the same reason is paid by one row) to a
     destination sealed by billing.destinations.destination_seal. Call inside the owner's
     transaction and send it after commit (payout_send_task)."""

@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-
 from django.utils.translation import gettext as _
 
 from billing.destinations import BadDestination, destination_seal
@@ -181,7 +180,10 @@ def referral_payout_settled(*, key: str, status: str, reason: str = "") -> None:
         kind="payout",
         currency=locked.currency,
         memo="paid by the rail" if paid else f"the rail canceled it: {reason}"[:200],
-        lines=[(locked.partner, "pending", -locked.amount), (locked.partner, "paid" if paid else "available", locked.amount)],
+        lines=[
+            (locked.partner, "pending", -locked.amount),
+            (locked.partner, "paid" if paid else "available", locked.amount),
+        ],
     )
     locked.status = Payout.Status.PAID if paid else Payout.Status.FAILED
     if not paid:

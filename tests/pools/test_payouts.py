@@ -20,12 +20,6 @@ from pools import services as pool_services
 from pools.models import ManagerPayout, PoolFee
 from pools.payouts import manager_balance, manager_payout_decide, manager_payout_request
 from tests.api.conftest import cookie_client
-from tests.billing.conftest import (  # noqa: F401 - fixtures
-    _cryptopay_server,
-    cryptopay,
-    hook,
-    payouts_sent_inline,
-)
 from tests.billing.test_pool_fee_charges import make_fee
 from tests.factories import UserFactory
 
