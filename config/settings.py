@@ -9,6 +9,7 @@ Three ways this runs:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -389,12 +390,13 @@ SETKA_YOOKASSA_TAX_SYSTEM_CODE = env_int("SETKA_YOOKASSA_TAX_SYSTEM_CODE", 2)  #
 # YooKassa pays out through its payout gateway (its own agent id and key; the shop's in dev).
 SETKA_YOOKASSA_PAYOUT_AGENT_ID = env("SETKA_YOOKASSA_PAYOUT_AGENT_ID", "")
 SETKA_YOOKASSA_PAYOUT_SECRET_KEY = env("SETKA_YOOKASSA_PAYOUT_SECRET_KEY", "")
-# The key of the payer-instrument fingerprints (HMAC-SHA256): rotating it makes old ones unequal.
-SETKA_INSTRUMENT_FINGERPRINT_KEY = env(
-    "SETKA_INSTRUMENT_FINGERPRINT_KEY", "" if PRODUCTION else "dev-instrument-fingerprint-key"
+# The key of the payer-instrument fingerprints (HMAC-SHA256 of a card's first6/last4/expiry):
+# changing it makes old fingerprints unequal to new ones. Unset, it is derived from the first
+# encryption key (set it explicitly to rotate SETKA_ENCRYPTION_KEYS without losing matches).
+SETKA_INSTRUMENT_FINGERPRINT_KEY = (
+    env("SETKA_INSTRUMENT_FINGERPRINT_KEY", "")
+    or hashlib.sha256(f"setka-instrument-fingerprint:{ENCRYPTION_KEYS[0]}".encode()).hexdigest()
 )
-if not SETKA_INSTRUMENT_FINGERPRINT_KEY:
-    raise ImproperlyConfigured("SETKA_INSTRUMENT_FINGERPRINT_KEY must be set in production.")
 # The least a payout by each rail may be (per currency); a partner tier may ask for more.
 SETKA_PAYOUT_MINIMUMS = {
     "yookassa": {"RUB": Decimal(env("SETKA_PAYOUT_MIN_RUB", "500.00"))},
