@@ -23,7 +23,7 @@ from referrals.services.ledger import CENT, ledger_post
 RAIL_CURRENCY = {"yookassa": "RUB", "cryptopay": "USDT"}
 
 
-def _minimum(partner: Partner, currency: str, rail: str) -> Decimal:
+def payout_minimum(partner: Partner, currency: str, rail: str) -> Decimal:
     """The tier's minimum, never below the rail's (settings.SETKA_PAYOUT_MINIMUMS)."""
     tier = partner.tier.min_payout_rub if currency == "RUB" else partner.tier.min_payout_usdt
     return max(tier, Decimal(settings.SETKA_PAYOUT_MINIMUMS.get(rail, {}).get(currency, 0)))
@@ -73,7 +73,7 @@ def payout_request(
                 raise DomainError("This payout method is not available.", code="referral_bad_payout")
             if not destination.strip():
                 raise DomainError("Say where to send the money.", code="invalid", fields={"destination": ["Required."]})
-            minimum = _minimum(partner, currency, rail)
+            minimum = payout_minimum(partner, currency, rail)
             if amount < minimum:
                 raise ConflictError(
                     _("The minimum payout is %(amount)s %(currency)s.") % {"amount": minimum, "currency": currency},
