@@ -17,6 +17,7 @@ from billing.models import (
     Plan,
     ProfitShareMonth,
     ProviderEvent,
+    ProviderPayout,
     Refund,
     RejectedCallback,
     Subscription,
@@ -304,3 +305,37 @@ class ProfitShareMonthAdmin(ReadOnlyAdmin):
 @admin.register(CycleHold)
 class CycleHoldAdmin(ReadOnlyAdmin):
     list_display = ("bot", "reason", "created_at")
+
+
+@admin.register(ProviderPayout)
+class ProviderPayoutAdmin(ReadOnlyAdmin):
+    """Payouts sent by a rail (the destination is shown masked only); "Re-check" asks the
+    provider now (the reconciliation does it every few minutes anyway)."""
+
+    list_display = (
+        "id",
+        "owner_key",
+        "rail",
+        "amount",
+        "currency",
+        "destination_masked",
+        "status",
+        "cancellation_reason",
+        "provider_payout_id",
+        "attempts",
+        "created_at",
+        "settled_at",
+    )
+    list_filter = ("rail", "status")
+    search_fields = ("owner_key", "provider_payout_id")
+    exclude = ("destination",)
+    actions = ["recheck"]
+
+    @admin.action(description="Re-check with the provider")
+    def recheck(self, request, queryset):
+        for payout in queryset:
+            try:
+                status = services.payout_refresh(payout_id=payout.pk)
+                self.message_user(request, f"Payout {payout.pk}: {status}.")
+            except ProviderError as exc:
+                self.message_user(request, f"Payout {payout.pk}: {exc}", messages.ERROR)

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from exchanges.fields import StrictEncryptedTextField
+
 
 class _DecimalArgs(TypedDict):
     max_digits: int
@@ -155,6 +157,9 @@ class Payment(models.Model):
     receipt = models.JSONField(default=dict, blank=True, help_text="54-FZ receipt data sent with the payment")
     confirmation_url = models.URLField(max_length=500, blank=True, default="")
     paid_method_title = models.CharField(max_length=120, blank=True, default="")
+    # Keyed HMAC-SHA256 (SETKA_INSTRUMENT_FINGERPRINT_KEY) of what identifies the paying card or
+    # wallet: equal for the same instrument, never reversible. "" when the rail tells nothing.
+    instrument_fingerprint = models.CharField(max_length=64, blank=True, default="", db_index=True)
     refunded_amount = models.DecimalField(default=0, **MONEY)
     credited_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -310,3 +315,46 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.amount} of payment #{self.payment_id} ({self.status})"
+
+
+class ProviderPayout(models.Model):
+    """Money we send out by a rail (a partner's reward, a pool manager's fees), written with its
+    idempotency key BEFORE the provider is called: a retry, a crash or a lost answer re-sends the
+    same key and gets the same payout, never a second one. `owner_key` names what it pays
+    ("referral_payout:17"); its owner is told when it settles (SETKA_PAYOUT_LISTENERS)."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Written, not answered yet"
+        PENDING = "pending", "Sent, waiting for the provider"
+        SUCCEEDED = "succeeded", "Paid out"
+        CANCELED = "canceled", "Canceled by the provider (money back)"
+
+    rail = models.CharField(max_length=16)
+    owner_key = models.CharField(max_length=64, unique=True)
+    idempotence_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    provider_payout_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL until answered
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=8)
+    destination = StrictEncryptedTextField(help_text="Encrypted at rest; shown only masked")
+    destination_masked = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW, db_index=True)
+    cancellation_reason = models.CharField(max_length=64, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="provider_payout_positive"),
+            models.UniqueConstraint(
+                fields=["rail", "provider_payout_id"],
+                condition=Q(provider_payout_id__isnull=False),
+                name="provider_payout_unique_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rail} payout {self.amount} {self.currency} to {self.destination_masked} ({self.status})"

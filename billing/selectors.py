@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.models import CycleHold, Payment, Plan, ProfitShareMonth, Subscription
+from billing.models import CycleHold, Payment, Plan, ProfitShareMonth, ProviderPayout, Subscription
 
 FREE_PLAN = "free"
 PAID_STATUSES = (
@@ -97,3 +97,18 @@ def month_start(now=None) -> date:
 
 def profit_share_month(*, user, now=None) -> ProfitShareMonth | None:
     return ProfitShareMonth.objects.filter(user=user, month=month_start(now)).first()
+
+
+def payout_status_text(*, payout_id: int) -> str:
+    """One line for an operator: the rail, its status, the provider's id or why it was canceled."""
+    payout = ProviderPayout.objects.filter(pk=payout_id).first()
+    if payout is None:
+        return "-"
+    tail = f": {payout.cancellation_reason}" if payout.cancellation_reason else ""
+    ident = f" {payout.provider_payout_id}" if payout.provider_payout_id else ""
+    return f"{payout.rail}{ident} {payout.get_status_display().lower()}{tail}"
+
+
+def payout_statuses(*, payout_ids: list[int]) -> dict[int, str]:
+    """Provider status of many payouts at once (by billing's payout id)."""
+    return dict(ProviderPayout.objects.filter(pk__in=payout_ids).values_list("pk", "status"))

@@ -8,9 +8,20 @@ from celery import shared_task
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=240, time_limit=300, expires=240)
 def billing_reconcile_task() -> dict:
     """Inbox leftovers, unsent payments and pending/credited payments vs the provider."""
-    from billing.services import payments_reconcile
+    from billing.services import payments_reconcile, payouts_reconcile
 
-    return payments_reconcile()
+    counts = payments_reconcile()
+    counts["payouts"] = payouts_reconcile()
+    return counts
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90, max_retries=0)
+def payout_send_task(payout_id: int) -> str:
+    """Send one written payout (started on commit). A lost answer leaves it pending: the
+    reconciliation above settles it with the same idempotency key."""
+    from billing.services import payout_send
+
+    return payout_send(payout_id=payout_id)
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=240, time_limit=300, expires=240)

@@ -9,8 +9,10 @@ Three ways this runs:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import overload
 
@@ -303,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "support.models.Ticket.Status",
         "TicketQueueEnum": "support.models.Ticket.Queue",
         "PayoutKindEnum": "referrals.models.Payout.Kind",
+        "PayoutStatusEnum": "referrals.models.Payout.Status",
         "PoolStatusEnum": "pools.models.Pool.Status",
         "PoolMemberStatusEnum": "pools.models.PoolMember.Status",
         "PoolFeeKindEnum": "pools.models.PoolFee.Kind",
@@ -384,6 +387,26 @@ SETKA_YOOKASSA_WEBHOOK_NETWORKS = env_list(
 )
 SETKA_YOOKASSA_VAT_CODE = env_int("SETKA_YOOKASSA_VAT_CODE", 1)  # 54-FZ: 1 = without VAT (USN)
 SETKA_YOOKASSA_TAX_SYSTEM_CODE = env_int("SETKA_YOOKASSA_TAX_SYSTEM_CODE", 2)  # 2 = USN income
+# YooKassa pays out through its payout gateway (its own agent id and key; the shop's in dev).
+SETKA_YOOKASSA_PAYOUT_AGENT_ID = env("SETKA_YOOKASSA_PAYOUT_AGENT_ID", "")
+SETKA_YOOKASSA_PAYOUT_SECRET_KEY = env("SETKA_YOOKASSA_PAYOUT_SECRET_KEY", "")
+# The key of the payer-instrument fingerprints (HMAC-SHA256 of a card's first6/last4/expiry):
+# changing it makes old fingerprints unequal to new ones. Unset, it is derived from the first
+# encryption key (set it explicitly to rotate SETKA_ENCRYPTION_KEYS without losing matches).
+SETKA_INSTRUMENT_FINGERPRINT_KEY = (
+    env("SETKA_INSTRUMENT_FINGERPRINT_KEY", "")
+    or hashlib.sha256(f"setka-instrument-fingerprint:{ENCRYPTION_KEYS[0]}".encode()).hexdigest()
+)
+# The least a payout by each rail may be (per currency); a partner tier may ask for more.
+SETKA_PAYOUT_MINIMUMS = {
+    "yookassa": {"RUB": Decimal(env("SETKA_PAYOUT_MIN_RUB", "500.00"))},
+    "cryptopay": {"USDT": Decimal(env("SETKA_PAYOUT_MIN_USDT", "5.00"))},
+}
+# Payouts other apps send through billing (billing/services/payouts.py): key prefix -> who is told.
+SETKA_PAYOUT_LISTENERS = {
+    "referral_payout:": "referrals.services.referral_payout_settled",
+    "pool_payout:": "pools.payouts.pool_payout_settled",
+}
 SETKA_CRYPTOPAY_API_URL = env("SETKA_CRYPTOPAY_API_URL", "http://127.0.0.1:8771/api")
 SETKA_CRYPTOPAY_TOKEN = env("SETKA_CRYPTOPAY_TOKEN", "" if PRODUCTION else "1234:AAsetkaFakeCryptoPayToken")
 # The seller of record per rail (crypto must be sold by a non-Russian entity: docs/stages.md).

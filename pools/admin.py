@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from billing.selectors import payout_status_text
 from config.exceptions import DomainError
-from pools.models import Pool, PoolFee, PoolManager, PoolMember, PoolNav
+from pools.models import ManagerPayout, Pool, PoolFee, PoolManager, PoolMember, PoolNav
+from pools.payouts import manager_payout_decide
 from pools.services import manager_approve, manager_reject, manager_revoke, pool_approve, pool_close, pool_suspend
 
 
@@ -141,9 +143,54 @@ class PoolManagerAdmin(admin.ModelAdmin):
     actions = [manager_approve_action, manager_reject_action, manager_revoke_action]
     readonly_fields = ("user", "experience", "status", "applied_at", "decided_at", "decided_by")
     fields = (*readonly_fields, "decision_note")
+@admin.register(ManagerPayout)
+class ManagerPayoutAdmin(admin.ModelAdmin):
+    """Managers' payout requests: approve sends by the rail (paid when the provider confirms);
+    reject makes the amount available again. The destination is shown masked only."""
+
+    list_display = (
+        "id",
+        "manager",
+        "kind",
+        "rail",
+        "destination",
+        "amount",
+        "currency",
+        "status",
+        "provider_status",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "rail")
+    exclude = ("destination_sealed",)
+    readonly_fields = [f.name for f in ManagerPayout._meta.fields if f.name != "destination_sealed"] + [
+        "provider_status"
+    ]
+    actions = ["approve_payouts", "reject_payouts"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="Provider")
+    def provider_status(self, obj: ManagerPayout) -> str:
+        return "-" if obj.provider_payout_id is None else payout_status_text(payout_id=obj.provider_payout_id)
+
+    def _decide(self, request, queryset, approve: bool) -> None:
+        done = 0
+        for payout in queryset:
+            try:
+                manager_payout_decide(payout=payout, approve=approve, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{payout}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} decided.")
+
+    @admin.action(description="Approve: send by the rail")
+    def approve_payouts(self, request, queryset):
+        self._decide(request, queryset, True)
+
+    @admin.action(description="Reject: the amount is available again")
+    def reject_payouts(self, request, queryset):
+        self._decide(request, queryset, False)

@@ -20,7 +20,8 @@ from config.limits import MAX_ID
 from exchanges.models import ExchangeAccount
 from metrics.api_common import ApiMixin
 from pools import selectors, services
-from pools.models import Pool, PoolFee, PoolManager, PoolMember
+from pools.models import ManagerPayout, Pool, PoolFee, PoolManager, PoolMember
+from pools.payouts import manager_balance, manager_payout_request, manager_payouts
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: {detail, code, fields}"),
@@ -422,3 +423,57 @@ class ManagerApi(ApiMixin, GenericAPIView):
         serializer.is_valid(raise_exception=True)
         services.manager_apply(user=request.user, experience=serializer.validated_data["experience"])
         return Response(ManagerStateSerializer(_manager_state(request.user)).data)
+class ManagerPayoutSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2, coerce_to_string=True)
+
+    class Meta:
+        model = ManagerPayout
+        fields = ["id", "kind", "rail", "destination", "amount", "currency", "status", "note", "created_at"]
+        extra_kwargs = {"destination": {"help_text": "Masked"}}
+
+
+class ManagerPayoutsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    earned = serializers.DecimalField(max_digits=30, decimal_places=2, help_text="Fees investors have paid")
+    pending = serializers.DecimalField(max_digits=30, decimal_places=2, help_text="Requested or being sent")
+    paid = serializers.DecimalField(max_digits=30, decimal_places=2)
+    available = serializers.DecimalField(max_digits=30, decimal_places=2, help_text="What may be asked for")
+    minimum = serializers.DecimalField(max_digits=30, decimal_places=2, help_text="Least payout by a rail")
+    rails = serializers.ListField(child=serializers.CharField())
+    payouts = ManagerPayoutSerializer(many=True)
+
+
+class ManagerPayoutInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ManagerPayout.Kind.choices)
+    amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2, required=False, min_value=Decimal("0.01"), max_value=Decimal("1000000000")
+    )
+    rail = serializers.ChoiceField(choices=["cryptopay"], required=False, default="")
+    destination = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+
+
+class ManagerPayoutsApi(ApiMixin, GenericAPIView):
+    """A manager's paid-in fees, what is available, and their payouts; a new payout request."""
+
+    serializer_class = ManagerPayoutsSerializer
+
+    def _state(self, request) -> dict:
+        return {
+            **manager_balance(user=request.user),
+            "payouts": manager_payouts(user=request.user)[:100],
+        }
+
+    @extend_schema(responses={200: ManagerPayoutsSerializer}, summary="My manager payouts")
+    def get(self, request):
+        return Response(ManagerPayoutsSerializer(self._state(request)).data)
+
+    @extend_schema(
+        request=ManagerPayoutInput,
+        responses={201: ManagerPayoutsSerializer, **ERRORS},
+        summary="Ask for a payout of paid-in fees",
+    )
+    def post(self, request):
+        serializer = ManagerPayoutInput(data=_body(request))
+        serializer.is_valid(raise_exception=True)
+        manager_payout_request(user=request.user, **serializer.validated_data)
+        return Response(ManagerPayoutsSerializer(self._state(request)).data, status=status.HTTP_201_CREATED)

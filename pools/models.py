@@ -199,3 +199,46 @@ class PoolNav(models.Model):
 
     def __str__(self) -> str:
         return f"pool #{self.pool_id} NAV {self.nav} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class ManagerPayout(models.Model):
+    """A manager's request to be paid what investors have paid in fees: as credit towards the
+    manager's own plan (at once), or by a rail after an operator approves it (sent through
+    billing's payout port, owner key "pool_payout:<id>", exactly once). What is available is
+    paid-in fees less every payout requested, sending or paid (pools.payouts.manager_balance)."""
+
+    class Kind(models.TextChoices):
+        PLAN_CREDIT = "plan_credit", "Credit towards my plan"
+        TRANSFER = "transfer", "Payout by a payment rail"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for an operator"
+        SENDING = "sending", "Approved: sent by the rail, waiting for the provider"
+        PAID = "paid", "Paid"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "The provider canceled it: the amount is back in the balance"
+
+    LIVE = ("requested", "sending", "paid")  # what counts against the balance
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pool_payouts")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    rail = models.CharField(max_length=16, blank=True, default="")
+    destination = models.CharField(max_length=40, blank=True, default="", help_text="Masked: what may be shown")
+    destination_sealed = models.TextField(blank=True, default="", help_text="Encrypted (billing.destinations)")
+    amount = models.DecimalField(max_digits=20, decimal_places=2, help_text="Whole cents")
+    currency = models.CharField(max_length=8, default="USDT")
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    provider_payout_id = models.BigIntegerField(null=True, blank=True, help_text="billing's ProviderPayout")
+    note = models.CharField(max_length=300, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="pool_payout_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} to {self.manager} ({self.status})"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from billing.selectors import payout_status_text
 from config.exceptions import DomainError
 from referrals import services
 from referrals.models import (
@@ -110,10 +111,28 @@ class LedgerEntryAdmin(ReadOnly):
 
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin):
-    list_display = ["partner", "kind", "rail", "destination", "amount", "currency", "status", "created_at"]
+    list_display = [
+        "partner",
+        "kind",
+        "rail",
+        "destination",
+        "amount",
+        "currency",
+        "status",
+        "provider_status",
+        "created_at",
+    ]
     list_filter = ["status", "kind", "rail"]
-    readonly_fields = [f.name for f in Payout._meta.fields]
-    actions = ["mark_paid", "reject"]
+    readonly_fields = [f.name for f in Payout._meta.fields if f.name != "destination_sealed"] + ["provider_status"]
+    exclude = ["destination_sealed"]
+    actions = ["approve", "reject"]
+
+    @admin.display(description="Provider")
+    def provider_status(self, obj: Payout) -> str:
+        """What the rail says (billing's payout row: status, provider id, why it was canceled)."""
+        if obj.provider_payout_id is None:
+            return "-"
+        return payout_status_text(payout_id=obj.provider_payout_id)
 
     def has_add_permission(self, request):
         return False
@@ -131,8 +150,8 @@ class PayoutAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{payout}: {exc.message}", messages.ERROR)
         self.message_user(request, f"{done} decided.")
 
-    @admin.action(description="Transfer sent by the rail: mark paid")
-    def mark_paid(self, request, queryset):
+    @admin.action(description="Approve: send by the rail (paid when the provider confirms)")
+    def approve(self, request, queryset):
         self._decide(request, queryset, True)
 
     @admin.action(description="Reject: return the amount to the partner's balance")

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.throttling import client_ip
 from referrals import selectors, services
 from referrals.models import Payout
+from referrals.services.payouts import payout_minimum
 
 REF_COOKIE, DEVICE_COOKIE = "setka_ref", "setka_dev"
 YEAR = 365 * 24 * 3600
@@ -86,7 +87,19 @@ class PayoutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Payout
-        fields = ["id", "kind", "rail", "amount", "currency", "status", "note", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "kind",
+            "rail",
+            "destination",
+            "amount",
+            "currency",
+            "status",
+            "note",
+            "created_at",
+            "decided_at",
+        ]
+        extra_kwargs = {"destination": {"help_text": "Masked (the card's last four, the wallet's ends)"}}
 
 
 class PartnerDashboardApi(APIView):
@@ -116,8 +129,9 @@ class PartnerDashboardApi(APIView):
                 "level1_rate": str(tier.level1_rate),
                 "level2_rate": str(tier.level2_rate),
                 "referee_discount_rate": str(tier.referee_discount_rate),
-                "min_payout_rub": str(tier.min_payout_rub),
-                "min_payout_usdt": str(tier.min_payout_usdt),
+                # What a transfer needs at least: the tier's minimum, never below the rail's.
+                "min_payout_rub": str(payout_minimum(partner, "RUB", "yookassa")),
+                "min_payout_usdt": str(payout_minimum(partner, "USDT", "cryptopay")),
             },
             "promo": selectors.PROMO_TEXTS,
             **selectors.partner_dashboard(partner=partner),

@@ -265,13 +265,19 @@ class Payout(models.Model):
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Waiting for an operator"
+        SENDING = "sending", "Approved: sent by the rail, waiting for the provider"
         PAID = "paid", "Paid"
         REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "The provider canceled it: the amount is back in the balance"
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="payouts")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     rail = models.CharField(max_length=16, blank=True, default="", help_text="billing rail: yookassa, cryptopay")
-    destination = models.CharField(max_length=200, blank=True, default="")
+    destination = models.CharField(max_length=200, blank=True, default="", help_text="Masked: what may be shown")
+    # The full card, wallet or Telegram id the rail pays to, encrypted (billing.destinations.seal).
+    destination_sealed = models.TextField(blank=True, default="")
+    # billing.ProviderPayout (owner key "referral_payout:<id>"), once approved.
+    provider_payout_id = models.BigIntegerField(null=True, blank=True)
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=8)
     status = models.CharField(max_length=10, choices=Status.choices, db_index=True)

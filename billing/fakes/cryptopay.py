@@ -3,7 +3,13 @@ the `Crypto-Pay-API-Token` header and {"ok": ..., "result"/"error"} answers, a h
 page where the payer clicks "pay", and webhook updates signed as Crypto Pay signs them: hex
 HMAC-SHA256 of the raw body with key SHA-256(token) in `crypto-pay-api-signature`.
 
-Test controls: pay(), expire(), tamper_amount(), send_update() (re-send, replay or forge)."""
+Transfers (`transfer`: user_id, asset, amount, spend_id; `getTransfers`): from the app's balance
+to a Telegram user, at once ("completed"); a repeated spend_id returns the transfer it made (the
+same spend_id is accepted only once). Crypto Pay's invoice tells nothing about who paid it.
+
+Test controls: pay(), expire(), tamper_amount(), send_update() (re-send, replay or forge);
+`balance` (the app's USDT for transfers), `fail_next_transfer_answer` (the transfer is made, the
+answer lost)."""
 
 from __future__ import annotations
 
@@ -40,6 +46,10 @@ class FakeCryptoPay(FakeServer):
         self.invoices: dict[int, dict] = {}
         self.next_invoice_id = 1000
         self.next_update_id = 1
+        self.transfers: dict[int, dict] = {}
+        self.next_transfer_id = 500
+        self.balance = Decimal("100000")
+        self.fail_next_transfer_answer = False
         self.outbox: list[tuple[bytes, dict]] = []  # (body, headers) of every update
         self.delivered: list[tuple[int, int]] = []  # (update_id, HTTP status)
 
@@ -68,6 +78,21 @@ class FakeCryptoPay(FakeServer):
                 )
             if method == "createInvoice":
                 return self._create(params)
+            if method == "transfer":
+                response = self._transfer(params)
+                if self.fail_next_transfer_answer and b'"ok": true' in response.body:
+                    self.fail_next_transfer_answer = False
+                    return Response(502, b"Bad Gateway", "text/plain")
+                return response
+            if method == "getTransfers":
+                spend_id = str(params.get("spend_id", ""))
+                ids = [int(x) for x in str(params.get("transfer_ids", "")).split(",") if x.strip().isdigit()]
+                items = [
+                    t
+                    for t in self.transfers.values()
+                    if (not ids or t["transfer_id"] in ids) and (not spend_id or t["spend_id"] == spend_id)
+                ]
+                return Response(200, {"ok": True, "result": {"items": items}})
             if method == "getInvoices":
                 ids = [int(x) for x in str(params.get("invoice_ids", "")).split(",") if x.strip().isdigit()]
                 items = [self.invoices[i] for i in ids if i in self.invoices] if ids else list(self.invoices.values())
@@ -106,6 +131,41 @@ class FakeCryptoPay(FakeServer):
         }
         self.invoices[invoice["invoice_id"]] = invoice
         return Response(200, {"ok": True, "result": invoice})
+
+    def _transfer(self, params: dict) -> Response:
+        spend_id = str(params.get("spend_id", ""))
+        if not spend_id or len(spend_id) > 64:
+            return _fail(400, "SPEND_ID_INVALID")
+        for transfer in self.transfers.values():
+            if transfer["spend_id"] == spend_id:
+                return Response(200, {"ok": True, "result": transfer})
+        try:
+            user_id = int(params.get("user_id", ""))
+            amount = Decimal(str(params.get("amount", "")))
+        except (ValueError, InvalidOperation):
+            return _fail(400, "PARAMS_INVALID")
+        if str(params.get("asset", "")) not in ASSETS:
+            return _fail(400, "ASSET_INVALID")
+        if user_id <= 0:
+            return _fail(400, "USER_NOT_FOUND")
+        if amount <= 0:
+            return _fail(400, "AMOUNT_TOO_SMALL")
+        if amount > self.balance:
+            return _fail(400, "INSUFFICIENT_FUNDS")
+        self.balance -= amount
+        self.next_transfer_id += 1
+        transfer = {
+            "transfer_id": self.next_transfer_id,
+            "spend_id": spend_id,
+            "user_id": user_id,
+            "asset": str(params["asset"]),
+            "amount": str(params["amount"]),
+            "status": "completed",
+            "completed_at": _now(),
+            "comment": str(params.get("comment", "")),
+        }
+        self.transfers[transfer["transfer_id"]] = transfer
+        return Response(200, {"ok": True, "result": transfer})
 
     def _by_hash(self, invoice_hash: str) -> dict | None:
         return next((i for i in self.invoices.values() if i["hash"] == invoice_hash), None)

@@ -3,14 +3,21 @@ auth with shop id and secret key, `Idempotence-Key`), a hosted payment page wher
 clicks "pay" (bank card or SBP), and HTTP notifications sent as YooKassa sends them: unsigned
 JSON `{"type": "notification", "event": ..., "object": ...}` from the shop's configured address.
 
-Test controls: pay(), cancel(), refund_from_dashboard() (a refund or chargeback made on
-YooKassa's side), tamper_amount(), notify() (re-send or forge an event)."""
+Payouts (`/v3/payouts`, `/v3/payouts/{id}`): a bank card (`payout_destination_data.card.number`,
+Luhn-checked) or a YooMoney wallet; `pending` until settled, then `succeeded` or `canceled` with
+`cancellation_details`, notified as `payout.succeeded` / `payout.canceled`.
+
+Test controls: pay() (with the card the payer used), cancel(), refund_from_dashboard() (a refund or
+chargeback made on YooKassa's side), tamper_amount(), notify() (re-send or forge an event);
+payout_settle() and `settle_payouts` (settle each new payout at once), `fail_next_payout_answer`
+(the payout is made but the answer is lost: a timeout as the client sees it)."""
 
 from __future__ import annotations
 
 import base64
 import html
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,6 +25,44 @@ from decimal import Decimal, InvalidOperation
 from billing.fakes.server import FakeServer, Request, Response, post
 
 TITLES = {"bank_card": "Bank card *4444", "sbp": "СБП"}
+TEST_CARD = "5555555555554444"
+
+
+def luhn_complete(prefix: str) -> str:
+    """`prefix` + the check digit that makes it pass Luhn."""
+    for digit in "0123456789":
+        if luhn_ok(prefix + digit):
+            return prefix + digit
+    raise AssertionError("unreachable")
+
+
+def random_card() -> str:
+    """A fresh test card (each payer their own unless a test names one)."""
+    return luhn_complete("2200" + "".join(str(secrets.randbelow(10)) for _ in range(11)))
+
+
+def luhn_ok(number: str) -> bool:
+    if not number.isdigit() or not 12 <= len(number) <= 19:
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def card_details(number: str, *, expiry: tuple[str, str] = ("12", "2030")) -> dict:
+    """The card object YooKassa returns for a card (never the full number)."""
+    brand = {"4": "Visa", "5": "MasterCard", "2": "Mir"}.get(number[:1], "Unknown")
+    return {
+        "first6": number[:6],
+        "last4": number[-4:],
+        "expiry_month": expiry[0],
+        "expiry_year": expiry[1],
+        "card_type": brand,
+        "issuer_country": "RU",
+        "issuer_name": "Fake Bank",
+    }
 
 
 def _now() -> str:
@@ -36,6 +81,9 @@ class FakeYooKassa(FakeServer):
         super().__init__(port=port)
         self.shop_id, self.secret_key, self.webhook_url = shop_id, secret_key, webhook_url
         self.payments: dict[str, dict] = {}
+        self.payouts: dict[str, dict] = {}
+        self.settle_payouts: str | None = None  # "succeeded" / "canceled": settle each payout at once
+        self.fail_next_payout_answer = False
         self.refunds: dict[str, dict] = {}
         self.keys: dict[str, tuple[str, str]] = {}  # idempotence key -> (kind, id)
         self.delivered: list[tuple[str, str, int]] = []  # (event, object id, HTTP status)
@@ -71,6 +119,15 @@ class FakeYooKassa(FakeServer):
                 return Response(200, payment) if payment else _error(404, "not_found", "Payment not found")
             if request.method == "POST" and path == "/v3/refunds":
                 return self._idempotent(request, "refund", self._refund_create)
+            if request.method == "POST" and path == "/v3/payouts":
+                response = self._idempotent(request, "payout", self._payout_create)
+                if self.fail_next_payout_answer and response.status == 200:
+                    self.fail_next_payout_answer = False
+                    return _error(500, "internal_server_error", "Lost answer (the payout was made)")
+                return response
+            if request.method == "GET" and path.startswith("/v3/payouts/"):
+                payout = self.payouts.get(path.rsplit("/", 1)[1])
+                return Response(200, payout) if payout else _error(404, "not_found", "Payout not found")
             if request.method == "GET" and path.startswith("/v3/refunds/"):
                 refund = self.refunds.get(path.rsplit("/", 1)[1])
                 return Response(200, refund) if refund else _error(404, "not_found", "Refund not found")
@@ -92,7 +149,8 @@ class FakeYooKassa(FakeServer):
             return _error(400, "invalid_request", "Idempotence-Key header is required", "Idempotence-Key")
         if key in self.keys:
             stored_kind, stored_id = self.keys[key]
-            return Response(200, (self.payments if stored_kind == "payment" else self.refunds)[stored_id])
+            store = {"payment": self.payments, "refund": self.refunds, "payout": self.payouts}[stored_kind]
+            return Response(200, store[stored_id])
         response = create(request.json())
         if response.status == 200:
             self.keys[key] = (kind, json.loads(response.body)["id"])
@@ -157,6 +215,51 @@ class FakeYooKassa(FakeServer):
         self.payments[payment_id] = payment
         return Response(200, payment)
 
+    def _payout_create(self, body: dict) -> Response:
+        amount = self._amount(body.get("amount"))
+        if amount is None or amount["currency"] != "RUB":
+            return _error(400, "invalid_request", "Invalid amount", "amount")
+        data = body.get("payout_destination_data") or {}
+        kind = data.get("type")
+        if kind == "bank_card":
+            number = str((data.get("card") or {}).get("number", ""))
+            if not luhn_ok(number):
+                return _error(400, "invalid_request", "Invalid card number", "payout_destination_data.card.number")
+            destination = {
+                "type": "bank_card",
+                "card": {k: v for k, v in card_details(number).items() if "expiry" not in k},
+            }
+        elif kind == "yoo_money":
+            account = str(data.get("account_number", ""))
+            if not account.isdigit() or not 11 <= len(account) <= 20:
+                return _error(400, "invalid_request", "Invalid wallet number", "payout_destination_data.account_number")
+            destination = {"type": "yoo_money", "account_number": account}
+        else:
+            return _error(400, "invalid_request", "Unsupported payout destination", "payout_destination_data.type")
+        payout_id = f"po-{uuid.uuid4().hex[:8]}-0001-5000-9000-{uuid.uuid4().hex[:12]}"
+        payout = {
+            "id": payout_id,
+            "amount": amount,
+            "status": "pending",
+            "payout_destination": destination,
+            "description": str(body.get("description", ""))[:128],
+            "created_at": _now(),
+            "metadata": body.get("metadata") or {},
+            "test": True,
+        }
+        self.payouts[payout_id] = payout
+        if self.settle_payouts:
+            self._settle(payout, self.settle_payouts)
+        return Response(200, payout)
+
+    def _settle(self, payout: dict, status: str, reason: str = "rejected_by_payee") -> None:
+        if payout["status"] != "pending":
+            return
+        payout["status"] = status
+        if status == "canceled":
+            payout["cancellation_details"] = {"party": "yoo_money", "reason": reason}
+        self._queued.append((f"payout.{status}", dict(payout)))
+
     def _refund_create(self, body: dict) -> Response:
         payment = self.payments.get(str(body.get("payment_id", "")))
         amount = self._amount(body.get("amount"))
@@ -195,7 +298,13 @@ class FakeYooKassa(FakeServer):
         if request.method == "POST" and len(parts) == 4 and parts[3] in ("pay", "cancel"):
             if payment["status"] == "pending":
                 if parts[3] == "pay":
-                    self.pay(payment["id"], method=request.form().get("method") or "bank_card")
+                    form = request.form()
+                    card = "".join(ch for ch in form.get("card", "") if ch.isdigit())
+                    self.pay(
+                        payment["id"],
+                        method=form.get("method") or "bank_card",
+                        card=card if luhn_ok(card) else "",
+                    )
                 else:
                     self.cancel(payment["id"])
             return Response(302, b"", "text/html", {"Location": payment["confirmation"]["return_url"]})
@@ -214,15 +323,36 @@ class FakeYooKassa(FakeServer):
 <p>{html.escape(payment.get("description", ""))}</p>
 <p>Статус: <b data-testid="fake-status">{payment["status"]}</b></p>
 <form method="post" action="/checkout/{payment["id"]}/pay">{choices}
+<label>Номер карты <input name="card" data-testid="fake-card" value="{random_card()}" inputmode="numeric"></label><br>
 <button type="submit" data-testid="fake-pay">Оплатить</button></form>
 <form method="post" action="/checkout/{payment["id"]}/cancel"><button type="submit" data-testid="fake-cancel">Отменить</button></form>
 </body></html>"""
         return Response(200, page, "text/html; charset=utf-8")
 
     # --- controls -----------------------------------------------------------------------------
-    def pay(self, payment_id: str, *, method: str = "bank_card") -> dict:
+    def payout_settle(self, payout_id: str, status: str = "succeeded", *, reason: str = "rejected_by_payee") -> dict:
+        """The payout went through (succeeded) or failed (canceled, with the reason)."""
+        with self.lock:
+            payout = self.payouts[payout_id]
+            self._settle(payout, status, reason)
+        self._flush()
+        return payout
+
+    def pay(self, payment_id: str, *, method: str = "bank_card", card: str = "") -> dict:
+        """The payer pays (by `card` when the method is a bank card: the payment then carries the
+        card's first6/last4/expiry/issuer, as YooKassa returns them)."""
         with self.lock:
             payment = self.payments[payment_id]
+            payment_method = {
+                "type": method,
+                "id": str(uuid.uuid4()),
+                "saved": False,
+                "title": TITLES.get(method, method),
+            }
+            if method == "bank_card":
+                card = card or random_card()
+                payment_method["card"] = card_details(card, expiry=(f"{int(card[-5:]) % 12 + 1:02d}", "2030"))
+                payment_method["title"] = f"Bank card *{card[-4:]}"
             payment.update(
                 status="succeeded",
                 paid=True,
@@ -232,7 +362,7 @@ class FakeYooKassa(FakeServer):
                     "value": f"{Decimal(payment['amount']['value']) * Decimal('0.965'):.2f}",
                     "currency": payment["amount"]["currency"],
                 },
-                payment_method={"type": method, "id": payment_id, "saved": False, "title": TITLES.get(method, method)},
+                payment_method=payment_method,
             )
         self.notify("payment.succeeded", dict(payment))
         return payment

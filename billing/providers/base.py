@@ -26,6 +26,10 @@ class ProviderPayment:
     confirmation_url: str = ""
     method_title: str = ""
     metadata: dict = field(default_factory=dict)
+    # What identifies the paying instrument across payments (a card's first6/last4/expiry/issuer,
+    # a wallet's account): raw, never stored; billing keeps only its keyed HMAC. "" if the rail
+    # tells nothing that identifies the payer.
+    instrument: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,23 @@ class CallbackRejected(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class ProviderPayout:
+    """A payout (money sent from our account to someone's card, wallet or account) as the provider
+    sees it now. Never taken from a callback body: always fetched."""
+
+    provider_payout_id: str
+    status: str  # ProviderStatus: pending, succeeded or canceled
+    amount: Decimal
+    currency: str
+    cancellation_reason: str = ""
+
+
+class PayoutRejected(Exception):
+    """The provider refused the payout for good (bad destination, limits): nothing was sent; the
+    caller returns the money to whoever asked for it."""
+
+
 class PaymentProvider(Protocol):
     code: str
     currency: str
@@ -66,3 +87,15 @@ class PaymentProvider(Protocol):
         ...
 
     def callback_parse(self, *, body: bytes, headers: dict, remote_addr: str | None) -> CallbackEvent: ...
+
+    def payout(self, *, amount: Decimal, currency: str, destination: str, idempotency_key: str) -> ProviderPayout:
+        """Send `amount` to `destination` (validated by `destination_error`). The same key returns
+        the same payout: a retry after a timeout never pays twice. ProviderError: unknown outcome,
+        retry with the same key later; PayoutRejected: nothing was sent."""
+        ...
+
+    def payout_fetch(self, *, provider_payout_id: str, idempotency_key: str) -> ProviderPayout | None:
+        """The payout now (by its provider id, or by our key when the create answer was lost);
+        None if the provider never received it."""
+        ...
+

@@ -4,7 +4,11 @@ answers); the async `aiocryptopay` would need an event loop inside Django's sync
 
 Callbacks are signed: hex HMAC-SHA256 of the raw body with key SHA-256(token), in the
 `crypto-pay-api-signature` header. Even a correctly signed callback is confirmed by fetching the
-invoice (getInvoices) before billing acts on it."""
+invoice (getInvoices) before billing acts on it.
+
+Payouts are `transfer`s from the app's balance to a Telegram user; `spend_id` (our key) makes
+them idempotent and findable (getTransfers) when an answer was lost. The Invoice object carries
+no payer identity, so a Crypto Pay payment has no instrument fingerprint."""
 
 from __future__ import annotations
 
@@ -19,8 +23,10 @@ from django.conf import settings
 from billing.providers.base import (
     CallbackEvent,
     CallbackRejected,
+    PayoutRejected,
     ProviderError,
     ProviderPayment,
+    ProviderPayout,
     ProviderStatus,
 )
 
@@ -46,12 +52,35 @@ def _from_wire(invoice: dict) -> ProviderPayment:
     )
 
 
+# Errors after which the transfer was certainly not made.
+_TRANSFER_REFUSED = {
+    "USER_NOT_FOUND",
+    "AMOUNT_TOO_SMALL",
+    "AMOUNT_TOO_BIG",
+    "ASSET_INVALID",
+    "PARAMS_INVALID",
+    "INSUFFICIENT_FUNDS",
+    "SPEND_ID_INVALID",
+    "USER_BLOCKED",
+    "TRANSFER_NOT_ALLOWED",
+}
+
+
+def _transfer_from_wire(transfer: dict) -> ProviderPayout:
+    return ProviderPayout(
+        provider_payout_id=str(transfer["transfer_id"]),
+        status=ProviderStatus.SUCCEEDED if transfer.get("status") == "completed" else ProviderStatus.PENDING,
+        amount=Decimal(str(transfer.get("amount", "0"))),
+        currency=str(transfer.get("asset", "")),
+    )
+
+
 class CryptoPayProvider:
     code = "cryptopay"
     currency = "USDT"
     methods: tuple[str, ...] = ("usdt",)
 
-    def _call(self, method: str, params: dict) -> dict | list:
+    def _call(self, method: str, params: dict, *, refused: frozenset[str] | set[str] = frozenset()) -> dict | list:
         url = f"{settings.SETKA_CRYPTOPAY_API_URL.rstrip('/')}/{method}"
         try:
             response = requests.post(
@@ -61,6 +90,9 @@ class CryptoPayProvider:
         except (requests.RequestException, ValueError) as exc:
             raise ProviderError(f"Crypto Pay unreachable: {type(exc).__name__}") from exc
         if not data.get("ok"):
+            name = (data.get("error") or {}).get("name", "unknown")
+            if name in refused:
+                raise PayoutRejected(f"Crypto Pay refused: {name}")
             raise ProviderError(f"Crypto Pay error: {(data.get('error') or {}).get('name', 'unknown')}")
         return data["result"]
 
@@ -109,3 +141,27 @@ class CryptoPayProvider:
         if kind != "invoice_paid":
             raise CallbackRejected("unknown_event")
         return CallbackEvent(event_id=str(update_id), event_type=kind, provider_payment_id=invoice_id, payload=data)
+
+    def payout(self, *, amount: Decimal, currency: str, destination: str, idempotency_key: str) -> ProviderPayout:
+        kind, _, user_id = destination.partition(":")
+        if currency != "USDT" or kind != "telegram":
+            raise PayoutRejected("Crypto Pay pays USDT to a Telegram user.")
+        transfer = self._call(
+            "transfer",
+            {
+                "user_id": int(user_id),
+                "asset": "USDT",
+                "amount": f"{amount:.2f}",
+                "spend_id": idempotency_key[:64],
+                "comment": "Setka payout",
+            },
+            refused=_TRANSFER_REFUSED,
+        )
+        assert isinstance(transfer, dict)  # transfer answers one Transfer object
+        return _transfer_from_wire(transfer)
+
+    def payout_fetch(self, *, provider_payout_id: str, idempotency_key: str) -> ProviderPayout | None:
+        params = {"transfer_ids": provider_payout_id} if provider_payout_id else {"spend_id": idempotency_key[:64]}
+        result = self._call("getTransfers", {"asset": "USDT", **params})
+        items = result.get("items", []) if isinstance(result, dict) else result
+        return _transfer_from_wire(items[0]) if items else None

@@ -13,15 +13,20 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from billing.payout_destinations import destination_kind
 from billing.providers.base import (
     CallbackEvent,
     CallbackRejected,
+    PayoutRejected,
     ProviderError,
     ProviderPayment,
+    ProviderPayout,
     ProviderStatus,
 )
 
 EVENTS = {
+    "payout.succeeded",
+    "payout.canceled",
     "payment.succeeded",
     "payment.canceled",
     "payment.waiting_for_capture",
@@ -91,6 +96,32 @@ def _amount(data: dict | None) -> tuple[Decimal, str]:
     return Decimal(str(data.get("value", "0"))), str(data.get("currency", ""))
 
 
+def instrument_of(method: dict) -> str:
+    """What identifies the payer's instrument across payments: a card's first6, last4, expiry and
+    issuer (YooKassa's payment_method.id is new on every payment unless the method is saved), a
+    YooMoney wallet's account, or a saved method's id. "" for SBP and the like."""
+    card = method.get("card") or {}
+    if card.get("last4") and card.get("first6"):
+        parts = ("first6", "last4", "expiry_month", "expiry_year", "issuer_country")
+        return "yookassa:card:" + ":".join(str(card.get(k, "")) for k in parts)
+    if method.get("type") == "yoo_money" and method.get("account_number"):
+        return f"yookassa:yoo_money:{method['account_number']}"
+    if method.get("saved") and method.get("id"):
+        return f"yookassa:method:{method['id']}"
+    return ""
+
+
+def _payout_from_wire(data: dict) -> ProviderPayout:
+    amount, currency = _amount(data.get("amount"))
+    return ProviderPayout(
+        provider_payout_id=str(data["id"]),
+        status=_STATUS.get(str(data.get("status")), ProviderStatus.PENDING),
+        amount=amount,
+        currency=currency,
+        cancellation_reason=str((data.get("cancellation_details") or {}).get("reason", "")),
+    )
+
+
 def _from_wire(data: dict) -> ProviderPayment:
     amount, currency = _amount(data.get("amount"))
     refunded, _ = _amount(data.get("refunded_amount"))
@@ -104,6 +135,7 @@ def _from_wire(data: dict) -> ProviderPayment:
         confirmation_url=str((data.get("confirmation") or {}).get("confirmation_url", "")),
         method_title=str(method.get("title") or method.get("type") or ""),
         metadata=dict(data.get("metadata") or {}),
+        instrument=instrument_of(method) if data.get("status") == "succeeded" else "",
     )
 
 
@@ -186,6 +218,7 @@ class YooKassaProvider:
             raise CallbackRejected("malformed") from exc
         if data.get("type") != "notification" or kind not in EVENTS:
             raise CallbackRejected("unknown_event")
+        # payout.* events name the payout: billing finds it among its payouts, not its payments.
         payment_id = str(obj.get("payment_id", "")) if kind.startswith("refund.") else object_id
         if not payment_id:
             raise CallbackRejected("malformed")
@@ -193,3 +226,68 @@ class YooKassaProvider:
         return CallbackEvent(
             event_id=f"{kind}:{object_id}", event_type=kind, provider_payment_id=payment_id, payload=data
         )
+
+    # --- payouts (YooKassa Payouts API: POST /v3/payouts with an Idempotence-Key) --------------
+    def payout(self, *, amount: Decimal, currency: str, destination: str, idempotency_key: str) -> ProviderPayout:
+        from yookassa import Payout as YooPayout
+        from yookassa.domain.common import HttpVerb
+
+        kind, _, value = destination.partition(":")
+        if currency != "RUB" or kind not in ("bank_card", "yoo_money"):
+            raise PayoutRejected("YooKassa pays roubles to a bank card or a YooMoney wallet.")
+        data = (
+            {"type": kind, "card": {"number": value}}
+            if kind == "bank_card"
+            else {"type": kind, "account_number": value}
+        )
+        params = {
+            "amount": {"value": f"{amount:.2f}", "currency": "RUB"},
+            "payout_destination_data": data,
+            "description": "Setka partner payout"[:128],
+            "metadata": {"setka_payout_key": idempotency_key},
+        }
+        _configure_payouts()
+        try:
+            answer = YooPayout().client.request(
+                HttpVerb.POST, YooPayout.base_path, None, {"Idempotence-Key": idempotency_key}, params
+            )
+        except Exception as exc:  # noqa: BLE001 - an SDK error: refused (4xx) or outcome unknown
+            if _refused(exc):
+                raise PayoutRejected(f"YooKassa refused the payout: {type(exc).__name__}") from exc
+            raise ProviderError(f"YooKassa payout failed: {type(exc).__name__}") from exc
+        return _payout_from_wire(answer)
+
+    def payout_fetch(self, *, provider_payout_id: str, idempotency_key: str) -> ProviderPayout | None:
+        from yookassa import Payout as YooPayout
+        from yookassa.domain.common import HttpVerb
+
+        if not provider_payout_id:
+            return None  # YooKassa finds payouts by id only; the caller re-sends with the same key
+        _configure_payouts()
+        try:
+            data = YooPayout().client.request(HttpVerb.GET, f"{YooPayout.base_path}/{provider_payout_id}")
+        except Exception as exc:  # noqa: BLE001
+            raise ProviderError(f"YooKassa payout fetch failed: {type(exc).__name__}") from exc
+        return _payout_from_wire(data)
+
+
+def _configure_payouts() -> None:
+    """Payouts are made by the payout gateway's agent id and key (its own pair in production)."""
+    from yookassa import Configuration
+
+    Configuration.configure(
+        settings.SETKA_YOOKASSA_PAYOUT_AGENT_ID or settings.SETKA_YOOKASSA_SHOP_ID,
+        settings.SETKA_YOOKASSA_PAYOUT_SECRET_KEY or settings.SETKA_YOOKASSA_SECRET_KEY,
+        api_url=settings.SETKA_YOOKASSA_API_URL,
+        max_attempts=1,
+    )
+
+
+def _refused(exc: Exception) -> bool:
+    """A 4xx answer (bad request, forbidden, not found): the payout was not made."""
+    from yookassa.domain.exceptions import BadRequestError, ForbiddenError, NotFoundError
+
+    return isinstance(exc, BadRequestError | ForbiddenError | NotFoundError)
+
+
+__all__ = ["YooKassaProvider", "destination_kind"]

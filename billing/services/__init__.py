@@ -13,6 +13,14 @@ from billing.services.payments import (
     payments_reconcile,
     webhook_receive,
 )
+from billing.services.payouts import (
+    instrument_fingerprint,
+    payout_apply,
+    payout_create,
+    payout_refresh,
+    payout_send,
+    payouts_reconcile,
+)
 from billing.services.profit_share import (
     profit_share_accrue,
     profit_share_accrue_all,
@@ -44,11 +52,17 @@ __all__ = [
     "entitlement_check",
     "event_process",
     "holds_sync",
+    "instrument_fingerprint",
     "payment_apply",
     "payment_refresh",
     "payment_refund",
     "payment_send",
     "payments_reconcile",
+    "payout_apply",
+    "payout_create",
+    "payout_refresh",
+    "payout_send",
+    "payouts_reconcile",
     "profit_share_accrue",
     "profit_share_accrue_all",
     "profit_share_fee",

@@ -19,6 +19,7 @@ from billing import selectors
 from billing.models import Payment, Plan, ProviderEvent, Refund, RejectedCallback, Subscription
 from billing.providers import CallbackRejected, ProviderError, ProviderPayment, provider_for
 from billing.providers.base import ProviderStatus
+from billing.services.payouts import instrument_fingerprint
 from billing.services.subscriptions import (
     CENT,
     prorate,
@@ -222,6 +223,7 @@ def payment_apply(*, payment_id: int, remote: ProviderPayment, now=None) -> str:
             payment.status = Payment.Status.SUCCEEDED
             payment.credited_at = now
             payment.paid_method_title = remote.method_title[:120]
+            payment.instrument_fingerprint = instrument_fingerprint(remote.instrument)
             payment.save()
             subscription_credit_payment(sub=sub, payment=payment, now=now)
             if payment.purpose != Payment.Purpose.POOL_FEE:  # a pool fee is the manager's, not our revenue
@@ -299,6 +301,8 @@ def _event_process(*, event_pk: int, now=None) -> tuple[str, bool]:
     event = ProviderEvent.objects.get(pk=event_pk)
     if event.processed_at is not None:
         return event.outcome, False
+    if event.event_type.startswith("payout."):
+        return _payout_event_process(event=event, now=now)
     payment = Payment.objects.filter(provider=event.provider, provider_payment_id=event.provider_payment_id).first()
     remote = None
     if payment is not None:
@@ -318,6 +322,25 @@ def _event_process(*, event_pk: int, now=None) -> tuple[str, bool]:
             outcome = payment_apply(payment_id=payment.pk, remote=remote, now=now)
             note = f"provider status {remote.status}, refunded {remote.refunded_amount}"
         locked.processed_at, locked.outcome, locked.note = now, outcome, note[:300]
+        locked.save(update_fields=["processed_at", "outcome", "note"])
+    return outcome, True
+
+
+def _payout_event_process(*, event: ProviderEvent, now) -> tuple[str, bool]:
+    """A payout callback (YooKassa's payout.succeeded / payout.canceled): the payout is fetched by
+    id and applied (billing.services.payouts), then the event is marked processed once."""
+    from billing.services.payouts import payout_event
+
+    status = payout_event(rail=event.provider, provider_payout_id=event.provider_payment_id, now=now)
+    with transaction.atomic():
+        locked = ProviderEvent.objects.select_for_update().get(pk=event.pk)
+        if locked.processed_at is not None:
+            return locked.outcome, False
+        if status is None:
+            outcome, note = ProviderEvent.Outcome.UNKNOWN, "no payout with this provider id"
+        else:
+            outcome, note = ProviderEvent.Outcome.APPLIED, f"payout {status}"
+        locked.processed_at, locked.outcome, locked.note = now, outcome, note
         locked.save(update_fields=["processed_at", "outcome", "note"])
     return outcome, True
 

@@ -9,7 +9,7 @@ from referrals.services.codes import (
     referral_attribute,
 )
 from referrals.services.ledger import UnbalancedEntry, ledger_post
-from referrals.services.payouts import payout_decide, payout_request
+from referrals.services.payouts import payout_decide, payout_request, referral_payout_settled
 from referrals.services.rewards import (
     attribution_review,
     referral_first_payment_discount,
@@ -33,6 +33,7 @@ __all__ = [
     "referral_first_payment_discount",
     "referral_payment_reversed",
     "referral_payment_succeeded",
+    "referral_payout_settled",
     "reward_amount",
     "rewards_mature",
 ]

@@ -8,6 +8,7 @@ key), so a redelivered or reconciled event never pays twice."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -16,10 +17,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from referrals.models import Attribution, Partner, Reward
+from referrals.models import Attribution, LedgerEntry, Partner, Reward
 from referrals.services.ledger import ledger_post
 
+logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
+SAME_INSTRUMENT = "same_instrument"
 PAYABLE = (Attribution.Status.OK, Attribution.Status.APPROVED)
 
 
@@ -59,11 +62,75 @@ def _reward_create(*, payment, partner: Partner, attribution, via, level: int, r
     return reward
 
 
+def _hold(reward: Reward, *, why: str) -> None:
+    """An available reward goes back to "accrued" while an operator reviews its attribution
+    (caller holds the reward's lock); it matures again only if the operator approves."""
+    n = LedgerEntry.objects.filter(reward=reward, kind="hold").count() + 1
+    ledger_post(
+        key=f"reward:{reward.pk}:hold:{n}",
+        kind="hold",
+        currency=reward.currency,
+        reward=reward,
+        memo=why,
+        lines=[(reward.partner, "available", -reward.amount), (reward.partner, "accrued", reward.amount)],
+    )
+    reward.status = Reward.Status.ACCRUED
+    reward.save(update_fields=["status"])
+
+
+def _flag_for_instrument(attribution: Attribution) -> bool:
+    """Flag an attribution whose referred user paid with a referrer's card (or a referrer with a
+    referred user's): its rewards, at both levels, are held until an operator decides."""
+    locked = Attribution.objects.select_for_update().get(pk=attribution.pk)
+    if locked.status == Attribution.Status.REJECTED:
+        return False
+    if locked.status == Attribution.Status.APPROVED and SAME_INSTRUMENT in locked.flags:
+        return False  # an operator has seen this very match and cleared it
+    if locked.status == Attribution.Status.FLAGGED and SAME_INSTRUMENT in locked.flags:
+        return False
+    locked.status = Attribution.Status.FLAGGED
+    locked.flags = [*locked.flags, SAME_INSTRUMENT] if SAME_INSTRUMENT not in locked.flags else locked.flags
+    locked.save(update_fields=["status", "flags"])
+    rewards = Reward.objects.select_for_update().select_related("partner")
+    for reward in rewards.filter(Q(attribution=locked) | Q(via=locked), status=Reward.Status.AVAILABLE):
+        _hold(reward, why=f"attribution {locked.pk}: same payment instrument")
+    logger.warning("referrals: attribution %s flagged: the same payment instrument as a referrer", locked.pk)
+    return True
+
+
+def referral_instrument_check(*, payment) -> list[Attribution]:
+    """Compare the instrument `payment` was paid with (billing's keyed fingerprint) with those of
+    the payer's referrers (levels 1 and 2) and of the users the payer referred (levels 1 and 2).
+    A match flags the attribution between them for review. Returns the attributions flagged."""
+    from billing.models import Payment
+
+    fingerprint = payment.instrument_fingerprint
+    if not fingerprint:
+        return []
+    paid_with = Payment.objects.filter(instrument_fingerprint=fingerprint, credited_at__isnull=False)
+    suspects: list[Attribution] = []
+    first = Attribution.objects.filter(user_id=payment.user_id).first()
+    if first is not None:
+        uplines = [first.referrer_id]
+        second = Attribution.objects.filter(user_id=first.referrer_id).first()
+        if second is not None:
+            uplines.append(second.referrer_id)
+        if paid_with.filter(user_id__in=uplines).exists():
+            suspects.append(first)
+    referred = list(Attribution.objects.filter(referrer_id=payment.user_id))
+    referred += list(Attribution.objects.filter(referrer_id__in=[a.user_id for a in referred]))
+    suspects += [a for a in referred if paid_with.filter(user_id=a.user_id).exists()]
+    return [a for a in suspects if _flag_for_instrument(a)]
+
+
 def referral_payment_succeeded(*, payment, now=None) -> list[Reward]:
-    """Billing credited `payment`: accrue the referrers' shares (once)."""
+    """Billing credited `payment`: check its instrument against the referrers' and the referred
+    users' (a match holds the rewards for review), then accrue the referrers' shares (once)."""
     now = now or timezone.now()
     if payment.amount <= 0:
         return []
+    with transaction.atomic():
+        referral_instrument_check(payment=payment)
     first = Attribution.objects.filter(user_id=payment.user_id).first()
     if first is None or first.status == Attribution.Status.REJECTED:
         return []
@@ -152,8 +219,9 @@ def rewards_mature(*, now=None, limit: int = 1000) -> int:
             if reward.payment.revoked_at is not None:  # billing's hook missed? never pay it
                 _reverse(reward, why=f"payment {reward.payment_id} revoked")
                 continue
+            again = LedgerEntry.objects.filter(reward=reward, kind="mature").count()
             ledger_post(
-                key=f"reward:{reward.pk}:mature",
+                key=f"reward:{reward.pk}:mature" + (f":{again + 1}" if again else ""),
                 kind="mature",
                 currency=reward.currency,
                 reward=reward,

@@ -36,6 +36,8 @@ def yookassa(_yookassa_server, settings):
     settings.SETKA_YOOKASSA_SHOP_ID, settings.SETKA_YOOKASSA_SECRET_KEY = SHOP_ID, SECRET
     settings.SETKA_YOOKASSA_WEBHOOK_NETWORKS = ["127.0.0.1/32"]
     _yookassa_server.outbox.clear()
+    _yookassa_server.payouts.clear()
+    _yookassa_server.settle_payouts, _yookassa_server.fail_next_payout_answer = None, False
     return _yookassa_server
 
 
@@ -44,7 +46,17 @@ def cryptopay(_cryptopay_server, settings):
     settings.SETKA_CRYPTOPAY_API_URL = f"{_cryptopay_server.url}/api"
     settings.SETKA_CRYPTOPAY_TOKEN = TOKEN
     _cryptopay_server.outbox.clear()
+    _cryptopay_server.transfers.clear()
+    _cryptopay_server.fail_next_transfer_answer = False
     return _cryptopay_server
+
+
+@pytest.fixture
+def payouts_sent_inline(monkeypatch, django_capture_on_commit_callbacks):
+    """A payout written on commit is sent right there, as the worker would (payout_send_task)."""
+    from billing.services import payout_send
+
+    monkeypatch.setattr("billing.tasks.payout_send_task.delay", lambda pk: payout_send(payout_id=pk))
 
 
 @pytest.fixture

@@ -6,6 +6,12 @@ from __future__ import annotations
 import pytest
 
 from exchanges.models import ExchangeAccount
+from tests.billing.conftest import (  # noqa: F401 - the payout tests' fixtures (fake Crypto Pay, webhook)
+    _cryptopay_server,
+    cryptopay,
+    hook,
+    payouts_sent_inline,
+)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,14 @@ import importlib
 
 import pytest
 
-from tests.billing.conftest import _yookassa_server, hook, yookassa  # noqa: F401 - fixtures
+from tests.billing.conftest import (  # noqa: F401 - fixtures
+    _cryptopay_server,
+    _yookassa_server,
+    cryptopay,
+    hook,
+    payouts_sent_inline,
+    yookassa,
+)
 from tests.e2e.conftest import browser, page, shot, viewport  # noqa: F401 - the browser test's fixtures
 
 

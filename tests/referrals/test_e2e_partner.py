@@ -1,9 +1,11 @@
 """Browser: a visitor arrives by a partner link, signs up (the code rides through email
 verification and login), pays on the fake YooKassa page with the referral discount, and the
-partner sees the sign-up, the paying user and the accrued reward on the partner page.
+partner sees the sign-up, the paying user and the accrued reward on the partner page. After the
+refund window the partner asks for a payout to a card; an operator approves it in admin; the
+worker sends it through YooKassa Payouts; YooKassa confirms it and the partner sees it paid.
 
-Its own small stack (the web process; the fake YooKassa delivers its callbacks to it), on the
-test database: nothing leaves 127.0.0.1."""
+Its own small stack (the web process and a worker; the fake YooKassa delivers its callbacks to
+the web process), on the test database: nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import importlib
 import os
 import re
 import shutil
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -20,6 +23,7 @@ from tests.e2e.conftest import (  # noqa: F401 - _orm_beside_playwright is this 
     ARTIFACTS,
     DIST,
     STACK_APPNAME,
+    VIEWPORTS,
     _build_frontend,
     _close_db_sessions,
     _db,
@@ -62,6 +66,7 @@ def e2e_stack(django_db_setup, django_db_blocker, yoo):
         "PGAPPNAME": STACK_APPNAME,
         "SETKA_REGISTRATION_MODE": "open",
         "SETKA_YOOKASSA_API_URL": f"{yoo.url}/v3",
+        "SETKA_PAYOUT_MIN_RUB": "100.00",  # the rail's floor; the tier's minimum is lowered below
     }
     log_dir = ARTIFACTS / "e2e-referrals-logs"
     shutil.rmtree(log_dir, ignore_errors=True)
@@ -69,6 +74,7 @@ def e2e_stack(django_db_setup, django_db_blocker, yoo):
     stack.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     try:
         web = stack.start("web", timeout=90)
+        stack.start("worker", concurrency=1, purge=True)  # sends approved payouts (payout_send_task)
         yoo.webhook_url = f"{web.url}/api/billing/webhooks/yookassa/"
         yield stack
     except Exception:
@@ -108,6 +114,53 @@ def _partner(django_db_blocker) -> tuple[str, str, str]:
         return partner.codes.get(custom=False).code
 
     return email, password, _db(django_db_blocker, make)
+
+
+def _refund_window_over():
+    """Rewards mature (the window is 14 days); this test's tier pays out from 100.00 RUB."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from referrals import services
+    from referrals.models import PartnerTier
+
+    PartnerTier.objects.filter(is_default=True).update(min_payout_rub="100.00")
+    services.rewards_mature(now=timezone.now() + timedelta(days=15))
+
+
+def _staff_session(django_db_blocker) -> str:
+    """An operator's signed-in admin session (staff sign in with a TOTP code; the test starts
+    from the session)."""
+
+    def make():
+        from django.conf import settings
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.sessions.backends.db import SessionStore
+
+        from tests.factories import UserFactory
+
+        staff = UserFactory(email=new_email(), is_staff=True, is_superuser=True)
+        session = SessionStore()
+        session[SESSION_KEY] = str(staff.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = staff.get_session_auth_hash()
+        session.create()
+        return session.session_key
+
+    return _db(django_db_blocker, make)
+
+
+def _sent_payout(yoo, timeout: float = 30) -> dict:
+    """The payout the worker sent to the fake YooKassa (awaited: the worker picks the task up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = [p for p in list(yoo.payouts.values()) if p["status"] == "pending"]
+        if pending:
+            assert len(pending) == 1, pending
+            return pending[0]
+        time.sleep(0.1)
+    raise AssertionError("the worker sent no payout to YooKassa")
 
 
 def test_a_visitor_by_a_partner_link_signs_up_pays_and_the_partner_sees_the_reward(
@@ -156,6 +209,49 @@ def test_a_visitor_by_a_partner_link_signs_up_pays_and_the_partner_sees_the_rewa
     expect(partner_page.get_by_test_id("ref-balance-RUB").get_by_test_id("ref-accrued")).to_contain_text("178")
     expect(partner_page.get_by_test_id("ref-link").first).to_contain_text(f"/r/{code}")
     shot(partner_page, "referrals-02-partner")
+
+    # --- after the refund window the partner asks for 150.00 of the 178.20 to a card ---------------
+    _db(django_db_blocker, _refund_window_over)
+    partner_page.reload()
+    expect(partner_page.get_by_test_id("ref-balance-RUB").get_by_test_id("ref-available")).to_contain_text("178")
+    partner_page.get_by_test_id("payout-kind").click()
+    partner_page.get_by_role("option", name="Перевод", exact=True).click()
+    field(partner_page, "payout-amount").fill("150.00")
+    field(partner_page, "payout-destination").fill("4111 1111 1111 1111")
+    partner_page.get_by_test_id("payout-submit").click()
+    row = partner_page.get_by_test_id("payout-row").first
+    expect(row).to_contain_text("•••• 1111")
+    expect(row).not_to_contain_text("4111 1111")
+    expect(row.get_by_test_id("payout-status")).to_have_text("Ждёт оператора")
+    shot(partner_page, "referrals-03-payout-requested")
+
+    # --- an operator approves it in admin; the worker sends it to YooKassa Payouts -----------------
+    staff = browser.new_context(viewport=VIEWPORTS["desktop"], base_url=base_url, locale="en-US")
+    staff.add_cookies([{"name": "sessionid", "value": _staff_session(django_db_blocker), "url": base_url}])
+    admin = staff.new_page()
+    admin.goto("/admin/referrals/payout/?status__exact=requested")
+    admin.locator('input[name="_selected_action"]').first.check()
+    admin.locator('select[name="action"]').select_option("approve")
+    admin.locator('button[name="index"]').click()
+    expect(admin.locator(".messagelist")).to_contain_text("1 decided.")
+    payout = _sent_payout(yoo)
+    assert payout["amount"] == {"value": "150.00", "currency": "RUB"}
+    assert payout["payout_destination"]["card"]["last4"] == "1111"
+    admin.goto("/admin/referrals/payout/")
+    expect(admin.locator("#result_list")).to_contain_text(f"yookassa {payout['id']} sent, waiting for the provider")
+    staff.close()
+    partner_page.reload()
+    expect(partner_page.get_by_test_id("payout-row").first.get_by_test_id("payout-status")).to_have_text("Отправляется")
+
+    # --- YooKassa pays it and says so; the partner sees it paid --------------------------------
+    yoo.payout_settle(payout["id"], "succeeded")
+    partner_page.reload()
+    expect(partner_page.get_by_test_id("payout-row").first.get_by_test_id("payout-status")).to_have_text("Выплачено")
+    balance = partner_page.get_by_test_id("ref-balance-RUB")
+    expect(balance.get_by_test_id("ref-paid")).to_have_text("150")
+    expect(balance.get_by_test_id("ref-pending")).to_have_text("0")
+    expect(balance.get_by_test_id("ref-available")).to_have_text("28.2")
+    shot(partner_page, "referrals-04-payout-paid")
     context.close()
 
     def ledger():

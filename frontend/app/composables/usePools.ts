@@ -145,3 +145,38 @@ export function usePoolManager() {
     },
   }
 }
+
+// A manager's payouts of paid-in fees (/api/pools/payouts/): plan credit at once, or a Crypto Pay
+// transfer an operator approves.
+export interface ManagerPayout {
+  id: number
+  kind: 'plan_credit' | 'transfer'
+  rail: string
+  destination: string
+  amount: string
+  currency: string
+  status: 'requested' | 'sending' | 'paid' | 'rejected' | 'failed'
+  note: string
+  created_at: string
+}
+export interface ManagerPayouts {
+  currency: string
+  earned: string
+  pending: string
+  paid: string
+  available: string
+  minimum: string
+  rails: string[]
+  payouts: ManagerPayout[]
+}
+
+export function useManagerPayouts() {
+  const api = useApi()
+  const r = useApiGet<ManagerPayouts>('pools-payouts', '/api/pools/payouts/')
+  return {
+    ...r,
+    async request(body: { kind: string, amount?: string, rail?: string, destination?: string }) {
+      r.data.value = await api<ManagerPayouts>('/api/pools/payouts/', { method: 'POST', body })
+    },
+  }
+}

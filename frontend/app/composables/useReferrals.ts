@@ -11,7 +11,7 @@ export interface PartnerDashboard {
   balances: Record<string, { accrued: string, available: string, pending: string, paid: string }>
   months: { month: string, earned: Record<string, string>, reversed: Record<string, string> }[]
 }
-export interface ReferralPayout { id: number, kind: 'plan_credit' | 'transfer', rail: string, amount: string, currency: string, status: string, note: string, created_at: string, decided_at: string | null }
+export interface ReferralPayout { id: number, kind: 'plan_credit' | 'transfer', rail: string, destination: string, amount: string, currency: string, status: string, note: string, created_at: string, decided_at: string | null }
 
 export function useReferrals() {
   const api = useApi()

@@ -1516,6 +1516,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pools/payouts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My manager payouts
+         * @description A manager's paid-in fees, what is available, and their payouts; a new payout request.
+         */
+        get: operations["pools_payouts_retrieve"];
+        put?: never;
+        /**
+         * Ask for a payout of paid-in fees
+         * @description A manager's paid-in fees, what is available, and their payouts; a new payout request.
+         */
+        post: operations["pools_payouts_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/referrals/attribute/": {
         parameters: {
             query?: never;
@@ -2327,6 +2351,56 @@ export interface components {
             /** @description Your trading experience in your own words */
             experience: string;
         };
+        ManagerPayout: {
+            readonly id: number;
+            kind: components["schemas"]["PayoutKindEnum"];
+            rail?: string;
+            /** @description Masked */
+            destination?: string;
+            /** Format: decimal */
+            amount: string;
+            currency?: string;
+            status: components["schemas"]["PayoutStatusEnum"];
+            note?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        ManagerPayoutInputRequest: {
+            kind: components["schemas"]["PayoutKindEnum"];
+            /** Format: decimal */
+            amount?: string;
+            /** @default  */
+            rail: components["schemas"]["RailEnum"];
+            /** @default  */
+            destination: string;
+        };
+        ManagerPayouts: {
+            currency: string;
+            /**
+             * Format: decimal
+             * @description Fees investors have paid
+             */
+            earned: string;
+            /**
+             * Format: decimal
+             * @description Requested or being sent
+             */
+            pending: string;
+            /** Format: decimal */
+            paid: string;
+            /**
+             * Format: decimal
+             * @description What may be asked for
+             */
+            available: string;
+            /**
+             * Format: decimal
+             * @description Least payout by a rail
+             */
+            minimum: string;
+            rails: string[];
+            payouts: components["schemas"]["ManagerPayout"][];
+        };
         ManagerRecord: {
             /** @description Bots on real-money accounts, from fills of record */
             live: components["schemas"]["RecordPart"];
@@ -2735,6 +2809,8 @@ export interface components {
             kind: components["schemas"]["PayoutKindEnum"];
             /** @description billing rail: yookassa, cryptopay */
             rail?: string;
+            /** @description Masked (the card's last four, the wallet's ends) */
+            destination?: string;
             /** Format: decimal */
             amount: string;
             currency: string;
@@ -2763,11 +2839,13 @@ export interface components {
         PayoutKindEnum: "plan_credit" | "transfer";
         /**
          * @description * `requested` - Waiting for an operator
+         *     * `sending` - Approved: sent by the rail, waiting for the provider
          *     * `paid` - Paid
          *     * `rejected` - Rejected
+         *     * `failed` - The provider canceled it: the amount is back in the balance
          * @enum {string}
          */
-        PayoutStatusEnum: "requested" | "paid" | "rejected";
+        PayoutStatusEnum: "requested" | "sending" | "paid" | "rejected" | "failed";
         PhoneInputRequest: {
             phone: string;
         };
@@ -3002,6 +3080,11 @@ export interface components {
             end: string;
             timezone: string;
         };
+        /**
+         * @description * `cryptopay` - cryptopay
+         * @enum {string}
+         */
+        RailEnum: "cryptopay";
         RecordPart: {
             bots: number;
             trade_count: number;
@@ -6704,6 +6787,85 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PaginatedPoolList"];
                 };
+            };
+        };
+    };
+    pools_payouts_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagerPayouts"];
+                };
+            };
+        };
+    };
+    pools_payouts_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManagerPayoutInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ManagerPayoutInputRequest"];
+                "multipart/form-data": components["schemas"]["ManagerPayoutInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagerPayouts"];
+                };
+            };
+            /** @description Invalid input: {detail, code, fields} */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not an approved pool manager */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such pool or membership for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
