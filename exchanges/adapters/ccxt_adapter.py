@@ -793,3 +793,233 @@ class CcxtClient:
         self._call(
             "config", category, self.exchange.set_leverage, int(Decimal(leverage)), m["symbol"], params, mutating=True
         )
+
+
+# --- private stream ----------------------------------------------------------------------------
+STREAM_VENUES = frozenset({"okx", "binance"})  # venues whose private order stream Setka holds
+
+
+class CcxtPrivateStream:
+    """The private order stream of one account on a ccxt venue, through ccxt.pro's
+    `watch_orders` (OKX: `/ws/v5/private` login + `orders` channel; Binance spot: the WebSocket
+    API's `userDataStream.subscribe.signature` and its `executionReport` events), mapped onto
+    the port's stream interface as Bybit's is: `on_event("order", [item])` for every order
+    change and `on_event("execution", [item])` when an order's filled amount grew, each item
+    carrying `orderLinkId` (the client order id, which names the bot). Fills themselves are
+    stored by the bot's REST reconciliation, keyed by exec_id, so a pushed fill is stored once.
+
+    A dropped socket is reconnected (ccxt opens a new one, logs in and subscribes again) with
+    a capped backoff; `on_reconnect()` runs after every reconnect so the caller resyncs by REST
+    (pushes during the gap are lost). A refused key sets `auth_failed` and stops the stream.
+    One daemon thread with its own asyncio loop per stream; `close()` ends it."""
+
+    def __init__(
+        self,
+        *,
+        venue_code: str,
+        api_key: str,
+        api_secret: str,
+        passphrase: str = "",
+        base_url: str | None,
+        on_event,
+        on_reconnect=None,
+        broker_id: str = "",
+        allowed_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+        timeout: float = 10.0,
+        backoff_max: float = 5.0,
+    ):
+        import asyncio
+        import threading
+
+        self.spec = venue(venue_code)
+        if self.spec.code not in STREAM_VENUES:
+            raise ValueError(f"{self.spec.name}: no private stream (Setka polls it by REST)")
+        self._on_event = on_event
+        self._on_reconnect = on_reconnect
+        self.backoff_max = backoff_max
+        self.reconnects = 0
+        self.events_received = 0
+        self.auth_failed = False
+        self._ready = threading.Event()
+        self._stopped = threading.Event()
+        self._filled: dict[str, Decimal] = {}  # order id -> filled amount last seen
+        self._loop = asyncio.new_event_loop()
+        self.exchange = self._build(api_key, api_secret, passphrase, base_url, broker_id, allowed_hosts, timeout)
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"ccxt-stream-{venue_code}")
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"<CcxtPrivateStream {self.spec.code}>"
+
+    def _build(self, api_key, api_secret, passphrase, base_url, broker_id, allowed_hosts, timeout):
+        import ccxt.pro as ccxtpro
+
+        options = json.loads(json.dumps(self.spec.ccxt_options))
+        if self.spec.code == "okx":
+            options["brokerId"] = broker_id
+        elif self.spec.code == "binance":
+            options["broker"] = {t: broker_id for t in options.get("broker", {})}
+        exchange = getattr(ccxtpro, self.spec.ccxt_id)(
+            {
+                "apiKey": api_key,
+                "secret": api_secret,
+                "password": passphrase,
+                "timeout": int(timeout * 1000),
+                "enableRateLimit": False,
+                "options": options,
+                "aiohttp_trust_env": False,  # never through a proxy
+                "asyncio_loop": self._loop,
+            }
+        )
+        if base_url:
+            exchange.urls = rewrite_urls(exchange.urls, base_url)
+            exchange.hostname = urlsplit(base_url).netloc
+        if allowed_hosts is not None:
+            bad = [u for u in urls_of(exchange.urls.get("api", {})) if _host(u) not in allowed_hosts]
+            if bad:
+                raise errors.InvalidRequest(
+                    f"{self.spec.name}: refusing to use non-allowed hosts ({len(bad)} URLs)", code="host_not_allowed"
+                )
+            fetch, client = exchange.fetch, exchange.client
+
+            async def guarded_fetch(url, method="GET", headers=None, body=None):
+                if _host(url) not in allowed_hosts:
+                    raise ccxt.ExchangeNotAvailable(f"{self.spec.ccxt_id} refused: {_host(url)} is not allowed")
+                return await fetch(url, method, headers, body)
+
+            def guarded_client(url):
+                if _host(url) not in allowed_hosts:
+                    raise ccxt.ExchangeNotAvailable(f"{self.spec.ccxt_id} refused: {_host(url)} is not allowed")
+                return client(url)
+
+            exchange.fetch = guarded_fetch
+            exchange.client = guarded_client
+        return exchange
+
+    # --- the loop ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(self._loop)
+        self._main_task = self._loop.create_task(self._main())
+        try:
+            self._loop.run_until_complete(self._main_task)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # noqa: BLE001
+            logger.exception("%s private stream ended", self.spec.name)
+        finally:
+            try:
+                self._loop.run_until_complete(self.exchange.close())
+            except Exception:  # noqa: BLE001
+                pass
+            self._loop.close()
+
+    async def _subscribed(self) -> bool:
+        """True once the venue accepted the key and the order subscription is on the wire."""
+        import asyncio
+
+        if self.spec.code == "binance":
+            await self.exchange.authenticate({"type": "spot"})  # resolves on the subscriptionId
+            return True
+        await self.exchange.authenticate({"access": "private"})
+        url = self.exchange.get_url("orders", "private")
+        for _ in range(200):
+            client = self.exchange.clients.get(url)
+            if client is not None and "orders" in client.subscriptions:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    async def _main(self) -> None:
+        import asyncio
+
+        attempt, connected_once = 0, False
+        params = {"type": "spot"} if self.spec.code == "binance" else {"type": "ANY"}
+        while not self._stopped.is_set():
+            watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, params))
+            try:
+                done, _ = await asyncio.wait({watch}, timeout=0.05)
+                if not done:
+                    ready = await asyncio.wait_for(self._subscribed(), timeout=10)
+                    if ready and not self._ready.is_set():
+                        self._ready.set()
+                        if connected_once:
+                            self.reconnects += 1
+                            self._reconnected()
+                        connected_once = True
+                        attempt = 0
+                while not self._stopped.is_set():
+                    orders = await watch
+                    self._emit(orders)
+                    watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, params))
+            except ccxt.AuthenticationError:
+                self.auth_failed = True
+                logger.error("%s private stream: authentication refused", self.spec.name)
+                self._stopped.set()
+            except Exception as exc:  # noqa: BLE001 - a dropped socket: reconnect
+                if self._stopped.is_set():
+                    break
+                logger.info("%s private stream dropped (%s); reconnecting", self.spec.name, type(exc).__name__)
+            finally:
+                if not watch.done():
+                    watch.cancel()
+                elif not watch.cancelled():
+                    watch.exception()  # retrieved: its failure was handled above
+            self._ready.clear()
+            if self._stopped.is_set():
+                break
+            await asyncio.sleep(min(self.backoff_max, 0.1 * (2**attempt)))
+            attempt += 1
+
+    def _emit(self, orders) -> None:
+        for o in orders or []:
+            try:
+                order_id = str(o.get("id") or "")
+                info = o.get("info") or {}
+                cid = str(o.get("clientOrderId") or info.get("clOrdId") or info.get("c") or "")
+                filled = D(o.get("filled"))
+                item = {
+                    "orderLinkId": cid,
+                    "orderId": order_id,
+                    "symbol": str(o.get("symbol") or ""),
+                    "orderStatus": str(o.get("status") or ""),
+                    "cumExecQty": _plain(filled),
+                }
+                self.events_received += 1
+                self._on_event("order", [item])
+                if filled > self._filled.get(order_id, Decimal(0)):
+                    self._filled[order_id] = filled
+                    self._on_event("execution", [item])
+            except Exception:  # noqa: BLE001 - a bad callback must not end the stream
+                logger.exception("%s private stream callback failed", self.spec.name)
+
+    def _reconnected(self) -> None:
+        if self._on_reconnect is None:
+            return
+        try:
+            self._on_reconnect()
+        except Exception:  # noqa: BLE001
+            logger.exception("%s private stream on_reconnect failed", self.spec.name)
+
+    # --- the stream interface ------------------------------------------------------------------
+    def is_connected(self) -> bool:
+        return not self.auth_failed and self._ready.is_set()
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        """True once the key is accepted and the order subscription sent (also after a reconnect)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.auth_failed:
+            if self._ready.wait(0.05):
+                return True
+        return False
+
+    def close(self) -> None:
+        self._stopped.set()
+        task = getattr(self, "_main_task", None)
+        if task is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+        self._thread.join(5)

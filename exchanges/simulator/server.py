@@ -92,6 +92,8 @@ class Simulator:
         """Persist the changes of the last operation and push its events."""
         self.engine.commit()
         try:
+            if self.dialect is not None and self.dialect.stream_hub is not None:
+                self.dialect.stream_hub.flush()
             self.hub.flush()
         except Exception:  # a broken push must never fail the (already committed) request
             log.exception("WebSocket flush failed")

@@ -58,6 +58,7 @@ class Dialect:
 
     def __init__(self, sim):
         self.sim = sim
+        self.stream_hub = None  # the venue's private WebSocket (venues/stream.py), where served
         self.limiter = RateLimiter(self.LIMITS, default=self.DEFAULT_LIMIT, window_ms=self.WINDOW_MS)
 
     # --- to override -------------------------------------------------------------------------

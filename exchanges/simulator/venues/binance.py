@@ -1097,6 +1097,92 @@ class BinanceDialect(Dialect):
         ("GET", "/fapi/v1/userTrades"): Route(futures_user_trades, auth=True),
     }
     KEY_HEADER = "X-MBX-APIKEY"
+    WS_API = "/ws-api/v3"  # the WebSocket API where the spot user data stream is subscribed
+
+    def add_routes(self, app) -> None:
+        if self.WS_API:
+            from .stream import VenueStreamHub
+
+            self.stream_hub = VenueStreamHub(self.sim, self)
+            app.router.add_get(self.WS_API, self.stream_hub.handle)
+        super().add_routes(app)
+
+    # --- the WebSocket API's user data stream (spot executionReport) ---------------------------
+    def stream_bad_message(self, conn, text) -> None:
+        conn.send({"id": None, "status": 400, "error": {"code": -1142, "msg": "Malformed request."}})
+
+    def stream_on_message(self, conn, data: dict) -> None:
+        from .stream import binance_signature_ok
+
+        req_id, method = data.get("id"), data.get("method")
+        params = data.get("params") if isinstance(data.get("params"), dict) else {}
+
+        def fail(code, msg, status=400):
+            conn.send({"id": req_id, "status": status, "error": {"code": code, "msg": msg}})
+
+        if method == "ping":
+            conn.send({"id": req_id, "status": 200, "result": {}})
+        elif method == "userDataStream.subscribe.signature":
+            key = self.sim.engine.keys.get(str(params.get("apiKey") or ""))
+            if key is None:
+                return fail(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+            ts = ms(params.get("timestamp"))
+            now = self.sim.clock()
+            if not ts or ts > now + 1000 or now - ts > (ms(params.get("recvWindow")) or 5000):
+                return fail(-1021, "Timestamp for this request is outside of the recvWindow.")
+            if not binance_signature_ok(key.secret, params):
+                return fail(-1022, "Signature for this request is not valid.")
+            conn.uid, conn.subscribed = key.uid, True
+            conn.send({"id": req_id, "status": 200, "result": {"subscriptionId": conn.sub_id}})
+        elif method == "userDataStream.unsubscribe":
+            conn.subscribed = False
+            conn.send({"id": req_id, "status": 200, "result": {}})
+        else:
+            fail(-1100, f"Unknown method {method}")
+
+    def stream_messages(self, conn, o, row, fill) -> list:
+        if o.category != "spot":
+            return []  # the futures user data stream (listenKey on /fapi) is not served
+        status = _status(o)
+        exec_type = "TRADE" if fill is not None else {"NEW": "NEW", "PARTIALLY_FILLED": "NEW"}.get(status, status)
+        now = self.sim.clock()
+        event = {
+            "e": "executionReport",
+            "E": now,
+            "s": o.symbol,
+            "c": o.order_link_id,
+            "S": o.side.upper(),
+            "o": _type_of(o),
+            "f": "GTC" if o.time_in_force == "PostOnly" else {"IOC": "IOC", "FOK": "FOK"}.get(o.time_in_force, "GTC"),
+            "q": S(o.qty),
+            "p": S(o.price) if o.order_type == "Limit" else "0",
+            "P": "0",
+            "F": "0",
+            "g": -1,
+            "C": o.order_link_id if status == "CANCELED" else "",
+            "x": exec_type,
+            "X": status,
+            "r": "NONE",
+            "i": int(o.order_id),
+            "l": S(fill.exec_qty) if fill is not None else "0",
+            "z": S(o.cum_qty),
+            "L": S(fill.exec_price) if fill is not None else "0",
+            "n": S(fill.exec_fee) if fill is not None else "0",
+            "N": fill.fee_currency if fill is not None else None,
+            "T": fill.exec_time if fill is not None else o.updated_ms,
+            "t": fill.seq if fill is not None else -1,
+            "I": now,
+            "w": status in ("NEW", "PARTIALLY_FILLED"),
+            "m": bool(fill.is_maker) if fill is not None else False,
+            "M": fill is not None,
+            "O": o.created_ms,
+            "Z": S(o.cum_value),
+            "Y": S(fill.exec_value) if fill is not None else "0",
+            "Q": "0",
+            "W": o.created_ms,
+            "V": "EXPIRE_MAKER",
+        }
+        return [{"subscriptionId": conn.sub_id, "event": event}]
 
     def translate(self, exc, path=""):
         out = super().translate(exc, path)

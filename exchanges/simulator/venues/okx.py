@@ -801,6 +801,60 @@ class OkxDialect(Dialect):
         ("GET", "/api/v5/trade/fills-history"): Route(fills_history, auth=True),
     }
 
+    def add_routes(self, app) -> None:
+        from .stream import VenueStreamHub
+
+        self.stream_hub = VenueStreamHub(self.sim, self)
+        app.router.add_get("/ws/v5/private", self.stream_hub.handle)
+        super().add_routes(app)
+
+    # --- the private WebSocket (/ws/v5/private, `orders` channel) ------------------------------
+    def stream_bad_message(self, conn, text) -> None:
+        conn.send({"event": "error", "code": "60012", "msg": f"Illegal request: {text[:200]}"})
+
+    def stream_on_message(self, conn, data: dict) -> None:
+        from .stream import okx_login
+
+        op = data.get("op")
+        if op == "login":
+            key, code, msg = okx_login(self.sim, data.get("args"))
+            if key is None:
+                conn.send({"event": "error", "code": code, "msg": msg})
+                return
+            conn.uid = key.uid
+            conn.send({"event": "login", "code": "0", "msg": "", "connId": str(id(conn))})
+        elif op == "subscribe":
+            args = data.get("args") or []
+            if conn.uid is None:
+                conn.send({"event": "error", "code": "60011", "msg": "Please log in"})
+                return
+            for arg in args:
+                if not isinstance(arg, dict) or arg.get("channel") != "orders":
+                    conn.send({"event": "error", "code": "60018", "msg": f"Wrong URL or channel:{arg}"})
+                    return
+            conn.subscribed = True
+            for arg in args:
+                conn.send({"event": "subscribe", "arg": arg, "connId": str(id(conn))})
+        else:
+            conn.send({"event": "error", "code": "60012", "msg": f"Illegal request: {op}"})
+
+    def stream_messages(self, conn, o, row, fill) -> list:
+        data = order_json(o)
+        if fill is not None:
+            inst = instrument(o.category, o.symbol)
+            data.update(
+                fillPx=S(fill.exec_price),
+                fillSz=S(to_sz(inst, fill.exec_qty)),
+                tradeId=str(fill.seq),
+                fillTime=str(fill.exec_time),
+                fillFee=S(-fill.exec_fee),
+                fillFeeCcy=fill.fee_currency,
+                execType="M" if fill.is_maker else "T",
+            )
+        else:
+            data.update(fillPx="", fillSz="0", tradeId="")
+        return [{"arg": {"channel": "orders", "instType": "ANY", "uid": str(conn.uid)}, "data": [data]}]
+
     def trade_category(self, path, params) -> str | None:
         items = params.get("__list__") or [params]
         cats = set()
