@@ -78,12 +78,15 @@ def client_for_keys(*, environment: str, api_key: str, api_secret: str, account_
     if exchange != "bybit":
         return _ccxt_client(venue_code=exchange, environment=environment, api_key=api_key, api_secret=api_secret,
                             passphrase=passphrase, limiter=limiter, timeout=timeout)
+    broker_id = getattr(settings, "SETKA_BROKER_IDS", {}).get("bybit", "")
     if environment == Env.PAPER:
         return BybitClient(api_key=api_key, api_secret=api_secret, environment="paper",
-                           base_url=settings.SETKA_SIMULATOR_URL, timeout=timeout, limiter=limiter, rules_cache=cache)
+                           base_url=settings.SETKA_SIMULATOR_URL, timeout=timeout, limiter=limiter, rules_cache=cache,
+                           broker_id=broker_id)
     override = getattr(settings, "SETKA_BYBIT_ENDPOINTS", {}).get(environment)
     return BybitClient(api_key=api_key, api_secret=api_secret, environment=environment, timeout=timeout,
-                       base_url=override[0] if override else None, limiter=limiter, rules_cache=cache)
+                       base_url=override[0] if override else None, limiter=limiter, rules_cache=cache,
+                       broker_id=broker_id)
 
 
 def account_credentials(account: ExchangeAccount) -> tuple[str, str]:

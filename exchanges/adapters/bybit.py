@@ -108,6 +108,7 @@ class BybitClient:
         recv_window: int = 5000,
         account_key: str | None = None,
         fills_page_size: int = 100,
+        broker_id: str = "",
     ):
         if base_url is None:
             if environment not in HOSTS:
@@ -132,6 +133,7 @@ class BybitClient:
             retry_codes=set(_NO_RETRY_CODES),
             force_retry=False,
             return_response_headers=True,
+            referral_id=broker_id or None,  # Bybit's broker field: the Referer header, or none
         )
         self._http.endpoint = self.base_url
         self._http.client.trust_env = False  # loopback simulator; no proxy for exchange traffic

@@ -160,6 +160,8 @@ def build_exchange(
         exchange.urls = rewrite_urls(exchange.urls, base_url)
         exchange.hostname = urlsplit(base_url).netloc
     exchange.session.trust_env = False  # never through a proxy
+    if spec.code == "mexc":
+        _mexc_source(exchange, broker_id)
     if allowed_hosts is not None:
         bad = [u for u in urls_of(exchange.urls.get("api", {})) if _host(u) not in allowed_hosts]
         if bad:
@@ -175,6 +177,24 @@ def build_exchange(
 
         exchange.fetch = guarded_fetch
     return exchange
+
+
+def _mexc_source(exchange, broker_id: str) -> None:
+    """MEXC's broker field is the `source` header, and ccxt sends "CCXT" whenever the option is
+    empty: send Setka's id, or no header at all."""
+    sign = exchange.sign
+
+    def sign_with_source(*args, **kwargs):
+        signed = sign(*args, **kwargs)
+        headers = signed.get("headers")
+        if isinstance(headers, dict) and "source" in headers:
+            if broker_id:
+                headers["source"] = broker_id
+            else:
+                del headers["source"]
+        return signed
+
+    exchange.sign = sign_with_source
 
 
 class CcxtClient:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -59,6 +60,9 @@ class Dialect:
     def __init__(self, sim):
         self.sim = sim
         self.stream_hub = None  # the venue's private WebSocket (venues/stream.py), where served
+        # what the last order-changing requests carried (parameters and the headers that are not
+        # credentials): tests read which client order id and broker tag a client really sent
+        self.received: deque = deque(maxlen=200)
         self.limiter = RateLimiter(self.LIMITS, default=self.DEFAULT_LIMIT, window_ms=self.WINDOW_MS)
 
     # --- to override -------------------------------------------------------------------------
@@ -179,6 +183,19 @@ class Dialect:
                 headers = self.limit_headers(f"{request.method} {path}", limit, remaining, max(reset, now + 1))
                 if granted == 0:
                     raise self.rate_limited(max(reset, now + 100))
+            if route.mutating:
+                self.received.append(
+                    {
+                        "method": request.method,
+                        "path": path,
+                        "params": {k: v for k, v in params.items() if k != "signature"},
+                        "headers": {
+                            k: v
+                            for k, v in request.headers.items()
+                            if not any(word in k.upper() for word in ("SIGN", "KEY", "PASSPHRASE", "AUTH"))
+                        },
+                    }
+                )
             out = route.handler(sim, key, params)
         except VenueError as exc:
             sim.settle()
