@@ -622,6 +622,12 @@ class CcxtClient:
             return None
 
     def place_orders(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]:
+        """Several orders at once: OKX through `/api/v5/trade/batch-orders` (up to
+        `batch_create` per request, results per item), the other venues one by one. An item
+        refused does not fail the rest; a duplicate or an unknown outcome is settled by looking
+        the client order id up."""
+        if self.spec.code == "okx" and self.spec.batch_create > 1:
+            return self._place_batches(orders)
         out = []
         for order in orders:
             try:
@@ -630,6 +636,85 @@ class CcxtClient:
                 raise
             except errors.ExchangeError as exc:
                 out.append(BatchItemResult(client_order_id=order.client_order_id, error=exc))
+        return out
+
+    def _place_batches(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]:
+        results: dict[str, BatchItemResult] = {}
+        ready: list[tuple[PlaceOrder, dict]] = []
+        for order in orders:
+            try:
+                m = self._market(order.category, order.symbol)
+                if order.order_type == OrderType.MARKET and not self.spec.market_orders_via_api:
+                    raise errors.InvalidOrder(f"{self.spec.name} does not accept market orders from the API", code="market")
+                if order.order_type == OrderType.LIMIT and order.price is None:
+                    raise errors.InvalidOrder("A limit order needs a price", code="price")
+                params = self._order_params(order, m)
+                self._check_increments(order, m)
+                price = _plain(order.price) if order.order_type == OrderType.LIMIT and order.price is not None else None
+                with localcontext():
+                    request = self.exchange.create_order_request(
+                        m["symbol"],
+                        "limit" if order.order_type == OrderType.LIMIT else "market",
+                        "buy" if order.side == Side.BUY else "sell",
+                        self._amount(m, order.qty),
+                        price,
+                        params,
+                    )
+                ready.append((order, request))
+            except errors.ExchangeError as exc:
+                results[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=exc)
+        size = self.spec.batch_create
+        for start in range(0, len(ready), size):
+            results.update(self._place_batch(ready[start : start + size]))
+        return [results[o.client_order_id] for o in orders]
+
+    def _batch_request(self, requests: list[dict]) -> dict:
+        """OKX answers a batch whose every item failed with code "1" (ccxt raises on it); the
+        items still carry their own sCode, so that answer is returned like a partial one."""
+        try:
+            return self.exchange.privatePostTradeBatchOrders(requests)
+        except ccxt.ExchangeError as exc:
+            text = str(exc)
+            try:
+                body = json.loads(text[text.index("{") :])
+            except ValueError:
+                raise exc from None
+            if isinstance(body, dict) and str(body.get("code")) == "1" and body.get("data"):
+                return body
+            raise
+
+    def _place_batch(self, chunk: list[tuple[PlaceOrder, dict]]) -> dict[str, BatchItemResult]:
+        out: dict[str, BatchItemResult] = {}
+        category = chunk[0][0].category
+        try:
+            body = self._call("create", category, self._batch_request, [r for _, r in chunk], mutating=True)
+            items = {str(i.get("clOrdId") or ""): i for i in (body.get("data") or []) if isinstance(i, dict)}
+        except errors.AmbiguousOutcome:
+            items = {}
+        except errors.ExchangeError as exc:
+            for order, _ in chunk:
+                out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=exc)
+            return out
+        for order, _ in chunk:
+            item = items.get(order.client_order_id)
+            code = str(item.get("sCode")) if item is not None else None
+            if item is not None and code == "0" and item.get("ordId"):
+                order_id = str(item["ordId"])
+                self._client_ids[order_id] = order.client_order_id
+                placed = PlacedOrder(order_id=order_id, client_order_id=order.client_order_id)
+                out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, placed=placed)
+                continue
+            cls = self.spec.error_codes.get(code or "", errors.OrderRejected) if item is not None else None
+            if cls is None or issubclass(cls, errors.DuplicateClientOrderId | errors.TemporaryExchangeError):
+                found = self._lookup_quietly(order)  # the outcome is unknown, or it is already there
+                if found is not None:
+                    placed = PlacedOrder(order_id=found.order_id, client_order_id=order.client_order_id)
+                    out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, placed=placed)
+                    continue
+                if cls is None:
+                    cls = errors.AmbiguousOutcome
+            message = f"{self.spec.name}: {(item or {}).get('sMsg') or 'no answer for this order'}"
+            out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=cls(message, code=code))
         return out
 
     def cancel_order(self, *, category: Category, symbol: str, client_order_id: str) -> None:

@@ -30,7 +30,7 @@ def _order(category=Category.SPOT) -> PlaceOrder:
 
 def _received(handle) -> list[dict]:
     sim = handle.sim
-    return list((sim.dialect.received if sim.dialect is not None else sim.received))
+    return list(sim.dialect.received if sim.dialect is not None else sim.received)
 
 
 def _sent(handle, account, broker_id, category=Category.SPOT) -> dict:
