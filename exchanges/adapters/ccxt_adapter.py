@@ -39,6 +39,7 @@ from exchanges.client import (
     Fill,
     FillPage,
     FundingPage,
+    FundingPayment,
     InstrumentRules,
     KeyPermissions,
     Kline,
@@ -848,11 +849,113 @@ class CcxtClient:
     def funding_payments(
         self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
     ) -> FundingPage:
-        """Not supported yet: ccxt's fetch_funding_history signs `amount` differently per venue
-        and none of the venue twins serves it, so nothing here could be checked on loopback."""
-        if Category(category) == Category.SPOT:
+        """One page of the account's funding settlements of `symbol`'s perpetual.
+
+        - OKX: `/api/v5/account/bills` type 8 (balChg signed as it moved the wallet, `sz` the
+          position in contracts), newest first, paged back by billId (`after`); the rate from
+          `/api/v5/public/funding-rate-history` at the bill's time; mark = |amount| / (qty × |rate|).
+        - Binance USDⓈ-M: `/fapi/v1/income` incomeType FUNDING_FEE, oldest first from
+          startTime (the cursor: the last row's time + 1 ms); rate and mark price from
+          `/fapi/v1/fundingRate`; the position = |amount| / (mark × |rate|).
+        Other venues offer no perpetuals through their API here: NotSupported (spot: empty)."""
+        category = Category(category)
+        if category == Category.SPOT:
             return FundingPage(payments=[])
-        raise errors.NotSupported(f"Funding history is not supported on {self.spec.code}", code="not_supported")
+        if self.spec.code not in ("okx", "binance"):
+            raise errors.NotSupported(f"Funding history is not supported on {self.spec.code}", code="not_supported")
+        m = self._market(category, symbol)
+        since_ms = int(since.timestamp() * 1000) if since is not None else None
+        if self.spec.code == "okx":
+            return self._okx_funding(m, symbol, since_ms, cursor)
+        return self._binance_funding(m, symbol, since_ms, cursor)
+
+    @staticmethod
+    def _rate_at(settlements: list[tuple[int, Decimal, Decimal | None]], ts: int):
+        """The settlement a payment at `ts` belongs to: the latest at or before it (within 1 h)."""
+        best = None
+        for when, rate, mark in settlements:
+            if when <= ts and ts - when <= 3_600_000 and (best is None or when > best[0]):
+                best = (when, rate, mark)
+        return best
+
+    def _okx_funding(self, m: dict, symbol: str, since_ms: int | None, cursor: str | None) -> FundingPage:
+        params: dict[str, Any] = {"instType": "SWAP", "type": "8", "instId": m["id"], "limit": str(self.fills_page_size)}
+        if cursor:
+            params["after"] = cursor
+        if since_ms is not None:
+            params["begin"] = str(since_ms)
+        rows = self._call("account", Category.LINEAR, self.exchange.privateGetAccountBills, params).get("data") or []
+        rates: list[tuple[int, Decimal, Decimal | None]] = []
+        if rows:
+            oldest = min(int(r.get("ts") or 0) for r in rows)
+            history = self._call(
+                "read",
+                Category.LINEAR,
+                self.exchange.publicGetPublicFundingRateHistory,
+                {"instId": m["id"], "before": str(oldest - 3_600_000 - 1), "limit": "100"},
+            ).get("data") or []
+            rates = [(int(h["fundingTime"]), D(h.get("realizedRate") or h.get("fundingRate")), None) for h in history]
+        ct = self._contract(m)
+        payments = []
+        for r in rows:
+            ts = int(r.get("ts") or 0)
+            amount = D(r.get("balChg"))
+            qty = abs(D(r.get("sz"))) * ct
+            found = self._rate_at(rates, ts)
+            rate = found[1] if found else Decimal(0)
+            mark = abs(amount) / (qty * abs(rate)) if qty and rate else Decimal(0)
+            payments.append(
+                FundingPayment(
+                    venue_id=f"okx-bill-{r['billId']}",
+                    symbol=symbol,
+                    amount=amount,
+                    coin=str(r.get("ccy") or m["settle"] or m["quote"]),
+                    rate=rate,
+                    position_qty=qty,
+                    mark_price=mark,
+                    paid_at=datetime.fromtimestamp(ts / 1000, tz=UTC),
+                )
+            )
+        next_cursor = min((str(r["billId"]) for r in rows), key=int) if len(rows) >= self.fills_page_size else None
+        return FundingPage(payments=payments, next_cursor=next_cursor)
+
+    def _binance_funding(self, m: dict, symbol: str, since_ms: int | None, cursor: str | None) -> FundingPage:
+        start = int(cursor) if cursor else since_ms
+        params: dict[str, Any] = {"symbol": m["id"], "incomeType": "FUNDING_FEE", "limit": self.fills_page_size}
+        if start is not None:
+            params["startTime"] = start
+        rows = self._call("account", Category.LINEAR, self.exchange.fapiPrivateGetIncome, params) or []
+        rates: list[tuple[int, Decimal, Decimal | None]] = []
+        if rows:
+            first = min(int(r.get("time") or 0) for r in rows)
+            history = self._call(
+                "read",
+                Category.LINEAR,
+                self.exchange.fapiPublicGetFundingRate,
+                {"symbol": m["id"], "startTime": first - 3_600_000, "limit": 1000},
+            ) or []
+            rates = [(int(h["fundingTime"]), D(h.get("fundingRate")), D(h.get("markPrice"))) for h in history]
+        payments = []
+        for r in rows:
+            ts = int(r.get("time") or 0)
+            amount = D(r.get("income"))
+            found = self._rate_at(rates, ts)
+            rate, mark = (found[1], found[2] or Decimal(0)) if found else (Decimal(0), Decimal(0))
+            qty = abs(amount) / (mark * abs(rate)) if mark and rate else Decimal(0)
+            payments.append(
+                FundingPayment(
+                    venue_id=f"binance-income-{r['tranId']}",
+                    symbol=symbol,
+                    amount=amount,
+                    coin=str(r.get("asset") or m["settle"] or m["quote"]),
+                    rate=rate,
+                    position_qty=qty,
+                    mark_price=mark,
+                    paid_at=datetime.fromtimestamp(ts / 1000, tz=UTC),
+                )
+            )
+        next_cursor = str(max(int(r.get("time") or 0) for r in rows) + 1) if len(rows) >= self.fills_page_size else None
+        return FundingPage(payments=payments, next_cursor=next_cursor)
 
     def positions(self, *, category: Category, symbol: str) -> list[Position]:
         if Category(category) == Category.SPOT:

@@ -229,3 +229,14 @@ def ms(value) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         return 0
+
+
+def funding_settlements(sim, symbol: str) -> list[tuple[int, Decimal, Decimal]]:
+    """(time, rate, mark) of every settlement of `symbol` so far, oldest first (read off the
+    settlements the engine booked; one per time)."""
+    seen: dict[int, tuple[int, Decimal, Decimal]] = {}
+    for rows in sim.engine.executions.values():
+        for e in rows:
+            if e.exec_type == "Funding" and e.symbol == symbol:
+                seen.setdefault(e.exec_time, (e.exec_time, e.fee_rate, e.mark_price or e.exec_price))
+    return [seen[t] for t in sorted(seen)]

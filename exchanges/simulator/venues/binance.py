@@ -24,7 +24,7 @@ from .. import wire
 from ..instruments import INSTRUMENTS, SYMBOLS, Instrument, instrument
 from ..models import ZERO, BybitError, Position
 from ..rest import market as bybit_market
-from .base import Dialect, Route, VenueError, ms
+from .base import Dialect, Route, VenueError, funding_settlements, ms
 
 S = wire.s
 CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
@@ -1000,6 +1000,50 @@ def _trades(sim, key, p, category):
     return [trade_json(e) for e in rows]
 
 
+def income(sim, key, p):
+    """GET /fapi/v1/income: the account's funding settlements (incomeType FUNDING_FEE; the twin
+    keeps no other income types), oldest first from startTime, at most `limit` (default 100)."""
+    if p.get("incomeType") not in (None, "", "FUNDING_FEE"):
+        return []
+    inst = _inst("linear", p["symbol"]) if p.get("symbol") else None
+    rows = [
+        e
+        for e in sim.engine.executions[key.uid]
+        if e.exec_type == "Funding" and (inst is None or e.symbol == inst.symbol)
+    ]
+    start, end = ms(p.get("startTime")), ms(p.get("endTime"))
+    rows = [e for e in rows if (not start or e.exec_time >= start) and (not end or e.exec_time <= end)]
+    limit = min(1000, max(1, ms(p.get("limit")) or 100))
+    rows = rows[:limit] if start else rows[-limit:]
+    return [
+        {
+            "symbol": e.symbol,
+            "incomeType": "FUNDING_FEE",
+            "income": S(-e.exec_fee),
+            "asset": "USDT",
+            "info": "FUNDING_FEE",
+            "time": e.exec_time,
+            "tranId": e.seq,
+            "tradeId": "",
+        }
+        for e in rows
+    ]
+
+
+def funding_rate(sim, key, p):
+    """GET /fapi/v1/fundingRate: settlements of a symbol (rate and mark price), oldest first."""
+    inst = _inst("linear", p.get("symbol"))
+    rows = funding_settlements(sim, inst.symbol)
+    start, end = ms(p.get("startTime")), ms(p.get("endTime"))
+    rows = [r for r in rows if (not start or r[0] >= start) and (not end or r[0] <= end)]
+    limit = min(1000, max(1, ms(p.get("limit")) or 100))
+    rows = rows[:limit] if start else rows[-limit:]
+    return [
+        {"symbol": inst.symbol, "fundingTime": t, "fundingRate": S(rate), "markPrice": S(mark)}
+        for t, rate, mark in rows
+    ]
+
+
 def spot_my_trades(sim, key, p):
     return _trades(sim, key, p, "spot")
 
@@ -1095,6 +1139,8 @@ class BinanceDialect(Dialect):
         ("DELETE", "/fapi/v1/allOpenOrders"): Route(futures_cancel_all, auth=True, trade="linear", mutating=True),
         ("GET", "/fapi/v1/allOrders"): Route(futures_all_orders, auth=True),
         ("GET", "/fapi/v1/userTrades"): Route(futures_user_trades, auth=True),
+        ("GET", "/fapi/v1/income"): Route(income, auth=True),
+        ("GET", "/fapi/v1/fundingRate"): Route(funding_rate),
     }
     KEY_HEADER = "X-MBX-APIKEY"
     WS_API = "/ws-api/v3"  # the WebSocket API where the spot user data stream is subscribed
