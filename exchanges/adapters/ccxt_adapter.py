@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -1009,8 +1010,10 @@ STREAM_VENUES = frozenset({"okx", "binance"})  # venues whose private order stre
 
 class CcxtPrivateStream:
     """The private order stream of one account on a ccxt venue, through ccxt.pro's
-    `watch_orders` (OKX: `/ws/v5/private` login + `orders` channel; Binance spot: the WebSocket
-    API's `userDataStream.subscribe.signature` and its `executionReport` events), mapped onto
+    `watch_orders` (OKX: `/ws/v5/private` login + `orders` channel, every instrument type;
+    Binance spot: the WebSocket API's `userDataStream.subscribe.signature` and its
+    `executionReport` events; Binance USDⓈ-M: the listenKey from `POST /fapi/v1/listenKey` and its
+    `ORDER_TRADE_UPDATE` events), mapped onto
     the port's stream interface as Bybit's is: `on_event("order", [item])` for every order
     change and `on_event("execution", [item])` when an order's filled amount grew, each item
     carrying `orderLinkId` (the client order id, which names the bot). Fills themselves are
@@ -1037,7 +1040,6 @@ class CcxtPrivateStream:
         backoff_max: float = 5.0,
     ):
         import asyncio
-        import threading
 
         self.spec = venue(venue_code)
         if self.spec.code not in STREAM_VENUES:
@@ -1048,7 +1050,8 @@ class CcxtPrivateStream:
         self.reconnects = 0
         self.events_received = 0
         self.auth_failed = False
-        self._ready = threading.Event()
+        self._ready = threading.Event()  # every stream of the venue subscribed
+        self._kind_ready: dict[str, threading.Event] = {}
         self._stopped = threading.Event()
         self._filled: dict[str, Decimal] = {}  # order id -> filled amount last seen
         self._loop = asyncio.new_event_loop()
@@ -1096,7 +1099,9 @@ class CcxtPrivateStream:
                 return await fetch(url, method, headers, body)
 
             def guarded_client(url):
-                if _host(url) not in allowed_hosts:
+                # ccxt also keys bookkeeping clients by plain names ("authenticationFlights"):
+                # only a URL can open a socket
+                if "://" in str(url) and _host(url) not in allowed_hosts:
                     raise ccxt.ExchangeNotAvailable(f"{self.spec.ccxt_id} refused: {_host(url)} is not allowed")
                 return client(url)
 
@@ -1123,13 +1128,33 @@ class CcxtPrivateStream:
                 pass
             self._loop.close()
 
-    async def _subscribed(self) -> bool:
+    def _kinds(self) -> dict[str, dict]:
+        """The venue's order streams and the watch_orders parameters of each: OKX one channel
+        for every instrument type; Binance the spot WebSocket API and, where USDⓈ-M futures
+        are offered, the futures user data stream (listenKey)."""
+        if self.spec.code == "binance":
+            kinds = {"spot": {"type": "spot"}}
+            if self.spec.supports(Category.LINEAR):
+                kinds["linear"] = {"type": "swap", "subType": "linear"}
+            return kinds
+        return {"any": {"type": "ANY"}}
+
+    async def _subscribed(self, kind: str, params: dict) -> bool:
         """True once the venue accepted the key and the order subscription is on the wire."""
         import asyncio
 
-        if self.spec.code == "binance":
+        if kind == "spot":
             await self.exchange.authenticate({"type": "spot"})  # resolves on the subscriptionId
             return True
+        if kind == "linear":
+            await self.exchange.authenticate(dict(params))
+            url = self.exchange.get_private_ws_url("linear", self.exchange.options["linear"]["listenKey"])
+            for _ in range(500):  # the stream is the listenKey's URL itself: subscribed once connected
+                client = self.exchange.clients.get(url)
+                if client is not None and client.connected.done() and not client.connected.exception():
+                    return True
+                await asyncio.sleep(0.01)
+            return False
         await self.exchange.authenticate({"access": "private"})
         url = self.exchange.get_url("orders", "private")
         for _ in range(200):
@@ -1142,25 +1167,34 @@ class CcxtPrivateStream:
     async def _main(self) -> None:
         import asyncio
 
+        kinds = self._kinds()
+        self._kind_ready = {kind: threading.Event() for kind in kinds}
+        await asyncio.gather(*(self._watch_loop(kind, params) for kind, params in kinds.items()))
+
+    def _all_ready(self) -> None:
+        if all(e.is_set() for e in self._kind_ready.values()):
+            self._ready.set()
+
+    async def _watch_loop(self, kind: str, params: dict) -> None:
+        import asyncio
+
+        ready = self._kind_ready[kind]
         attempt, connected_once = 0, False
-        params = {"type": "spot"} if self.spec.code == "binance" else {"type": "ANY"}
         while not self._stopped.is_set():
-            watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, params))
+            watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, dict(params)))
             try:
                 done, _ = await asyncio.wait({watch}, timeout=0.05)
-                if not done:
-                    ready = await asyncio.wait_for(self._subscribed(), timeout=10)
-                    if ready and not self._ready.is_set():
-                        self._ready.set()
-                        if connected_once:
-                            self.reconnects += 1
-                            self._reconnected()
-                        connected_once = True
-                        attempt = 0
+                if not done and await asyncio.wait_for(self._subscribed(kind, params), timeout=10):
+                    ready.set()
+                    self._all_ready()
+                    if connected_once:
+                        self.reconnects += 1
+                        self._reconnected()
+                    connected_once, attempt = True, 0
                 while not self._stopped.is_set():
                     orders = await watch
                     self._emit(orders)
-                    watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, params))
+                    watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, dict(params)))
             except ccxt.AuthenticationError:
                 self.auth_failed = True
                 logger.error("%s private stream: authentication refused", self.spec.name)
@@ -1168,12 +1202,13 @@ class CcxtPrivateStream:
             except Exception as exc:  # noqa: BLE001 - a dropped socket: reconnect
                 if self._stopped.is_set():
                     break
-                logger.info("%s private stream dropped (%s); reconnecting", self.spec.name, type(exc).__name__)
+                logger.info("%s %s private stream dropped (%r); reconnecting", self.spec.name, kind, exc)
             finally:
                 if not watch.done():
                     watch.cancel()
                 elif not watch.cancelled():
                     watch.exception()  # retrieved: its failure was handled above
+            ready.clear()
             self._ready.clear()
             if self._stopped.is_set():
                 break
@@ -1186,7 +1221,8 @@ class CcxtPrivateStream:
                 order_id = str(o.get("id") or "")
                 info = o.get("info") or {}
                 cid = str(o.get("clientOrderId") or info.get("clOrdId") or info.get("c") or "")
-                filled = D(o.get("filled"))
+                market = (self.exchange.markets or {}).get(o.get("symbol")) or {}
+                filled = D(o.get("filled")) * CcxtClient._contract(market)  # base units, as the port speaks
                 item = {
                     "orderLinkId": cid,
                     "orderId": order_id,

@@ -45,6 +45,7 @@ class Route:
     trade: str | None = None  # "spot" | "linear" | "params": which trade permission the call needs
     mutating: bool = False
     weight: int = 1
+    key_only: bool = False  # the API key header alone (Binance's listenKey calls): no signature
 
 
 class Dialect:
@@ -67,6 +68,9 @@ class Dialect:
 
     # --- to override -------------------------------------------------------------------------
     def authenticate(self, request: web.Request, raw_query: str, raw_body: str, params: dict) -> ApiKey:
+        raise NotImplementedError
+
+    def authenticate_key_only(self, request: web.Request) -> ApiKey:
         raise NotImplementedError
 
     def ok(self, data, headers: dict | None = None) -> web.Response:
@@ -157,7 +161,9 @@ class Dialect:
                 raise self.not_found()
             raw_query, raw_body, params = await self._params(request)
             key = None
-            if route.auth:
+            if route.auth and route.key_only:
+                key = self.authenticate_key_only(request)
+            elif route.auth:
                 key = self.authenticate(request, raw_query, raw_body, params)
                 if route.trade:
                     category = self.trade_category(path, params) if route.trade == "params" else route.trade

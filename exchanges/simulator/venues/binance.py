@@ -1140,10 +1140,18 @@ class BinanceDialect(Dialect):
         ("GET", "/fapi/v1/allOrders"): Route(futures_all_orders, auth=True),
         ("GET", "/fapi/v1/userTrades"): Route(futures_user_trades, auth=True),
         ("GET", "/fapi/v1/income"): Route(income, auth=True),
+        ("POST", "/fapi/v1/listenKey"): Route(lambda sim, key, p: sim.dialect.listen_key(key), auth=True, key_only=True),
+        ("PUT", "/fapi/v1/listenKey"): Route(lambda sim, key, p: sim.dialect.listen_key(key), auth=True, key_only=True),
+        ("DELETE", "/fapi/v1/listenKey"): Route(lambda sim, key, p: {}, auth=True, key_only=True),
         ("GET", "/fapi/v1/fundingRate"): Route(funding_rate),
     }
     KEY_HEADER = "X-MBX-APIKEY"
-    WS_API = "/ws-api/v3"  # the WebSocket API where the spot user data stream is subscribed
+    WS_API = "/ws-api/v3"
+
+    def __init__(self, sim):
+        super().__init__(sim)
+        self.listen_keys: dict[str, int] = {}  # listenKey -> uid (in memory: a restart asks for new ones)
+        self.listen_key_owner: dict[str, str] = {}  # listenKey -> the API key that asked for it  # the WebSocket API where the spot user data stream is subscribed
 
     def add_routes(self, app) -> None:
         if self.WS_API:
@@ -1151,8 +1159,39 @@ class BinanceDialect(Dialect):
 
             self.stream_hub = VenueStreamHub(self.sim, self)
             app.router.add_get(self.WS_API, self.stream_hub.handle)
+            # USDⓈ-M user data stream: listenKey from POST /fapi/v1/listenKey
+            app.router.add_get("/private/ws", self.stream_hub.handle)
+            app.router.add_get("/ws/{listen_key}", self.stream_hub.handle)
         super().add_routes(app)
 
+    def listen_key(self, key) -> dict:
+        """One listenKey per API key (a repeated POST or a keep-alive PUT answers the same)."""
+        import secrets
+
+        for token, uid in self.listen_keys.items():
+            if uid == key.uid and self.listen_key_owner.get(token) == key.api_key:
+                return {"listenKey": token}
+        token = secrets.token_urlsafe(48)
+        self.listen_keys[token] = key.uid
+        self.listen_key_owner[token] = key.api_key
+        return {"listenKey": token}
+
+    def authenticate_key_only(self, request):
+        key = self.sim.engine.keys.get(request.headers.get(self.KEY_HEADER) or "")
+        if key is None:
+            raise VenueError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        return key
+
+    def stream_on_open(self, conn, request) -> bool:
+        """The futures stream is addressed by its listenKey; the WS API needs no key to connect."""
+        if request.path == self.WS_API:
+            return True
+        listen_key = request.query.get("listenKey") or request.match_info.get("listen_key") or ""
+        uid = self.listen_keys.get(listen_key)
+        if uid is None:
+            return False
+        conn.uid, conn.kind, conn.subscribed = uid, "linear", True
+        return True
     # --- the WebSocket API's user data stream (spot executionReport) ---------------------------
     def stream_bad_message(self, conn, text) -> None:
         conn.send({"id": None, "status": 400, "error": {"code": -1142, "msg": "Malformed request."}})
@@ -1187,8 +1226,10 @@ class BinanceDialect(Dialect):
             fail(-1100, f"Unknown method {method}")
 
     def stream_messages(self, conn, o, row, fill) -> list:
-        if o.category != "spot":
-            return []  # the futures user data stream (listenKey on /fapi) is not served
+        if o.category != conn.kind:
+            return []
+        if conn.kind == "linear":
+            return [self._order_trade_update(o, fill)]
         status = _status(o)
         exec_type = "TRADE" if fill is not None else {"NEW": "NEW", "PARTIALLY_FILLED": "NEW"}.get(status, status)
         now = self.sim.clock()
@@ -1229,6 +1270,52 @@ class BinanceDialect(Dialect):
             "V": "EXPIRE_MAKER",
         }
         return [{"subscriptionId": conn.sub_id, "event": event}]
+
+    def _order_trade_update(self, o, fill) -> dict:
+        status = _status(o)
+        now = self.sim.clock()
+        avg = (o.cum_value / o.cum_qty).quantize(Decimal("0.00000001")) if o.cum_qty else ZERO
+        return {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "o": {
+                "s": o.symbol,
+                "c": o.order_link_id,
+                "S": o.side.upper(),
+                "o": _type_of(o),
+                "f": {"PostOnly": "GTX", "IOC": "IOC", "FOK": "FOK"}.get(o.time_in_force, "GTC"),
+                "q": S(o.qty),
+                "p": S(o.price) if o.order_type == "Limit" else "0",
+                "ap": S(avg),
+                "sp": "0",
+                "x": "TRADE" if fill is not None else ("NEW" if status in ("NEW", "PARTIALLY_FILLED") else status),
+                "X": status,
+                "i": int(o.order_id),
+                "l": S(fill.exec_qty) if fill is not None else "0",
+                "z": S(o.cum_qty),
+                "L": S(fill.exec_price) if fill is not None else "0",
+                "N": fill.fee_currency or "USDT" if fill is not None else "USDT",
+                "n": S(fill.exec_fee) if fill is not None else "0",
+                "T": fill.exec_time if fill is not None else o.updated_ms,
+                "t": fill.seq if fill is not None else 0,
+                "b": "0",
+                "a": "0",
+                "m": bool(fill.is_maker) if fill is not None else False,
+                "R": o.reduce_only,
+                "wt": "CONTRACT_PRICE",
+                "ot": _type_of(o),
+                "ps": "BOTH",
+                "cp": False,
+                "rp": S(fill.exec_pnl) if fill is not None else "0",
+                "pP": False,
+                "si": 0,
+                "ss": 0,
+                "V": "EXPIRE_MAKER",
+                "pm": "NONE",
+                "gtd": 0,
+            },
+        }
 
     def translate(self, exc, path=""):
         out = super().translate(exc, path)

@@ -34,6 +34,7 @@ class VenueConn:
     def __init__(self, ws: web.WebSocketResponse):
         self.ws = ws
         self.uid: int | None = None
+        self.kind = "spot"  # which of the venue's streams (Binance: "spot" WS API, "linear" listenKey)
         self.subscribed = False
         self.sub_id = 0
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -68,6 +69,14 @@ class VenueStreamHub:
         conn = VenueConn(ws)
         conn.writer = asyncio.create_task(conn.run_writer())
         self.conns.add(conn)
+        opened = getattr(self.dialect, "stream_on_open", None)
+        if opened is not None and not opened(conn, request):
+            self.conns.discard(conn)
+            conn.writer.cancel()
+            await ws.close(code=1008, message=b"invalid listenKey")
+            return ws
+        if conn.uid is not None:
+            self.sim.engine.ws_uids.add(conn.uid)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
