@@ -1200,7 +1200,8 @@ class BinanceDialect(Dialect):
         from .stream import binance_signature_ok
 
         req_id, method = data.get("id"), data.get("method")
-        params = data.get("params") if isinstance(data.get("params"), dict) else {}
+        raw_params = data.get("params")
+        params: dict = raw_params if isinstance(raw_params, dict) else {}
 
         def fail(code, msg, status=400):
             conn.send({"id": req_id, "status": status, "error": {"code": code, "msg": msg}})

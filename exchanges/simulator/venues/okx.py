@@ -932,6 +932,7 @@ class OkxDialect(Dialect):
         data = order_json(o)
         if fill is not None:
             inst = instrument(o.category, o.symbol)
+            assert inst is not None  # the order exists, so its instrument does
             data.update(
                 fillPx=S(fill.exec_price),
                 fillSz=S(to_sz(inst, fill.exec_qty)),

@@ -27,6 +27,8 @@ from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
 
+from ..models import ApiKey
+
 log = logging.getLogger("exchanges.simulator")
 
 
@@ -136,7 +138,7 @@ class VenueStreamHub:
 
 
 # --- OKX -------------------------------------------------------------------------------------
-def okx_login(sim, args) -> tuple[object | None, str, str]:
+def okx_login(sim, args) -> tuple[ApiKey | None, str, str]:
     """(key, error code, message) of an OKX WebSocket login."""
     if not isinstance(args, list) or not args or not isinstance(args[0], dict):
         return None, "60012", "Illegal request"
