@@ -53,7 +53,7 @@ from exchanges.client import (
     TimeInForce,
 )
 from exchanges.ratelimit import RateLimiter
-from exchanges.venues import BINANCE_MESSAGES, Venue, venue
+from exchanges.venues import BINANCE_MESSAGES, VENUES, Venue, venue
 
 logger = logging.getLogger(__name__)
 
@@ -1005,7 +1005,8 @@ class CcxtClient:
 
 
 # --- private stream ----------------------------------------------------------------------------
-STREAM_VENUES = frozenset({"okx", "binance"})  # venues whose private order stream Setka holds
+# the ccxt venues whose private order stream Setka holds (the registry's `private_stream`)
+STREAM_VENUES = frozenset(code for code, v in VENUES.items() if v.adapter == "ccxt" and v.private_stream)
 
 
 class CcxtPrivateStream:
