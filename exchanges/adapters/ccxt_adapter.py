@@ -1236,6 +1236,8 @@ class CcxtPrivateStream:
                 if filled > self._filled.get(order_id, Decimal(0)):
                     self._filled[order_id] = filled
                     self._on_event("execution", [item])
+                if o.get("status") in ("closed", "canceled", "expired", "rejected"):
+                    self._filled.pop(order_id, None)  # done: a long-lived stream keeps only open orders
             except Exception:  # noqa: BLE001 - a bad callback must not end the stream
                 logger.exception("%s private stream callback failed", self.spec.name)
 
