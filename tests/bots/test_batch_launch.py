@@ -6,6 +6,7 @@ does not keep the others from the exchange."""
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pytest
 
@@ -74,3 +75,27 @@ def test_okx_launch_sends_the_ladder_in_batches_of_twenty(db, okx_sim, settings)
     assert len(sent) == 1 + math.ceil(GRID / venue("okx").batch_create) == 3
     items = [len(r["params"].get("__list__") or [r]) for r in _requests(okx_sim) if r["path"] in set(sent)][-3:]
     assert items == [1, 20, 5]
+
+
+def test_a_refused_order_in_a_batch_leaves_the_others_placed(paper, sim):
+    """One order of a batch that the exchange refuses is rejected with its event; the rest of the
+    batch is open on the exchange; the refusal is still raised once all are recorded."""
+    from bots.models import BotEvent
+    from exchanges.factory import client_for_account
+    from tests.factories import OrderFactory
+    from trading.services import OrderPlacementFailed, orders_send_pending
+
+    account, acc = paper
+    bot = BotFactory(user=account.user, exchange_account=account, status=Bot.Status.RUNNING)
+    rows = [
+        OrderFactory(bot=bot, client_order_id=f"rfz{i}", status="pending", price=Decimal(str(50000 + i)), qty=qty)
+        for i, qty in enumerate([Decimal("0.01"), Decimal("5"), Decimal("0.01")])  # 250,000 USDT: refused
+    ]
+    with pytest.raises(OrderPlacementFailed):
+        orders_send_pending(bot=bot, client=client_for_account(account))
+    status = {o.client_order_id: o.status for o in Order.objects.filter(pk__in=[r.pk for r in rows])}
+    assert status == {"rfz0": "open", "rfz1": "rejected", "rfz2": "open"}
+    open_links = sorted(o["orderLinkId"] for o in sim.control.ledger(acc.uid)["open_orders"])
+    assert open_links == ["rfz0", "rfz2"]
+    refused = BotEvent.objects.filter(bot=bot, kind=BotEvent.Kind.ERROR)
+    assert [e.data["client_order_id"] for e in refused] == ["rfz1"]
