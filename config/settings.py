@@ -336,7 +336,9 @@ SETKA_VENUE_SIMULATOR_URLS: dict[str, str] = {
 }
 SETKA_VENUE_ENDPOINTS: dict[str, dict[str, str]] = {}
 SETKA_BROKER_IDS: dict[str, str] = {
-    "okx": env("SETKA_BROKER_ID_OKX", ""),
+    "bybit": env("SETKA_BROKER_ID_BYBIT", ""),  # pybit's Referer header
+    "okx": env("SETKA_BROKER_ID_OKX", ""),  # the order's `tag`
+    "kucoin": env("SETKA_BROKER_ID_KUCOIN", ""),  # KC-API-PARTNER needs the partner's secret too: none sent
     "binance": env("SETKA_BROKER_ID_BINANCE", ""),
     "mexc": env("SETKA_BROKER_ID_MEXC", ""),
 }

@@ -78,12 +78,15 @@ def client_for_keys(*, environment: str, api_key: str, api_secret: str, account_
     if exchange != "bybit":
         return _ccxt_client(venue_code=exchange, environment=environment, api_key=api_key, api_secret=api_secret,
                             passphrase=passphrase, limiter=limiter, timeout=timeout)
+    broker_id = getattr(settings, "SETKA_BROKER_IDS", {}).get("bybit", "")
     if environment == Env.PAPER:
         return BybitClient(api_key=api_key, api_secret=api_secret, environment="paper",
-                           base_url=settings.SETKA_SIMULATOR_URL, timeout=timeout, limiter=limiter, rules_cache=cache)
+                           base_url=settings.SETKA_SIMULATOR_URL, timeout=timeout, limiter=limiter, rules_cache=cache,
+                           broker_id=broker_id)
     override = getattr(settings, "SETKA_BYBIT_ENDPOINTS", {}).get(environment)
     return BybitClient(api_key=api_key, api_secret=api_secret, environment=environment, timeout=timeout,
-                       base_url=override[0] if override else None, limiter=limiter, rules_cache=cache)
+                       base_url=override[0] if override else None, limiter=limiter, rules_cache=cache,
+                       broker_id=broker_id)
 
 
 def account_credentials(account: ExchangeAccount) -> tuple[str, str]:
@@ -127,8 +130,9 @@ def stream_for_account(
     connected and subscribed. Call `.close()` to stop it. See BybitPrivateStream."""
     from exchanges.adapters.bybit import BybitPrivateStream
 
-    if account.exchange.code != "bybit":
-        return RestOnlyStream(account_id=account.pk)
+    code = account.exchange.code
+    if code != "bybit":
+        return _ccxt_stream(account, on_event, on_reconnect)
     api_key, api_secret = account_credentials(account)
     if account.environment == Env.PAPER:
         return BybitPrivateStream(api_key=api_key, api_secret=api_secret, on_event=on_event,
@@ -138,9 +142,30 @@ def stream_for_account(
                               environment=account.environment, ws_base=override[1] if override else None)
 
 
+def _ccxt_stream(account: ExchangeAccount, on_event, on_reconnect):
+    """OKX and Binance (spot): the venue's private stream through ccxt.pro. MEXC (its spot stream
+    is protobuf) and KuCoin (no twin yet to check a stream against): RestOnlyStream."""
+    from exchanges.adapters.ccxt_adapter import STREAM_VENUES, CcxtPrivateStream
+
+    code = account.exchange.code
+    if code not in STREAM_VENUES:
+        return RestOnlyStream(account_id=account.pk)
+    api_key, api_secret = account_credentials(account)
+    if account.environment == Env.PAPER:
+        base_url = venue_simulator_url(code)
+    else:
+        base_url = getattr(settings, "SETKA_VENUE_ENDPOINTS", {}).get(code, {}).get(account.environment)
+    return CcxtPrivateStream(venue_code=code, api_key=api_key, api_secret=api_secret,
+                             passphrase=account_passphrase(account), base_url=base_url, on_event=on_event,
+                             on_reconnect=on_reconnect,
+                             broker_id=getattr(settings, "SETKA_BROKER_IDS", {}).get(code, ""),
+                             allowed_hosts=allowed_hosts(),
+                             timeout=float(getattr(settings, "SETKA_EXCHANGE_TIMEOUT", 10.0)))
+
+
 class RestOnlyStream:
-    """The stand-in for venues whose private WebSocket Setka does not hold yet (every venue but
-    Bybit): no events arrive, so the bot's periodic tick and its REST reconciliation (orders,
+    """The stand-in for venues whose private WebSocket Setka does not hold (MEXC, whose spot
+    stream is protobuf; KuCoin): no events arrive, so the bot's periodic tick and its REST reconciliation (orders,
     fills by cursor) are what keep it in sync; nothing is missed, only noticed a tick later."""
 
     auth_failed = False

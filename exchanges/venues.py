@@ -29,6 +29,9 @@ class Venue:
     time_in_force: tuple[str, ...] = ("GTC", "IOC", "FOK", "PostOnly")
     batch_create: int = 0  # orders per batch request (0 = no batch endpoint used)
     batch_cancel: int = 0
+    # Setka holds the venue's private order stream (fills tick the bot at once); else the bot's
+    # periodic REST reconciliation finds them (MEXC: its spot stream is protobuf)
+    private_stream: bool = False
     client_id_max_len: int = 36
     client_id_pattern: str = r"^[A-Za-z0-9_-]{1,36}$"
     # requests per second per account that Setka allows itself (about 90 % of the venue's
@@ -161,6 +164,7 @@ VENUES: dict[str, Venue] = {
     for v in (
         Venue(
             code="bybit",
+            private_stream=True,
             name="Bybit",
             adapter="pybit",
             ccxt_id="bybit",
@@ -174,6 +178,7 @@ VENUES: dict[str, Venue] = {
         ),
         Venue(
             code="okx",
+            private_stream=True,
             name="OKX",
             adapter="ccxt",
             ccxt_id="okx",
@@ -198,6 +203,7 @@ VENUES: dict[str, Venue] = {
         ),
         Venue(
             code="binance",
+            private_stream=True,
             name="Binance",
             adapter="ccxt",
             ccxt_id="binance",

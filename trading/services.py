@@ -26,6 +26,7 @@ from bots.events import emit
 from bots.models import Bot, BotEvent
 from bots.notify import event_notice_queue
 from exchanges.client import (
+    BatchItemResult,
     Category,
     ExchangeClient,
     ExchangeOrder,
@@ -241,17 +242,27 @@ def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
         except (TemporaryExchangeError, AmbiguousOutcome):
             return order  # still pending: the next reconciliation settles it
     except OrderRejected as exc:
-        order_transition(bot=bot, order=order, status=S.REJECTED, reject_reason=str(exc.message or exc)[:300])
-        bot_event(
-            bot=bot,
-            kind=BotEvent.Kind.ERROR,
-            level=BotEvent.Level.ERROR,
-            message=f"The exchange refused the {order.side.lower()} order at {order.price or 'market'}: {exc.message or exc}",
-            data={"client_order_id": order.client_order_id, "error": type(exc).__name__},
-            code="order_refused",
-            params={"side": order.side, "price": order.price or "market", "error": exc.message or exc},
-        )
-        raise OrderPlacementFailed(f"{type(exc).__name__}: {exc.message or exc}", code=exc.code) from exc
+        raise _order_refused(bot=bot, order=order, exc=exc) from exc
+    return _order_placed(bot=bot, client=client, order=order, placed=placed)
+
+
+def _order_refused(*, bot: Bot, order: Order, exc: OrderRejected) -> OrderPlacementFailed:
+    order_transition(bot=bot, order=order, status=S.REJECTED, reject_reason=str(exc.message or exc)[:300])
+    bot_event(
+        bot=bot,
+        kind=BotEvent.Kind.ERROR,
+        level=BotEvent.Level.ERROR,
+        message=f"The exchange refused the {order.side.lower()} order at {order.price or 'market'}: {exc.message or exc}",
+        data={"client_order_id": order.client_order_id, "error": type(exc).__name__},
+        code="order_refused",
+        params={"side": order.side, "price": order.price or "market", "error": exc.message or exc},
+    )
+    failed = OrderPlacementFailed(f"{type(exc).__name__}: {exc.message or exc}", code=exc.code)
+    failed.__cause__ = exc
+    return failed
+
+
+def _order_placed(*, bot: Bot, client: ExchangeClient, order: Order, placed) -> Order:
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status == S.PENDING:
@@ -267,6 +278,49 @@ def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
         except (TemporaryExchangeError, AmbiguousOutcome):
             pass
     return locked
+
+
+def orders_send_batch(*, bot: Bot, client: ExchangeClient, orders: list[Order]) -> list[Order]:
+    """Send PENDING limit orders in one call of the port's batch placement (one request per
+    venue batch; venues without a batch endpoint place them one by one inside the adapter).
+    Each item is settled as order_send settles one order: placed -> open; duplicate or
+    ambiguous -> looked up by its client order id (still pending if that is not known yet);
+    refused -> rejected with its event. One refused item does not stop the others; after all
+    of them are recorded, the first refusal (OrderPlacementFailed) or error is raised."""
+    if not orders:
+        return []
+    now = timezone.now()
+    for order in orders:
+        Order.objects.filter(pk=order.pk).update(send_attempts=order.send_attempts + 1, sent_at=now)
+        order.send_attempts += 1
+    try:
+        results = client.place_orders([_place_request(bot, o) for o in orders])
+    except AmbiguousOutcome:
+        results = [BatchItemResult(client_order_id=o.client_order_id, error=AmbiguousOutcome("batch")) for o in orders]
+    by_id = {r.client_order_id: r for r in results}
+    out: list[Order] = []
+    first: Exception | None = None
+    for order in orders:
+        result = by_id.get(order.client_order_id)
+        error = result.error if result is not None else AmbiguousOutcome("no result for this item")
+        if result is not None and result.placed is not None:
+            out.append(_order_placed(bot=bot, client=client, order=order, placed=result.placed))
+            continue
+        if isinstance(error, DuplicateClientOrderId | AmbiguousOutcome):
+            try:
+                out.append(order_lookup(bot=bot, client=client, order=order))
+            except (TemporaryExchangeError, AmbiguousOutcome):
+                out.append(order)  # still pending: the next reconciliation settles it
+            continue
+        if isinstance(error, OrderRejected):
+            failed = _order_refused(bot=bot, order=order, exc=error)
+            first = first or failed
+        else:
+            first = first or error  # a temporary error leaves it pending, as order_send does
+        out.append(order)
+    if first is not None:
+        raise first
+    return out
 
 
 def order_lookup(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
@@ -352,20 +406,45 @@ def _differs(order: Order, remote: ExchangeOrder) -> bool:
     )
 
 
+def _batch_size(bot: Bot) -> int:
+    """Orders per batch request on the bot's venue (the registry's capability; 0 = one by one)."""
+    from exchanges.venues import VENUES
+
+    spec = VENUES.get(bot.exchange_account.exchange.code)
+    return spec.batch_create if spec is not None else 0
+
+
 def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None) -> list[Order]:
     """Send every PENDING order of the bot, oldest first (the initial market order before the
     ladder). `still_running()` is checked between sends so that a stop interrupts a long ladder."""
-    sent = []
+    sent: list[Order] = []
     pending = list(Order.objects.filter(bot=bot, status=S.PENDING).order_by("id"))
-    for order in pending:
+    batch = _batch_size(bot)
+    i = 0
+    while i < len(pending):
         if still_running is not None and not still_running():
             break
+        order = pending[i]
         if order.send_attempts >= MAX_SEND_ATTEMPTS:
             order_transition(
                 bot=bot, order=order, status=S.REJECTED, reject_reason="gave up after repeated send failures"
             )
+            i += 1
             continue
-        sent.append(order_send(bot=bot, client=client, order=order))
+        run = [order]
+        if batch > 1 and order.order_type == Order.Type.LIMIT:  # a run of limit orders goes as one batch
+            while (
+                i + len(run) < len(pending)
+                and len(run) < batch
+                and pending[i + len(run)].order_type == Order.Type.LIMIT
+                and pending[i + len(run)].send_attempts < MAX_SEND_ATTEMPTS
+            ):
+                run.append(pending[i + len(run)])
+        if len(run) > 1:
+            sent.extend(orders_send_batch(bot=bot, client=client, orders=run))
+        else:
+            sent.append(order_send(bot=bot, client=client, order=order))
+        i += len(run)
     placed = [o for o in sent if o.status != S.PENDING]
     if placed:
         grid = [o for o in placed if o.purpose == Order.Purpose.GRID]

@@ -108,6 +108,7 @@ class BybitClient:
         recv_window: int = 5000,
         account_key: str | None = None,
         fills_page_size: int = 100,
+        broker_id: str = "",
     ):
         if base_url is None:
             if environment not in HOSTS:
@@ -132,6 +133,7 @@ class BybitClient:
             retry_codes=set(_NO_RETRY_CODES),
             force_retry=False,
             return_response_headers=True,
+            referral_id=broker_id or None,  # Bybit's broker field: the Referer header, or none
         )
         self._http.endpoint = self.base_url
         self._http.client.trust_env = False  # loopback simulator; no proxy for exchange traffic
@@ -340,8 +342,8 @@ class BybitClient:
 
     def place_orders(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]:
         """Batch placement (create-batch, 10 per request for spot, 20 for linear). Items with a
-        duplicate orderLinkId are resolved by lookup; a batch whose outcome is unknown reports
-        AmbiguousOutcome on each of its items."""
+        duplicate orderLinkId are resolved by lookup; a batch whose outcome is unknown is settled
+        order by order by looking each client order id up (AmbiguousOutcome where not found)."""
         results: dict[str, BatchItemResult] = {}
         by_category: dict[Category, list[PlaceOrder]] = {}
         for order in orders:
@@ -367,6 +369,17 @@ class BybitClient:
         try:
             body = self._request("place_batch_order", "/v5/order/create-batch", order_call=True, mutating=True,
                                  cost=len(valid), category=str(category), request=requests_)
+        except errors.AmbiguousOutcome as exc:
+            # the batch may have been applied: each order is whatever its client id says
+            for order in valid:
+                try:
+                    existing = self._lookup_after_duplicate(order)
+                    out[order.client_order_id] = BatchItemResult(
+                        client_order_id=order.client_order_id,
+                        placed=PlacedOrder(order_id=existing.order_id, client_order_id=order.client_order_id))
+                except errors.ExchangeError:
+                    out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=exc)
+            return out
         except errors.ExchangeError as exc:
             for order in valid:
                 out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=exc)

@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from exchanges.client import (
     Fill,
     FillPage,
     FundingPage,
+    FundingPayment,
     InstrumentRules,
     KeyPermissions,
     Kline,
@@ -51,7 +53,7 @@ from exchanges.client import (
     TimeInForce,
 )
 from exchanges.ratelimit import RateLimiter
-from exchanges.venues import BINANCE_MESSAGES, Venue, venue
+from exchanges.venues import BINANCE_MESSAGES, VENUES, Venue, venue
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +162,8 @@ def build_exchange(
         exchange.urls = rewrite_urls(exchange.urls, base_url)
         exchange.hostname = urlsplit(base_url).netloc
     exchange.session.trust_env = False  # never through a proxy
+    if spec.code == "mexc":
+        _mexc_source(exchange, broker_id)
     if allowed_hosts is not None:
         bad = [u for u in urls_of(exchange.urls.get("api", {})) if _host(u) not in allowed_hosts]
         if bad:
@@ -175,6 +179,24 @@ def build_exchange(
 
         exchange.fetch = guarded_fetch
     return exchange
+
+
+def _mexc_source(exchange, broker_id: str) -> None:
+    """MEXC's broker field is the `source` header, and ccxt sends "CCXT" whenever the option is
+    empty: send Setka's id, or no header at all."""
+    sign = exchange.sign
+
+    def sign_with_source(*args, **kwargs):
+        signed = sign(*args, **kwargs)
+        headers = signed.get("headers")
+        if isinstance(headers, dict) and "source" in headers:
+            if broker_id:
+                headers["source"] = broker_id
+            else:
+                del headers["source"]
+        return signed
+
+    exchange.sign = sign_with_source
 
 
 class CcxtClient:
@@ -602,6 +624,12 @@ class CcxtClient:
             return None
 
     def place_orders(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]:
+        """Several orders at once: OKX through `/api/v5/trade/batch-orders` (up to
+        `batch_create` per request, results per item), the other venues one by one. An item
+        refused does not fail the rest; a duplicate or an unknown outcome is settled by looking
+        the client order id up."""
+        if self.spec.code == "okx" and self.spec.batch_create > 1:
+            return self._place_batches(orders)
         out = []
         for order in orders:
             try:
@@ -610,6 +638,85 @@ class CcxtClient:
                 raise
             except errors.ExchangeError as exc:
                 out.append(BatchItemResult(client_order_id=order.client_order_id, error=exc))
+        return out
+
+    def _place_batches(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]:
+        results: dict[str, BatchItemResult] = {}
+        ready: list[tuple[PlaceOrder, dict]] = []
+        for order in orders:
+            try:
+                m = self._market(order.category, order.symbol)
+                if order.order_type == OrderType.MARKET and not self.spec.market_orders_via_api:
+                    raise errors.InvalidOrder(f"{self.spec.name} does not accept market orders from the API", code="market")
+                if order.order_type == OrderType.LIMIT and order.price is None:
+                    raise errors.InvalidOrder("A limit order needs a price", code="price")
+                params = self._order_params(order, m)
+                self._check_increments(order, m)
+                price = _plain(order.price) if order.order_type == OrderType.LIMIT and order.price is not None else None
+                with localcontext():
+                    request = self.exchange.create_order_request(
+                        m["symbol"],
+                        "limit" if order.order_type == OrderType.LIMIT else "market",
+                        "buy" if order.side == Side.BUY else "sell",
+                        self._amount(m, order.qty),
+                        price,
+                        params,
+                    )
+                ready.append((order, request))
+            except errors.ExchangeError as exc:
+                results[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=exc)
+        size = self.spec.batch_create
+        for start in range(0, len(ready), size):
+            results.update(self._place_batch(ready[start : start + size]))
+        return [results[o.client_order_id] for o in orders]
+
+    def _batch_request(self, requests: list[dict]) -> dict:
+        """OKX answers a batch whose every item failed with code "1" (ccxt raises on it); the
+        items still carry their own sCode, so that answer is returned like a partial one."""
+        try:
+            return self.exchange.privatePostTradeBatchOrders(requests)
+        except ccxt.ExchangeError as exc:
+            text = str(exc)
+            try:
+                body = json.loads(text[text.index("{") :])
+            except ValueError:
+                raise exc from None
+            if isinstance(body, dict) and str(body.get("code")) == "1" and body.get("data"):
+                return body
+            raise
+
+    def _place_batch(self, chunk: list[tuple[PlaceOrder, dict]]) -> dict[str, BatchItemResult]:
+        out: dict[str, BatchItemResult] = {}
+        category = chunk[0][0].category
+        try:
+            body = self._call("create", category, self._batch_request, [r for _, r in chunk], mutating=True)
+            items = {str(i.get("clOrdId") or ""): i for i in (body.get("data") or []) if isinstance(i, dict)}
+        except errors.AmbiguousOutcome:
+            items = {}
+        except errors.ExchangeError as exc:
+            for order, _ in chunk:
+                out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=exc)
+            return out
+        for order, _ in chunk:
+            item = items.get(order.client_order_id)
+            code = str(item.get("sCode")) if item is not None else None
+            if item is not None and code == "0" and item.get("ordId"):
+                order_id = str(item["ordId"])
+                self._client_ids[order_id] = order.client_order_id
+                placed = PlacedOrder(order_id=order_id, client_order_id=order.client_order_id)
+                out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, placed=placed)
+                continue
+            cls = self.spec.error_codes.get(code or "", errors.OrderRejected) if item is not None else None
+            if cls is None or issubclass(cls, errors.DuplicateClientOrderId | errors.TemporaryExchangeError):
+                found = self._lookup_quietly(order)  # the outcome is unknown, or it is already there
+                if found is not None:
+                    placed = PlacedOrder(order_id=found.order_id, client_order_id=order.client_order_id)
+                    out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, placed=placed)
+                    continue
+                if cls is None:
+                    cls = errors.AmbiguousOutcome
+            message = f"{self.spec.name}: {(item or {}).get('sMsg') or 'no answer for this order'}"
+            out[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=cls(message, code=code))
         return out
 
     def cancel_order(self, *, category: Category, symbol: str, client_order_id: str) -> None:
@@ -743,11 +850,113 @@ class CcxtClient:
     def funding_payments(
         self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
     ) -> FundingPage:
-        """Not supported yet: ccxt's fetch_funding_history signs `amount` differently per venue
-        and none of the venue twins serves it, so nothing here could be checked on loopback."""
-        if Category(category) == Category.SPOT:
+        """One page of the account's funding settlements of `symbol`'s perpetual.
+
+        - OKX: `/api/v5/account/bills` type 8 (balChg signed as it moved the wallet, `sz` the
+          position in contracts), newest first, paged back by billId (`after`); the rate from
+          `/api/v5/public/funding-rate-history` at the bill's time; mark = |amount| / (qty × |rate|).
+        - Binance USDⓈ-M: `/fapi/v1/income` incomeType FUNDING_FEE, oldest first from
+          startTime (the cursor: the last row's time + 1 ms); rate and mark price from
+          `/fapi/v1/fundingRate`; the position = |amount| / (mark × |rate|).
+        Other venues offer no perpetuals through their API here: NotSupported (spot: empty)."""
+        category = Category(category)
+        if category == Category.SPOT:
             return FundingPage(payments=[])
-        raise errors.NotSupported(f"Funding history is not supported on {self.spec.code}", code="not_supported")
+        if self.spec.code not in ("okx", "binance"):
+            raise errors.NotSupported(f"Funding history is not supported on {self.spec.code}", code="not_supported")
+        m = self._market(category, symbol)
+        since_ms = int(since.timestamp() * 1000) if since is not None else None
+        if self.spec.code == "okx":
+            return self._okx_funding(m, symbol, since_ms, cursor)
+        return self._binance_funding(m, symbol, since_ms, cursor)
+
+    @staticmethod
+    def _rate_at(settlements: list[tuple[int, Decimal, Decimal | None]], ts: int):
+        """The settlement a payment at `ts` belongs to: the latest at or before it (within 1 h)."""
+        best = None
+        for when, rate, mark in settlements:
+            if when <= ts and ts - when <= 3_600_000 and (best is None or when > best[0]):
+                best = (when, rate, mark)
+        return best
+
+    def _okx_funding(self, m: dict, symbol: str, since_ms: int | None, cursor: str | None) -> FundingPage:
+        params: dict[str, Any] = {"instType": "SWAP", "type": "8", "instId": m["id"], "limit": str(self.fills_page_size)}
+        if cursor:
+            params["after"] = cursor
+        if since_ms is not None:
+            params["begin"] = str(since_ms)
+        rows = self._call("account", Category.LINEAR, self.exchange.privateGetAccountBills, params).get("data") or []
+        rates: list[tuple[int, Decimal, Decimal | None]] = []
+        if rows:
+            oldest = min(int(r.get("ts") or 0) for r in rows)
+            history = self._call(
+                "read",
+                Category.LINEAR,
+                self.exchange.publicGetPublicFundingRateHistory,
+                {"instId": m["id"], "before": str(oldest - 3_600_000 - 1), "limit": "100"},
+            ).get("data") or []
+            rates = [(int(h["fundingTime"]), D(h.get("realizedRate") or h.get("fundingRate")), None) for h in history]
+        ct = self._contract(m)
+        payments = []
+        for r in rows:
+            ts = int(r.get("ts") or 0)
+            amount = D(r.get("balChg"))
+            qty = abs(D(r.get("sz"))) * ct
+            found = self._rate_at(rates, ts)
+            rate = found[1] if found else Decimal(0)
+            mark = abs(amount) / (qty * abs(rate)) if qty and rate else Decimal(0)
+            payments.append(
+                FundingPayment(
+                    venue_id=f"okx-bill-{r['billId']}",
+                    symbol=symbol,
+                    amount=amount,
+                    coin=str(r.get("ccy") or m["settle"] or m["quote"]),
+                    rate=rate,
+                    position_qty=qty,
+                    mark_price=mark,
+                    paid_at=datetime.fromtimestamp(ts / 1000, tz=UTC),
+                )
+            )
+        next_cursor = min((str(r["billId"]) for r in rows), key=int) if len(rows) >= self.fills_page_size else None
+        return FundingPage(payments=payments, next_cursor=next_cursor)
+
+    def _binance_funding(self, m: dict, symbol: str, since_ms: int | None, cursor: str | None) -> FundingPage:
+        start = int(cursor) if cursor else since_ms
+        params: dict[str, Any] = {"symbol": m["id"], "incomeType": "FUNDING_FEE", "limit": self.fills_page_size}
+        if start is not None:
+            params["startTime"] = start
+        rows = self._call("account", Category.LINEAR, self.exchange.fapiPrivateGetIncome, params) or []
+        rates: list[tuple[int, Decimal, Decimal | None]] = []
+        if rows:
+            first = min(int(r.get("time") or 0) for r in rows)
+            history = self._call(
+                "read",
+                Category.LINEAR,
+                self.exchange.fapiPublicGetFundingRate,
+                {"symbol": m["id"], "startTime": first - 3_600_000, "limit": 1000},
+            ) or []
+            rates = [(int(h["fundingTime"]), D(h.get("fundingRate")), D(h.get("markPrice"))) for h in history]
+        payments = []
+        for r in rows:
+            ts = int(r.get("time") or 0)
+            amount = D(r.get("income"))
+            found = self._rate_at(rates, ts)
+            rate, mark = (found[1], found[2] or Decimal(0)) if found else (Decimal(0), Decimal(0))
+            qty = abs(amount) / (mark * abs(rate)) if mark and rate else Decimal(0)
+            payments.append(
+                FundingPayment(
+                    venue_id=f"binance-income-{r['tranId']}",
+                    symbol=symbol,
+                    amount=amount,
+                    coin=str(r.get("asset") or m["settle"] or m["quote"]),
+                    rate=rate,
+                    position_qty=qty,
+                    mark_price=mark,
+                    paid_at=datetime.fromtimestamp(ts / 1000, tz=UTC),
+                )
+            )
+        next_cursor = str(max(int(r.get("time") or 0) for r in rows) + 1) if len(rows) >= self.fills_page_size else None
+        return FundingPage(payments=payments, next_cursor=next_cursor)
 
     def positions(self, *, category: Category, symbol: str) -> list[Position]:
         if Category(category) == Category.SPOT:
@@ -793,3 +1002,271 @@ class CcxtClient:
         self._call(
             "config", category, self.exchange.set_leverage, int(Decimal(leverage)), m["symbol"], params, mutating=True
         )
+
+
+# --- private stream ----------------------------------------------------------------------------
+# the ccxt venues whose private order stream Setka holds (the registry's `private_stream`)
+STREAM_VENUES = frozenset(code for code, v in VENUES.items() if v.adapter == "ccxt" and v.private_stream)
+
+
+class CcxtPrivateStream:
+    """The private order stream of one account on a ccxt venue, through ccxt.pro's
+    `watch_orders` (OKX: `/ws/v5/private` login + `orders` channel, every instrument type;
+    Binance spot: the WebSocket API's `userDataStream.subscribe.signature` and its
+    `executionReport` events; Binance USDⓈ-M: the listenKey from `POST /fapi/v1/listenKey` and its
+    `ORDER_TRADE_UPDATE` events), mapped onto
+    the port's stream interface as Bybit's is: `on_event("order", [item])` for every order
+    change and `on_event("execution", [item])` when an order's filled amount grew, each item
+    carrying `orderLinkId` (the client order id, which names the bot). Fills themselves are
+    stored by the bot's REST reconciliation, keyed by exec_id, so a pushed fill is stored once.
+
+    A dropped socket is reconnected (ccxt opens a new one, logs in and subscribes again) with
+    a capped backoff; `on_reconnect()` runs after every reconnect so the caller resyncs by REST
+    (pushes during the gap are lost). A refused key sets `auth_failed` and stops the stream.
+    One daemon thread with its own asyncio loop per stream; `close()` ends it."""
+
+    def __init__(
+        self,
+        *,
+        venue_code: str,
+        api_key: str,
+        api_secret: str,
+        passphrase: str = "",
+        base_url: str | None,
+        on_event,
+        on_reconnect=None,
+        broker_id: str = "",
+        allowed_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+        timeout: float = 10.0,
+        backoff_max: float = 5.0,
+    ):
+        import asyncio
+
+        self.spec = venue(venue_code)
+        if self.spec.code not in STREAM_VENUES:
+            raise ValueError(f"{self.spec.name}: no private stream (Setka polls it by REST)")
+        self._on_event = on_event
+        self._on_reconnect = on_reconnect
+        self.backoff_max = backoff_max
+        self.reconnects = 0
+        self.events_received = 0
+        self.auth_failed = False
+        self._ready = threading.Event()  # every stream of the venue subscribed
+        self._kind_ready: dict[str, threading.Event] = {}
+        self._stopped = threading.Event()
+        self._filled: dict[str, Decimal] = {}  # order id -> filled amount last seen
+        self._loop = asyncio.new_event_loop()
+        self.exchange = self._build(api_key, api_secret, passphrase, base_url, broker_id, allowed_hosts, timeout)
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"ccxt-stream-{venue_code}")
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"<CcxtPrivateStream {self.spec.code}>"
+
+    def _build(self, api_key, api_secret, passphrase, base_url, broker_id, allowed_hosts, timeout):
+        import ccxt.pro as ccxtpro
+
+        options = json.loads(json.dumps(self.spec.ccxt_options))
+        if self.spec.code == "okx":
+            options["brokerId"] = broker_id
+        elif self.spec.code == "binance":
+            options["broker"] = {t: broker_id for t in options.get("broker", {})}
+        exchange = getattr(ccxtpro, self.spec.ccxt_id)(
+            {
+                "apiKey": api_key,
+                "secret": api_secret,
+                "password": passphrase,
+                "timeout": int(timeout * 1000),
+                "enableRateLimit": False,
+                "options": options,
+                "aiohttp_trust_env": False,  # never through a proxy
+                "asyncio_loop": self._loop,
+            }
+        )
+        if base_url:
+            exchange.urls = rewrite_urls(exchange.urls, base_url)
+            exchange.hostname = urlsplit(base_url).netloc
+        if allowed_hosts is not None:
+            bad = [u for u in urls_of(exchange.urls.get("api", {})) if _host(u) not in allowed_hosts]
+            if bad:
+                raise errors.InvalidRequest(
+                    f"{self.spec.name}: refusing to use non-allowed hosts ({len(bad)} URLs)", code="host_not_allowed"
+                )
+            fetch, client = exchange.fetch, exchange.client
+
+            async def guarded_fetch(url, method="GET", headers=None, body=None):
+                if _host(url) not in allowed_hosts:
+                    raise ccxt.ExchangeNotAvailable(f"{self.spec.ccxt_id} refused: {_host(url)} is not allowed")
+                return await fetch(url, method, headers, body)
+
+            def guarded_client(url):
+                # ccxt also keys bookkeeping clients by plain names ("authenticationFlights"):
+                # only a URL can open a socket
+                if "://" in str(url) and _host(url) not in allowed_hosts:
+                    raise ccxt.ExchangeNotAvailable(f"{self.spec.ccxt_id} refused: {_host(url)} is not allowed")
+                return client(url)
+
+            exchange.fetch = guarded_fetch
+            exchange.client = guarded_client
+        return exchange
+
+    # --- the loop ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(self._loop)
+        self._main_task = self._loop.create_task(self._main())
+        try:
+            self._loop.run_until_complete(self._main_task)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # noqa: BLE001
+            logger.exception("%s private stream ended", self.spec.name)
+        finally:
+            try:
+                self._loop.run_until_complete(self.exchange.close())
+            except Exception:  # noqa: BLE001
+                pass
+            self._loop.close()
+
+    def _kinds(self) -> dict[str, dict]:
+        """The venue's order streams and the watch_orders parameters of each: OKX one channel
+        for every instrument type; Binance the spot WebSocket API and, where USDⓈ-M futures
+        are offered, the futures user data stream (listenKey)."""
+        if self.spec.code == "binance":
+            kinds = {"spot": {"type": "spot"}}
+            if self.spec.supports(Category.LINEAR):
+                kinds["linear"] = {"type": "swap", "subType": "linear"}
+            return kinds
+        return {"any": {"type": "ANY"}}
+
+    async def _subscribed(self, kind: str, params: dict) -> bool:
+        """True once the venue accepted the key and the order subscription is on the wire."""
+        import asyncio
+
+        if kind == "spot":
+            await self.exchange.authenticate({"type": "spot"})  # resolves on the subscriptionId
+            return True
+        if kind == "linear":
+            await self.exchange.authenticate(dict(params))
+            url = self.exchange.get_private_ws_url("linear", self.exchange.options["linear"]["listenKey"])
+            for _ in range(500):  # the stream is the listenKey's URL itself: subscribed once connected
+                client = self.exchange.clients.get(url)
+                if client is not None and client.connected.done() and not client.connected.exception():
+                    return True
+                await asyncio.sleep(0.01)
+            return False
+        await self.exchange.authenticate({"access": "private"})
+        url = self.exchange.get_url("orders", "private")
+        for _ in range(200):
+            client = self.exchange.clients.get(url)
+            if client is not None and "orders" in client.subscriptions:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    async def _main(self) -> None:
+        import asyncio
+
+        kinds = self._kinds()
+        self._kind_ready = {kind: threading.Event() for kind in kinds}
+        await asyncio.gather(*(self._watch_loop(kind, params) for kind, params in kinds.items()))
+
+    def _all_ready(self) -> None:
+        if all(e.is_set() for e in self._kind_ready.values()):
+            self._ready.set()
+
+    async def _watch_loop(self, kind: str, params: dict) -> None:
+        import asyncio
+
+        ready = self._kind_ready[kind]
+        attempt, connected_once = 0, False
+        while not self._stopped.is_set():
+            watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, dict(params)))
+            try:
+                done, _ = await asyncio.wait({watch}, timeout=0.05)
+                if not done and await asyncio.wait_for(self._subscribed(kind, params), timeout=10):
+                    ready.set()
+                    self._all_ready()
+                    if connected_once:
+                        self.reconnects += 1
+                        self._reconnected()
+                    connected_once, attempt = True, 0
+                while not self._stopped.is_set():
+                    orders = await watch
+                    self._emit(orders)
+                    watch = asyncio.ensure_future(self.exchange.watch_orders(None, None, None, dict(params)))
+            except ccxt.AuthenticationError:
+                self.auth_failed = True
+                logger.error("%s private stream: authentication refused", self.spec.name)
+                self._stopped.set()
+            except Exception as exc:  # noqa: BLE001 - a dropped socket: reconnect
+                if self._stopped.is_set():
+                    break
+                logger.info("%s %s private stream dropped (%r); reconnecting", self.spec.name, kind, exc)
+            finally:
+                if not watch.done():
+                    watch.cancel()
+                elif not watch.cancelled():
+                    watch.exception()  # retrieved: its failure was handled above
+            ready.clear()
+            self._ready.clear()
+            if self._stopped.is_set():
+                break
+            await asyncio.sleep(min(self.backoff_max, 0.1 * (2**attempt)))
+            attempt += 1
+
+    def _emit(self, orders) -> None:
+        for o in orders or []:
+            try:
+                order_id = str(o.get("id") or "")
+                info = o.get("info") or {}
+                cid = str(o.get("clientOrderId") or info.get("clOrdId") or info.get("c") or "")
+                market = (self.exchange.markets or {}).get(o.get("symbol")) or {}
+                filled = D(o.get("filled")) * CcxtClient._contract(market)  # base units, as the port speaks
+                item = {
+                    "orderLinkId": cid,
+                    "orderId": order_id,
+                    "symbol": str(o.get("symbol") or ""),
+                    "orderStatus": str(o.get("status") or ""),
+                    "cumExecQty": _plain(filled),
+                }
+                self.events_received += 1
+                self._on_event("order", [item])
+                if filled > self._filled.get(order_id, Decimal(0)):
+                    self._filled[order_id] = filled
+                    self._on_event("execution", [item])
+                if o.get("status") in ("closed", "canceled", "expired", "rejected"):
+                    self._filled.pop(order_id, None)  # done: a long-lived stream keeps only open orders
+            except Exception:  # noqa: BLE001 - a bad callback must not end the stream
+                logger.exception("%s private stream callback failed", self.spec.name)
+
+    def _reconnected(self) -> None:
+        if self._on_reconnect is None:
+            return
+        try:
+            self._on_reconnect()
+        except Exception:  # noqa: BLE001
+            logger.exception("%s private stream on_reconnect failed", self.spec.name)
+
+    # --- the stream interface ------------------------------------------------------------------
+    def is_connected(self) -> bool:
+        return not self.auth_failed and self._ready.is_set()
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        """True once the key is accepted and the order subscription sent (also after a reconnect)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.auth_failed:
+            if self._ready.wait(0.05):
+                return True
+        return False
+
+    def close(self) -> None:
+        self._stopped.set()
+        task = getattr(self, "_main_task", None)
+        if task is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+        self._thread.join(5)

@@ -242,6 +242,8 @@ def add_routes(app: web.Application, sim) -> None:
             raise BadBody(f"unknown fault kind {str(kind)[:30]!r}; expected one of {', '.join(KINDS)}")
         if kind == "ws_disconnect":
             n = await sim.hub.disconnect(text(body.get("channel", "all"), "channel", max_length=64))
+            if sim.dialect is not None and sim.dialect.stream_hub is not None:
+                n += await sim.dialect.stream_hub.disconnect()
             return {"kind": kind, "disconnected": n}
         count = body.pop("count", None)
         count = None if count is None else integer(count, "count", 1, 1_000_000)

@@ -58,6 +58,7 @@ class Simulator:
         self.replay_tasks: dict[str, asyncio.Task] = {}
         self.stopping = asyncio.Event()
         self.requests = 0
+        self.received: deque = deque(maxlen=200)  # order-changing requests (Bybit dialect): tests read them
         self.dialect = dialect(self) if dialect is not None else None
 
     # ---------------------------------------------------------------- app
@@ -92,6 +93,8 @@ class Simulator:
         """Persist the changes of the last operation and push its events."""
         self.engine.commit()
         try:
+            if self.dialect is not None and self.dialect.stream_hub is not None:
+                self.dialect.stream_hub.flush()
             self.hub.flush()
         except Exception:  # a broken push must never fail the (already committed) request
             log.exception("WebSocket flush failed")
@@ -181,6 +184,15 @@ class Simulator:
                     "X-Bapi-Limit-Status": str(PUBLIC_LIMIT - 1),
                     "X-Bapi-Limit-Reset-Timestamp": str(now),
                 }
+            if path in rest.MUTATING:
+                self.received.append(
+                    {
+                        "method": request.method,
+                        "path": path,
+                        "params": params,
+                        "headers": {k: v for k, v in request.headers.items() if not k.upper().startswith("X-BAPI")},
+                    }
+                )
             out = handler(self, key, params, units)
         except BybitError as exc:
             self.settle()

@@ -1,5 +1,5 @@
 """Adapter speed on loopback, per venue. Run: .venv/bin/python -m tests.benchmarks.bench_adapter [venue ...]
-(default: bybit okx binance).
+(default: bybit okx binance mexc).
 
 For each venue, starts its twin as a separate process on a free port (as in production: another
 process), then, through the venue's adapter (BybitClient on pybit; CcxtClient on ccxt for the
@@ -141,6 +141,21 @@ def bench_one_account(c, seconds=4.0) -> dict:
     return {"orders_per_s": n / elapsed, "exchange_retries": c.retries, "limiter_wait_s": round(c.limiter.waited_seconds, 2)}
 
 
+def bench_batch(base, control, venue, rounds=5, size=20) -> dict:
+    """A grid launch: `size` limit orders through place_orders on a fresh account (one batch
+    request per venue batch: Bybit 10, OKX 20; Binance and MEXC one request per order)."""
+    took = []
+    for r in range(rounds):
+        c = client(base, control.create_account(funding={"USDT": "1000000"}), 200 + r, venue)
+        c.instrument_rules(category=Category.SPOT, symbol="BTCUSDT")
+        batch = [order(i, f"bat{r}") for i in range(size)]
+        t0 = time.perf_counter()
+        results = c.place_orders(batch)
+        took.append((time.perf_counter() - t0) * 1000)
+        assert all(x.placed for x in results), [x.error for x in results if x.error]
+    return {"size": size, "rounds": rounds, "p50_ms": statistics.median(took), "max_ms": max(took)}
+
+
 def run(venue: str) -> None:
     with tempfile.TemporaryDirectory() as state_dir:
         proc, base = start_simulator(state_dir, venue)
@@ -154,11 +169,13 @@ def run(venue: str) -> None:
             latency = bench_latency(clients)
             sustained = bench_sustained(clients)
             one = bench_one_account(client(base, control.create_account(funding={"USDT": "1000000"}), 99, venue))
+            batch = bench_batch(base, control, venue)
         finally:
             proc.terminate()
             proc.wait(10)
     adapter = "BybitClient (pybit)" if venue == "bybit" else "CcxtClient (ccxt)"
-    limit = {"bybit": "Bybit spot limit 20/s", "okx": "OKX twin 30/s", "binance": "Binance twin 10/s"}[venue]
+    limit = {"bybit": "Bybit spot limit 20/s", "okx": "OKX twin 30/s", "binance": "Binance twin 10/s",
+             "mexc": "MEXC twin 5/s"}[venue]
     print(f"bench_adapter [{venue}]: {adapter} -> {venue} twin process on loopback")
     print(f"  place_order   p50 {latency['place_p50_ms']:.2f} ms   p99 {latency['place_p99_ms']:.2f} ms")
     print(f"  cancel_order  p50 {latency['cancel_p50_ms']:.2f} ms   p99 {latency['cancel_p99_ms']:.2f} ms")
@@ -168,10 +185,13 @@ def run(venue: str) -> None:
           f"({sustained['calls_per_s']:.0f} calls/s, {sustained['threads']} threads, {sustained['seconds']} s)")
     print(f"  one account   {one['orders_per_s']:.1f} orders/s with the rate limiter "
           f"({limit}; limit violations answered by the venue: {one['exchange_retries']})")
+    per = venue_spec(venue).batch_create
+    print(f"  launch of {batch['size']}  p50 {batch['p50_ms']:.1f} ms  max {batch['max_ms']:.1f} ms through place_orders "
+          f"({'%d per batch request' % per if per > 1 else 'one request per order'}; {batch['rounds']} launches)")
 
 
 def main() -> None:
-    for venue in sys.argv[1:] or ["bybit", "okx", "binance"]:
+    for venue in sys.argv[1:] or ["bybit", "okx", "binance", "mexc"]:
         run(venue)
 
 

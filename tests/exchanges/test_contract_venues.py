@@ -108,11 +108,54 @@ def open_links(simulator, account) -> list[str]:
     return [o["orderLinkId"] for o in simulator.control.ledger(account.uid)["open_orders"]]
 
 
-def test_funding_history_is_not_supported_yet_and_says_so(bybit):
-    # The ccxt venues do not report funding (yet): a clean NotSupported, never a guess; spot has none.
-    with pytest.raises(errors.NotSupported):
-        bybit.funding_payments(category=Category.LINEAR, symbol="BTCUSDT")
+def test_funding_history_of_the_perpetual_as_the_wallet_moved(bybit, simulator, sim_account, at_50000):
+    """OKX (account bills type 8) and Binance (income FUNDING_FEE) report each settlement once,
+    signed as it moved the wallet, with the rate, position and mark that funding_share needs; a
+    settlement is never a fill. MEXC offers no perpetuals to API users: NotSupported."""
+    from datetime import UTC, datetime, timedelta
+
+    from exchanges.client import OrderType, PlaceOrder, Side
+    from trading.funding import funding_share
+
     assert bybit.funding_payments(category=Category.SPOT, symbol="BTCUSDT").payments == []
+    if not bybit.spec.supports(Category.LINEAR):
+        with pytest.raises(errors.NotSupported):
+            bybit.funding_payments(category=Category.LINEAR, symbol="BTCUSDT")
+        return
+
+    def market(link, side, qty, reduce_only=False):
+        return PlaceOrder(
+            category=Category.LINEAR,
+            symbol="BTCUSDT",
+            side=side,
+            order_type=OrderType.MARKET,
+            qty=D(qty),
+            client_order_id=link,
+            reduce_only=reduce_only,
+        )
+
+    bybit.place_order(market("fundlong", Side.BUY, "0.02"))
+    simulator.control.set_price("BTCUSDT", "50500")
+    simulator.control.settle_funding("BTCUSDT", rate="0.0001")
+    (paid,) = bybit.funding_payments(category=Category.LINEAR, symbol="BTCUSDT").payments
+    # a long pays a positive rate: 0.02 x 50,500 x 0.0001 = 0.101 USDT left the wallet
+    assert (paid.amount, paid.coin, paid.rate, paid.symbol) == (D("-0.101"), "USDT", D("0.0001"), "BTCUSDT")
+    assert (paid.position_qty, paid.mark_price) == (D("0.02"), D("50500"))
+    assert funding_share(paid, D("0.02")) == D("-0.101") and funding_share(paid, D("0.01")) == D("-0.0505")
+
+    bybit.place_order(market("fundflip", Side.SELL, "0.03"))  # now short 0.01
+    simulator.control.settle_funding("BTCUSDT", rate="0.0002")
+    page = bybit.funding_payments(category=Category.LINEAR, symbol="BTCUSDT")
+    received = next(p for p in page.payments if p.venue_id != paid.venue_id)
+    assert paid in page.payments and len(page.payments) == 2 and page.next_cursor is None  # stable ids
+    # a short receives a positive rate: 0.01 x 50,500 x 0.0002 = 0.101 USDT came in
+    assert (received.amount, received.rate, received.position_qty) == (D("0.101"), D("0.0002"), D("0.01"))
+    assert funding_share(received, D("-0.01")) == D("0.101")
+    fills = bybit.fills(category=Category.LINEAR, symbol="BTCUSDT").fills
+    assert sorted(f.client_order_id for f in fills) == ["fundflip", "fundlong"]  # settlements are not fills
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert bybit.funding_payments(category=Category.LINEAR, symbol="BTCUSDT", since=later).payments == []
+    bybit.place_order(market("fundclose", Side.BUY, "0.01", reduce_only=True))
 
 
 # --- each venue's own signing and codes ------------------------------------------------------

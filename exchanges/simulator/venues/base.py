@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,6 +45,7 @@ class Route:
     trade: str | None = None  # "spot" | "linear" | "params": which trade permission the call needs
     mutating: bool = False
     weight: int = 1
+    key_only: bool = False  # the API key header alone (Binance's listenKey calls): no signature
 
 
 class Dialect:
@@ -58,10 +60,17 @@ class Dialect:
 
     def __init__(self, sim):
         self.sim = sim
+        self.stream_hub = None  # the venue's private WebSocket (venues/stream.py), where served
+        # what the last order-changing requests carried (parameters and the headers that are not
+        # credentials): tests read which client order id and broker tag a client really sent
+        self.received: deque = deque(maxlen=200)
         self.limiter = RateLimiter(self.LIMITS, default=self.DEFAULT_LIMIT, window_ms=self.WINDOW_MS)
 
     # --- to override -------------------------------------------------------------------------
     def authenticate(self, request: web.Request, raw_query: str, raw_body: str, params: dict) -> ApiKey:
+        raise NotImplementedError
+
+    def authenticate_key_only(self, request: web.Request) -> ApiKey:
         raise NotImplementedError
 
     def ok(self, data, headers: dict | None = None) -> web.Response:
@@ -152,7 +161,9 @@ class Dialect:
                 raise self.not_found()
             raw_query, raw_body, params = await self._params(request)
             key = None
-            if route.auth:
+            if route.auth and route.key_only:
+                key = self.authenticate_key_only(request)
+            elif route.auth:
                 key = self.authenticate(request, raw_query, raw_body, params)
                 if route.trade:
                     category = self.trade_category(path, params) if route.trade == "params" else route.trade
@@ -178,6 +189,19 @@ class Dialect:
                 headers = self.limit_headers(f"{request.method} {path}", limit, remaining, max(reset, now + 1))
                 if granted == 0:
                     raise self.rate_limited(max(reset, now + 100))
+            if route.mutating:
+                self.received.append(
+                    {
+                        "method": request.method,
+                        "path": path,
+                        "params": {k: v for k, v in params.items() if k != "signature"},
+                        "headers": {
+                            k: v
+                            for k, v in request.headers.items()
+                            if not any(word in k.upper() for word in ("SIGN", "KEY", "PASSPHRASE", "AUTH"))
+                        },
+                    }
+                )
             out = route.handler(sim, key, params)
         except VenueError as exc:
             sim.settle()
@@ -211,3 +235,14 @@ def ms(value) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         return 0
+
+
+def funding_settlements(sim, symbol: str) -> list[tuple[int, Decimal, Decimal]]:
+    """(time, rate, mark) of every settlement of `symbol` so far, oldest first (read off the
+    settlements the engine booked; one per time)."""
+    seen: dict[int, tuple[int, Decimal, Decimal]] = {}
+    for rows in sim.engine.executions.values():
+        for e in rows:
+            if e.exec_type == "Funding" and e.symbol == symbol:
+                seen.setdefault(e.exec_time, (e.exec_time, e.fee_rate, e.mark_price or e.exec_price))
+    return [seen[t] for t in sorted(seen)]

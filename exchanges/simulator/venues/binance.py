@@ -24,7 +24,7 @@ from .. import wire
 from ..instruments import INSTRUMENTS, SYMBOLS, Instrument, instrument
 from ..models import ZERO, BybitError, Position
 from ..rest import market as bybit_market
-from .base import Dialect, Route, VenueError, ms
+from .base import Dialect, Route, VenueError, funding_settlements, ms
 
 S = wire.s
 CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
@@ -1000,6 +1000,50 @@ def _trades(sim, key, p, category):
     return [trade_json(e) for e in rows]
 
 
+def income(sim, key, p):
+    """GET /fapi/v1/income: the account's funding settlements (incomeType FUNDING_FEE; the twin
+    keeps no other income types), oldest first from startTime, at most `limit` (default 100)."""
+    if p.get("incomeType") not in (None, "", "FUNDING_FEE"):
+        return []
+    inst = _inst("linear", p["symbol"]) if p.get("symbol") else None
+    rows = [
+        e
+        for e in sim.engine.executions[key.uid]
+        if e.exec_type == "Funding" and (inst is None or e.symbol == inst.symbol)
+    ]
+    start, end = ms(p.get("startTime")), ms(p.get("endTime"))
+    rows = [e for e in rows if (not start or e.exec_time >= start) and (not end or e.exec_time <= end)]
+    limit = min(1000, max(1, ms(p.get("limit")) or 100))
+    rows = rows[:limit] if start else rows[-limit:]
+    return [
+        {
+            "symbol": e.symbol,
+            "incomeType": "FUNDING_FEE",
+            "income": S(-e.exec_fee),
+            "asset": "USDT",
+            "info": "FUNDING_FEE",
+            "time": e.exec_time,
+            "tranId": e.seq,
+            "tradeId": "",
+        }
+        for e in rows
+    ]
+
+
+def funding_rate(sim, key, p):
+    """GET /fapi/v1/fundingRate: settlements of a symbol (rate and mark price), oldest first."""
+    inst = _inst("linear", p.get("symbol"))
+    rows = funding_settlements(sim, inst.symbol)
+    start, end = ms(p.get("startTime")), ms(p.get("endTime"))
+    rows = [r for r in rows if (not start or r[0] >= start) and (not end or r[0] <= end)]
+    limit = min(1000, max(1, ms(p.get("limit")) or 100))
+    rows = rows[:limit] if start else rows[-limit:]
+    return [
+        {"symbol": inst.symbol, "fundingTime": t, "fundingRate": S(rate), "markPrice": S(mark)}
+        for t, rate, mark in rows
+    ]
+
+
 def spot_my_trades(sim, key, p):
     return _trades(sim, key, p, "spot")
 
@@ -1095,8 +1139,184 @@ class BinanceDialect(Dialect):
         ("DELETE", "/fapi/v1/allOpenOrders"): Route(futures_cancel_all, auth=True, trade="linear", mutating=True),
         ("GET", "/fapi/v1/allOrders"): Route(futures_all_orders, auth=True),
         ("GET", "/fapi/v1/userTrades"): Route(futures_user_trades, auth=True),
+        ("GET", "/fapi/v1/income"): Route(income, auth=True),
+        ("POST", "/fapi/v1/listenKey"): Route(lambda sim, key, p: sim.dialect.listen_key(key), auth=True, key_only=True),
+        ("PUT", "/fapi/v1/listenKey"): Route(lambda sim, key, p: sim.dialect.listen_key(key), auth=True, key_only=True),
+        ("DELETE", "/fapi/v1/listenKey"): Route(lambda sim, key, p: {}, auth=True, key_only=True),
+        ("GET", "/fapi/v1/fundingRate"): Route(funding_rate),
     }
     KEY_HEADER = "X-MBX-APIKEY"
+    WS_API = "/ws-api/v3"
+
+    def __init__(self, sim):
+        super().__init__(sim)
+        self.listen_keys: dict[str, int] = {}  # listenKey -> uid (in memory: a restart asks for new ones)
+        self.listen_key_owner: dict[str, str] = {}  # listenKey -> the API key that asked for it  # the WebSocket API where the spot user data stream is subscribed
+
+    def add_routes(self, app) -> None:
+        if self.WS_API:
+            from .stream import VenueStreamHub
+
+            self.stream_hub = VenueStreamHub(self.sim, self)
+            app.router.add_get(self.WS_API, self.stream_hub.handle)
+            # USDⓈ-M user data stream: listenKey from POST /fapi/v1/listenKey
+            app.router.add_get("/private/ws", self.stream_hub.handle)
+            app.router.add_get("/ws/{listen_key}", self.stream_hub.handle)
+        super().add_routes(app)
+
+    def listen_key(self, key) -> dict:
+        """One listenKey per API key (a repeated POST or a keep-alive PUT answers the same)."""
+        import secrets
+
+        for token, uid in self.listen_keys.items():
+            if uid == key.uid and self.listen_key_owner.get(token) == key.api_key:
+                return {"listenKey": token}
+        token = secrets.token_urlsafe(48)
+        self.listen_keys[token] = key.uid
+        self.listen_key_owner[token] = key.api_key
+        return {"listenKey": token}
+
+    def authenticate_key_only(self, request):
+        key = self.sim.engine.keys.get(request.headers.get(self.KEY_HEADER) or "")
+        if key is None:
+            raise VenueError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        return key
+
+    def stream_on_open(self, conn, request) -> bool:
+        """The futures stream is addressed by its listenKey; the WS API needs no key to connect."""
+        if request.path == self.WS_API:
+            return True
+        listen_key = request.query.get("listenKey") or request.match_info.get("listen_key") or ""
+        uid = self.listen_keys.get(listen_key)
+        if uid is None:
+            return False
+        conn.uid, conn.kind, conn.subscribed = uid, "linear", True
+        return True
+    # --- the WebSocket API's user data stream (spot executionReport) ---------------------------
+    def stream_bad_message(self, conn, text) -> None:
+        conn.send({"id": None, "status": 400, "error": {"code": -1142, "msg": "Malformed request."}})
+
+    def stream_on_message(self, conn, data: dict) -> None:
+        from .stream import binance_signature_ok
+
+        req_id, method = data.get("id"), data.get("method")
+        raw_params = data.get("params")
+        params: dict = raw_params if isinstance(raw_params, dict) else {}
+
+        def fail(code, msg, status=400):
+            conn.send({"id": req_id, "status": status, "error": {"code": code, "msg": msg}})
+
+        if method == "ping":
+            conn.send({"id": req_id, "status": 200, "result": {}})
+        elif method == "userDataStream.subscribe.signature":
+            key = self.sim.engine.keys.get(str(params.get("apiKey") or ""))
+            if key is None:
+                return fail(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+            ts = ms(params.get("timestamp"))
+            now = self.sim.clock()
+            if not ts or ts > now + 1000 or now - ts > (ms(params.get("recvWindow")) or 5000):
+                return fail(-1021, "Timestamp for this request is outside of the recvWindow.")
+            if not binance_signature_ok(key.secret, params):
+                return fail(-1022, "Signature for this request is not valid.")
+            conn.uid, conn.subscribed = key.uid, True
+            conn.send({"id": req_id, "status": 200, "result": {"subscriptionId": conn.sub_id}})
+        elif method == "userDataStream.unsubscribe":
+            conn.subscribed = False
+            conn.send({"id": req_id, "status": 200, "result": {}})
+        else:
+            fail(-1100, f"Unknown method {method}")
+
+    def stream_messages(self, conn, o, row, fill) -> list:
+        if o.category != conn.kind:
+            return []
+        if conn.kind == "linear":
+            return [self._order_trade_update(o, fill)]
+        status = _status(o)
+        exec_type = "TRADE" if fill is not None else {"NEW": "NEW", "PARTIALLY_FILLED": "NEW"}.get(status, status)
+        now = self.sim.clock()
+        event = {
+            "e": "executionReport",
+            "E": now,
+            "s": o.symbol,
+            "c": o.order_link_id,
+            "S": o.side.upper(),
+            "o": _type_of(o),
+            "f": "GTC" if o.time_in_force == "PostOnly" else {"IOC": "IOC", "FOK": "FOK"}.get(o.time_in_force, "GTC"),
+            "q": S(o.qty),
+            "p": S(o.price) if o.order_type == "Limit" else "0",
+            "P": "0",
+            "F": "0",
+            "g": -1,
+            "C": o.order_link_id if status == "CANCELED" else "",
+            "x": exec_type,
+            "X": status,
+            "r": "NONE",
+            "i": int(o.order_id),
+            "l": S(fill.exec_qty) if fill is not None else "0",
+            "z": S(o.cum_qty),
+            "L": S(fill.exec_price) if fill is not None else "0",
+            "n": S(fill.exec_fee) if fill is not None else "0",
+            "N": fill.fee_currency if fill is not None else None,
+            "T": fill.exec_time if fill is not None else o.updated_ms,
+            "t": fill.seq if fill is not None else -1,
+            "I": now,
+            "w": status in ("NEW", "PARTIALLY_FILLED"),
+            "m": bool(fill.is_maker) if fill is not None else False,
+            "M": fill is not None,
+            "O": o.created_ms,
+            "Z": S(o.cum_value),
+            "Y": S(fill.exec_value) if fill is not None else "0",
+            "Q": "0",
+            "W": o.created_ms,
+            "V": "EXPIRE_MAKER",
+        }
+        return [{"subscriptionId": conn.sub_id, "event": event}]
+
+    def _order_trade_update(self, o, fill) -> dict:
+        status = _status(o)
+        now = self.sim.clock()
+        avg = (o.cum_value / o.cum_qty).quantize(Decimal("0.00000001")) if o.cum_qty else ZERO
+        return {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "o": {
+                "s": o.symbol,
+                "c": o.order_link_id,
+                "S": o.side.upper(),
+                "o": _type_of(o),
+                "f": {"PostOnly": "GTX", "IOC": "IOC", "FOK": "FOK"}.get(o.time_in_force, "GTC"),
+                "q": S(o.qty),
+                "p": S(o.price) if o.order_type == "Limit" else "0",
+                "ap": S(avg),
+                "sp": "0",
+                "x": "TRADE" if fill is not None else ("NEW" if status in ("NEW", "PARTIALLY_FILLED") else status),
+                "X": status,
+                "i": int(o.order_id),
+                "l": S(fill.exec_qty) if fill is not None else "0",
+                "z": S(o.cum_qty),
+                "L": S(fill.exec_price) if fill is not None else "0",
+                "N": fill.fee_currency or "USDT" if fill is not None else "USDT",
+                "n": S(fill.exec_fee) if fill is not None else "0",
+                "T": fill.exec_time if fill is not None else o.updated_ms,
+                "t": fill.seq if fill is not None else 0,
+                "b": "0",
+                "a": "0",
+                "m": bool(fill.is_maker) if fill is not None else False,
+                "R": o.reduce_only,
+                "wt": "CONTRACT_PRICE",
+                "ot": _type_of(o),
+                "ps": "BOTH",
+                "cp": False,
+                "rp": S(fill.exec_pnl) if fill is not None else "0",
+                "pP": False,
+                "si": 0,
+                "ss": 0,
+                "V": "EXPIRE_MAKER",
+                "pm": "NONE",
+                "gtd": 0,
+            },
+        }
 
     def translate(self, exc, path=""):
         out = super().translate(exc, path)

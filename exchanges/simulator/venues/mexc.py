@@ -198,6 +198,7 @@ class MexcDialect(bn.BinanceDialect):
     banner = "MEXC v3"
     prefixes = ("/api/",)
     KEY_HEADER = "X-MEXC-APIKEY"
+    WS_API = ""  # MEXC's spot private stream is protobuf: not served; Setka polls MEXC by REST
     DEFAULT_LIMIT = 20
     LIMITS = {
         "POST /api/v3/order": {"*": 5},

@@ -25,7 +25,7 @@ from .. import wire
 from ..instruments import INSTRUMENTS, SYMBOLS, Instrument, instrument
 from ..models import ZERO, BybitError, Position
 from ..rest import market as bybit_market
-from .base import Dialect, Route, VenueError, ms
+from .base import Dialect, Route, VenueError, funding_settlements, ms
 
 S = wire.s
 CT_VAL = {"BTC": Decimal("0.01"), "ETH": Decimal("0.1"), "LTC": Decimal("1")}
@@ -687,6 +687,91 @@ def positions(sim, key, p):
     return out
 
 
+def funding_rate_history(sim, key, p):
+    """GET /api/v5/public/funding-rate-history: newest first; `after`/`before` are fundingTime."""
+    inst = parse_inst(p.get("instId"))
+    if inst.category != "linear":
+        raise VenueError("51000", "Parameter instId error", 200)
+    rows = list(reversed(funding_settlements(sim, inst.symbol)))
+    after, before = ms(p.get("after")), ms(p.get("before"))
+    rows = [r for r in rows if (not after or r[0] < after) and (not before or r[0] > before)]
+    limit = min(100, max(1, ms(p.get("limit")) or 100))
+    return [
+        {
+            "fundingRate": S(rate),
+            "fundingTime": str(t),
+            "instId": inst_id(inst),
+            "instType": "SWAP",
+            "method": "current_period",
+            "realizedRate": S(rate),
+        }
+        for t, rate, _mark in rows[:limit]
+    ]
+
+
+def bills(sim, key, p):
+    """GET /api/v5/account/bills (and -archive): the account's funding settlements as type 8
+    bills (subType 173 expense, 174 income; `sz` the position in contracts); newest first, paged
+    back with `after` (a billId). Other bill types are not kept by the twin."""
+    if p.get("type") not in (None, "", "8"):
+        return []
+    wanted = parse_inst(p.get("instId")) if p.get("instId") else None
+    rows = []
+    for e in sim.engine.executions[key.uid]:
+        if e.exec_type != "Funding":
+            continue
+        inst = instrument("linear", e.symbol)
+        if inst is None or (wanted is not None and inst != wanted):
+            continue
+        rows.append((e, inst))
+    rows.sort(key=lambda r: r[0].seq, reverse=True)
+    after, before = ms(p.get("after")), ms(p.get("before"))
+    begin, end = ms(p.get("begin")), ms(p.get("end"))
+    rows = [
+        (e, inst)
+        for e, inst in rows
+        if (not after or e.seq < after)
+        and (not before or e.seq > before)
+        and (not begin or e.exec_time >= begin)
+        and (not end or e.exec_time <= end)
+    ]
+    limit = min(100, max(1, ms(p.get("limit")) or 100))
+    out = []
+    for e, inst in rows[:limit]:
+        change = -e.exec_fee
+        out.append(
+            {
+                "bal": S(sim.engine.accounts[key.uid].balances.get("USDT", ZERO)),
+                "balChg": S(change),
+                "billId": str(e.seq),
+                "ccy": "USDT",
+                "clOrdId": "",
+                "execType": "",
+                "fee": "0",
+                "fillTime": "",
+                "from": "",
+                "instId": inst_id(inst),
+                "instType": "SWAP",
+                "interest": "0",
+                "mgnMode": "cross",
+                "notes": "",
+                "ordId": "",
+                "pnl": S(change),
+                "posBal": "0",
+                "posBalChg": "0",
+                "px": "",
+                "subType": "174" if change > 0 else "173",
+                "sz": S(to_sz(inst, e.exec_qty)),
+                "tag": "",
+                "to": "",
+                "tradeId": "",
+                "ts": str(e.exec_time),
+                "type": "8",
+            }
+        )
+    return out
+
+
 def set_leverage(sim, key, p):
     inst = parse_inst(p.get("instId"))
     if inst.category != "linear":
@@ -745,6 +830,8 @@ class OkxDialect(Dialect):
         "GET /api/v5/trade/fills-history": {"*": 5},
         "GET /api/v5/account/balance": {"*": 5},
         "GET /api/v5/account/positions": {"*": 5},
+        "GET /api/v5/account/bills": {"*": 5},
+        "GET /api/v5/account/bills-archive": {"*": 2},
         "GET /api/v5/account/config": {"*": 2},
         "GET /api/v5/account/trade-fee": {"*": 2},
         "POST /api/v5/account/set-leverage": {"*": 10},
@@ -786,6 +873,9 @@ class OkxDialect(Dialect):
         ("GET", "/api/v5/account/config"): Route(account_config, auth=True),
         ("GET", "/api/v5/account/trade-fee"): Route(trade_fee, auth=True),
         ("GET", "/api/v5/account/positions"): Route(positions, auth=True),
+        ("GET", "/api/v5/account/bills"): Route(bills, auth=True),
+        ("GET", "/api/v5/account/bills-archive"): Route(bills, auth=True),
+        ("GET", "/api/v5/public/funding-rate-history"): Route(funding_rate_history),
         ("GET", "/api/v5/account/leverage-info"): Route(leverage_info, auth=True),
         ("POST", "/api/v5/account/set-leverage"): Route(set_leverage, auth=True, trade="linear", mutating=True),
         ("POST", "/api/v5/account/set-position-mode"): Route(set_position_mode, auth=True, trade="linear"),
@@ -800,6 +890,61 @@ class OkxDialect(Dialect):
         ("GET", "/api/v5/trade/fills"): Route(fills, auth=True),
         ("GET", "/api/v5/trade/fills-history"): Route(fills_history, auth=True),
     }
+
+    def add_routes(self, app) -> None:
+        from .stream import VenueStreamHub
+
+        self.stream_hub = VenueStreamHub(self.sim, self)
+        app.router.add_get("/ws/v5/private", self.stream_hub.handle)
+        super().add_routes(app)
+
+    # --- the private WebSocket (/ws/v5/private, `orders` channel) ------------------------------
+    def stream_bad_message(self, conn, text) -> None:
+        conn.send({"event": "error", "code": "60012", "msg": f"Illegal request: {text[:200]}"})
+
+    def stream_on_message(self, conn, data: dict) -> None:
+        from .stream import okx_login
+
+        op = data.get("op")
+        if op == "login":
+            key, code, msg = okx_login(self.sim, data.get("args"))
+            if key is None:
+                conn.send({"event": "error", "code": code, "msg": msg})
+                return
+            conn.uid = key.uid
+            conn.send({"event": "login", "code": "0", "msg": "", "connId": str(id(conn))})
+        elif op == "subscribe":
+            args = data.get("args") or []
+            if conn.uid is None:
+                conn.send({"event": "error", "code": "60011", "msg": "Please log in"})
+                return
+            for arg in args:
+                if not isinstance(arg, dict) or arg.get("channel") != "orders":
+                    conn.send({"event": "error", "code": "60018", "msg": f"Wrong URL or channel:{arg}"})
+                    return
+            conn.subscribed = True
+            for arg in args:
+                conn.send({"event": "subscribe", "arg": arg, "connId": str(id(conn))})
+        else:
+            conn.send({"event": "error", "code": "60012", "msg": f"Illegal request: {op}"})
+
+    def stream_messages(self, conn, o, row, fill) -> list:
+        data = order_json(o)
+        if fill is not None:
+            inst = instrument(o.category, o.symbol)
+            assert inst is not None  # the order exists, so its instrument does
+            data.update(
+                fillPx=S(fill.exec_price),
+                fillSz=S(to_sz(inst, fill.exec_qty)),
+                tradeId=str(fill.seq),
+                fillTime=str(fill.exec_time),
+                fillFee=S(-fill.exec_fee),
+                fillFeeCcy=fill.fee_currency,
+                execType="M" if fill.is_maker else "T",
+            )
+        else:
+            data.update(fillPx="", fillSz="0", tradeId="")
+        return [{"arg": {"channel": "orders", "instType": "ANY", "uid": str(conn.uid)}, "data": [data]}]
 
     def trade_category(self, path, params) -> str | None:
         items = params.get("__list__") or [params]

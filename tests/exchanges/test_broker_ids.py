@@ -1,0 +1,89 @@
+"""What each venue's twin really receives with an order: Setka's own deterministic client order
+id, unchanged, and Setka's broker tag from settings, or no broker tag at all when none is set.
+ccxt would otherwise send its own (OKX `6b9ad766b55dBCDE`, Binance `x-TKT5PX2F`, MEXC and
+Bybit `CCXT`), and the venue would pay the rebates on our users' volume to ccxt."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from exchanges.client import Category, OrderType, PlaceOrder, Side
+from tests.exchanges.conftest import make_client, make_venue_client
+
+CCXT_IDS = ("6b9ad766b55dBCDE", "x-TKT5PX2F", "x-cvBPrNm9", "CCXT")
+CID = "sk42g3o17B5"  # the engine's format (bots/engine/ids.py): fits OKX's 32 alphanumerics
+
+
+def _order(category=Category.SPOT) -> PlaceOrder:
+    return PlaceOrder(
+        category=category,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=D("0.01") if category == Category.LINEAR else D("0.001"),
+        price=D("40000"),
+        client_order_id=CID,
+    )
+
+
+def _received(handle) -> list[dict]:
+    sim = handle.sim
+    return list(sim.dialect.received if sim.dialect is not None else sim.received)
+
+
+def _sent(handle, account, broker_id, category=Category.SPOT) -> dict:
+    handle.control.set_price("BTCUSDT", "50000")
+    if handle.venue == "bybit":
+        client = make_client(handle, account, broker_id=broker_id)
+    else:
+        client = make_venue_client(handle, account, broker_id=broker_id)
+    before = len(_received(handle))
+    client.place_order(_order(category))
+    [request] = [r for r in _received(handle)[before:] if "cancel" not in r["path"]]
+    client.cancel_all(category=category, symbol="BTCUSDT")
+    return request
+
+
+def _twin(request, simulator, venue_simulators):
+    return simulator if request.param == "bybit" else venue_simulators[request.param]
+
+
+@pytest.fixture(params=["bybit", "okx", "binance", "mexc"])
+def twin(request, simulator, venue_simulators):
+    return _twin(request, simulator, venue_simulators)
+
+
+def _client_id_and_tag(handle, req) -> tuple[str, str | None]:
+    p, h = req["params"], req["headers"]
+    if handle.venue == "okx":
+        [item] = p.get("__list__") or [p]  # ccxt's OKX client creates through batch-orders
+        return item.get("clOrdId"), item.get("tag")
+    if handle.venue == "bybit":
+        return p.get("orderLinkId"), h.get("Referer")
+    if handle.venue == "mexc":
+        return p.get("newClientOrderId"), h.get("source")
+    return p.get("newClientOrderId"), None  # Binance's broker tag would be a prefix of this id
+
+
+@pytest.mark.parametrize("broker_id", ["SetkaBRK1", ""])
+def test_the_twin_receives_setkas_client_id_and_broker_tag_or_none(twin, broker_id):
+    account = twin.control.create_account(funding={"USDT": "10000"})
+    req = _sent(twin, account, broker_id)
+    client_id, tag = _client_id_and_tag(twin, req)
+    assert client_id == CID
+    expected = broker_id or None
+    if twin.venue == "binance":
+        expected = None
+    assert tag == expected
+    text = repr(req)
+    assert not any(ccxt_id in text for ccxt_id in CCXT_IDS), text
+
+
+def test_okx_swap_order_carries_the_tag_too(venue_simulators):
+    okx = venue_simulators["okx"]
+    account = okx.control.create_account(funding={"USDT": "10000"})
+    req = _sent(okx, account, "SetkaBRK1", Category.LINEAR)
+    [item] = req["params"].get("__list__") or [req["params"]]
+    assert (item["clOrdId"], item["tag"]) == (CID, "SetkaBRK1")
