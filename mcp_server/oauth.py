@@ -30,13 +30,15 @@ MAX_REDIRECT_URIS = 5
 
 
 def issuer() -> str:
-    return str(settings.MCP_ISSUER_URL).rstrip("/")
+    """Exactly the string the MCP process names as its authorization server (RFC 8414 §3.3:
+    clients compare the two as strings)."""
+    return str(settings.MCP_ISSUER_URL)
 
 
 def metadata() -> dict:
-    base = issuer()
+    base = issuer().rstrip("/")
     return {
-        "issuer": base,
+        "issuer": issuer(),
         "authorization_endpoint": f"{base}/o/authorize/",
         "token_endpoint": f"{base}/o/token/",
         "registration_endpoint": f"{base}/o/register/",
