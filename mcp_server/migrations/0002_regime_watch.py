@@ -5,25 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bots', '0006_funding'),
-        ('mcp_server', '0001_initial'),
+        ("bots", "0006_funding"),
+        ("mcp_server", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RegimeWatch',
+            name="RegimeWatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('unknown', 'Not seen yet'), ('range', 'Range-bound'), ('mixed', 'Mixed'), ('trending', 'Trending')], default='unknown', max_length=8)),
-                ('label', models.CharField(blank=True, help_text="the detector's last reading", max_length=8)),
-                ('direction', models.CharField(blank=True, max_length=8)),
-                ('measures', models.JSONField(blank=True, default=dict)),
-                ('turned_at', models.DateTimeField(blank=True, help_text='when the state last changed', null=True)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('alerted_at', models.DateTimeField(blank=True, null=True)),
-                ('bot', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='regime_watch', to='bots.bot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("unknown", "Not seen yet"),
+                            ("range", "Range-bound"),
+                            ("mixed", "Mixed"),
+                            ("trending", "Trending"),
+                        ],
+                        default="unknown",
+                        max_length=8,
+                    ),
+                ),
+                ("label", models.CharField(blank=True, help_text="the detector's last reading", max_length=8)),
+                ("direction", models.CharField(blank=True, max_length=8)),
+                ("measures", models.JSONField(blank=True, default=dict)),
+                ("turned_at", models.DateTimeField(blank=True, help_text="when the state last changed", null=True)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                ("alerted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "bot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="regime_watch", to="bots.bot"
+                    ),
+                ),
             ],
         ),
     ]
