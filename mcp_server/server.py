@@ -26,7 +26,9 @@ scope; creating, starting and stopping a bot need the trade scope AND the user's
 first call the matching preview_* tool, show the user what it returns (the launch report, the
 position), and only after they agree call the action with the confirmation_token it returned
 (valid two minutes, once, only for exactly those arguments). Before proposing a configuration
-call get_launch_report (and run_backtest) and explain its warnings. Money amounts are strings."""
+call get_launch_report (and run_backtest) and explain its warnings. When a bot is not trading,
+call troubleshoot_bot first; open or answer a support ticket only when the user asks. Money
+amounts are strings."""
 
 
 class DatabaseTokenVerifier:
