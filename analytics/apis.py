@@ -12,24 +12,10 @@ from rest_framework.views import APIView
 
 from analytics import selectors, services
 from analytics.explain import FACTORS
-from analytics.models import Backtest, CandleSeries
+from analytics.models import Backtest
 from config.limits import MAX_ID
 
-
-def _series(s: CandleSeries) -> dict:
-    return {
-        "id": s.id,
-        "venue": s.venue,
-        "category": s.category,
-        "symbol": s.symbol,
-        "source": s.source,
-        "first_time": s.first_time,
-        "last_time": s.cursor,
-        "candles": s.candle_count,
-        "tick_size": str(s.tick_size.normalize()),
-        "maker_fee": str(s.maker_fee.normalize()),
-        "taker_fee": str(s.taker_fee.normalize()),
-    }
+_series = selectors.series_json
 
 
 class SeriesListApi(APIView):
@@ -45,7 +31,7 @@ class ScreenerListApi(APIView):
     (?venue=, ?category=, ?min_volume=)."""
 
     permission_classes = [IsAuthenticated]
-    SORTS = {"score", "quote_volume_24h", "atr_percent", "realized_vol_percent", "round_trips_per_day", "symbol"}
+    SORTS = selectors.SCREENER_SORTS
 
     @extend_schema(
         operation_id="analytics_screener_list",
@@ -58,43 +44,17 @@ class ScreenerListApi(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        rows = []
-        for row in selectors.screener_rows():
-            s = row.series
-            rows.append(
-                {
-                    "series": _series(s),
-                    "score": str(row.score),
-                    "factors": row.factors,
-                    "suggestion": row.suggestion,
-                    "computed_at": row.computed_at,
-                }
-            )
-        venue, category = request.query_params.get("venue"), request.query_params.get("category")
-        rows = [
-            r
-            for r in rows
-            if (not venue or r["series"]["venue"] == venue) and (not category or r["series"]["category"] == category)
-        ]
         try:
             min_volume = float(request.query_params.get("min_volume") or 0)
         except ValueError:
             min_volume = 0.0
-        rows = [r for r in rows if r["factors"].get("quote_volume_24h", 0) >= min_volume]
-        sort = request.query_params.get("sort") or "-score"
-        key = sort.lstrip("-")
-        if key in self.SORTS:
-
-            def value(r):
-                if key == "symbol":
-                    return r["series"]["symbol"]
-                if key == "score":
-                    return float(r["score"])
-                if key == "round_trips_per_day":
-                    return r["suggestion"].get("round_trips_per_day") or 0
-                return r["factors"].get(key) or 0
-
-            rows.sort(key=value, reverse=sort.startswith("-"))
+        rows = selectors.screener_list(
+            venue=request.query_params.get("venue") or "",
+            category=request.query_params.get("category") or "",
+            sort=request.query_params.get("sort") or "-score",
+            min_volume=min_volume,
+            series_json=_series,
+        )
         return Response({"results": rows, "explain": FACTORS})
 
 

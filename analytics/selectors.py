@@ -145,3 +145,57 @@ def backtest_of(*, user, backtest_id: int) -> Backtest:
 
 def screener_rows() -> QuerySet[ScreenerRow]:
     return ScreenerRow.objects.select_related("series").order_by("-score")
+
+
+SCREENER_SORTS = {"score", "quote_volume_24h", "atr_percent", "realized_vol_percent", "round_trips_per_day", "symbol"}
+
+
+def screener_list(
+    *, venue: str = "", category: str = "", sort: str = "-score", min_volume: float = 0.0, series_json
+) -> list[dict]:
+    """The screener's rows as the API and the MCP server show them: filtered by venue, category
+    and 24 h volume, sorted by `sort` (a SCREENER_SORTS field, '-' for descending; anything else
+    keeps the score order). `series_json` renders a row's series."""
+    rows = [
+        {
+            "series": series_json(row.series),
+            "score": str(row.score),
+            "factors": row.factors,
+            "suggestion": row.suggestion,
+            "computed_at": row.computed_at,
+        }
+        for row in screener_rows()
+        if (not venue or row.series.venue == venue) and (not category or row.series.category == category)
+    ]
+    rows = [r for r in rows if (r["factors"].get("quote_volume_24h") or 0) >= min_volume]
+    key = sort.lstrip("-")
+    if key in SCREENER_SORTS:
+
+        def value(r):
+            if key == "symbol":
+                return r["series"]["symbol"]
+            if key == "score":
+                return float(r["score"])
+            if key == "round_trips_per_day":
+                return r["suggestion"].get("round_trips_per_day") or 0
+            return r["factors"].get(key) or 0
+
+        rows.sort(key=value, reverse=sort.startswith("-"))
+    return rows
+
+
+def series_json(s: CandleSeries) -> dict:
+    """A market series as the API and the MCP server show it."""
+    return {
+        "id": s.id,
+        "venue": s.venue,
+        "category": s.category,
+        "symbol": s.symbol,
+        "source": s.source,
+        "first_time": s.first_time,
+        "last_time": s.cursor,
+        "candles": s.candle_count,
+        "tick_size": str(s.tick_size.normalize()),
+        "maker_fee": str(s.maker_fee.normalize()),
+        "taker_fee": str(s.taker_fee.normalize()),
+    }

@@ -10,6 +10,7 @@ from accounts.mfa import AdminMfaLoginForm
 from announcements.apis import news_rss
 from config.apis import AppConfigApi
 from config.frontend import frontend_view
+from mcp_server import oauth as mcp_oauth
 from referrals.apis import referral_landing_view
 
 admin.site.site_header = "Setka — operations"
@@ -36,6 +37,8 @@ urlpatterns = [
     path("api/pools/", include("pools.urls")),
     path("api/analytics/", include("analytics.urls")),
     path("api/mcp/", include("mcp_server.urls")),
+    path(".well-known/oauth-authorization-server", mcp_oauth.authorization_server_metadata, name="oauth-metadata"),
+    path("o/register/", mcp_oauth.register, name="oauth-register"),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from mcp_server.models import AuditEntry, PersonalAccessToken
+from mcp_server.models import AuditEntry, PersonalAccessToken, RegimeWatch
 
 
 @admin.register(PersonalAccessToken)
@@ -22,4 +22,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RegimeWatch)
+class RegimeWatchAdmin(admin.ModelAdmin):
+    list_display = ("bot", "state", "label", "direction", "turned_at", "checked_at", "alerted_at")
+    list_filter = ("state",)
+    search_fields = ("bot__name", "bot__symbol", "bot__user__email")
+    readonly_fields = [f.name for f in RegimeWatch._meta.fields]
+
+    def has_add_permission(self, request):
         return False

@@ -138,3 +138,22 @@ class PortfolioApi(ApiMixin, GenericAPIView):
         from mcp_server.insights.study import portfolio_study
 
         return Response(portfolio_study(user=request.user))
+
+
+class BotRegimeApi(ApiMixin, GenericAPIView):
+    """The market regime watched for one of the user's bots, with the reason in words when it
+    has turned against the grid (another user's bot answers 404)."""
+
+    serializer_class = AuditEntrySerializer  # schema placeholder: a plain object
+    queryset = AuditEntry.objects.none()
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        from django.shortcuts import get_object_or_404
+
+        from config.exceptions import request_language
+        from mcp_server.insights.watch import bot_regime_view
+        from metrics.selectors import user_bots
+
+        bot = get_object_or_404(user_bots(user=request.user), pk=pk)
+        return Response(bot_regime_view(bot=bot, language=request_language(request)))

@@ -66,3 +66,28 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool} {self.outcome}"
+
+
+class RegimeWatch(models.Model):
+    """The market regime last seen for a running bot's pair, with hysteresis: the state turns
+    "trending" on a trending reading and back to "range" only on a range-bound one (a "mixed"
+    reading keeps it), so a borderline market does not flap. Each turn into "trending" is one
+    alert (notifications dedupe on turned_at)."""
+
+    class State(models.TextChoices):
+        UNKNOWN = "unknown", "Not seen yet"
+        RANGE = "range", "Range-bound"
+        MIXED = "mixed", "Mixed"
+        TRENDING = "trending", "Trending"
+
+    bot = models.OneToOneField("bots.Bot", on_delete=models.CASCADE, related_name="regime_watch")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
+    label = models.CharField(max_length=8, blank=True, help_text="the detector's last reading")
+    direction = models.CharField(max_length=8, blank=True)
+    measures = models.JSONField(default=dict, blank=True)
+    turned_at = models.DateTimeField(null=True, blank=True, help_text="when the state last changed")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"bot {self.bot_id}: {self.state}"

@@ -26,7 +26,9 @@ scope; creating, starting and stopping a bot need the trade scope AND the user's
 first call the matching preview_* tool, show the user what it returns (the launch report, the
 position), and only after they agree call the action with the confirmation_token it returned
 (valid two minutes, once, only for exactly those arguments). Before proposing a configuration
-call get_launch_report (and run_backtest) and explain its warnings. Money amounts are strings."""
+call get_launch_report (and run_backtest) and explain its warnings. When a bot is not trading,
+call troubleshoot_bot first; open or answer a support ticket only when the user asks. Money
+amounts are strings."""
 
 
 class DatabaseTokenVerifier:
@@ -225,7 +227,76 @@ def build_server() -> MCPServer:
     async def get_market_regime(symbol: str, hours: int = 24) -> dict:
         return await _call(tools.market_regime, symbol=symbol, hours=hours)
 
-    @mcp.tool(description="The audit log of trading actions taken through this server (done and refused).")
+    @mcp.tool(
+        description="Run a backtest of a grid configuration on a stored market series (ids from get_screener) "
+        "over [period_start, period_end) (ISO times; default the last 14 stored days), with a walk-forward "
+        "in-sample / out-of-sample split. Counts against the plan's daily backtests. Returns the stored "
+        "backtest's id; the worker runs it, read it with get_backtest."
+    )
+    async def run_backtest(
+        series_id: int,
+        config: dict,
+        period_start: str | None = None,
+        period_end: str | None = None,
+        in_sample_percent: int = 70,
+        name: str = "",
+    ) -> dict:
+        return await _call(
+            tools.run_backtest,
+            series_id=series_id,
+            config=config,
+            period_start=period_start,
+            period_end=period_end,
+            in_sample_percent=in_sample_percent,
+            name=name,
+        )
+
+    @mcp.tool(
+        description="A stored backtest of the user's (status queued, running, done, failed): profit split, "
+        "drawdown, cycles, time in range, in-sample vs out-of-sample, buy and hold."
+    )
+    async def get_backtest(backtest_id: int) -> dict:
+        return await _call(tools.get_backtest, backtest_id=backtest_id)
+
+    @mcp.tool(
+        description="The screener: stored markets ranked by how well they suit a grid, each with its factors "
+        "(volume, ATR, efficiency ratio, choppiness, variance ratio, half-life) and a suggested grid; 'explain' "
+        "says what each factor means. Filters: venue (bybit, okx, ...), category (spot, linear); sort: a field, "
+        "'-' for descending."
+    )
+    async def get_screener(venue: str | None = None, category: str | None = None, sort: str = "-score") -> dict:
+        return await _call(tools.screener, venue=venue, category=category, sort=sort)
+
+    @mcp.tool(
+        description="Why isn't my bot trading: every cause the troubleshooter finds (key, plan, balance, range, "
+        "trigger, exchange errors), most blocking first, each with what to do, in the user's language."
+    )
+    async def troubleshoot_bot(bot_id: int) -> dict:
+        return await _call(tools.troubleshoot_bot, bot_id=bot_id)
+
+    @mcp.tool(description="The user's support tickets, newest first.")
+    async def list_tickets() -> dict:
+        return {"tickets": await _call(tools.list_tickets)}
+
+    @mcp.tool(description="One of the user's support tickets with its whole thread.")
+    async def get_ticket(ticket_id: int) -> dict:
+        return await _call(tools.get_ticket, ticket_id=ticket_id)
+
+    @mcp.tool(
+        description="Open a support ticket for the user (subject, body; queue billing, exchange, bots or partners). "
+        "With bot_id the ticket carries that bot's diagnostic snapshot (secrets removed). Ask the user first; "
+        "at most 10 support messages an hour."
+    )
+    async def open_ticket(subject: str, body: str, queue: str | None = None, bot_id: int | None = None) -> dict:
+        return await _call(tools.open_ticket, subject=subject, body=body, queue=queue, bot_id=bot_id)
+
+    @mcp.tool(description="Add the user's reply to one of their open tickets.")
+    async def reply_ticket(ticket_id: int, body: str) -> dict:
+        return await _call(tools.reply_ticket, ticket_id=ticket_id, body=body)
+
+    @mcp.tool(
+        description="The audit log of trading actions and support messages taken through this server (done and refused)."
+    )
     async def list_audit() -> dict:
         return {"entries": await _call(tools.list_audit)}
 

@@ -8,6 +8,8 @@ done or refused, is rate limited and written to the audit log."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -451,3 +453,260 @@ def market_regime(principal: Principal, symbol: str, hours: int = 24) -> dict:
     points = path.ticks[-4 * n :].reshape(-1, 4).astype(float) * float(path.tick)
     regime = detect(points.max(axis=1), points.min(axis=1), points[:, 3])
     return {"symbol": symbol, "hours": int(hours), **regime.to_json(), "against_grid": against_grid(regime)}
+
+
+# --- backtests and the screener (analytics) ------------------------------------------------------
+def _iso(value, field: str):
+    from django.utils.dateparse import parse_datetime
+
+    parsed = None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ToolRefused(f"{field} is an ISO date and time, e.g. 2026-05-01T00:00:00Z.", code="invalid")
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
+def _backtest_json(bt, *, full: bool) -> dict:
+    from analytics.selectors import series_json
+    from analytics.services import backtest_launch_query
+
+    data = {
+        "id": bt.pk,
+        "name": bt.name,
+        "series": series_json(bt.series),
+        "config": bt.config,
+        "period_start": bt.period_start.isoformat(),
+        "period_end": bt.period_end.isoformat(),
+        "in_sample_percent": bt.in_sample_percent,
+        "status": bt.status,
+        "progress": bt.progress,
+        "summary": bt.summary,
+        "error_code": bt.error_code,
+        "error": bt.error,
+        "created_at": bt.created_at.isoformat(),
+        "finished_at": bt.finished_at.isoformat() if bt.finished_at else None,
+        "launch": backtest_launch_query(backtest=bt),
+    }
+    if full:
+        result = dict(bt.result or {})
+        result.pop("fills", None)  # thousands of rows: the app's result page shows them
+        data["result"] = result
+    return json_safe(data)
+
+
+def json_safe(value):
+    """Dates as ISO strings, Decimals as strings: what a tool may return."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def run_backtest(
+    principal: Principal,
+    series_id: int,
+    config: dict,
+    period_start: str | None = None,
+    period_end: str | None = None,
+    in_sample_percent: int = 70,
+    name: str = "",
+) -> dict:
+    """Queue a backtest through the analytics service (the plan's daily quota applies); the
+    worker runs it, get_backtest reads it. Without dates: the last 14 stored days."""
+    from datetime import timedelta
+
+    from analytics.models import CandleSeries
+    from analytics.services import backtest_create
+
+    user = _user(principal)
+    try:
+        series_id = int(series_id)
+    except (TypeError, ValueError):
+        series_id = 0
+    series = CandleSeries.objects.filter(pk=series_id).first() if 0 < series_id <= 2**31 - 1 else None
+    if series is None or series.cursor is None:
+        raise ToolRefused(f"No market data series {series_id}; call get_screener for series ids.", code="not_found")
+    if not isinstance(config, dict):
+        raise ToolRefused("config is a grid configuration object.", code="invalid")
+    try:
+        percent = int(in_sample_percent)
+    except (TypeError, ValueError):
+        percent = 0
+    end = _iso(period_end, "period_end") if period_end else series.cursor + timedelta(minutes=1)
+    start = _iso(period_start, "period_start") if period_start else end - timedelta(days=14)
+    try:
+        bt = backtest_create(
+            user=user,
+            series_id=series.pk,
+            config=config,
+            period_start=start,
+            period_end=end,
+            in_sample_percent=percent,
+            name=str(name or "")[:80],
+        )
+    except Exception as exc:  # noqa: BLE001 - domain errors (quota, bad config) become refusals
+        raise _translate(exc) from exc
+    return {
+        **_backtest_json(bt, full=False),
+        "next": "The worker runs it in seconds to a minute; read it with get_backtest(backtest_id).",
+    }
+
+
+def get_backtest(principal: Principal, backtest_id: int) -> dict:
+    from analytics.models import Backtest
+    from analytics.selectors import backtest_of
+
+    user = _user(principal)
+    try:
+        backtest_id = int(backtest_id)
+    except (TypeError, ValueError):
+        backtest_id = 0
+    try:
+        bt = backtest_of(user=user, backtest_id=backtest_id) if 0 < backtest_id <= 2**63 - 1 else None
+    except Backtest.DoesNotExist:
+        bt = None
+    if bt is None:
+        raise ToolRefused(f"No backtest {backtest_id} among yours.", code="not_found")
+    return _backtest_json(bt, full=True)
+
+
+def screener(principal: Principal, venue: str | None = None, category: str | None = None, sort: str = "-score") -> dict:
+    from analytics.explain import FACTORS
+    from analytics.selectors import SCREENER_SORTS, screener_list, series_json
+
+    user = _user(principal)
+    if sort.lstrip("-") not in SCREENER_SORTS:
+        raise ToolRefused(f"sort is one of {', '.join(sorted(SCREENER_SORTS))}, '-' for descending.", code="invalid")
+    if category not in (None, "", "spot", "linear"):
+        raise ToolRefused("category is spot or linear.", code="invalid")
+    language = user.language if getattr(user, "language", "") in ("ru", "en") else "ru"
+    rows = screener_list(venue=(venue or "").lower()[:16], category=category or "", sort=sort, series_json=series_json)[
+        :PAGE
+    ]
+    return json_safe(
+        {
+            "rows": rows,
+            "explain": {name: words.get(language, words.get("en")) for name, words in FACTORS.items()},
+        }
+    )
+
+
+# --- support: the troubleshooter and tickets -----------------------------------------------------
+TICKET_WRITES_PER_HOUR = 10
+
+
+def _language(user) -> str:
+    return user.language if getattr(user, "language", "") in ("ru", "en") else "ru"
+
+
+def troubleshoot_bot(principal: Principal, bot_id: int) -> dict:
+    """Why isn't my bot trading: every cause found, most blocking first, in the user's language."""
+    from support.services.diagnostics import bot_troubleshoot
+
+    user = _user(principal)
+    bot = _bot(user, bot_id)
+    return json_safe(
+        {"bot_id": bot.pk, "status": bot.status, "causes": bot_troubleshoot(bot=bot, language=_language(user))}
+    )
+
+
+def _ticket(user, ticket_id):
+    from support.selectors import ticket_of
+
+    try:
+        ticket_id = int(ticket_id)
+    except (TypeError, ValueError):
+        ticket_id = 0
+    ticket = ticket_of(user=user, ticket_id=ticket_id) if 0 < ticket_id <= 2**63 - 1 else None
+    if ticket is None:
+        raise ToolRefused(f"No ticket {ticket_id} among yours; call list_tickets.", code="not_found")
+    return ticket
+
+
+def _ticket_json(ticket) -> dict:
+    from support.serializers import TicketDetailSerializer
+
+    return json_safe(dict(TicketDetailSerializer(ticket).data))
+
+
+def list_tickets(principal: Principal) -> list[dict]:
+    from support.selectors import tickets_of
+    from support.serializers import TicketSerializer
+
+    user = _user(principal)
+    listed: BaseSerializer = TicketSerializer(tickets_of(user=user)[:PAGE], many=True)
+    return json_safe([dict(t) for t in listed.data])
+
+
+def get_ticket(principal: Principal, ticket_id: int) -> dict:
+    return _ticket_json(_ticket(_user(principal), ticket_id))
+
+
+def _ticket_write(principal: Principal, tool: str, params: dict, do) -> dict:
+    """Writing to support moves no money, so the read scope may (an assistant filing the user's
+    question is the point); it is still rate limited and written to the audit log."""
+    from datetime import timedelta
+
+    from mcp_server.models import AuditEntry
+
+    since = timezone.now() - timedelta(hours=1)
+    written = AuditEntry.objects.filter(
+        user_id=principal.user_id, tool__in=("open_ticket", "reply_ticket"), outcome="ok", created_at__gte=since
+    ).count()
+    if written >= TICKET_WRITES_PER_HOUR:
+        raise ToolRefused(f"At most {TICKET_WRITES_PER_HOUR} support messages an hour.", code="rate_limited")
+    try:
+        result = do()
+    except Exception as exc:  # noqa: BLE001
+        refusal = _translate(exc)
+        services.audit_record(
+            principal=principal, tool=tool, params=params, outcome="refused", code=refusal.code, message=refusal.message
+        )
+        raise refusal from exc
+    services.audit_record(principal=principal, tool=tool, params=params, outcome="ok", bot_id=params.get("bot_id"))
+    return result
+
+
+def open_ticket(
+    principal: Principal, subject: str, body: str, queue: str | None = None, bot_id: int | None = None
+) -> dict:
+    """Open a support ticket; with bot_id (the user's own bot) it carries the bot's diagnostic
+    snapshot, secrets redacted, as a ticket opened from the bot page does."""
+    from support.models import TicketMessage
+    from support.services import ticket_create
+
+    if queue not in (None, "", "billing", "exchange", "bots", "partners"):
+        raise ToolRefused("queue is billing, exchange, bots or partners.", code="invalid")
+    params = {"subject": str(subject)[:200], "queue": queue or "", "bot_id": bot_id}
+
+    def do():
+        user = _user(principal)
+        bot = _bot(user, bot_id) if bot_id is not None else None
+        ticket = ticket_create(
+            user=user, subject=str(subject), body=str(body), queue=queue or "", bot=bot, via=TicketMessage.Via.APP
+        )
+        return _ticket_json(ticket)
+
+    return _ticket_write(principal, "open_ticket", params, do)
+
+
+def reply_ticket(principal: Principal, ticket_id: int, body: str) -> dict:
+    from support.services import ticket_message_add
+
+    params = {"ticket_id": ticket_id}
+
+    def do():
+        user = _user(principal)
+        ticket = _ticket(user, ticket_id)
+        ticket_message_add(ticket=ticket, author=user, body=str(body))
+        ticket.refresh_from_db()
+        return _ticket_json(ticket)
+
+    return _ticket_write(principal, "reply_ticket", params, do)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("study/bots/<int:pk>/", apis.BotStudyApi.as_view(), name="mcp-bot-study"),
     path("study/portfolio/", apis.PortfolioApi.as_view(), name="mcp-portfolio"),
     path("audit/", apis.AuditListApi.as_view(), name="mcp-audit"),
+    path("regime/bots/<int:pk>/", apis.BotRegimeApi.as_view(), name="mcp-bot-regime"),
 ]

@@ -203,6 +203,25 @@ EVENTS: dict[str, Event] = {
         },
         url="/billing",
     ),
+    "bot_market_trending": Event(
+        texts={
+            "ru": (
+                "Рынок «{bot_name}» ушёл в тренд",
+                "Бот «{bot_name}» ({symbol}): рынок перешёл от боковика к тренду — цена прошла {move} % за {hours} ч "
+                "почти без откатов (коэффициент эффективности {er}). Сетка зарабатывает, когда цена ходит "
+                "туда-обратно; в тренде цена уходит из диапазона, и у бота остаются только монеты или только "
+                "деньги. Подумайте о расширении диапазона, стоп-лоссе или остановке бота.",
+            ),
+            "en": (
+                'The market of "{bot_name}" turned into a trend',
+                'Bot "{bot_name}" ({symbol}): the market turned from sideways to a trend — the price moved {move} % '
+                "in {hours} h with few pullbacks (efficiency ratio {er}). A grid earns when the price goes back and "
+                "forth; in a trend the price walks out of the range and the bot ends up holding only coins or only "
+                "cash. Consider widening the range, a stop-loss, or stopping the bot.",
+            ),
+        },
+        url="/bots/{bot_id}",
+    ),
     "ticket_reply": Event(
         texts={
             "ru": ("Ответ поддержки: «{subject}»", "{body}"),

@@ -206,6 +206,10 @@ def main() -> int:
     env.setdefault("SETKA_YOOKASSA_API_URL", f"http://127.0.0.1:{args.payments_port}/v3")
     env.setdefault("SETKA_CRYPTOPAY_API_URL", f"http://127.0.0.1:{args.payments_port + 1}/api")
     env.setdefault("SETKA_BILLING_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
+    # OAuth discovery for MCP clients: the MCP process names the web app as its authorization
+    # server, and its own URL as the protected resource (both must be what the client sees).
+    env.setdefault("MCP_ISSUER_URL", f"http://127.0.0.1:{args.port}")
+    env.setdefault("MCP_RESOURCE_URL", f"http://127.0.0.1:{args.mcp_port or args.port + 1}/mcp/")
     env.setdefault("SETKA_TELEGRAM_API_URL", f"http://127.0.0.1:{args.telegram_port}")
     env.setdefault("SETKA_VK_API_URL", f"http://127.0.0.1:{args.telegram_port + 2}")
     env.setdefault("SETKA_VK_CALLBACK_SECRET", DEV_VK_SECRET)  # the fake VK API sends its events with it

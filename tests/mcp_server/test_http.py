@@ -122,3 +122,20 @@ def test_foreign_host_refused(mcp_url, pro_user):
     auth = {"Authorization": f"Bearer {token}"}
     assert _status(mcp_url, {**auth, "Origin": "http://evil.example"}) in (400, 403)
     assert _status(mcp_url, {**auth, "Host": "evil.example"}) in (400, 403, 421)
+
+
+def test_support_tools_over_http_with_a_token(mcp_url, pro_user, draft_bot, others_bot):
+    from support.models import Ticket
+
+    _, token = access_token_create(user=pro_user, name="agent", scope="read", days=30)
+
+    async def calls(c):
+        why = await c.call_tool("troubleshoot_bot", {"bot_id": draft_bot.pk})
+        opened = await c.call_tool("open_ticket", {"subject": "Idle", "body": "Why?", "bot_id": draft_bot.pk})
+        theirs = await c.call_tool("troubleshoot_bot", {"bot_id": others_bot.pk})
+        return why, opened, theirs
+
+    why, opened, theirs = _over_http(mcp_url, token, calls)
+    assert "not_started" in [c["cause"] for c in _payload(why)["causes"]]
+    assert Ticket.objects.get(pk=_payload(opened)["id"]).bot_id == draft_bot.pk
+    assert theirs.is_error and "[not_found]" in theirs.content[0].text

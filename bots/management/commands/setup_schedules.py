@@ -49,6 +49,10 @@ class Command(BaseCommand):
             "notifications: daily digest (once a day per user)": ("bots.tasks.digests_send_task", 24 * 3600),
             "notifications: API keys expiring within a week": ("bots.tasks.keys_expiring_notify_task", 12 * 3600),
             "analytics: new 1-minute candles, then the screener": ("analytics.tasks.candles_refresh_task", 300),
+            "mcp: market regime of running bots' pairs, an alert when one turns into a trend": (
+                "mcp_server.tasks.regime_watch_task",
+                900,
+            ),
         }
         for name, (task, seconds) in tasks.items():
             PeriodicTask.objects.update_or_create(

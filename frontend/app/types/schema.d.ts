@@ -1082,6 +1082,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mcp/regime/bots/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The market regime watched for one of the user's bots, with the reason in words when it
+         *     has turned against the grid (another user's bot answers 404).
+         */
+        get: operations["mcp_regime_bots_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mcp/study/bots/{id}/": {
         parameters: {
             query?: never;
@@ -2197,10 +2217,11 @@ export interface components {
          *     * `pool_suspended` - pool_suspended
          *     * `billing_renewal_due` - billing_renewal_due
          *     * `billing_partial_refund` - billing_partial_refund
+         *     * `bot_market_trending` - bot_market_trending
          *     * `ticket_reply` - ticket_reply
          * @enum {string}
          */
-        EventEnum: "bot_started" | "bot_stopped" | "bot_error" | "bot_take_profit" | "bot_stop_loss" | "daily_digest" | "key_expiring" | "billing_activated" | "billing_past_due" | "billing_grace" | "billing_expired" | "billing_revoked" | "pool_follow_paused" | "pool_suspended" | "billing_renewal_due" | "billing_partial_refund" | "ticket_reply";
+        EventEnum: "bot_started" | "bot_stopped" | "bot_error" | "bot_take_profit" | "bot_stop_loss" | "daily_digest" | "key_expiring" | "billing_activated" | "billing_past_due" | "billing_grace" | "billing_expired" | "billing_revoked" | "pool_follow_paused" | "pool_suspended" | "billing_renewal_due" | "billing_partial_refund" | "bot_market_trending" | "ticket_reply";
         /**
          * @description * `mainnet` - Mainnet
          *     * `testnet` - Testnet
@@ -5964,6 +5985,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedAuditEntryList"];
+                };
+            };
+        };
+    };
+    mcp_regime_bots_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
