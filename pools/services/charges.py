@@ -1,7 +1,10 @@
 """Pool fees become the investor's invoices through billing (billing.services.charge_invoice):
 one payment per PoolFee (key "pool_fee:<id>"), re-issued only if the last one was canceled or
 failed. The manager has earned a fee once its payment is credited (billing tells us through
-SETKA_CHARGE_LISTENERS -> pool_fee_charge_settled); until then it is only accrued."""
+SETKA_CHARGE_LISTENERS -> pool_fee_charge_settled); until then it is only accrued.
+
+A paper pool's fees are figures of a simulation: they are accrued and shown as such, and never
+invoiced (nobody pays real money for simulated gains, so a manager never earns them)."""
 
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def pool_fee_invoice(*, fee: PoolFee):
         fee = (
             PoolFee.objects.select_for_update(of=("self",)).select_related("investor", "pool", "payment").get(pk=fee.pk)
         )
-        if fee.paid_at is not None:
+        if fee.paid_at is not None or fee.pool.is_paper:
             return None
         payment = charge_invoice(
             user=fee.investor,
@@ -47,7 +50,9 @@ def pool_fees_invoice_due(*, limit: int = 500) -> int:
     from config.exceptions import DomainError
 
     count = 0
-    due = PoolFee.objects.filter(paid_at__isnull=True).exclude(payment__status__in=("pending", "succeeded"))
+    due = PoolFee.objects.filter(paid_at__isnull=True, pool__is_paper=False).exclude(
+        payment__status__in=("pending", "succeeded")
+    )
     for fee in due.order_by("id")[:limit]:
         try:
             if pool_fee_invoice(fee=fee) is not None:

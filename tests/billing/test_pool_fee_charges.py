@@ -123,3 +123,15 @@ def test_a_fee_below_a_cent_is_not_invoiced(cryptopay):
     make_fee(amount="0.004")
     assert pool_services.pool_fees_invoice_due() == 0
     assert not Payment.objects.exists()
+
+
+def test_a_paper_pools_fee_is_accrued_but_never_invoiced(cryptopay):
+    """Simulated gains cost nobody real money: the fee stays a figure on the pool's page."""
+    fee = make_fee()
+    Pool.objects.filter(pk=fee.pool_id).update(is_paper=True)
+    fee.refresh_from_db()
+    assert pool_services.pool_fee_invoice(fee=fee) is None
+    assert pool_services.pool_fees_invoice_due() == 0
+    assert not Payment.objects.exists() and _payments(fee.investor) == []
+    fee.refresh_from_db()
+    assert fee.payment_id is None and fee.paid_at is None
