@@ -201,7 +201,7 @@ class CcxtClient:
         self.spec = venue(venue_code)
         if self.spec.adapter != "ccxt":
             raise ValueError(f"{self.spec.name} is not traded through ccxt")
-        if self.spec.passphrase_required and not passphrase:
+        if self.spec.passphrase_required and api_key and not passphrase:  # keyless: public market data
             raise errors.AuthenticationFailed(f"{self.spec.name} keys need their passphrase", code="passphrase")
         self.base_url = (base_url or "").rstrip("/")
         self.broker_id = broker_id
@@ -430,14 +430,17 @@ class CcxtClient:
             high_24h=opt(t.get("high")),
             low_24h=opt(t.get("low")),
             volume_24h=opt(t.get("baseVolume")),
+            funding_rate=opt((t.get("info") or {}).get("fundingRate") or None),
         )
 
-    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200) -> list[Kline]:
+    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200,
+               start: datetime | None = None) -> list[Kline]:
         m = self._market(category, symbol)
         timeframe = TIMEFRAMES.get(str(interval))
         if timeframe is None:
             raise errors.InvalidRequest(f"Unknown interval {interval}", code="interval")
-        rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, None, int(limit))
+        since = int(start.timestamp() * 1000) if start is not None else None
+        rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, since, int(limit))
         out = [
             Kline(
                 start=datetime.fromtimestamp(r[0] / 1000, tz=UTC),
