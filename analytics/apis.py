@@ -45,7 +45,17 @@ class ScreenerListApi(APIView):
     (?venue=, ?category=, ?min_volume=)."""
 
     permission_classes = [IsAuthenticated]
-    SORTS = {"score", "quote_volume_24h", "atr_percent", "realized_vol_percent", "round_trips_per_day", "symbol"}
+    SORTS = {
+        "score",
+        "quote_volume_24h",
+        "atr_percent",
+        "realized_vol_percent",
+        "round_trips_per_day",
+        "symbol",
+        "venue",
+        "spread_bps",
+        "funding_rate",
+    }
 
     @extend_schema(
         operation_id="analytics_screener_list",
@@ -70,6 +80,7 @@ class ScreenerListApi(APIView):
                     "computed_at": row.computed_at,
                 }
             )
+        venues = sorted({r["series"]["venue"] for r in rows})
         venue, category = request.query_params.get("venue"), request.query_params.get("category")
         rows = [
             r
@@ -86,8 +97,12 @@ class ScreenerListApi(APIView):
         if key in self.SORTS:
 
             def value(r):
-                if key == "symbol":
-                    return r["series"]["symbol"]
+                if key in ("symbol", "venue"):
+                    return (r["series"][key], r["series"]["symbol"])
+                if key in ("spread_bps", "funding_rate"):  # unknown figures last whichever way
+                    known = r["factors"].get(key) is not None
+                    return (known, r["factors"].get(key) or 0) if sort.startswith("-") else (
+                        not known, r["factors"].get(key) or 0)
                 if key == "score":
                     return float(r["score"])
                 if key == "round_trips_per_day":
@@ -95,7 +110,7 @@ class ScreenerListApi(APIView):
                 return r["factors"].get(key) or 0
 
             rows.sort(key=value, reverse=sort.startswith("-"))
-        return Response({"results": rows, "explain": FACTORS})
+        return Response({"results": rows, "explain": FACTORS, "venues": venues})
 
 
 class BacktestInput(serializers.Serializer):
