@@ -14,6 +14,7 @@ import csv
 import gzip
 import io
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 
 from analytics.models import Candle, CandleGap, CandleSeries
@@ -294,13 +295,20 @@ def market_data_venues() -> list[str]:
     return ["bybit", *getattr(settings, "SETKA_VENUE_SIMULATOR_URLS", {})]
 
 
-def candles_refresh_all(*, client_for_venue, venues: Iterable[str] | None = None) -> dict[str, int]:
+def candles_refresh_all(
+    *, client_for_venue, venues: Iterable[str] | None = None, budget_seconds: float | None = None
+) -> dict[str, int]:
     """The periodic refresh, venue by venue: the instrument list from the venue's instruments
     endpoint, then for every series of the venue its ticker figures and its new candles. One
     venue or series failing (venue down, symbol delisted) is recorded (on the series, or as -1
-    under the venue's name) and does not stop the others."""
+    under the venue's name) and does not stop the others.
+
+    With a time budget, no new series is started once it is spent (the task must leave time for
+    the screener); the series refreshed longest ago go first, so the next run picks up the ones
+    left over, and each download resumes at its cursor."""
     from exchanges.venues import VENUES
 
+    deadline = time.monotonic() + budget_seconds if budget_seconds is not None else None
     out: dict[str, int] = {}
     for code in venues if venues is not None else market_data_venues():
         try:
@@ -312,7 +320,11 @@ def candles_refresh_all(*, client_for_venue, venues: Iterable[str] | None = None
             out[code] = -1
             continue
         wanted = (CandleSeries.Source.EXCHANGE, CandleSeries.Source.SHIPPED)
-        for series in CandleSeries.objects.filter(venue=code, source__in=wanted).order_by("id"):
+        stale_first = (F("refreshed_at").asc(nulls_first=True), "id")
+        for series in CandleSeries.objects.filter(venue=code, source__in=wanted).order_by(*stale_first):
+            if deadline is not None and time.monotonic() >= deadline:
+                out["deferred"] = out.get("deferred", 0) + 1
+                continue
             try:
                 series_quote_refresh(series=series, client=client)
                 out[str(series)] = candles_download(series=series, client=client)
@@ -320,6 +332,8 @@ def candles_refresh_all(*, client_for_venue, venues: Iterable[str] | None = None
                 logger.warning("candle refresh of %s failed: %s", series, exc)
                 CandleSeries.objects.filter(pk=series.pk).update(last_error=str(exc)[:300])
                 out[str(series)] = -1
+            # tried now, written or not: the series waits behind the others next time
+            CandleSeries.objects.filter(pk=series.pk).update(refreshed_at=timezone.now())
     return out
 
 

@@ -176,3 +176,19 @@ def test_every_stored_time_is_a_whole_minute_in_utc(make_series):
     series = make_series()
     with pytest.raises(ValueError):
         candles_upsert(series=series, bars=[Bar(datetime(2024, 1, 1, 0, 0, 30, tzinfo=UTC), *[D(1)] * 5)])
+
+
+def test_a_spent_time_budget_defers_the_rest_to_the_next_run_which_takes_them_first(make_series):
+    from tests.analytics.conftest import rules
+
+    venue = Venue(bars("random_walk", 10, seed=9), listed=[rules("AAAUSDT"), rules("BBBUSDT")])
+    first = candles_refresh_all(client_for_venue=lambda code: venue, venues=["bybit"], budget_seconds=0)
+    assert first == {"deferred": 2}
+    assert not Candle.objects.exists()  # listed, nothing downloaded yet
+    done = CandleSeries.objects.get(symbol="AAAUSDT")
+    candles_download(series=done, client=venue)
+    CandleSeries.objects.filter(pk=done.pk).update(refreshed_at=datetime.now(UTC))
+    second = candles_refresh_all(client_for_venue=lambda code: venue, venues=["bybit"])
+    # the never-refreshed series goes first
+    assert list(second) == [str(CandleSeries.objects.get(symbol="BBBUSDT")), str(done)]
+    assert second[str(done)] == 0 and Candle.objects.filter(symbol="BBBUSDT").count() == 10
