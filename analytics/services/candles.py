@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from analytics.models import Candle, CandleGap, CandleSeries
 from exchanges.client import Category, ExchangeClient, FeeRates, InstrumentRules
+from exchanges.errors import ExchangeError
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +282,14 @@ def series_quote_refresh(*, series: CandleSeries, client: ExchangeClient) -> Non
     if ticker.bid_price and ticker.ask_price and ticker.ask_price >= ticker.bid_price > 0:
         mid = (ticker.bid_price + ticker.ask_price) / 2
         spread = ((ticker.ask_price - ticker.bid_price) / mid * 100).quantize(Decimal("0.00000001"))
-    funding = ticker.funding_rate if series.category == Category.LINEAR else None
+    funding = None
+    if series.category == Category.LINEAR:
+        funding = ticker.funding_rate
+        if funding is None:  # the venue's ticker does not carry it: its funding endpoint
+            try:
+                funding = client.funding_rate(category=Category.LINEAR, symbol=series.symbol)
+            except ExchangeError as exc:
+                logger.info("funding rate of %s unavailable: %s", series, exc)
     CandleSeries.objects.filter(pk=series.pk).update(
         spread_percent=spread, funding_rate=funding.quantize(Decimal("1e-10")) if funding is not None else None
     )

@@ -272,6 +272,12 @@ class BybitClient:
                               interval=str(interval), limit=int(limit), **window)
         return sorted((wire.parse_kline(row) for row in result.get("list") or []), key=lambda k: k.start)
 
+    def funding_rate(self, *, category: Category, symbol: str) -> Decimal | None:
+        """Bybit's linear ticker carries the current funding rate."""
+        if Category(category) != Category.LINEAR:
+            return None
+        return self.ticker(category=category, symbol=symbol).funding_rate
+
     # --- account -----------------------------------------------------------------------------
     def balances(self) -> dict[str, Balance]:
         """Unified account coins. `locked` = spot open-order lock + order and position margin."""

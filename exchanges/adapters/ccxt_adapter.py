@@ -399,7 +399,10 @@ class CcxtClient:
         )
 
     def _max_leverage(self, m: dict):
-        """Binance lists leverage only in its brackets (the first tier has the highest)."""
+        """Binance lists leverage only in its brackets (the first tier has the highest). They are
+        private: a keyless client (public market data) leaves the leverage unknown."""
+        if not self.exchange.apiKey:
+            return None
         if m["symbol"] not in self._leverage:
             tiers = self._call("read", Category.LINEAR, self.exchange.fetch_market_leverage_tiers, m["symbol"])
             self._leverage[m["symbol"]] = tiers[0].get("maxLeverage") if tiers else None
@@ -453,6 +456,15 @@ class CcxtClient:
             for r in rows
         ]
         return sorted(out, key=lambda k: k.start)
+
+    def funding_rate(self, *, category: Category, symbol: str) -> Decimal | None:
+        """The perpetual's current funding rate (ccxt's fetch_funding_rate; None for spot or a
+        venue ccxt cannot ask)."""
+        if Category(category) != Category.LINEAR or not self.exchange.has.get("fetchFundingRate"):
+            return None
+        m = self._market(category, symbol)
+        rate = self._call("read", category, self.exchange.fetch_funding_rate, m["symbol"]).get("fundingRate")
+        return D(rate) if rate is not None else None
 
     # --- account -----------------------------------------------------------------------------
     def balances(self) -> dict[str, Balance]:

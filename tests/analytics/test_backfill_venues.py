@@ -1,5 +1,6 @@
 """The backfill through the real adapters against the venues' twins: Bybit pages a bounded
-[start, end] range through pybit, OKX pages by before/after through ccxt (300 a page)."""
+[start, end] range through pybit, OKX pages by before/after through ccxt (300 a page), Binance by
+startTime; the refresh lists each venue's instruments and reads spread and funding."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from exchanges.simulator.testing import running_simulator
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module", params=["bybit", "okx"])
+@pytest.fixture(scope="module", params=["bybit", "okx", "binance"])
 def twin(request, tmp_path_factory):
     state = tmp_path_factory.mktemp(f"backfill-{request.param}") / "state.sqlite3"
     with running_simulator(state_path=str(state), control_token="backfill", venue=request.param) as handle:
@@ -58,3 +59,7 @@ def test_the_refresh_lists_the_venues_instruments_and_quotes_their_spread(twin, 
     assert all(n >= 0 for n in result.values()), result
     btc = CandleSeries.objects.get(venue=twin.venue, category="spot", symbol="BTCUSDT")
     assert btc.spread_percent is not None and btc.spread_percent >= 0 and btc.candle_count >= 1
+    perp = CandleSeries.objects.get(venue=twin.venue, category="linear", symbol="BTCUSDT")
+    if twin.venue in ("bybit", "binance"):  # Bybit's ticker carries it; Binance's premiumIndex
+        assert perp.funding_rate is not None and perp.last_error == ""
+    assert btc.funding_rate is None  # spot has none
