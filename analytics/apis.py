@@ -55,7 +55,7 @@ class ScreenerListApi(APIView):
             min_volume=min_volume,
             series_json=_series,
         )
-        return Response({"results": rows, "explain": FACTORS})
+        return Response({"results": rows, "explain": FACTORS, "venues": selectors.screener_venues()})
 
 
 class BacktestInput(serializers.Serializer):

@@ -5,9 +5,9 @@ FACTORS = {
         "en": "Money traded in the last 24 hours (in the quote coin). More volume: orders fill at their price.",
         "ru": "Оборот за последние 24 часа (в валюте котировки). Чем больше, тем надёжнее ордера исполняются по своей цене.",
     },
-    "spread_percent": {
-        "en": "Gap between the best buy and sell price. A grid step should be many times wider.",
-        "ru": "Разница между лучшей ценой покупки и продажи. Шаг сетки должен быть во много раз шире.",
+    "spread_bps": {
+        "en": "Gap between the best buy and sell price on the venue's ticker, in basis points (0.01 %). A grid step should be many times wider.",
+        "ru": "Разница между лучшей ценой покупки и продажи в тикере биржи, в базисных пунктах (0,01 %). Шаг сетки должен быть во много раз шире.",
     },
     "atr_percent": {
         "en": "Average hourly swing (ATR) as % of the price: how far the price usually moves in an hour.",
@@ -46,7 +46,7 @@ FACTORS = {
         "ru": "Расстояние от цены до максимума и минимума последних трёх дней, в %. Близко к краю — пробой может вывести цену из сетки.",
     },
     "funding_rate": {
-        "en": "Futures only: the periodic payment between longs and shorts. Not yet downloaded by Setka: shown empty.",
-        "ru": "Только фьючерсы: периодический платёж между лонгами и шортами. Пока не загружается — поле пустое.",
+        "en": "Perpetual futures only: the current funding rate from the venue, paid every settlement by longs to shorts when positive (shorts to longs when negative). A long grid pays it on its position.",
+        "ru": "Только бессрочные фьючерсы: текущая ставка финансирования биржи; при положительной лонги платят шортам на каждом расчёте, при отрицательной — наоборот. Лонговая сетка платит её со своей позиции.",
     },
 }

@@ -147,7 +147,22 @@ def screener_rows() -> QuerySet[ScreenerRow]:
     return ScreenerRow.objects.select_related("series").order_by("-score")
 
 
-SCREENER_SORTS = {"score", "quote_volume_24h", "atr_percent", "realized_vol_percent", "round_trips_per_day", "symbol"}
+SCREENER_SORTS = {
+    "score",
+    "quote_volume_24h",
+    "atr_percent",
+    "realized_vol_percent",
+    "round_trips_per_day",
+    "symbol",
+    "venue",
+    "spread_bps",
+    "funding_rate",
+}
+
+
+def screener_venues() -> list[str]:
+    """The venues the screener has rows of (the page's exchange filter)."""
+    return sorted({row.series.venue for row in screener_rows()})
 
 
 def screener_list(
@@ -172,8 +187,12 @@ def screener_list(
     if key in SCREENER_SORTS:
 
         def value(r):
-            if key == "symbol":
-                return r["series"]["symbol"]
+            if key in ("symbol", "venue"):
+                return (r["series"][key], r["series"]["symbol"])
+            if key in ("spread_bps", "funding_rate"):  # unknown figures last whichever way
+                known = r["factors"].get(key) is not None
+                figure = r["factors"].get(key) or 0
+                return (known, figure) if sort.startswith("-") else (not known, figure)
             if key == "score":
                 return float(r["score"])
             if key == "round_trips_per_day":

@@ -20,6 +20,7 @@ def candles_refresh_task() -> None:
     candles_refresh_all(
         client_for_venue=lambda venue: client_for_keys(
             environment="paper", api_key="", api_secret="", exchange=venue, account_key=f"market-data:{venue}"
-        )
+        ),
+        budget_seconds=200,  # of the 300 s soft limit: the rest for the screener; left-overs go next run
     )
     screener_refresh()

@@ -315,6 +315,8 @@ SPECTACULAR_SETTINGS = {
 # --- Exchanges ------------------------------------------------------------------------------
 # The paper-trading simulator (exchanges/simulator) that paper accounts and tests talk to.
 SETKA_SIMULATOR_URL = env("SETKA_SIMULATOR_URL", "http://127.0.0.1:8765")
+# Market data (analytics): how far back a new series is downloaded, in days of 1-minute candles.
+SETKA_ANALYTICS_BACKFILL_DAYS = env_int("SETKA_ANALYTICS_BACKFILL_DAYS", 30)
 # Development has a well-known default; production has none, and a weak one is refused
 # (exchanges/simulator/controlapi.py `control_token_problem`).
 SETKA_SIMULATOR_CONTROL_TOKEN = env("SETKA_SIMULATOR_CONTROL_TOKEN", "" if PRODUCTION else "setka-dev-control-token")

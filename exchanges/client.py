@@ -107,6 +107,7 @@ class Ticker:
     high_24h: Decimal | None = None
     low_24h: Decimal | None = None
     volume_24h: Decimal | None = None
+    funding_rate: Decimal | None = None  # perpetuals, where the venue's ticker carries it
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,17 @@ class ExchangeClient(Protocol):
 
     def ticker(self, *, category: Category, symbol: str) -> Ticker: ...
 
-    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200) -> list[Kline]: ...
+    def klines(
+        self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200, start: datetime | None = None
+    ) -> list[Kline]:
+        """At most `limit` candles, oldest first: the most recent ones, or with `start` the first
+        ones opening at or after it (one page of a download; the venue may cap `limit`)."""
+        ...
+
+    def funding_rate(self, *, category: Category, symbol: str) -> Decimal | None:
+        """The perpetual's current funding rate (public market data); None for spot or where the
+        venue does not publish one."""
+        ...
 
     def balances(self) -> dict[str, Balance]: ...
 

@@ -4,10 +4,13 @@ from analytics.services.candles import (
     candles_download,
     candles_refresh_all,
     candles_upsert,
+    market_data_venues,
     partitions_ensure,
     read_shipped_csv,
+    series_discover,
     series_ensure,
     series_fees,
+    series_quote_refresh,
     series_rules,
 )
 from analytics.services.screener import screener_refresh, screener_row_compute
@@ -20,11 +23,14 @@ __all__ = [
     "candles_download",
     "candles_refresh_all",
     "candles_upsert",
+    "market_data_venues",
     "partitions_ensure",
     "read_shipped_csv",
     "screener_refresh",
     "screener_row_compute",
+    "series_discover",
     "series_ensure",
     "series_fees",
+    "series_quote_refresh",
     "series_rules",
 ]

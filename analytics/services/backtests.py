@@ -6,6 +6,7 @@ says so) vs buy and hold, cycles per day, time in range, the fills, and a walk-f
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,6 +26,8 @@ from bots.engine.config import GridConfig, Strategy
 from bots.engine.sweep import sweep
 from bots.schemas import validate_grid_config
 from config.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
 MAX_CURVE_POINTS = 1500
@@ -121,6 +124,23 @@ def _enqueue(backtest_id: int) -> None:
 def _progress(bt: Backtest, value: int) -> None:
     bt.progress = value
     Backtest.objects.filter(pk=bt.pk).update(progress=value, status=Backtest.Status.RUNNING)
+    _push(bt, status=Backtest.Status.RUNNING)
+
+
+def _push(bt: Backtest, *, status: str) -> None:
+    """The run's progress to its owner's open pages (/ws/, the user's group), as it is written.
+    The page also reads the row, so a lost push only delays the bar; it never fails the run."""
+    from bots.events import send_now
+
+    try:
+        send_now(
+            user_id=bt.user_id,
+            bot_id=None,
+            event="backtest.progress",
+            data={"backtest_id": bt.pk, "progress": bt.progress, "status": status},
+        )
+    except Exception:  # noqa: BLE001 - the live push is best effort, the stored row is the truth
+        logger.warning("backtest %s: progress push failed", bt.pk, exc_info=True)
 
 
 def _sub(path: PricePath, a: int, b: int) -> PricePath:
@@ -264,12 +284,14 @@ def backtest_run(*, backtest_id: int) -> Backtest:
     bt.finished_at = timezone.now()
     bt.duration_ms = int((time.perf_counter() - t0) * 1000)
     bt.save(update_fields=["summary", "result", "status", "progress", "finished_at", "duration_ms"])
+    _push(bt, status=bt.status)
     return bt
 
 
 def _fail(bt: Backtest, code: str, message: str) -> Backtest:
     bt.status, bt.error_code, bt.error, bt.finished_at = Backtest.Status.FAILED, code, message[:300], timezone.now()
     bt.save(update_fields=["status", "error_code", "error", "finished_at"])
+    _push(bt, status=bt.status)
     return bt
 
 

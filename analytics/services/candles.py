@@ -14,18 +14,21 @@ import csv
 import gzip
 import io
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 
 from analytics.models import Candle, CandleGap, CandleSeries
 from exchanges.client import Category, ExchangeClient, FeeRates, InstrumentRules
+from exchanges.errors import ExchangeError
 
 logger = logging.getLogger(__name__)
 
@@ -209,41 +212,136 @@ def _series_candles(series: CandleSeries):
     return Candle.objects.filter(venue=series.venue, category=series.category, symbol=series.symbol)
 
 
-def candles_download(*, series: CandleSeries, client: ExchangeClient, limit: int = 1000, max_pages: int = 10) -> int:
-    """Fetch the candles newer than the series' cursor through the exchange port and store them.
+PAGE_LIMITS = {"okx": 300}  # candles per request where a venue serves fewer than 1000
 
-    The port serves the most recent `limit` minutes per call; pages are requested until a page
-    brings nothing new (the cursor reached the venue's present) or max_pages. Everything older
-    than the first candle the venue still serves, after the cursor, is recorded as a gap."""
+
+def candles_download(
+    *, series: CandleSeries, client: ExchangeClient, limit: int | None = None, max_pages: int = 50,
+    days: int | None = None,
+) -> int:
+    """Backfill the series through the exchange port, paged forward from its cursor.
+
+    One request (limit 1) learns the venue's newest minute. A new series starts `days` before
+    it (SETKA_ANALYTICS_BACKFILL_DAYS); a stored one at the minute after its cursor, so an
+    interrupted backfill resumes where it stopped and a finished one asks for nothing more.
+    Each page asks for the candles from `start`; what it brings is upserted (never stored
+    twice) and the next page starts after its last candle. A page that brings nothing while the
+    venue has newer minutes is a hole: it is stepped over, and the minutes between the stored
+    cursor and the next candle the venue has become a CandleGap when that candle is stored.
+    Returns how many candles were written."""
+    category = Category(series.category)
+    limit = limit or PAGE_LIMITS.get(series.venue, 1000)
+    latest = client.klines(category=category, symbol=series.symbol, interval="1", limit=1)
+    if not latest:
+        return 0
+    newest = latest[-1].start.astimezone(UTC)
+    if series.cursor is None:
+        depth = days if days is not None else int(getattr(settings, "SETKA_ANALYTICS_BACKFILL_DAYS", 30))
+        start = newest - timedelta(days=depth)
+    else:
+        start = series.cursor.astimezone(UTC) + MINUTE
     written = 0
     for _ in range(max_pages):
-        klines = client.klines(category=Category(series.category), symbol=series.symbol, interval="1", limit=limit)
-        cursor = series.cursor
+        if start > newest:
+            break
+        klines = client.klines(category=category, symbol=series.symbol, interval="1", limit=limit, start=start)
         fresh = [
             Bar(k.start.astimezone(UTC), k.open, k.high, k.low, k.close, k.volume)
             for k in klines
-            if cursor is None or k.start > cursor
+            if start <= k.start <= newest
         ]
         if not fresh:
-            break
+            start += limit * MINUTE
+            continue
         written += candles_upsert(series=series, bars=fresh)
-        series.refresh_from_db()
-        if len(fresh) < len(klines) or len(klines) < limit:
-            break
+        start = max(b.open_time for b in fresh) + MINUTE
+    series.refresh_from_db()
     return written
 
 
-def candles_refresh_all(*, client_for_venue) -> dict[str, int]:
-    """The periodic refresh: every downloaded series gets its new candles. One series failing
-    (venue down, symbol delisted) is recorded on it and does not stop the others."""
+def series_discover(*, venue: str, client: ExchangeClient, categories: Iterable[Category]) -> list[CandleSeries]:
+    """Every instrument the venue lists (its instruments endpoint, through the port) as a
+    series: new ones are created to be downloaded, known ones get their rules refreshed (and
+    keep their source). Instruments not trading are left out."""
+    out = []
+    for category in categories:
+        for rules in client.symbols(category=category):
+            if rules.status not in ("Trading", "trading", ""):
+                continue
+            existing = CandleSeries.objects.filter(venue=venue, category=str(category), symbol=rules.symbol).first()
+            source = existing.source if existing else CandleSeries.Source.EXCHANGE
+            out.append(series_ensure(venue=venue, rules=rules, source=source))
+    return out
+
+
+def series_quote_refresh(*, series: CandleSeries, client: ExchangeClient) -> None:
+    """The screener's live figures of a series from the venue's ticker: the bid/ask spread (in
+    percent of the mid price) and, for perpetuals, the current funding rate."""
+    ticker = client.ticker(category=Category(series.category), symbol=series.symbol)
+    spread = None
+    if ticker.bid_price and ticker.ask_price and ticker.ask_price >= ticker.bid_price > 0:
+        mid = (ticker.bid_price + ticker.ask_price) / 2
+        spread = ((ticker.ask_price - ticker.bid_price) / mid * 100).quantize(Decimal("0.00000001"))
+    funding = None
+    if series.category == Category.LINEAR:
+        funding = ticker.funding_rate
+        if funding is None:  # the venue's ticker does not carry it: its funding endpoint
+            try:
+                funding = client.funding_rate(category=Category.LINEAR, symbol=series.symbol)
+            except ExchangeError as exc:
+                logger.info("funding rate of %s unavailable: %s", series, exc)
+    CandleSeries.objects.filter(pk=series.pk).update(
+        spread_percent=spread, funding_rate=funding.quantize(Decimal("1e-10")) if funding is not None else None
+    )
+
+
+def market_data_venues() -> list[str]:
+    """The venues whose market data is downloaded: every venue with an endpoint configured."""
+    configured = getattr(settings, "SETKA_ANALYTICS_VENUES", None)
+    if configured is not None:
+        return list(configured)
+    return ["bybit", *getattr(settings, "SETKA_VENUE_SIMULATOR_URLS", {})]
+
+
+def candles_refresh_all(
+    *, client_for_venue, venues: Iterable[str] | None = None, budget_seconds: float | None = None
+) -> dict[str, int]:
+    """The periodic refresh, venue by venue: the instrument list from the venue's instruments
+    endpoint, then for every series of the venue its ticker figures and its new candles. One
+    venue or series failing (venue down, symbol delisted) is recorded (on the series, or as -1
+    under the venue's name) and does not stop the others.
+
+    With a time budget, no new series is started once it is spent (the task must leave time for
+    the screener); the series refreshed longest ago go first, so the next run picks up the ones
+    left over, and each download resumes at its cursor."""
+    from exchanges.venues import VENUES
+
+    deadline = time.monotonic() + budget_seconds if budget_seconds is not None else None
     out: dict[str, int] = {}
-    for series in CandleSeries.objects.filter(source=CandleSeries.Source.EXCHANGE).order_by("id"):
+    for code in venues if venues is not None else market_data_venues():
         try:
-            out[str(series)] = candles_download(series=series, client=client_for_venue(series.venue))
-        except Exception as exc:  # noqa: BLE001 - recorded on the series, the loop goes on
-            logger.warning("candle refresh of %s failed: %s", series, exc)
-            CandleSeries.objects.filter(pk=series.pk).update(last_error=str(exc)[:300])
-            out[str(series)] = -1
+            client = client_for_venue(code)
+            spec = VENUES.get(code)
+            series_discover(venue=code, client=client, categories=spec.categories if spec else (Category.SPOT,))
+        except Exception as exc:  # noqa: BLE001 - recorded, the loop goes on
+            logger.warning("instrument list of %s failed: %s", code, exc)
+            out[code] = -1
+            continue
+        wanted = (CandleSeries.Source.EXCHANGE, CandleSeries.Source.SHIPPED)
+        stale_first = (F("refreshed_at").asc(nulls_first=True), "id")
+        for series in CandleSeries.objects.filter(venue=code, source__in=wanted).order_by(*stale_first):
+            if deadline is not None and time.monotonic() >= deadline:
+                out["deferred"] = out.get("deferred", 0) + 1
+                continue
+            try:
+                series_quote_refresh(series=series, client=client)
+                out[str(series)] = candles_download(series=series, client=client)
+            except Exception as exc:  # noqa: BLE001 - recorded on the series, the loop goes on
+                logger.warning("candle refresh of %s failed: %s", series, exc)
+                CandleSeries.objects.filter(pk=series.pk).update(last_error=str(exc)[:300])
+                out[str(series)] = -1
+            # tried now, written or not: the series waits behind the others next time
+            CandleSeries.objects.filter(pk=series.pk).update(refreshed_at=timezone.now())
     return out
 
 

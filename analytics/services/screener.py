@@ -143,6 +143,7 @@ def screener_row_compute(
     t, o, h, low, c, v = data
     fx = F.factors(o, h, low, c, v)
     fx["spread_percent"] = float(series.spread_percent) if series.spread_percent is not None else None
+    fx["spread_bps"] = round(float(series.spread_percent) * 100, 2) if series.spread_percent is not None else None
     fx["funding_rate"] = float(series.funding_rate) if series.funding_rate is not None else None
     fx["window_hours"] = round(len(c) / 60, 1)
     return {"factors": fx, "suggestion": _suggest(series, t, o, h, low, c), "score": fx["range_score"]}

@@ -260,11 +260,25 @@ class BybitClient:
             raise errors.InvalidRequest(f"Unknown symbol {symbol} ({category})", code="unknown_symbol")
         return wire.parse_ticker(items[0])
 
-    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200) -> list[Kline]:
-        """Candles oldest first (Bybit answers newest first)."""
+    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200,
+               start: datetime | None = None) -> list[Kline]:
+        """Candles oldest first (Bybit answers newest first). With `start`, the page [start,
+        start + limit intervals): Bybit serves the newest `limit` of a range, so the range is
+        bounded on both sides."""
+        window = {}
+        if start is not None:
+            minutes = {"D": 1440, "W": 10080, "M": 44640}.get(str(interval)) or int(interval)
+            start_ms = int(start.timestamp() * 1000)
+            window = {"start": start_ms, "end": start_ms + int(limit) * minutes * 60_000 - 1}
         result = self._result("get_kline", "/v5/market/kline", category=str(category), symbol=symbol,
-                              interval=str(interval), limit=int(limit))
+                              interval=str(interval), limit=int(limit), **window)
         return sorted((wire.parse_kline(row) for row in result.get("list") or []), key=lambda k: k.start)
+
+    def funding_rate(self, *, category: Category, symbol: str) -> Decimal | None:
+        """Bybit's linear ticker carries the current funding rate."""
+        if Category(category) != Category.LINEAR:
+            return None
+        return self.ticker(category=category, symbol=symbol).funding_rate
 
     # --- account -----------------------------------------------------------------------------
     def balances(self) -> dict[str, Balance]:

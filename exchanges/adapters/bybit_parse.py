@@ -156,6 +156,7 @@ def parse_ticker(item: dict) -> Ticker:
         high_24h=dec(item.get("highPrice24h"), None),
         low_24h=dec(item.get("lowPrice24h"), None),
         volume_24h=dec(item.get("volume24h"), None),
+        funding_rate=dec(item.get("fundingRate"), None) if item.get("fundingRate") not in (None, "") else None,
     )
 
 

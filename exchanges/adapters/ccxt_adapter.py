@@ -223,7 +223,7 @@ class CcxtClient:
         self.spec = venue(venue_code)
         if self.spec.adapter != "ccxt":
             raise ValueError(f"{self.spec.name} is not traded through ccxt")
-        if self.spec.passphrase_required and not passphrase:
+        if self.spec.passphrase_required and api_key and not passphrase:  # keyless: public market data
             raise errors.AuthenticationFailed(f"{self.spec.name} keys need their passphrase", code="passphrase")
         self.base_url = (base_url or "").rstrip("/")
         self.broker_id = broker_id
@@ -421,7 +421,10 @@ class CcxtClient:
         )
 
     def _max_leverage(self, m: dict):
-        """Binance lists leverage only in its brackets (the first tier has the highest)."""
+        """Binance lists leverage only in its brackets (the first tier has the highest). They are
+        private: a keyless client (public market data) leaves the leverage unknown."""
+        if not self.exchange.apiKey:
+            return None
         if m["symbol"] not in self._leverage:
             tiers = self._call("read", Category.LINEAR, self.exchange.fetch_market_leverage_tiers, m["symbol"])
             self._leverage[m["symbol"]] = tiers[0].get("maxLeverage") if tiers else None
@@ -452,14 +455,17 @@ class CcxtClient:
             high_24h=opt(t.get("high")),
             low_24h=opt(t.get("low")),
             volume_24h=opt(t.get("baseVolume")),
+            funding_rate=opt((t.get("info") or {}).get("fundingRate") or None),
         )
 
-    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200) -> list[Kline]:
+    def klines(self, *, category: Category, symbol: str, interval: str = "60", limit: int = 200,
+               start: datetime | None = None) -> list[Kline]:
         m = self._market(category, symbol)
         timeframe = TIMEFRAMES.get(str(interval))
         if timeframe is None:
             raise errors.InvalidRequest(f"Unknown interval {interval}", code="interval")
-        rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, None, int(limit))
+        since = int(start.timestamp() * 1000) if start is not None else None
+        rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, since, int(limit))
         out = [
             Kline(
                 start=datetime.fromtimestamp(r[0] / 1000, tz=UTC),
@@ -472,6 +478,15 @@ class CcxtClient:
             for r in rows
         ]
         return sorted(out, key=lambda k: k.start)
+
+    def funding_rate(self, *, category: Category, symbol: str) -> Decimal | None:
+        """The perpetual's current funding rate (ccxt's fetch_funding_rate; None for spot or a
+        venue ccxt cannot ask)."""
+        if Category(category) != Category.LINEAR or not self.exchange.has.get("fetchFundingRate"):
+            return None
+        m = self._market(category, symbol)
+        rate = self._call("read", category, self.exchange.fetch_funding_rate, m["symbol"]).get("fundingRate")
+        return D(rate) if rate is not None else None
 
     # --- account -----------------------------------------------------------------------------
     def balances(self) -> dict[str, Balance]:

@@ -170,3 +170,40 @@ def test_backtests_compare_side_by_side(btc, user_client, run_in_worker):
     by_grids = {b["config"]["grid_count"]: b["summary"] for b in both}
     assert set(by_grids) == {10, 40}
     assert by_grids[40]["cycles"] > by_grids[10]["cycles"]  # a denser grid trades more often
+
+
+def test_the_worker_pushes_its_progress_to_the_owners_live_group_up_to_the_result(btc, user, other_user):
+    """What the /backtests page's bar moves on: backtest.progress events in the user's /ws/
+    group, rising, the last one "done" at 100 when the result is stored; nothing to others."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from analytics.services import backtest_create, backtest_run
+    from bots import events
+
+    layer = get_channel_layer()
+    mine, theirs = async_to_sync(layer.new_channel)(), async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(events.user_group(user.pk), mine)
+    async_to_sync(layer.group_add)(events.user_group(other_user.pk), theirs)
+    bt = backtest_create(
+        user=user, series_id=btc.id, config=CONFIG, period_start=btc.first_time,
+        period_end=btc.first_time + timedelta(days=DAYS),
+    )
+    backtest_run(backtest_id=bt.pk)
+
+    async def drain(channel):
+        import asyncio
+
+        out = []
+        while True:
+            try:
+                out.append(await asyncio.wait_for(layer.receive(channel), timeout=0.5))
+            except TimeoutError:
+                return out
+
+    pushed = [m for m in async_to_sync(drain)(mine) if m["event"] == "backtest.progress"]
+    assert [m["data"]["backtest_id"] for m in pushed] == [bt.pk] * len(pushed)
+    progress = [m["data"]["progress"] for m in pushed]
+    assert len(progress) >= 3 and progress == sorted(progress) and progress[-1] == 100
+    assert pushed[-1]["data"]["status"] == "done" and {m["data"]["status"] for m in pushed[:-1]} == {"running"}
+    assert [m for m in async_to_sync(drain)(theirs) if m["event"] == "backtest.progress"] == []

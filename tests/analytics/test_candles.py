@@ -8,9 +8,9 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 
-from analytics.models import Candle, CandleGap
+from analytics.models import Candle, CandleGap, CandleSeries
 from analytics.services import Bar, candles_download, candles_refresh_all, candles_upsert
-from exchanges.client import Kline
+from exchanges.client import Category, Kline, Ticker
 from tests.analytics.synthetic import START, bars
 
 pytestmark = pytest.mark.django_db
@@ -67,55 +67,128 @@ def test_a_bad_candle_is_refused_and_nothing_is_written(make_series):
 
 
 class Venue:
-    """The exchange port's klines as a venue serves them: its most recent `limit` minutes."""
+    """The exchange port's klines as a venue serves them: the newest `limit` minutes up to its
+    present (`now` minutes have happened), or the first `limit` from `start`; minutes listed in
+    `holes` it has no candle for; it lists `listed` instruments and quotes a ticker."""
 
-    def __init__(self, all_bars):
+    def __init__(self, all_bars, *, holes=(), listed=()):
         self.bars = all_bars
-        self.now = 0
+        self.now = len(all_bars)
+        self.holes = set(holes)
         self.calls = 0
+        self.listed = list(listed)
 
-    def klines(self, *, category, symbol, interval, limit):
+    def served(self):
+        return [b for i, b in enumerate(self.bars[: self.now]) if i not in self.holes]
+
+    def klines(self, *, category, symbol, interval, limit, start=None):
         assert interval == "1"
         self.calls += 1
-        window = self.bars[max(0, self.now - limit) : self.now]
+        served = self.served()
+        window = served[-limit:] if start is None else [b for b in served if b.open_time >= start][:limit]
         return [Kline(b.open_time, b.open, b.high, b.low, b.close, b.volume) for b in window]
 
+    def symbols(self, *, category):
+        return [r for r in self.listed if r.category == category]
 
-def test_downloads_resume_at_the_cursor_and_a_window_the_venue_no_longer_serves_is_a_gap(make_series):
+    def ticker(self, *, category, symbol):
+        last = self.served()[-1].close
+        return Ticker(symbol, last, last - D("0.05"), last + D("0.05"), funding_rate=D("0.0001"))
+
+
+def _stored(series):
+    return list(Candle.objects.filter(symbol=series.symbol).order_by("open_time").values_list("open_time", flat=True))
+
+
+def test_an_interrupted_backfill_resumes_without_duplicates_records_the_gap_and_then_fetches_nothing(make_series):
     series = make_series()
-    venue = Venue(bars("random_walk", 400, seed=6))
-    venue.now = 100
-    assert candles_download(series=series, client=venue, limit=50) == 50
-    venue.now = 130  # 30 new minutes: only those are written
-    assert candles_download(series=series, client=venue, limit=50) == 30
-    venue.now = 400  # the venue serves its last 50 minutes: 130..350 is lost, and said so
-    assert candles_download(series=series, client=venue, limit=50) == 50
+    venue = Venue(bars("random_walk", 400, seed=6), holes=range(150, 220))
+    # interrupted after three pages of 50
+    assert candles_download(series=series, client=venue, limit=50, max_pages=3, days=1) == 150
     series.refresh_from_db()
-    assert series.candle_count == 130
-    assert series.cursor == venue.bars[399].open_time
+    assert series.cursor == venue.bars[149].open_time
+    # resumed: from the minute after the cursor, over the hole, to the venue's present
+    assert candles_download(series=series, client=venue, limit=50, days=1) == 180
+    stored = _stored(series)
+    assert stored == [b.open_time for b in venue.served()]
+    assert len(stored) == len(set(stored)) == 330
     gap = CandleGap.objects.get(series=series)
-    assert (gap.start, gap.end) == (venue.bars[130].open_time, venue.bars[350].open_time)
+    assert (gap.start, gap.end) == (venue.bars[150].open_time, venue.bars[220].open_time)
+    # finished: a second run asks only for the venue's newest minute and writes nothing
+    venue.calls = 0
+    assert candles_download(series=series, client=venue, limit=50, days=1) == 0
+    assert venue.calls == 1
+    assert Candle.objects.filter(symbol=series.symbol).count() == 330
 
 
-def test_the_periodic_refresh_goes_on_when_one_venue_fails(make_series):
-    ok, broken = make_series("OKUSDT"), make_series("BADUSDT", venue="okx")
-    ok.source = broken.source = "exchange"
-    ok.save(), broken.save()
-    venue = Venue(bars("random_walk", 20, seed=7))
-    venue.now = 20
+def test_a_new_series_starts_the_configured_days_before_the_venues_present(make_series, settings):
+    settings.SETKA_ANALYTICS_BACKFILL_DAYS = 0
+    series = make_series()
+    venue = Venue(bars("random_walk", 100, seed=8))
+    venue.now = 60
+    assert candles_download(series=series, client=venue, limit=50) == 1  # just the present minute
+    venue.now = 100
+    assert candles_download(series=series, client=venue, limit=50) == 40
+    assert _stored(series) == [b.open_time for b in venue.bars[59:100]]
+
+
+def test_the_periodic_refresh_lists_every_venues_instruments_and_goes_on_when_one_venue_fails(make_series):
+    from tests.analytics.conftest import rules
+
+    listed = [rules("AAAUSDT"), rules("BBBUSDT"), rules("BBBUSDT", Category.LINEAR)]
+    venue = Venue(bars("random_walk", 20, seed=7), listed=listed)
 
     def client_for(code):
         if code == "okx":
             raise ConnectionError("okx is down")
         return venue
 
-    result = candles_refresh_all(client_for_venue=client_for)
+    result = candles_refresh_all(client_for_venue=client_for, venues=["bybit", "okx"])
+    assert result["okx"] == -1
+    created = CandleSeries.objects.filter(venue="bybit").order_by("symbol", "category")
+    assert [(s.symbol, s.category, s.source) for s in created] == [
+        ("AAAUSDT", "spot", "exchange"),
+        ("BBBUSDT", "linear", "exchange"),
+        ("BBBUSDT", "spot", "exchange"),
+    ]
+    assert all(result[str(s)] == 20 and s.candle_count == 20 for s in created)
+    spot, linear = created.get(symbol="AAAUSDT"), created.get(symbol="BBBUSDT", category="linear")
+    mid = venue.bars[-1].close
+    assert spot.spread_percent == (D("0.1") / mid * 100).quantize(D("0.00000001"))
+    assert spot.funding_rate is None and linear.funding_rate == D("0.0001")
+
+
+def test_one_series_failing_is_recorded_on_it(make_series):
+    broken = make_series("BADUSDT")
+    broken.source = "exchange"
+    broken.save()
+
+    class Down(Venue):
+        def klines(self, **kw):
+            raise ConnectionError("bybit timed out")
+
+    result = candles_refresh_all(client_for_venue=lambda code: Down(bars("random_walk", 5, seed=1)), venues=["bybit"])
     broken.refresh_from_db()
-    assert result[str(ok)] == 20 and result[str(broken)] == -1
-    assert "okx is down" in broken.last_error
+    assert result[str(broken)] == -1 and "bybit timed out" in broken.last_error
 
 
 def test_every_stored_time_is_a_whole_minute_in_utc(make_series):
     series = make_series()
     with pytest.raises(ValueError):
         candles_upsert(series=series, bars=[Bar(datetime(2024, 1, 1, 0, 0, 30, tzinfo=UTC), *[D(1)] * 5)])
+
+
+def test_a_spent_time_budget_defers_the_rest_to_the_next_run_which_takes_them_first(make_series):
+    from tests.analytics.conftest import rules
+
+    venue = Venue(bars("random_walk", 10, seed=9), listed=[rules("AAAUSDT"), rules("BBBUSDT")])
+    first = candles_refresh_all(client_for_venue=lambda code: venue, venues=["bybit"], budget_seconds=0)
+    assert first == {"deferred": 2}
+    assert not Candle.objects.exists()  # listed, nothing downloaded yet
+    done = CandleSeries.objects.get(symbol="AAAUSDT")
+    candles_download(series=done, client=venue)
+    CandleSeries.objects.filter(pk=done.pk).update(refreshed_at=datetime.now(UTC))
+    second = candles_refresh_all(client_for_venue=lambda code: venue, venues=["bybit"])
+    # the never-refreshed series goes first
+    assert list(second) == [str(CandleSeries.objects.get(symbol="BBBUSDT")), str(done)]
+    assert second[str(done)] == 0 and Candle.objects.filter(symbol="BBBUSDT").count() == 10

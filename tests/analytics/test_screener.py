@@ -87,3 +87,40 @@ def test_the_portable_windows_equal_the_postgresql_ones(markets):
         assert len(fast[pk][0]) > 1000
         for a, b in zip(fast[pk], portable[pk], strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_rows_of_every_venue_carry_it_filter_by_it_and_sort_by_spread_and_funding(make_series, user_client):
+    from decimal import Decimal as D
+
+    from analytics.models import CandleSeries
+    from exchanges.client import Category
+
+    quotes = {  # (venue, category): spread % from the ticker, funding rate
+        ("bybit", Category.LINEAR): (D("0.02"), D("0.0001")),
+        ("okx", Category.LINEAR): (D("0.005"), D("-0.0003")),
+        ("binance", Category.SPOT): (D("0.01"), None),
+    }
+    for n, ((venue, category), (spread, funding)) in enumerate(quotes.items()):
+        series = make_series("ABCUSDT", category, venue=venue)
+        candles_upsert(series=series, bars=bars("random_walk", 600, seed=200 + n))
+        CandleSeries.objects.filter(pk=series.pk).update(spread_percent=spread, funding_rate=funding)
+    screener_refresh()
+    body = user_client.get("/api/analytics/screener/?sort=spread_bps").json()
+    assert body["venues"] == ["binance", "bybit", "okx"]
+    assert [(r["series"]["venue"], r["factors"]["spread_bps"]) for r in body["results"]] == [
+        ("okx", 0.5),
+        ("binance", 1.0),
+        ("bybit", 2.0),
+    ]
+    by_funding = user_client.get("/api/analytics/screener/?sort=-funding_rate").json()["results"]
+    assert [(r["series"]["venue"], r["factors"]["funding_rate"]) for r in by_funding] == [
+        ("bybit", 0.0001),
+        ("okx", -0.0003),
+        ("binance", None),  # spot: no funding, last
+    ]
+    only_okx = user_client.get("/api/analytics/screener/?venue=okx").json()["results"]
+    assert [(r["series"]["venue"], r["series"]["symbol"]) for r in only_okx] == [("okx", "ABCUSDT")]
+    for name in ("spread_bps", "funding_rate"):
+        explain = body["explain"][name]
+        assert "basis points" in explain["en"] or "funding" in explain["en"]
+        assert explain["ru"] and explain["ru"] != explain["en"]

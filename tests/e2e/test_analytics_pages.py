@@ -38,6 +38,8 @@ def test_screener_to_backtest_to_a_prefilled_create_form(page, base_url, market,
     row = page.get_by_test_id("screener-row-BTCUSDT-spot")
     expect(row).to_be_visible(timeout=15000)
     expect(row).to_contain_text("BTCUSDT")
+    expect(row).to_contain_text("bybit")  # every row says its exchange; the list filters by it
+    expect(page.get_by_test_id("screener-venue")).to_be_visible()
     row.get_by_test_id("screener-backtest").click()
     expect(page).to_have_url(re.compile(r"/backtests\?"))
     lower = page.get_by_test_id("backtest-lower").locator("input")
@@ -52,6 +54,10 @@ def test_screener_to_backtest_to_a_prefilled_create_form(page, base_url, market,
     expect(page.get_by_test_id("backtest-summary")).to_be_visible(timeout=60000)
     expect(page.get_by_test_id("backtest-walk")).to_be_visible()
     expect(page.get_by_test_id("backtest-equity")).to_be_visible()
+    # the equity and drawdown lines are drawn from the stored curve
+    expect(page.get_by_test_id("backtest-equity").locator("polyline").first).to_have_attribute(
+        "points", re.compile(r"\d+(\.\d+)?,\d+(\.\d+)? \d")
+    )
     expect(page.get_by_test_id("grid-chart")).to_be_visible()  # candles, grid lines and fills
     expect(page.get_by_test_id("grid-chart").locator("canvas").first).to_be_visible(timeout=15000)
     page.get_by_test_id("backtest-launch").click()

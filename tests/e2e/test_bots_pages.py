@@ -271,3 +271,33 @@ def test_futures_panel_of_a_running_linear_bot(page, base_price, sim_control, dj
     finally:
         api(page, "POST", f"/api/bots/{bot['id']}/emergency-stop/", {})
     assert not page.errors, page.errors
+
+
+def test_bot_page_draws_equity_and_drawdown_from_its_snapshots(page, base_price, django_db_blocker):
+    account = signed_in_with_paper_account(page, django_db_blocker, language="en")
+    bot = create_bot(page, account, name="Equity grid", config=spot_config(int(base_price)))
+
+    def snapshots():
+        from datetime import timedelta
+        from decimal import Decimal as D
+
+        from django.utils import timezone
+
+        from metrics.models import MetricSnapshot
+
+        now = timezone.now()
+        for i, equity in enumerate(("1000", "1030", "990", "1010")):
+            MetricSnapshot.objects.create(
+                bot_id=bot["id"], taken_at=now - timedelta(minutes=10 - i), price=D(base_price), equity=D(equity),
+                grid_profit=D("0"), total_pnl=D(equity) - D("1000"),
+            )
+
+    _db(django_db_blocker, snapshots)
+    page.goto(f"/bots/{bot['id']}")
+    chart = page.get_by_test_id("bot-equity")
+    expect(chart).to_be_visible(timeout=15000)
+    expect(page.get_by_text("Equity and drawdown")).to_be_visible()
+    equity, drawdown = chart.locator("polyline").nth(0), chart.locator("polyline").nth(1)
+    # four points each; the drawdown line dips at the third snapshot (990 after a 1030 peak)
+    expect(equity).to_have_attribute("points", re.compile(r"^(\S+,\S+ ){3}\S+,\S+$"))
+    expect(drawdown).to_have_attribute("points", re.compile(r"^(\S+,\S+ ){3}\S+,\S+$"))

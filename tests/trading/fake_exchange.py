@@ -136,7 +136,10 @@ class FakeExchange:
             raise fault[0]
         return Ticker(symbol=symbol, last_price=self.price, bid_price=self.price, ask_price=self.price)
 
-    def klines(self, *, category, symbol, interval="60", limit=200):
+    def funding_rate(self, *, category, symbol):
+        return None
+
+    def klines(self, *, category, symbol, interval="60", limit=200, start=None):
         now = datetime.now(UTC)
         return [
             Kline(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import replace
 from decimal import Decimal
@@ -68,8 +69,9 @@ INTERVALS = {
 }
 
 
-def _anchored(window, price: Decimal, tick: Decimal):
-    ratio = price / window[-1].close if window[-1].close else Decimal(1)
+def _anchored(window, price: Decimal, tick: Decimal, reference: Decimal):
+    """Scale `window` so that the present candle (close `reference`) closes at `price`."""
+    ratio = price / reference if reference else Decimal(1)
 
     def scaled(value: Decimal) -> Decimal:
         return ((value * ratio) / tick).to_integral_value() * tick
@@ -96,11 +98,20 @@ def kline(sim, key, p, units):
     end_idx = state["index"] if state and state["index"] else len(candles)
     end_ms = _int(p, "end", 0, 0, 2**62) or None
     start_ms = _int(p, "start", 0, 0, 2**62) or None
-    window = candles[max(0, end_idx - (limit + 1) * minutes) : end_idx]
+    if start_ms:
+        # A page of history: the first `limit` intervals from `start` (up to `end` and the
+        # present), as Bybit serves a bounded [start, end] range.
+        lo = bisect.bisect_left(candles, start_ms, hi=end_idx, key=lambda c: c.ts)
+        hi = end_idx
+        if end_ms:
+            hi = min(hi, bisect.bisect_right(candles, end_ms, hi=end_idx, key=lambda c: c.ts))
+        window = candles[lo : max(lo, min(hi, lo + limit * minutes))]
+    else:
+        window = candles[max(0, end_idx - (limit + 1) * minutes) : end_idx]
     if not state and window:
         # No replay: the price was set through the control API. Keep the real market's shape
         # but anchor it to the current price, so the chart and the ticker agree.
-        window = _anchored(window, sim.engine.price(cat, inst.symbol), inst.tick_size)
+        window = _anchored(window, sim.engine.price(cat, inst.symbol), inst.tick_size, candles[end_idx - 1].close)
     buckets: dict[int, list] = {}
     step = minutes * 60_000
     for c in window:

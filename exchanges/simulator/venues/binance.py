@@ -438,7 +438,14 @@ def _klines(sim, p, category):
     rows = bybit_market.kline(
         sim,
         None,
-        {"category": category, "symbol": inst.symbol, "interval": interval, "limit": str(min(limit, 1000))},
+        {
+            "category": category,
+            "symbol": inst.symbol,
+            "interval": interval,
+            "limit": str(min(limit, 1000)),
+            "start": str(max(0, ms(p.get("startTime"))) or ""),
+            "end": str(max(0, ms(p.get("endTime"))) or ""),
+        },
         1,
     )["list"]
     step = bybit_market.INTERVALS[interval] * 60_000

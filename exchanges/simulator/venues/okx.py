@@ -310,8 +310,14 @@ def candles(sim, key, p):
     if interval is None:
         raise VenueError("51000", "Parameter bar error", 200)
     limit = min(300, max(1, ms(p.get("limit")) or 100))
+    # OKX pages by open time: `before` = newer than, `after` = older than (both exclusive).
+    newer_than, older_than = max(0, ms(p.get("before"))), max(0, ms(p.get("after")))
+    window = {"start": str(newer_than + 1) if newer_than else "", "end": str(older_than - 1) if older_than > 1 else ""}
     rows = bybit_market.kline(
-        sim, None, {"category": inst.category, "symbol": inst.symbol, "interval": interval, "limit": str(limit)}, 1
+        sim,
+        None,
+        {"category": inst.category, "symbol": inst.symbol, "interval": interval, "limit": str(limit)} | window,
+        1,
     )["list"]
     ct = ct_val(inst)
     return [[r[0], r[1], r[2], r[3], r[4], S(Decimal(r[5]) / ct), r[5], r[6], "1"] for r in rows]

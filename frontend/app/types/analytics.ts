@@ -34,6 +34,7 @@ export interface ScreenerRow {
 export interface ScreenerPage {
   results: ScreenerRow[]
   explain: Record<string, Record<string, string>>
+  venues?: string[]
 }
 
 export interface BacktestFill {
