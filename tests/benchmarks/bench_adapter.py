@@ -187,7 +187,7 @@ def run(venue: str) -> None:
           f"({limit}; limit violations answered by the venue: {one['exchange_retries']})")
     per = venue_spec(venue).batch_create
     print(f"  launch of {batch['size']}  p50 {batch['p50_ms']:.1f} ms  max {batch['max_ms']:.1f} ms through place_orders "
-          f"({'%d per batch request' % per if per > 1 else 'one request per order'}; {batch['rounds']} launches)")
+          f"({f'{per} per batch request' if per > 1 else 'one request per order'}; {batch['rounds']} launches)")
 
 
 def main() -> None:
