@@ -1,6 +1,7 @@
 """The backfill through the real adapters against the venues' twins: Bybit pages a bounded
 [start, end] range through pybit, OKX pages by before/after through ccxt (300 a page), Binance by
-startTime; the refresh lists each venue's instruments and reads spread and funding."""
+startTime; the refresh lists each venue's instruments and reads spread and funding (Bybit's
+linear ticker, Binance's premiumIndex, OKX's public funding-rate), which the screener shows."""
 
 from __future__ import annotations
 
@@ -60,6 +61,23 @@ def test_the_refresh_lists_the_venues_instruments_and_quotes_their_spread(twin, 
     btc = CandleSeries.objects.get(venue=twin.venue, category="spot", symbol="BTCUSDT")
     assert btc.spread_percent is not None and btc.spread_percent >= 0 and btc.candle_count >= 1
     perp = CandleSeries.objects.get(venue=twin.venue, category="linear", symbol="BTCUSDT")
-    if twin.venue in ("bybit", "binance"):  # Bybit's ticker carries it; Binance's premiumIndex
-        assert perp.funding_rate is not None and perp.last_error == ""
+    assert perp.funding_rate is not None and perp.last_error == ""
     assert btc.funding_rate is None  # spot has none
+
+
+def test_a_screener_row_of_a_perpetual_carries_the_venues_funding_rate(twin, settings, user_client):
+    from decimal import Decimal
+
+    from analytics.services import screener_refresh, series_ensure
+
+    settings.SETKA_ANALYTICS_BACKFILL_DAYS = 0
+    twin.control.settle_funding("BTCUSDT", rate="-0.00025")  # the rate of this and the next periods
+    client = public_client(twin)
+    series = series_ensure(venue=twin.venue, rules=client.instrument_rules(category=Category.LINEAR, symbol="BTCUSDT"))
+    assert candles_download(series=series, client=client, days=1) > 1000
+    candles_refresh_all(client_for_venue=lambda code: client, venues=[twin.venue])
+    assert CandleSeries.objects.get(pk=series.pk).funding_rate == Decimal("-0.00025")
+    assert screener_refresh() >= 1
+    rows = user_client.get(f"/api/analytics/screener/?venue={twin.venue}").json()["results"]
+    (perp,) = [r for r in rows if (r["series"]["category"], r["series"]["symbol"]) == ("linear", "BTCUSDT")]
+    assert perp["factors"]["funding_rate"] == -0.00025

@@ -484,7 +484,7 @@ def premium_index(sim, key, p):
             "markPrice": px,
             "indexPrice": px,
             "estimatedSettlePrice": px,
-            "lastFundingRate": "0.00010000",
+            "lastFundingRate": f"{sim.engine.funding_rate(inst.symbol):.8f}",  # the coming settlement's rate
             "interestRate": "0.00010000",
             "nextFundingTime": 0,
             "time": sim.clock(),

@@ -22,6 +22,8 @@ from decimal import Decimal
 from aiohttp import web
 
 from .. import wire
+from ..funding import INTERVAL_MS as FUNDING_INTERVAL_MS
+from ..funding import funding_slot
 from ..instruments import INSTRUMENTS, SYMBOLS, Instrument, instrument
 from ..models import ZERO, BybitError, Position
 from ..rest import market as bybit_market
@@ -715,6 +717,39 @@ def funding_rate_history(sim, key, p):
     ]
 
 
+def funding_rate(sim, key, p):
+    """GET /api/v5/public/funding-rate: the swap's rate for the period now running (settled at
+    fundingTime, the next 8-hour boundary of market time); settFundingRate is the last settled
+    rate. As OKX answers today: method "current_period", nextFundingRate empty."""
+    inst = parse_inst(p.get("instId"))
+    if inst.category != "linear":
+        raise VenueError("51000", "Parameter instId error", 200)
+    now = sim.clock()
+    settle_at = (funding_slot(now) + 1) * FUNDING_INTERVAL_MS
+    rate = sim.engine.funding_rate(inst.symbol)
+    settled = funding_settlements(sim, inst.symbol)
+    return [
+        {
+            "formulaType": "withRate",
+            "fundingRate": S(rate),
+            "fundingTime": str(settle_at),
+            "impactValue": "",
+            "instId": inst_id(inst),
+            "instType": "SWAP",
+            "interestRate": "0.0001",
+            "maxFundingRate": "0.00375",
+            "method": "current_period",
+            "minFundingRate": "-0.00375",
+            "nextFundingRate": "",
+            "nextFundingTime": str(settle_at + FUNDING_INTERVAL_MS),
+            "premium": S(rate - Decimal("0.0001")),
+            "settFundingRate": S(settled[-1][1] if settled else rate),
+            "settState": "settled",
+            "ts": str(now),
+        }
+    ]
+
+
 def bills(sim, key, p):
     """GET /api/v5/account/bills (and -archive): the account's funding settlements as type 8
     bills (subType 173 expense, 174 income; `sz` the position in contracts); newest first, paged
@@ -881,6 +916,7 @@ class OkxDialect(Dialect):
         ("GET", "/api/v5/account/positions"): Route(positions, auth=True),
         ("GET", "/api/v5/account/bills"): Route(bills, auth=True),
         ("GET", "/api/v5/account/bills-archive"): Route(bills, auth=True),
+        ("GET", "/api/v5/public/funding-rate"): Route(funding_rate),
         ("GET", "/api/v5/public/funding-rate-history"): Route(funding_rate_history),
         ("GET", "/api/v5/account/leverage-info"): Route(leverage_info, auth=True),
         ("POST", "/api/v5/account/set-leverage"): Route(set_leverage, auth=True, trade="linear", mutating=True),
