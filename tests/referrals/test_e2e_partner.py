@@ -3,6 +3,8 @@ verification and login), pays on the fake YooKassa page with the referral discou
 partner sees the sign-up, the paying user and the accrued reward on the partner page. After the
 refund window the partner asks for a payout to a card; an operator approves it in admin; the
 worker sends it through YooKassa Payouts; YooKassa confirms it and the partner sees it paid.
+On a phone and a desktop, in Russian and English (the visitor switches the sign-up page to
+English; the partner's profile says English).
 
 Its own small stack (the web process and a worker; the fake YooKassa delivers its callbacks to
 the web process), on the test database: nothing leaves 127.0.0.1."""
@@ -41,6 +43,26 @@ from tests.stack import Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db]
 PASSWORD = "Grid-Trader-2026!"
 SHOP, SECRET = "100500", "test_setka_fake_secret"
+
+LANGUAGES = ("ru", "en")
+TEXTS = {
+    "ru": {
+        "invited": "Вас пригласил партнёр",
+        "title": "Партнёрская программа",
+        "transfer": "Перевод",
+        "requested": "Ждёт оператора",
+        "sending": "Отправляется",
+        "paid": "Выплачено",
+    },
+    "en": {
+        "invited": "You were invited by a partner",
+        "title": "Partner programme",
+        "transfer": "Transfer",
+        "requested": "Waiting for an operator",
+        "sending": "Being sent",
+        "paid": "Paid",
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +120,7 @@ def field(pg, testid: str):
     return inner if inner.count() else loc
 
 
-def _partner(django_db_blocker) -> tuple[str, str, str]:
+def _partner(django_db_blocker, language: str) -> tuple[str, str, str]:
     email, password = make_user(django_db_blocker)
 
     def make():
@@ -110,6 +132,7 @@ def _partner(django_db_blocker) -> tuple[str, str, str]:
 
         if not PartnerTier.objects.filter(is_default=True).exists():  # flushed by an earlier stack
             importlib.import_module("referrals.migrations.0002_guards_and_default_tier").seed(apps, None)
+        User.objects.filter(email=email).update(language=language)
         partner = services.partner_ensure(user=User.objects.get(email=email))
         return partner.codes.get(custom=False).code
 
@@ -151,6 +174,20 @@ def _staff_session(django_db_blocker) -> str:
     return _db(django_db_blocker, make)
 
 
+CYRILLIC = re.compile(r"[А-Яа-яЁё]+")
+
+
+def speaks(pg, language: str) -> None:
+    """In English nothing on the page is left in Russian (no Cyrillic word anywhere in its text)
+    but the sellers' registered legal names (a Russian company is named as registered)."""
+    if language == "en":
+        from django.conf import settings
+
+        legal = {w for name in settings.SETKA_BILLING_SELLERS.values() for w in CYRILLIC.findall(name)}
+        pg.wait_for_load_state("networkidle")
+        assert [w for w in CYRILLIC.findall(pg.locator("body").inner_text()) if w not in legal] == [], pg.url
+
+
 def _sent_payout(yoo, timeout: float = 30) -> dict:
     """The payout the worker sent to the fake YooKassa (awaited: the worker picks the task up)."""
     deadline = time.monotonic() + timeout
@@ -163,17 +200,23 @@ def _sent_payout(yoo, timeout: float = 30) -> dict:
     raise AssertionError("the worker sent no payout to YooKassa")
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_a_visitor_by_a_partner_link_signs_up_pays_and_the_partner_sees_the_reward(
-    page, browser, base_url, viewport, e2e_stack, yoo, django_db_blocker, shot
+    page, browser, base_url, viewport, language, e2e_stack, yoo, django_db_blocker, shot
 ):
-    partner_email, partner_password, code = _partner(django_db_blocker)
+    texts = TEXTS[language]
+    partner_email, partner_password, code = _partner(django_db_blocker, language)
     email = new_email()
 
     # --- the partner's link: counted, the code kept through sign-up -----------------------------
     page.goto(f"/r/{code}")
     page.wait_for_url(re.compile(rf"/register\?ref={code}"))
+    if language != "ru":  # the visitor reads the sign-up page in their language (the profile keeps it)
+        page.get_by_role("button", name="EN").click()  # the switch names the language it offers
+    expect(page.get_by_test_id("referral-invite")).to_contain_text(texts["invited"])
     expect(page.get_by_test_id("referral-invite")).to_contain_text(code)
-    shot(page, "referrals-01-invited")
+    speaks(page, language)
+    shot(page, f"referrals-01-invited-{language}")
     field(page, "email").fill(email)
     field(page, "password").fill(PASSWORD)
     page.get_by_test_id("submit").click()
@@ -187,43 +230,50 @@ def test_a_visitor_by_a_partner_link_signs_up_pays_and_the_partner_sees_the_rewa
 
     # --- pays on the fake provider: the first payment carries the referral discount (10 %) -------
     page.goto("/pricing")
+    speaks(page, language)
     page.get_by_test_id("choose-start").click()
     page.wait_for_url(re.compile(re.escape(yoo.url) + r"/checkout/"))
     expect(page.get_by_test_id("fake-amount")).to_have_text("891.00 RUB")
     page.get_by_test_id("fake-pay").click()
     page.wait_for_url(re.compile(r"/billing\?payment="))
     expect(page.get_by_test_id("payment-succeeded")).to_be_visible()
+    speaks(page, language)
 
     # --- the partner sees the conversion and the accrued reward (20 % of 891.00) -----------------
     context = browser.new_context(
-        viewport=page.viewport_size, base_url=base_url, locale="ru-RU", is_mobile=viewport == "phone"
+        viewport=page.viewport_size,
+        base_url=base_url,
+        locale="ru-RU" if language == "ru" else "en-US",
+        is_mobile=viewport == "phone",
     )
     context.set_default_timeout(20_000)
     partner_page = context.new_page()
     login(partner_page, partner_email, partner_password, next_path="/partners")
-    expect(partner_page.get_by_role("heading", name="Партнёрская программа")).to_be_visible()
+    expect(partner_page.get_by_role("heading", name=texts["title"])).to_be_visible()
     expect(partner_page.get_by_test_id("ref-clicks")).to_contain_text("1")
     expect(partner_page.get_by_test_id("ref-signups")).to_contain_text("1")
     expect(partner_page.get_by_test_id("ref-paying")).to_contain_text("1")
     expect(partner_page.get_by_test_id("ref-revenue")).to_contain_text("891")
     expect(partner_page.get_by_test_id("ref-balance-RUB").get_by_test_id("ref-accrued")).to_contain_text("178")
     expect(partner_page.get_by_test_id("ref-link").first).to_contain_text(f"/r/{code}")
-    shot(partner_page, "referrals-02-partner")
+    speaks(partner_page, language)
+    shot(partner_page, f"referrals-02-partner-{language}")
 
     # --- after the refund window the partner asks for 150.00 of the 178.20 to a card ---------------
     _db(django_db_blocker, _refund_window_over)
     partner_page.reload()
     expect(partner_page.get_by_test_id("ref-balance-RUB").get_by_test_id("ref-available")).to_contain_text("178")
     partner_page.get_by_test_id("payout-kind").click()
-    partner_page.get_by_role("option", name="Перевод", exact=True).click()
+    partner_page.get_by_role("option", name=texts["transfer"], exact=True).click()
     field(partner_page, "payout-amount").fill("150.00")
     field(partner_page, "payout-destination").fill("4111 1111 1111 1111")
     partner_page.get_by_test_id("payout-submit").click()
     row = partner_page.get_by_test_id("payout-row").first
     expect(row).to_contain_text("•••• 1111")
     expect(row).not_to_contain_text("4111 1111")
-    expect(row.get_by_test_id("payout-status")).to_have_text("Ждёт оператора")
-    shot(partner_page, "referrals-03-payout-requested")
+    expect(row.get_by_test_id("payout-status")).to_have_text(texts["requested"])
+    speaks(partner_page, language)
+    shot(partner_page, f"referrals-03-payout-requested-{language}")
 
     # --- an operator approves it in admin; the worker sends it to YooKassa Payouts -----------------
     staff = browser.new_context(viewport=VIEWPORTS["desktop"], base_url=base_url, locale="en-US")
@@ -241,17 +291,19 @@ def test_a_visitor_by_a_partner_link_signs_up_pays_and_the_partner_sees_the_rewa
     expect(admin.locator("#result_list")).to_contain_text(f"yookassa {payout['id']} sent, waiting for the provider")
     staff.close()
     partner_page.reload()
-    expect(partner_page.get_by_test_id("payout-row").first.get_by_test_id("payout-status")).to_have_text("Отправляется")
+    status = partner_page.get_by_test_id("payout-row").first.get_by_test_id("payout-status")
+    expect(status).to_have_text(texts["sending"])
 
     # --- YooKassa pays it and says so; the partner sees it paid --------------------------------
     yoo.payout_settle(payout["id"], "succeeded")
     partner_page.reload()
-    expect(partner_page.get_by_test_id("payout-row").first.get_by_test_id("payout-status")).to_have_text("Выплачено")
+    expect(partner_page.get_by_test_id("payout-row").first.get_by_test_id("payout-status")).to_have_text(texts["paid"])
     balance = partner_page.get_by_test_id("ref-balance-RUB")
     expect(balance.get_by_test_id("ref-paid")).to_have_text("150")
     expect(balance.get_by_test_id("ref-pending")).to_have_text("0")
     expect(balance.get_by_test_id("ref-available")).to_have_text("28.2")
-    shot(partner_page, "referrals-04-payout-paid")
+    speaks(partner_page, language)
+    shot(partner_page, f"referrals-04-payout-paid-{language}")
     context.close()
 
     def ledger():
