@@ -407,11 +407,12 @@ def _differs(order: Order, remote: ExchangeOrder) -> bool:
 
 
 def _batch_size(bot: Bot) -> int:
-    """Orders per batch request on the bot's venue (the registry's capability; 0 = one by one)."""
+    """Orders per batch request on the bot's venue in the bot's category (the registry's
+    capability, per category where the venue's limit differs; 0 = one by one)."""
     from exchanges.venues import VENUES
 
     spec = VENUES.get(bot.exchange_account.exchange.code)
-    return spec.batch_create if spec is not None else 0
+    return spec.batch_size(bot.category) if spec is not None else 0
 
 
 def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None) -> list[Order]:

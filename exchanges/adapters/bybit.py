@@ -46,6 +46,7 @@ from exchanges.client import (
     Ticker,
 )
 from exchanges.ratelimit import RateLimiter
+from exchanges.venues import venue
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,6 @@ HOSTS = {
     "demo": ("https://api-demo.bybit.com", "wss://stream-demo.bybit.com"),
 }
 RULES_TTL = 3600
-BATCH_SIZE = {Category.SPOT: 10, Category.LINEAR: 20}
 _NO_RETRY_CODES = {-1}  # pybit replaces an empty set by its defaults; this code never occurs
 
 
@@ -363,7 +363,7 @@ class BybitClient:
         for order in orders:
             by_category.setdefault(Category(order.category), []).append(order)
         for category, items in by_category.items():
-            size = BATCH_SIZE.get(category, 10)
+            size = venue("bybit").batch_size(category)
             for start in range(0, len(items), size):
                 results.update(self._place_chunk(category, items[start:start + size]))
         return [results[o.client_order_id] for o in orders]

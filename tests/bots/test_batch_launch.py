@@ -1,5 +1,6 @@
 """Launching a grid places its ladder in batches: N limit orders cost ceil(N / batch) requests
-on a venue with a batch endpoint (Bybit 10 per create-batch, OKX 20 per batch-orders), each
+on a venue with a batch endpoint (Bybit's create-batch 10 for spot and 20 for linear, OKX 20 per
+batch-orders), each
 order still written PENDING with its deterministic id before it is sent, and one refused order
 does not keep the others from the exchange."""
 
@@ -48,7 +49,38 @@ def test_bybit_launch_sends_the_ladder_in_batches_of_ten(paper, sim):
     bot, sent = _launch(account, sim, {"/v5/order/create", "/v5/order/create-batch"})
     grid = Order.objects.filter(bot=bot, purpose="grid")
     assert grid.count() == GRID and all(o.status == "open" for o in grid)
-    assert sent == ["/v5/order/create"] + ["/v5/order/create-batch"] * math.ceil(GRID / venue("bybit").batch_create)
+    assert venue("bybit").batch_size("spot") == 10
+    assert sent == ["/v5/order/create"] + ["/v5/order/create-batch"] * math.ceil(GRID / 10)
+    open_links = sorted(o["orderLinkId"] for o in sim.control.ledger(acc.uid)["open_orders"])
+    assert open_links == sorted(grid.values_list("client_order_id", flat=True))
+
+
+def test_bybit_linear_launch_keeps_batches_within_the_per_order_quota(paper, sim):
+    """Bybit's create-batch would take 20 linear orders, but each item costs one unit of the
+    linear quota (10 a second on a default account; the twin counts as Bybit does): the ladder of
+    25 goes as 10 + 10 + 5 and every order is open after the launch tick, none refused."""
+    account, acc = paper
+    bot = BotFactory(
+        user=account.user,
+        exchange_account=account,
+        category=Bot.Category.LINEAR,
+        config=grid_config(grid_count=GRID, strategy="linear_grid", direction="neutral", leverage="2"),
+    )
+    bot_start(bot=bot)
+    before = len(_requests(sim))
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.RUNNING, (bot.last_error, list(bot.events.values_list("message", flat=True)))
+    grid = Order.objects.filter(bot=bot, purpose="grid")
+    assert grid.count() == GRID and all(o.status == "open" for o in grid)
+    batches = [r for r in _requests(sim)[before:] if r["path"] == "/v5/order/create-batch"]
+    assert venue("bybit").batch_size("linear") == 10
+    assert [(r["params"]["category"], len(r["params"]["request"])) for r in batches] == [
+        ("linear", 10),
+        ("linear", 10),
+        ("linear", 5),
+    ]
+    assert not bot.events.filter(kind="error").exists()
     open_links = sorted(o["orderLinkId"] for o in sim.control.ledger(acc.uid)["open_orders"])
     assert open_links == sorted(grid.values_list("client_order_id", flat=True))
 
