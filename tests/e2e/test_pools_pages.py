@@ -4,7 +4,9 @@ labelled simulated, risks in plain words), sees the pre-launch report for their 
 and their follower bot starts on their own paper account (the real worker ticks it); the list
 then shows their place in the pool. Not being an approved manager, the investor sees the manager
 application (their record from fills) instead of the publish form, applies, and once an operator
-approves them the publish form shows."""
+approves them the publish form shows. A manager whose investors have paid their fees (invoiced
+and paid on the fake Crypto Pay, credited through billing) sees what is available, takes part of
+it as plan credit and finds it in the payout history."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
+from billing.fakes.cryptopay import FakeCryptoPay
 from tests.e2e.conftest import _db, login, new_email
 from tests.e2e.test_bots_pages import api, field, spot_config
 
@@ -39,6 +42,9 @@ TEXTS = {
         "pending": "на рассмотрении",
         "live": "Реальные деньги",
         "publish": "Опубликовать пул",
+        "payouts": "Выплаты моих комиссий",
+        "plan_credit": "Зачесть в счёт тарифа",
+        "payout_paid": "Выплачено",
     },
     "en": {
         "title": "Investment pools",
@@ -57,6 +63,9 @@ TEXTS = {
         "pending": "under review",
         "live": "Live (real money)",
         "publish": "Publish a pool",
+        "payouts": "Payouts of my fees",
+        "plan_credit": "Credit towards my plan",
+        "payout_paid": "Paid",
     },
 }
 
@@ -230,3 +239,93 @@ def test_find_a_pool_read_it_and_join_with_your_own_account(
     page.reload()
     expect(page.get_by_test_id("pool-publish")).to_contain_text(texts["publish"])
     expect(page.get_by_test_id("pool-manager")).to_have_count(0)
+
+
+CRYPTOPAY_TOKEN = "1234:AAsetkaFakeCryptoPayToken"
+
+
+@pytest.fixture(scope="module")
+def _cryptopay_server():
+    fake = FakeCryptoPay(token=CRYPTOPAY_TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+def manager_with_paid_fees(django_db_blocker, cryptopay, language: str) -> tuple[str, str]:
+    """A pool manager (email, password) whose investor was invoiced two fees on Crypto Pay and paid
+    them: 12.345678 + 7.654321 = 19.999999 USDT earned, 19.99 available (never more than earned)."""
+
+    def make():
+        from billing.models import Payment
+        from billing.services import payment_refresh
+        from bots.models import Bot
+        from pools import services as pool_services
+        from pools.models import PoolFee
+        from tests.billing.test_pool_fee_charges import make_fee
+        from tests.factories import DEFAULT_PASSWORD
+
+        first = make_fee(amount="12.345678")
+        Bot.objects.filter(pk=first.pool.bot_id).update(status=Bot.Status.STOPPED)  # no exchange behind it
+        first.manager.__class__.objects.filter(pk=first.manager_id).update(email=new_email(), language=language)
+        second = PoolFee.objects.create(
+            pool=first.pool,
+            member=first.member,
+            investor=first.investor,
+            manager=first.manager,
+            kind=first.kind,
+            key="2.2",
+            amount=Decimal("7.654321"),
+            nav=first.nav,
+            units=first.units,
+            hwm_before=first.hwm_before,
+            created_at=first.created_at,
+        )
+        for fee in (first, second):
+            payment = pool_services.pool_fee_invoice(fee=fee)
+            cryptopay.pay(int(payment.provider_payment_id))
+            assert payment_refresh(payment=Payment.objects.get(pk=payment.pk)) == "applied"
+        first.manager.refresh_from_db()
+        return first.manager.email, DEFAULT_PASSWORD
+
+    return _db(django_db_blocker, make)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_manager_takes_paid_in_fees_as_plan_credit(
+    page, e2e_stack, django_db_blocker, shot, viewport, language, _cryptopay_server, settings
+):
+    texts = TEXTS[language]
+    settings.SETKA_CRYPTOPAY_API_URL = f"{_cryptopay_server.url}/api"
+    settings.SETKA_CRYPTOPAY_TOKEN = CRYPTOPAY_TOKEN
+    email, password = manager_with_paid_fees(django_db_blocker, _cryptopay_server, language)
+    login(page, email, password, next_path="/pools")
+
+    card = page.get_by_test_id("manager-payouts")
+    expect(card.get_by_role("heading", name=texts["payouts"])).to_be_visible()
+    expect(card.get_by_test_id("manager-earned")).to_have_text("19.99 USDT")
+    expect(card.get_by_test_id("manager-available")).to_have_text("19.99 USDT")
+    expect(card.get_by_test_id("manager-paid")).to_have_text("0 USDT")
+    expect(card.get_by_test_id("manager-payout-row")).to_have_count(0)
+
+    # Plan credit is the form's first choice; 5.00 of the 19.99 is credited at once.
+    expect(card.get_by_test_id("manager-payout-kind")).to_contain_text(texts["plan_credit"])
+    field(page, "manager-payout-amount").fill("5.00")
+    card.get_by_test_id("manager-payout-submit").click()
+    row = card.get_by_test_id("manager-payout-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(texts["plan_credit"])
+    expect(row).to_contain_text("5 USDT")
+    expect(row.get_by_test_id("manager-payout-status")).to_have_text(texts["payout_paid"])
+    expect(card.get_by_test_id("manager-available")).to_have_text("14.99 USDT")
+    expect(card.get_by_test_id("manager-paid")).to_have_text("5 USDT")
+    shot(page, f"pools-manager-payouts-{language}")
+
+    def credit():
+        from billing.models import Subscription
+
+        return Subscription.objects.get(user__email=email).credit_usdt
+
+    assert _db(django_db_blocker, credit) == Decimal("5.00")
+    page.reload()  # the history is the server's, not the page's memory
+    expect(card.get_by_test_id("manager-payout-row")).to_have_count(1)
+    expect(card.get_by_test_id("manager-available")).to_have_text("14.99 USDT")
