@@ -228,10 +228,16 @@ def _maximin(
         done[:, w] = True
     first = [int(i) for i in np.argsort(-low, kind="stable")[:FULL_FIRST]]
     rest_windows = list(range(min(PROBE, m), m))
+    harm = {}
     for w in rest_windows:
-        low[first] = np.minimum(low[first], run(first, w))
+        got = run(first, w)
+        harm[w] = float(got.mean())
+        low[first] = np.minimum(low[first], got)
         done[first, w] = True
     bar = float(low[first].max())
+    # A recipe is pruned iff its worst window is below the bar, whatever the order: the
+    # windows that hurt the first ones most go first, so the losers drop out early.
+    rest_windows.sort(key=lambda w: harm[w])
     alive = [i for i in everyone if i not in set(first) and low[i] >= bar]
     for w in rest_windows:
         if not alive:
@@ -355,9 +361,11 @@ def suggest(
     s_roi, n_roi = roi(
         [suggested.params, naive.params], window(path, n - WINDOW, WINDOW), rules=rules, fees=fees, budget=budget
     )
-    assert suggested.recipe is not None
+    recipe = suggested.recipe
+    if recipe is None:  # search() always sets it on the suggested choice
+        raise RuntimeError("the suggested choice carries its recipe")
     sigma_now = volatility(path, n)
-    now = suggested.recipe.at(sigma_now, risk)
+    now = recipe.at(sigma_now, risk)
     price = (at_price if at_price else path.price(len(path) - 1)).normalize()
     tick = (tick or rules.tick_size).normalize()
     return {
@@ -370,7 +378,7 @@ def suggest(
             "config": now.config(price=price, budget=budget, tick=tick).to_json(),
             "out_of_sample_roi_percent": round(float(s_roi), 2),
             "worst_training_window_roi_percent": round(suggested.score, 2),
-            "recipe": suggested.recipe.to_json(),
+            "recipe": recipe.to_json(),
             "volatility_two_days_percent": round(sigma_now * 100, 2),
         },
         "naive_best_of_last_7_days": {

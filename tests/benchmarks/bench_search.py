@@ -62,7 +62,9 @@ def series():
 def main() -> None:
     total_wins = total = 0
     sums = [0.0, 0.0]
-    print(f"{'symbol':8} {'decided at (UTC)':17} {'suggested %':>11} {'naive %':>8}  winner  (suggested: ±width% n sigma%)")
+    print(
+        f"{'symbol':8} {'decided at (UTC)':17} {'suggested %':>11} {'naive %':>8}  winner     (half-width %, grid count of each choice)"
+    )
     for symbol, path, rules in series():
         began = time.monotonic()
         rows = search.walk_forward(path, symbol=symbol, rules=rules, fees=candles.SPOT_FEES, budget=BUDGET)
