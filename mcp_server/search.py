@@ -245,7 +245,7 @@ def _maximin(
         low[alive] = np.minimum(low[alive], run(alive, w))
         done[alive, w] = True
         alive = [i for i in alive if low[i] >= bar]
-    complete = done.all(axis=1)
+    complete: np.ndarray = np.asarray(done.all(axis=1))
     return np.where(complete, low, -np.inf), complete
 
 
