@@ -279,7 +279,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
                 "initial_qty": plan.initial.qty if plan.initial else "",
             },
         )
-    result.placed += len(orders_send_pending(bot=bot, client=client, still_running=still_running(bot)))
+    result.placed += len(orders_send_pending(bot=bot, client=client, still_running=still_running(bot), batch=True))
     result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))  # the initial fill
 
 
