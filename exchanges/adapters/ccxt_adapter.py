@@ -146,8 +146,6 @@ def build_exchange(
         options["broker"] = {t: broker_id for t in options.get("broker", {})}
     elif spec.code == "mexc":
         options["broker"] = broker_id
-    elif spec.code == "kucoin":
-        options["partner"] = {t: {"id": broker_id, "key": ""} for t in ("spot", "future")}
     exchange = getattr(ccxt, spec.ccxt_id)(
         {
             "apiKey": api_key,
@@ -162,6 +160,8 @@ def build_exchange(
         exchange.urls = rewrite_urls(exchange.urls, base_url)
         exchange.hostname = urlsplit(base_url).netloc
     exchange.session.trust_env = False  # never through a proxy
+    if spec.code == "kucoin":
+        exchange.options["partner"] = kucoin_partner(broker_id)
     if spec.code == "mexc":
         _mexc_source(exchange, broker_id)
     if allowed_hosts is not None:
@@ -179,6 +179,17 @@ def build_exchange(
 
         exchange.fetch = guarded_fetch
     return exchange
+
+
+def kucoin_partner(broker_id: str) -> dict:
+    """KuCoin's partner headers (KC-API-PARTNER, KC-API-PARTNER-SIGN over timestamp + partner id
+    + api key) need the partner's id and its secret: Setka's is configured as "id:secret". Set
+    after the client is built, because ccxt merges options into its own defaults (ccxt's partner
+    id and key), which must never be sent; an empty dict sends no partner header at all."""
+    partner_id, _, partner_key = (broker_id or "").partition(":")
+    if not partner_id or not partner_key:
+        return {}
+    return {t: {"id": partner_id, "key": partner_key} for t in ("spot", "future")}
 
 
 def _mexc_source(exchange, broker_id: str) -> None:
@@ -820,7 +831,9 @@ class CcxtClient:
         m = self._market(category, symbol)
         params: dict[str, Any] = {}
         since_ms = int(since.timestamp() * 1000) if since is not None else None
-        if cursor:
+        if self.spec.code == "kucoin":  # pages by number, newest first
+            params = {"currentPage": int(cursor or 1), "pageSize": self.fills_page_size}
+        elif cursor:
             params["after" if self.spec.code == "okx" else "fromId"] = cursor
             if self.spec.code != "okx":
                 since_ms = None
@@ -858,6 +871,8 @@ class CcxtClient:
         if len(rows) >= self.fills_page_size:
             if self.spec.code == "okx":
                 next_cursor = min(str((t.get("info") or {}).get("billId") or "") for t in rows) or None
+            elif self.spec.code == "kucoin":
+                next_cursor = str(int(cursor or 1) + 1)
             else:
                 next_cursor = str(max(int(t["id"]) for t in rows) + 1)
         return FillPage(fills=fills, next_cursor=next_cursor)
@@ -1101,6 +1116,8 @@ class CcxtPrivateStream:
         if base_url:
             exchange.urls = rewrite_urls(exchange.urls, base_url)
             exchange.hostname = urlsplit(base_url).netloc
+        if self.spec.code == "kucoin":
+            exchange.options["partner"] = kucoin_partner(broker_id)
         if allowed_hosts is not None:
             bad = [u for u in urls_of(exchange.urls.get("api", {})) if _host(u) not in allowed_hosts]
             if bad:
