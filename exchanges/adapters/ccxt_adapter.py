@@ -476,7 +476,13 @@ class CcxtClient:
         if timeframe is None:
             raise errors.InvalidRequest(f"Unknown interval {interval}", code="interval")
         since = int(start.timestamp() * 1000) if start is not None else None
-        rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, since, int(limit))
+        if self.spec.code == "kucoin" and since is None:
+            # ccxt turns a bare limit into a window ending at this machine's clock; KuCoin answers
+            # the latest candles (up to 1500) when asked without a start: ask so, keep the newest
+            rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, None, None)
+            rows = sorted(rows, key=lambda r: r[0])[-int(limit) :]
+        else:
+            rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, since, int(limit))
         out = [
             Kline(
                 start=datetime.fromtimestamp(r[0] / 1000, tz=UTC),
@@ -565,6 +571,19 @@ class CcxtClient:
                 raw={
                     "permissions": {"canTrade": trade, "canWithdraw": withdraw, "permissions": acct.get("permissions")}
                 },
+            )
+        if self.spec.code == "kucoin":  # /api/v1/user/api-key: permission "General,Spot,..."
+            info = self._call("config", None, self.exchange.privateGetUserApiKey).get("data") or {}
+            perm = {p.strip() for p in str(info.get("permission") or "").split(",") if p.strip()}
+            ips = tuple(i for i in str(info.get("ipWhitelist") or "").split(",") if i)
+            spot = "Spot" in perm
+            return KeyPermissions(
+                read_only=not spot,
+                can_trade_spot=spot,
+                can_trade_linear=False,
+                can_withdraw="Withdraw" in perm,
+                ip_whitelist=ips,
+                raw={"permissions": {"permission": sorted(perm), "ipWhitelist": list(ips)}},
             )
         raise errors.InvalidRequest(f"Key checks for {self.spec.name} are not implemented", code="not_supported")
 

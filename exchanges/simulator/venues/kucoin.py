@@ -423,7 +423,7 @@ def get_by_client(sim, key, p):
 
 
 def _page(rows: list, p) -> dict:
-    size = min(500, max(10, ms(p.get("pageSize")) or 50))
+    size = min(500, max(1, ms(p.get("pageSize")) or 50))
     page = max(1, ms(p.get("currentPage")) or 1)
     total = len(rows)
     return {
