@@ -1061,6 +1061,7 @@ STREAM_VENUES = frozenset(code for code, v in VENUES.items() if v.adapter == "cc
 class CcxtPrivateStream:
     """The private order stream of one account on a ccxt venue, through ccxt.pro's
     `watch_orders` (OKX: `/ws/v5/private` login + `orders` channel, every instrument type;
+    KuCoin: the socket `POST /api/v1/bullet-private` hands out, topic `/spotMarket/tradeOrders`;
     Binance spot: the WebSocket API's `userDataStream.subscribe.signature` and its
     `executionReport` events; Binance USDⓈ-M: the listenKey from `POST /fapi/v1/listenKey` and its
     `ORDER_TRADE_UPDATE` events), mapped onto
@@ -1184,6 +1185,8 @@ class CcxtPrivateStream:
         """The venue's order streams and the watch_orders parameters of each: OKX one channel
         for every instrument type; Binance the spot WebSocket API and, where USDⓈ-M futures
         are offered, the futures user data stream (listenKey)."""
+        if self.spec.code == "kucoin":  # the bullet-private socket's /spotMarket/tradeOrders
+            return {"kucoin": {"type": "spot"}}
         if self.spec.code == "binance":
             kinds = {"spot": {"type": "spot"}}
             if self.spec.supports(Category.LINEAR):
@@ -1195,6 +1198,18 @@ class CcxtPrivateStream:
         """True once the venue accepted the key and the order subscription is on the wire."""
         import asyncio
 
+        if kind == "kucoin":
+            # the socket's URL carries the token from POST /api/v1/bullet-private; subscribed
+            # once the twin (or KuCoin) acked the topic: ccxt then drops the request id entry
+            url = await self.exchange.negotiate(True, False)
+            topic = "/spotMarket/tradeOrders"
+            for _ in range(500):
+                client = self.exchange.clients.get(url)
+                subs = client.subscriptions if client is not None else {}
+                if topic in subs and not any(v == topic for k, v in subs.items() if k != topic):
+                    return True
+                await asyncio.sleep(0.01)
+            return False
         if kind == "spot":
             await self.exchange.authenticate({"type": "spot"})  # resolves on the subscriptionId
             return True
