@@ -569,6 +569,9 @@ class KucoinDialect(Dialect):
     def __init__(self, sim):
         super().__init__(sim)
         self.tokens: dict[str, int] = {}  # bullet-private token -> uid
+        # KC-API-PARTNER-SIGN of the last signed requests (tests check a broker's signature;
+        # `received` leaves every *SIGN* header out)
+        self.partner_signatures: list[str] = []
         self.host = "127.0.0.1"  # the host:port clients reach this twin on (the bullet's endpoint)
 
     async def handle(self, request):
@@ -706,6 +709,8 @@ class KucoinDialect(Dialect):
         expected = base64.b64encode(hmac.new(key.secret.encode(), payload.encode(), hashlib.sha256).digest()).decode()
         if not hmac.compare_digest(expected, h.get("KC-API-SIGN") or ""):
             raise VenueError("400005", "Invalid KC-API-SIGN", 401)
+        if h.get("KC-API-PARTNER-SIGN"):
+            self.partner_signatures = [*self.partner_signatures[-49:], h["KC-API-PARTNER-SIGN"]]
         if key.ips and request.remote not in key.ips:
             raise VenueError("400006", f"The requested ip address {request.remote} is not in the api whitelist", 401)
         return key
