@@ -548,6 +548,10 @@ class KucoinDialect(Dialect):
         ("GET", "/api/v3/margin/symbols"): Route(margin_symbols, auth=True),
         ("GET", "/api/v1/isolated/symbols"): Route(lambda sim, key, p: [], auth=True),
         ("GET", "/api/v1/hf/accounts/opened"): Route(lambda sim, key, p: False, auth=True),
+        # classic accounts (not the unified trading account): ccxt asks unless told
+        ("GET", "/api/ua/v1/account/mode"): Route(
+            lambda sim, key, p: {"selfAccountMode": "CLASSIC", "accountMode": "CLASSIC"}, auth=True
+        ),
         ("GET", "/api/v1/accounts"): Route(accounts, auth=True),
         ("GET", "/api/v1/trade-fees"): Route(trade_fees, auth=True),
         ("GET", "/api/v1/base-fee"): Route(base_fee, auth=True),
