@@ -17,7 +17,7 @@ from exchanges.venues import venue
 from tests.exchanges.conftest import make_client, make_venue_client
 
 BATCH_PATH = {"bybit": "/v5/order/create-batch", "okx": "/api/v5/trade/batch-orders"}
-SINGLE_PATH = {"binance": "/api/v3/order", "mexc": "/api/v3/order"}
+SINGLE_PATH = {"binance": "/api/v3/order", "mexc": "/api/v3/order", "kucoin": "/api/v1/orders"}
 
 
 def _limit(link, price, qty="0.001"):
@@ -32,7 +32,7 @@ def _limit(link, price, qty="0.001"):
     )
 
 
-@pytest.fixture(params=["bybit", "okx", "binance", "mexc"])
+@pytest.fixture(params=["bybit", "okx", "binance", "mexc", "kucoin"])
 def twin(request, simulator, venue_simulators):
     handle = simulator if request.param == "bybit" else venue_simulators[request.param]
     handle.control.clear_faults()
