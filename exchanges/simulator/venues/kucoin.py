@@ -496,13 +496,13 @@ def _e(code, msg, status=400):
     return (code, msg, status)
 
 
-# routes whose path carries the id: prefix -> (METHOD, handler)
-TAIL_ROUTES = {
-    ("DELETE", "/api/v1/orders/"): cancel_by_id,
-    ("GET", "/api/v1/orders/"): get_by_id,
-    ("DELETE", "/api/v1/order/client-order/"): cancel_by_client,
-    ("GET", "/api/v1/order/client-order/"): get_by_client,
-}
+# paths that carry an id: (METHOD, prefix, the ROUTES template)
+PATH_IDS = (
+    ("DELETE", "/api/v1/orders/", "/api/v1/orders/{orderId}"),
+    ("GET", "/api/v1/orders/", "/api/v1/orders/{orderId}"),
+    ("DELETE", "/api/v1/order/client-order/", "/api/v1/order/client-order/{clientOid}"),
+    ("GET", "/api/v1/order/client-order/", "/api/v1/order/client-order/{clientOid}"),
+)
 
 
 class KucoinDialect(Dialect):
@@ -583,9 +583,9 @@ class KucoinDialect(Dialect):
         return await super().handle(request)
 
     def route_path(self, method: str, path: str) -> tuple[str, str | None]:
-        for (m, prefix), _handler in TAIL_ROUTES.items():
-            if m == method and path.startswith(prefix) and len(path) > len(prefix):
-                return prefix + ("{orderId}" if "orders/" in prefix else "{clientOid}"), path[len(prefix) :]
+        for m, prefix, template in PATH_IDS:
+            if m == method and path.startswith(prefix) and len(path) > len(prefix) and "/" not in path[len(prefix) :]:
+                return template, path[len(prefix) :]
         return path, None
 
     def add_routes(self, app) -> None:
@@ -735,7 +735,9 @@ class KucoinDialect(Dialect):
         return ("400100", "Invalid JSON body", 400)
 
     def permission_denied(self):
-        return VenueError("400007", "Access Denied -- Your api key does not have sufficient permissions to access the URI", 403)
+        return VenueError(
+            "400007", "Access Denied -- Your api key does not have sufficient permissions to access the URI", 403
+        )
 
     def rate_limited(self, reset_ms):
         return VenueError("429000", "Too many requests. System-level rate limit exceeded.", 429)
