@@ -98,7 +98,7 @@ def test_okx_keys_need_their_passphrase(user_client, venues):
     assert ExchangeAccount.objects.get(pk=good.json()["id"]).api_passphrase == account.passphrase
 
 
-@pytest.mark.parametrize("venue_code", ["okx", "binance"])
+@pytest.mark.parametrize("venue_code", ["okx", "binance", "kucoin"])
 @pytest.mark.parametrize(
     "perms, words",
     [
@@ -118,12 +118,24 @@ def test_unusable_keys_are_refused_and_never_stored(user_client, venues, venue_c
     assert not ExchangeAccount.objects.exists()
 
 
-def test_ip_binding_is_stored_where_the_venue_reveals_it(user_client, venues):
-    sim = venues["okx"]
+@pytest.mark.parametrize("venue_code", ["okx", "kucoin"])
+def test_ip_binding_is_stored_where_the_venue_reveals_it(user_client, venues, venue_code):
+    sim = venues[venue_code]
     uid = sim.control.create_account(funding={"USDT": "100"}).uid
     key = sim.control.create_api_key(uid, ip_whitelist=["127.0.0.1"])
-    response = bind(user_client, "okx", key, api_passphrase=key.passphrase)
+    response = bind(user_client, venue_code, key, api_passphrase=key.passphrase)
     assert response.status_code == 201 and response.json()["ip_whitelist"] == ["127.0.0.1"]
+
+
+def test_kucoin_keys_need_their_passphrase(user_client, venues):
+    sim = venues["kucoin"]
+    account = sim.control.create_account(funding={"USDT": "250"})
+    assert "api_passphrase" in bind(user_client, "kucoin", account).json()["fields"]
+    wrong = bind(user_client, "kucoin", account, api_passphrase="not-it")
+    assert wrong.status_code == 400 and "passphrase does not match" in wrong.json()["detail"]
+    good = bind(user_client, "kucoin", account, api_passphrase=account.passphrase)
+    assert good.status_code == 201, good.content
+    assert good.json()["balances"] == {"USDT": "250"} and good.json()["exchange"] == "kucoin"
 
 
 def test_binance_trading_expiry_is_read_and_an_expired_key_refused(user_client, venues):
