@@ -335,12 +335,15 @@ SETKA_VENUE_SIMULATOR_URLS: dict[str, str] = {
     "okx": env("SETKA_SIMULATOR_OKX_URL", "http://127.0.0.1:8766"),
     "binance": env("SETKA_SIMULATOR_BINANCE_URL", "http://127.0.0.1:8767"),
     "mexc": env("SETKA_SIMULATOR_MEXC_URL", "http://127.0.0.1:8768"),
+    "kucoin": env("SETKA_SIMULATOR_KUCOIN_URL", "http://127.0.0.1:8769"),
 }
 SETKA_VENUE_ENDPOINTS: dict[str, dict[str, str]] = {}
 SETKA_BROKER_IDS: dict[str, str] = {
     "bybit": env("SETKA_BROKER_ID_BYBIT", ""),  # pybit's Referer header
     "okx": env("SETKA_BROKER_ID_OKX", ""),  # the order's `tag`
-    "kucoin": env("SETKA_BROKER_ID_KUCOIN", ""),  # KC-API-PARTNER needs the partner's secret too: none sent
+    # "partner-id:partner-secret": KuCoin's KC-API-PARTNER headers are signed with the partner's
+    # secret; without both, no partner header is sent (never ccxt's own)
+    "kucoin": env("SETKA_BROKER_ID_KUCOIN", ""),
     "binance": env("SETKA_BROKER_ID_BINANCE", ""),
     "mexc": env("SETKA_BROKER_ID_MEXC", ""),
 }

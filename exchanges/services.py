@@ -47,9 +47,9 @@ MSG_ENVIRONMENT = "This exchange offers only these environments: {choices}."
 MSG_EXCHANGE_INACTIVE = "{name} is not available for new keys right now."
 
 # the venues' own codes for "IP not allowed", "key expired" and "wrong passphrase"
-IP_CODES = {10010, "50110"}
+IP_CODES = {10010, "50110", "400006"}
 EXPIRED_CODES = {33004, "50119"}
-PASSPHRASE_CODES = {"50105"}
+PASSPHRASE_CODES = {"50105", "400004"}
 
 
 class ExchangeUnavailable(DomainError):

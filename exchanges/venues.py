@@ -159,6 +159,20 @@ MEXC_ERRORS = {
     "700003": E.TemporaryExchangeError,
     "429": E.RateLimited,
 }
+KUCOIN_ERRORS = {
+    "200004": E.InsufficientBalance,
+    "126044": E.DuplicateClientOrderId,
+    "200003": E.TooManyOpenOrders,
+    "400001": E.AuthenticationFailed,
+    "400003": E.AuthenticationFailed,
+    "400004": E.AuthenticationFailed,
+    "400005": E.AuthenticationFailed,
+    "400006": E.AuthenticationFailed,
+    "400007": E.PermissionDenied,
+    "400002": E.TemporaryExchangeError,
+    "429000": E.RateLimited,
+    "500000": E.TemporaryExchangeError,
+}
 # -2010 carries several meanings on Binance; the message tells them apart
 BINANCE_MESSAGES = {
     "Duplicate order sent.": E.DuplicateClientOrderId,
@@ -277,14 +291,27 @@ VENUES: dict[str, Venue] = {
             client_id_pattern=r"^[A-Za-z0-9_-]{1,40}$",
             passphrase_required=True,
             fee_coin="the quote coin, or KCS",
-            rate_limits={("create", "*"): 40, ("cancel", "*"): 40, ("read", "*"): 18},
-            ccxt_options={"partner": {}},
+            private_stream=True,
+            rate_limits={
+                ("create", "*"): 40,
+                ("cancel", "*"): 40,
+                ("read", "*"): 18,
+                ("account", "*"): 18,
+                ("fills", "*"): 18,
+                ("config", "*"): 4,
+            },
+            error_codes=KUCOIN_ERRORS,
+            ccxt_options={
+                "hf": False,  # the classic spot API (/api/v1/orders), not the high-frequency one
+                "uta": False,
+                "fetchMarkets": {"types": ["spot"], "fetchTickersFees": True},
+            },
         ),
     )
 }
 CCXT_VENUES = tuple(code for code, v in VENUES.items() if v.adapter == "ccxt")
 # The venues whose twin and adapter are finished (contract suite green); the UI offers these.
-READY = ("bybit", "okx", "binance", "mexc")
+READY = ("bybit", "okx", "binance", "mexc", "kucoin")
 
 
 def venue(code: str) -> Venue:

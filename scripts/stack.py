@@ -73,8 +73,8 @@ def private_redis_argv(port: int) -> list[str]:
             "--appendonly", "no", "--protected-mode", "yes"]
 
 
-# the other venues' twins (paper accounts on OKX, Binance and MEXC), on the ports after the Bybit one
-VENUE_SIMULATORS = ("okx", "binance", "mexc")
+# the other venues' twins (paper accounts on OKX, Binance, MEXC and KuCoin), on the ports after the Bybit one
+VENUE_SIMULATORS = ("okx", "binance", "mexc", "kucoin")
 
 
 def venue_simulator_port(simulator_port: int, venue: str) -> int:

@@ -78,6 +78,9 @@ def _seed_reference_rows() -> None:
             Exchange.objects.create(code=code, name=name, is_active=active)
     if any(not present.get(code) for code in venues.READY):
         venues.activate(apps, None)
+    kucoin = importlib.import_module("exchanges.migrations.0004_activate_kucoin")
+    if any(not present.get(code) for code in kucoin.READY):
+        kucoin.activate(apps, None)
     plans = importlib.import_module("billing.migrations.0002_seed_plans")
     if Plan.objects.filter(code__in=[row[0] for row in plans.PLANS]).count() < len(plans.PLANS):
         plans.seed(apps, None)

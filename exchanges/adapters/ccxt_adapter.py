@@ -146,8 +146,6 @@ def build_exchange(
         options["broker"] = {t: broker_id for t in options.get("broker", {})}
     elif spec.code == "mexc":
         options["broker"] = broker_id
-    elif spec.code == "kucoin":
-        options["partner"] = {t: {"id": broker_id, "key": ""} for t in ("spot", "future")}
     exchange = getattr(ccxt, spec.ccxt_id)(
         {
             "apiKey": api_key,
@@ -162,6 +160,8 @@ def build_exchange(
         exchange.urls = rewrite_urls(exchange.urls, base_url)
         exchange.hostname = urlsplit(base_url).netloc
     exchange.session.trust_env = False  # never through a proxy
+    if spec.code == "kucoin":
+        exchange.options["partner"] = kucoin_partner(broker_id)
     if spec.code == "mexc":
         _mexc_source(exchange, broker_id)
     if allowed_hosts is not None:
@@ -179,6 +179,17 @@ def build_exchange(
 
         exchange.fetch = guarded_fetch
     return exchange
+
+
+def kucoin_partner(broker_id: str) -> dict:
+    """KuCoin's partner headers (KC-API-PARTNER, KC-API-PARTNER-SIGN over timestamp + partner id
+    + api key) need the partner's id and its secret: Setka's is configured as "id:secret". Set
+    after the client is built, because ccxt merges options into its own defaults (ccxt's partner
+    id and key), which must never be sent; an empty dict sends no partner header at all."""
+    partner_id, _, partner_key = (broker_id or "").partition(":")
+    if not partner_id or not partner_key:
+        return {}
+    return {t: {"id": partner_id, "key": partner_key} for t in ("spot", "future")}
 
 
 def _mexc_source(exchange, broker_id: str) -> None:
@@ -465,7 +476,13 @@ class CcxtClient:
         if timeframe is None:
             raise errors.InvalidRequest(f"Unknown interval {interval}", code="interval")
         since = int(start.timestamp() * 1000) if start is not None else None
-        rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, since, int(limit))
+        if self.spec.code == "kucoin" and since is None:
+            # ccxt turns a bare limit into a window ending at this machine's clock; KuCoin answers
+            # the latest candles (up to 1500) when asked without a start: ask so, keep the newest
+            rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, None, None)
+            rows = sorted(rows, key=lambda r: r[0])[-int(limit) :]
+        else:
+            rows = self._call("read", category, self.exchange.fetch_ohlcv, m["symbol"], timeframe, since, int(limit))
         out = [
             Kline(
                 start=datetime.fromtimestamp(r[0] / 1000, tz=UTC),
@@ -554,6 +571,19 @@ class CcxtClient:
                 raw={
                     "permissions": {"canTrade": trade, "canWithdraw": withdraw, "permissions": acct.get("permissions")}
                 },
+            )
+        if self.spec.code == "kucoin":  # /api/v1/user/api-key: permission "General,Spot,..."
+            info = self._call("config", None, self.exchange.privateGetUserApiKey).get("data") or {}
+            perm = {p.strip() for p in str(info.get("permission") or "").split(",") if p.strip()}
+            ips = tuple(i for i in str(info.get("ipWhitelist") or "").split(",") if i)
+            spot = "Spot" in perm
+            return KeyPermissions(
+                read_only=not spot,
+                can_trade_spot=spot,
+                can_trade_linear=False,
+                can_withdraw="Withdraw" in perm,
+                ip_whitelist=ips,
+                raw={"permissions": {"permission": sorted(perm), "ipWhitelist": list(ips)}},
             )
         raise errors.InvalidRequest(f"Key checks for {self.spec.name} are not implemented", code="not_supported")
 
@@ -820,7 +850,9 @@ class CcxtClient:
         m = self._market(category, symbol)
         params: dict[str, Any] = {}
         since_ms = int(since.timestamp() * 1000) if since is not None else None
-        if cursor:
+        if self.spec.code == "kucoin":  # pages by number, newest first
+            params = {"currentPage": int(cursor or 1), "pageSize": self.fills_page_size}
+        elif cursor:
             params["after" if self.spec.code == "okx" else "fromId"] = cursor
             if self.spec.code != "okx":
                 since_ms = None
@@ -858,6 +890,8 @@ class CcxtClient:
         if len(rows) >= self.fills_page_size:
             if self.spec.code == "okx":
                 next_cursor = min(str((t.get("info") or {}).get("billId") or "") for t in rows) or None
+            elif self.spec.code == "kucoin":
+                next_cursor = str(int(cursor or 1) + 1)
             else:
                 next_cursor = str(max(int(t["id"]) for t in rows) + 1)
         return FillPage(fills=fills, next_cursor=next_cursor)
@@ -1027,6 +1061,7 @@ STREAM_VENUES = frozenset(code for code, v in VENUES.items() if v.adapter == "cc
 class CcxtPrivateStream:
     """The private order stream of one account on a ccxt venue, through ccxt.pro's
     `watch_orders` (OKX: `/ws/v5/private` login + `orders` channel, every instrument type;
+    KuCoin: the socket `POST /api/v1/bullet-private` hands out, topic `/spotMarket/tradeOrders`;
     Binance spot: the WebSocket API's `userDataStream.subscribe.signature` and its
     `executionReport` events; Binance USDⓈ-M: the listenKey from `POST /fapi/v1/listenKey` and its
     `ORDER_TRADE_UPDATE` events), mapped onto
@@ -1101,6 +1136,8 @@ class CcxtPrivateStream:
         if base_url:
             exchange.urls = rewrite_urls(exchange.urls, base_url)
             exchange.hostname = urlsplit(base_url).netloc
+        if self.spec.code == "kucoin":
+            exchange.options["partner"] = kucoin_partner(broker_id)
         if allowed_hosts is not None:
             bad = [u for u in urls_of(exchange.urls.get("api", {})) if _host(u) not in allowed_hosts]
             if bad:
@@ -1148,6 +1185,8 @@ class CcxtPrivateStream:
         """The venue's order streams and the watch_orders parameters of each: OKX one channel
         for every instrument type; Binance the spot WebSocket API and, where USDⓈ-M futures
         are offered, the futures user data stream (listenKey)."""
+        if self.spec.code == "kucoin":  # the bullet-private socket's /spotMarket/tradeOrders
+            return {"kucoin": {"type": "spot"}}
         if self.spec.code == "binance":
             kinds = {"spot": {"type": "spot"}}
             if self.spec.supports(Category.LINEAR):
@@ -1159,6 +1198,18 @@ class CcxtPrivateStream:
         """True once the venue accepted the key and the order subscription is on the wire."""
         import asyncio
 
+        if kind == "kucoin":
+            # the socket's URL carries the token from POST /api/v1/bullet-private; subscribed
+            # once the twin (or KuCoin) acked the topic: ccxt then drops the request id entry
+            url = await self.exchange.negotiate(True, False)
+            topic = "/spotMarket/tradeOrders"
+            for _ in range(500):
+                client = self.exchange.clients.get(url)
+                subs = client.subscriptions if client is not None else {}
+                if topic in subs and not any(v == topic for k, v in subs.items() if k != topic):
+                    return True
+                await asyncio.sleep(0.01)
+            return False
         if kind == "spot":
             await self.exchange.authenticate({"type": "spot"})  # resolves on the subscriptionId
             return True

@@ -1,5 +1,5 @@
 """Adapter speed on loopback, per venue. Run: .venv/bin/python -m tests.benchmarks.bench_adapter [venue ...]
-(default: bybit okx binance mexc).
+(default: bybit okx binance mexc kucoin).
 
 For each venue, starts its twin as a separate process on a free port (as in production: another
 process), then, through the venue's adapter (BybitClient on pybit; CcxtClient on ccxt for the
@@ -175,7 +175,7 @@ def run(venue: str) -> None:
             proc.wait(10)
     adapter = "BybitClient (pybit)" if venue == "bybit" else "CcxtClient (ccxt)"
     limit = {"bybit": "Bybit spot limit 20/s", "okx": "OKX twin 30/s", "binance": "Binance twin 10/s",
-             "mexc": "MEXC twin 5/s"}[venue]
+             "mexc": "MEXC twin 5/s", "kucoin": "KuCoin twin 45/s"}[venue]
     print(f"bench_adapter [{venue}]: {adapter} -> {venue} twin process on loopback")
     print(f"  place_order   p50 {latency['place_p50_ms']:.2f} ms   p99 {latency['place_p99_ms']:.2f} ms")
     print(f"  cancel_order  p50 {latency['cancel_p50_ms']:.2f} ms   p99 {latency['cancel_p99_ms']:.2f} ms")
@@ -191,7 +191,7 @@ def run(venue: str) -> None:
 
 
 def main() -> None:
-    for venue in sys.argv[1:] or ["bybit", "okx", "binance", "mexc"]:
+    for venue in sys.argv[1:] or ["bybit", "okx", "binance", "mexc", "kucoin"]:
         run(venue)
 
 

@@ -31,8 +31,8 @@ def test_a_user_runs_a_grid_on_an_okx_paper_account(page, e2e_stack, base_price,
     # --- the exchange picker offers what the registry offers; OKX paper in one click -----------
     page.get_by_test_id("paper-exchange").click()
     options = page.get_by_role("option")
-    expect(options).to_have_count(4)
-    assert {o.strip() for o in options.all_inner_texts()} == {"Bybit", "OKX", "Binance", "MEXC"}
+    expect(options).to_have_count(5)
+    assert {o.strip() for o in options.all_inner_texts()} == {"Bybit", "OKX", "Binance", "MEXC", "KuCoin"}
     page.get_by_role("option", name="OKX").click()
     page.get_by_test_id("create-paper").click()
     account = page.get_by_test_id("exchange-account").first

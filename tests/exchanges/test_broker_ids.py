@@ -1,7 +1,7 @@
 """What each venue's twin really receives with an order: Setka's own deterministic client order
 id, unchanged, and Setka's broker tag from settings, or no broker tag at all when none is set.
 ccxt would otherwise send its own (OKX `6b9ad766b55dBCDE`, Binance `x-TKT5PX2F`, MEXC and
-Bybit `CCXT`), and the venue would pay the rebates on our users' volume to ccxt."""
+Bybit `CCXT`, KuCoin partner `ccxt`), and the venue would pay the rebates on our users' volume to ccxt."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _twin(request, simulator, venue_simulators):
     return simulator if request.param == "bybit" else venue_simulators[request.param]
 
 
-@pytest.fixture(params=["bybit", "okx", "binance", "mexc"])
+@pytest.fixture(params=["bybit", "okx", "binance", "mexc", "kucoin"])
 def twin(request, simulator, venue_simulators):
     return _twin(request, simulator, venue_simulators)
 
@@ -64,6 +64,8 @@ def _client_id_and_tag(handle, req) -> tuple[str, str | None]:
         return p.get("orderLinkId"), h.get("Referer")
     if handle.venue == "mexc":
         return p.get("newClientOrderId"), h.get("source")
+    if handle.venue == "kucoin":
+        return p.get("clientOid"), h.get("KC-API-PARTNER")
     return p.get("newClientOrderId"), None  # Binance's broker tag would be a prefix of this id
 
 
@@ -74,7 +76,7 @@ def test_the_twin_receives_setkas_client_id_and_broker_tag_or_none(twin, broker_
     client_id, tag = _client_id_and_tag(twin, req)
     assert client_id == CID
     expected = broker_id or None
-    if twin.venue == "binance":
+    if twin.venue in ("binance", "kucoin"):  # KuCoin: an id without its partner secret is not sent
         expected = None
     assert tag == expected
     text = repr(req)
@@ -87,3 +89,25 @@ def test_okx_swap_order_carries_the_tag_too(venue_simulators):
     req = _sent(okx, account, "SetkaBRK1", Category.LINEAR)
     [item] = req["params"].get("__list__") or [req["params"]]
     assert (item["clOrdId"], item["tag"]) == (CID, "SetkaBRK1")
+
+
+def test_kucoin_partner_headers_only_with_setkas_id_and_secret(venue_simulators):
+    """KuCoin's partner headers are signed with the partner's secret (configured as
+    "id:secret"): with both, KC-API-PARTNER names Setka and its signature checks out; ccxt's
+    own partner (`ccxt`) is never sent."""
+    import base64
+    import hashlib
+    import hmac
+
+    kucoin = venue_simulators["kucoin"]
+    account = kucoin.control.create_account(funding={"USDT": "10000"})
+    req = _sent(kucoin, account, "SetkaBRK1:partner-secret")
+    h = req["headers"]
+    assert (req["params"]["clientOid"], h["KC-API-PARTNER"], h["KC-API-PARTNER-VERIFY"]) == (CID, "SetkaBRK1", "true")
+    # the signature over timestamp + partner id + api key, with Setka's partner secret
+    payload = f"{h['KC-API-TIMESTAMP']}SetkaBRK1{account.api_key}".encode()
+    expected = base64.b64encode(hmac.new(b"partner-secret", payload, hashlib.sha256).digest()).decode()
+    assert expected in kucoin.sim.dialect.partner_signatures
+    plain = _sent(kucoin, account, "")
+    assert not any(k.upper().startswith("KC-API-PARTNER") for k in plain["headers"]), plain["headers"]
+    assert "ccxt" not in repr(plain["headers"]).lower()

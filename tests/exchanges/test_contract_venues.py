@@ -37,17 +37,23 @@ from tests.exchanges.test_contract import (  # noqa: F401 - collected here, once
     test_ticker_follows_the_market,
 )
 
-CREATE_PATH = {"okx": "/api/v5/trade/batch-orders", "binance": "/api/v3/order", "mexc": "/api/v3/order"}
+CREATE_PATH = {
+    "okx": "/api/v5/trade/batch-orders",
+    "binance": "/api/v3/order",
+    "mexc": "/api/v3/order",
+    "kucoin": "/api/v1/orders",
+}
 OPEN_ORDERS_PATH = {
     "okx": "/api/v5/trade/orders-pending",
     "binance": "/api/v3/openOrders",
     "mexc": "/api/v3/openOrders",
+    "kucoin": "/api/v1/orders",
 }
 # imported tests that need futures, or every listed symbol API-tradable
 NEEDS_FUTURES = ("linear", "instrument_rules_match", "symbols_lists_every_instrument", "key_permissions_of_a_trading")
 
 
-@pytest.fixture(scope="module", params=["okx", "binance", "mexc"])
+@pytest.fixture(scope="module", params=["okx", "binance", "mexc", "kucoin"])
 def simulator(request, venue_simulators):
     return venue_simulators[request.param]
 
@@ -160,10 +166,14 @@ def test_funding_history_of_the_perpetual_as_the_wallet_moved(bybit, simulator, 
 
 # --- each venue's own signing and codes ------------------------------------------------------
 def test_wrong_secret_fails_authentication_with_the_venue_code(simulator, sim_account):
+    # KuCoin (key version 2) signs the passphrase with the secret too: a wrong secret shows
+    # first as an invalid KC-API-PASSPHRASE
     client = make_venue_client(simulator, sim_account, api_secret="not-the-secret")
     with pytest.raises(errors.AuthenticationFailed) as info:
         client.balances()
-    assert info.value.code == {"okx": "50113", "binance": "-1022", "mexc": "700002"}[simulator.venue]
+    assert info.value.code == {"okx": "50113", "binance": "-1022", "mexc": "700002", "kucoin": "400004"}[
+        simulator.venue
+    ]
 
 
 def test_okx_needs_the_right_passphrase(venue_simulators):
@@ -224,7 +234,7 @@ def test_withdraw_permission_and_ip_binding_are_revealed(simulator, sim_account)
     )
     perms = client.key_permissions()
     assert perms.can_withdraw
-    if simulator.venue == "okx":
+    if simulator.venue in ("okx", "kucoin"):
         assert perms.ip_whitelist == ("127.0.0.1",)
     elif simulator.venue == "binance":  # Binance tells only that the key is IP-bound
         assert perms.raw["permissions"]["ipRestrict"] is True

@@ -51,15 +51,22 @@ def settled(bot, control, uid) -> bool:
     return ours == theirs and rows == open_ids and not Order.objects.filter(bot=bot, status="pending").exists()
 
 
-VENUES = ("okx", "binance", "mexc")
-CASES = [("okx", "spot"), ("okx", "linear"), ("binance", "spot"), ("binance", "linear"), ("mexc", "spot")]
+VENUES = ("okx", "binance", "mexc", "kucoin")
+CASES = [
+    ("okx", "spot"),
+    ("okx", "linear"),
+    ("binance", "spot"),
+    ("binance", "linear"),
+    ("mexc", "spot"),
+    ("kucoin", "spot"),
+]
 
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not BTCUSDT_2021.exists(), reason="real data not available")
 @pytest.mark.django_db(transaction=True)
 def test_grids_on_the_venue_twins_on_the_real_processes(tmp_path):
-    """Five bots at once (OKX spot and swap, Binance spot and USDⓈ-M, MEXC spot) on one stack: one twin per
+    """Six bots at once (OKX spot and swap, Binance spot and USDⓈ-M, MEXC spot, KuCoin spot) on one stack: one twin per
     venue, one worker, beat and streams, so the whole run costs about one Bybit e2e case."""
     db = settings.DATABASES["default"]
     env = {
@@ -100,7 +107,7 @@ def test_grids_on_the_venue_twins_on_the_real_processes(tmp_path):
                 environment=ExchangeAccount.Environment.PAPER,
                 api_key=acc.api_key,
                 api_secret=acc.api_secret,
-                api_passphrase=acc.passphrase if venue_code == "okx" else "",
+                api_passphrase=acc.passphrase if venue_code in ("okx", "kucoin") else "",
             )
             if category == "spot":
                 config = grid_config(**range_, investment="2000")

@@ -15,7 +15,7 @@ from tests.exchanges.conftest import CONTROL_TOKEN
 
 @pytest.fixture
 def venues(settings, venue_simulators):
-    twins = {code: venue_simulators[code] for code in ("okx", "binance", "mexc")}
+    twins = {code: venue_simulators[code] for code in ("okx", "binance", "mexc", "kucoin")}
     settings.SETKA_VENUE_SIMULATOR_URLS = {code: twin.base_url for code, twin in twins.items()}
     # "mainnet" of each venue is its twin here: nothing may leave this machine
     settings.SETKA_VENUE_ENDPOINTS = {code: {"mainnet": twin.base_url} for code, twin in twins.items()}
@@ -40,7 +40,9 @@ def test_the_registry_offers_bybit_okx_and_binance(user_client, db):
     response = user_client.get("/api/exchanges/")
     assert response.status_code == 200
     by_code = {v["code"]: v for v in response.json()}
-    assert set(by_code) == {"bybit", "okx", "binance", "mexc"}
+    assert set(by_code) == {"bybit", "okx", "binance", "mexc", "kucoin"}
+    assert by_code["kucoin"]["categories"] == ["spot"] and by_code["kucoin"]["passphrase_required"]
+    assert by_code["kucoin"]["client_id_max_len"] == 40
     assert by_code["mexc"]["categories"] == ["spot"] and "closed" in by_code["mexc"]["futures_note"]
     assert by_code["okx"]["passphrase_required"] and not by_code["binance"]["passphrase_required"]
     assert by_code["okx"]["categories"] == ["spot", "linear"] and by_code["okx"]["client_id_max_len"] == 32
@@ -48,7 +50,8 @@ def test_the_registry_offers_bybit_okx_and_binance(user_client, db):
 
 
 @pytest.mark.parametrize(
-    "venue_code, label", [("okx", "Paper OKX"), ("binance", "Paper Binance"), ("mexc", "Paper MEXC")]
+    "venue_code, label",
+    [("okx", "Paper OKX"), ("binance", "Paper Binance"), ("mexc", "Paper MEXC"), ("kucoin", "Paper KuCoin")],
 )
 def test_one_click_paper_account_on_each_venue(user_client, venues, venue_code, label):
     response = user_client.post("/api/exchange-accounts/paper/", {"exchange": venue_code}, format="json")
@@ -58,9 +61,9 @@ def test_one_click_paper_account_on_each_venue(user_client, venues, venue_code, 
     assert body["balances"] == {"USDT": "10000"} and body["status"] == "active"
     assert "api_secret" not in body and "api_passphrase" not in body
     account = ExchangeAccount.objects.get(pk=body["id"])
-    assert bool(account.api_passphrase) is (venue_code == "okx")  # stored encrypted, only where used
+    assert bool(account.api_passphrase) is (venue_code in ("okx", "kucoin"))  # stored encrypted, only where used
 
-    category = "spot" if venue_code == "mexc" else "linear"  # MEXC: spot only
+    category = "spot" if venue_code in ("mexc", "kucoin") else "linear"  # MEXC, KuCoin: spot only
     symbols = user_client.get(f"/api/market/symbols/?account={body['id']}&category={category}").json()
     btc = next(s for s in symbols if s["symbol"] == "BTCUSDT")
     if category == "linear":
@@ -74,7 +77,10 @@ def test_one_click_paper_account_on_each_venue(user_client, venues, venue_code, 
     assert len(klines) == 5 and klines[0]["time"] < klines[-1]["time"]
 
 
-def test_an_unfinished_venue_is_not_offered(user_client, venues):
+def test_a_venue_the_operator_switched_off_is_not_offered(user_client, venues):
+    from exchanges.models import Exchange
+
+    Exchange.objects.filter(code="kucoin").update(is_active=False)
     response = user_client.post("/api/exchange-accounts/paper/", {"exchange": "kucoin"}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "exchange_inactive"
 
@@ -92,7 +98,7 @@ def test_okx_keys_need_their_passphrase(user_client, venues):
     assert ExchangeAccount.objects.get(pk=good.json()["id"]).api_passphrase == account.passphrase
 
 
-@pytest.mark.parametrize("venue_code", ["okx", "binance"])
+@pytest.mark.parametrize("venue_code", ["okx", "binance", "kucoin"])
 @pytest.mark.parametrize(
     "perms, words",
     [
@@ -112,12 +118,24 @@ def test_unusable_keys_are_refused_and_never_stored(user_client, venues, venue_c
     assert not ExchangeAccount.objects.exists()
 
 
-def test_ip_binding_is_stored_where_the_venue_reveals_it(user_client, venues):
-    sim = venues["okx"]
+@pytest.mark.parametrize("venue_code", ["okx", "kucoin"])
+def test_ip_binding_is_stored_where_the_venue_reveals_it(user_client, venues, venue_code):
+    sim = venues[venue_code]
     uid = sim.control.create_account(funding={"USDT": "100"}).uid
     key = sim.control.create_api_key(uid, ip_whitelist=["127.0.0.1"])
-    response = bind(user_client, "okx", key, api_passphrase=key.passphrase)
+    response = bind(user_client, venue_code, key, api_passphrase=key.passphrase)
     assert response.status_code == 201 and response.json()["ip_whitelist"] == ["127.0.0.1"]
+
+
+def test_kucoin_keys_need_their_passphrase(user_client, venues):
+    sim = venues["kucoin"]
+    account = sim.control.create_account(funding={"USDT": "250"})
+    assert "api_passphrase" in bind(user_client, "kucoin", account).json()["fields"]
+    wrong = bind(user_client, "kucoin", account, api_passphrase="not-it")
+    assert wrong.status_code == 400 and "passphrase does not match" in wrong.json()["detail"]
+    good = bind(user_client, "kucoin", account, api_passphrase=account.passphrase)
+    assert good.status_code == 201, good.content
+    assert good.json()["balances"] == {"USDT": "250"} and good.json()["exchange"] == "kucoin"
 
 
 def test_binance_trading_expiry_is_read_and_an_expired_key_refused(user_client, venues):

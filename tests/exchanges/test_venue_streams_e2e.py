@@ -1,4 +1,4 @@
-"""A grid bot on the OKX and Binance twins learns of its fill from the venue's private stream:
+"""A grid bot on the OKX, Binance and KuCoin twins learns of its fill from the venue's private stream:
 the streams supervisor (the real one, with the real factory and ccxt.pro stream) enqueues the
 bot's tick the moment the fill is pushed, and that tick stores the trade well before the 5 s
 safety tick would have. No beat runs here: a tick happens only when the stream asks for one.
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the stream's thread read
 
 @pytest.fixture
 def twins(settings, venue_simulators):
-    twins = {code: venue_simulators[code] for code in ("okx", "binance", "mexc")}
+    twins = {code: venue_simulators[code] for code in ("okx", "binance", "mexc", "kucoin")}
     settings.SETKA_VENUE_SIMULATOR_URLS = {code: twin.base_url for code, twin in twins.items()}
     settings.SETKA_SIMULATOR_CONTROL_TOKEN = CONTROL_TOKEN
     settings.SETKA_EXCHANGE_TIMEOUT = 2.0
@@ -55,7 +55,7 @@ def drain(ticks: queue.Queue) -> None:
             return
 
 
-@pytest.mark.parametrize("venue_code", ["okx", "binance"])
+@pytest.mark.parametrize("venue_code", ["okx", "binance", "kucoin"])
 def test_a_pushed_fill_reaches_the_bots_trades_before_the_safety_tick(twins, user, venue_code):
     twin = twins[venue_code]
     bot = launch(user, venue_code)

@@ -100,6 +100,12 @@ class Dialect:
     def limit_headers(self, path: str, limit: int, remaining: int, reset_ms: int) -> dict:
         return {}
 
+    def route_path(self, method: str, path: str) -> tuple[str, str | None]:
+        """(the ROUTES path, the id it carries): venues that put an id in the path (KuCoin's
+        /api/v1/orders/{orderId}) map it onto their template; the id reaches the handler as
+        params["__tail__"]."""
+        return path, None
+
     # --- shared ------------------------------------------------------------------------------
     def translate(self, exc: BybitError, path: str = "") -> VenueError:
         code, msg, status = self.ERRORS.get(exc.code, self.ERRORS.get("*", (exc.code, exc.msg, 400)))
@@ -154,12 +160,15 @@ class Dialect:
             return web.Response(
                 status=status, text=f"<html><body>{status} simulated failure</body></html>", content_type="text/html"
             )
+        path, tail = self.route_path(request.method, path)
         route = self.ROUTES.get((request.method, path))
         headers: dict = {}
         try:
             if route is None:
                 raise self.not_found()
             raw_query, raw_body, params = await self._params(request)
+            if tail is not None:
+                params["__tail__"] = tail
             key = None
             if route.auth and route.key_only:
                 key = self.authenticate_key_only(request)
