@@ -124,7 +124,7 @@ def test_a_refused_order_in_a_batch_leaves_the_others_placed(paper, sim):
         for i, qty in enumerate([Decimal("0.01"), Decimal("5"), Decimal("0.01")])  # 250,000 USDT: refused
     ]
     with pytest.raises(OrderPlacementFailed):
-        orders_send_pending(bot=bot, client=client_for_account(account))
+        orders_send_pending(bot=bot, client=client_for_account(account), batch=True)
     status = {o.client_order_id: o.status for o in Order.objects.filter(pk__in=[r.pk for r in rows])}
     assert status == {"rfz0": "open", "rfz1": "rejected", "rfz2": "open"}
     open_links = sorted(o["orderLinkId"] for o in sim.control.ledger(acc.uid)["open_orders"])
