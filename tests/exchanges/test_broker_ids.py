@@ -33,15 +33,25 @@ def _received(handle) -> list[dict]:
     return list(sim.dialect.received if sim.dialect is not None else sim.received)
 
 
+def _received_since(handle, mark: dict | None) -> list[dict]:
+    """The requests the twin recorded after `mark` (its log keeps the last 200, so a count of
+    entries stops growing once the shared twin has served that many)."""
+    log = _received(handle)
+    if mark is None:
+        return log
+    last = max(i for i, r in enumerate(log) if r is mark)
+    return log[last + 1 :]
+
+
 def _sent(handle, account, broker_id, category=Category.SPOT) -> dict:
     handle.control.set_price("BTCUSDT", "50000")
     if handle.venue == "bybit":
         client = make_client(handle, account, broker_id=broker_id)
     else:
         client = make_venue_client(handle, account, broker_id=broker_id)
-    before = len(_received(handle))
+    mark = (_received(handle) or [None])[-1]
     client.place_order(_order(category))
-    [request] = [r for r in _received(handle)[before:] if "cancel" not in r["path"]]
+    [request] = [r for r in _received_since(handle, mark) if "cancel" not in r["path"]]
     client.cancel_all(category=category, symbol="BTCUSDT")
     return request
 

@@ -22,6 +22,8 @@ WEAK = [
     "a" * 64,
     "abababababababababababababababababababab",
     "0123456789012345678901234567890123456789",
+    "0000000000000000ffffffffffffffff",  # no short period, but 32 bits by its own characters
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
 ]
 
 
