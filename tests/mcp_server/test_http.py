@@ -4,60 +4,25 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
 
 import httpx2
 import pytest
 from asgiref.sync import async_to_sync
-from django.conf import settings
-from django.db import connection
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bots.models import Bot
 from mcp_server.services import access_token_create, access_token_revoke
-from tests.stack import BASE_DIR, PYTHON, free_port, port_open
+
+from .conftest import mcp_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
 def mcp_url(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
-    db = settings.DATABASES["default"]
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}",
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-    }
-    log = tmp_path_factory.mktemp("mcp") / "uvicorn.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "mcp_server.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not port_open(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the MCP process did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
+    with mcp_process(django_db_blocker, tmp_path_factory.mktemp("mcp")) as port:
         yield f"http://127.0.0.1:{port}/mcp/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _payload(result) -> dict:

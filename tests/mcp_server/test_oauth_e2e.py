@@ -8,17 +8,13 @@ read scope the resource asks for: it reads, and cannot trade."""
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import time
 from urllib.parse import parse_qs, urlparse
 
 import httpx2
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
-from django.db import connection
 from django.test import Client as DjangoClient
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
@@ -26,8 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 from oauth2_provider.models import get_access_token_model, get_application_model
 
-from tests.stack import BASE_DIR, PYTHON, free_port, port_open
-
+from .conftest import mcp_process
 from .test_http import _payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,42 +33,13 @@ CALLBACK = "http://127.0.0.1:33419/callback"
 def stack(django_db_setup, django_db_blocker, live_server, tmp_path_factory):
     """The web app (live server: /o/, the metadata, registration) and the MCP process told that
     the web app is its authorization server."""
-    with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
-    db = settings.DATABASES["default"]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/mcp/"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}",
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "MCP_ISSUER_URL": live_server.url,
-        "MCP_RESOURCE_URL": url,
-    }
-    log = tmp_path_factory.mktemp("mcp") / "uvicorn.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "mcp_server.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not port_open(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the MCP process did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield {"mcp": url, "issuer": live_server.url}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with mcp_process(
+        django_db_blocker,
+        tmp_path_factory.mktemp("mcp"),
+        MCP_ISSUER_URL=live_server.url,
+        MCP_RESOURCE_URL=lambda port: f"http://127.0.0.1:{port}/mcp/",
+    ) as port:
+        yield {"mcp": f"http://127.0.0.1:{port}/mcp/", "issuer": live_server.url}
 
 
 class MemoryStorage:
