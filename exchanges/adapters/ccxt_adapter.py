@@ -946,28 +946,53 @@ class CcxtClient:
             ).get("data") or []
             rates = [(int(h["fundingTime"]), D(h.get("realizedRate") or h.get("fundingRate")), None) for h in history]
         ct = self._contract(m)
-        payments = []
-        for r in rows:
-            ts = int(r.get("ts") or 0)
-            amount = D(r.get("balChg"))
-            qty = abs(D(r.get("sz"))) * ct
-            found = self._rate_at(rates, ts)
-            rate = found[1] if found else Decimal(0)
-            mark = abs(amount) / (qty * abs(rate)) if qty and rate else Decimal(0)
-            payments.append(
-                FundingPayment(
-                    venue_id=f"okx-bill-{r['billId']}",
-                    symbol=symbol,
-                    amount=amount,
-                    coin=str(r.get("ccy") or m["settle"] or m["quote"]),
-                    rate=rate,
-                    position_qty=qty,
-                    mark_price=mark,
-                    paid_at=datetime.fromtimestamp(ts / 1000, tz=UTC),
-                )
+        payments = [
+            self._funding_payment(
+                venue_id=f"okx-bill-{r['billId']}",
+                symbol=symbol,
+                coin=str(r.get("ccy") or m["settle"] or m["quote"]),
+                amount=D(r.get("balChg")),
+                ts=int(r.get("ts") or 0),
+                rates=rates,
+                qty=abs(D(r.get("sz"))) * ct,
             )
+            for r in rows
+        ]
         next_cursor = min((str(r["billId"]) for r in rows), key=int) if len(rows) >= self.fills_page_size else None
         return FundingPage(payments=payments, next_cursor=next_cursor)
+
+    def _funding_payment(
+        self,
+        *,
+        venue_id: str,
+        symbol: str,
+        coin: str,
+        amount: Decimal,
+        ts: int,
+        rates: list[tuple[int, Decimal, Decimal | None]],
+        qty: Decimal | None = None,
+    ) -> FundingPayment:
+        """One settlement from a venue's row, with the rate in force at `ts` from the venue's rate
+        history. Each venue leaves one figure out, worked back from amount = qty x mark x rate:
+        OKX's bill has the position size (`qty`), not the mark; Binance's income has neither, but
+        its rate history carries the mark price."""
+        found = self._rate_at(rates, ts)
+        rate = found[1] if found else Decimal(0)
+        if qty is None:
+            mark = (found[2] if found else None) or Decimal(0)
+            qty = abs(amount) / (mark * abs(rate)) if mark and rate else Decimal(0)
+        else:
+            mark = abs(amount) / (qty * abs(rate)) if qty and rate else Decimal(0)
+        return FundingPayment(
+            venue_id=venue_id,
+            symbol=symbol,
+            amount=amount,
+            coin=coin,
+            rate=rate,
+            position_qty=qty,
+            mark_price=mark,
+            paid_at=datetime.fromtimestamp(ts / 1000, tz=UTC),
+        )
 
     def _binance_funding(self, m: dict, symbol: str, since_ms: int | None, cursor: str | None) -> FundingPage:
         start = int(cursor) if cursor else since_ms
@@ -985,25 +1010,17 @@ class CcxtClient:
                 {"symbol": m["id"], "startTime": first - 3_600_000, "limit": 1000},
             ) or []
             rates = [(int(h["fundingTime"]), D(h.get("fundingRate")), D(h.get("markPrice"))) for h in history]
-        payments = []
-        for r in rows:
-            ts = int(r.get("time") or 0)
-            amount = D(r.get("income"))
-            found = self._rate_at(rates, ts)
-            rate, mark = (found[1], found[2] or Decimal(0)) if found else (Decimal(0), Decimal(0))
-            qty = abs(amount) / (mark * abs(rate)) if mark and rate else Decimal(0)
-            payments.append(
-                FundingPayment(
-                    venue_id=f"binance-income-{r['tranId']}",
-                    symbol=symbol,
-                    amount=amount,
-                    coin=str(r.get("asset") or m["settle"] or m["quote"]),
-                    rate=rate,
-                    position_qty=qty,
-                    mark_price=mark,
-                    paid_at=datetime.fromtimestamp(ts / 1000, tz=UTC),
-                )
+        payments = [
+            self._funding_payment(
+                venue_id=f"binance-income-{r['tranId']}",
+                symbol=symbol,
+                coin=str(r.get("asset") or m["settle"] or m["quote"]),
+                amount=D(r.get("income")),
+                ts=int(r.get("time") or 0),
+                rates=rates,
             )
+            for r in rows
+        ]
         next_cursor = str(max(int(r.get("time") or 0) for r in rows) + 1) if len(rows) >= self.fills_page_size else None
         return FundingPage(payments=payments, next_cursor=next_cursor)
 
