@@ -14,7 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from bots.engine.book import BookFill, ProfitBook, q18
+from live import events
 from metrics.models import BotMetrics, Cycle, MetricSnapshot
+from metrics.selectors import ACTIVE_STATUSES, metrics_figures
+from metrics.serializers import metrics_json
 
 logger = logging.getLogger(__name__)
 
@@ -193,10 +196,6 @@ def metrics_total_pnl(*, bot, price) -> Decimal:
 
 
 def _emit_metrics(bot, row: BotMetrics) -> None:
-    from bots import events
-    from bots.serializers import metrics_json
-    from metrics.selectors import metrics_figures
-
     # The same JSON as GET /api/bots/{id}/metrics/ (plain decimal strings).
     events.emit(bot=bot, event="metrics", data=metrics_json(metrics_figures(bot=bot, metrics=row)))
 
@@ -274,23 +273,21 @@ def metrics_snapshot(*, bot, now: datetime | None = None) -> MetricSnapshot | No
 
 
 def metrics_snapshot_all(*, now: datetime | None = None) -> int:
-    """One chart point for every active bot (called by the periodic snapshot task)."""
-    from bots.models import Bot
-
+    """One chart point for every active bot (called by the periodic snapshot task). A bot without
+    figures yet (no fill) has no point to write."""
     now = now or timezone.now()
     count = 0
-    for bot in Bot.objects.filter(status__in=Bot.ACTIVE_STATUSES).iterator():
-        if metrics_snapshot(bot=bot, now=now):
+    rows = BotMetrics.objects.filter(bot__status__in=ACTIVE_STATUSES).select_related("bot").order_by("bot_id")
+    for row in rows.iterator():
+        if metrics_snapshot(bot=row.bot, now=now):
             count += 1
     return count
 
 
 def metrics_reconcile_all(*, now: datetime | None = None) -> int:
     """Recompute every bot that has metrics and flag drift; returns how many drifted."""
-    from bots.models import Bot
-
     drifted = 0
-    for bot in Bot.objects.filter(metrics__isnull=False).iterator():
-        if metrics_reconcile(bot=bot, now=now):
+    for row in BotMetrics.objects.select_related("bot").order_by("bot_id").iterator():
+        if metrics_reconcile(bot=row.bot, now=now):
             drifted += 1
     return drifted

@@ -10,15 +10,16 @@ import logging
 from django.db import transaction
 
 from bots.events import emit
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.notify import stop_notice_queue
 from bots.services.common import client_for_bot, trading_switch
 from bots.services.start import enqueue_tick
-from config.exceptions import DomainError
+from config.errors import DomainError
 from exchanges.client import Category
 from exchanges.errors import ExchangeError, OrderNotFound
 from trading.models import Order
-from trading.services import bot_event, bot_owns_client_order_id
+from trading.services import bot_owns_client_order_id
 
 logger = logging.getLogger(__name__)
 
