@@ -25,6 +25,7 @@ from django.utils import timezone
 from bots.engine.ids import parse_client_order_id
 from exchanges.client import (
     BatchItemResult,
+    CancelItemResult,
     Category,
     ExchangeClient,
     ExchangeOrder,
@@ -595,14 +596,30 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
                 params={"side": order.side, "price": order.price},
             )
     # Open orders carrying this bot's ids with no row of record: never ours to keep.
-    for cid in set(remote_open) - known_ids:
-        try:
-            client.cancel_order(category=Category(bot.category), symbol=bot.symbol, client_order_id=cid)
-        except OrderNotFound:
-            pass
+    orphans = sorted(set(remote_open) - known_ids)
+    orders_cancel_ids(client=client, category=Category(bot.category), symbol=bot.symbol, client_order_ids=orphans)
+    for cid in orphans:
         result.orphans_cancelled.append(cid)
         logger.warning("bot %s: cancelled orphan order %s", bot.pk, cid)
     return result
+
+
+def orders_cancel_ids(
+    *, client: ExchangeClient, category: Category, symbol: str, client_order_ids: list[str]
+) -> list[CancelItemResult]:
+    """Cancel these orders on the exchange through the port's batch cancel (one request per
+    venue batch; one by one where the venue has no batch endpoint). An order already gone is
+    fine. Items whose outcome is unknown (a lost batch) or that met the quota are left for the
+    caller to settle by asking the order's state, which makes a retry harmless. Any other
+    refusal is raised (the first), as a single cancel raised it."""
+    if not client_order_ids:
+        return []
+    results = client.cancel_orders(category=category, symbol=symbol, client_order_ids=client_order_ids)
+    for item in results:
+        if not item.gone and not isinstance(item.error, AmbiguousOutcome | TemporaryExchangeError):
+            assert item.error is not None
+            raise item.error
+    return results
 
 
 def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
@@ -614,16 +631,13 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
         if order.status in (S.OPEN, S.PARTIALLY_FILLED):
             order_transition(bot=bot, order=order, status=S.CANCELLING)
     remote = [
-        o
+        o.client_order_id
         for o in client.open_orders(category=category, symbol=bot.symbol)
         if bot_owns_client_order_id(bot, o.client_order_id)
     ]
-    for item in remote:
-        try:
-            client.cancel_order(category=category, symbol=bot.symbol, client_order_id=item.client_order_id)
-        except OrderNotFound:
-            pass
-    # Final state of each: filled meanwhile or cancelled.
+    orders_cancel_ids(client=client, category=category, symbol=bot.symbol, client_order_ids=remote)
+    # Final state of each, asked by its client order id: filled meanwhile, cancelled, or (a lost
+    # or refused batch item) still open, then cancelled again.
     cancelled = 0
     for order in Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]):
         if order.status == S.PENDING and order.send_attempts == 0:
