@@ -18,6 +18,7 @@ from live import events
 from metrics.models import BotMetrics, Cycle, MetricSnapshot
 from metrics.selectors import ACTIVE_STATUSES, metrics_figures
 from metrics.serializers import metrics_json
+from trading.models import FundingPayment, Trade
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +114,6 @@ def metrics_apply_trades(*, bot, trades) -> BotMetrics:
     Called by the bot tick inside the transaction that stored the trades. Idempotent: trades up
     to BotMetrics.last_trade_id are skipped, so a retried tick never counts a fill twice. Sets
     Trade.realized_pnl on closing fills, records completed cycles and emits a "metrics" event."""
-    from trading.models import Trade
-
     metrics_get_or_create(bot=bot)
     row = BotMetrics.objects.select_for_update().get(bot=bot)
     trades = [t for t in _ordered(trades) if t.pk > row.last_trade_id]
@@ -189,8 +188,6 @@ def metrics_update_price(*, bot, price) -> BotMetrics:
 def metrics_total_pnl(*, bot, price) -> Decimal:
     """Revalue the bot at `price` and return its total PnL exactly as the bot page shows it:
     the profit book over every fill of every run (what take profit / stop loss compare)."""
-    from metrics.selectors import metrics_figures
-
     row = metrics_update_price(bot=bot, price=price)
     return metrics_figures(bot=bot, metrics=row, with_24h=False)["total_pnl"]
 
@@ -203,8 +200,6 @@ def _emit_metrics(bot, row: BotMetrics) -> None:
 def metrics_recompute(*, bot, price: Decimal | None = None) -> dict:
     """Figures recomputed from every stored trade of the bot (the truth the incremental path
     must equal). Returns {column: value, "cycle_count": n, "book": {...}, "realized": {trade_id: pnl}}."""
-    from trading.models import FundingPayment, Trade
-
     book = book_empty(bot=bot)
     cycle_orders: set[int] = set()
     realized: dict[int, Decimal] = {}
