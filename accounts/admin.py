@@ -17,7 +17,6 @@ from django.utils.html import format_html
 from accounts import services
 from accounts.models import AccessGrant, OutboxMessage, Profile, RefreshToken, User
 from accounts.tokens import refresh_family_revoke, user_tokens_revoke_all
-from bots.models import Bot
 
 # --- users -----------------------------------------------------------------------------------
 
@@ -314,14 +313,13 @@ class AccessGrantAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def revoke(self, request, queryset):
-        count = 0
+        count = stopping = 0
         users = set()
         for grant in queryset.filter(revoked_at__isnull=True).select_related("redeemed_by"):
-            services.access_grant_revoke(grant=grant, operator=request.user)
+            stopping += services.access_grant_revoke(grant=grant, operator=request.user)
             count += 1
             if grant.redeemed_by_id:
                 users.add(grant.redeemed_by_id)
-        stopping = Bot.objects.filter(user_id__in=users, status=Bot.Status.STOPPING).count() if users else 0
         text = f"{count} grant(s) revoked."
         if users:
             text += f" {len(users)} user(s) lost trading access. {_bots_stopping(stopping)}"

@@ -48,7 +48,7 @@ from accounts.tokens import (
     tokens_refresh,
     user_tokens_revoke_all,
 )
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 _USER = OpenApiResponse(UserSerializer)
 _OK = inline_serializer("AuthOk", {"detail": serializers.CharField()})

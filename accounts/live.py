@@ -1,4 +1,4 @@
-"""Ending live access: close a user's open WebSockets (/ws/, metrics.consumers.LiveConsumer).
+"""Ending live access: close a user's open WebSockets (/ws/, bots.consumers.LiveConsumer).
 
 A session that ends (logout, password change, "log out everywhere", refresh-token reuse,
 deactivation) or trading access that ends must not leave a socket streaming. Services call
@@ -13,7 +13,7 @@ import logging
 from asgiref.sync import async_to_sync
 from django.db import transaction
 
-from bots.events import user_group
+from live.events import user_group
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import CookieTokenAuthentication, enforce_csrf
 from accounts.models import RecoveryCode
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 logger = logging.getLogger("accounts")
 PENDING_KEY = "setka:mfa-totp-pending:{}"

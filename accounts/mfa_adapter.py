@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from allauth.mfa.adapter import DefaultMFAAdapter
 
-from exchanges.fields import current_fernet
+from accounts.encryption import current_fernet
 
 PREFIX = "fernet:"
 

@@ -8,7 +8,7 @@ from django.utils.html import format_html, linebreaks
 
 from announcements.models import Announcement, Publication, VkCallbackEvent, VkComment
 from announcements.services import announcement_problems, announcement_schedule, channel_text
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 
 class PublicationInline(admin.TabularInline):

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from accounts.throttling import ScopedRateThrottle
 from announcements import selectors
 from announcements.vk_callback import vk_event_process, vk_event_store
-from config.exceptions import DomainError
+from config.errors import DomainError
 from config.parsers import safe_json_loads
 
 

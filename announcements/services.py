@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from announcements import outlets
 from announcements.models import Announcement, Publication
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from billing.models import (
     SubscriptionEvent,
 )
 from billing.providers import ProviderError
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 
 @admin.register(Plan)

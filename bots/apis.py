@@ -13,27 +13,32 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from apicommon.api import ApiMixin
+from apicommon.pagination import IdCursorPagination
 from bots import services
 from bots.filters import BotFilter, OrderFilter
 from bots.models import Bot, BotEvent
+from bots.selectors import dashboard_data, user_bots
 from bots.serializers import (
     BotCreateSerializer,
     BotEventSerializer,
     BotPreviewSerializer,
     BotSerializer,
     BotStopSerializer,
+    DashboardSerializer,
     MetricsSerializer,
     OrderSerializer,
     ReportSerializer,
     SeriesPointSerializer,
 )
-from config.exceptions import DomainError
-from metrics.api_common import ApiMixin
-from metrics.pagination import IdCursorPagination
-from metrics.selectors import bot_metrics_series, metrics_cycles_24h_by_bot, metrics_figures, user_bots
+from config.errors import DomainError
+from metrics.selectors import bot_metrics_series, metrics_cycles_24h_by_bot, metrics_figures, user_metrics_totals
+from metrics.serializers import TotalsSerializer
 from trading.models import Order
 
+UNAUTHORIZED = {401: OpenApiResponse(description="Not signed in")}
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: {detail, code, fields}"),
     401: OpenApiResponse(description="Not signed in"),
@@ -365,3 +370,21 @@ class BotMetricsSeriesApi(ApiMixin, GenericAPIView):
             bot=bot, since=query.validated_data.get("since"), limit=query.validated_data["limit"]
         )
         return Response(SeriesPointSerializer(points, many=True).data)
+
+
+# --- dashboard and per-user totals (bots with their figures, the latest fills) ------------------
+
+
+class DashboardApi(ApiMixin, APIView):
+    @extend_schema(responses={200: DashboardSerializer, **UNAUTHORIZED})
+    def get(self, request):
+        now = timezone.now()
+        data = dashboard_data(user=request.user, now=now)
+        context = {"now": now, "cycles_24h": data["cycles_24h"], "request": request}
+        return Response(DashboardSerializer(data, context=context).data)
+
+
+class UserMetricsApi(ApiMixin, APIView):
+    @extend_schema(responses={200: TotalsSerializer, **UNAUTHORIZED})
+    def get(self, request):
+        return Response(TotalsSerializer(user_metrics_totals(bots=user_bots(user=request.user))).data)

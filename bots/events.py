@@ -1,122 +1,20 @@
-"""Live events to the browser. The one module that sends to Channels groups.
+"""Live events of bots: live.events (the one sender to Channels groups) plus the lifecycle
+listeners. A "bot.status" event also tells SETKA_BOT_CHANGE_LISTENERS (bots.hooks) after commit.
 
-Services call `emit(...)` inside their transaction; the event goes out after commit, to the
-owner's group `user.<id>` and the bot's group `bot.<id>`, with a per-user sequence number
-(Redis INCR) so a client can detect a gap and refetch. A rolled-back transaction sends nothing.
-
-Message sent to a socket (docs/api-contract.md "Live"):
-    {"type": "event", "seq": <per-user int>, "event": "<name>", "bot_id": N, "data": {...}}
-"""
+Bots' own code emits through here; lower apps (trading, metrics) use live.events directly."""
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
-
-from asgiref.sync import async_to_sync
-from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-
 from bots.hooks import bot_changed
+from live import events as live
+from live.events import EVENTS, GROUP_MESSAGE_TYPE, bot_group, current_seq, next_seq, send_now, user_group
 
-logger = logging.getLogger(__name__)
-
-EVENTS = frozenset(
-    {
-        "order.created",
-        "order.updated",
-        "order.filled",
-        "order.cancelled",
-        "trade",
-        "bot.status",
-        "bot.event",
-        "metrics",
-        "position",
-    }
-)
-# The consumer method that forwards a group message (channels maps "live.event" -> live_event).
-GROUP_MESSAGE_TYPE = "live.event"
-
-_redis_lock = threading.Lock()
-_redis_client = None
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
-def bot_group(bot_id: int) -> str:
-    return f"bot.{bot_id}"
-
-
-def _seq_key(user_id: int) -> str:
-    prefix = getattr(settings, "SETKA_LIVE_SEQ_PREFIX", "setka:live:seq")
-    return f"{prefix}:{user_id}"
-
-
-def _redis():
-    global _redis_client
-    if _redis_client is None:
-        with _redis_lock:
-            if _redis_client is None:
-                import redis
-
-                _redis_client = redis.Redis.from_url(settings.REDIS_URL)
-    return _redis_client
-
-
-def next_seq(user_id: int) -> int:
-    return int(_redis().incr(_seq_key(user_id)))
-
-
-def current_seq(user_id: int) -> int:
-    value = _redis().get(_seq_key(user_id))
-    return int(value) if value else 0
-
-
-def _jsonable(data: dict) -> dict:
-    # Decimals become strings, datetimes ISO 8601: the same shapes as the REST API.
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
-def send_now(*, user_id: int, bot_id: int | None, event: str, data: dict) -> int:
-    """Number the event and send it to the user's and the bot's groups. Returns its seq."""
-    from channels.layers import get_channel_layer
-
-    seq = next_seq(user_id)
-    message = {"type": GROUP_MESSAGE_TYPE, "seq": seq, "event": event, "bot_id": bot_id, "data": data}
-    layer = get_channel_layer()
-    if layer is None:
-        return seq
-    async_to_sync(_send_groups)(layer, user_id, bot_id, message)
-    return seq
-
-
-async def _send_groups(layer, user_id, bot_id, message) -> None:
-    await layer.group_send(user_group(user_id), message)
-    if bot_id is not None:
-        await layer.group_send(bot_group(bot_id), message)
+__all__ = ["EVENTS", "GROUP_MESSAGE_TYPE", "bot_group", "current_seq", "emit", "next_seq", "send_now", "user_group"]
 
 
 def emit(*, bot, event: str, data: dict) -> None:
-    """Queue `event` for the bot's owner; sent after the current transaction commits."""
-    if event not in EVENTS:
-        raise ValueError(f"unknown live event {event!r}")
-    try:
-        payload = _jsonable(data)
-    except (TypeError, ValueError):  # a live event must never break the trading transaction
-        logger.exception("live event %s for bot %s has data that is not JSON; sent without data", event, bot.pk)
-        payload = {}
-    user_id, bot_id = bot.user_id, bot.pk
-
-    def _send() -> None:
-        try:
-            send_now(user_id=user_id, bot_id=bot_id, event=event, data=payload)
-        except Exception:  # the data is committed; a lost live event is healed by the client's refetch
-            logger.exception("live event %s for bot %s not sent", event, bot_id)
-
-    transaction.on_commit(_send)
-    if event == "bot.status":  # the lifecycle changed: listeners (pools) follow after commit
-        bot_changed(bot_id=bot_id)
+    """Queue `event` for the bot's owner (live.events.emit); a lifecycle change ("bot.status")
+    also tells the listeners (pools) after commit."""
+    live.emit(bot=bot, event=event, data=data)
+    if event == "bot.status":
+        bot_changed(bot_id=bot.pk)

@@ -16,4 +16,6 @@ urlpatterns = [
     path("bots/<int:pk>/position/", apis.BotPositionApi.as_view(), name="bot-position"),
     path("bots/<int:pk>/metrics/", apis.BotMetricsApi.as_view(), name="bot-metrics"),
     path("bots/<int:pk>/metrics/series/", apis.BotMetricsSeriesApi.as_view(), name="bot-metrics-series"),
+    path("dashboard/", apis.DashboardApi.as_view(), name="dashboard"),
+    path("metrics/", apis.UserMetricsApi.as_view(), name="user-metrics"),
 ]

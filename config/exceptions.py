@@ -2,7 +2,8 @@
 
 DRF's default already answers 4xx for validation, auth and throttling; this adds a readable
 top-level `detail` to field errors and turns domain errors (services raise DomainError) and
-exchange failures into 400/409/503 instead of 500: views call services and never translate. `detail` is said in the user's language (their profile's, else the
+exchange failures into 400/409/503 instead of 500: views call services and never translate
+(services raise config.errors.DomainError; this module is the one place that maps errors to HTTP). `detail` is said in the user's language (their profile's, else the
 request's Accept-Language); `code` is one of config.codes.ERRORS, which the app renders itself."""
 
 from __future__ import annotations
@@ -11,34 +12,13 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from config.codes import ERRORS
+from config.errors import DomainError
 from exchanges.errors import ExchangeError, TemporaryExchangeError
-
-
-class DomainError(Exception):
-    """A rule of the product was broken by the request (not a bug): answered with 400/409."""
-
-    status_code: int = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
-
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None, fields=None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-        if status_code:
-            self.status_code = status_code
-        self.fields = fields or {}
-
-
-class ConflictError(DomainError):
-    status_code = status.HTTP_409_CONFLICT
-    code = "conflict"
 
 
 def _first_message(data) -> str:

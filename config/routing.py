@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from metrics.consumers import LiveConsumer
+from bots.consumers import LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/", LiveConsumer.as_asgi()),

@@ -24,7 +24,6 @@ urlpatterns = [
     path("api/", include("exchanges.urls")),
     path("api/", include("bots.urls")),
     path("api/", include("trading.urls")),
-    path("api/", include("metrics.urls")),
     path("api/app-config/", AppConfigApi.as_view(), name="app-config"),
     path("api/billing/", include("billing.urls")),
     path("api/support/", include("support.urls")),

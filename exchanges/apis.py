@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from config.pagination import LimitOffsetPagination
 from exchanges import errors, selectors, services
 from exchanges.client import Category

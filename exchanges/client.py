@@ -15,7 +15,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Dec
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from exchanges.errors import ExchangeError
+from exchanges.errors import ExchangeError, OrderNotFound, OrderRejected
 
 
 class Category(StrEnum):
@@ -188,6 +188,39 @@ class BatchItemResult:
 
 
 @dataclass(frozen=True)
+class CancelItemResult:
+    """One item of a batch cancel: `error` is None when the venue cancelled it. OrderNotFound
+    (OrderAlreadyClosed included) means the order is not open any more (filled, cancelled or
+    never there): nothing left to cancel. AmbiguousOutcome: unknown, ask the order's state."""
+
+    client_order_id: str
+    error: ExchangeError | None = None
+
+    @property
+    def gone(self) -> bool:
+        """Nothing of it is left open on the venue (cancelled now, or closed before)."""
+        return self.error is None or isinstance(self.error, OrderNotFound)
+
+
+def cancel_orders_one_by_one(
+    client: ExchangeClient, *, category: Category, symbol: str, client_order_ids: Sequence[str]
+) -> list[CancelItemResult]:
+    """The port's cancel_orders where the venue has no batch endpoint: one cancel request per
+    order. An item's own refusal (not found, already closed, refused) is its result; an error
+    that is not about the one order (auth, rate limit, unknown outcome) stops the run and is
+    raised, as a single cancel would."""
+    out: list[CancelItemResult] = []
+    for client_order_id in client_order_ids:
+        try:
+            client.cancel_order(category=category, symbol=symbol, client_order_id=client_order_id)
+        except (OrderNotFound, OrderRejected) as exc:
+            out.append(CancelItemResult(client_order_id=client_order_id, error=exc))
+            continue
+        out.append(CancelItemResult(client_order_id=client_order_id))
+    return out
+
+
+@dataclass(frozen=True)
 class Fill:
     """One execution. exec_id is unique on the exchange: it is the key that stores a fill once."""
 
@@ -288,6 +321,15 @@ class ExchangeClient(Protocol):
     def place_orders(self, orders: Sequence[PlaceOrder]) -> list[BatchItemResult]: ...
 
     def cancel_order(self, *, category: Category, symbol: str, client_order_id: str) -> None: ...
+
+    def cancel_orders(
+        self, *, category: Category, symbol: str, client_order_ids: Sequence[str]
+    ) -> list[CancelItemResult]:
+        """Cancel several orders of one symbol, one result per id in the same order: through the
+        venue's batch endpoint where it has one (as many requests as batches), else one by one
+        (cancel_orders_one_by_one). A batch whose outcome is unknown gives AmbiguousOutcome for
+        each of its items: the caller asks each order's state (cancelling again is harmless)."""
+        ...
 
     def cancel_all(self, *, category: Category, symbol: str) -> list[str]: ...
 

@@ -12,39 +12,18 @@
 
 from __future__ import annotations
 
-import base64
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from django.conf import settings
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.db.models.query_utils import DeferredAttribute
 from encrypted_fields.fields import EncryptedTextField
+
+from accounts.encryption import current_fernet, derive_fernet_keys
+
+__all__ = ["SealedSecret", "StrictEncryptedTextField", "UndecryptableSecret", "current_fernet", "derive_fernet_keys"]
 
 
 class UndecryptableSecret(Exception):
     """A stored secret could not be decrypted with any configured key. It must not be used;
     an operator has to restore the old key in SETKA_ENCRYPTION_KEYS or the user re-binds keys."""
-
-
-def derive_fernet_keys() -> list[bytes]:
-    keys = []
-    for secret in settings.ENCRYPTION_KEYS:
-        for salt in settings.SALT_KEY:
-            kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt.encode(), iterations=100_000)
-            keys.append(base64.urlsafe_b64encode(kdf.derive(secret.encode())))
-    return keys
-
-
-_fernet_cache: dict[tuple, MultiFernet] = {}
-
-
-def current_fernet() -> MultiFernet:
-    """MultiFernet over the configured keys; re-derived when settings change (tests, rotation)."""
-    cache_key = (tuple(settings.ENCRYPTION_KEYS), tuple(settings.SALT_KEY))
-    if cache_key not in _fernet_cache:
-        _fernet_cache[cache_key] = MultiFernet([Fernet(k) for k in derive_fernet_keys()])
-    return _fernet_cache[cache_key]
 
 
 class SealedSecret:

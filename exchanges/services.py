@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import status
 
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from exchanges import errors
 from exchanges.client import ExchangeClient, KeyPermissions
 from exchanges.fields import UndecryptableSecret
@@ -373,10 +373,12 @@ def exchange_account_update(*, account: ExchangeAccount, label: str) -> Exchange
     return account
 
 
-def _has_running_bots(account: ExchangeAccount) -> bool:
-    from bots.models import Bot
+# bots.models.Bot.ACTIVE_STATUSES (exchanges sits below bots; tests/exchanges keep the two equal).
+BOT_ACTIVE_STATUSES = ("starting", "running", "stopping", "error")
 
-    return Bot.objects.filter(exchange_account=account, status__in=Bot.ACTIVE_STATUSES).exists()
+
+def _has_running_bots(account: ExchangeAccount) -> bool:
+    return account.bots.filter(status__in=BOT_ACTIVE_STATUSES).exists()  # Bot.exchange_account's reverse
 
 
 def exchange_account_delete(*, account: ExchangeAccount) -> None:

@@ -8,9 +8,9 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from apicommon.api import ApiMixin
 from mcp_server import selectors, services
 from mcp_server.models import AuditEntry, PersonalAccessToken
-from metrics.api_common import ApiMixin
 
 
 class AccessTokenSerializer(serializers.ModelSerializer):
@@ -90,7 +90,7 @@ class SuggestApi(ApiMixin, GenericAPIView):
 
     @extend_schema(request=SuggestSerializer, responses={200: dict})
     def post(self, request):
-        from config.exceptions import DomainError
+        from config.errors import DomainError
         from mcp_server import tools
         from mcp_server.services import Principal, ToolRefused
 
@@ -122,8 +122,8 @@ class BotStudyApi(ApiMixin, GenericAPIView):
         from django.shortcuts import get_object_or_404
         from django.utils.translation import get_language
 
+        from bots.selectors import user_bots
         from mcp_server.insights.study import bot_study
-        from metrics.selectors import user_bots
 
         bot = get_object_or_404(user_bots(user=request.user), pk=pk)
         return Response(bot_study(bot=bot, language=(get_language() or "ru")[:2]))
@@ -151,9 +151,9 @@ class BotRegimeApi(ApiMixin, GenericAPIView):
     def get(self, request, pk: int):
         from django.shortcuts import get_object_or_404
 
+        from bots.selectors import user_bots
         from config.exceptions import request_language
         from mcp_server.insights.watch import bot_regime_view
-        from metrics.selectors import user_bots
 
         bot = get_object_or_404(user_bots(user=request.user), pk=pk)
         return Response(bot_regime_view(bot=bot, language=request_language(request)))

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from mcp_server.models import AuditEntry, ConfirmationToken, PersonalAccessToken
 
 TOKEN_PREFIX = "stk_"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import BaseSerializer
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from mcp_server import services
 from mcp_server.services import Principal, ToolRefused
 
@@ -30,7 +30,7 @@ def _user(principal: Principal):
 
 
 def _bot(user, bot_id):
-    from metrics.selectors import user_bots
+    from bots.selectors import user_bots
 
     try:
         bot_id = int(bot_id)
@@ -111,7 +111,7 @@ def list_exchange_accounts(principal: Principal) -> list[dict]:
 
 
 def list_bots(principal: Principal, status: str | None = None, symbol: str | None = None) -> list[dict]:
-    from metrics.selectors import user_bots
+    from bots.selectors import user_bots
 
     user = _user(principal)
     qs = user_bots(user=user).order_by("-created_at", "-id")

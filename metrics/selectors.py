@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from metrics.models import BotMetrics, Cycle, MetricSnapshot
 
+# bots.models.Bot.ACTIVE_STATUSES (metrics sits below bots; tests/metrics keep the two equal).
+ACTIVE_STATUSES = ("starting", "running", "stopping", "error")
 HUNDRED = Decimal(100)
 DAYS_PER_YEAR = Decimal(365)
 SECONDS_PER_DAY = Decimal(86400)
@@ -98,20 +99,12 @@ def metrics_cycles_24h_by_bot(*, bot_ids, now: datetime) -> dict[int, int]:
     return {r["bot_id"]: r["n"] for r in rows}
 
 
-def user_bots(*, user) -> QuerySet:
-    from bots.models import Bot
-    from exchanges.selectors import venue_annotations
-
-    # Not exchange_account: loading it decrypts the API keys (about 1 ms a row, and secrets in memory).
-    # The venue comes along as two annotated columns of the same query.
-    return Bot.objects.filter(user=user).select_related("metrics").annotate(**venue_annotations("exchange_account"))
-
-
-def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict:
-    """Totals across the user's bots: invested (active bots), current value, grid profit, total
-    PnL (all bots, including stopped ones), ROI on the invested amount of those bots."""
+def user_metrics_totals(*, bots, now: datetime | None = None) -> dict:
+    """Totals across one user's bots (bots.selectors.user_bots, metrics joined): invested (active
+    bots), current value, grid profit, total PnL (all bots, including stopped ones), ROI on the
+    invested amount of those bots."""
     now = now or timezone.now()
-    bots = list(bots if bots is not None else user_bots(user=user))
+    bots = list(bots)
     cycles = metrics_cycles_24h_by_bot(bot_ids=[b.pk for b in bots], now=now)
     zero = Decimal(0)
     totals: dict[str, Any] = {
@@ -134,7 +127,7 @@ def user_metrics_totals(*, user, bots=None, now: datetime | None = None) -> dict
         if bot.status == "draft":
             continue
         figures = metrics_figures(bot=bot, metrics=getattr(bot, "metrics", None), now=now, with_24h=False)
-        active = bot.status in ("starting", "running", "stopping", "error")
+        active = bot.status in ACTIVE_STATUSES
         if active:
             totals["active_bot_count"] += 1
             totals["invested"] += figures["invested"]
@@ -165,47 +158,7 @@ def bot_metrics_series(*, bot, since: datetime | None = None, limit: int = 2000)
     ]
 
 
-def dashboard_data(*, user, now: datetime, latest: int = 10) -> dict:
-    """Active bots with figures, the latest fills, open positions and totals (a few queries,
-    whatever the number of trades)."""
-    from trading.selectors import trade_list
-
-    bots = list(user_bots(user=user).order_by("-created_at", "-id"))
-    active = [b for b in bots if b.status in ("starting", "running", "stopping", "error")]
-    cycles = metrics_cycles_24h_by_bot(bot_ids=[b.pk for b in active], now=now)
-    positions = []
-    for bot in active:
-        m = _metrics_or_none(bot)
-        if m is None or not m.base_position:
-            continue
-        average = None
-        if m.base_position:
-            average = (m.cost_basis / abs(m.base_position)).quantize(Decimal("1e-12"))
-        positions.append(
-            {
-                "bot_id": bot.pk,
-                "bot_name": bot.name,
-                "symbol": bot.symbol,
-                "category": bot.category,
-                "base_position": m.base_position,
-                "cost_basis": m.cost_basis,
-                "average_price": average,
-                "last_price": m.last_price,
-                "unrealized_pnl": m.unrealized_pnl,
-            }
-        )
-    latest_trades = list(trade_list(user=user)[:latest])
-    totals = user_metrics_totals(user=user, bots=bots, now=now)
-    return {
-        "bots": active,
-        "latest_trades": latest_trades,
-        "positions": positions,
-        "totals": totals,
-        "cycles_24h": cycles,
-    }
-
-
-def _metrics_or_none(bot):
+def metrics_or_none(bot):
     try:
         return bot.metrics
     except BotMetrics.DoesNotExist:

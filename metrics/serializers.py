@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from bots.serializers import BotSerializer
-from metrics.api_common import Money
-from trading.serializers import TradeSerializer
+from apicommon.api import Money, plain_decimal
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -37,8 +37,37 @@ class PositionSerializer(serializers.Serializer):
     unrealized_pnl = Money()
 
 
-class DashboardSerializer(serializers.Serializer):
-    bots = BotSerializer(many=True, help_text="Active bots with their current figures")
-    latest_trades = TradeSerializer(many=True)
-    positions = PositionSerializer(many=True)
-    totals = TotalsSerializer()
+class MetricsSerializer(serializers.Serializer):
+    """Profit figures of one bot. Percentages (roi_percent, grid_apr, total_apr) are in percent;
+    APRs are null until the bot has run; profit_factor is null while no closed cycle lost."""
+
+    invested = Money()
+    grid_profit = Money(help_text="Realized profit of completed grid cycles, net of fees (quote).")
+    realized_pnl = Money(help_text="All realized PnL incl. initial-position and stop sells (quote).")
+    unrealized_pnl = Money(help_text="Inventory PnL at the last price (quote).")
+    total_pnl = Money()
+    current_value = Money(help_text="invested + total_pnl")
+    fees = Money(help_text="All fees in quote (base fees converted at the fill price).")
+    funding = Money(help_text="Funding of the linear position: + received, - paid (quote); 0 for spot.")
+    profit_factor = Money(allow_null=True, help_text="Gross profit / gross loss of closed cycles; null with no loss.")
+    roi_percent = Money(allow_null=True)
+    grid_apr = Money(allow_null=True, help_text="Percent per year (grid-math §3.10).")
+    total_apr = Money(allow_null=True, help_text="Percent per year (grid-math §3.10).")
+    days_running = Money()
+    trade_count = serializers.IntegerField()
+    cycle_count = serializers.IntegerField()
+    cycle_count_24h = serializers.IntegerField(allow_null=True)
+    base_position = Money(help_text="Spot: base held; linear: signed position.")
+    last_price = Money(allow_null=True)
+    drift_detected = serializers.BooleanField()
+
+
+METRICS_FIELDS = tuple(MetricsSerializer().fields)
+
+
+def metrics_json(figures: dict) -> dict:
+    """The MetricsSerializer representation, built directly (the dashboard renders 50 of these)."""
+    return {
+        name: plain_decimal(value) if isinstance(value, Decimal) else value
+        for name, value in ((name, figures[name]) for name in METRICS_FIELDS)
+    }

@@ -14,7 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from bots.engine.book import BookFill, ProfitBook, q18
+from live import events
 from metrics.models import BotMetrics, Cycle, MetricSnapshot
+from metrics.selectors import ACTIVE_STATUSES, metrics_figures
+from metrics.serializers import metrics_json
+from trading.models import FundingPayment, Trade
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +114,6 @@ def metrics_apply_trades(*, bot, trades) -> BotMetrics:
     Called by the bot tick inside the transaction that stored the trades. Idempotent: trades up
     to BotMetrics.last_trade_id are skipped, so a retried tick never counts a fill twice. Sets
     Trade.realized_pnl on closing fills, records completed cycles and emits a "metrics" event."""
-    from trading.models import Trade
-
     metrics_get_or_create(bot=bot)
     row = BotMetrics.objects.select_for_update().get(bot=bot)
     trades = [t for t in _ordered(trades) if t.pk > row.last_trade_id]
@@ -186,17 +188,11 @@ def metrics_update_price(*, bot, price) -> BotMetrics:
 def metrics_total_pnl(*, bot, price) -> Decimal:
     """Revalue the bot at `price` and return its total PnL exactly as the bot page shows it:
     the profit book over every fill of every run (what take profit / stop loss compare)."""
-    from metrics.selectors import metrics_figures
-
     row = metrics_update_price(bot=bot, price=price)
     return metrics_figures(bot=bot, metrics=row, with_24h=False)["total_pnl"]
 
 
 def _emit_metrics(bot, row: BotMetrics) -> None:
-    from bots import events
-    from bots.serializers import metrics_json
-    from metrics.selectors import metrics_figures
-
     # The same JSON as GET /api/bots/{id}/metrics/ (plain decimal strings).
     events.emit(bot=bot, event="metrics", data=metrics_json(metrics_figures(bot=bot, metrics=row)))
 
@@ -204,8 +200,6 @@ def _emit_metrics(bot, row: BotMetrics) -> None:
 def metrics_recompute(*, bot, price: Decimal | None = None) -> dict:
     """Figures recomputed from every stored trade of the bot (the truth the incremental path
     must equal). Returns {column: value, "cycle_count": n, "book": {...}, "realized": {trade_id: pnl}}."""
-    from trading.models import FundingPayment, Trade
-
     book = book_empty(bot=bot)
     cycle_orders: set[int] = set()
     realized: dict[int, Decimal] = {}
@@ -274,23 +268,21 @@ def metrics_snapshot(*, bot, now: datetime | None = None) -> MetricSnapshot | No
 
 
 def metrics_snapshot_all(*, now: datetime | None = None) -> int:
-    """One chart point for every active bot (called by the periodic snapshot task)."""
-    from bots.models import Bot
-
+    """One chart point for every active bot (called by the periodic snapshot task). A bot without
+    figures yet (no fill) has no point to write."""
     now = now or timezone.now()
     count = 0
-    for bot in Bot.objects.filter(status__in=Bot.ACTIVE_STATUSES).iterator():
-        if metrics_snapshot(bot=bot, now=now):
+    rows = BotMetrics.objects.filter(bot__status__in=ACTIVE_STATUSES).select_related("bot").order_by("bot_id")
+    for row in rows.iterator():
+        if metrics_snapshot(bot=row.bot, now=now):
             count += 1
     return count
 
 
 def metrics_reconcile_all(*, now: datetime | None = None) -> int:
     """Recompute every bot that has metrics and flag drift; returns how many drifted."""
-    from bots.models import Bot
-
     drifted = 0
-    for bot in Bot.objects.filter(metrics__isnull=False).iterator():
-        if metrics_reconcile(bot=bot, now=now):
+    for row in BotMetrics.objects.select_related("bot").order_by("bot_id").iterator():
+        if metrics_reconcile(bot=row.bot, now=now):
             drifted += 1
     return drifted

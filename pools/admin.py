@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from billing.selectors import payout_status_text
-from config.exceptions import DomainError
+from config.errors import DomainError
 from pools.models import ManagerPayout, Pool, PoolFee, PoolManager, PoolMember, PoolNav
 from pools.payouts import manager_payout_decide
 from pools.services import manager_approve, manager_reject, manager_revoke, pool_approve, pool_close, pool_suspend

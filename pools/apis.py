@@ -14,11 +14,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from apicommon.api import ApiMixin
 from bots.models import Bot
 from bots.serializers import ReportSerializer
 from config.limits import MAX_ID
 from exchanges.models import ExchangeAccount
-from metrics.api_common import ApiMixin
 from pools import selectors, services
 from pools.models import ManagerPayout, Pool, PoolFee, PoolManager, PoolMember
 from pools.payouts import manager_balance, manager_payout_request, manager_payouts

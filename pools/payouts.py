@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from billing.destinations import BadDestination, destination_seal
 from billing.services import payout_create, subscription_locked
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from pools.models import ManagerPayout, PoolFee
 
 CENT = Decimal("0.01")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from billing.selectors import payout_status_text
-from config.exceptions import DomainError
+from config.errors import DomainError
 from referrals import services
 from referrals.models import (
     Attribution,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from accounts.throttling import client_ip
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 logger = logging.getLogger("referrals")
 COOKIE, DEVICE = "setka_ref", "setka_dev"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from support.models import Article, Attachment, CannedReply, Ticket, TicketMessage, VkContact
 from support.services import ticket_message_add, ticket_status_set, tickets_overdue
 

@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from config.limits import MAX_ID
 from support import selectors
 from support.serializers import (

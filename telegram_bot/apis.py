@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from telegram_bot import selectors, services
 from telegram_bot.webhook import feed
 

@@ -16,8 +16,8 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from bots.events import GROUP_MESSAGE_TYPE, user_group
 from bots.models import Bot as GridBot
+from live.events import GROUP_MESSAGE_TYPE, user_group
 from telegram_bot.integration import bot_event_text
 from telegram_bot.models import TelegramLink
 from telegram_bot.services import chat_blocked

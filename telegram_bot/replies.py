@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from apicommon.api import plain_decimal
 from billing.selectors import subscription_of
 from bots.models import Bot
-from bots.selectors import bot_get, bot_list
+from bots.selectors import bot_get, bot_list, user_bots
 from bots.services.stop import STOPPABLE, bot_stop
-from metrics.api_common import plain_decimal
-from metrics.selectors import metrics_figures, user_bots, user_metrics_totals
+from metrics.selectors import metrics_figures, user_metrics_totals
 from telegram_bot import integration, stars
 from telegram_bot.selectors import link_for_chat
 from telegram_bot.services import LINK_PREFIX, link_redeem
@@ -58,7 +58,7 @@ def reply_command(*, chat_id: int, command: str, args: str | None, language_code
         return Reply(t("hello_stranger", language_code))
     user, lang = link.user, _user_language(link.user)
     if command == "status":
-        totals = user_metrics_totals(user=user)
+        totals = user_metrics_totals(bots=user_bots(user=user))
         return Reply(
             t(
                 "status",
@@ -100,7 +100,7 @@ def reply_command(*, chat_id: int, command: str, args: str | None, language_code
             )
         )
     if command == "profit":
-        totals = user_metrics_totals(user=user)
+        totals = user_metrics_totals(bots=user_bots(user=user))
         return Reply(
             t(
                 "profit",

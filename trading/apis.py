@@ -8,8 +8,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from metrics.api_common import ApiMixin
-from metrics.pagination import TradeCursorPagination
+from apicommon.api import ApiMixin
+from apicommon.pagination import TradeCursorPagination
 from trading.export import trade_csv_response
 from trading.filters import TradeFilter
 from trading.models import Trade

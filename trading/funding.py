@@ -1,6 +1,6 @@
 """Funding settlements of linear bots: fetched from the exchange port after the bot's fills,
 stored once per bot and venue id (FundingPayment), and folded into the one profit book
-(metrics_apply_funding) in the same transaction, so a retried or crashed tick never counts a
+(metrics_apply_funding, told through trading.signals.funding_stored) in the same transaction, so a retried or crashed tick never counts a
 settlement twice and the bot page's total PnL includes funding.
 
 A settlement is charged on the account's position of the symbol. The bot's share is the part of
@@ -13,16 +13,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 
 from bots.engine.book import q18
-from bots.models import Bot
 from exchanges.client import Category, ExchangeClient, FundingPayment
 from exchanges.errors import NotSupported
 from trading.models import FundingPayment as FundingRow
 from trading.models import Trade
+from trading.signals import funding_stored
+
+if TYPE_CHECKING:
+    from bots.models import Bot
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ def _position_at(bot: Bot, when: datetime) -> Decimal:
 def funding_fetch(*, bot: Bot, client: ExchangeClient) -> list[FundingPayment]:
     """Settlements of the bot's symbol since the stored cursor (with an overlap; known ones are
     dropped on store). Empty for spot bots and on venues whose adapter cannot tell (NotSupported)."""
-    if bot.category != Bot.Category.LINEAR:
+    if bot.category != Category.LINEAR:
         return []
     since = bot.funding_seen_until or bot.started_at
     if since is not None:
@@ -82,12 +86,11 @@ def funding_store(*, bot: Bot, payments: list[FundingPayment]) -> list[FundingRo
     with the bot row locked. Returns the new rows."""
     if not payments:
         return []
-    from metrics.services import metrics_apply_funding
-
     ordered = sorted(payments, key=lambda p: (p.paid_at, p.venue_id))
     new: list[FundingRow] = []
     with transaction.atomic():
-        locked = Bot.objects.select_for_update().get(pk=bot.pk)
+        bots = type(bot).objects  # the Bot model (trading sits below bots and does not import it)
+        locked = bots.select_for_update().get(pk=bot.pk)
         known = set(
             FundingRow.objects.filter(bot=locked, venue_id__in=[p.venue_id for p in ordered]).values_list(
                 "venue_id", flat=True
@@ -120,8 +123,8 @@ def funding_store(*, bot: Bot, payments: list[FundingPayment]) -> list[FundingRo
             new.append(row)
         latest = max(p.paid_at for p in ordered)
         if locked.funding_seen_until is None or latest > locked.funding_seen_until:
-            Bot.objects.filter(pk=locked.pk).update(funding_seen_until=latest)
+            bots.filter(pk=locked.pk).update(funding_seen_until=latest)
             bot.funding_seen_until = latest
         if new:
-            metrics_apply_funding(bot=locked, payments=new)
+            funding_stored.send(sender=FundingRow, bot=locked, payments=new)  # metrics folds them
     return new

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apicommon.api import Money
 from exchanges.selectors import venue_lookup
-from metrics.api_common import Money
 from trading.models import Trade
 
 

@@ -14,19 +14,18 @@ Nothing here holds a database transaction across an HTTP call."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bots.events import emit
-from bots.models import Bot, BotEvent
-from bots.notify import event_notice_queue
+from bots.engine.ids import parse_client_order_id
 from exchanges.client import (
     BatchItemResult,
+    CancelItemResult,
     Category,
     ExchangeClient,
     ExchangeOrder,
@@ -44,7 +43,12 @@ from exchanges.errors import (
     OrderRejected,
     TemporaryExchangeError,
 )
+from live.events import emit
 from trading.models import Order, Trade
+from trading.signals import bot_log, trades_stored
+
+if TYPE_CHECKING:
+    from bots.models import Bot
 
 logger = logging.getLogger(__name__)
 
@@ -83,68 +87,33 @@ class OrderPlacementFailed(ExchangeError):
 
 def bot_owns_client_order_id(bot: Bot, client_order_id: str) -> bool:
     """True when the id was generated for this bot (any generation)."""
-    try:
-        from bots.engine.ids import parse_client_order_id
-
-        key = parse_client_order_id(client_order_id)
-        if key is not None and getattr(key, "bot_id", None) is not None:
-            return int(key.bot_id) == bot.pk
-    except ImportError:  # pragma: no cover - engine not installed yet
-        pass
+    key = parse_client_order_id(client_order_id)
+    if key is not None:
+        return key.bot_id == bot.pk
     return client_order_id.startswith((f"sk{bot.pk}g", f"sk{bot.pk}-"))
 
 
-_TRAILING_ZEROS = re.compile(r"(?<![\w.])(\d+)\.(\d*?)0+(?![\d\w])")
-
-
-def readable_numbers(text: str) -> str:
-    """Decimals from the database carry 18 places ("0.001700000000000000"); people read
-    "0.0017". Strips trailing fractional zeros of every number in a log message."""
-    return _TRAILING_ZEROS.sub(lambda m: m.group(1) + ("." + m.group(2) if m.group(2) else ""), text)
-
-
-def bot_event(
-    *,
+def _bot_log(
     bot: Bot,
+    *,
     kind: str,
     message: str,
-    level: str = BotEvent.Level.INFO,
+    level: str = "info",
     data: dict | None = None,
     code: str = "",
     params: dict | None = None,
-) -> BotEvent:
-    """Write one decision to the bot's log and tell the owner's browser (after commit).
-
-    `message` is the English text operators read in admin. `code` and `params` (kept in data)
-    let the app say the same in the user's language; numbers in params are plain strings."""
-    message = readable_numbers(message)
-    data = dict(data or {})
-    if code:
-        data["code"] = code
-        data["params"] = {k: readable_numbers(str(v)) for k, v in (params or {}).items()}
-    event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data)
-    emit(
-        bot=bot,
-        event="bot.event",
-        data={
-            "id": event.pk,
-            "kind": kind,
-            "level": level,
-            "message": event.message,
-            "data": event.data,
-            "created_at": event.created_at.isoformat(),
-        },
-    )
-    event_notice_queue(event=event)  # a start or an error is told to the owner (notifications)
-    return event
+) -> None:
+    """A line for the bot's log (kind and level: values of BotEvent.Kind and .Level). bots writes
+    it and tells the owner (bots.log, listening to trading.signals.bot_log), in this transaction."""
+    bot_log.send(sender=Order, bot=bot, kind=kind, message=message, level=level, data=data, code=code, params=params)
 
 
-def _log_fill(bot: Bot, order: Order) -> BotEvent:
+def _log_fill(bot: Bot, order: Order) -> None:
     """The bot log's line for an order that filled completely (one wording everywhere)."""
     price = order.avg_price or order.price
-    return bot_event(
-        bot=bot,
-        kind=BotEvent.Kind.FILLED,
+    _bot_log(
+        bot,
+        kind="filled",
         message=f"{order.side} {order.qty} {order.symbol} filled at {price}"
         + (f" (line {order.level})" if order.level is not None else ""),
         data={"client_order_id": order.client_order_id, "level": order.level},
@@ -220,7 +189,7 @@ def _place_request(bot: Bot, order: Order) -> PlaceOrder:
         qty=order.qty,
         client_order_id=order.client_order_id,
         price=order.price if order.order_type == Order.Type.LIMIT else None,
-        reduce_only=order.purpose == Order.Purpose.CLOSE and bot.category == Bot.Category.LINEAR,
+        reduce_only=order.purpose == Order.Purpose.CLOSE and bot.category == Category.LINEAR,
     )
 
 
@@ -248,10 +217,10 @@ def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
 
 def _order_refused(*, bot: Bot, order: Order, exc: OrderRejected) -> OrderPlacementFailed:
     order_transition(bot=bot, order=order, status=S.REJECTED, reject_reason=str(exc.message or exc)[:300])
-    bot_event(
-        bot=bot,
-        kind=BotEvent.Kind.ERROR,
-        level=BotEvent.Level.ERROR,
+    _bot_log(
+        bot,
+        kind="error",
+        level="error",
         message=f"The exchange refused the {order.side.lower()} order at {order.price or 'market'}: {exc.message or exc}",
         data={"client_order_id": order.client_order_id, "error": type(exc).__name__},
         code="order_refused",
@@ -455,9 +424,9 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
     if placed:
         grid = [o for o in placed if o.purpose == Order.Purpose.GRID]
         if grid:
-            bot_event(
-                bot=bot,
-                kind=BotEvent.Kind.PLACED,
+            _bot_log(
+                bot,
+                kind="placed",
                 message=f"Placed {len(grid)} grid order(s): "
                 + ", ".join(f"{o.side.lower()} {o.qty} at {o.price}" for o in grid[:5])
                 + ("…" if len(grid) > 5 else ""),
@@ -475,14 +444,16 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
     """Store the bot's new executions exactly once and move the bot's fetch cursor
     (Bot.fills_seen_until). Returns the new Trade rows. The grid state picks them up after its
     own cursor (bots.services.grid_state). Runs in one transaction with the bot
-    row locked. Profit is not computed here: metrics_apply_trades is the one definition of
-    cycles and grid profit (it sets Trade.realized_pnl), so every figure a user sees agrees."""
+    row locked. Profit is not computed here: metrics_apply_trades (told through
+    trading.signals.trades_stored, in this transaction) is the one definition of cycles and grid
+    profit (it sets Trade.realized_pnl), so every figure a user sees agrees."""
     if not fills:
         return []
     ordered = sorted(fills, key=lambda f: (f.executed_at, f.exec_id))
     new: list[Trade] = []
     with transaction.atomic():
-        locked = Bot.objects.select_for_update().get(pk=bot.pk)
+        bots = type(bot).objects  # the Bot model (trading sits below bots and does not import it)
+        locked = bots.select_for_update().get(pk=bot.pk)
         known = set(Trade.objects.filter(exec_id__in=[f.exec_id for f in ordered]).values_list("exec_id", flat=True))
         orders = {
             o.client_order_id: o
@@ -524,11 +495,10 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
                     Order.objects.filter(pk=order.pk).update(filled_qty=total, updated_at=timezone.now())
             latest = max(t.executed_at for t in new)
             if locked.fills_seen_until is None or latest > locked.fills_seen_until:
-                Bot.objects.filter(pk=locked.pk).update(fills_seen_until=latest)
+                bots.filter(pk=locked.pk).update(fills_seen_until=latest)
                 locked.fills_seen_until = bot.fills_seen_until = latest
-            from metrics.services import metrics_apply_trades
-
-            metrics_apply_trades(bot=locked, trades=new)  # sets each trade's realized_pnl
+            # metrics folds them into the profit book and sets each trade's realized_pnl
+            trades_stored.send(sender=Trade, bot=locked, trades=new)
             for trade in new:
                 emit(bot=locked, event="trade", data=trade_data(trade))
     return new
@@ -616,24 +586,40 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
         if order.status in (S.OPEN, S.PARTIALLY_FILLED) and order.updated_at < now - MISSING_GRACE:
             order_transition(bot=bot, order=order, status=S.MISSING)
             result.missing.append(order.client_order_id)
-            bot_event(
-                bot=bot,
-                kind=BotEvent.Kind.WARNING,
-                level=BotEvent.Level.WARNING,
+            _bot_log(
+                bot,
+                kind="warning",
+                level="warning",
                 message=f"The exchange no longer knows the {order.side.lower()} order at {order.price}; it will be placed again.",
                 data={"client_order_id": order.client_order_id},
                 code="order_missing",
                 params={"side": order.side, "price": order.price},
             )
     # Open orders carrying this bot's ids with no row of record: never ours to keep.
-    for cid in set(remote_open) - known_ids:
-        try:
-            client.cancel_order(category=Category(bot.category), symbol=bot.symbol, client_order_id=cid)
-        except OrderNotFound:
-            pass
+    orphans = sorted(set(remote_open) - known_ids)
+    orders_cancel_ids(client=client, category=Category(bot.category), symbol=bot.symbol, client_order_ids=orphans)
+    for cid in orphans:
         result.orphans_cancelled.append(cid)
         logger.warning("bot %s: cancelled orphan order %s", bot.pk, cid)
     return result
+
+
+def orders_cancel_ids(
+    *, client: ExchangeClient, category: Category, symbol: str, client_order_ids: list[str]
+) -> list[CancelItemResult]:
+    """Cancel these orders on the exchange through the port's batch cancel (one request per
+    venue batch; one by one where the venue has no batch endpoint). An order already gone is
+    fine. Items whose outcome is unknown (a lost batch) or that met the quota are left for the
+    caller to settle by asking the order's state, which makes a retry harmless. Any other
+    refusal is raised (the first), as a single cancel raised it."""
+    if not client_order_ids:
+        return []
+    results = client.cancel_orders(category=category, symbol=symbol, client_order_ids=client_order_ids)
+    for item in results:
+        if not item.gone and not isinstance(item.error, AmbiguousOutcome | TemporaryExchangeError):
+            assert item.error is not None
+            raise item.error
+    return results
 
 
 def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
@@ -645,16 +631,13 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
         if order.status in (S.OPEN, S.PARTIALLY_FILLED):
             order_transition(bot=bot, order=order, status=S.CANCELLING)
     remote = [
-        o
+        o.client_order_id
         for o in client.open_orders(category=category, symbol=bot.symbol)
         if bot_owns_client_order_id(bot, o.client_order_id)
     ]
-    for item in remote:
-        try:
-            client.cancel_order(category=category, symbol=bot.symbol, client_order_id=item.client_order_id)
-        except OrderNotFound:
-            pass
-    # Final state of each: filled meanwhile or cancelled.
+    orders_cancel_ids(client=client, category=category, symbol=bot.symbol, client_order_ids=remote)
+    # Final state of each, asked by its client order id: filled meanwhile, cancelled, or (a lost
+    # or refused batch item) still open, then cancelled again.
     cancelled = 0
     for order in Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]):
         if order.status == S.PENDING and order.send_attempts == 0:
@@ -681,9 +664,9 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
         order = order_apply_exchange_state(bot=bot, order=order, remote=found)
         cancelled += order.status == S.CANCELLED
     if cancelled:
-        bot_event(
-            bot=bot,
-            kind=BotEvent.Kind.CANCELLED,
+        _bot_log(
+            bot,
+            kind="cancelled",
             message=f"Cancelled {cancelled} open order(s) on the exchange.",
             data={"count": cancelled},
             code="orders_cancelled",

@@ -1,6 +1,6 @@
 """Account actions: sign-up, email and phone verification by code, login checks, password reset,
 access grants. Views, admin actions and management commands call these; they raise
-config.exceptions.DomainError (answered as 4xx) for anything the user did wrong.
+config.errors.DomainError (answered as 4xx) for anything the user did wrong.
 
 Import from here (`from accounts import services; services.access_grant_issue(...)`); the
 submodules are an implementation detail."""

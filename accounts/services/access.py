@@ -3,7 +3,7 @@
 Every path that takes access away — an operator revoking a grant (Access grants -> Revoke), an
 operator revoking a user's access or deactivating the user, and (later) a plan that expires —
 calls `user_access_end`. Without access nobody trades: it stops every active bot of the user
-through the bots' own stop path (marked stopping now; the stop tick, queued after commit,
+through the bots' own stop path (told through accounts.signals.access_ended) (marked stopping now; the stop tick, queued after commit,
 cancels the orders on the exchange) and closes the user's open WebSockets. Callers record
 their own reason (the grant, the user's fields) before calling it, in the same transaction."""
 
@@ -13,8 +13,8 @@ from django.db import transaction
 
 from accounts.live import CLOSE_ACCESS_REVOKED, CLOSE_SESSION_ENDED, user_sockets_close
 from accounts.models import User
+from accounts.signals import access_ended
 from accounts.tokens import user_tokens_revoke_all
-from bots.services import bots_stop_for_user
 
 
 class AccessEndReason:
@@ -40,7 +40,11 @@ def user_access_end(*, user: User, reason: str, end_sessions: bool = False) -> i
     many bots were asked to stop. Idempotent: bots already stopping are left alone."""
     stop_reason = _STOP_REASONS.get(reason, reason)  # shown to the user: no operator names
     with transaction.atomic():
-        stopped = bots_stop_for_user(user=user, reason=stop_reason)
+        # bots stop every active bot of the user (bots.receivers; accounts does not import bots)
+        replies = access_ended.send(sender=User, user=user, reason=stop_reason)
+        stopped = 0
+        for _, count in replies:
+            stopped += count if isinstance(count, int) else 0
         if end_sessions:
             user_tokens_revoke_all(user=user)  # closes the sockets with 4401 after commit
         else:

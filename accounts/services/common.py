@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import status
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 
 class RateLimited(DomainError):

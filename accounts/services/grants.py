@@ -15,7 +15,7 @@ from accounts.mail import send_templated_email
 from accounts.models import AccessGrant, User
 from accounts.services.access import AccessEndReason, user_access_end
 from accounts.services.common import RateLimited, email_normalize, field_error
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped
 ACCESS_CODE_LENGTH = 16
@@ -131,10 +131,12 @@ def access_grant_redeem(*, user: User, code: str, throttle_subject: str | None =
     raise _invalid_code(throttle_subject)
 
 
-def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
+def access_grant_revoke(*, grant: AccessGrant, operator: User) -> int:
     """Revoke a grant. If it was already redeemed, the user who redeemed it loses access too:
-    their bots stop and their live sockets close (accounts.services.access.user_access_end)."""
+    their bots stop and their live sockets close (accounts.services.access.user_access_end).
+    Returns how many bots were asked to stop."""
     now = timezone.now()
+    stopped = 0
     with transaction.atomic():
         grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
         if grant.revoked_at is None:
@@ -145,8 +147,8 @@ def access_grant_revoke(*, grant: AccessGrant, operator: User) -> AccessGrant:
                     access_revoked_at=now
                 )
                 assert grant.redeemed_by is not None  # redeemed_by_id is set
-                user_access_end(user=grant.redeemed_by, reason=AccessEndReason.GRANT_REVOKED)
-    return grant
+                stopped = user_access_end(user=grant.redeemed_by, reason=AccessEndReason.GRANT_REVOKED)
+    return stopped
 
 
 def user_access_grant(*, user: User, operator: User, note: str = "Activated by an operator") -> AccessGrant:

@@ -14,7 +14,7 @@ from accounts.models import Profile, User, VerificationCode
 from accounts.services.codes import code_consume, code_issue
 from accounts.services.common import RateLimited, field_error
 from accounts.sms import SmsError, send_sms
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 
 def phone_normalize(raw: str) -> str:

@@ -21,7 +21,7 @@ from accounts.services.codes import CODE_TTL, code_consume, code_issue
 from accounts.services.common import RateLimited, email_normalize, field_error
 from accounts.services.grants import access_code_check, access_grant_redeem
 from accounts.tokens import user_tokens_revoke_all
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 
 class LoginLocked(RateLimited):

@@ -25,7 +25,7 @@ from bots.engine.candles import POINTS_PER_CANDLE, PricePath
 from bots.engine.config import GridConfig, Strategy
 from bots.engine.sweep import sweep
 from bots.schemas import validate_grid_config
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def _progress(bt: Backtest, value: int) -> None:
 def _push(bt: Backtest, *, status: str) -> None:
     """The run's progress to its owner's open pages (/ws/, the user's group), as it is written.
     The page also reads the row, so a lost push only delays the bar; it never fails the run."""
-    from bots.events import send_now
+    from live.events import send_now
 
     try:
         send_now(

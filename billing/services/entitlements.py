@@ -11,7 +11,7 @@ from decimal import Decimal
 from rest_framework import status
 
 from billing import selectors
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 UPGRADE_URL = "/pricing"
 

@@ -28,7 +28,7 @@ from billing.services.subscriptions import (
     subscription_refund_part,
     subscription_revoke_payment,
 )
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from referrals.services import (
     referral_first_payment_discount,
     referral_payment_reversed,

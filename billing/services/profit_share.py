@@ -106,7 +106,7 @@ def profit_share_invoice(*, month: ProfitShareMonth, provider: str = "cryptopay"
 def profit_share_invoice_due(*, now=None) -> int:
     """The periodic job: invoice every finished month with a fee and no live invoice."""
     from billing.providers import ProviderError
-    from config.exceptions import DomainError
+    from config.errors import DomainError
 
     now = now or timezone.now()
     count = 0

@@ -22,7 +22,7 @@ from django.utils import timezone
 from billing import selectors
 from billing.models import CycleHold, Payment, Plan, Subscription, SubscriptionEvent
 from billing.services.notify import notify_user
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 
 S = Subscription.Status
 CENT = Decimal("0.01")

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bots.models import Bot, TradingSwitch
-from config.exceptions import DomainError
+from config.errors import DomainError
 from exchanges.client import Category, ExchangeClient, InstrumentRules
 
 

@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from billing.services import entitlement_check
 from bots.events import emit
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.services.common import client_for_account, require_trading_allowed
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from exchanges.client import Category
 from exchanges.errors import AuthenticationFailed, ExchangeError, InvalidRequest, TemporaryExchangeError
-from trading.services import bot_event
 
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")
 

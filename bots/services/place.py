@@ -8,12 +8,13 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.services.grid_state import grid_state_save
 from bots.services.tick_context import Decision, TickContext, set_status, still_running
 from observability.prom import ORDERS_PLACED
 from trading.models import Order
-from trading.services import bot_event, fills_fetch, fills_store, order_write_pending, orders_send_pending
+from trading.services import fills_fetch, fills_store, order_write_pending, orders_send_pending
 
 
 def tick_place(ctx: TickContext, decision: Decision) -> None:

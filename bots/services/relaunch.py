@@ -11,7 +11,7 @@ from django.utils import timezone
 from bots.models import Bot
 from bots.services.create import bot_preview
 from bots.services.start import bot_start
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 
 RESTARTABLE = (Bot.Status.STOPPED,)
 

@@ -8,11 +8,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from bots.events import emit
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.services.common import trading_halted
 from bots.services.grid_state import grid_state_exists
 from bots.services.start import enqueue_tick
-from trading.services import bot_event
 
 
 def bot_restart(*, bot: Bot) -> bool:

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from billing.services import entitlement_check
 from bots.events import emit
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.services.common import require_trading_allowed
-from config.exceptions import ConflictError, DomainError
-from trading.services import bot_event
+from config.errors import ConflictError, DomainError
 
 
 def enqueue_tick(bot_id: int, *, urgent: bool = False) -> None:

@@ -10,15 +10,16 @@ import logging
 from django.db import transaction
 
 from bots.events import emit
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.notify import stop_notice_queue
 from bots.services.common import client_for_bot, trading_switch
 from bots.services.start import enqueue_tick
-from config.exceptions import DomainError
+from config.errors import DomainError
 from exchanges.client import Category
-from exchanges.errors import ExchangeError, OrderNotFound
+from exchanges.errors import ExchangeError
 from trading.models import Order
-from trading.services import bot_event, bot_owns_client_order_id
+from trading.services import bot_owns_client_order_id, orders_cancel_ids
 
 logger = logging.getLogger(__name__)
 
@@ -76,16 +77,13 @@ def bot_cancel_now(*, bot: Bot) -> int:
     stop tick that follows records the outcome and cancels again whatever raced in)."""
     client = client_for_bot(bot)
     category = Category(bot.category)
-    count = 0
-    for remote in client.open_orders(category=category, symbol=bot.symbol):
-        if not bot_owns_client_order_id(bot, remote.client_order_id):
-            continue
-        try:
-            client.cancel_order(category=category, symbol=bot.symbol, client_order_id=remote.client_order_id)
-            count += 1
-        except OrderNotFound:
-            pass
-    return count
+    ids = [
+        remote.client_order_id
+        for remote in client.open_orders(category=category, symbol=bot.symbol)
+        if bot_owns_client_order_id(bot, remote.client_order_id)
+    ]
+    results = orders_cancel_ids(client=client, category=category, symbol=bot.symbol, client_order_ids=ids)
+    return sum(1 for item in results if item.error is None)
 
 
 def bot_emergency_stop(*, bot: Bot, actor, reason: str = "Emergency stop", code: str = "emergency") -> Bot:

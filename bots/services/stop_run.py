@@ -26,7 +26,7 @@ from bots.models import Bot
 from bots.services.common import client_for_account, trading_switch
 from bots.services.stop import STOPPABLE, mark_stopping
 from exchanges.client import Category
-from exchanges.errors import ExchangeError, OrderNotFound
+from exchanges.errors import ExchangeError
 from observability.prom import ORDERS_CANCELLED
 from trading.models import Order
 from trading.services import orders_reconcile
@@ -182,18 +182,26 @@ def account_orders_cancel(*, account, bots: list[Bot]) -> tuple[int, int]:
             logger.warning("stop: open orders of %s %s failed: %s", category, symbol, exc)
             failures += 1
             continue
+        ids = []
         for remote in remote_orders:
             key = parse_client_order_id(remote.client_order_id or "")
             if key is None or key.generation > generations.get(key.bot_id, -1):
                 continue
-            try:
-                client.cancel_order(category=Category(category), symbol=symbol, client_order_id=remote.client_order_id)
+            ids.append(remote.client_order_id)
+        if not ids:
+            continue
+        try:  # the venue's batch cancel: one request per batch
+            results = client.cancel_orders(category=Category(category), symbol=symbol, client_order_ids=ids)
+        except ExchangeError as exc:  # the bots' stop ticks cancel again
+            logger.warning("stop: cancel of %s orders of %s %s failed: %s", len(ids), category, symbol, exc)
+            failures += len(ids)
+            continue
+        for item in results:
+            if item.error is None:
                 cancelled += 1
                 ORDERS_CANCELLED.labels(venue=venue).inc()
-            except OrderNotFound:
-                pass
-            except ExchangeError as exc:  # the bot's stop tick cancels again
-                logger.warning("stop: cancel of %s failed: %s", remote.client_order_id, exc)
+            elif not item.gone:  # the bot's stop tick cancels again
+                logger.warning("stop: cancel of %s failed: %s", item.client_order_id, item.error)
                 failures += 1
     return cancelled, failures
 

@@ -27,6 +27,7 @@ from bots.engine.levels import grid_levels
 from bots.engine.planner import LevelOrder, launch_plan, stop_plan
 from bots.engine.sizing import size_grid
 from bots.engine.targets import trigger_reached
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.services.common import (
     client_for_bot,
@@ -63,7 +64,6 @@ from observability.prom import TICK_SECONDS
 from trading.funding import funding_fetch, funding_store
 from trading.models import Order
 from trading.services import (
-    bot_event,
     fills_fetch,
     fills_store,
     order_write_pending,

@@ -31,6 +31,7 @@ from exchanges.adapters import bybit_parse as wire
 from exchanges.client import (
     Balance,
     BatchItemResult,
+    CancelItemResult,
     Category,
     ExchangeOrder,
     FeeRates,
@@ -44,6 +45,7 @@ from exchanges.client import (
     PlaceOrder,
     Position,
     Ticker,
+    cancel_orders_one_by_one,
 )
 from exchanges.ratelimit import RateLimiter
 from exchanges.venues import venue
@@ -426,6 +428,39 @@ class BybitClient:
     def cancel_order(self, *, category: Category, symbol: str, client_order_id: str) -> None:
         self._request("cancel_order", "/v5/order/cancel", mutating=True, category=str(category), symbol=symbol,
                       orderLinkId=client_order_id)
+
+    def cancel_orders(
+        self, *, category: Category, symbol: str, client_order_ids: Sequence[str]
+    ) -> list[CancelItemResult]:
+        """Batch cancel (/v5/order/cancel-batch, `batch_cancel` ids per request). Each item counts
+        one unit of the endpoint's per-second quota, as on Bybit. Per-item errors (not found,
+        already closed, over the quota) come from retExtInfo; a batch whose outcome is unknown
+        gives AmbiguousOutcome for each of its items (the caller asks their state); an error of
+        the whole request (auth, rate limit after retries) is raised, as a single cancel would."""
+        size = venue("bybit").batch_cancel
+        if size <= 1:
+            return cancel_orders_one_by_one(self, category=category, symbol=symbol, client_order_ids=client_order_ids)
+        ids = list(client_order_ids)
+        out: list[CancelItemResult] = []
+        for start in range(0, len(ids), size):
+            out.extend(self._cancel_chunk(category, symbol, ids[start:start + size]))
+        return out
+
+    def _cancel_chunk(self, category: Category, symbol: str, chunk: list[str]) -> list[CancelItemResult]:
+        try:
+            body = self._request("cancel_batch_order", "/v5/order/cancel-batch", mutating=True, cost=len(chunk),
+                                 category=str(category),
+                                 request=[{"symbol": symbol, "orderLinkId": cid} for cid in chunk])
+        except errors.AmbiguousOutcome as exc:
+            return [CancelItemResult(client_order_id=cid, error=exc) for cid in chunk]
+        ext = (body.get("retExtInfo") or {}).get("list") or []
+        out = []
+        for index, cid in enumerate(chunk):
+            info = ext[index] if index < len(ext) else {}
+            code = int(info.get("code", 0) or 0)
+            error = wire.error_for_code(code, info.get("msg", ""), retry_after=1.0) if code else None
+            out.append(CancelItemResult(client_order_id=cid, error=error))
+        return out
 
     def cancel_all(self, *, category: Category, symbol: str) -> list[str]:
         """Cancel every open order of the symbol; returns their client order ids."""

@@ -33,6 +33,7 @@ from exchanges import errors
 from exchanges.client import (
     Balance,
     BatchItemResult,
+    CancelItemResult,
     Category,
     ExchangeOrder,
     ExchangeOrderStatus,
@@ -51,6 +52,7 @@ from exchanges.client import (
     Side,
     Ticker,
     TimeInForce,
+    cancel_orders_one_by_one,
 )
 from exchanges.ratelimit import RateLimiter
 from exchanges.venues import BINANCE_MESSAGES, VENUES, Venue, venue
@@ -775,6 +777,62 @@ class CcxtClient:
             {"clientOrderId": client_order_id},
             mutating=True,
         )
+
+    def cancel_orders(
+        self, *, category: Category, symbol: str, client_order_ids: Sequence[str]
+    ) -> list[CancelItemResult]:
+        """Several cancels at once: OKX through `/api/v5/trade/cancel-batch-orders` (ccxt's
+        privatePostTradeCancelBatchOrders, the request its cancel_orders sends for clientOrderIds;
+        called directly because cancel_orders drops the refused items from its answer), up to
+        `batch_cancel` per request, a result per item from its sCode; the other venues one by
+        one. A batch whose outcome is unknown gives AmbiguousOutcome for each of its items (the
+        caller asks their state)."""
+        size = self.spec.batch_cancel
+        if self.spec.code != "okx" or size <= 1:
+            return cancel_orders_one_by_one(self, category=category, symbol=symbol, client_order_ids=client_order_ids)
+        m = self._market(category, symbol)
+        ids = list(client_order_ids)
+        out: list[CancelItemResult] = []
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            try:
+                items = self._call("cancel", category, self._cancel_batch_request, m["id"], chunk, mutating=True)
+            except errors.AmbiguousOutcome as exc:
+                out.extend(CancelItemResult(client_order_id=cid, error=exc) for cid in chunk)
+                continue
+            for cid in chunk:
+                item = items.get(cid)
+                code = str(item.get("sCode")) if item is not None else None
+                if code == "0":
+                    out.append(CancelItemResult(client_order_id=cid))
+                    continue
+                if item is None:
+                    error: errors.ExchangeError = errors.AmbiguousOutcome(
+                        f"{self.spec.name}: no answer for this order", code="batch_missing"
+                    )
+                else:
+                    cls = self.spec.error_codes.get(code or "", errors.OrderRejected)
+                    error = cls(f"{self.spec.name}: {item.get('sMsg') or 'cancel refused'}", code=code)
+                out.append(CancelItemResult(client_order_id=cid, error=error))
+        return out
+
+    def _cancel_batch_request(self, inst_id: str, client_order_ids: list[str]) -> dict[str, dict]:
+        """{clOrdId: OKX item} of one cancel-batch-orders request. OKX answers a batch whose every
+        item failed with code "1" (ccxt raises on it); its items still carry their own sCode."""
+        try:
+            body = self.exchange.privatePostTradeCancelBatchOrders(
+                [{"instId": inst_id, "clOrdId": cid} for cid in client_order_ids]
+            )
+        except ccxt.ExchangeError as exc:
+            text = str(exc)
+            try:
+                body = json.loads(text[text.index("{") :])
+            except ValueError:
+                raise exc from None
+            if not (isinstance(body, dict) and str(body.get("code")) == "1" and body.get("data")):
+                raise
+        data = [i for i in (body.get("data") or []) if isinstance(i, dict)]
+        return {str(i.get("clOrdId") or ""): i for i in data}
 
     def cancel_all(self, *, category: Category, symbol: str) -> list[str]:
         cancelled = []

@@ -142,8 +142,8 @@ def study_facts(study: dict) -> list[str]:
 def portfolio_study(*, user) -> dict:
     """Across the user's bots: totals, each bot's share of the capital and of the profit, and
     the concentration by coin (the share of capital in the largest symbol)."""
+    from bots.selectors import user_bots
     from metrics.models import BotMetrics
-    from metrics.selectors import user_bots
 
     bots = list(user_bots(user=user))
     metrics = {m.bot_id: m for m in BotMetrics.objects.filter(bot__in=bots)}

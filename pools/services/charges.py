@@ -47,7 +47,7 @@ def pool_fee_invoice(*, fee: PoolFee):
 
 def pool_fees_invoice_due(*, limit: int = 500) -> int:
     """The periodic pass: every unpaid fee with no live invoice is invoiced. Returns how many."""
-    from config.exceptions import DomainError
+    from config.errors import DomainError
 
     count = 0
     due = PoolFee.objects.filter(paid_at__isnull=True, pool__is_paper=False).exclude(

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from bots.models import Bot
 from bots.services import bot_reconfigure, bot_start, bot_stop
-from config.exceptions import DomainError
+from config.errors import DomainError
 from notifications.services import notify
 from pools import accounting
 from pools.models import Pool, PoolMember

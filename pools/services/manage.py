@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bots.models import Bot
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from exchanges.models import ExchangeAccount
 from notifications.services import notify
 from pools.models import Pool, PoolManager, PoolMember

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from pools.models import Pool, PoolManager
 from pools.services.manage import pool_suspend
 

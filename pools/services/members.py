@@ -11,7 +11,7 @@ from django.utils import timezone
 from billing.services import entitlement_check
 from bots.models import Bot
 from bots.services import bot_create, bot_delete, bot_preview, bot_start, bot_stop
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from exchanges.models import ExchangeAccount
 from pools.models import Pool, PoolMember
 from pools.services.follow import FOLLOWING, follower_config

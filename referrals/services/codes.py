@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from referrals import selectors
 from referrals.models import Attribution, Click, Partner, PartnerDevice, PartnerTier, ReferralCode
 

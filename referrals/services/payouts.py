@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.destinations import BadDestination, destination_seal
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from referrals import selectors
 from referrals.models import Partner, Payout
 from referrals.services.ledger import CENT, ledger_post

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework import status
 
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from support.models import Ticket, TicketMessage
 from support.services.attachments import UploadedAttachment, attachments_save
 from support.sla import sla_for

@@ -11,7 +11,7 @@ from django.db import connection
 from accounts import services
 from accounts.models import AccessGrant, RefreshToken, User
 from accounts.tokens import TokenError, tokens_issue, tokens_refresh
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts import services, throttling
-from config.exceptions import DomainError
+from config.errors import DomainError
 
 THREADS = 24
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from announcements.models import Announcement, Publication
 from announcements.services import announcement_schedule, announcements_publish_due
-from config.exceptions import DomainError
+from config.errors import DomainError
 from tests.announcements.conftest import CHANNEL, GROUP_ID
 
 pytestmark = pytest.mark.django_db

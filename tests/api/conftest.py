@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 from rest_framework.test import APIClient
 
-from exchanges.client import Balance, Category, FeeRates, InstrumentRules, Kline, Ticker
+from exchanges.client import Balance, Category, FeeRates, InstrumentRules, Kline, Ticker, cancel_orders_one_by_one
 from metrics.services import metrics_apply_trades, metrics_snapshot, metrics_update_price
 from tests.factories import BotEventFactory, BotFactory, ExchangeAccountFactory, OrderFactory, TradeFactory
 
@@ -49,6 +49,9 @@ class FakeClient:
 
     def cancel_order(self, *, category, symbol, client_order_id):
         self.cancelled.append(client_order_id)
+
+    def cancel_orders(self, *, category, symbol, client_order_ids):
+        return cancel_orders_one_by_one(self, category=category, symbol=symbol, client_order_ids=client_order_ids)
 
     def klines(self, *, category, symbol, interval, limit):
         return [

@@ -131,7 +131,7 @@ def test_dashboard_and_user_metrics(owner_client, user, trading_bot):
 
 
 def test_export_is_throttled_with_retry_after(owner_client, trading_bot, monkeypatch):
-    from metrics.api_common import UserScopedRateThrottle
+    from apicommon.api import UserScopedRateThrottle
 
     monkeypatch.setitem(UserScopedRateThrottle.THROTTLE_RATES, "export", "2/min")
     for _ in range(2):
@@ -145,7 +145,7 @@ def test_export_is_throttled_with_retry_after(owner_client, trading_bot, monkeyp
 
 
 def test_ip_throttle_applies_across_users(owner_client, stranger_client, trading_bot, monkeypatch):
-    from metrics.api_common import IPRateThrottle
+    from apicommon.api import IPRateThrottle
 
     monkeypatch.setitem(IPRateThrottle.THROTTLE_RATES, "ip", "3/min")
     assert owner_client.get("/api/bots/").status_code == 200

@@ -213,8 +213,8 @@ def main() -> None:
     import requests
 
     from accounts.tokens import ACCESS_COOKIE, access_token_issue
+    from apicommon.pagination import TradeCursorPagination
     from bots.models import Bot
-    from metrics.pagination import TradeCursorPagination
     from trading.models import Trade
 
     token = access_token_issue(user=user)

@@ -13,7 +13,7 @@ import pytest
 from billing import selectors, services
 from billing.models import Payment, ProviderEvent, Refund, Subscription, SubscriptionEvent
 from billing.services.subscriptions import period_share
-from config.exceptions import DomainError
+from config.errors import DomainError
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from bots.models import Bot, BotEvent
 from bots.services import bot_create, bot_delete, bot_preview
-from config.exceptions import DomainError
+from config.errors import DomainError
 from tests.factories import UserFactory, grid_config
 
 pytestmark = pytest.mark.django_db

@@ -117,7 +117,7 @@ def test_admin_bulk_emergency_stop_of_any_users_bots(paper, sim, client):
 
 def test_operators_stop_all_switch_stops_bots_and_refuses_starts(paper, sim):
     from bots.services import bots_stop_all, trading_resume
-    from config.exceptions import DomainError
+    from config.errors import DomainError
     from tests.factories import UserFactory
 
     account, acc = paper
@@ -145,7 +145,7 @@ def test_operators_stop_all_switch_stops_bots_and_refuses_starts(paper, sim):
 def test_user_without_trading_access_cannot_start(paper):
     from django.utils import timezone
 
-    from config.exceptions import DomainError
+    from config.errors import DomainError
 
     account, _ = paper
     bot = BotFactory(user=account.user, exchange_account=account)

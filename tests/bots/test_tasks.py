@@ -56,7 +56,7 @@ def test_halt_trading_command_stops_every_bot_and_resume_allows_starts(paper, si
     from io import StringIO
 
     from bots.services import bot_start, bot_tick
-    from config.exceptions import DomainError
+    from config.errors import DomainError
     from tests.bots.conftest import ledger_open_ids
     from tests.factories import BotFactory
 

@@ -64,7 +64,7 @@ def emitted_codes() -> dict[str, set[str]]:
                         for value in _consts(kw.value):
                             if kw.arg == "code" and _name(node.func) in ERROR_CALLS:
                                 found["errors"].add(value)
-                            elif kw.arg == "code" and _name(node.func) == "bot_event":
+                            elif kw.arg == "code" and _name(node.func) in {"bot_event", "_bot_log"}:  # trading's lines
                                 found["events"].add(value)
                             elif kw.arg == "stop_code" and value:
                                 found["stop"].add(value)

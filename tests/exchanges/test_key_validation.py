@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from exchanges import services
 from exchanges.models import ExchangeAccount
 from tests.factories import UserFactory

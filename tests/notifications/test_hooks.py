@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from billing.services.notify import notify_user
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.notify import bot_event_notify, digests_send, keys_expiring_notify
 from notifications.models import Notification
 from tests.factories import BotFactory, ExchangeAccountFactory, UserFactory
-from trading.services import bot_event
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import pytest
 
 from bots.models import Bot
 from bots.services import bot_reconfigure, bot_start, bot_stop, bot_tick
-from config.exceptions import ConflictError, DomainError
+from config.errors import ConflictError, DomainError
 from pools.models import Pool, PoolMember
 from pools.selectors import track_record
 from pools.services import (

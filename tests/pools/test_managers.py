@@ -13,7 +13,7 @@ from django.contrib.admin.models import LogEntry
 from rest_framework.test import APIClient
 
 from bots.models import Bot
-from config.exceptions import ConflictError
+from config.errors import ConflictError
 from exchanges.models import ExchangeAccount
 from metrics.models import BotMetrics
 from notifications.models import Notification

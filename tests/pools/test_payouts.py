@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Payment, ProviderPayout, Subscription
-from config.exceptions import ConflictError
+from config.errors import ConflictError
 from pools import services as pool_services
 from pools.models import ManagerPayout, PoolFee
 from pools.payouts import manager_balance, manager_payout_decide, manager_payout_request

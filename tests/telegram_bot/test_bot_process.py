@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from billing.models import Payment, Plan, ProviderEvent, Subscription
+from bots.log import bot_event
 from bots.models import Bot, BotEvent
 from bots.services import bot_start
 from telegram_bot.models import TelegramLink
@@ -21,7 +22,6 @@ from telegram_bot.services import link_token_create
 from tests.factories import BotFactory, ExchangeAccountFactory, UserFactory
 from tests.stack import Stack
 from tests.telegram_bot.conftest import TOKEN
-from trading.services import bot_event
 
 OWNER_CHAT, STRANGER_CHAT = 5_000_001, 5_000_002
 

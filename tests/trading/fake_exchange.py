@@ -30,6 +30,7 @@ from exchanges.client import (
     PlacedOrder,
     Side,
     Ticker,
+    cancel_orders_one_by_one,
 )
 from exchanges.errors import DuplicateClientOrderId, InsufficientBalance, OrderNotFound
 
@@ -216,6 +217,9 @@ class FakeExchange:
             raise OrderNotFound("order not exists or too late to cancel", code=170213)
         status = ExchangeOrderStatus.PARTIALLY_FILLED_CANCELLED if o.filled_qty else ExchangeOrderStatus.CANCELLED
         self.orders[client_order_id] = replace(o, status=status, updated_at=self._now())
+
+    def cancel_orders(self, *, category, symbol, client_order_ids):
+        return cancel_orders_one_by_one(self, category=category, symbol=symbol, client_order_ids=client_order_ids)
 
     def cancel_all(self, *, category, symbol):
         ids = self.open_ids()

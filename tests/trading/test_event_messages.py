@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from bots.log import bot_event
 from bots.models import BotEvent
 from tests.factories import BotFactory
-from trading.services import bot_event
 
 
 @pytest.mark.django_db

@@ -45,6 +45,7 @@ class Route:
     trade: str | None = None  # "spot" | "linear" | "params": which trade permission the call needs
     mutating: bool = False
     weight: int = 1
+    per_item: bool = False  # a batch: each item of the JSON list body counts one unit of the quota
     key_only: bool = False  # the API key header alone (Binance's listenKey calls): no signature
 
 
@@ -185,18 +186,21 @@ class Dialect:
                         raise self.permission_denied()
                 forced = sim.faults.take("rate_limit", path)
                 now = sim.clock()
+                want = route.weight
+                if route.per_item and isinstance(params.get("__list__"), list):
+                    want = max(1, len(params["__list__"]))
                 granted, limit, remaining, reset = self.limiter.take(
                     key.uid,
                     f"{request.method} {path}",  # LIMITS keys: "POST /api/v3/order" (reads count apart)
                     None,
-                    0 if forced else route.weight,
+                    0 if forced else want,
                     now,
                     sim.engine.accounts[key.uid].rate_multiplier,
                 )
                 if forced:
                     granted, remaining, reset = 0, 0, now + int(forced.params.get("reset_ms", 1000))
                 headers = self.limit_headers(f"{request.method} {path}", limit, remaining, max(reset, now + 1))
-                if granted == 0:
+                if granted < want or granted == 0:  # a batch over the quota is refused whole
                     raise self.rate_limited(max(reset, now + 100))
             if route.mutating:
                 self.received.append(

@@ -922,9 +922,13 @@ class OkxDialect(Dialect):
         ("POST", "/api/v5/account/set-leverage"): Route(set_leverage, auth=True, trade="linear", mutating=True),
         ("POST", "/api/v5/account/set-position-mode"): Route(set_position_mode, auth=True, trade="linear"),
         ("POST", "/api/v5/trade/order"): Route(place_order, auth=True, trade="params", mutating=True),
-        ("POST", "/api/v5/trade/batch-orders"): Route(batch_orders, auth=True, trade="params", mutating=True),
+        ("POST", "/api/v5/trade/batch-orders"): Route(
+            batch_orders, auth=True, trade="params", mutating=True, per_item=True
+        ),
         ("POST", "/api/v5/trade/cancel-order"): Route(cancel_order, auth=True, trade="params", mutating=True),
-        ("POST", "/api/v5/trade/cancel-batch-orders"): Route(cancel_batch, auth=True, trade="params", mutating=True),
+        ("POST", "/api/v5/trade/cancel-batch-orders"): Route(
+            cancel_batch, auth=True, trade="params", mutating=True, per_item=True
+        ),
         ("GET", "/api/v5/trade/order"): Route(get_order, auth=True),
         ("GET", "/api/v5/trade/orders-pending"): Route(orders_pending, auth=True),
         ("GET", "/api/v5/trade/orders-history"): Route(orders_history, auth=True),

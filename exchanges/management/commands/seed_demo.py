@@ -1,5 +1,6 @@
 """Creates the quick-start's demo operator and demo user (idempotent).
 
+Lives in exchanges (above accounts) because it also opens the demo's paper exchange account.
 The demo user has a verified email, trading access and a paper-trading account on the
 simulator funded with SETKA_PAPER_FUNDING_USDT. Never run this in production: it refuses."""
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Profile, User
+from exchanges.services import exchange_account_create_paper
 
 DEMO_USER = ("demo@setka.local", "demo-password-2026")
 DEMO_OPERATOR = ("operator@setka.local", "operator-password-2026")
@@ -49,11 +51,6 @@ class Command(BaseCommand):
 
         if demo.exchange_accounts.filter(environment="paper").exists():
             self.stdout.write("demo paper account: already there")
-            return
-        try:
-            from exchanges.services import exchange_account_create_paper
-        except ImportError:
-            self.stderr.write("paper trading is not available in this build; skipped the demo paper account")
             return
         account = exchange_account_create_paper(user=demo, label="Paper")
         self.stdout.write(f"demo paper account: {account.label} funded with {settings.SETKA_PAPER_FUNDING_USDT} USDT")

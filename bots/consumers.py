@@ -1,5 +1,5 @@
 """/ws/: live updates for the signed-in user. Authenticate, check ownership, join the group,
-forward events. Writes go through the REST API; events come from bots.events after commit.
+forward events. Writes go through the REST API; events come from live.events after commit.
 
 A session that ends (logout, password change, "log out everywhere", refresh-token reuse) or
 trading access that ends closes the socket at once: accounts.live sends "session.end" to the
@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bots import events
+from live import events
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,55 @@
+"""The bot's log (BotEvent): one line per decision, told to the owner's browser after commit and,
+for a start or an error, to the owner (bots.notify). bots writes its own lines here directly;
+trading's lines (fills, refusals, cancels) arrive through trading.signals.bot_log."""
+
+from __future__ import annotations
+
+import re
+
+from bots.events import emit
+from bots.models import Bot, BotEvent
+from bots.notify import event_notice_queue
+
+_TRAILING_ZEROS = re.compile(r"(?<![\w.])(\d+)\.(\d*?)0+(?![\d\w])")
+
+
+def readable_numbers(text: str) -> str:
+    """Decimals from the database carry 18 places ("0.001700000000000000"); people read
+    "0.0017". Strips trailing fractional zeros of every number in a log message."""
+    return _TRAILING_ZEROS.sub(lambda m: m.group(1) + ("." + m.group(2) if m.group(2) else ""), text)
+
+
+def bot_event(
+    *,
+    bot: Bot,
+    kind: str,
+    message: str,
+    level: str = BotEvent.Level.INFO,
+    data: dict | None = None,
+    code: str = "",
+    params: dict | None = None,
+) -> BotEvent:
+    """Write one decision to the bot's log and tell the owner's browser (after commit).
+
+    `message` is the English text operators read in admin. `code` and `params` (kept in data)
+    let the app say the same in the user's language; numbers in params are plain strings."""
+    message = readable_numbers(message)
+    data = dict(data or {})
+    if code:
+        data["code"] = code
+        data["params"] = {k: readable_numbers(str(v)) for k, v in (params or {}).items()}
+    event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data)
+    emit(
+        bot=bot,
+        event="bot.event",
+        data={
+            "id": event.pk,
+            "kind": kind,
+            "level": level,
+            "message": event.message,
+            "data": event.data,
+            "created_at": event.created_at.isoformat(),
+        },
+    )
+    event_notice_queue(event=event)  # a start or an error is told to the owner (notifications)
+    return event
