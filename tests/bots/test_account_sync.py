@@ -218,3 +218,76 @@ def test_only_bots_that_need_their_own_tick_are_ticked_by_beat(settings):
     due = {bot_id for bot_id, _ in bot_ids_due_for_fallback_tick(now=now)}
     assert due == {failing.pk, stale_refresh.pk, target.pk, starting.pk, new.pk}
     assert in_line.pk not in due
+
+
+# --- a venue whose reads need a symbol ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mexc_twin():
+    from exchanges.simulator.testing import running_simulator
+
+    with running_simulator(venue="mexc", control_token="acctrec-mexc-token") as handle:
+        yield handle
+
+
+def test_a_venue_that_needs_a_symbol_costs_one_request_per_symbol_not_per_bot(settings, mexc_twin):
+    from exchanges.models import Exchange, ExchangeAccount
+    from tests.factories import ExchangeAccountFactory
+
+    settings.SETKA_VENUE_SIMULATOR_URLS = {
+        **getattr(settings, "SETKA_VENUE_SIMULATOR_URLS", {}),
+        "mexc": mexc_twin.base_url,
+    }
+    mexc_twin.control.set_price("BTCUSDT", "55000")
+    mexc_twin.control.set_price("ETHUSDT", "3000")
+    acc = mexc_twin.control.create_account(funding={"USDT": "10000"})
+    mexc = Exchange.objects.get_or_create(code="mexc", defaults={"name": "MEXC", "is_active": True})[0]
+    account = ExchangeAccountFactory(
+        exchange=mexc, environment=ExchangeAccount.Environment.PAPER, api_key=acc.api_key, api_secret=acc.api_secret
+    )
+    eth = {"lower_price": "2500", "upper_price": "3500", "grid_count": 5, "investment": "500"}
+    bots = [launched(account, grid_count=5, investment="500"), launched(account, grid_count=4, investment="500")]
+    for _ in range(2):
+        bot = BotFactory(user=account.user, exchange_account=account, symbol="ETHUSDT", config=grid_config(**eth))
+        bot_start(bot=bot)
+        bot_tick(bot_id=bot.pk)
+        bots.append(bot)
+    assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"running"}
+
+    before = Counter(mexc_twin.sim.requests_by_path)
+    result, queued = a_pass(account)
+    spent = Counter(mexc_twin.sim.requests_by_path) - before
+    # four bots on two symbols: two open-orders and two executions requests, none per bot
+    assert (spent["/api/v3/openOrders"], spent["/api/v3/myTrades"]) == (2, 2)
+    assert queued == [] and sorted(result.reconciled) == sorted(b.pk for b in bots)
+
+
+def test_beat_queues_one_pass_per_due_account_on_its_shard_queue(settings, monkeypatch):
+    import bots.services.account_sync as service
+    from bots.tasks import account_sync_task, accounts_sync_due_task
+
+    settings.SETKA_SHARDS = 2
+    bot = BotFactory(status=Bot.Status.RUNNING)
+    account_id = bot.exchange_account_id
+    sent: list[tuple[int, str | None]] = []
+    monkeypatch.setattr(account_sync_task, "apply_async", lambda args, **kw: sent.append((args[0], kw.get("queue"))))
+    assert accounts_sync_due_task() == 1
+    assert sent == [(account_id, f"ticks.{account_id % 2}")]  # next to the account's ticks and stream
+    assert accounts_sync_due_task() == 0  # queued and not started yet: no pile-up
+    monkeypatch.setattr(service, "account_sync", lambda **kwargs: None)
+    account_sync_task.run(account_id)  # the queued pass starts
+    assert accounts_sync_due_task() == 1
+    settings.SETKA_ACCOUNT_SYNC = False  # the old safety net: beat ticks every bot instead
+    account_sync_task.run(account_id)
+    assert accounts_sync_due_task() == 0
+
+
+def test_setup_schedules_adds_the_account_pass_to_beat(settings):
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    settings.SETKA_BOT_TICK_SECONDS = 4
+    call_command("setup_schedules")
+    task = PeriodicTask.objects.get(task="bots.tasks.accounts_sync_due_task")
+    assert task.enabled and task.interval.every == 4
