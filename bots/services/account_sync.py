@@ -232,7 +232,7 @@ def _pass_category(
     newest = max((f.executed_at for f in fills), default=now)
     AccountSync.objects.filter(pk=state.pk).update(
         fills_seen_until=max(newest, now, state.fills_seen_until or now),
-        passed_at=timezone.now(),
+        passed_at=now,  # its start: a reconnect during the pass makes the account due again
         failures=0,
         last_error="",
     )
