@@ -89,7 +89,8 @@ def main() -> None:
     with running_simulator(control_token="bench-sync-token") as handle:
         settings.SETKA_SIMULATOR_URL = handle.base_url
         settings.SETKA_SIMULATOR_WS_URL = handle.ws_url
-        control = handle.control
+        control, sim = handle.control, handle.sim
+        assert control is not None and sim is not None
         control.set_price("BTCUSDT", "55000")
         started = time.perf_counter()
         accounts = launch(control)
@@ -97,8 +98,8 @@ def main() -> None:
         bot_ids = list(Bot.objects.filter(exchange_account_id__in=ids, status="running").values_list("pk", flat=True))
         print(f"launched {len(bot_ids)} running bots on {len(ids)} accounts in {time.perf_counter() - started:.0f} s")
 
-        handle.sim.ip_limit = IP_LIMIT  # Bybit's per-IP limit on from here
-        before = Counter(handle.sim.requests_by_path)
+        sim.ip_limit = IP_LIMIT  # Bybit's per-IP limit on from here
+        before = Counter(sim.requests_by_path)
         round_started = timezone.now()
         t0 = time.perf_counter()
         seconds, failed, queued = [], 0, []
@@ -108,7 +109,7 @@ def main() -> None:
             seconds.append(time.perf_counter() - s)
             failed += bool(result.failed)
         wall = time.perf_counter() - t0
-        spent = Counter(handle.sim.requests_by_path) - before
+        spent = Counter(sim.requests_by_path) - before
         reconciled = Bot.objects.filter(pk__in=bot_ids, reconciled_at__gte=round_started).count()
         total = sum(spent.values())
         window = 5 * total / settings.SETKA_SAFETY_SECONDS
@@ -124,10 +125,10 @@ def main() -> None:
         )
 
         sample = bot_ids[:20]
-        before = Counter(handle.sim.requests_by_path)
+        before = Counter(sim.requests_by_path)
         for bot_id in sample:
             bot_tick(bot_id=bot_id)
-        per_tick = sum((Counter(handle.sim.requests_by_path) - before).values()) / len(sample)
+        per_tick = sum((Counter(sim.requests_by_path) - before).values()) / len(sample)
         old = per_tick * len(bot_ids)
         print(
             f"old safety net: {per_tick:.1f} requests per quiet bot tick x {len(bot_ids)} bots = {old:.0f} per "
