@@ -291,3 +291,42 @@ def test_setup_schedules_adds_the_account_pass_to_beat(settings):
     call_command("setup_schedules")
     task = PeriodicTask.objects.get(task="bots.tasks.accounts_sync_due_task")
     assert task.enabled and task.interval.every == 4
+
+
+def test_a_fill_the_stream_dropped_is_found_by_one_pass_after_the_reconnect(three_bots, sim, settings):
+    """The real Bybit stream on the twin: its execution and order messages are dropped, then
+    the socket drops; the reconnect queues ONE pass of the account (no tick per bot), beat sees
+    the account as reconnected since its last pass, and the pass ticks only the bot that filled."""
+    import time
+
+    from bots.streams import StreamsSupervisor
+
+    settings.SETKA_SAFETY_SECONDS = 30
+    account, _acc, bots = three_bots
+    a_pass(account)  # passed just now: due again only when something happens
+    passes: list[int] = []
+    ticks: list[int] = []
+    supervisor = StreamsSupervisor(enqueue=ticks.append, enqueue_sync=passes.append)
+    supervisor.refresh()
+    try:
+        assert passes == [account.pk] and ticks == []  # opening the stream resyncs with one pass
+        passes.clear()
+        sim.control.inject_fault("ws_drop", path="execution")
+        sim.control.inject_fault("ws_drop", path="order")
+        sim.control.set_price("BTCUSDT", "54400")  # the second bot's top buy fills; nobody hears it
+        sim.control.clear_faults()
+        sim.control.inject_fault("ws_disconnect", channel="private")
+        deadline = time.monotonic() + 15
+        while not passes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert passes == [account.pk] and ticks == []  # the messages were dropped; one pass, no tick per bot
+        assert account.pk in accounts_due_for_sync()  # and beat would pass it too
+        _, queued = a_pass(account)
+        assert queued == [bots[1].pk]
+        bot_tick(bot_id=bots[1].pk)
+        _, queued = a_pass(account)
+        assert queued == [] and account.pk not in accounts_due_for_sync()
+    finally:
+        supervisor.stop()
+        for account_id in list(supervisor.streams):
+            supervisor._close(account_id)
