@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from bots import services
-from bots.models import Bot, BotEvent, TradingSwitch
+from bots.models import AccountSync, Bot, BotEvent, TradingSwitch
 from exchanges.selectors import venue_annotations
 from trading.models import Order
 
@@ -103,6 +103,7 @@ class BotAdmin(admin.ModelAdmin):
         "lease_owner",
         "lease_until",
         "last_tick_at",
+        "reconciled_at",
         "warnings_accepted_at",
         "created_at",
         "updated_at",
@@ -213,3 +214,20 @@ class TradingSwitchAdmin(admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/bots/trading_switch.html", context)
+
+
+@admin.register(AccountSync)
+class AccountSyncAdmin(admin.ModelAdmin):
+    """The account passes' cursors (read-only): when each account was last passed and why a
+    pass failed."""
+
+    list_display = ("exchange_account", "category", "passed_at", "fills_seen_until", "failures", "last_error")
+    list_filter = ("category",)
+    search_fields = ("exchange_account__label",)
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

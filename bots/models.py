@@ -67,6 +67,10 @@ class Bot(models.Model):
     _lease_owner: str  # not a column: the tick holding the lease, set in memory by bots.services.tick
     lease_until = models.DateTimeField(null=True, blank=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
+    # When an account pass (bots.services.account_sync) last found the exchange's open orders and
+    # executions matching this bot's rows without ticking it; with last_tick_at, the later of the
+    # two is when the bot was last known to be in line with the exchange.
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     # Generation of client order ids: bumped on each (re)start so ids never collide across runs.
     generation = models.PositiveIntegerField(default=0)
 
@@ -84,6 +88,28 @@ class Bot(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.name} {self.symbol} ({self.status})"
+
+
+class AccountSync(models.Model):
+    """The account pass's cursor for one exchange account and category: executions are read
+    from `fills_seen_until` minus an overlap (duplicates dropped by exec id), and `passed_at`
+    is when the last pass finished (beat passes every account at least once per
+    SETKA_SAFETY_SECONDS)."""
+
+    exchange_account = models.ForeignKey("exchanges.ExchangeAccount", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=8, choices=Bot.Category.choices)
+    fills_seen_until = models.DateTimeField(null=True, blank=True)
+    passed_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0, help_text="Failed passes in a row")
+    last_error = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exchange_account", "category"], name="account_sync_once_per_category")
+        ]
+
+    def __str__(self) -> str:
+        return f"account pass of account #{self.exchange_account_id} {self.category}"
 
 
 class GridSnapshot(models.Model):

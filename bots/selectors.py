@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from bots.models import Bot, BotEvent
@@ -22,6 +24,44 @@ def bot_ids_due_for_tick() -> list[tuple[int, int]]:
     return list(
         Bot.objects.filter(status__in=TICKED)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("last_tick_at", "id")
+        .values_list("id", "exchange_account_id")
+    )
+
+
+TARGET_KEYS = (
+    "take_profit_price",
+    "stop_loss_price",
+    "take_profit_pnl",
+    "stop_loss_pnl",
+    "take_profit_roi",
+    "stop_loss_roi",
+)
+
+
+def bot_ids_due_for_fallback_tick(*, now=None) -> list[tuple[int, int]]:
+    """(bot id, account id) of the active bots with a free lease that need a tick of their own
+    while account passes reconcile the running ones (bots.services.account_sync): starting or
+    stopping; a price or profit target set (checked every beat, as before); no full tick for
+    SETKA_BOT_REFRESH_SECONDS (price, valuation, funding); or neither a tick nor a pass for three
+    safety intervals (the account's pass keeps failing)."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=3 * settings.SETKA_SAFETY_SECONDS)
+    refresh = now - timedelta(seconds=settings.SETKA_BOT_REFRESH_SECONDS)
+    targets = Q()
+    for key in TARGET_KEYS:
+        targets |= Q(**{f"config__{key}__isnull": False}) & ~Q(**{f"config__{key}": None})
+    return list(
+        Bot.objects.filter(status__in=TICKED)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .annotate(in_line_at=Greatest("last_tick_at", "reconciled_at"))
+        .filter(
+            ~Q(status=Bot.Status.RUNNING)
+            | Q(last_tick_at__isnull=True)
+            | Q(last_tick_at__lt=refresh)
+            | Q(in_line_at__lt=stale)
+            | targets
+        )
         .order_by("last_tick_at", "id")
         .values_list("id", "exchange_account_id")
     )

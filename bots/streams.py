@@ -1,6 +1,9 @@
 """The streams process: hold the private WebSocket of every exchange account with active bots;
-an order or execution event enqueues that bot's tick at once; every reconnect enqueues a resync
-tick of the account's bots (the REST reconciliation is what makes missed messages harmless)."""
+an order or execution event enqueues that bot's tick at once; every reconnect enqueues a resync:
+one account pass (bots.services.account_sync), or a tick of each of the account's bots (the REST
+reconciliation is what makes missed messages harmless). It records in Redis, per account, when
+the stream last delivered or was seen connected and when it reconnected: beat passes the
+accounts whose stream was quiet or reconnected."""
 
 from __future__ import annotations
 
@@ -47,9 +50,14 @@ class StreamsSupervisor:
         enqueue: Callable[[int], None] | None = None,
         stream_factory=None,
         shard: int = 0,
+        enqueue_sync: Callable[[int], Any] | None = None,
     ):
         self.refresh_seconds = refresh_seconds
         self.enqueue = enqueue or self._enqueue_tick
+        # a reconnected account is resynced by one account pass when given (bots.tasks
+        # account_sync_enqueue), else by a tick of each of its bots
+        self.enqueue_sync = enqueue_sync
+        self._seen_written: dict[int, float] = {}
         self.shard = shard
         self.account_of_bot: dict[int, int] = {}
         self.stream_factory = stream_factory
@@ -73,6 +81,7 @@ class StreamsSupervisor:
             return
         if not any(topic.startswith(t) for t in TOPICS):
             return
+        self._seen(account_id)
         bot_ids = set()
         for item in data or []:
             if item.get("execType") == "Funding":  # a settlement carries no order: every bot of the account
@@ -112,11 +121,52 @@ class StreamsSupervisor:
         except Exception:  # noqa: BLE001 - retried at the next reconnect; pushes keep coming
             logger.exception("streams: could not read the positions of account %s", account_id)
 
+    def _seen(self, account_id: int) -> None:
+        """Record (at most once a second per account) that the account's stream delivered."""
+        now = time.time()
+        if now - self._seen_written.get(account_id, 0.0) < 1.0:
+            return
+        self._seen_written[account_id] = now
+        try:
+            from bots.services.account_sync import stream_seen
+
+            stream_seen(account_ids=[account_id], at=now)
+        except Exception:  # noqa: BLE001 - beat then passes the account as quiet: safe
+            logger.exception("streams: could not record a message of account %s", account_id)
+
+    def record_alive(self) -> None:
+        """Heartbeat: the accounts whose stream is connected (beat passes the others at once)."""
+        alive = [
+            a
+            for a, stream in self.streams.items()
+            if not getattr(stream, "auth_failed", False) and (not hasattr(stream, "is_connected") or _connected(stream))
+        ]
+        if not alive:
+            return
+        try:
+            from bots.services.account_sync import stream_seen
+
+            stream_seen(account_ids=alive)
+        except Exception:  # noqa: BLE001
+            logger.exception("streams: could not record the heartbeat")
+
     def on_reconnect(self, account_id: int) -> None:
         self.refresh_positions(account_id)
         self.reconnects += 1
         STREAM_RECONNECTS.labels(venue=self.venue_of_account.get(account_id, "unknown")).inc()
         logger.info("streams: account %s reconnected; resyncing its bots", account_id)
+        try:
+            from bots.services.account_sync import stream_reconnected
+
+            stream_reconnected(account_id=account_id)
+        except Exception:  # noqa: BLE001 - the resync below still runs
+            logger.exception("streams: could not record the reconnect of account %s", account_id)
+        if self.enqueue_sync is not None:
+            try:
+                self.enqueue_sync(account_id)  # one pass: the bots with news are ticked by it
+                return
+            except Exception:  # noqa: BLE001 - fall back to a tick of each bot
+                logger.exception("streams: could not enqueue the pass of account %s", account_id)
         for bot_id in sorted(self.bots_of_account.get(account_id, ())):
             try:
                 self.enqueue(bot_id)
@@ -160,6 +210,7 @@ class StreamsSupervisor:
                 self.on_reconnect(account_id)  # resync whatever happened before the stream opened
             except Exception:  # noqa: BLE001 - retried on the next refresh
                 logger.exception("streams: could not open account %s", account_id)
+        self.record_alive()
 
     def _close(self, account_id: int) -> None:
         stream = self.streams.pop(account_id, None)
@@ -187,8 +238,26 @@ class StreamsSupervisor:
         self.stop_event.set()
 
 
+def _connected(stream) -> bool:
+    try:
+        return bool(stream.is_connected())
+    except Exception:  # noqa: BLE001 - a stream that cannot tell is not counted alive
+        return False
+
+
+def default_enqueue_sync() -> Callable[[int], Any] | None:
+    """The account pass's enqueue when SETKA_ACCOUNT_SYNC is on (the processes' supervisor)."""
+    from django.conf import settings
+
+    if not settings.SETKA_ACCOUNT_SYNC:
+        return None
+    from bots.tasks import account_sync_enqueue
+
+    return account_sync_enqueue
+
+
 def run_streams(*, refresh_seconds: float = 5.0, shard: int = 0) -> None:
-    supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds, shard=shard)
+    supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds, shard=shard, enqueue_sync=default_enqueue_sync())
     try:
         supervisor.run_forever()
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from django.conf import settings
 from observability.prom import TICK_LAG_SECONDS
 
 QUEUED_KEY = "setka:bot-tick-queued:{}"
+SYNC_QUEUED_KEY = "setka:account-sync-queued:{}"
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
@@ -38,6 +39,52 @@ def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = 
         options["queue"] = tick_queue(account_id)
     kwargs = {"queued_at": time.time(), **({"urgent": True} if urgent else {})}
     bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
+
+
+def tick_enqueue_once(bot_id: int, account_id: int | None = None) -> bool:
+    """Queue the bot's tick unless one is queued and not started yet (beat's and the account
+    pass's ticks share the mark; urgent stream ticks do not use it)."""
+    from django.core.cache import cache
+
+    if not cache.add(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30)):
+        return False
+    tick_enqueue(bot_id, account_id=account_id)
+    return True
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
+def account_sync_task(account_id: int) -> None:
+    """One account pass (bots.services.account_sync) on the account's shard queue."""
+    from django.core.cache import cache
+
+    from bots.services.account_sync import account_sync
+
+    cache.delete(SYNC_QUEUED_KEY.format(account_id))  # started: beat may queue the next one
+    account_sync(account_id=account_id)
+
+
+def account_sync_enqueue(account_id: int) -> bool:
+    """Queue one pass of the account (at most one queued and not started)."""
+    from django.core.cache import cache
+
+    from bots.sharding import tick_queue
+
+    if not cache.add(SYNC_QUEUED_KEY.format(account_id), 1, timeout=max(settings.SETKA_SAFETY_SECONDS * 2, 30)):
+        return False
+    queue = tick_queue(account_id)
+    account_sync_task.apply_async(args=[account_id], **({"queue": queue} if queue else {}))
+    return True
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=30)
+def accounts_sync_due_task() -> int:
+    """Beat's safety net, per exchange account: a pass of every account whose stream was quiet,
+    reconnected or absent, and of every account once per SETKA_SAFETY_SECONDS."""
+    if not settings.SETKA_ACCOUNT_SYNC:
+        return 0
+    from bots.services.account_sync import accounts_due_for_sync
+
+    return sum(account_sync_enqueue(account_id) for account_id in accounts_due_for_sync())
 
 
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
@@ -74,19 +121,16 @@ def keys_expiring_notify_task() -> int:
 
 @shared_task(acks_late=True, ignore_result=True, expires=30)
 def bots_tick_all_task() -> int:
-    """Beat's safety net: queue one tick for every active bot whose lease is free and that has
-    no tick queued and not yet started (a slow worker never piles up ticks; two beats never
-    double them)."""
-    from django.core.cache import cache
+    """Beat's per-bot ticks: queue one tick for every bot that needs its own (whose lease is free
+    and that has no tick queued and not yet started: a slow worker never piles up ticks; two
+    beats never double them). With SETKA_ACCOUNT_SYNC the account passes reconcile running bots
+    and only these tick by themselves: starting and stopping bots, bots with a price or profit
+    target, bots due for their periodic full tick, and bots no pass has reconciled for three
+    safety intervals (its pass fails); without it, every active bot."""
+    from bots.selectors import bot_ids_due_for_fallback_tick, bot_ids_due_for_tick
 
-    from bots.selectors import bot_ids_due_for_tick
-
-    count = 0
-    for bot_id, account_id in bot_ids_due_for_tick():
-        if cache.add(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30)):
-            tick_enqueue(bot_id, account_id=account_id)
-            count += 1
-    return count
+    due = bot_ids_due_for_fallback_tick() if settings.SETKA_ACCOUNT_SYNC else bot_ids_due_for_tick()
+    return sum(tick_enqueue_once(bot_id, account_id) for bot_id, account_id in due)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -353,6 +353,18 @@ SETKA_EXCHANGE_ALLOWED_HOSTS = tuple(
 
 # --- Bots -----------------------------------------------------------------------------------
 SETKA_BOT_TICK_SECONDS = env_int("SETKA_BOT_TICK_SECONDS", 5)
+# The safety net reconciles per exchange account (bots.services.account_sync): one open-orders
+# and one executions request per account and category, a bot is ticked only when those show
+# it something new. Beat passes an account whose stream is down, quiet, reconnected or absent
+# at once, and every account at least once per SETKA_SAFETY_SECONDS (30 s: 100 accounts x 2
+# requests = ~33 requests per 5 s, about 6 % of Bybit's 600 per 5 s per IP). Off: beat ticks
+# every running bot every SETKA_BOT_TICK_SECONDS, as before.
+SETKA_ACCOUNT_SYNC = env_bool("SETKA_ACCOUNT_SYNC", True)
+SETKA_SAFETY_SECONDS = env_int("SETKA_SAFETY_SECONDS", 30)
+# Each running bot still gets a full tick this often (its price, unrealized PnL and funding
+# without fills; 1,000 bots x 3 requests / 300 s = 50 requests per 5 s), and bots with a price or
+# profit target every SETKA_BOT_TICK_SECONDS (their stop loss must not wait).
+SETKA_BOT_REFRESH_SECONDS = env_int("SETKA_BOT_REFRESH_SECONDS", 300)
 # Ticks and streams partitioned by exchange account over this many shards (bots.sharding).
 SETKA_SHARDS = env_int("SETKA_SHARDS", 1)
 SETKA_METRICS_SNAPSHOT_SECONDS = env_int("SETKA_METRICS_SNAPSHOT_SECONDS", 300)

@@ -341,6 +341,25 @@ class ExchangeClient(Protocol):
         self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
     ) -> FillPage: ...
 
+    def account_open_orders(self, *, category: Category, symbols: Sequence[str]) -> list[ExchangeOrder]:
+        """Open orders of `category` on the whole account: ONE request (paged) where the venue
+        lists every symbol at once (Venue.account_reads), else one request per symbol of
+        `symbols` (the symbols the caller cares about; orders on others may be left out)."""
+        ...
+
+    def account_fills(
+        self,
+        *,
+        category: Category,
+        symbols: Sequence[str],
+        since: datetime | None = None,
+        cursor: str | None = None,
+    ) -> FillPage:
+        """One page of the account's executions of `category` since `since`, every symbol in
+        one request where the venue allows it, else symbol by symbol of `symbols` (the cursor
+        then also says which symbol comes next). Pass next_cursor back until it is None."""
+        ...
+
     def funding_payments(
         self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None
     ) -> FundingPage:
@@ -353,3 +372,21 @@ class ExchangeClient(Protocol):
     def set_leverage(self, *, category: Category, symbol: str, leverage: Decimal) -> None: ...
 
     def key_permissions(self) -> KeyPermissions: ...
+
+
+def per_symbol_fills(fetch, *, symbols: Sequence[str], since: datetime | None, cursor: str | None) -> FillPage:
+    """account_fills for a venue that needs a symbol: walk `symbols` in order, each with its own
+    venue cursor. The returned cursor is "<index>:<inner cursor>" (inner may be empty)."""
+    index, inner = 0, None
+    if cursor:
+        head, _, rest = cursor.partition(":")
+        index, inner = int(head), (rest or None)
+    ordered = sorted(set(symbols))
+    if index >= len(ordered):
+        return FillPage(fills=[])
+    page = fetch(symbol=ordered[index], since=since, cursor=inner)
+    if page.next_cursor:
+        return FillPage(fills=page.fills, next_cursor=f"{index}:{page.next_cursor}")
+    if index + 1 < len(ordered):
+        return FillPage(fills=page.fills, next_cursor=f"{index + 1}:")
+    return FillPage(fills=page.fills)

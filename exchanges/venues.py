@@ -35,6 +35,10 @@ class Venue:
     # Setka holds the venue's private order stream (fills tick the bot at once); else the bot's
     # periodic REST reconciliation finds them (MEXC: its spot stream is protobuf)
     private_stream: bool = False
+    # one open-orders and one executions request answer for every symbol of a category (Bybit
+    # with settleCoin for linear, OKX without instId, KuCoin without symbol); else the account
+    # pass asks symbol by symbol (Binance myTrades, MEXC need a symbol)
+    account_reads: bool = False
     client_id_max_len: int = 36
     client_id_pattern: str = r"^[A-Za-z0-9_-]{1,36}$"
     # requests per second per account that Setka allows itself (about 90 % of the venue's
@@ -185,6 +189,7 @@ VENUES: dict[str, Venue] = {
     for v in (
         Venue(
             code="bybit",
+            account_reads=True,
             private_stream=True,
             name="Bybit",
             adapter="pybit",
@@ -202,6 +207,7 @@ VENUES: dict[str, Venue] = {
         ),
         Venue(
             code="okx",
+            account_reads=True,
             private_stream=True,
             name="OKX",
             adapter="ccxt",
@@ -282,6 +288,7 @@ VENUES: dict[str, Venue] = {
         ),
         Venue(
             code="kucoin",
+            account_reads=True,
             name="KuCoin",
             adapter="ccxt",
             ccxt_id="kucoin",

@@ -30,6 +30,17 @@ RECONCILE_SECONDS = Histogram(
     "Wall time of reconciling orders and executions with the exchange",
     buckets=_LATENCY_BUCKETS,
 )
+ACCOUNT_SYNC_SECONDS = Histogram(
+    "setka_account_sync_seconds",
+    "Wall time of one account pass (one open-orders and one executions read per category)",
+    ["venue", "outcome"],
+    buckets=_LATENCY_BUCKETS,
+)
+ACCOUNT_SYNC_BOTS = Counter(
+    "setka_account_sync_bots_total",
+    "Bots seen by account passes: reconciled without a request of their own, or ticked",
+    ["venue", "result"],
+)
 ORDERS_PLACED = Counter("setka_orders_placed_total", "Orders accepted by an exchange", ["venue"])
 ORDERS_CANCELLED = Counter("setka_orders_cancelled_total", "Orders cancelled on an exchange", ["venue"])
 EXCHANGE_REQUESTS = Counter(

@@ -480,6 +480,21 @@ class BybitClient:
                 break
         return [o for o in orders if o.status.is_open]
 
+    def account_open_orders(self, *, category: Category, symbols: Sequence[str]) -> list[ExchangeOrder]:
+        """Every open order of the category in one (paged) request: spot takes no symbol,
+        linear needs one of symbol/baseCoin/settleCoin (Setka trades USDT perpetuals)."""
+        scope = {"settleCoin": "USDT"} if Category(category) == Category.LINEAR else {}
+        orders: list[ExchangeOrder] = []
+        cursor = None
+        for _ in range(20):  # 20 pages x 50 = 1000 orders, above Bybit's 500 cap
+            result = self._result("get_open_orders", "/v5/order/realtime", category=str(category), openOnly=0,
+                                  limit=50, cursor=cursor, **scope)
+            orders.extend(wire.parse_order(item, category) for item in result.get("list") or [])
+            cursor = result.get("nextPageCursor") or None
+            if not cursor:
+                break
+        return [o for o in orders if o.status.is_open]
+
     def order_by_client_id(self, *, category: Category, symbol: str, client_order_id: str) -> ExchangeOrder | None:
         for method, path in (("get_open_orders", "/v5/order/realtime"), ("get_order_history", "/v5/order/history")):
             result = self._result(method, path, category=str(category), symbol=symbol, orderLinkId=client_order_id)
@@ -505,6 +520,27 @@ class BybitClient:
         if any(not i.get("feeCurrency") for i in items):
             rules = self.instrument_rules(category=category, symbol=symbol)
         fills = [wire.parse_fill(item, category, rules) for item in items]
+        return FillPage(fills=fills, next_cursor=result.get("nextPageCursor") or None)
+
+    def account_fills(
+        self, *, category: Category, symbols: Sequence[str], since: datetime | None = None,
+        cursor: str | None = None
+    ) -> FillPage:
+        """One page of the account's executions of every symbol of the category (no symbol
+        parameter: Bybit lists them all)."""
+        params: dict[str, Any] = {"limit": self.fills_page_size}
+        if cursor:
+            params["cursor"] = cursor
+        if since is not None:
+            params["startTime"] = wire.dt_to_ms(since)
+        result = self._result("get_executions", "/v5/execution/list", category=str(category), **params)
+        items = [i for i in result.get("list") or [] if (i.get("execType") or "Trade") in ("Trade", "AdlTrade",
+                                                                                             "BustTrade")]
+        fills = [
+            wire.parse_fill(item, category, None if item.get("feeCurrency") else self.instrument_rules(
+                category=category, symbol=item.get("symbol", "")))
+            for item in items
+        ]
         return FillPage(fills=fills, next_cursor=result.get("nextPageCursor") or None)
 
     def funding_payments(

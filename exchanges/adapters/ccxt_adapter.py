@@ -53,6 +53,7 @@ from exchanges.client import (
     Ticker,
     TimeInForce,
     cancel_orders_one_by_one,
+    per_symbol_fills,
 )
 from exchanges.ratelimit import RateLimiter
 from exchanges.venues import BINANCE_MESSAGES, VENUES, Venue, venue
@@ -919,40 +920,119 @@ class CcxtClient:
         rows = self._call(
             "fills", category, self.exchange.fetch_my_trades, m["symbol"], since_ms, self.fills_page_size, params
         )
-        ct = self._contract(m)
-        fills = []
-        for t in rows:
-            info = t.get("info") or {}
-            order_id = str(t.get("order") or "")
-            cid = str(info.get("clOrdId") or info.get("clientOrderId") or "") or self._client_id_of(
-                order_id, category, m
-            )
-            fee = t.get("fee") or {}
-            fills.append(
-                Fill(
-                    exec_id=f"{self.spec.code}-{category}-{m['id']}-{t['id']}",  # unique across venues and wallets
-                    order_id=order_id,
-                    client_order_id=cid,
-                    category=category,
-                    symbol=symbol,
-                    side=Side.BUY if t.get("side") == "buy" else Side.SELL,
-                    price=D(t.get("price")),
-                    qty=D(t.get("amount")) * ct,
-                    fee=D(fee.get("cost")),
-                    fee_coin=str(fee.get("currency") or ""),
-                    is_maker=t.get("takerOrMaker") == "maker",
-                    executed_at=datetime.fromtimestamp((t.get("timestamp") or 0) / 1000, tz=UTC),
-                )
-            )
+        fills = [self._fill(t, category, symbol, m) for t in rows]
+        return FillPage(fills=fills, next_cursor=self._fills_cursor(rows, cursor))
+
+    def _fill(self, t: dict, category: Category, symbol: str, m: dict) -> Fill:
+        info = t.get("info") or {}
+        order_id = str(t.get("order") or "")
+        cid = str(info.get("clOrdId") or info.get("clientOrderId") or "") or self._client_id_of(order_id, category, m)
+        fee = t.get("fee") or {}
+        return Fill(
+            exec_id=f"{self.spec.code}-{category}-{m['id']}-{t['id']}",  # unique across venues and wallets
+            order_id=order_id,
+            client_order_id=cid,
+            category=category,
+            symbol=symbol,
+            side=Side.BUY if t.get("side") == "buy" else Side.SELL,
+            price=D(t.get("price")),
+            qty=D(t.get("amount")) * self._contract(m),
+            fee=D(fee.get("cost")),
+            fee_coin=str(fee.get("currency") or ""),
+            is_maker=t.get("takerOrMaker") == "maker",
+            executed_at=datetime.fromtimestamp((t.get("timestamp") or 0) / 1000, tz=UTC),
+        )
+
+    def _fills_cursor(self, rows: list[dict], cursor: str | None) -> str | None:
         next_cursor = None
         if len(rows) >= self.fills_page_size:
             if self.spec.code == "okx":
-                next_cursor = min(str((t.get("info") or {}).get("billId") or "") for t in rows) or None
+                bills = [str((t.get("info") or {}).get("billId") or "") for t in rows]
+                next_cursor = min((b for b in bills if b.isdigit()), key=int, default=None)  # numbers, not text
             elif self.spec.code == "kucoin":
                 next_cursor = str(int(cursor or 1) + 1)
             else:
                 next_cursor = str(max(int(t["id"]) for t in rows) + 1)
-        return FillPage(fills=fills, next_cursor=next_cursor)
+        return next_cursor
+
+    # --- account-wide reads (the account pass) -----------------------------------------------
+    def _port_market(self, category: Category, unified: str | None) -> tuple[str, dict] | None:
+        """(port symbol, market) of a ccxt unified symbol in `category`, or None."""
+        m = (self.exchange.markets or {}).get(unified or "")
+        if m is None:
+            return None
+        cat = Category.SPOT if m.get("spot") else Category.LINEAR if m.get("swap") and m.get("linear") else None
+        return (f"{m['base']}{m['quote']}", m) if cat == category else None
+
+    def _scope(self, category: Category, key: str) -> dict:
+        """The venue's parameter that narrows a symbol-less read to one category."""
+        if self.spec.code != "okx":
+            return {}
+        if key == "instType":
+            return {"instType": "SWAP" if category == Category.LINEAR else "SPOT"}
+        return {"type": "swap" if category == Category.LINEAR else "spot"}
+
+    def account_open_orders(self, *, category: Category, symbols: Sequence[str]) -> list[ExchangeOrder]:
+        category = Category(category)
+        if not self.spec.account_reads:
+            return [o for symbol in sorted(set(symbols)) for o in self.open_orders(category=category, symbol=symbol)]
+        self._markets()
+        out: list[ExchangeOrder] = []
+        page_params: dict[str, Any] = {}
+        for page in range(1, 21):  # OKX pages back by ordId (100 a page), KuCoin by page number
+            if self.spec.code == "kucoin":
+                page_params = {"currentPage": page, "pageSize": 500}
+            rows = self._call(
+                "read",
+                category,
+                self.exchange.fetch_open_orders,
+                None,
+                None,
+                None,
+                {**self._scope(category, "instType"), **page_params},
+            )
+            for r in rows:
+                found = self._port_market(category, r.get("symbol"))
+                if found is not None:
+                    order = self._parse_order(r, category, found[0], found[1])
+                    if order.status.is_open:
+                        out.append(order)
+            full = len(rows) >= (500 if self.spec.code == "kucoin" else 100)
+            if not full:
+                break
+            if self.spec.code == "okx":
+                page_params = {"after": min(str(r.get("id")) for r in rows)}
+        return out
+
+    def account_fills(
+        self,
+        *,
+        category: Category,
+        symbols: Sequence[str],
+        since: datetime | None = None,
+        cursor: str | None = None,
+    ) -> FillPage:
+        category = Category(category)
+        if not self.spec.account_reads:
+            return per_symbol_fills(
+                lambda **kw: self.fills(category=category, **kw), symbols=symbols, since=since, cursor=cursor
+            )
+        self._markets()
+        params: dict[str, Any] = dict(self._scope(category, "type"))
+        since_ms = int(since.timestamp() * 1000) if since is not None else None
+        if self.spec.code == "kucoin":
+            params |= {"currentPage": int(cursor or 1), "pageSize": self.fills_page_size}
+        elif cursor:
+            params["after"] = cursor
+        rows = self._call(
+            "fills", category, self.exchange.fetch_my_trades, None, since_ms, self.fills_page_size, params
+        )
+        fills = []
+        for t in rows:
+            found = self._port_market(category, t.get("symbol"))
+            if found is not None:
+                fills.append(self._fill(t, category, found[0], found[1]))
+        return FillPage(fills=fills, next_cursor=self._fills_cursor(rows, cursor))
 
     def funding_payments(
         self, *, category: Category, symbol: str, since: datetime | None = None, cursor: str | None = None

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import signal
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -58,6 +58,8 @@ class Simulator:
         self.replay_tasks: dict[str, asyncio.Task] = {}
         self.stopping = asyncio.Event()
         self.requests = 0
+        # REST requests by path (tests and benchmarks count what a pass costs)
+        self.requests_by_path: Counter[str] = Counter()
         self.received: deque = deque(maxlen=200)  # order-changing requests (Bybit dialect): tests read them
         self.dialect = dialect(self) if dialect is not None else None
 
@@ -115,6 +117,7 @@ class Simulator:
     async def v5(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
         path = request.path
+        self.requests_by_path[path] += 1
         if self.ip_limit and self._ip_limited(request.remote or ""):
             return web.Response(status=403, text="access too frequent", content_type="text/plain")
         fault = self.faults.take("latency", path)

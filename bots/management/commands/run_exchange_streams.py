@@ -8,7 +8,7 @@ import signal
 from django.core.management.base import BaseCommand, CommandError
 
 from bots.sharding import shard_count
-from bots.streams import StreamsSupervisor
+from bots.streams import StreamsSupervisor, default_enqueue_sync
 
 
 class Command(BaseCommand):
@@ -28,7 +28,9 @@ class Command(BaseCommand):
     def handle(self, *args, refresh_seconds: float = 3.0, shard: int = 0, **options):
         if not 0 <= shard < shard_count():
             raise CommandError(f"--shard must be between 0 and {shard_count() - 1} (SETKA_SHARDS={shard_count()})")
-        supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds, shard=shard)
+        supervisor = StreamsSupervisor(
+            refresh_seconds=refresh_seconds, shard=shard, enqueue_sync=default_enqueue_sync()
+        )
         signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
         signal.signal(signal.SIGINT, lambda *_: supervisor.stop())
         self.stdout.write(f"run_exchange_streams: ready (shard {shard} of {shard_count()})", ending="\n")

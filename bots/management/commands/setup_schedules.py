@@ -22,6 +22,12 @@ class Command(BaseCommand):
         tick = tick_seconds or settings.SETKA_BOT_TICK_SECONDS
         tasks = {
             "bots: tick every running bot": ("bots.tasks.bots_tick_all_task", tick),
+            # the per-account safety net: which accounts are due is decided each beat interval
+            # (quiet or reconnected streams at once; every account once per SETKA_SAFETY_SECONDS)
+            "bots: pass exchange accounts whose stream was quiet or reconnected": (
+                "bots.tasks.accounts_sync_due_task",
+                tick,
+            ),
             "bots: sweep orders that reached the exchange after their bot stopped": (
                 "bots.tasks.stopped_orders_sweep_task",
                 max(tick * 6, 30),

@@ -150,6 +150,7 @@ class Dialect:
         sim = self.sim
         sim.requests += 1
         path = request.path
+        sim.requests_by_path[path] += 1
         if sim.ip_limit and sim._ip_limited(request.remote or ""):  # noqa: SLF001
             return web.Response(status=403, text="access too frequent", content_type="text/plain")
         fault = sim.faults.take("latency", path)
