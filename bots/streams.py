@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from observability.prom import STREAM_RECONNECTS, STREAMS_OPEN
 
@@ -25,6 +25,17 @@ logger = logging.getLogger(__name__)
 
 _BOT_ID = re.compile(r"^sk(\d+)-")
 TOPICS = ("order", "execution")
+
+
+def _release_thread_db() -> None:
+    """Close this thread's database connection after a stream callback. Each venue stream calls
+    back on its own thread, and Django keeps one connection per thread: left open, the streams
+    process would hold one PostgreSQL connection per account (hundreds at scale, past the
+    server's max_connections). The main thread's connection is kept (refresh reuses it)."""
+    if threading.current_thread() is threading.main_thread():
+        return
+    for conn in connections.all(initialized_only=True):
+        conn.close()
 
 
 def bot_id_from_client_order_id(client_order_id: str) -> int | None:
@@ -73,6 +84,13 @@ class StreamsSupervisor:
         from bots.tasks import tick_enqueue
 
         tick_enqueue(bot_id, urgent=True, account_id=self.account_of_bot.get(bot_id))
+
+    @staticmethod
+    def _in_stream_thread(callback: Callable[..., Any], *args: Any) -> None:
+        try:
+            callback(*args)
+        finally:
+            _release_thread_db()
 
     # callbacks (called from the streams' threads)
     def on_event(self, account_id: int, topic: str, data: list) -> None:
@@ -202,8 +220,8 @@ class StreamsSupervisor:
             try:
                 self.streams[account_id] = factory(
                     accounts[account_id],
-                    lambda topic, data, a=account_id: self.on_event(a, topic, data),
-                    lambda a=account_id: self.on_reconnect(a),
+                    lambda topic, data, a=account_id: self._in_stream_thread(self.on_event, a, topic, data),
+                    lambda a=account_id: self._in_stream_thread(self.on_reconnect, a),
                 )
                 STREAMS_OPEN.labels(venue=self.venue_of_account[account_id]).inc()
                 logger.info("streams: opened account %s (%d bots)", account_id, len(wanted[account_id]))

@@ -1,9 +1,11 @@
 """The streams supervisor: one stream per account with running bots, a fill event enqueues the
 bot's tick, a (re)connect enqueues a resync, and a refused stream is reopened, not kept dead."""
 
+from decimal import Decimal
+
 import pytest
 
-from bots.models import Bot
+from bots.models import Bot, BotPosition
 from bots.streams import StreamsSupervisor
 from tests.factories import BotFactory
 
@@ -72,3 +74,31 @@ def test_streams_close_when_the_last_bot_stops(supervisor):
     Bot.objects.filter(pk=bot.pk).update(status=Bot.Status.STOPPED)
     supervisor.refresh()
     assert supervisor.opened[0].closed and supervisor.streams == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stream_threads_give_their_database_connection_back(supervisor):
+    """Each venue stream calls back on its own thread; a position push writes the bot's
+    position there. The streams process must not keep a PostgreSQL connection per account
+    (at 100+ accounts it would exhaust the server): the thread's connection is closed after each
+    callback, and the position is still recorded."""
+    import threading
+
+    from django.db import connections
+
+    bots = [BotFactory(status=Bot.Status.RUNNING, category=Bot.Category.LINEAR) for _ in range(3)]
+    supervisor.refresh()
+    held = []
+
+    def push(stream):
+        push_item = {"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "size": "0.01", "avgPrice": "50000"}
+        stream.on_event("position.linear", [push_item])
+        held.append(connections["default"].connection is not None)
+
+    threads = [threading.Thread(target=push, args=(stream,)) for stream in supervisor.opened]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert held == [False, False, False]
+    assert sorted(BotPosition.objects.filter(bot__in=bots).values_list("size", flat=True)) == [Decimal("0.01")] * 3
