@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -213,6 +214,27 @@ def _mexc_source(exchange, broker_id: str) -> None:
     exchange.sign = sign_with_source
 
 
+# The venue's markets, loaded once per process and venue (and base URL) and shared by every
+# client built after it within MARKETS_TTL_SECONDS (ccxt's set_markets_from_exchange): a tick or
+# an account pass builds a fresh client, and each would otherwise load them again (OKX: two
+# public requests per category; Binance: exchangeInfo, weight 20, plus the currencies).
+MARKETS_TTL_SECONDS = 600.0
+_SHARED_MARKETS: dict[tuple[str, str], tuple[float, Any]] = {}
+_SHARED_MARKETS_LOCK = threading.Lock()
+_MARKET_TABLES = (
+    "id",
+    "markets",
+    "markets_by_id",
+    "symbols",
+    "ids",
+    "currencies",
+    "currencies_by_id",
+    "baseCurrencies",
+    "quoteCurrencies",
+    "codes",
+)
+
+
 class CcxtClient:
     """One authenticated account on one ccxt venue (or its Setka twin)."""
 
@@ -382,7 +404,21 @@ class CcxtClient:
     # --- markets -----------------------------------------------------------------------------
     def _markets(self) -> dict[tuple[Category, str], dict]:
         if not self._by_port:
-            markets = self._call("read", None, self.exchange.load_markets)
+            key = (self.spec.code, self.base_url)
+            with _SHARED_MARKETS_LOCK:
+                shared = _SHARED_MARKETS.get(key)
+            if shared is not None and time.monotonic() - shared[0] < MARKETS_TTL_SECONDS:
+                self.exchange.set_markets_from_exchange(shared[1])
+                markets = self.exchange.markets
+            else:
+                markets = self._call("read", None, self.exchange.load_markets)
+                helpers = list(self.exchange.options.get("marketHelperProps") or [])
+                snapshot = SimpleNamespace(  # the market tables only: no keys kept beyond this client
+                    **{name: getattr(self.exchange, name, None) for name in _MARKET_TABLES},
+                    options={"marketHelperProps": helpers, **{h: self.exchange.options.get(h) for h in helpers}},
+                )
+                with _SHARED_MARKETS_LOCK:
+                    _SHARED_MARKETS[key] = (time.monotonic(), snapshot)
             index = {}
             for m in markets.values():
                 if m.get("spot"):
