@@ -13,7 +13,18 @@ would check:
 Processes (tests/stack.py): the simulator (per-IP limit on, like Bybit's 600 per 5 s), `--workers`
 Celery workers of `--concurrency` processes each (default one worker of two), beat, one streams
 process. Users, accounts and bots are written in bulk; every bot is started through the start
-service, so its launch (ladder on the twin) is the worker's real launch tick.
+service, so its launch (ladder on the twin) is the worker's real launch tick; the window starts
+one safety interval after no bot is starting any more (or `--launch-timeout`).
+
+PostgreSQL's connections are checked first: the streams process held about one connection per
+exchange account in the first 1,000-bot run (its WebSocket threads write positions), which
+exhausted a server of max_connections 100 that others share. The run refuses to start when the
+server lacks accounts + 20 free connections (`--force` to run anyway); (d) prints how many this
+database held.
+
+Where the time goes is printed under (d): CPU of each process (from /proc), the database's own
+statement time (pg_stat_database.active_time), the Celery queue's depth, and the worker's tasks
+by name with their durations (from Celery's log lines).
 
 Run:  scripts/bench scale                       (1,000 bots on 100 accounts)
       scripts/bench scale -- --bots 200 --accounts 20
@@ -42,7 +53,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 django.setup()
 
-import psutil  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -92,9 +102,7 @@ def arguments(argv=None) -> argparse.Namespace:
         "--latency-budget", type=float, default=120, help="longest time spent on latency samples, s (default 120)"
     )
     p.add_argument(
-        "--beat-during-launch",
-        action="store_true",
-        help="run beat's safety net during the launch too (default: beat starts once every bot is launched)",
+        "--force", action="store_true", help="run even if PostgreSQL seems to lack the connections the run needs"
     )
     p.add_argument("--launch-timeout", type=float, default=420, help="longest wait for the launches, s (default 420)")
     p.add_argument("--seed", type=int, default=11)
@@ -123,32 +131,51 @@ def evidence_fields() -> tuple[str, str | None]:
 
 
 class Cpu:
-    """CPU seconds of process trees (each stack process with its children) between two reads."""
+    """CPU seconds of each stack process with its children (its session: tests/stack.py gives
+    every process its own) and of the whole machine, from /proc (Linux)."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
 
     def __init__(self, stack: Stack):
         self.stack = stack
 
     def read(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for name, proc in self.stack.procs.items():
-            if not proc.alive or proc.popen is None:
+        by_session: dict[int, float] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
                 continue
             try:
-                root = psutil.Process(proc.popen.pid)
-                tree = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
                 continue
-            kind = proc.kind if proc.kind != "manage" else name
-            out[kind] = out.get(kind, 0.0) + sum(_cpu(p) for p in tree)
+            session, utime, stime = int(fields[3]), int(fields[11]), int(fields[12])
+            by_session[session] = by_session.get(session, 0.0) + (utime + stime) / self.TICK
+        out: dict[str, float] = {}
+        for name, proc in self.stack.procs.items():
+            if proc.alive and proc.popen is not None:
+                kind = proc.kind if proc.kind != "manage" else name
+                out[kind] = out.get(kind, 0.0) + by_session.get(proc.popen.pid, 0.0)
         return out
 
+    @staticmethod
+    def machine() -> tuple[float, float]:
+        """(busy, total) CPU seconds of the machine since boot."""
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return (sum(values) - idle) / Cpu.TICK, sum(values) / Cpu.TICK
 
-def _cpu(p: psutil.Process) -> float:
-    try:
-        t = p.cpu_times()
-        return t.user + t.system
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return 0.0
+
+def db_connections() -> tuple[int, int, int]:
+    """(connections of this database, connections of the server, max_connections)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "select count(*) filter (where datname = current_database()), count(*), "
+            "current_setting('max_connections')::int from pg_stat_activity"
+        )
+        mine, total, most = cur.fetchone()
+    return int(mine), int(total), int(most)
 
 
 def db_stats() -> dict[str, float]:
@@ -503,6 +530,13 @@ def main(argv=None) -> None:
     window = args.intervals * interval
     bot_field, account_field = evidence_fields()
     call_command("migrate", verbosity=0)
+    _, in_use, most = db_connections()
+    need = args.accounts + args.probes + 20 + args.workers * (args.concurrency + 1)
+    if most - in_use < need and not args.force:
+        raise SystemExit(
+            f"harness: PostgreSQL has {most - in_use} free connections of {most}; this run needs about {need} (the "
+            "streams process holds about one per exchange account). Raise max_connections or pass --force."
+        )
     env = {
         "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
         "REDIS_URL": settings.REDIS_URL,
@@ -554,8 +588,7 @@ def main(argv=None) -> None:
         for n in range(args.workers):
             stack.start(f"worker{n}", "worker", concurrency=args.concurrency, purge=(n == 0), node=f"scale{n}")
         stack.start("streams")
-        if args.beat_during_launch:
-            stack.start("beat")
+        stack.start("beat")
         cpu = Cpu(stack)
 
         t0 = time.perf_counter()
@@ -581,7 +614,7 @@ def main(argv=None) -> None:
         print(
             f"seeding: {len(all_ids)} bots, {args.accounts + args.probes} users/accounts written in {t_rows:.1f} s; "
             f"start service for all in {t_start:.1f} s; launched (no bot starting) after {t_launch:.1f} s "
-            f"= {len(all_ids) / t_launch:.1f} launches/s (beat {'on' if args.beat_during_launch else 'off'})"
+            f"= {len(all_ids) / t_launch:.1f} launches/s"
         )
         print(
             f"  statuses {dict(sorted(counts.items()))}; {ladders} open orders on the twin; launch requests "
@@ -600,27 +633,28 @@ def main(argv=None) -> None:
         speed = args.speed or speed
         first_ts = {s: feed.load_candles(str(feed.default_csv(s)))[1].ts for s in LOAD_SYMBOLS}
 
-        if not args.beat_during_launch:
-            stack.start("beat")
         time.sleep(interval)  # a first round of the safety net; the launch's tail settles
         cpu0, db0, status_a, q0 = cpu.read(), db_stats(), control.status(), queue_depth()
-        psutil.cpu_percent()
+        machine0 = Cpu.machine()
         since = time.time()
         for symbol in LOAD_SYMBOLS:
             control.start_replay(symbol, speed=speed, start=first_ts[symbol])
         sampler = EvidenceSampler(running, bot_field, account_field)
         sampler.start()
         latencies, missed = measure_latency(control, probe_uids, args.samples, args.probe_timeout, args.latency_budget)
-        depths = [q0]
+        depths, conns = [q0], [db_connections()[0]]
         while time.time() - since < window:
             depths.append(queue_depth())
+            conns.append(db_connections()[0])
             time.sleep(0.5)
         depths.append(queue_depth())
+        conns.append(db_connections()[0])
         sampler.stop_event.set()
         sampler.join()
         until = time.time()
         measured = until - since
-        status_b, cpu1, db1, busy = control.status(), cpu.read(), db_stats(), psutil.cpu_percent()
+        status_b, cpu1, db1, machine1 = control.status(), cpu.read(), db_stats(), Cpu.machine()
+        busy = (machine1[0] - machine0[0]) / max(1e-9, machine1[1] - machine0[1]) * 100
         for symbol in LOAD_SYMBOLS:
             control.stop_replay(symbol)
         if sampler.error is not None:
@@ -672,8 +706,8 @@ def main(argv=None) -> None:
     print(
         f"    PostgreSQL (this database): statements active {(db1['active_ms'] - db0['active_ms']) / 1000 / measured:.2f} "
         f"s/s, {(db1['xacts'] - db0['xacts']) / measured:.0f} transactions/s, "
-        f"{(db1['written'] - db0['written']) / measured:.0f} rows written/s; Celery queue depth max {max(depths)}, "
-        f"end {depths[-1]}"
+        f"{(db1['written'] - db0['written']) / measured:.0f} rows written/s, connections held up to {max(conns)}; "
+        f"Celery queue depth max {max(depths)}, end {depths[-1]}"
     )
     for name, durations in sorted(tasks.items(), key=lambda kv: -sum(kv[1])):
         print(
