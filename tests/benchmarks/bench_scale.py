@@ -89,7 +89,13 @@ def arguments(argv=None) -> argparse.Namespace:
     p.add_argument("--accounts", type=int, default=0, help="paper accounts (default bots/10)")
     p.add_argument("--workers", type=int, default=1, help="Celery worker processes to start (default 1)")
     p.add_argument("--concurrency", type=int, default=2, help="pool processes of each worker (default 2)")
-    p.add_argument("--interval", type=float, default=0, help="safety interval in s (default: the runtime's setting)")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=0,
+        help="safety interval in s to check against (default: the runtime's, SETKA_SAFETY_SECONDS with the "
+        "per-account safety net, else SETKA_BOT_TICK_SECONDS)",
+    )
     p.add_argument("--intervals", type=float, default=3, help="measuring window in safety intervals (default 3)")
     p.add_argument("--probes", type=int, default=5, help="probe bots for the fill -> counter latency (default 5)")
     p.add_argument("--samples", type=int, default=50, help="latency samples at least (default 50)")
@@ -112,17 +118,21 @@ def arguments(argv=None) -> argparse.Namespace:
 
 
 def safety_interval() -> float:
-    """The runtime's safety interval: a reconcile setting if the runtime has one, else the tick's."""
-    for name in ("SETKA_RECONCILE_SECONDS", "SETKA_ACCOUNT_RECONCILE_SECONDS", "SETKA_BOT_TICK_SECONDS"):
-        if hasattr(settings, name):
-            return float(getattr(settings, name))
-    return 5.0
+    """The runtime's safety interval: every running bot must be reconciled at least this often.
+    A per-account safety net (SETKA_ACCOUNT_SYNC) has its own setting; else the per-bot tick's."""
+    if getattr(settings, "SETKA_ACCOUNT_SYNC", False):
+        for name in ("SETKA_SAFETY_SECONDS", "SETKA_RECONCILE_SECONDS"):
+            if hasattr(settings, name):
+                return float(getattr(settings, name))
+    return float(getattr(settings, "SETKA_BOT_TICK_SECONDS", 5))
 
 
-def evidence_fields() -> tuple[str, str | None]:
+def evidence_fields() -> tuple[list[str], str | None]:
+    """The bot's fields that say when it was last known in line with the exchange (the latest
+    of them counts: a full tick or a per-account pass), and such a field of its account."""
     bot_fields = {f.name for f in Bot._meta.get_fields()}
     account_fields = {f.name for f in ExchangeAccount._meta.get_fields()}
-    bot = next(f for f in BOT_EVIDENCE if f in bot_fields)
+    bot = [f for f in BOT_EVIDENCE if f in bot_fields]
     account = next((f for f in ACCOUNT_EVIDENCE if f in account_fields), None)
     return bot, account
 
@@ -403,10 +413,10 @@ class EvidenceSampler(threading.Thread):
     """Reads every tracked bot's reconcile evidence a few times a second; keeps the distinct
     values seen, so gaps between consecutive reconciles come from the runtime's timestamps."""
 
-    def __init__(self, ids: list[int], bot_field: str, account_field: str | None, period: float = 0.25):
+    def __init__(self, ids: list[int], bot_fields: list[str], account_field: str | None, period: float = 0.25):
         super().__init__(daemon=True)
         self.lo, self.hi, self.ids = min(ids), max(ids), set(ids)
-        self.bot_field, self.account_field, self.period = bot_field, account_field, period
+        self.bot_fields, self.account_field, self.period = bot_fields, account_field, period
         self.seen: dict[int, list[float]] = {pk: [] for pk in ids}
         self.ages: list[float] = []
         self.stop_event = threading.Event()
@@ -414,7 +424,7 @@ class EvidenceSampler(threading.Thread):
         self.error: BaseException | None = None
 
     def read(self) -> dict[int, float | None]:
-        cols = ["pk", self.bot_field] + ([f"exchange_account__{self.account_field}"] if self.account_field else [])
+        cols = ["pk", *self.bot_fields] + ([f"exchange_account__{self.account_field}"] if self.account_field else [])
         out: dict[int, float | None] = {}
         for row in Bot.objects.filter(pk__gte=self.lo, pk__lte=self.hi).values_list(*cols):
             if row[0] not in self.ids:
@@ -528,7 +538,7 @@ def main(argv=None) -> None:
     args = arguments(argv)
     interval = args.interval or safety_interval()
     window = args.intervals * interval
-    bot_field, account_field = evidence_fields()
+    bot_fields, account_field = evidence_fields()
     call_command("migrate", verbosity=0)
     _, in_use, most = db_connections()
     need = args.accounts + args.probes + 20 + args.workers * (args.concurrency + 1)
@@ -542,12 +552,11 @@ def main(argv=None) -> None:
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "SETKA_SIMULATOR_CONTROL_TOKEN": TOKEN,
-        "SETKA_BOT_TICK_SECONDS": str(int(interval)),
     }
     print(
         f"{args.bots} bots on {args.accounts} paper accounts (+{args.probes} probe bots), {args.workers} worker(s) x "
         f"{args.concurrency} processes, beat, 1 streams; twin per-IP limit {args.ip_limit or 'off'} per 5 s; "
-        f"safety interval {interval:g} s; evidence Bot.{bot_field}"
+        f"safety interval {interval:g} s; evidence the latest of Bot.{', Bot.'.join(bot_fields)}"
         + (f" / ExchangeAccount.{account_field}" if account_field else "")
     )
     wall = time.perf_counter()
@@ -573,10 +582,7 @@ def main(argv=None) -> None:
         control = SimulatorControl(sim.url, TOKEN)
         trading_resume(actor=None)
         Bot.objects.filter(status__in=Bot.ACTIVE_STATUSES).update(status=Bot.Status.STOPPED)  # earlier runs
-        try:
-            call_command("setup_schedules", tick_seconds=int(interval), stdout=open(os.devnull, "w"))  # noqa: SIM115
-        except TypeError:  # a runtime whose schedules take no tick argument
-            call_command("setup_schedules", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("setup_schedules", stdout=open(os.devnull, "w"))  # noqa: SIM115 - the runtime's own periods
         # the replays' cursors at their first candle; the grids are drawn around its close
         prices, vols = {}, {}
         for symbol in LOAD_SYMBOLS:
@@ -639,7 +645,7 @@ def main(argv=None) -> None:
         since = time.time()
         for symbol in LOAD_SYMBOLS:
             control.start_replay(symbol, speed=speed, start=first_ts[symbol])
-        sampler = EvidenceSampler(running, bot_field, account_field)
+        sampler = EvidenceSampler(running, bot_fields, account_field)
         sampler.start()
         latencies, missed = measure_latency(control, probe_uids, args.samples, args.probe_timeout, args.latency_budget)
         depths, conns = [q0], [db_connections()[0]]
