@@ -87,7 +87,9 @@ def arguments(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scripts/bench scale --", description=__doc__.split("\n\n")[0])
     p.add_argument("--bots", type=int, default=1000, help="running bots (default 1000)")
     p.add_argument("--accounts", type=int, default=0, help="paper accounts (default bots/10)")
-    p.add_argument("--workers", type=int, default=1, help="Celery worker processes to start (default 1)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="Celery workers to start, each of --concurrency processes (default 1)"
+    )
     p.add_argument("--concurrency", type=int, default=2, help="pool processes of each worker (default 2)")
     p.add_argument(
         "--interval",
