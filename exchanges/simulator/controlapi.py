@@ -80,8 +80,13 @@ def add_routes(app: web.Application, sim) -> None:
     eng = sim.engine
 
     def key_json(k):
-        return {"uid": k.uid, "api_key": k.api_key, "api_secret": k.secret, "passphrase": k.passphrase,
-                "venue": sim.venue}
+        return {
+            "uid": k.uid,
+            "api_key": k.api_key,
+            "api_secret": k.secret,
+            "passphrase": k.passphrase,
+            "venue": sim.venue,
+        }
 
     def key_kwargs(body):
         ips = body.get("ip_whitelist") or []
@@ -261,6 +266,7 @@ def add_routes(app: web.Application, sim) -> None:
     async def status(request, body):
         return {
             "requests": sim.requests,
+            "refused": dict(sim.refused),
             "accounts": len(eng.accounts),
             "orders": len(eng.orders),
             "replays": eng.replays,

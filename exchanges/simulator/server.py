@@ -62,6 +62,8 @@ class Simulator:
         self.requests_by_path: Counter[str] = Counter()
         self.received: deque = deque(maxlen=200)  # order-changing requests (Bybit dialect): tests read them
         self.dialect = dialect(self) if dialect is not None else None
+        # REST requests refused by the rate limits (HTTP 403 per IP, retCode 10006 per UID), for benchmarks
+        self.refused = {"403": 0, "10006": 0}
 
     # ---------------------------------------------------------------- app
     def app(self) -> web.Application:
@@ -119,6 +121,7 @@ class Simulator:
         path = request.path
         self.requests_by_path[path] += 1
         if self.ip_limit and self._ip_limited(request.remote or ""):
+            self.refused["403"] += 1
             return web.Response(status=403, text="access too frequent", content_type="text/plain")
         fault = self.faults.take("latency", path)
         if fault:
@@ -179,6 +182,7 @@ class Simulator:
                     # strictly in the future even after the trip back: pybit sleeps (reset - now) and
                     # crashes on a negative value
                     headers["X-Bapi-Limit-Reset-Timestamp"] = str(max(reset, now + 100))
+                    self.refused["10006"] += 1
                     return self._envelope(10006, "Too many visits!", headers=headers)
                 units = granted
             else:

@@ -7,8 +7,8 @@ its per-IP limit of 600 requests per 5 s on), each with one open order on the ex
   process does it, the orders left open on the exchange after it (target 0), and the requests
   the simulator refused (403 per IP, 10006 per UID; target 0).
 
-Not measured here (not built yet): the bots' own stop ticks on a worker (positions closed), the
-1,000/5,000-bot tick throughput and the fill -> counter order p99 under load.
+Not measured here: the bots' own stop ticks on a worker (positions closed); the 1,000/5,000-bot
+reconcile coverage and the fill -> counter order p99 under load are bench_scale.py's.
 
 Run: scripts/bench runtime   (SETKA_BENCH_BOTS=200 for a quicker pass)"""
 

@@ -1,0 +1,734 @@
+"""Scale benchmark on the real processes (issue 11's "must show"): N running bots on the Bybit
+twin, real candles replayed so that about 1 % of the bots fill per minute, and what an operator
+would check:
+
+(a) every running bot reconciled at least once per safety interval (the runtime's own evidence:
+    `reconciled_at` on the bot or its account when such a field exists, else `Bot.last_tick_at`);
+(b) requests the twin's rate limits refused (HTTP 403 per IP, retCode 10006 per UID);
+(c) fill -> counter order accepted by the twin, p50/p95/p99 (probe bots on a symbol that is not
+    replayed: the harness crosses their lines; both ends are the twin's own timestamps, the
+    fill's execTime and the counter order's createdTime);
+(d) requests per second the twin served, CPU of each process, the worker queue's depth.
+
+Processes (tests/stack.py): the simulator (per-IP limit on, like Bybit's 600 per 5 s), `--workers`
+Celery workers of `--concurrency` processes each (default one worker of two), beat, one streams
+process. Users, accounts and bots are written in bulk; every bot is started through the start
+service, so its launch (ladder on the twin) is the worker's real launch tick; the window starts
+one safety interval after no bot is starting any more (or `--launch-timeout`).
+
+PostgreSQL's connections are checked first: the streams process held about one connection per
+exchange account in the first 1,000-bot run (its WebSocket threads write positions), which
+exhausted a server of max_connections 100 that others share. The run refuses to start when the
+server lacks accounts + 20 free connections (`--force` to run anyway); (d) prints how many this
+database held.
+
+Where the time goes is printed under (d): CPU of each process (from /proc), the database's own
+statement time (pg_stat_database.active_time), the Celery queue's depth, and the worker's tasks
+by name with their durations (from Celery's log lines).
+
+Run:  scripts/bench scale                       (1,000 bots on 100 accounts)
+      scripts/bench scale -- --bots 200 --accounts 20
+      scripts/bench scale -- --bots 5000 --workers 4
+      (or DATABASE_URL=... REDIS_URL=... python -m tests.benchmarks.bench_scale --help)
+The database must be migrated. Bots of earlier runs are marked stopped first. Exits non-zero
+only when the harness itself fails; a missed target is printed as "target missed"."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from bots.models import Bot  # noqa: E402
+from bots.services import bot_start, trading_resume  # noqa: E402
+from exchanges.models import Exchange, ExchangeAccount  # noqa: E402
+from exchanges.simulator import feed  # noqa: E402
+from exchanges.simulator.control import SimulatorControl  # noqa: E402
+from tests.benchmarks.bench_bots import pct  # noqa: E402
+from tests.stack import Stack, free_port  # noqa: E402
+
+TOKEN = "bench-scale-control-token-7f3a9c"
+LOAD_SYMBOLS = ("BTCUSDT", "ETHUSDT")  # replayed (real candles)
+PROBE_SYMBOL = "LTCUSDT"  # not replayed: the harness moves it to make fills of the probe bots
+PROBE_PRICE, PROBE_DOWN, PROBE_UP = Decimal("150"), Decimal("139.99"), Decimal("150.01")
+PROBE_CONFIG = {"strategy": "spot_grid", "lower_price": "100", "upper_price": "200", "grid_count": 10}
+# the runtime's evidence that a bot was reconciled, newest design first (see module docstring)
+BOT_EVIDENCE = ("reconciled_at", "last_reconciled_at", "last_reconcile_at", "last_tick_at")
+ACCOUNT_EVIDENCE = ("reconciled_at", "last_reconciled_at", "last_reconcile_at")
+TARGET_P99_MS = 250
+
+
+def mark(ok: bool) -> str:
+    return "target met" if ok else "target missed"
+
+
+def arguments(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="scripts/bench scale --", description=__doc__.split("\n\n")[0])
+    p.add_argument("--bots", type=int, default=1000, help="running bots (default 1000)")
+    p.add_argument("--accounts", type=int, default=0, help="paper accounts (default bots/10)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="Celery workers to start, each of --concurrency processes (default 1)"
+    )
+    p.add_argument("--concurrency", type=int, default=2, help="pool processes of each worker (default 2)")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=0,
+        help="safety interval in s to check against (default: the runtime's, SETKA_SAFETY_SECONDS with the "
+        "per-account safety net, else SETKA_BOT_TICK_SECONDS)",
+    )
+    p.add_argument("--intervals", type=float, default=3, help="measuring window in safety intervals (default 3)")
+    p.add_argument("--probes", type=int, default=5, help="probe bots for the fill -> counter latency (default 5)")
+    p.add_argument("--samples", type=int, default=50, help="latency samples at least (default 50)")
+    p.add_argument("--fill-rate", type=float, default=1.0, help="target %% of bots filling per minute (default 1)")
+    p.add_argument("--speed", type=float, default=0, help="replay speed, market minutes per minute (default: tuned)")
+    p.add_argument("--linear-share", type=float, default=0.3, help="share of linear (perpetual) bots (default 0.3)")
+    p.add_argument("--ip-limit", type=int, default=600, help="twin's requests per 5 s per IP, 0 = off (default 600)")
+    p.add_argument("--probe-timeout", type=float, default=20, help="longest wait for one counter order, s (default 20)")
+    p.add_argument(
+        "--latency-budget", type=float, default=120, help="longest time spent on latency samples, s (default 120)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="run even if PostgreSQL seems to lack the connections the run needs"
+    )
+    p.add_argument("--launch-timeout", type=float, default=420, help="longest wait for the launches, s (default 420)")
+    p.add_argument("--seed", type=int, default=11)
+    args = p.parse_args(argv)
+    args.accounts = args.accounts or max(1, math.ceil(args.bots / 10))
+    return args
+
+
+def safety_interval() -> float:
+    """The runtime's safety interval: every running bot must be reconciled at least this often.
+    A per-account safety net (SETKA_ACCOUNT_SYNC) has its own setting; else the per-bot tick's."""
+    if getattr(settings, "SETKA_ACCOUNT_SYNC", False):
+        for name in ("SETKA_SAFETY_SECONDS", "SETKA_RECONCILE_SECONDS"):
+            if hasattr(settings, name):
+                return float(getattr(settings, name))
+    return float(getattr(settings, "SETKA_BOT_TICK_SECONDS", 5))
+
+
+def evidence_fields() -> tuple[list[str], str | None]:
+    """The bot's fields that say when it was last known in line with the exchange (the latest
+    of them counts: a full tick or a per-account pass), and such a field of its account."""
+    bot_fields = {f.name for f in Bot._meta.get_fields()}
+    account_fields = {f.name for f in ExchangeAccount._meta.get_fields()}
+    bot = [f for f in BOT_EVIDENCE if f in bot_fields]
+    account = next((f for f in ACCOUNT_EVIDENCE if f in account_fields), None)
+    return bot, account
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+class Cpu:
+    """CPU seconds of each stack process with its children (its session: tests/stack.py gives
+    every process its own) and of the whole machine, from /proc (Linux)."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+
+    def read(self) -> dict[str, float]:
+        by_session: dict[int, float] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            session, utime, stime = int(fields[3]), int(fields[11]), int(fields[12])
+            by_session[session] = by_session.get(session, 0.0) + (utime + stime) / self.TICK
+        out: dict[str, float] = {}
+        for name, proc in self.stack.procs.items():
+            if proc.alive and proc.popen is not None:
+                kind = proc.kind if proc.kind != "manage" else name
+                out[kind] = out.get(kind, 0.0) + by_session.get(proc.popen.pid, 0.0)
+        return out
+
+    @staticmethod
+    def machine() -> tuple[float, float]:
+        """(busy, total) CPU seconds of the machine since boot."""
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return (sum(values) - idle) / Cpu.TICK, sum(values) / Cpu.TICK
+
+
+def db_connections() -> tuple[int, int, int]:
+    """(connections of this database, connections of the server, max_connections)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "select count(*) filter (where datname = current_database()), count(*), "
+            "current_setting('max_connections')::int from pg_stat_activity"
+        )
+        mine, total, most = cur.fetchone()
+    return int(mine), int(total), int(most)
+
+
+def db_stats() -> dict[str, float]:
+    """This database's counters (pg_stat_database): time spent in statements, transactions, rows."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "select active_time, xact_commit + xact_rollback, tup_inserted + tup_updated + tup_deleted, "
+            "tup_returned + tup_fetched from pg_stat_database where datname = current_database()"
+        )
+        row = cur.fetchone()
+    return dict(zip(("active_ms", "xacts", "written", "read"), (float(v or 0) for v in row), strict=True))
+
+
+TASK_LINE = re.compile(
+    r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+): \w+/[^\]]*\] Task ([\w.]+)\[[^\]]*\] succeeded in ([\d.]+)s"
+)
+
+
+def worker_tasks(logs: list[str], since: float, until: float) -> dict[str, list[float]]:
+    """Durations of the tasks the workers finished between two times, by task name (Celery's own
+    log lines: whatever task the runtime uses for ticks or reconcile passes is counted)."""
+    out: dict[str, list[float]] = {}
+    for text in logs:
+        for line in text.splitlines():
+            m = TASK_LINE.match(line)
+            if m is None:
+                continue
+            at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if since <= at <= until:
+                out.setdefault(m.group(2).rsplit(".", 1)[-1], []).append(float(m.group(3)))
+    return out
+
+
+def queue_depth() -> int:
+    """Messages waiting in the Celery queues on the broker (Redis lists)."""
+    import redis
+
+    r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    names = [k for k in r.scan_iter(match="celery*", count=1000) if r.type(k) == b"list"]
+    names += [k for k in r.scan_iter(match="ticks.*", count=1000) if r.type(k) == b"list"]
+    return sum(r.llen(k) for k in names)
+
+
+# --- seeding ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    load_ids: list[int]
+    probe_ids: list[int]
+    load_uids: list[int]
+    probe_uids: list[int]
+    probe_accounts: list[int]
+    lines: dict[int, tuple[str, list[Decimal]]] = field(default_factory=dict)  # bot id -> (symbol, lines)
+
+
+def volatility(symbol: str, start_index: int, minutes: int = 600) -> float:
+    """The median 1-minute range (high - low) / open of the candles the replay will play."""
+    candles = feed.load_candles(str(feed.default_csv(symbol)))
+    ranges = sorted(
+        float((c.high - c.low) / c.open) for c in candles[start_index : start_index + minutes] if c.open > 0
+    )
+    return ranges[len(ranges) // 2] if ranges else 0.002
+
+
+def load_config(rng: random.Random, price: Decimal, vol: float, linear: bool) -> tuple[dict, list[Decimal]]:
+    """A grid around the price whose step is 3-10 typical 1-minute ranges of its symbol, so that
+    BTC and ETH bots fill about as often; count, spacing and the price's place in it vary."""
+    step = Decimal(str(round(vol * rng.uniform(3, 10), 6)))
+    count = rng.randint(6, 24)
+    below = Decimal(str(round(count * rng.uniform(0.3, 0.7) + rng.uniform(-0.4, 0.4), 3)))
+    spacing = rng.choice(("arithmetic", "geometric"))
+    cent = Decimal("0.01")
+    if spacing == "arithmetic":
+        lower = (price - price * step * below).quantize(cent)
+        upper = (lower + price * step * count).quantize(cent)
+        lines = [lower + (upper - lower) / count * i for i in range(count + 1)]
+    else:
+        lower = (price / (1 + step) ** below).quantize(cent)
+        upper = (lower * (1 + step) ** count).quantize(cent)
+        ratio = (upper / lower) ** (Decimal(1) / count)
+        lines = [lower * ratio**i for i in range(count + 1)]
+    config = {
+        "strategy": "linear_grid" if linear else "spot_grid",
+        "lower_price": str(lower),
+        "upper_price": str(upper),
+        "grid_count": count,
+        "spacing": spacing,
+        "investment": "1000",
+    }
+    if linear:
+        config.update(direction="neutral", leverage="5")
+    return config, lines
+
+
+def seed(args, control: SimulatorControl, prices: dict[str, Decimal], vols: dict[str, float]) -> Seeded:
+    rng = random.Random(args.seed)
+    stamp = time.time_ns()
+    bybit = Exchange.objects.get(code="bybit")
+    n_accounts = args.accounts + args.probes
+    twin = [control.create_account(funding={"USDT": "1000000"}) for _ in range(n_accounts)]
+    granted = timezone.now()
+    users = User.objects.bulk_create(
+        User(email=f"bench-scale-{stamp}-{i}@example.com", password="!", access_granted_at=granted)
+        for i in range(n_accounts)
+    )
+    accounts = ExchangeAccount.objects.bulk_create(
+        ExchangeAccount(
+            user=user,
+            exchange=bybit,
+            label=f"scale {i}",
+            environment=ExchangeAccount.Environment.PAPER,
+            api_key=acc.api_key,
+            api_secret=acc.api_secret,
+            api_key_hint="bench",
+        )
+        for i, (user, acc) in enumerate(zip(users, twin, strict=True))
+    )
+    load_accounts, probe_accounts = accounts[: args.accounts], accounts[args.accounts :]
+    bots: list[Bot] = []
+    lines: list[tuple[str, list[Decimal]]] = []
+    for n in range(args.bots):
+        account = load_accounts[n % len(load_accounts)]
+        symbol = LOAD_SYMBOLS[n % len(LOAD_SYMBOLS)]
+        linear = rng.random() < args.linear_share
+        config, bot_lines = load_config(rng, prices[symbol], vols[symbol], linear)
+        bots.append(
+            Bot(
+                user_id=account.user_id,
+                exchange_account=account,
+                name=f"scale {n}",
+                symbol=symbol,
+                category="linear" if linear else "spot",
+                config=config,
+                investment=Decimal(config["investment"]),
+            )
+        )
+        lines.append((symbol, bot_lines))
+    for n, account in enumerate(probe_accounts):
+        bots.append(
+            Bot(
+                user_id=account.user_id,
+                exchange_account=account,
+                name=f"scale probe {n}",
+                symbol=PROBE_SYMBOL,
+                category="spot",
+                config={**PROBE_CONFIG, "investment": "1000"},
+                investment=Decimal("1000"),
+            )
+        )
+    created = Bot.objects.bulk_create(bots, batch_size=1000)
+    load, probes = created[: args.bots], created[args.bots :]
+    return Seeded(
+        load_ids=[b.pk for b in load],
+        probe_ids=[b.pk for b in probes],
+        load_uids=[a.uid for a in twin[: args.accounts]],
+        probe_uids=[a.uid for a in twin[args.accounts :]],
+        probe_accounts=[a.pk for a in probe_accounts],
+        lines={b.pk: ln for b, ln in zip(load, lines, strict=True)},
+    )
+
+
+def start_all(ids: list[int]) -> None:
+    """Every bot through the start service (which queues its launch tick)."""
+    for bot in Bot.objects.filter(pk__in=ids).select_related("exchange_account", "user"):
+        bot_start(bot=bot)
+
+
+def wait_launched(ids: list[int], timeout: float) -> dict[str, int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = dict(Bot.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("id")).order_by())
+        if not counts.get(Bot.Status.STARTING) or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.5)
+
+
+# --- price path --------------------------------------------------------------------------------------
+
+
+def expected_fills(seeded: Seeded, symbol: str, start_index: int, minutes: int) -> list[int]:
+    """Fills per market minute if every fill's counter order were placed at once: each bot's
+    empty line moves down on a buy and up on a sell as the replay's price path crosses lines."""
+    candles = feed.load_candles(str(feed.default_csv(symbol)))
+    bots = [[float(x) for x in ln] for s, ln in seeded.lines.values() if s == symbol]
+    price = float(candles[start_index - 1].close)
+    empty = [min(range(len(ln)), key=[abs(x - price) for x in ln].__getitem__) for ln in bots]
+    out = []
+    for m in range(minutes):
+        c = candles[(start_index + m) % len(candles)]
+        fills = 0
+        for point, _ in c.path():
+            p = float(point)
+            for k, ln in enumerate(bots):
+                e = empty[k]
+                while e > 0 and p <= ln[e - 1]:
+                    e -= 1
+                    fills += 1
+                while e < len(ln) - 1 and p >= ln[e + 1]:
+                    e += 1
+                    fills += 1
+                empty[k] = e
+        out.append(fills)
+    return out
+
+
+def tune_speed(args, per_symbol: dict[str, list[int]], run_minutes: float) -> tuple[float, float]:
+    """The replay speed (market minutes per real minute) at which the expected fills over a run
+    of `run_minutes` reach args.fill_rate % of the bots per minute; and the fills per minute
+    expected at that speed."""
+    want = args.fill_rate / 100 * args.bots * run_minutes
+    total = [sum(v) for v in zip(*per_symbol.values(), strict=True)]
+    done, minutes = 0, 0
+    for minutes, fills in enumerate(total, start=1):  # noqa: B007 - the loop's end is the answer
+        done += fills
+        if done >= want:
+            break
+    return minutes / run_minutes, done / run_minutes
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+class EvidenceSampler(threading.Thread):
+    """Reads every tracked bot's reconcile evidence a few times a second; keeps the distinct
+    values seen, so gaps between consecutive reconciles come from the runtime's timestamps."""
+
+    def __init__(self, ids: list[int], bot_fields: list[str], account_field: str | None, period: float = 0.25):
+        super().__init__(daemon=True)
+        self.lo, self.hi, self.ids = min(ids), max(ids), set(ids)
+        self.bot_fields, self.account_field, self.period = bot_fields, account_field, period
+        self.seen: dict[int, list[float]] = {pk: [] for pk in ids}
+        self.ages: list[float] = []
+        self.stop_event = threading.Event()
+        self.started_at = self.stopped_at = 0.0
+        self.error: BaseException | None = None
+
+    def read(self) -> dict[int, float | None]:
+        cols = ["pk", *self.bot_fields] + ([f"exchange_account__{self.account_field}"] if self.account_field else [])
+        out: dict[int, float | None] = {}
+        for row in Bot.objects.filter(pk__gte=self.lo, pk__lte=self.hi).values_list(*cols):
+            if row[0] not in self.ids:
+                continue
+            stamps = [v.timestamp() for v in row[1:] if v is not None]
+            out[row[0]] = max(stamps) if stamps else None
+        return out
+
+    def run(self) -> None:
+        try:
+            self.started_at = time.time()
+            while not self.stop_event.is_set():
+                now = time.time()
+                for pk, t in self.read().items():
+                    seen = self.seen[pk]
+                    if t is not None and (not seen or seen[-1] != t):
+                        seen.append(t)
+                    self.ages.append(now - t if t is not None else now - self.started_at)
+                self.stop_event.wait(self.period)
+            self.stopped_at = time.time()
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            self.error = exc
+        finally:
+            connection.close()
+
+    def gaps(self) -> dict[int, float]:
+        """Per bot: the longest time inside the window without a reconcile."""
+        out = {}
+        for pk, stamps in self.seen.items():
+            before = [t for t in stamps if t <= self.started_at]
+            inside = [t for t in stamps if t > self.started_at]
+            points = ([before[-1]] if before else [self.started_at]) + inside + [self.stopped_at]
+            out[pk] = max(b - a for a, b in zip(points, points[1:], strict=False))
+        return out
+
+
+def measure_latency(
+    control: SimulatorControl, uids: list[int], samples: int, timeout: float, budget: float
+) -> tuple[list[float], int]:
+    """Cross the probes' top buy line (140) down, then the sell line above it (150) up,
+    alternately; each crossing fills one order of every probe whose ladder is in place.
+    Latency = the counter order's createdTime - the fill's execTime, both the twin's clock.
+    Returns (latencies in s, probe crossings whose counter order did not come within `timeout`)."""
+    result: list[float] = []
+    missed = 0
+    ends = time.monotonic() + budget
+    i = 0
+    while len(result) + missed < samples and time.monotonic() < ends:
+        down = i % 2 == 0
+        i += 1
+        side, line, want = ("Buy", Decimal("140"), Decimal("150")) if down else ("Sell", Decimal("150"), Decimal("140"))
+        # only probes whose order on the crossed line is on the book (the last counter order came)
+        ready: dict[int, dict] = {}
+        deadline = min(ends, time.monotonic() + timeout)
+        while time.monotonic() < deadline:
+            for uid in uids:
+                if uid not in ready:
+                    led = control.ledger(uid)
+                    if any(o["side"] == side and Decimal(o["price"]) == line for o in led["open_orders"]):
+                        ready[uid] = led
+            if len(ready) == len(uids):
+                break
+            time.sleep(0.1)
+        if not ready:
+            missed += len(uids)
+            continue
+        crossed = {
+            uid: {o["orderLinkId"] for o in led["open_orders"] if Decimal(o["price"]) == line}
+            for uid, led in ready.items()
+        }
+        known = {uid: {o["orderLinkId"] for o in led["open_orders"]} for uid, led in ready.items()}
+        control.set_price(PROBE_SYMBOL, PROBE_DOWN if down else PROBE_UP)
+        waiting = set(ready)
+        deadline = time.monotonic() + timeout
+        while waiting and time.monotonic() < deadline:
+            time.sleep(0.05)
+            for uid in list(waiting):
+                led = control.ledger(uid)
+                fills = [int(e["execTime"]) for e in led["executions"] if e.get("orderLinkId") in crossed[uid]]
+                new = [
+                    int(o["createdTime"])
+                    for o in led["open_orders"]
+                    if o["orderLinkId"] not in known[uid] and Decimal(o["price"]) == want
+                ]
+                if fills and new:
+                    result.append((min(new) - max(fills)) / 1000)
+                    waiting.discard(uid)
+        missed += len(waiting)
+    return result, missed
+
+
+def realised_fills(control: SimulatorControl, uids: list[int], since_ms: int, until_ms: int) -> tuple[int, int]:
+    """(filled orders, bots with a fill) on the twin between the two times, from the ledgers."""
+    orders, bots = set(), set()
+    for uid in uids:
+        for e in control.ledger(uid)["executions"]:
+            if since_ms <= int(e["execTime"]) <= until_ms and e.get("orderLinkId"):
+                orders.add(e["orderId"])
+                bots.add(e["orderLinkId"].split("g")[0])
+    return len(orders), len(bots)
+
+
+def open_orders(control: SimulatorControl, uids: list[int]) -> int:
+    return sum(len(control.ledger(uid)["open_orders"]) for uid in uids)
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> None:
+    args = arguments(argv)
+    interval = args.interval or safety_interval()
+    window = args.intervals * interval
+    bot_fields, account_field = evidence_fields()
+    call_command("migrate", verbosity=0)
+    _, in_use, most = db_connections()
+    need = args.accounts + args.probes + 20 + args.workers * (args.concurrency + 1)
+    if most - in_use < need and not args.force:
+        raise SystemExit(
+            f"harness: PostgreSQL has {most - in_use} free connections of {most}; this run needs about {need} (the "
+            "streams process holds about one per exchange account). Raise max_connections or pass --force."
+        )
+    env = {
+        "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "SETKA_SIMULATOR_CONTROL_TOKEN": TOKEN,
+    }
+    print(
+        f"{args.bots} bots on {args.accounts} paper accounts (+{args.probes} probe bots), {args.workers} worker(s) x "
+        f"{args.concurrency} processes, beat, 1 streams; twin per-IP limit {args.ip_limit or 'off'} per 5 s; "
+        f"safety interval {interval:g} s; evidence the latest of Bot.{', Bot.'.join(bot_fields)}"
+        + (f" / ExchangeAccount.{account_field}" if account_field else "")
+    )
+    wall = time.perf_counter()
+    with Stack(env=env, log_dir=tempfile.mkdtemp(prefix="bench-scale-")) as stack:
+        port = free_port()
+        sim = stack.start(
+            "simulator",
+            "manage",
+            port=port,
+            args=[
+                "run_simulator",
+                "--port",
+                str(port),
+                "--state",
+                "",
+                "--replay",
+                "",
+                "--ip-limit",
+                str(args.ip_limit),
+            ],
+        )
+        stack.env["SETKA_SIMULATOR_URL"] = settings.SETKA_SIMULATOR_URL = sim.url
+        control = SimulatorControl(sim.url, TOKEN)
+        trading_resume(actor=None)
+        Bot.objects.filter(status__in=Bot.ACTIVE_STATUSES).update(status=Bot.Status.STOPPED)  # earlier runs
+        call_command("setup_schedules", stdout=open(os.devnull, "w"))  # noqa: SIM115 - the runtime's own periods
+        # the replays' cursors at their first candle; the grids are drawn around its close
+        prices, vols = {}, {}
+        for symbol in LOAD_SYMBOLS:
+            control.start_replay(symbol, speed=0)
+            control.advance(symbol, 1)
+            prices[symbol], vols[symbol] = control.price(symbol), volatility(symbol, 1)
+        control.set_price(PROBE_SYMBOL, PROBE_PRICE)
+
+        for n in range(args.workers):
+            stack.start(f"worker{n}", "worker", concurrency=args.concurrency, purge=(n == 0), node=f"scale{n}")
+        stack.start("streams")
+        stack.start("beat")
+        cpu = Cpu(stack)
+
+        t0 = time.perf_counter()
+        seeded = seed(args, control, prices, vols)
+        t_rows = time.perf_counter() - t0
+        status0 = control.status()
+        all_ids = seeded.load_ids + seeded.probe_ids
+        t0 = time.perf_counter()
+        start_all(all_ids)
+        t_start = time.perf_counter() - t0
+        counts = wait_launched(all_ids, args.launch_timeout)
+        t_launch = time.perf_counter() - t0
+        status1 = control.status()
+        ladders = open_orders(control, seeded.load_uids)
+        running = list(
+            Bot.objects.filter(pk__in=seeded.load_ids, status=Bot.Status.RUNNING).values_list("pk", flat=True)
+        )
+        probes_running = list(
+            Bot.objects.filter(pk__in=seeded.probe_ids, status=Bot.Status.RUNNING).values_list(
+                "exchange_account__id", flat=True
+            )
+        )
+        print(
+            f"seeding: {len(all_ids)} bots, {args.accounts + args.probes} users/accounts written in {t_rows:.1f} s; "
+            f"start service for all in {t_start:.1f} s; launched (no bot starting) after {t_launch:.1f} s "
+            f"= {len(all_ids) / t_launch:.1f} launches/s"
+        )
+        print(
+            f"  statuses {dict(sorted(counts.items()))}; {ladders} open orders on the twin; launch requests "
+            f"{status1['requests'] - status0['requests']}, refused {_refused(status0, status1)}"
+        )
+        if not running or not probes_running:
+            print(stack.all_logs(), file=sys.stderr)
+            raise SystemExit("harness: no load bot or no probe bot is running; see the logs above")
+        probe_uids = [
+            uid for uid, pk in zip(seeded.probe_uids, seeded.probe_accounts, strict=True) if pk in probes_running
+        ]
+
+        # price path: real candles at the speed that makes about fill_rate % of the bots fill per minute
+        per_symbol = {s: expected_fills(seeded, s, 1, 600) for s in LOAD_SYMBOLS}
+        speed, expected = tune_speed(args, per_symbol, max(window, 60) / 60)
+        speed = args.speed or speed
+        first_ts = {s: feed.load_candles(str(feed.default_csv(s)))[1].ts for s in LOAD_SYMBOLS}
+
+        time.sleep(interval)  # a first round of the safety net; the launch's tail settles
+        cpu0, db0, status_a, q0 = cpu.read(), db_stats(), control.status(), queue_depth()
+        machine0 = Cpu.machine()
+        since = time.time()
+        for symbol in LOAD_SYMBOLS:
+            control.start_replay(symbol, speed=speed, start=first_ts[symbol])
+        sampler = EvidenceSampler(running, bot_fields, account_field)
+        sampler.start()
+        latencies, missed = measure_latency(control, probe_uids, args.samples, args.probe_timeout, args.latency_budget)
+        depths, conns = [q0], [db_connections()[0]]
+        while time.time() - since < window:
+            depths.append(queue_depth())
+            conns.append(db_connections()[0])
+            time.sleep(0.5)
+        depths.append(queue_depth())
+        conns.append(db_connections()[0])
+        sampler.stop_event.set()
+        sampler.join()
+        until = time.time()
+        measured = until - since
+        status_b, cpu1, db1, machine1 = control.status(), cpu.read(), db_stats(), Cpu.machine()
+        busy = (machine1[0] - machine0[0]) / max(1e-9, machine1[1] - machine0[1]) * 100
+        for symbol in LOAD_SYMBOLS:
+            control.stop_replay(symbol)
+        if sampler.error is not None:
+            raise sampler.error
+        fills, bots_filled = realised_fills(control, seeded.load_uids, int(since * 1000), int(until * 1000))
+        tasks = worker_tasks([p.log() for p in stack.procs.values() if p.kind == "worker"], since, until)
+        Bot.objects.filter(pk__in=all_ids).update(status=Bot.Status.STOPPED)
+
+    gaps = sampler.gaps()
+    late = sum(1 for g in gaps.values() if g > interval)
+    refused = _refused(status_a, status_b)
+    minutes = measured / 60
+    served = status_b["requests"] - status_a["requests"]
+    gap_values = list(gaps.values())
+    print(
+        f"== scale: {len(running)} running bots, window {measured:.0f} s ({measured / interval:.1f} safety intervals)"
+    )
+    print(
+        f"price: {', '.join(LOAD_SYMBOLS)} real 1-minute candles at {speed:.2f}x (for {args.fill_rate:g} %/min the "
+        f"model expects {expected:.1f} fills/min); realised {fills / minutes:.1f} filled orders/min = "
+        f"{fills / minutes / len(running) * 100:.2f} % of bots per minute ({bots_filled} bots filled at least once)"
+    )
+    print(
+        f"(a) reconciled within every {interval:g} s: {(1 - late / len(gaps)) * 100:.1f} % of bots, {late} not "
+        f"[{mark(late == 0)}: 100 %]; age of the evidence min {max(0.0, min(sampler.ages)):.1f} s, max {max(sampler.ages):.1f} s; "
+        f"longest gap per bot p50 {pct(gap_values, 50):.1f} s, p99 {pct(gap_values, 99):.1f} s, "
+        f"max {max(gap_values):.1f} s"
+    )
+    print(
+        f"(b) refused by the twin's rate limits in the window: {refused['403']} x 403 (per IP), "
+        f"{refused['10006']} x 10006 (per UID) [{mark(sum(refused.values()) == 0)}: 0]"
+    )
+    if latencies:
+        p99 = pct(latencies, 99) * 1000
+        print(
+            f"(c) fill -> counter order accepted, {len(running)} bots running: p50 {pct(latencies, 50) * 1000:.0f} ms, "
+            f"p95 {pct(latencies, 95) * 1000:.0f} ms, p99 {p99:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+            f"(n={len(latencies)}; {missed} more not within {args.probe_timeout:g} s) "
+            f"[{mark(p99 <= TARGET_P99_MS and not missed)}: p99 <= {TARGET_P99_MS} ms]"
+        )
+    else:
+        print(f"(c) fill -> counter order: no sample ({missed} not within {args.probe_timeout:g} s) [{mark(False)}]")
+    used = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / measured for k in cpu1}
+    print(
+        f"(d) twin served {served / measured:.0f} requests/s ({served} in the window); CPU in cores: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in used.items())
+        + f"; machine {busy:.0f} % busy, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"    PostgreSQL (this database): statements active {(db1['active_ms'] - db0['active_ms']) / 1000 / measured:.2f} "
+        f"s/s, {(db1['xacts'] - db0['xacts']) / measured:.0f} transactions/s, "
+        f"{(db1['written'] - db0['written']) / measured:.0f} rows written/s, connections held up to {max(conns)}; "
+        f"Celery queue depth max {max(depths)}, end {depths[-1]}"
+    )
+    for name, durations in sorted(tasks.items(), key=lambda kv: -sum(kv[1])):
+        print(
+            f"    worker {name}: {len(durations) / measured:.1f}/s, p50 {pct(durations, 50) * 1000:.0f} ms, "
+            f"p99 {pct(durations, 99) * 1000:.0f} ms, {sum(durations) / measured:.2f} process-s/s"
+        )
+    print(f"wall time {time.perf_counter() - wall:.0f} s")
+
+
+def _refused(before: dict, after: dict) -> dict[str, int]:
+    b, a = before.get("refused", {}), after.get("refused", {})
+    return {k: int(a.get(k, 0)) - int(b.get(k, 0)) for k in ("403", "10006")}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
