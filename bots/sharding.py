@@ -5,11 +5,18 @@ With SETKA_SHARDS = N > 1, every tick of a bot goes to the Celery queue `ticks.<
 k = exchange_account_id mod N, and streams process k holds only the streams of accounts of
 shard k. All bots of one account therefore tick in one place, next to its stream, and one
 account's rate budget is spent by one shard. With N = 1 (the default) ticks use the default
-queue and one streams process holds every account."""
+queue and one streams process holds every account.
+
+Ticks that a fill asked for (urgent: the stream saw an execution, a counter order is due) go to
+their own queue, `urgent` (`urgent.<k>` when sharded), which every worker also consumes: Celery's
+Redis transport takes from a worker's queues in turn, so a fill's tick waits for at most the
+task each process is running, never behind the whole backlog of safety ticks and passes."""
 
 from __future__ import annotations
 
 from django.conf import settings
+
+URGENT_QUEUE = "urgent"
 
 
 def shard_count() -> int:
@@ -20,15 +27,18 @@ def shard_of(account_id: int) -> int:
     return account_id % shard_count()
 
 
-def tick_queue(account_id: int) -> str | None:
+def tick_queue(account_id: int, *, urgent: bool = False) -> str | None:
     """The Celery queue of this account's ticks, or None for the default queue (no sharding)."""
     if shard_count() == 1:
-        return None
-    return f"ticks.{shard_of(account_id)}"
+        return URGENT_QUEUE if urgent else None
+    k = shard_of(account_id)
+    return f"{URGENT_QUEUE}.{k}" if urgent else f"ticks.{k}"
 
 
 def worker_queues(shard: int) -> str:
-    """The `-Q` argument of the worker of shard k (shard 0 also takes the default queue)."""
+    """The `-Q` argument of the worker of shard k (shard 0 also takes the default queue); the
+    fills' urgent queue comes first."""
     if shard_count() == 1:
-        return "celery"
-    return ",".join(["celery", f"ticks.{shard}"] if shard == 0 else [f"ticks.{shard}"])
+        return f"{URGENT_QUEUE},celery"
+    own = [f"{URGENT_QUEUE}.{shard}", f"ticks.{shard}"]
+    return ",".join([own[0], "celery", own[1]] if shard == 0 else own)

@@ -27,16 +27,18 @@ def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = N
 
 
 def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = None) -> None:
-    """Queue one tick of the bot on its account's shard queue (bots.sharding)."""
+    """Queue one tick of the bot on its account's shard queue; a fill's (urgent) tick on the
+    urgent queue that workers serve ahead of the backlog (bots.sharding)."""
     from bots.sharding import shard_count, tick_queue
 
     options = {}
-    if shard_count() > 1:
-        if account_id is None:
-            from bots.models import Bot
+    if shard_count() > 1 and account_id is None:
+        from bots.models import Bot
 
-            account_id = Bot.objects.values_list("exchange_account_id", flat=True).get(pk=bot_id)
-        options["queue"] = tick_queue(account_id)
+        account_id = Bot.objects.values_list("exchange_account_id", flat=True).get(pk=bot_id)
+    queue = tick_queue(account_id or 0, urgent=urgent)
+    if queue:
+        options["queue"] = queue
     kwargs = {"queued_at": time.time(), **({"urgent": True} if urgent else {})}
     bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
 

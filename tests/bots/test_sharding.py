@@ -27,14 +27,22 @@ TOKEN = "shard-control-token"
 
 
 @override_settings(SETKA_SHARDS=1)
-def test_one_shard_uses_the_default_queue():
-    assert tick_queue(7) is None and worker_queues(0) == "celery"
+def test_one_shard_uses_the_default_queue_and_fills_the_urgent_one():
+    assert tick_queue(7) is None and tick_queue(7, urgent=True) == "urgent"
+    assert worker_queues(0) == "urgent,celery"
+
+
+def test_a_worker_without_queues_named_serves_the_fills_urgent_ticks_too():
+    from config.celery import app
+
+    assert {"celery", "urgent"} <= set(app.amqp.queues)
 
 
 @override_settings(SETKA_SHARDS=3)
 def test_ticks_go_to_the_queue_of_their_accounts_shard():
     assert [tick_queue(a) for a in (3, 4, 5)] == ["ticks.0", "ticks.1", "ticks.2"]
-    assert worker_queues(0) == "celery,ticks.0" and worker_queues(2) == "ticks.2"
+    assert [tick_queue(a, urgent=True) for a in (3, 4, 5)] == ["urgent.0", "urgent.1", "urgent.2"]
+    assert worker_queues(0) == "urgent.0,celery,ticks.0" and worker_queues(2) == "urgent.2,ticks.2"
 
 
 @pytest.mark.django_db
@@ -46,8 +54,8 @@ def test_enqueue_routes_by_the_bots_account():
     with mock.patch.object(bot_tick_task, "apply_async") as send:
         tick_enqueue(bot.pk, urgent=True)  # account looked up
         tick_enqueue(bot.pk, account_id=bot.exchange_account_id)
-    expected = f"ticks.{bot.exchange_account_id % 2}"
-    assert [c.kwargs["queue"] for c in send.call_args_list] == [expected, expected]
+    shard = bot.exchange_account_id % 2
+    assert [c.kwargs["queue"] for c in send.call_args_list] == [f"urgent.{shard}", f"ticks.{shard}"]
     first, second = (c.kwargs["kwargs"] for c in send.call_args_list)
     assert first["urgent"] is True and "urgent" not in second
     assert first["queued_at"] <= second["queued_at"]  # when it was queued: the worker's tick lag
@@ -116,7 +124,7 @@ def test_two_workers_and_two_streams_processes_split_the_bots_by_account(tmp_pat
             for shard, account in accounts.items()
         }
 
-        stack.start("worker0", "worker", queues="celery,ticks.0", node="w0", purge=True)
+        stack.start("worker0", "worker", queues=worker_queues(0), node="w0", purge=True)
         stack.start("streams0", "streams", env={"SETKA_STREAMS_SHARD": "0"})
         stack.start("streams1", "streams", env={"SETKA_STREAMS_SHARD": "1"})
         for bot in bots.values():
@@ -129,11 +137,11 @@ def test_two_workers_and_two_streams_processes_split_the_bots_by_account(tmp_pat
             )
 
         _wait(lambda: running(bots[0]), 60, "shard 0's bot to launch", stack)
-        # Nobody consumes ticks.1 yet: shard 1's bot has not been touched at all.
+        # Nobody consumes ticks.1 (or urgent.1) yet: shard 1's bot has not been touched at all.
         assert Bot.objects.get(pk=bots[1].pk).status == Bot.Status.STARTING
         assert not Order.objects.filter(bot=bots[1]).exists()
 
-        stack.start("worker1", "worker", queues="ticks.1", node="w1")
+        stack.start("worker1", "worker", queues=worker_queues(1), node="w1")
         _wait(lambda: running(bots[1]), 60, "shard 1's bot to launch on its own worker", stack)
 
         # A fill on each account reaches its bot through its own streams process and worker.
