@@ -471,6 +471,14 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
 # --- fills ---------------------------------------------------------------------------------
 
 
+def fill_fold_key(fill: Fill) -> tuple:
+    """Execution order: the time, then the venue's execution sequence (Fill.seq), then exec_id.
+    Trades are stored (ids given) in this order and the profit book folds them by (time, id):
+    fills of the same millisecond must keep the venue's order, never an exec_id's string order
+    (Bybit's are random UUIDs; "…-100" sorts before "…-99")."""
+    return (fill.executed_at, fill.seq is None, fill.seq or 0, fill.exec_id)
+
+
 def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
     """Store the bot's new executions exactly once and move the bot's fetch cursor
     (Bot.fills_seen_until). Returns the new Trade rows. The grid state picks them up after its
@@ -479,7 +487,7 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
     cycles and grid profit (it sets Trade.realized_pnl), so every figure a user sees agrees."""
     if not fills:
         return []
-    ordered = sorted(fills, key=lambda f: (f.executed_at, f.exec_id))
+    ordered = sorted(fills, key=fill_fold_key)
     new: list[Trade] = []
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
