@@ -419,10 +419,9 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
     """Send every PENDING order of the bot, oldest first (the initial market order before the
     ladder). `still_running()` is checked between sends so that a stop interrupts a long ladder.
 
-    `batch` (the launch's ladder): runs of limit orders go through the venue's batch endpoint.
-    A running grid's counter orders still go one by one: with them batched, the real-process
-    venue test (tests/exchanges/test_e2e_venues.py) saw an OKX linear bot's grid profit differ
-    from the exchange's ledger in some runs, and the cause is not found yet."""
+    `batch` (the launch's ladder, a running grid's counter orders): runs of limit orders go
+    through the venue's batch endpoint. Items that fill on arrival execute in one millisecond;
+    their fills are folded in the venue's trade sequence (fill_fold_key)."""
     sent: list[Order] = []
     pending = list(Order.objects.filter(bot=bot, status=S.PENDING).order_by("id"))
     batch_size = _batch_size(bot) if batch else 0
