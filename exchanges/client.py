@@ -222,7 +222,12 @@ def cancel_orders_one_by_one(
 
 @dataclass(frozen=True)
 class Fill:
-    """One execution. exec_id is unique on the exchange: it is the key that stores a fill once."""
+    """One execution. exec_id is unique on the exchange: it is the key that stores a fill once.
+
+    `seq`: the venue's own execution sequence where it has one (OKX's and Binance's numeric trade
+    id, Bybit's `seq`), None where not. Executions of the same millisecond are folded in this
+    order: a buy and a sell of the same instant (a batch whose items fill at once) give a linear
+    position a different average entry, hence a different profit, in the other order."""
 
     exec_id: str
     order_id: str
@@ -236,6 +241,7 @@ class Fill:
     fee_coin: str
     is_maker: bool
     executed_at: datetime
+    seq: int | None = None
 
 
 @dataclass(frozen=True)

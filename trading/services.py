@@ -388,10 +388,9 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
     """Send every PENDING order of the bot, oldest first (the initial market order before the
     ladder). `still_running()` is checked between sends so that a stop interrupts a long ladder.
 
-    `batch` (the launch's ladder): runs of limit orders go through the venue's batch endpoint.
-    A running grid's counter orders still go one by one: with them batched, the real-process
-    venue test (tests/exchanges/test_e2e_venues.py) saw an OKX linear bot's grid profit differ
-    from the exchange's ledger in some runs, and the cause is not found yet."""
+    `batch` (the launch's ladder, a running grid's counter orders): runs of limit orders go
+    through the venue's batch endpoint. Items that fill on arrival execute in one millisecond;
+    their fills are folded in the venue's trade sequence (fill_fold_key)."""
     sent: list[Order] = []
     pending = list(Order.objects.filter(bot=bot, status=S.PENDING).order_by("id"))
     batch_size = _batch_size(bot) if batch else 0
@@ -440,6 +439,14 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
 # --- fills ---------------------------------------------------------------------------------
 
 
+def fill_fold_key(fill: Fill) -> tuple:
+    """Execution order: the time, then the venue's execution sequence (Fill.seq), then exec_id.
+    Trades are stored (ids given) in this order and the profit book folds them by (time, id):
+    fills of the same millisecond must keep the venue's order, never an exec_id's string order
+    (Bybit's are random UUIDs; "…-100" sorts before "…-99")."""
+    return (fill.executed_at, fill.seq is None, fill.seq or 0, fill.exec_id)
+
+
 def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
     """Store the bot's new executions exactly once and move the bot's fetch cursor
     (Bot.fills_seen_until). Returns the new Trade rows. The grid state picks them up after its
@@ -449,7 +456,7 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
     profit (it sets Trade.realized_pnl), so every figure a user sees agrees."""
     if not fills:
         return []
-    ordered = sorted(fills, key=lambda f: (f.executed_at, f.exec_id))
+    ordered = sorted(fills, key=fill_fold_key)
     new: list[Trade] = []
     with transaction.atomic():
         bots = type(bot).objects  # the Bot model (trading sits below bots and does not import it)

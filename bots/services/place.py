@@ -72,7 +72,7 @@ def tick_place(ctx: TickContext, decision: Decision) -> None:
                     code="counter_order",
                     params={"side": order.side, "qty": order.qty, "price": order.price, "level": order.level},
                 )
-    sent = orders_send_pending(bot=bot, client=client, still_running=still_running(bot))
+    sent = orders_send_pending(bot=bot, client=client, still_running=still_running(bot), batch=True)
     ctx.result.placed += len(sent)
     if sent:
         ORDERS_PLACED.labels(venue=ctx.venue).inc(len(sent))

@@ -236,6 +236,7 @@ def parse_fill(item: dict, category: Category, rules: InstrumentRules | None = N
         fee_coin=fee_coin,
         is_maker=bool(is_maker),
         executed_at=ms_to_dt(item.get("execTime")),
+        seq=int(item["seq"]) if str(item.get("seq") or "").isdigit() else None,
     )
 
 

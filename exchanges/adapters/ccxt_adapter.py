@@ -977,6 +977,7 @@ class CcxtClient:
             fee_coin=str(fee.get("currency") or ""),
             is_maker=t.get("takerOrMaker") == "maker",
             executed_at=datetime.fromtimestamp((t.get("timestamp") or 0) / 1000, tz=UTC),
+            seq=int(t["id"]) if str(t.get("id") or "").isdigit() else None,  # the venue's trade id
         )
 
     def _fills_cursor(self, rows: list[dict], cursor: str | None) -> str | None:

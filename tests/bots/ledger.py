@@ -10,8 +10,13 @@ from bots.engine.ids import parse_client_order_id
 def bot_executions(ledger: dict, bot) -> list[dict]:
     from bots.engine.ids import parse_client_order_id
 
-    rows = [e for e in ledger["executions"] if (key := parse_client_order_id(e["orderLinkId"])) and key.bot_id == bot.pk]
-    return sorted(rows, key=lambda e: (int(e["execTime"]), e["execId"]))
+    rows = [
+        e for e in ledger["executions"] if (key := parse_client_order_id(e["orderLinkId"])) and key.bot_id == bot.pk
+    ]
+    # In the venue's execution order: its sequence (OKX's trade id, Bybit's seq) orders the
+    # executions of one millisecond, never execId (a random UUID on the twin): a batch's items
+    # filled at once, a buy and a sell, give a linear position another profit in another order.
+    return sorted(rows, key=lambda e: (int(e["execTime"]), int(e["seq"])))
 
 
 def _fee_coin(e: dict, bot) -> str:

@@ -14,6 +14,7 @@ import pytest
 from bots.models import Bot
 from bots.services import bot_start, bot_tick
 from exchanges.venues import venue
+from tests.bots.conftest import ledger_open_ids
 from tests.factories import BotFactory, grid_config
 from trading.models import Order
 
@@ -131,3 +132,22 @@ def test_a_refused_order_in_a_batch_leaves_the_others_placed(paper, sim):
     assert open_links == ["rfz0", "rfz2"]
     refused = BotEvent.objects.filter(bot=bot, kind=BotEvent.Kind.ERROR)
     assert [e.data["client_order_id"] for e in refused] == ["rfz1"]
+
+
+def test_a_running_grids_counter_orders_go_in_one_batch(paper, sim):
+    """Several buys filled by one move: the next tick places their counter sells, one line up
+    each, in one create-batch request, all open on the exchange."""
+    account, acc = paper
+    bot, _sent = _launch(account, sim, {"/v5/order/create", "/v5/order/create-batch"})
+    sim.control.set_price("BTCUSDT", "52500")  # from 55,000: every buy line above 52,500 fills
+    filled = list(Order.objects.filter(bot=bot, purpose="grid", side="Buy", price__gte=Decimal("52500")))
+    before = len(_requests(sim))
+    bot_tick(bot_id=bot.pk)
+    counters = Order.objects.filter(bot=bot, purpose="grid", side="Sell", level__in=[o.level + 1 for o in filled])
+    sent = [r for r in _requests(sim)[before:] if r["path"] in ("/v5/order/create", "/v5/order/create-batch")]
+    assert len(filled) > 1 and counters.count() == len(filled)
+    assert [(r["path"], len(r["params"].get("request") or [r])) for r in sent] == [
+        ("/v5/order/create-batch", len(filled))
+    ]
+    open_links = set(ledger_open_ids(sim, acc.uid))
+    assert all(o.status == "open" and o.client_order_id in open_links for o in counters)
