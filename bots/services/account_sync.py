@@ -96,7 +96,10 @@ def accounts_due_for_sync(*, now: datetime | None = None) -> list[int]:
     )
     keys = [STREAM_SEEN_KEY.format(a) for a in venue_of] + [STREAM_RECONNECTED_KEY.format(a) for a in venue_of]
     marks = cache.get_many(keys)
-    safety = timedelta(seconds=settings.SETKA_SAFETY_SECONDS)
+    # Due two beats before the interval ends: beat queues it at its next run and a worker takes
+    # it from the queue, so every bot is reconciled within SETKA_SAFETY_SECONDS, not just after.
+    beat = max(1, settings.SETKA_BOT_TICK_SECONDS)
+    safety = timedelta(seconds=max(beat, settings.SETKA_SAFETY_SECONDS - 2 * beat))
     quiet = 2 * max(1, settings.SETKA_BOT_TICK_SECONDS)
     due = []
     for account_id, code in sorted(venue_of.items()):

@@ -166,6 +166,11 @@ def test_beat_passes_reconnected_quiet_and_stream_less_accounts_at_once(settings
         stale.exchange_account_id,
         never.exchange_account_id,
     }
+    # Every account is due two beats before its safety interval ends, so beat's queueing and the
+    # worker's pickup still land inside it: 21 s after the last pass of a 30 s interval.
+    stream_seen(account_ids=[healthy.exchange_account_id], at=t + 19)  # its stream still talking
+    assert healthy.exchange_account_id not in accounts_due_for_sync(now=now + timedelta(seconds=19))
+    assert healthy.exchange_account_id in accounts_due_for_sync(now=now + timedelta(seconds=21))
 
 
 def test_the_streams_supervisor_passes_a_reconnected_account_instead_of_ticking_its_bots():
