@@ -543,11 +543,13 @@ def main(argv=None) -> None:
     bot_fields, account_field = evidence_fields()
     call_command("migrate", verbosity=0)
     _, in_use, most = db_connections()
-    need = args.accounts + args.probes + 20 + args.workers * (args.concurrency + 1)
+    # The harness, beat, the streams process (its stream threads give theirs back after each
+    # callback) and each worker's processes; a margin for the probes' bursts.
+    need = 20 + args.workers * (args.concurrency + 1)
     if most - in_use < need and not args.force:
         raise SystemExit(
-            f"harness: PostgreSQL has {most - in_use} free connections of {most}; this run needs about {need} (the "
-            "streams process holds about one per exchange account). Raise max_connections or pass --force."
+            f"harness: PostgreSQL has {most - in_use} free connections of {most}; this run needs about {need}. "
+            "Raise max_connections or pass --force."
         )
     env = {
         "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
