@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -42,29 +43,41 @@ TARGET_KEYS = (
 def bot_ids_due_for_fallback_tick(*, now=None) -> list[tuple[int, int]]:
     """(bot id, account id) of the active bots with a free lease that need a tick of their own
     while account passes reconcile the running ones (bots.services.account_sync): starting or
-    stopping; a price or profit target set (checked every beat, as before); no full tick for
-    SETKA_BOT_REFRESH_SECONDS (price, valuation, funding); or neither a tick nor a pass for three
-    safety intervals (the account's pass keeps failing)."""
+    stopping; a price or profit target set (checked every beat, as before); neither a tick nor a
+    pass for three safety intervals (the account's pass keeps failing); and, within a budget per
+    beat, those without a full tick for SETKA_BOT_REFRESH_SECONDS (price, valuation, funding).
+
+    The budget spreads the full ticks over the refresh period: twice the running bots' share of
+    one beat (running x beat / refresh x 2, at least 10), the longest-waiting first. After a mass
+    launch every bot falls due in the same few seconds; without it they all went to the queue at
+    once and the fills' ticks waited behind them (the 1,000-bot benchmark's backlog)."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=3 * settings.SETKA_SAFETY_SECONDS)
     refresh = now - timedelta(seconds=settings.SETKA_BOT_REFRESH_SECONDS)
     targets = Q()
     for key in TARGET_KEYS:
         targets |= Q(**{f"config__{key}__isnull": False}) & ~Q(**{f"config__{key}": None})
-    return list(
+    free = (
         Bot.objects.filter(status__in=TICKED)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .annotate(in_line_at=Greatest("last_tick_at", "reconciled_at"))
-        .filter(
-            ~Q(status=Bot.Status.RUNNING)
-            | Q(last_tick_at__isnull=True)
-            | Q(last_tick_at__lt=refresh)
-            | Q(in_line_at__lt=stale)
-            | targets
-        )
+    )
+    needed = list(
+        free.filter(~Q(status=Bot.Status.RUNNING) | Q(last_tick_at__isnull=True) | Q(in_line_at__lt=stale) | targets)
         .order_by("last_tick_at", "id")
         .values_list("id", "exchange_account_id")
     )
+    running = Bot.objects.filter(status=Bot.Status.RUNNING).count()
+    budget = max(10, math.ceil(running * settings.SETKA_BOT_TICK_SECONDS / settings.SETKA_BOT_REFRESH_SECONDS * 2))
+    taken = {bot_id for bot_id, _ in needed}
+    refreshing = [
+        row
+        for row in free.filter(status=Bot.Status.RUNNING, last_tick_at__lt=refresh)
+        .order_by("last_tick_at", "id")
+        .values_list("id", "exchange_account_id")[: budget + len(taken)]
+        if row[0] not in taken
+    ][:budget]
+    return needed + refreshing
 
 
 def bots_streamed() -> QuerySet[Bot]:

@@ -225,6 +225,31 @@ def test_only_bots_that_need_their_own_tick_are_ticked_by_beat(settings):
     assert in_line.pk not in due
 
 
+def test_refresh_ticks_after_a_mass_launch_are_spread_over_the_beats(settings):
+    """Every bot of a mass launch falls due for its full tick in the same beat; beat queues a
+    budget of them per beat (twice the running bots' share, at least 10), the longest-waiting
+    first, while bots that need their tick now are never held back by it."""
+    from bots.selectors import bot_ids_due_for_fallback_tick
+
+    settings.SETKA_SAFETY_SECONDS = 30
+    settings.SETKA_BOT_TICK_SECONDS = 5
+    settings.SETKA_BOT_REFRESH_SECONDS = 300
+    now = timezone.now()
+    launched = [
+        BotFactory(status=Bot.Status.RUNNING, last_tick_at=now - timedelta(seconds=400 + i), reconciled_at=now)
+        for i in range(25)
+    ]
+    starting = [BotFactory(status=Bot.Status.STARTING, last_tick_at=now) for _ in range(12)]
+    due = [bot_id for bot_id, _ in bot_ids_due_for_fallback_tick(now=now)]
+    assert set(b.pk for b in starting) <= set(due)  # not held back by the budget
+    refreshed = [pk for pk in due if pk in {b.pk for b in launched}]
+    assert refreshed == [b.pk for b in reversed(launched)][:10]  # oldest full tick first
+    Bot.objects.filter(pk__in=refreshed).update(last_tick_at=now)
+    Bot.objects.filter(pk__in=[b.pk for b in starting]).update(status=Bot.Status.RUNNING, reconciled_at=now)
+    nxt = [bot_id for bot_id, _ in bot_ids_due_for_fallback_tick(now=now)]
+    assert len(nxt) == 10 and not set(nxt) & set(refreshed)  # the next beat takes the next ten
+
+
 # --- a venue whose reads need a symbol ------------------------------------------------------------
 
 
