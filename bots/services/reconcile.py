@@ -1,5 +1,6 @@
 """Room 1 of the tick: the exchange's view becomes rows of record (orders, executions stored
-once, then funding settlements of a linear position stored once), the bot is revalued at the last price (the profit book, every run), and the grid state
+once, then funding settlements of a linear position stored once, except in a fill's urgent
+tick), the bot is revalued at the last price (the profit book, every run), and the grid state
 is brought up to date with those rows by events."""
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ def tick_reconcile(ctx: TickContext) -> None:
     with timed(RECONCILE_SECONDS):
         reconciled = orders_reconcile(bot=bot, client=client)
     ctx.result.new_trades += len(reconciled.new_trades)
-    # After the fills: a settlement's share is the position the stored fills held at its time.
-    funding_store(bot=bot, payments=funding_fetch(bot=bot, client=client))
+    if not ctx.urgent:
+        # After the fills: a settlement's share is the position the stored fills held at its time.
+        funding_store(bot=bot, payments=funding_fetch(bot=bot, client=client))
     bot.refresh_from_db()
     ctx.price = client.ticker(category=category, symbol=bot.symbol).last_price
     ctx.total_pnl = metrics_total_pnl(bot=bot, price=ctx.price)

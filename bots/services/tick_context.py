@@ -33,6 +33,9 @@ class TickResult:
     new_trades: int = 0
     placed: int = 0
     reason: str = ""
+    # Set when the account's (or IP's) rate budget had no room for a request for this long and
+    # the tick stopped rather than wait (inside ratelimit.budget_wait_at_most): run it again then.
+    retry_after: float | None = None
 
 
 @dataclass
@@ -49,6 +52,9 @@ class TickContext:
     # False while billing holds the bot (its plan lapsed): only orders that close what the bot
     # holds are placed; protective orders already open stay.
     new_cycles_allowed: bool = True
+    # A fill's tick (the stream saw an execution): the counter order first; the funding read
+    # waits for the bot's next full tick (SETKA_BOT_REFRESH_SECONDS, a target's beat or the stop).
+    urgent: bool = False
 
     @property
     def venue(self) -> str:

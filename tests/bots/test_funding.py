@@ -66,6 +66,9 @@ def test_a_settlement_reaches_the_bot_page_exactly_once(paper, sim):
     paid = Decimal(row["execFee"])
     assert paid == position * Decimal(row["execPrice"]) * Decimal("0.0001") and paid > 0
 
+    bot_tick(bot_id=bot.pk, urgent=True)  # a fill's tick: the counter order first, no funding read
+    assert BotMetrics.objects.get(bot=bot).funding == 0
+    assert not FundingPayment.objects.filter(bot=bot).exists()
     bot_tick(bot_id=bot.pk)
     stored = FundingPayment.objects.get(bot=bot)
     assert (stored.venue_id, stored.amount, stored.venue_amount) == (row["execId"], -paid, -paid)
