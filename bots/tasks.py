@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from celery import shared_task
@@ -18,20 +19,30 @@ def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = N
     from django.core.cache import cache
 
     from bots.services import bot_tick
+    from exchanges.ratelimit import budget_wait_at_most
 
     if queued_at is not None:
         TICK_LAG_SECONDS.observe(max(0.0, time.time() - queued_at))
     if not urgent:
         cache.delete(QUEUED_KEY.format(bot_id))  # started: beat may queue the next one
-    bot_tick(bot_id=bot_id, urgent=urgent)
+    # A process never sleeps on one account's exhausted quota: the tick stops before that request
+    # and comes again when the budget has room, and the process serves other accounts meanwhile.
+    with budget_wait_at_most(settings.SETKA_TICK_BUDGET_WAIT_SECONDS):
+        result = bot_tick(bot_id=bot_id, urgent=urgent)
+    if result.retry_after is not None:
+        if not urgent:
+            cache.set(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30))
+        tick_enqueue(bot_id, urgent=urgent, countdown=result.retry_after + random.uniform(0.0, 0.2))
 
 
-def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = None) -> None:
+def tick_enqueue(
+    bot_id: int, *, urgent: bool = False, account_id: int | None = None, countdown: float | None = None
+) -> None:
     """Queue one tick of the bot on its account's shard queue; a fill's (urgent) tick on the
     urgent queue that workers serve ahead of the backlog (bots.sharding)."""
     from bots.sharding import shard_count, tick_queue
 
-    options = {}
+    options: dict[str, object] = {}
     if shard_count() > 1 and account_id is None:
         from bots.models import Bot
 
@@ -39,7 +50,9 @@ def tick_enqueue(bot_id: int, *, urgent: bool = False, account_id: int | None = 
     queue = tick_queue(account_id or 0, urgent=urgent)
     if queue:
         options["queue"] = queue
-    kwargs = {"queued_at": time.time(), **({"urgent": True} if urgent else {})}
+    if countdown:
+        options["countdown"] = countdown
+    kwargs = {"queued_at": time.time() + (countdown or 0), **({"urgent": True} if urgent else {})}
     bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
 
 

@@ -184,10 +184,26 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task hands the task to another worker
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A worker started without -Q consumes the default queue and the fills' urgent ticks
-# (bots.sharding); sharded workers name their queues with -Q (README).
-CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent"))
+# A worker started without -Q consumes the default queue, the fills' urgent ticks
+# (bots.sharding) and the slow queue; sharded workers name their queues with -Q (README).
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent", "slow"))
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Work that holds a process for seconds to minutes goes to `slow`, so that it never holds one of
+# the runtime's processes (a candle refresh held one for 36 s in the 1,000-bot benchmark while
+# fills waited for their counter orders). At scale one more worker serves it: `-Q slow`.
+CELERY_TASK_ROUTES = {
+    name: {"queue": "slow"}
+    for name in (
+        "analytics.tasks.candles_refresh_task",
+        "analytics.tasks.backtest_run_task",
+        "mcp_server.tasks.regime_watch_task",
+        "metrics.tasks.metrics_reconcile_task",
+        "pools.tasks.pools_value_all_task",
+        "bots.tasks.digests_send_task",
+        "bots.tasks.keys_expiring_notify_task",
+        "exchanges.tasks.exchange_accounts_recheck_task",
+    )
+}
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
@@ -370,6 +386,10 @@ SETKA_SAFETY_SECONDS = env_int("SETKA_SAFETY_SECONDS", 30)
 # without fills; 1,000 bots x 3 requests / 300 s = 50 requests per 5 s), and bots with a price or
 # profit target every SETKA_BOT_TICK_SECONDS (their stop loss must not wait).
 SETKA_BOT_REFRESH_SECONDS = env_int("SETKA_BOT_REFRESH_SECONDS", 300)
+# A worker's tick never sleeps longer than this for room in an account's (or the IP's) rate
+# budget: it stops before that request and is queued again for when there is room
+# (exchanges.ratelimit.budget_wait_at_most), so one account's quota never holds a process.
+SETKA_TICK_BUDGET_WAIT_SECONDS = float(env("SETKA_TICK_BUDGET_WAIT_SECONDS", "0.25"))
 # Ticks and streams partitioned by exchange account over this many shards (bots.sharding).
 SETKA_SHARDS = env_int("SETKA_SHARDS", 1)
 SETKA_METRICS_SNAPSHOT_SECONDS = env_int("SETKA_METRICS_SNAPSHOT_SECONDS", 300)

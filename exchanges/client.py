@@ -15,7 +15,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Dec
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from exchanges.errors import ExchangeError, OrderNotFound, OrderRejected
+from exchanges.errors import BudgetWait, ExchangeError, OrderNotFound, OrderRejected
 
 
 class Category(StrEnum):
@@ -184,7 +184,7 @@ class BatchItemResult:
 
     client_order_id: str
     placed: PlacedOrder | None = None
-    error: ExchangeError | None = None
+    error: ExchangeError | BudgetWait | None = None  # BudgetWait: not sent (our own budget had no room)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,17 @@ class RateLimited(TemporaryExchangeError):
         self.retry_after = retry_after
 
 
+class BudgetWait(Exception):  # noqa: N818 - not an error: a request the caller chose not to wait for
+    """Our own rate budget (the account's or the egress IP's) has no room for this request for
+    `retry_after` seconds, more than the caller agreed to wait (ratelimit.budget_wait_at_most).
+    Nothing was sent. Not an ExchangeError on purpose: no adapter maps, retries or records it
+    as an order's failure; the tick gives its process back and comes again after the wait."""
+
+    def __init__(self, message: str = "", *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class AmbiguousOutcome(ExchangeError):
     """The request may or may not have been applied (timeout or connection lost after sending).
     Never treat as a failure: look the order up by its client order id, or let the next

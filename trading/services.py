@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bots.engine.ids import parse_client_order_id
@@ -37,6 +38,7 @@ from exchanges.client import (
 )
 from exchanges.errors import (
     AmbiguousOutcome,
+    BudgetWait,
     DuplicateClientOrderId,
     ExchangeError,
     OrderNotFound,
@@ -200,6 +202,9 @@ def order_send(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
     order.send_attempts += 1
     try:
         placed = client.place_order(_place_request(bot, order))
+    except BudgetWait:
+        _not_sent([order])
+        raise
     except DuplicateClientOrderId:
         return order_lookup(bot=bot, client=client, order=order)
     except AmbiguousOutcome as exc:
@@ -264,16 +269,25 @@ def orders_send_batch(*, bot: Bot, client: ExchangeClient, orders: list[Order]) 
         order.send_attempts += 1
     try:
         results = client.place_orders([_place_request(bot, o) for o in orders])
+    except BudgetWait:
+        _not_sent(orders)
+        raise
     except AmbiguousOutcome:
         results = [BatchItemResult(client_order_id=o.client_order_id, error=AmbiguousOutcome("batch")) for o in orders]
     by_id = {r.client_order_id: r for r in results}
     out: list[Order] = []
     first: Exception | None = None
+    waiting: BudgetWait | None = None
     for order in orders:
         result = by_id.get(order.client_order_id)
         error = result.error if result is not None else AmbiguousOutcome("no result for this item")
         if result is not None and result.placed is not None:
             out.append(_order_placed(bot=bot, client=client, order=order, placed=result.placed))
+            continue
+        if isinstance(error, BudgetWait):  # the batches before went; this one was never sent
+            _not_sent([order])
+            waiting = waiting or error
+            out.append(order)
             continue
         if isinstance(error, DuplicateClientOrderId | AmbiguousOutcome):
             try:
@@ -289,7 +303,17 @@ def orders_send_batch(*, bot: Bot, client: ExchangeClient, orders: list[Order]) 
         out.append(order)
     if first is not None:
         raise first
+    if waiting is not None:
+        raise waiting
     return out
+
+
+def _not_sent(orders: list[Order]) -> None:
+    """Orders our own rate budget held back (BudgetWait): the attempt counted before the send
+    is given back, so waiting for room never makes an order give up (MAX_SEND_ATTEMPTS)."""
+    for order in orders:
+        Order.objects.filter(pk=order.pk).update(send_attempts=F("send_attempts") - 1)
+        order.send_attempts -= 1
 
 
 def order_lookup(*, bot: Bot, client: ExchangeClient, order: Order) -> Order:
@@ -390,12 +414,16 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
 
     `batch` (the launch's ladder, a running grid's counter orders): runs of limit orders go
     through the venue's batch endpoint. Items that fill on arrival execute in one millisecond;
-    their fills are folded in the venue's trade sequence (fill_fold_key)."""
+    their fills are folded in the venue's trade sequence (fill_fold_key).
+
+    Inside ratelimit.budget_wait_at_most (a worker's tick) a send our own budget has no room for
+    stops the loop: what went is logged, the rest stay PENDING, and BudgetWait is raised."""
     sent: list[Order] = []
     pending = list(Order.objects.filter(bot=bot, status=S.PENDING).order_by("id"))
     batch_size = _batch_size(bot) if batch else 0
+    waiting: BudgetWait | None = None
     i = 0
-    while i < len(pending):
+    while i < len(pending) and waiting is None:
         if still_running is not None and not still_running():
             break
         order = pending[i]
@@ -414,10 +442,14 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
                 and pending[i + len(run)].send_attempts < MAX_SEND_ATTEMPTS
             ):
                 run.append(pending[i + len(run)])
-        if len(run) > 1:
-            sent.extend(orders_send_batch(bot=bot, client=client, orders=run))
-        else:
-            sent.append(order_send(bot=bot, client=client, order=order))
+        try:
+            if len(run) > 1:
+                sent.extend(orders_send_batch(bot=bot, client=client, orders=run))
+            else:
+                sent.append(order_send(bot=bot, client=client, order=order))
+        except BudgetWait as exc:  # the rest stay PENDING for the tick that comes after the wait
+            waiting = exc
+            sent.extend(o for o in run if o.status != S.PENDING and o not in sent)
         i += len(run)
     placed = [o for o in sent if o.status != S.PENDING]
     if placed:
@@ -433,6 +465,8 @@ def orders_send_pending(*, bot: Bot, client: ExchangeClient, still_running=None,
                 code="placed",
                 params={"count": len(grid)},
             )
+    if waiting is not None:
+        raise waiting
     return sent
 
 

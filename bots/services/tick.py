@@ -56,6 +56,7 @@ from exchanges.client import Category, ExchangeClient, Side
 from exchanges.errors import (
     AmbiguousOutcome,
     AuthenticationFailed,
+    BudgetWait,
     PositionLiquidated,
     TemporaryExchangeError,
 )
@@ -87,28 +88,31 @@ def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
             cache.set(AGAIN_KEY.format(bot_id), 1, 60)
         return TickResult(ran=False, reason="another tick holds the lease")
     try:
-        result = _tick_once(bot_id, owner)
+        result = _tick_once(bot_id, owner, urgent=urgent)
         for _ in range(3):
+            if result.retry_after is not None:
+                break  # waits for its budget; the tick that comes after it runs once more anyway
             if not cache.delete(AGAIN_KEY.format(bot_id)):
                 break
             lease_acquire(bot_id=bot_id, owner=owner)  # extend
-            more = _tick_once(bot_id, owner)
+            more = _tick_once(bot_id, owner, urgent=urgent)
             result.new_trades += more.new_trades
             result.placed += more.placed
             result.status = more.status
+            result.retry_after = more.retry_after
         return result
     finally:
         lease_release(bot_id=bot_id, owner=owner)
 
 
-def _tick_once(bot_id: int, owner: str) -> TickResult:
+def _tick_once(bot_id: int, owner: str, *, urgent: bool = False) -> TickResult:
     bot = Bot.objects.select_related("exchange_account__exchange", "user").filter(pk=bot_id).first()
     if bot is None or bot.status not in (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING):
         return TickResult(ran=False, status=getattr(bot, "status", ""), reason="not active")
     bot._lease_owner = owner
     started = time.perf_counter()
     with log_context(bot_id=bot.pk, account_id=bot.exchange_account_id, venue=venue_of(bot)):
-        result, outcome = _tick_guarded(bot)
+        result, outcome = _tick_guarded(bot, urgent=urgent)
     TICK_SECONDS.labels(outcome=outcome).observe(time.perf_counter() - started)
     return result
 
@@ -117,7 +121,7 @@ def venue_of(bot: Bot) -> str:
     return getattr(getattr(bot.exchange_account, "exchange", None), "code", "") or "unknown"
 
 
-def _tick_guarded(bot: Bot) -> tuple[TickResult, str]:
+def _tick_guarded(bot: Bot, *, urgent: bool = False) -> tuple[TickResult, str]:
     """The tick's pass for the bot's status; every failure is the bot's state, never the
     worker's: (result, outcome) where outcome labels setka_tick_seconds."""
     bot_id = bot.pk
@@ -128,12 +132,17 @@ def _tick_guarded(bot: Bot) -> tuple[TickResult, str]:
         if bot.status == Bot.Status.STARTING:
             _launch(bot, client, result)
         elif bot.status == Bot.Status.RUNNING:
-            _run(bot, client, result)
+            _run(bot, client, result, urgent=urgent)
         if bot.status == Bot.Status.STOPPING:
             _finish_stop(bot, client, result)
         if bot.transient_errors:
             Bot.objects.filter(pk=bot.pk).update(transient_errors=0)
             bot.transient_errors = 0
+    except BudgetWait as exc:
+        # Our own rate budget has no room yet: nothing was sent that is not recorded, the rest is
+        # PENDING (or not read yet); the worker queues this tick again after the wait.
+        outcome = "deferred"
+        result.retry_after = exc.retry_after
     except AuthenticationFailed as exc:
         outcome = "failed"
         _fail(bot, exc, fatal=True)
@@ -286,7 +295,7 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 # --- the running grid ----------------------------------------------------------------------
 
 
-def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
+def _run(bot: Bot, client: ExchangeClient, result: TickResult, *, urgent: bool = False) -> None:
     """The running grid, in three rooms passing one typed context: reconcile (exchange -> rows
     of record -> grid state events), decide (targets on the bot page's figure, then the plan;
     pure), place (PENDING rows + state in one transaction, then send)."""
@@ -299,6 +308,7 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
         rules=rules_from_json(bot.instrument),
         result=result,
         new_cycles_allowed=bot_new_cycles_allowed(bot_id=bot.pk),
+        urgent=urgent,
     )
     tick_reconcile(ctx)
     tick_place(ctx, tick_decide(ctx))

@@ -364,10 +364,22 @@ class BybitClient:
         by_category: dict[Category, list[PlaceOrder]] = {}
         for order in orders:
             by_category.setdefault(Category(order.category), []).append(order)
+        waiting: errors.BudgetWait | None = None
         for category, items in by_category.items():
             size = venue("bybit").batch_size(category)
             for start in range(0, len(items), size):
-                results.update(self._place_chunk(category, items[start:start + size]))
+                chunk = items[start:start + size]
+                if waiting is None:
+                    try:
+                        results.update(self._place_chunk(category, chunk))
+                        continue
+                    except errors.BudgetWait as wait:
+                        if not results:
+                            raise  # nothing sent at all
+                        waiting = wait
+                for order in chunk:  # not sent; the chunks before were
+                    results[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id,
+                                                                     error=waiting)
         return [results[o.client_order_id] for o in orders]
 
     def _place_chunk(self, category: Category, chunk: list[PlaceOrder]) -> dict[str, BatchItemResult]:

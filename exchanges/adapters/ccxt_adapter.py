@@ -377,6 +377,8 @@ class CcxtClient:
                     return fn(*args, **kwargs)
             except errors.RateLimited as exc:
                 last = exc
+            except errors.BudgetWait:
+                raise  # nothing sent; the caller chose not to wait
             except Exception as exc:  # noqa: BLE001 - mapped; unknown types re-raised by _map
                 last = self._map(exc, mutating=mutating)
                 if isinstance(last, errors.RateLimited):
@@ -715,9 +717,15 @@ class CcxtClient:
         if self.spec.code == "okx" and self.spec.batch_create > 1:
             return self._place_batches(orders)
         out = []
-        for order in orders:
+        for n, order in enumerate(orders):
             try:
                 out.append(BatchItemResult(client_order_id=order.client_order_id, placed=self.place_order(order)))
+            except errors.BudgetWait as wait:
+                if not out:
+                    raise
+                # the ones before were placed: their results stand; these were not sent
+                out.extend(BatchItemResult(client_order_id=o.client_order_id, error=wait) for o in orders[n:])
+                return out
             except errors.AmbiguousOutcome:
                 raise
             except errors.ExchangeError as exc:
@@ -751,7 +759,14 @@ class CcxtClient:
                 results[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=exc)
         size = self.spec.batch_create
         for start in range(0, len(ready), size):
-            results.update(self._place_batch(ready[start : start + size]))
+            try:
+                results.update(self._place_batch(ready[start : start + size]))
+            except errors.BudgetWait as wait:
+                if not start:
+                    raise
+                for order, _ in ready[start:]:  # not sent; the batches before were
+                    results[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=wait)
+                break
         return [results[o.client_order_id] for o in orders]
 
     def _batch_request(self, requests: list[dict]) -> dict:

@@ -269,6 +269,7 @@ def add_routes(app: web.Application, sim) -> None:
             "refused": dict(sim.refused),
             "accounts": len(eng.accounts),
             "orders": len(eng.orders),
+            "executions": sum(len(rows) for rows in eng.executions.values()),  # trades and funding
             "replays": eng.replays,
             "websockets": len(sim.hub.conns),
             "venue": sim.venue,

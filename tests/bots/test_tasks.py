@@ -46,8 +46,9 @@ def test_tick_all_fans_out_one_tick_per_active_bot_with_a_free_lease(paper, monk
     assert sent == [running.pk] and busy.pk not in sent
     assert bots_tick_all_task() == 0  # queued and not started yet: no pile-up
     import bots.services as services
+    from bots.services.tick_context import TickResult
 
-    monkeypatch.setattr(services, "bot_tick", lambda **kwargs: None)
+    monkeypatch.setattr(services, "bot_tick", lambda **kwargs: TickResult(ran=True))
     bot_tick_task.run(running.pk)  # the queued tick starts
     assert bots_tick_all_task() == 1 and sent == [running.pk, running.pk]
 
