@@ -4,6 +4,7 @@ holds its stream, so adding worker and streams processes adds capacity."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from unittest import mock
@@ -35,7 +36,29 @@ def test_one_shard_uses_the_default_queue_and_fills_the_urgent_one():
 def test_a_worker_without_queues_named_serves_the_fills_urgent_ticks_too():
     from config.celery import app
 
-    assert {"celery", "urgent"} <= set(app.amqp.queues)
+    assert {"celery", "urgent", "slow"} <= set(app.amqp.queues)
+
+
+def test_slow_work_never_goes_to_the_runtimes_queues():
+    """Backtests, the candle refresh, the regime watch, the hourly recompute... hold a process for
+    seconds to minutes: they go to `slow`, which the runtime's workers (-Q urgent,celery or their
+    shard's queues) do not serve; ticks and passes stay on the runtime's queues."""
+    from config.celery import app
+
+    def queue(name):
+        return app.amqp.router.route({}, name, (), {})["queue"].name
+
+    for name in (
+        "analytics.tasks.candles_refresh_task",
+        "analytics.tasks.backtest_run_task",
+        "mcp_server.tasks.regime_watch_task",
+        "metrics.tasks.metrics_reconcile_task",
+    ):
+        module, task = name.rsplit(".", 1)
+        assert getattr(importlib.import_module(module), task).name == name and queue(name) == "slow"
+    for name in ("bots.tasks.bot_tick_task", "bots.tasks.account_sync_task", "bots.tasks.bots_tick_all_task"):
+        assert queue(name) == "celery"
+    assert "slow" not in worker_queues(0).split(",")
 
 
 @override_settings(SETKA_SHARDS=3)
