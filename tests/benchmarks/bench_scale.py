@@ -11,7 +11,8 @@ would check:
 (d) requests per second the twin served, CPU of each process, the worker queue's depth.
 
 Processes (tests/stack.py): the simulator (per-IP limit on, like Bybit's 600 per 5 s), `--workers`
-Celery workers of `--concurrency` processes each (default one worker of two), beat, one streams
+Celery workers of `--concurrency` processes each (default one worker of two) on the runtime's
+queues, one more worker of one process for the `slow` queue (README), beat, one streams
 process. Users, accounts and bots are written in bulk; every bot is started through the start
 service, so its launch (ladder on the twin) is the worker's real launch tick; the window starts
 one safety interval after no bot is starting any more (or `--launch-timeout`).
@@ -62,6 +63,7 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import User  # noqa: E402
 from bots.models import Bot  # noqa: E402
 from bots.services import bot_start, trading_resume  # noqa: E402
+from bots.sharding import worker_queues  # noqa: E402
 from exchanges.models import Exchange, ExchangeAccount  # noqa: E402
 from exchanges.simulator import feed  # noqa: E402
 from exchanges.simulator.control import SimulatorControl  # noqa: E402
@@ -102,7 +104,6 @@ def arguments(argv=None) -> argparse.Namespace:
     p.add_argument("--probes", type=int, default=5, help="probe bots for the fill -> counter latency (default 5)")
     p.add_argument("--samples", type=int, default=50, help="latency samples at least (default 50)")
     p.add_argument("--fill-rate", type=float, default=1.0, help="target %% of bots filling per minute (default 1)")
-    p.add_argument("--speed", type=float, default=0, help="replay speed, market minutes per minute (default: tuned)")
     p.add_argument("--linear-share", type=float, default=0.3, help="share of linear (perpetual) bots (default 0.3)")
     p.add_argument("--ip-limit", type=int, default=600, help="twin's requests per 5 s per IP, 0 = off (default 600)")
     p.add_argument("--probe-timeout", type=float, default=20, help="longest wait for one counter order, s (default 20)")
@@ -166,7 +167,7 @@ class Cpu:
         out: dict[str, float] = {}
         for name, proc in self.stack.procs.items():
             if proc.alive and proc.popen is not None:
-                kind = proc.kind if proc.kind != "manage" else name
+                kind = "slow worker" if name == "slow" else proc.kind if proc.kind != "manage" else name
                 out[kind] = out.get(kind, 0.0) + by_session.get(proc.popen.pid, 0.0)
         return out
 
@@ -227,6 +228,7 @@ def queue_depth() -> int:
 
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     names = [k for k in r.scan_iter(match="celery*", count=1000) if r.type(k) == b"list"]
+    names += [k for k in r.scan_iter(match="urgent*", count=1000) if r.type(k) == b"list"]
     names += [k for k in r.scan_iter(match="ticks.*", count=1000) if r.type(k) == b"list"]
     return sum(r.llen(k) for k in names)
 
@@ -368,44 +370,34 @@ def wait_launched(ids: list[int], timeout: float) -> dict[str, int]:
 # --- price path --------------------------------------------------------------------------------------
 
 
-def expected_fills(seeded: Seeded, symbol: str, start_index: int, minutes: int) -> list[int]:
-    """Fills per market minute if every fill's counter order were placed at once: each bot's
-    empty line moves down on a buy and up on a sell as the replay's price path crosses lines."""
-    candles = feed.load_candles(str(feed.default_csv(symbol)))
-    bots = [[float(x) for x in ln] for s, ln in seeded.lines.values() if s == symbol]
-    price = float(candles[start_index - 1].close)
-    empty = [min(range(len(ln)), key=[abs(x - price) for x in ln].__getitem__) for ln in bots]
-    out = []
-    for m in range(minutes):
-        c = candles[(start_index + m) % len(candles)]
-        fills = 0
-        for point, _ in c.path():
-            p = float(point)
-            for k, ln in enumerate(bots):
-                e = empty[k]
-                while e > 0 and p <= ln[e - 1]:
-                    e -= 1
-                    fills += 1
-                while e < len(ln) - 1 and p >= ln[e + 1]:
-                    e += 1
-                    fills += 1
-                empty[k] = e
-        out.append(fills)
-    return out
+class FillPacer(threading.Thread):
+    """Plays the real candles only as fast as the target fill rate asks: every second it compares
+    the load bots' executions on the twin (its /control/status count, less the probes' own) with
+    `rate` % of the running bots per minute since the start, and while they are behind it plays the
+    next 1-minute candle of the next replayed symbol (its whole path: open, high, low, close).
+    A candle's fills come together, as a real market's do when it moves."""
 
+    def __init__(self, control: SimulatorControl, probe_uids: list[int], bots: int, rate: float):
+        super().__init__(daemon=True)
+        self.control, self.probe_uids = control, probe_uids
+        self.per_second = rate / 100 * bots / 60
+        self.stop_event = threading.Event()
+        self.candles = 0
+        self.error: BaseException | None = None
 
-def tune_speed(args, per_symbol: dict[str, list[int]], run_minutes: float) -> tuple[float, float]:
-    """The replay speed (market minutes per real minute) at which the expected fills over a run
-    of `run_minutes` reach args.fill_rate % of the bots per minute; and the fills per minute
-    expected at that speed."""
-    want = args.fill_rate / 100 * args.bots * run_minutes
-    total = [sum(v) for v in zip(*per_symbol.values(), strict=True)]
-    done, minutes = 0, 0
-    for minutes, fills in enumerate(total, start=1):  # noqa: B007 - the loop's end is the answer
-        done += fills
-        if done >= want:
-            break
-    return minutes / run_minutes, done / run_minutes
+    def load_executions(self) -> int:
+        probes = sum(len(self.control.ledger(uid)["executions"]) for uid in self.probe_uids)
+        return int(self.control.status()["executions"]) - probes
+
+    def run(self) -> None:
+        try:
+            base, started = self.load_executions(), time.monotonic()
+            while not self.stop_event.wait(1.0):
+                if self.load_executions() - base < self.per_second * (time.monotonic() - started):
+                    self.control.advance(LOAD_SYMBOLS[self.candles % len(LOAD_SYMBOLS)], 1)
+                    self.candles += 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            self.error = exc
 
 
 # --- measurements ------------------------------------------------------------------------------
@@ -596,7 +588,15 @@ def main(argv=None) -> None:
         control.set_price(PROBE_SYMBOL, PROBE_PRICE)
 
         for n in range(args.workers):
-            stack.start(f"worker{n}", "worker", concurrency=args.concurrency, purge=(n == 0), node=f"scale{n}")
+            stack.start(
+                f"worker{n}",
+                "worker",
+                concurrency=args.concurrency,
+                purge=(n == 0),
+                node=f"scale{n}",
+                queues=worker_queues(0),  # the runtime's queues (urgent, celery); slow work has its own
+            )
+        stack.start("slow", "worker", concurrency=1, node="slow", queues="slow")  # README: slow work
         stack.start("streams")
         stack.start("beat")
         cpu = Cpu(stack)
@@ -637,18 +637,13 @@ def main(argv=None) -> None:
             uid for uid, pk in zip(seeded.probe_uids, seeded.probe_accounts, strict=True) if pk in probes_running
         ]
 
-        # price path: real candles at the speed that makes about fill_rate % of the bots fill per minute
-        per_symbol = {s: expected_fills(seeded, s, 1, 600) for s in LOAD_SYMBOLS}
-        speed, expected = tune_speed(args, per_symbol, max(window, 60) / 60)
-        speed = args.speed or speed
-        first_ts = {s: feed.load_candles(str(feed.default_csv(s)))[1].ts for s in LOAD_SYMBOLS}
-
         time.sleep(interval)  # a first round of the safety net; the launch's tail settles
         cpu0, db0, status_a, q0 = cpu.read(), db_stats(), control.status(), queue_depth()
         machine0 = Cpu.machine()
         since = time.time()
-        for symbol in LOAD_SYMBOLS:
-            control.start_replay(symbol, speed=speed, start=first_ts[symbol])
+        # price path: real candles, played as fast as fill_rate % of the bots per minute asks
+        pacer = FillPacer(SimulatorControl(sim.url, TOKEN), probe_uids, len(running), args.fill_rate)
+        pacer.start()
         sampler = EvidenceSampler(running, bot_fields, account_field)
         sampler.start()
         latencies, missed = measure_latency(control, probe_uids, args.samples, args.probe_timeout, args.latency_budget)
@@ -660,15 +655,18 @@ def main(argv=None) -> None:
         depths.append(queue_depth())
         conns.append(db_connections()[0])
         sampler.stop_event.set()
+        pacer.stop_event.set()
         sampler.join()
+        pacer.join()
         until = time.time()
         measured = until - since
         status_b, cpu1, db1, machine1 = control.status(), cpu.read(), db_stats(), Cpu.machine()
         busy = (machine1[0] - machine0[0]) / max(1e-9, machine1[1] - machine0[1]) * 100
         for symbol in LOAD_SYMBOLS:
             control.stop_replay(symbol)
-        if sampler.error is not None:
-            raise sampler.error
+        for thread in (sampler, pacer):
+            if thread.error is not None:
+                raise thread.error
         fills, bots_filled = realised_fills(control, seeded.load_uids, int(since * 1000), int(until * 1000))
         tasks = worker_tasks([p.log() for p in stack.procs.values() if p.kind == "worker"], since, until)
         Bot.objects.filter(pk__in=all_ids).update(status=Bot.Status.STOPPED)
@@ -683,8 +681,8 @@ def main(argv=None) -> None:
         f"== scale: {len(running)} running bots, window {measured:.0f} s ({measured / interval:.1f} safety intervals)"
     )
     print(
-        f"price: {', '.join(LOAD_SYMBOLS)} real 1-minute candles at {speed:.2f}x (for {args.fill_rate:g} %/min the "
-        f"model expects {expected:.1f} fills/min); realised {fills / minutes:.1f} filled orders/min = "
+        f"price: {pacer.candles} real 1-minute candles of {', '.join(LOAD_SYMBOLS)} played, paced for "
+        f"{args.fill_rate:g} % of the bots per minute; realised {fills / minutes:.1f} filled orders/min = "
         f"{fills / minutes / len(running) * 100:.2f} % of bots per minute ({bots_filled} bots filled at least once)"
     )
     print(
