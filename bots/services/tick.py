@@ -60,6 +60,7 @@ from exchanges.errors import (
     PositionLiquidated,
     TemporaryExchangeError,
 )
+from live.events import live_events_held
 from observability.logs import log_context
 from observability.prom import TICK_SECONDS
 from trading.funding import funding_fetch, funding_store
@@ -88,21 +89,28 @@ def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
             cache.set(AGAIN_KEY.format(bot_id), 1, 60)
         return TickResult(ran=False, reason="another tick holds the lease")
     try:
-        result = _tick_once(bot_id, owner, urgent=urgent)
-        for _ in range(3):
-            if result.retry_after is not None:
-                break  # waits for its budget; the tick that comes after it runs once more anyway
-            if not cache.delete(AGAIN_KEY.format(bot_id)):
-                break
-            lease_acquire(bot_id=bot_id, owner=owner)  # extend
-            more = _tick_once(bot_id, owner, urgent=urgent)
-            result.new_trades += more.new_trades
-            result.placed += more.placed
-            result.status = more.status
-            result.retry_after = more.retry_after
+        with live_events_held():  # the counter order before the sockets hear of the fill
+            result = _tick_once(bot_id, owner, urgent=urgent)
+            result = _tick_more(bot_id, owner, urgent, result)
         return result
     finally:
         lease_release(bot_id=bot_id, owner=owner)
+
+
+def _tick_more(bot_id: int, owner: str, urgent: bool, result: TickResult) -> TickResult:
+    """Run the tick again (at most three times) while urgent ticks asked for it meanwhile."""
+    for _ in range(3):
+        if result.retry_after is not None:
+            break  # waits for its budget; the tick that comes after it runs once more anyway
+        if not cache.delete(AGAIN_KEY.format(bot_id)):
+            break
+        lease_acquire(bot_id=bot_id, owner=owner)  # extend
+        more = _tick_once(bot_id, owner, urgent=urgent)
+        result.new_trades += more.new_trades
+        result.placed += more.placed
+        result.status = more.status
+        result.retry_after = more.retry_after
+    return result
 
 
 def _tick_once(bot_id: int, owner: str, *, urgent: bool = False) -> TickResult:

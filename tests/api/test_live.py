@@ -138,6 +138,34 @@ async def test_reconnect_detects_a_gap_and_rollback_sends_nothing(two_users):
     await a.disconnect()
 
 
+async def test_events_held_by_a_tick_go_out_after_it_in_order_and_a_rollback_still_sends_nothing(two_users):
+    """A bot's tick holds its live events (live_events_held) so the counter order goes first;
+    when the tick ends they go out in their order with consecutive seqs."""
+    from live.events import live_events_held
+
+    alice, _, alice_bot, _ = two_users
+    a = await connect(alice)
+    seq = await hello(a)
+
+    def tick():
+        with live_events_held():
+            _emit(alice_bot, "order.filled")
+            _emit(alice_bot, "trade", rollback=True)
+            _emit(alice_bot, "trade")
+            _emit(alice_bot, "metrics")
+            assert events.current_seq(alice.pk) == seq  # held: nothing out before the block ends
+
+    await sync_to_async(tick)()
+    got = [await a.receive_json_from(timeout=5) for _ in range(3)]
+    assert [(m["event"], m["seq"]) for m in got] == [
+        ("order.filled", seq + 1),
+        ("trade", seq + 2),
+        ("metrics", seq + 3),
+    ]
+    assert await a.receive_nothing(timeout=0.3)
+    await a.disconnect()
+
+
 async def test_fills_folded_by_the_tick_push_fresh_metrics_to_the_owner(two_users):
     from decimal import Decimal
 
