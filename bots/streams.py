@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 
 _BOT_ID = re.compile(r"^sk(\d+)-")
 TOPICS = ("order", "execution")
+# Order messages that ask nothing of the bot: the order rests (our own placement coming back, Bybit
+# "New", ccxt "open") or it traded, which the execution message of the same trade reports. Each
+# used to cost an urgent tick: a grid fill made three (order Filled, execution, the counter
+# order's New). Ends without a trade (cancelled, rejected, expired...) and unknown states tick.
+QUIET_ORDER_STATES = frozenset({"New", "open", "Untriggered", "Triggered", "PartiallyFilled", "Filled", "closed"})
 
 
 def _release_thread_db() -> None:
@@ -104,6 +109,8 @@ class StreamsSupervisor:
         for item in data or []:
             if item.get("execType") == "Funding":  # a settlement carries no order: every bot of the account
                 bot_ids |= self.bots_of_account.get(account_id, set())
+                continue
+            if topic.startswith("order") and str(item.get("orderStatus", "")) in QUIET_ORDER_STATES:
                 continue
             bot_id = bot_id_from_client_order_id(str(item.get("orderLinkId", "")))
             if bot_id is not None:

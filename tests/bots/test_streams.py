@@ -46,6 +46,26 @@ def test_a_fill_event_enqueues_only_its_bots_tick(supervisor):
 
 
 @pytest.mark.django_db
+def test_order_messages_tick_only_for_ends_without_a_trade(supervisor):
+    """Our own placement coming back (New, open) and a trade's order message (Filled, closed:
+    its execution message ticks) ask nothing; a cancel or a rejection nobody asked for does."""
+    bot = BotFactory(status=Bot.Status.RUNNING)
+    supervisor.refresh()
+    supervisor.ticks.clear()
+    stream = supervisor.opened[0]
+    link = f"sk{bot.pk}-1-3B1"
+    for state in ("New", "open", "PartiallyFilled", "Filled", "closed", "Untriggered"):
+        stream.on_event("order", [{"orderLinkId": link, "orderStatus": state}])
+    assert supervisor.ticks == []
+    for state in ("Cancelled", "canceled", "Rejected", "Deactivated", "expired", "SomethingNew"):
+        stream.on_event("order", [{"orderLinkId": link, "orderStatus": state}])
+    assert supervisor.ticks == [bot.pk] * 6
+    supervisor.ticks.clear()
+    stream.on_event("execution", [{"orderLinkId": link, "orderStatus": "Filled"}])
+    assert supervisor.ticks == [bot.pk]
+
+
+@pytest.mark.django_db
 def test_a_funding_settlement_enqueues_the_ticks_of_the_accounts_bots(supervisor):
     bot = BotFactory(status=Bot.Status.RUNNING, category=Bot.Category.LINEAR)
     BotFactory(status=Bot.Status.RUNNING)  # another account: its stream stays quiet
