@@ -48,7 +48,7 @@ def bot_ids_due_for_fallback_tick(*, now=None) -> list[tuple[int, int]]:
     beat, those without a full tick for SETKA_BOT_REFRESH_SECONDS (price, valuation, funding).
 
     The budget spreads the full ticks over the refresh period: twice the running bots' share of
-    one beat (running x beat / refresh x 2, at least 10), the longest-waiting first. After a mass
+    one beat (running x beat / refresh x 2, at least 3), the longest-waiting first. After a mass
     launch every bot falls due in the same few seconds; without it they all went to the queue at
     once and the fills' ticks waited behind them (the 1,000-bot benchmark's backlog)."""
     now = now or timezone.now()
@@ -68,7 +68,7 @@ def bot_ids_due_for_fallback_tick(*, now=None) -> list[tuple[int, int]]:
         .values_list("id", "exchange_account_id")
     )
     running = Bot.objects.filter(status=Bot.Status.RUNNING).count()
-    budget = max(10, math.ceil(running * settings.SETKA_BOT_TICK_SECONDS / settings.SETKA_BOT_REFRESH_SECONDS * 2))
+    budget = max(3, math.ceil(running * settings.SETKA_BOT_TICK_SECONDS / settings.SETKA_BOT_REFRESH_SECONDS * 2))
     taken = {bot_id for bot_id, _ in needed}
     refreshing = [
         row

@@ -198,6 +198,7 @@ CELERY_TASK_ROUTES = {
         "analytics.tasks.backtest_run_task",
         "mcp_server.tasks.regime_watch_task",
         "metrics.tasks.metrics_reconcile_task",
+        "metrics.tasks.metrics_snapshot_task",  # chart points of every bot: 4.4 s at 1,000 bots
         "pools.tasks.pools_value_all_task",
         "bots.tasks.digests_send_task",
         "bots.tasks.keys_expiring_notify_task",
@@ -382,10 +383,11 @@ SETKA_BOT_TICK_SECONDS = env_int("SETKA_BOT_TICK_SECONDS", 5)
 # every running bot every SETKA_BOT_TICK_SECONDS, as before.
 SETKA_ACCOUNT_SYNC = env_bool("SETKA_ACCOUNT_SYNC", True)
 SETKA_SAFETY_SECONDS = env_int("SETKA_SAFETY_SECONDS", 30)
-# Each running bot still gets a full tick this often (its price, unrealized PnL and funding
-# without fills; 1,000 bots x 3 requests / 300 s = 50 requests per 5 s), and bots with a price or
-# profit target every SETKA_BOT_TICK_SECONDS (their stop loss must not wait).
-SETKA_BOT_REFRESH_SECONDS = env_int("SETKA_BOT_REFRESH_SECONDS", 300)
+# Each running bot still gets a full tick this often (its funding settlements and a full look at
+# its orders without fills; the account passes revalue it at the last price every safety
+# interval), and bots with a price or profit target every SETKA_BOT_TICK_SECONDS (their stop loss
+# must not wait). At 300 s the full ticks of 1,000 bots took half of a worker's two processes.
+SETKA_BOT_REFRESH_SECONDS = env_int("SETKA_BOT_REFRESH_SECONDS", 1800)
 # A worker's tick never sleeps longer than this for room in an account's (or the IP's) rate
 # budget: it stops before that request and is queued again for when there is room
 # (exchanges.ratelimit.budget_wait_at_most), so one account's quota never holds a process.

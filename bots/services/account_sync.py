@@ -9,7 +9,10 @@ symbol where it needs one. From those two answers and the database alone it deci
   show as it is (filled, cancelled, partly filled, pending, cancelling, missing), or an open
   order with the bot's id and no active row (an orphan) -> the bot's full tick is queued (the
   unchanged tick path stores each fill once and places the counter order);
-- otherwise the bot is marked reconciled now (Bot.reconciled_at) with no request of its own.
+- otherwise the bot is marked reconciled now (Bot.reconciled_at) with no request of its own,
+  and revalued at its symbol's last price (one ticker read per venue, environment and symbol
+  every few seconds, shared by every account's pass through the cache), so the bot page's
+  unrealized PnL is as fresh as the safety interval without a tick of its own.
 
 A pass that fails marks the account's AccountSync row; a refused key queues every bot's own
 tick at once (its error handling tells the owner and stops the bot), other failures are
@@ -29,6 +32,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +45,8 @@ from bots.services.common import client_for_account
 from exchanges.client import Category, ExchangeClient, ExchangeOrder, Fill
 from exchanges.errors import AuthenticationFailed, PermissionDenied
 from exchanges.venues import VENUES
+from live.events import live_events_held
+from metrics.services import metrics_update_price
 from observability.prom import ACCOUNT_SYNC_BOTS, ACCOUNT_SYNC_SECONDS
 from trading.models import Order, Trade
 from trading.services import FILLS_OVERLAP
@@ -53,6 +59,8 @@ FIRST_PASS_WINDOW = timedelta(days=1)
 STREAM_SEEN_KEY = "setka:stream-seen:{}"
 STREAM_RECONNECTED_KEY = "setka:stream-reconnected:{}"
 STREAM_KEY_TTL = 24 * 3600
+PRICE_KEY = "setka:last-price:{}:{}:{}:{}"  # venue, environment, category, symbol
+PRICE_TTL = 5  # seconds
 
 
 # --- what the streams process records --------------------------------------------------------
@@ -156,15 +164,16 @@ def account_sync(*, account_id: int, enqueue=None, now: datetime | None = None) 
     outcome = "ok"
     try:
         client = client_for_account(account)
-        for category in sorted({b.category for b in bots}):
-            _pass_category(
-                client=client,
-                account_id=account_id,
-                category=Category(category),
-                bots=[b for b in bots if b.category == category],
-                now=now,
-                result=result,
-            )
+        with live_events_held():  # the revalued bots' figures go out together after the pass
+            for category in sorted({b.category for b in bots}):
+                _pass_category(
+                    client=client,
+                    account_id=account_id,
+                    category=Category(category),
+                    bots=[b for b in bots if b.category == category],
+                    now=now,
+                    result=result,
+                )
     except (AuthenticationFailed, PermissionDenied) as exc:
         # A refused key: each bot's own tick meets the same refusal and its error handling
         # tells the owner and stops the bot; the pass does not decide that for them.
@@ -228,6 +237,7 @@ def _pass_category(
     in_line = [b.pk for b in bots if b.pk not in due]
     if in_line:
         Bot.objects.filter(pk__in=in_line, status=Bot.Status.RUNNING).update(reconciled_at=now)
+        _revalue(client=client, category=category, bots=[b for b in bots if b.pk not in due])
     result.reconciled.extend(in_line)
     result.ticked.extend(b.pk for b in bots if b.pk in due)
     # The cursor moves to what this pass has read: the newest execution, or the pass's start
@@ -239,6 +249,30 @@ def _pass_category(
         failures=0,
         last_error="",
     )
+
+
+def last_price(*, client: ExchangeClient, account, category: Category, symbol: str) -> Decimal:
+    """The symbol's last price, read at most once per PRICE_TTL per venue and environment (paper,
+    testnet and live prices differ) and shared by every process through the cache."""
+    venue = getattr(account.exchange, "code", "") or "unknown"
+    key = PRICE_KEY.format(venue, account.environment, category, symbol)
+    cached = cache.get(key)
+    if cached is not None:
+        return Decimal(cached)
+    price = client.ticker(category=category, symbol=symbol).last_price
+    cache.set(key, str(price), PRICE_TTL)
+    return price
+
+
+def _revalue(*, client: ExchangeClient, category: Category, bots: list[Bot]) -> None:
+    """Bots in line with the exchange, revalued at their symbol's last price (unrealized PnL on
+    the bot page; a bot whose price did not move costs one read of its figures)."""
+    for symbol in sorted({b.symbol for b in bots}):
+        group = [b for b in bots if b.symbol == symbol]
+        price = last_price(client=client, account=group[0].exchange_account, category=category, symbol=symbol)
+        Bot.objects.filter(pk__in=[b.pk for b in group]).exclude(last_price=price).update(last_price=price)
+        for bot in group:
+            metrics_update_price(bot=bot, price=price)
 
 
 def _bots_with_news(*, bots: list[Bot], remote_open: list[ExchangeOrder], fills: list[Fill]) -> set[int]:

@@ -11,16 +11,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from bots.models import AccountSync, Bot
 from bots.services import bot_start, bot_tick
 from bots.services.account_sync import (
+    PRICE_KEY,
     account_sync,
     accounts_due_for_sync,
     stream_reconnected,
     stream_seen,
 )
+from metrics.models import BotMetrics
 from tests.factories import BotFactory, grid_config
 from trading.models import Order, Trade
 
@@ -64,11 +67,20 @@ def three_bots(paper, sim):
 
 def test_a_quiet_pass_costs_two_requests_for_every_bot_and_marks_each_reconciled(three_bots, sim):
     account, _acc, bots = three_bots
+    cache.delete_many([PRICE_KEY.format("bybit", account.environment, "spot", "BTCUSDT")])
+    sim.control.set_price("BTCUSDT", "55010")
     (result, queued), spent = spent_on(sim, lambda: a_pass(account))
-    # one open-orders and one executions request for the whole account, none per bot
-    assert spent == Counter({"/v5/order/realtime": 1, "/v5/execution/list": 1})
+    # one open-orders and one executions request for the whole account, none per bot; one
+    # ticker read revalues every bot of the symbol
+    assert spent == Counter({"/v5/order/realtime": 1, "/v5/execution/list": 1, "/v5/market/tickers": 1})
     assert queued == [] and sorted(result.reconciled) == sorted(b.pk for b in bots)
     assert all(b.reconciled_at is not None for b in Bot.objects.filter(pk__in=[b.pk for b in bots]))
+    assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("last_price", flat=True)) == {
+        Decimal("55010")
+    }
+    assert set(BotMetrics.objects.filter(bot__in=bots).values_list("last_price", flat=True)) == {Decimal("55010")}
+    _, spent = spent_on(sim, lambda: a_pass(account))  # the next pass within seconds: the price is shared
+    assert spent == Counter({"/v5/order/realtime": 1, "/v5/execution/list": 1})
     state = AccountSync.objects.get(exchange_account=account, category="spot")
     assert state.passed_at is not None and state.fills_seen_until is not None and state.failures == 0
 
@@ -79,7 +91,8 @@ def test_a_fill_the_stream_missed_is_found_and_its_counter_order_placed_once(thr
     top_buy = Order.objects.get(bot=filled_bot, purpose="grid", side="Buy", price=Decimal("54500"))
     sim.control.set_price("BTCUSDT", "54400")  # only the second bot has a buy at or above it; no stream runs
     (_, queued), spent = spent_on(sim, lambda: a_pass(account))
-    assert queued == [filled_bot.pk] and sum(spent.values()) == 2
+    assert queued == [filled_bot.pk] and spent["/v5/order/realtime"] == spent["/v5/execution/list"] == 1
+    assert sum(spent.values()) - spent["/v5/market/tickers"] == 2  # the others' price is shared, at most one read
     _, queued_again = a_pass(account)  # the tick has not run yet: still news, still only that bot
     assert queued_again == [filled_bot.pk]
     bot_tick(bot_id=filled_bot.pk)  # the queued tick (the unchanged path)
@@ -243,11 +256,11 @@ def test_refresh_ticks_after_a_mass_launch_are_spread_over_the_beats(settings):
     due = [bot_id for bot_id, _ in bot_ids_due_for_fallback_tick(now=now)]
     assert set(b.pk for b in starting) <= set(due)  # not held back by the budget
     refreshed = [pk for pk in due if pk in {b.pk for b in launched}]
-    assert refreshed == [b.pk for b in reversed(launched)][:10]  # oldest full tick first
+    assert refreshed == [b.pk for b in reversed(launched)][:3]  # oldest full tick first
     Bot.objects.filter(pk__in=refreshed).update(last_tick_at=now)
     Bot.objects.filter(pk__in=[b.pk for b in starting]).update(status=Bot.Status.RUNNING, reconciled_at=now)
     nxt = [bot_id for bot_id, _ in bot_ids_due_for_fallback_tick(now=now)]
-    assert len(nxt) == 10 and not set(nxt) & set(refreshed)  # the next beat takes the next ten
+    assert len(nxt) == 3 and not set(nxt) & set(refreshed)  # the next beat takes the next three
 
 
 # --- a venue whose reads need a symbol ------------------------------------------------------------
