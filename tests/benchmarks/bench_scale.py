@@ -114,6 +114,12 @@ def arguments(argv=None) -> argparse.Namespace:
         "--force", action="store_true", help="run even if PostgreSQL seems to lack the connections the run needs"
     )
     p.add_argument("--launch-timeout", type=float, default=420, help="longest wait for the launches, s (default 420)")
+    p.add_argument(
+        "--no-stop-all", dest="stop_all", action="store_false", help="skip the operator's stop all at the end"
+    )
+    p.add_argument(
+        "--stop-timeout", type=float, default=120, help="longest wait for stop all to finish, s (default 120)"
+    )
     p.add_argument("--seed", type=int, default=11)
     args = p.parse_args(argv)
     args.accounts = args.accounts or max(1, math.ceil(args.bots / 10))
@@ -281,7 +287,7 @@ def load_config(rng: random.Random, price: Decimal, vol: float, linear: bool) ->
         "investment": "1000",
     }
     if linear:
-        config.update(direction="neutral", leverage="5")
+        config.update(direction="neutral", leverage="5", on_stop="close_position")  # stop all: no position left
     return config, lines
 
 
@@ -669,7 +675,9 @@ def main(argv=None) -> None:
                 raise thread.error
         fills, bots_filled = realised_fills(control, seeded.load_uids, int(since * 1000), int(until * 1000))
         tasks = worker_tasks([p.log() for p in stack.procs.values() if p.kind == "worker"], since, until)
+        stop = stop_all(control, seeded, all_ids, args.stop_timeout) if args.stop_all else None
         Bot.objects.filter(pk__in=all_ids).update(status=Bot.Status.STOPPED)
+        trading_resume(actor=None)
 
     gaps = sampler.gaps()
     late = sum(1 for g in gaps.values() if g > interval)
@@ -722,7 +730,64 @@ def main(argv=None) -> None:
             f"    worker {name}: {len(durations) / measured:.1f}/s, p50 {pct(durations, 50) * 1000:.0f} ms, "
             f"p99 {pct(durations, 99) * 1000:.0f} ms, {sum(durations) / measured:.2f} process-s/s"
         )
+    if stop is not None:
+        done = stop["done_after"]
+        print(
+            f"(e) stop all of {len(all_ids)} bots from the admin: answered in {stop['answered_ms']:.0f} ms "
+            f"[{mark(stop['answered_ms'] < 1000)}: < 1 s]; "
+            + (
+                f"every order cancelled, every position closed and every bot stopped after {done:.1f} s "
+                f"[{mark(done <= 60)}: 60 s]"
+                if done is not None
+                else f"not finished after {args.stop_timeout:g} s [{mark(False)}]: {stop['open_orders']} orders open, "
+                f"{stop['positions']} positions, {stop['active']} bots not stopped"
+            )
+            + f"; grid orders sent after the stop: {stop['sent_after']} [{mark(stop['sent_after'] == 0)}: 0]; "
+            f"{stop['closed']} positions closed at market"
+        )
     print(f"wall time {time.perf_counter() - wall:.0f} s")
+
+
+def stop_all(control: SimulatorControl, seeded: Seeded, ids: list[int], timeout: float) -> dict:
+    """The operators' "stop all" through the admin's trading switch (a superuser's POST, as the
+    page sends it), then the twin's books every second until no order is open, no position is
+    left and every bot is stopped. Grid orders whose send began after the switch answered are
+    counted from the rows of record (every order is written before it is sent)."""
+    from django.test import Client
+
+    from trading.models import Order
+
+    operator = User.objects.create_superuser(email=f"bench-scale-op-{time.time_ns()}@example.com", password="x" * 12)
+    client = Client()
+    client.force_login(operator)
+    assert client.get("/admin/bots/tradingswitch/").status_code == 200
+    started = time.perf_counter()
+    response = client.post("/admin/bots/tradingswitch/", {"reason": "bench scale", "confirm": "on"})
+    answered = (time.perf_counter() - started) * 1000
+    assert response.status_code == 302, response.status_code
+    stopped_at = timezone.now()
+    uids = seeded.load_uids + seeded.probe_uids
+    ends = time.perf_counter() + timeout
+    while True:
+        ledgers = [control.ledger(uid) for uid in uids]
+        open_orders = sum(len(led["open_orders"]) for led in ledgers)
+        positions = sum(1 for led in ledgers for p in led["positions"] if Decimal(p.get("size") or 0) != 0)
+        active = Bot.objects.filter(pk__in=ids).exclude(status__in=[Bot.Status.STOPPED, Bot.Status.ERROR]).count()
+        done_after = time.perf_counter() - started
+        if (not open_orders and not positions and not active) or time.perf_counter() > ends:
+            break
+        time.sleep(1)
+    finished = not open_orders and not positions and not active
+    rows = Order.objects.filter(bot_id__in=ids)
+    return {
+        "answered_ms": answered,
+        "done_after": done_after if finished else None,
+        "open_orders": open_orders,
+        "positions": positions,
+        "active": active,
+        "sent_after": rows.filter(sent_at__gt=stopped_at).exclude(purpose=Order.Purpose.CLOSE).count(),
+        "closed": rows.filter(purpose=Order.Purpose.CLOSE, sent_at__gt=stopped_at).count(),
+    }
 
 
 def _refused(before: dict, after: dict) -> dict[str, int]:
