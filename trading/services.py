@@ -14,6 +14,7 @@ Nothing here holds a database transaction across an HTTP call."""
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -676,14 +677,32 @@ def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
         for o in client.open_orders(category=category, symbol=bot.symbol)
         if bot_owns_client_order_id(bot, o.client_order_id)
     ]
-    orders_cancel_ids(client=client, category=category, symbol=bot.symbol, client_order_ids=remote)
-    # Final state of each, asked by its client order id: filled meanwhile, cancelled, or (a lost
-    # or refused batch item) still open, then cancelled again.
+    results = orders_cancel_ids(client=client, category=category, symbol=bot.symbol, client_order_ids=remote)
+    # The venue said it cancelled these (they were open a moment ago): nothing to ask once the
+    # executions up to now are stored. A 25-order stop asked 25 lookups here; at "stop all" of
+    # 1,000 bots that was 25,000 requests against the IP's 600 per 5 s.
+    cancelled_now = {r.client_order_id for r in results if r.error is None}
+    fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client))
+    executed: dict[int, Decimal] = defaultdict(Decimal)
+    for order_id, qty in Trade.objects.filter(bot=bot, order__status__in=[*Order.OPEN_STATUSES, S.MISSING]).values_list(
+        "order_id", "qty"
+    ):
+        executed[order_id] += qty
+    # Final state of each other: filled (its executions say so), or asked by its client order id:
+    # filled meanwhile, cancelled, or (a lost or refused batch item) still open, then cancelled again.
     cancelled = 0
     for order in Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]):
         if order.status == S.PENDING and order.send_attempts == 0:
             order_transition(bot=bot, order=order, status=S.CANCELLED, reject_reason="bot stopped before sending")
             cancelled += 1
+            continue
+        if order.client_order_id in cancelled_now:
+            cancelled += order_transition(bot=bot, order=order, status=S.CANCELLED)
+            continue
+        if order.status != S.PENDING and executed[order.pk] >= order.qty:
+            fills = Trade.objects.filter(order=order).values_list("qty", "price")
+            value = sum((q * p for q, p in fills), Decimal(0))
+            order_mark_filled(bot=bot, order=order, filled_qty=executed[order.pk], avg_price=value / executed[order.pk])
             continue
         found = client.order_by_client_id(category=category, symbol=bot.symbol, client_order_id=order.client_order_id)
         if found is None:

@@ -96,3 +96,35 @@ def test_a_lost_batch_cancel_is_settled_by_asking_the_order_state(paper, sim):
     statuses = dict(Order.objects.filter(client_order_id__in=open_ids).values_list("client_order_id", "status"))
     assert statuses == {cid: Order.Status.CANCELLED for cid in open_ids}
     assert bot.events.get(kind="cancelled").data["count"] == len(open_ids)
+
+
+def test_a_stop_asks_no_order_state_the_venue_already_told(paper, sim):
+    """Cancels the venue acknowledged, and an order whose stored executions cover it (it filled
+    before the stop), need no lookup: the stop costs the open-orders read, the batches and the
+    executions read, not one request per order (25 lookups, 25,000 at "stop all" of 1,000 bots)."""
+    from collections import Counter
+
+    from trading.models import Trade
+
+    account, acc = paper
+    bot, open_ids = _running_bot(account, sim)
+    top_buy = Order.objects.get(
+        bot=bot,
+        purpose="grid",
+        side="Buy",
+        price=max(Order.objects.filter(bot=bot, purpose="grid", side="Buy").values_list("price", flat=True)),
+    )
+    sim.control.set_price("BTCUSDT", str(top_buy.price - 1))  # it fills; no tick runs before the stop
+    before = Counter(sim.sim.requests_by_path)
+    try:
+        _stop(bot, sim)
+    finally:
+        sim.control.set_price("BTCUSDT", "55000")
+    spent = Counter(sim.sim.requests_by_path) - before
+    assert spent["/v5/order/history"] == 0 and spent["/v5/order/realtime"] <= 2, spent  # open orders, not lookups
+    top_buy.refresh_from_db()
+    assert top_buy.status == Order.Status.FILLED and top_buy.filled_qty == top_buy.qty
+    assert Trade.objects.filter(order=top_buy).count() == 1
+    others = Order.objects.filter(client_order_id__in=open_ids).exclude(pk=top_buy.pk)
+    assert set(others.values_list("status", flat=True)) == {Order.Status.CANCELLED}
+    assert ledger_open_ids(sim, acc.uid) == []
