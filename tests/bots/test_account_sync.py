@@ -179,11 +179,12 @@ def test_beat_passes_reconnected_quiet_and_stream_less_accounts_at_once(settings
         stale.exchange_account_id,
         never.exchange_account_id,
     }
-    # Every account is due two beats before its safety interval ends, so beat's queueing and the
-    # worker's pickup still land inside it: 21 s after the last pass of a 30 s interval.
-    stream_seen(account_ids=[healthy.exchange_account_id], at=t + 19)  # its stream still talking
-    assert healthy.exchange_account_id not in accounts_due_for_sync(now=now + timedelta(seconds=19))
-    assert healthy.exchange_account_id in accounts_due_for_sync(now=now + timedelta(seconds=21))
+    # Every account is due three beats before its safety interval ends, so beat's queueing and the
+    # worker draining the passes due together still land inside it: 15 s after the last pass of a
+    # 30 s interval.
+    stream_seen(account_ids=[healthy.exchange_account_id], at=t + 14)  # its stream still talking
+    assert healthy.exchange_account_id not in accounts_due_for_sync(now=now + timedelta(seconds=14))
+    assert healthy.exchange_account_id in accounts_due_for_sync(now=now + timedelta(seconds=16))
 
 
 def test_the_streams_supervisor_passes_a_reconnected_account_instead_of_ticking_its_bots():
@@ -236,6 +237,18 @@ def test_only_bots_that_need_their_own_tick_are_ticked_by_beat(settings):
     due = {bot_id for bot_id, _ in bot_ids_due_for_fallback_tick(now=now)}
     assert due == {failing.pk, stale_refresh.pk, target.pk, starting.pk, new.pk}
     assert in_line.pk not in due
+
+
+def test_the_longest_waiting_accounts_are_passed_first(settings):
+    settings.SETKA_SAFETY_SECONDS = 30
+    now = timezone.now()
+    bots = [BotFactory(status=Bot.Status.RUNNING) for _ in range(3)]
+    for bot, ago in zip(bots, (20, 45, 30), strict=True):
+        AccountSync.objects.create(
+            exchange_account=bot.exchange_account, category="spot", passed_at=now - timedelta(seconds=ago)
+        )
+    due = accounts_due_for_sync(now=now)
+    assert due == [bots[1].exchange_account_id, bots[2].exchange_account_id, bots[0].exchange_account_id]
 
 
 def test_refresh_ticks_after_a_mass_launch_are_spread_over_the_beats(settings):
