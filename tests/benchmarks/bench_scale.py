@@ -365,11 +365,16 @@ def start_all(ids: list[int]) -> None:
 
 
 def wait_launched(ids: list[int], timeout: float) -> dict[str, int]:
+    """Until no bot is starting and no order of theirs waits to be sent (a ladder the account's
+    order quota could not take at once goes out over the next ticks), or the timeout."""
+    from trading.models import Order
+
     deadline = time.monotonic() + timeout
     while True:
         counts = dict(Bot.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("id")).order_by())
-        if not counts.get(Bot.Status.STARTING) or time.monotonic() > deadline:
-            return counts
+        waiting = Order.objects.filter(bot_id__in=ids, status=Order.Status.PENDING).count()
+        if (not counts.get(Bot.Status.STARTING) and not waiting) or time.monotonic() > deadline:
+            return {**counts, "orders still to send": waiting}
         time.sleep(0.5)
 
 
@@ -379,29 +384,58 @@ def wait_launched(ids: list[int], timeout: float) -> dict[str, int]:
 class FillPacer(threading.Thread):
     """Plays the real candles only as fast as the target fill rate asks: every second it compares
     the load bots' executions on the twin (its /control/status count, less the probes' own) with
-    `rate` % of the running bots per minute since the start, and while they are behind it plays the
-    next 1-minute candle of the next replayed symbol (its whole path: open, high, low, close).
-    A candle's fills come together, as a real market's do when it moves."""
+    `rate` % of the running bots per minute since the start, and while they are behind it walks
+    the next 1-minute candle of the next replayed symbol along its path (open, nearer extreme,
+    farther extreme, close) in STEPS prices a quarter of a second apart, as a market trades through
+    its minute (a whole candle set at once filled 5 % of 1,000 bots in one instant)."""
 
-    def __init__(self, control: SimulatorControl, probe_uids: list[int], bots: int, rate: float):
+    STEPS = 24
+    STEP_SECONDS = 0.25
+
+    def __init__(self, control: SimulatorControl, probe_uids: list[int], bots: int, rate: float, start_index: int):
         super().__init__(daemon=True)
         self.control, self.probe_uids = control, probe_uids
         self.per_second = rate / 100 * bots / 60
         self.stop_event = threading.Event()
         self.candles = 0
+        self.index = {s: start_index for s in LOAD_SYMBOLS}
+        self.series = {s: feed.load_candles(str(feed.default_csv(s))) for s in LOAD_SYMBOLS}
         self.error: BaseException | None = None
 
     def load_executions(self) -> int:
         probes = sum(len(self.control.ledger(uid)["executions"]) for uid in self.probe_uids)
         return int(self.control.status()["executions"]) - probes
 
+    def walk(self, symbol: str) -> list[Decimal]:
+        """The next candle's path as STEPS prices (each leg gets steps by its length)."""
+        candles = self.series[symbol]
+        candle = candles[self.index[symbol] % len(candles)]
+        self.index[symbol] += 1
+        points = [p for p, _ in candle.path()]
+        legs = list(zip(points, points[1:], strict=False))
+        length = sum(abs(b - a) for a, b in legs) or Decimal(1)
+        prices: list[Decimal] = []
+        for a, b in legs:
+            n = max(1, round(self.STEPS * abs(b - a) / length))
+            prices += [(a + (b - a) * k / n).quantize(Decimal("0.01")) for k in range(1, n + 1)]
+        return prices
+
     def run(self) -> None:
         try:
             base, started = self.load_executions(), time.monotonic()
-            while not self.stop_event.wait(1.0):
-                if self.load_executions() - base < self.per_second * (time.monotonic() - started):
-                    self.control.advance(LOAD_SYMBOLS[self.candles % len(LOAD_SYMBOLS)], 1)
-                    self.candles += 1
+            steps: list[tuple[str, Decimal]] = []
+            checked = 0.0
+            while not self.stop_event.wait(self.STEP_SECONDS):
+                now = time.monotonic()
+                if not steps and now - checked >= 1.0:
+                    checked = now
+                    if self.load_executions() - base < self.per_second * (now - started):
+                        symbol = LOAD_SYMBOLS[self.candles % len(LOAD_SYMBOLS)]
+                        steps = [(symbol, p) for p in self.walk(symbol)]
+                        self.candles += 1
+                if steps:
+                    symbol, price = steps.pop(0)
+                    self.control.set_price(symbol, price)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             self.error = exc
 
@@ -629,7 +663,7 @@ def main(argv=None) -> None:
         )
         print(
             f"seeding: {len(all_ids)} bots, {args.accounts + args.probes} users/accounts written in {t_rows:.1f} s; "
-            f"start service for all in {t_start:.1f} s; launched (no bot starting) after {t_launch:.1f} s "
+            f"start service for all in {t_start:.1f} s; launched (no bot starting, no order waiting) after {t_launch:.1f} s "
             f"= {len(all_ids) / t_launch:.1f} launches/s"
         )
         print(
@@ -648,7 +682,7 @@ def main(argv=None) -> None:
         machine0 = Cpu.machine()
         since = time.time()
         # price path: real candles, played as fast as fill_rate % of the bots per minute asks
-        pacer = FillPacer(SimulatorControl(sim.url, TOKEN), probe_uids, len(running), args.fill_rate)
+        pacer = FillPacer(SimulatorControl(sim.url, TOKEN), probe_uids, len(running), args.fill_rate, start_index=1)
         pacer.start()
         sampler = EvidenceSampler(running, bot_fields, account_field)
         sampler.start()
@@ -689,7 +723,7 @@ def main(argv=None) -> None:
         f"== scale: {len(running)} running bots, window {measured:.0f} s ({measured / interval:.1f} safety intervals)"
     )
     print(
-        f"price: {pacer.candles} real 1-minute candles of {', '.join(LOAD_SYMBOLS)} played, paced for "
+        f"price: {pacer.candles} real 1-minute candles of {', '.join(LOAD_SYMBOLS)} walked, paced for "
         f"{args.fill_rate:g} % of the bots per minute; realised {fills / minutes:.1f} filled orders/min = "
         f"{fills / minutes / len(running) * 100:.2f} % of bots per minute ({bots_filled} bots filled at least once)"
     )
