@@ -328,8 +328,7 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult, *, urgent: bool =
 def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 
     category = Category(bot.category)
-    orders_cancel_all(bot=bot, client=client)
-    result.new_trades += len(fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client)))
+    orders_cancel_all(bot=bot, client=client)  # stores the executions up to the cancels too
     funding_store(bot=bot, payments=funding_fetch(bot=bot, client=client))  # the last settlements of the run
     bot.refresh_from_db()
     config = grid_config(bot)
