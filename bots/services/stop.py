@@ -27,7 +27,11 @@ CLOSE_ACTIONS = ("keep", "sell_base", "close_position")
 STOPPABLE = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.ERROR, Bot.Status.STOPPING)
 
 
-def mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str, code: str) -> bool:
+def mark_stopping(
+    *, bot: Bot, reason: str, close_action: str | None, actor: str, code: str, enqueue: bool = True
+) -> bool:
+    """Mark the bot STOPPING and (`enqueue`) queue its stop tick. A stop run passes enqueue=False
+    and queues the ticks itself once the account's orders are cancelled."""
     if close_action is not None and close_action not in CLOSE_ACTIONS:
         raise DomainError(
             "Unknown close action.", code="invalid", fields={"close_action": [f"One of {', '.join(CLOSE_ACTIONS)}."]}
@@ -54,7 +58,8 @@ def mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str
             params={"reason_code": code},
         )
         emit(bot=locked, event="bot.status", data={"status": locked.status})
-        enqueue_tick(locked.pk, urgent=True)
+        if enqueue:
+            enqueue_tick(locked.pk, urgent=True)
     bot.refresh_from_db()
     return True
 

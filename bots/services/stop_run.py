@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
@@ -24,6 +24,7 @@ from django.utils import timezone
 from bots.engine.ids import parse_client_order_id
 from bots.models import Bot
 from bots.services.common import client_for_account, trading_switch
+from bots.services.start import enqueue_tick
 from bots.services.stop import STOPPABLE, mark_stopping
 from exchanges.client import Category
 from exchanges.errors import ExchangeError
@@ -111,29 +112,42 @@ def bots_emergency_stop_many(*, bot_ids: list[int], actor, reason: str) -> int:
 
 def stop_run_continue(*, run_id: str) -> StopRun | None:
     """The worker's part (idempotent: a retried run marks nobody twice and cancels only what is
-    still open). Each bot is marked STOPPING, then each account's bot orders are cancelled."""
+    still open). Account by account, its bots are marked STOPPING and their orders cancelled (on
+    several accounts at once); each bot's stop tick is queued when its account's cancels are done,
+    so the ticks find nothing left to cancel and do not spend the same budgets meanwhile (1,000
+    stop ticks racing the run's cancels left orders open after two minutes). A bot whose tick this
+    run never queued (the worker died) is stopping, and beat ticks stopping bots."""
     run = stop_run_get(run_id)
     if run is None:
         return None
     by_account: dict[int, list[Bot]] = defaultdict(list)
     accounts = {}
-    for bot in Bot.objects.filter(pk__in=run.bot_ids).select_related("exchange_account__exchange"):
+    bots = Bot.objects.filter(pk__in=run.bot_ids).select_related("exchange_account__exchange")
+    for bot in bots.order_by("exchange_account_id", "id"):
         accounts[bot.exchange_account_id] = bot.exchange_account  # before refresh_from_db drops it
-        if bot.status in STOPPABLE and mark_stopping(
-            bot=bot, reason=run.reason, close_action=None, actor=run.actor, code=run.code
-        ):
-            run.marked += 1
-        if bot.status == Bot.Status.STOPPING:
-            by_account[bot.exchange_account_id].append(bot)
-    run.save()
+        by_account[bot.exchange_account_id].append(bot)
     # accounts are independent budgets: cancel on several at once (each within its own limits,
     # all within the IP's, both enforced by the shared rate budget); the threads touch no rows
-    jobs = [(accounts[account_id], bots) for account_id, bots in by_account.items()]
     with ThreadPoolExecutor(max_workers=CANCEL_THREADS) as pool:
-        for cancelled, failures in pool.map(_cancel_in_thread, jobs):
+        jobs = {}
+        for account_id, group in by_account.items():
+            stopping = []
+            for bot in group:
+                if bot.status in STOPPABLE and mark_stopping(
+                    bot=bot, reason=run.reason, close_action=None, actor=run.actor, code=run.code, enqueue=False
+                ):
+                    run.marked += 1
+                if bot.status == Bot.Status.STOPPING:
+                    stopping.append(bot)
+            jobs[pool.submit(_cancel_in_thread, (accounts[account_id], stopping))] = stopping
+        run.save()
+        for job in as_completed(jobs):
+            cancelled, failures = job.result()
             run.orders_cancelled += cancelled
             run.failures += failures
             run.save()
+            for bot in jobs[job]:
+                enqueue_tick(bot.pk, urgent=True)  # the stop tick: fills, funding, the close
     run.finished_at = timezone.now().isoformat()
     run.save()
     return run

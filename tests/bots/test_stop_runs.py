@@ -75,6 +75,26 @@ def test_stop_all_of_two_bots_on_one_account_answers_at_once_and_the_run_cancels
     assert again.marked == 2 and again.orders_cancelled == open_before
 
 
+def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, monkeypatch):
+    """The stop ticks come after the account's cancels: they find nothing left to cancel and do
+    not race the run for the account's and the IP's budgets."""
+    from bots.services import stop_run as stop_run_module
+
+    account, acc = paper
+    bots = [_launch(account), _launch(account, lower_price="52000")]
+    open_at_enqueue: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        stop_run_module,
+        "enqueue_tick",
+        lambda bot_id, urgent=False: open_at_enqueue.append((bot_id, len(ledger_open_ids(sim, acc.uid)))),
+    )
+    bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")
+    stop_run_continue(run_id=stop_run_get().id)
+    assert sorted(bot_id for bot_id, _ in open_at_enqueue) == sorted(b.pk for b in bots)
+    assert {n for _, n in open_at_enqueue} == {0}  # every order of the account was cancelled first
+    assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopping"}
+
+
 def test_an_order_accepted_after_its_bot_stopped_is_swept_without_running_the_bot(paper, sim):
     account, acc = paper
     stopped = _launch(account)
