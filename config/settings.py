@@ -185,8 +185,11 @@ CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task hands the task to anoth
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A worker started without -Q consumes the default queue, the fills' urgent ticks
-# (bots.sharding) and the slow queue; sharded workers name their queues with -Q (README).
-CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent", "slow"))
+# (bots.sharding), the slow queue and the users' notifications; sharded workers name their
+# queues with -Q (README).
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent", "slow", "notify")
+)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Work that holds a process for seconds to minutes goes to `slow`, so that it never holds one of
 # the runtime's processes (a candle refresh held one for 36 s in the 1,000-bot benchmark while
@@ -205,6 +208,19 @@ CELERY_TASK_ROUTES = {
         "exchanges.tasks.exchange_accounts_recheck_task",
     )
 }
+# Telling users (email, Telegram, in-app) is not the bots' runtime either: "stop all" of 1,000
+# bots queued 2,000 notification tasks that the ticks' processes ran between the stop ticks.
+CELERY_TASK_ROUTES.update(
+    {
+        name: {"queue": "notify"}
+        for name in (
+            "notifications.tasks.delivery_send_task",
+            "notifications.tasks.deliveries_send_due_task",
+            "bots.tasks.bot_stop_notify_task",
+            "bots.tasks.bot_event_notify_task",
+        )
+    }
+)
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
