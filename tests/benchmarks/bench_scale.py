@@ -387,7 +387,8 @@ class FillPacer(threading.Thread):
     `rate` % of the running bots per minute since the start, and while they are behind it walks
     the next 1-minute candle of the next replayed symbol along its path (open, nearer extreme,
     farther extreme, close) in STEPS prices a quarter of a second apart, as a market trades through
-    its minute (a whole candle set at once filled 5 % of 1,000 bots in one instant)."""
+    its minute (a whole candle set at once filled 5 % of 1,000 bots in one instant); ahead of the
+    target, the walk waits where it is."""
 
     STEPS = 24
     STEP_SECONDS = 0.25
@@ -424,18 +425,20 @@ class FillPacer(threading.Thread):
         try:
             base, started = self.load_executions(), time.monotonic()
             steps: list[tuple[str, Decimal]] = []
-            checked = 0.0
+            checked, behind = 0.0, False
             while not self.stop_event.wait(self.STEP_SECONDS):
                 now = time.monotonic()
-                if not steps and now - checked >= 1.0:
+                if now - checked >= 1.0:  # ahead of the target: the walk waits where it is
                     checked = now
-                    if self.load_executions() - base < self.per_second * (now - started):
-                        symbol = LOAD_SYMBOLS[self.candles % len(LOAD_SYMBOLS)]
-                        steps = [(symbol, p) for p in self.walk(symbol)]
-                        self.candles += 1
-                if steps:
-                    symbol, price = steps.pop(0)
-                    self.control.set_price(symbol, price)
+                    behind = self.load_executions() - base < self.per_second * (now - started)
+                if not behind:
+                    continue
+                if not steps:
+                    symbol = LOAD_SYMBOLS[self.candles % len(LOAD_SYMBOLS)]
+                    steps = [(symbol, p) for p in self.walk(symbol)]
+                    self.candles += 1
+                symbol, price = steps.pop(0)
+                self.control.set_price(symbol, price)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             self.error = exc
 
@@ -636,7 +639,7 @@ def main(argv=None) -> None:
                 node=f"scale{n}",
                 queues=worker_queues(0),  # the runtime's queues (urgent, celery); slow work has its own
             )
-        stack.start("slow", "worker", concurrency=1, node="slow", queues="slow")  # README: slow work
+        stack.start("slow", "worker", concurrency=1, node="slow", queues="notify,slow")  # README: the side worker
         stack.start("streams")
         stack.start("beat")
         cpu = Cpu(stack)
