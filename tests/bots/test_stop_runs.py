@@ -3,6 +3,7 @@ exchange after its bot stopped is swept without the bot running again."""
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 from bots.engine.ids import grid_order_id
@@ -93,6 +94,14 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     assert sorted(bot_id for bot_id, _ in open_at_enqueue) == sorted(b.pk for b in bots)
     assert {n for _, n in open_at_enqueue} == {0}  # every order of the account was cancelled first
     assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopping"}
+    # what the venue said it cancelled is cancelled in the books: the stop ticks ask no order's state
+    assert not Order.objects.filter(bot__in=bots, status__in=Order.OPEN_STATUSES).exists()
+    before = Counter(sim.sim.requests_by_path)
+    for bot in bots:
+        bot_tick(bot_id=bot.pk)
+    spent = Counter(sim.sim.requests_by_path) - before
+    assert spent["/v5/order/realtime"] == len(bots) and not spent["/v5/order/history"], spent  # open orders only
+    assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopped"}
 
 
 def test_an_order_accepted_after_its_bot_stopped_is_swept_without_running_the_bot(paper, sim):
