@@ -11,11 +11,12 @@ from django.conf import settings
 from observability.prom import TICK_LAG_SECONDS
 
 QUEUED_KEY = "setka:bot-tick-queued:{}"
+MAX_DEFERRALS = 2  # a tick held back by the rate budget this many times in a row then waits for it
 SYNC_QUEUED_KEY = "setka:account-sync-queued:{}"
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
-def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = None) -> None:
+def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = None, deferred: int = 0) -> None:
     from django.core.cache import cache
 
     from bots.services import bot_tick
@@ -27,16 +28,28 @@ def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = N
         cache.delete(QUEUED_KEY.format(bot_id))  # started: beat may queue the next one
     # A process never sleeps on one account's exhausted quota: the tick stops before that request
     # and comes again when the budget has room, and the process serves other accounts meanwhile.
-    with budget_wait_at_most(settings.SETKA_TICK_BUDGET_WAIT_SECONDS):
+    # A tick held back MAX_DEFERRALS times in a row waits as before: an account whose budget the
+    # passes and other ticks keep spending (a venue of a few requests per second) still moves on.
+    if deferred < MAX_DEFERRALS:
+        with budget_wait_at_most(settings.SETKA_TICK_BUDGET_WAIT_SECONDS):
+            result = bot_tick(bot_id=bot_id, urgent=urgent)
+    else:
         result = bot_tick(bot_id=bot_id, urgent=urgent)
     if result.retry_after is not None:
         if not urgent:
             cache.set(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30))
-        tick_enqueue(bot_id, urgent=urgent, countdown=result.retry_after + random.uniform(0.0, 0.2))
+        tick_enqueue(
+            bot_id, urgent=urgent, countdown=result.retry_after + random.uniform(0.0, 0.2), deferred=deferred + 1
+        )
 
 
 def tick_enqueue(
-    bot_id: int, *, urgent: bool = False, account_id: int | None = None, countdown: float | None = None
+    bot_id: int,
+    *,
+    urgent: bool = False,
+    account_id: int | None = None,
+    countdown: float | None = None,
+    deferred: int = 0,
 ) -> None:
     """Queue one tick of the bot on its account's shard queue; a fill's (urgent) tick on the
     urgent queue that workers serve ahead of the backlog (bots.sharding)."""
@@ -52,7 +65,11 @@ def tick_enqueue(
         options["queue"] = queue
     if countdown:
         options["countdown"] = countdown
-    kwargs = {"queued_at": time.time() + (countdown or 0), **({"urgent": True} if urgent else {})}
+    kwargs = {
+        "queued_at": time.time() + (countdown or 0),
+        **({"urgent": True} if urgent else {}),
+        **({"deferred": deferred} if deferred else {}),
+    }
     bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
 
 

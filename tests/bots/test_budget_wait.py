@@ -72,7 +72,7 @@ def test_the_worker_queues_a_held_back_tick_again_after_the_wait(monkeypatch, se
 
     settings.SETKA_TICK_BUDGET_WAIT_SECONDS = 0.25
     seen_cap: list[float | None] = []
-    queued: list[tuple[int, bool, float]] = []
+    queued: list[tuple[int, bool, float, int]] = []
 
     def fake_tick(*, bot_id, urgent=False):
         from exchanges import ratelimit
@@ -84,9 +84,14 @@ def test_the_worker_queues_a_held_back_tick_again_after_the_wait(monkeypatch, se
     monkeypatch.setattr(
         tasks,
         "tick_enqueue",
-        lambda bot_id, *, urgent=False, countdown=None: queued.append((bot_id, urgent, countdown)),
+        lambda bot_id, *, urgent=False, countdown=None, deferred=0: queued.append(
+            (bot_id, urgent, countdown, deferred)
+        ),
     )
     tasks.bot_tick_task(42, urgent=True)
     assert seen_cap == [0.25]
-    ((bot_id, urgent, countdown),) = queued
-    assert (bot_id, urgent) == (42, True) and 0.7 <= countdown <= 0.9
+    ((bot_id, urgent, countdown, deferred),) = queued
+    assert (bot_id, urgent, deferred) == (42, True, 1) and 0.7 <= countdown <= 0.9
+    # held back twice in a row: the next run waits for its budget, so a busy account still moves on
+    tasks.bot_tick_task(42, urgent=True, deferred=tasks.MAX_DEFERRALS)
+    assert seen_cap[-1] is None and queued[-1][3] == tasks.MAX_DEFERRALS + 1
