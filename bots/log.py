@@ -33,23 +33,49 @@ def bot_event(
 
     `message` is the English text operators read in admin. `code` and `params` (kept in data)
     let the app say the same in the user's language; numbers in params are plain strings."""
+    event = _event_row(bot, kind, message, level, data, code, params)
+    event.save()
+    _announce(bot, event)
+    return event
+
+
+def bot_events_many(
+    *,
+    bots: list[Bot],
+    kind: str,
+    message: str,
+    level: str = BotEvent.Level.INFO,
+    data: dict | None = None,
+    code: str = "",
+    params: dict | None = None,
+) -> list[BotEvent]:
+    """bot_event for the same line in many bots' logs (a stop run's account): one insert."""
+    events = BotEvent.objects.bulk_create([_event_row(bot, kind, message, level, data, code, params) for bot in bots])
+    for bot, event in zip(bots, events, strict=True):
+        _announce(bot, event)
+    return events
+
+
+def _event_row(bot: Bot, kind: str, message: str, level: str, data, code: str, params) -> BotEvent:
     message = readable_numbers(message)
     data = dict(data or {})
     if code:
         data["code"] = code
         data["params"] = {k: readable_numbers(str(v)) for k, v in (params or {}).items()}
-    event = BotEvent.objects.create(bot=bot, kind=kind, level=level, message=message[:500], data=data)
+    return BotEvent(bot=bot, kind=kind, level=level, message=message[:500], data=data)
+
+
+def _announce(bot: Bot, event: BotEvent) -> None:
     emit(
         bot=bot,
         event="bot.event",
         data={
             "id": event.pk,
-            "kind": kind,
-            "level": level,
+            "kind": event.kind,
+            "level": event.level,
             "message": event.message,
             "data": event.data,
             "created_at": event.created_at.isoformat(),
         },
     )
     event_notice_queue(event=event)  # a start or an error is told to the owner (notifications)
-    return event

@@ -17,6 +17,9 @@ from __future__ import annotations
 from django.conf import settings
 
 URGENT_QUEUE = "urgent"
+# A tick of the bot is queued and has not started: beat queues no other (bots.tasks). A stop run
+# sets it for its bots while it cancels their orders, so beat does not tick them meanwhile.
+TICK_QUEUED_KEY = "setka:bot-tick-queued:{}"
 
 
 def shard_count() -> int:
@@ -42,3 +45,11 @@ def worker_queues(shard: int) -> str:
         return f"{URGENT_QUEUE},celery"
     own = [f"{URGENT_QUEUE}.{shard}", f"ticks.{shard}"]
     return ",".join([own[0], "celery", own[1]] if shard == 0 else own)
+
+
+def ticks_hold(bot_ids, *, seconds: float) -> None:
+    """Beat queues no tick of these bots for `seconds`, or until a tick queued with held=True
+    starts (bots.tasks.bot_tick_task clears the mark)."""
+    from django.core.cache import cache
+
+    cache.set_many({TICK_QUEUED_KEY.format(pk): 1 for pk in bot_ids}, timeout=max(1, int(seconds)))

@@ -8,15 +8,17 @@ import time
 from celery import shared_task
 from django.conf import settings
 
+from bots.sharding import TICK_QUEUED_KEY as QUEUED_KEY
 from observability.prom import TICK_LAG_SECONDS
 
-QUEUED_KEY = "setka:bot-tick-queued:{}"
 MAX_DEFERRALS = 2  # a tick held back by the rate budget this many times in a row then waits for it
 SYNC_QUEUED_KEY = "setka:account-sync-queued:{}"
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
-def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = None, deferred: int = 0) -> None:
+def bot_tick_task(
+    bot_id: int, urgent: bool = False, queued_at: float | None = None, deferred: int = 0, held: bool = False
+) -> None:
     from django.core.cache import cache
 
     from bots.services import bot_tick
@@ -24,7 +26,7 @@ def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = N
 
     if queued_at is not None:
         TICK_LAG_SECONDS.observe(max(0.0, time.time() - queued_at))
-    if not urgent:
+    if not urgent or held:  # held: a stop run's tick, which held beat's off its bot
         cache.delete(QUEUED_KEY.format(bot_id))  # started: beat may queue the next one
     # A process never sleeps on one account's exhausted quota: the tick stops before that request
     # and comes again when the budget has room, and the process serves other accounts meanwhile.
@@ -36,11 +38,10 @@ def bot_tick_task(bot_id: int, urgent: bool = False, queued_at: float | None = N
     else:
         result = bot_tick(bot_id=bot_id, urgent=urgent)
     if result.retry_after is not None:
-        if not urgent:
+        if not urgent or held:
             cache.set(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30))
-        tick_enqueue(
-            bot_id, urgent=urgent, countdown=result.retry_after + random.uniform(0.0, 0.2), deferred=deferred + 1
-        )
+        countdown = result.retry_after + random.uniform(0.0, 0.2)
+        tick_enqueue(bot_id, urgent=urgent, countdown=countdown, deferred=deferred + 1, held=held)
 
 
 def tick_enqueue(
@@ -50,6 +51,7 @@ def tick_enqueue(
     account_id: int | None = None,
     countdown: float | None = None,
     deferred: int = 0,
+    held: bool = False,
 ) -> None:
     """Queue one tick of the bot on its account's shard queue; a fill's (urgent) tick on the
     urgent queue that workers serve ahead of the backlog (bots.sharding)."""
@@ -69,6 +71,7 @@ def tick_enqueue(
         "queued_at": time.time() + (countdown or 0),
         **({"urgent": True} if urgent else {}),
         **({"deferred": deferred} if deferred else {}),
+        **({"held": True} if held else {}),
     }
     bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
 

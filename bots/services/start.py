@@ -16,13 +16,14 @@ from bots.services.common import require_trading_allowed
 from config.errors import ConflictError, DomainError
 
 
-def enqueue_tick(bot_id: int, *, urgent: bool = False) -> None:
-    """Queue the bot's tick (on its shard's queue) once the current transaction commits."""
+def enqueue_tick(bot_id: int, *, urgent: bool = False, held: bool = False) -> None:
+    """Queue the bot's tick (on its shard's queue) once the current transaction commits; `held`:
+    the tick ends the hold a stop run put on beat's ticks of the bot (bots.sharding.ticks_hold)."""
 
     def send():
         from bots.tasks import tick_enqueue
 
-        tick_enqueue(bot_id, urgent=urgent)
+        tick_enqueue(bot_id, urgent=urgent, held=held)
 
     transaction.on_commit(send)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
 from bots.events import emit
-from bots.log import bot_event
+from bots.log import bot_event, bot_events_many
 from bots.models import Bot, BotEvent
 from bots.notify import stop_notice_queue
 from bots.services.common import client_for_bot, trading_switch
@@ -27,11 +28,9 @@ CLOSE_ACTIONS = ("keep", "sell_base", "close_position")
 STOPPABLE = (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.ERROR, Bot.Status.STOPPING)
 
 
-def mark_stopping(
-    *, bot: Bot, reason: str, close_action: str | None, actor: str, code: str, enqueue: bool = True
-) -> bool:
-    """Mark the bot STOPPING and (`enqueue`) queue its stop tick. A stop run passes enqueue=False
-    and queues the ticks itself once the account's orders are cancelled."""
+def mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str, code: str) -> bool:
+    """Mark the bot STOPPING and queue its stop tick (a stop run marks with mark_stopping_many
+    and queues the ticks itself once the account's orders are cancelled)."""
     if close_action is not None and close_action not in CLOSE_ACTIONS:
         raise DomainError(
             "Unknown close action.", code="invalid", fields={"close_action": [f"One of {', '.join(CLOSE_ACTIONS)}."]}
@@ -58,10 +57,43 @@ def mark_stopping(
             params={"reason_code": code},
         )
         emit(bot=locked, event="bot.status", data={"status": locked.status})
-        if enqueue:
-            enqueue_tick(locked.pk, urgent=True)
+        enqueue_tick(locked.pk, urgent=True)
     bot.refresh_from_db()
     return True
+
+
+def mark_stopping_many(*, bot_ids: list[int], reason: str, actor: str, code: str) -> list[int]:
+    """mark_stopping (close_action unchanged, no tick queued) for many bots in one transaction:
+    one locking read, one update, one insert of their log lines; the same status events. A stop
+    run marks an account's bots so (one bot at a time took ~14 ms: 14 s of stop all's minute
+    at 1,000 bots). Returns the ids that are STOPPING now."""
+    with transaction.atomic():
+        locked = list(Bot.objects.select_for_update().filter(pk__in=bot_ids, status__in=STOPPABLE).order_by("pk"))
+        if not locked:
+            return []
+        now = timezone.now()
+        for bot in locked:
+            bot.status = Bot.Status.STOPPING
+            bot.stop_reason = reason[:300]
+            bot.stop_code = code
+            bot.next_restart_at = None
+            bot.updated_at = now  # bulk_update does not apply auto_now
+        Bot.objects.bulk_update(locked, ["status", "stop_reason", "stop_code", "next_restart_at", "updated_at"])
+        groups: dict[str, list[Bot]] = {}  # the log line says each bot's close action
+        for bot in locked:
+            groups.setdefault(bot.close_action or "", []).append(bot)
+        for close_action, group in groups.items():
+            bot_events_many(
+                bots=group,
+                kind=BotEvent.Kind.STOPPED,
+                message=f"Stopping ({actor}): {reason}",
+                data={"close_action": close_action or None, "actor": actor},
+                code="stopping",
+                params={"reason_code": code},
+            )
+        for bot in locked:
+            emit(bot=bot, event="bot.status", data={"status": bot.status})
+    return [bot.pk for bot in locked]
 
 
 def bot_stop(

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -62,7 +62,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bots.models import Bot  # noqa: E402
-from bots.services import bot_start, trading_resume  # noqa: E402
+from bots.services import bot_start, stop_run_get, trading_resume  # noqa: E402
 from bots.sharding import worker_queues  # noqa: E402
 from exchanges.models import Exchange, ExchangeAccount  # noqa: E402
 from exchanges.simulator import feed  # noqa: E402
@@ -249,7 +249,6 @@ class Seeded:
     load_uids: list[int]
     probe_uids: list[int]
     probe_accounts: list[int]
-    lines: dict[int, tuple[str, list[Decimal]]] = field(default_factory=dict)  # bot id -> (symbol, lines)
 
 
 def volatility(symbol: str, start_index: int, minutes: int = 600) -> float:
@@ -261,7 +260,7 @@ def volatility(symbol: str, start_index: int, minutes: int = 600) -> float:
     return ranges[len(ranges) // 2] if ranges else 0.002
 
 
-def load_config(rng: random.Random, price: Decimal, vol: float, linear: bool) -> tuple[dict, list[Decimal]]:
+def load_config(rng: random.Random, price: Decimal, vol: float, linear: bool) -> dict:
     """A grid around the price whose step is 3-10 typical 1-minute ranges of its symbol, so that
     BTC and ETH bots fill about as often; count, spacing and the price's place in it vary."""
     step = Decimal(str(round(vol * rng.uniform(3, 10), 6)))
@@ -272,12 +271,9 @@ def load_config(rng: random.Random, price: Decimal, vol: float, linear: bool) ->
     if spacing == "arithmetic":
         lower = (price - price * step * below).quantize(cent)
         upper = (lower + price * step * count).quantize(cent)
-        lines = [lower + (upper - lower) / count * i for i in range(count + 1)]
     else:
         lower = (price / (1 + step) ** below).quantize(cent)
         upper = (lower * (1 + step) ** count).quantize(cent)
-        ratio = (upper / lower) ** (Decimal(1) / count)
-        lines = [lower * ratio**i for i in range(count + 1)]
     config = {
         "strategy": "linear_grid" if linear else "spot_grid",
         "lower_price": str(lower),
@@ -288,7 +284,7 @@ def load_config(rng: random.Random, price: Decimal, vol: float, linear: bool) ->
     }
     if linear:
         config.update(direction="neutral", leverage="5", on_stop="close_position")  # stop all: no position left
-    return config, lines
+    return config
 
 
 def seed(args, control: SimulatorControl, prices: dict[str, Decimal], vols: dict[str, float]) -> Seeded:
@@ -316,12 +312,11 @@ def seed(args, control: SimulatorControl, prices: dict[str, Decimal], vols: dict
     )
     load_accounts, probe_accounts = accounts[: args.accounts], accounts[args.accounts :]
     bots: list[Bot] = []
-    lines: list[tuple[str, list[Decimal]]] = []
     for n in range(args.bots):
         account = load_accounts[n % len(load_accounts)]
         symbol = LOAD_SYMBOLS[n % len(LOAD_SYMBOLS)]
         linear = rng.random() < args.linear_share
-        config, bot_lines = load_config(rng, prices[symbol], vols[symbol], linear)
+        config = load_config(rng, prices[symbol], vols[symbol], linear)
         bots.append(
             Bot(
                 user_id=account.user_id,
@@ -333,7 +328,6 @@ def seed(args, control: SimulatorControl, prices: dict[str, Decimal], vols: dict
                 investment=Decimal(config["investment"]),
             )
         )
-        lines.append((symbol, bot_lines))
     for n, account in enumerate(probe_accounts):
         bots.append(
             Bot(
@@ -354,7 +348,6 @@ def seed(args, control: SimulatorControl, prices: dict[str, Decimal], vols: dict
         load_uids=[a.uid for a in twin[: args.accounts]],
         probe_uids=[a.uid for a in twin[args.accounts :]],
         probe_accounts=[a.pk for a in probe_accounts],
-        lines={b.pk: ln for b, ln in zip(load, lines, strict=True)},
     )
 
 
@@ -782,6 +775,10 @@ def main(argv=None) -> None:
             + f"; grid orders sent after the stop: {stop['sent_after']} [{mark(stop['sent_after'] == 0)}: 0]; "
             f"{stop['closed']} positions closed at market"
         )
+        print(
+            "    stop all, each part first done after: "
+            + ", ".join(f"{name} {at:.1f} s" for name, at in sorted(stop["milestones"].items(), key=lambda kv: kv[1]))
+        )
     print(f"wall time {time.perf_counter() - wall:.0f} s")
 
 
@@ -805,12 +802,26 @@ def stop_all(control: SimulatorControl, seeded: Seeded, ids: list[int], timeout:
     stopped_at = timezone.now()
     uids = seeded.load_uids + seeded.probe_uids
     ends = time.perf_counter() + timeout
+    milestones: dict[str, float] = {}  # when each part was first done, s after the POST
     while True:
         ledgers = [control.ledger(uid) for uid in uids]
         open_orders = sum(len(led["open_orders"]) for led in ledgers)
         positions = sum(1 for led in ledgers for p in led["positions"] if Decimal(p.get("size") or 0) != 0)
         active = Bot.objects.filter(pk__in=ids).exclude(status__in=[Bot.Status.STOPPED, Bot.Status.ERROR]).count()
         done_after = time.perf_counter() - started
+        run = stop_run_get()
+        for name, done in (
+            (
+                "marked",
+                not Bot.objects.filter(pk__in=ids, status__in=[Bot.Status.RUNNING, Bot.Status.STARTING]).exists(),
+            ),
+            ("run finished", bool(run and run.finished_at)),
+            ("orders cancelled", not open_orders),
+            ("positions closed", not positions),
+            ("bots stopped", not active),
+        ):
+            if done:
+                milestones.setdefault(name, done_after)
         if (not open_orders and not positions and not active) or time.perf_counter() > ends:
             break
         time.sleep(1)
@@ -824,6 +835,7 @@ def stop_all(control: SimulatorControl, seeded: Seeded, ids: list[int], timeout:
         "active": active,
         "sent_after": rows.filter(sent_at__gt=stopped_at).exclude(purpose=Order.Purpose.CLOSE).count(),
         "closed": rows.filter(purpose=Order.Purpose.CLOSE, sent_at__gt=stopped_at).count(),
+        "milestones": milestones,
     }
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
+from django.core.cache import cache
+
+from bots import tasks as bots_tasks
 from bots.engine.ids import grid_order_id
-from bots.models import Bot
+from bots.models import Bot, BotEvent
 from bots.services import (
     bot_start,
     bot_stop,
@@ -19,6 +22,8 @@ from bots.services import (
     stopped_orders_sweep,
 )
 from bots.services.common import client_for_account
+from bots.sharding import TICK_QUEUED_KEY
+from bots.tasks import bot_tick_task, bots_tick_all_task
 from exchanges.client import Category, OrderType, PlaceOrder, Side
 from tests.bots.conftest import ledger_open_ids
 from tests.factories import BotFactory, UserFactory, grid_config
@@ -67,6 +72,9 @@ def test_stop_all_of_two_bots_on_one_account_answers_at_once_and_the_run_cancels
     run = stop_run_continue(run_id=stop_run_get().id)
     assert run.marked == 2 and run.orders_cancelled == open_before and run.failures == 0
     assert ledger_open_ids(sim, acc.uid) == []
+    for bot in (first, second):  # marked in one update: each bot's log says why it is stopping
+        line = BotEvent.objects.get(bot=bot, data__code="stopping")
+        assert line.message.endswith("incident") and line.data["params"] == {"reason_code": "halt"}
     for bot in (first, second):
         bot_tick(bot_id=bot.pk)  # each bot's stop tick records the cancels and stops it
     progress = stop_run_progress(stop_run_get())
@@ -84,24 +92,30 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     account, acc = paper
     bots = [_launch(account), _launch(account, lower_price="52000")]
     open_at_enqueue: list[tuple[int, int]] = []
-    monkeypatch.setattr(
-        stop_run_module,
-        "enqueue_tick",
-        lambda bot_id, urgent=False: open_at_enqueue.append((bot_id, len(ledger_open_ids(sim, acc.uid)))),
-    )
+    beat_ticks: list[int] = []
+    monkeypatch.setattr(bots_tasks, "tick_enqueue", lambda bot_id, **kwargs: beat_ticks.append(bot_id))
+
+    def enqueue(bot_id, urgent=False, held=False):
+        assert urgent and held  # the stop tick ends the run's hold on beat's ticks
+        bots_tick_all_task()  # beat, while the run is on: the stopping bots are the run's
+        open_at_enqueue.append((bot_id, len(ledger_open_ids(sim, acc.uid))))
+
+    monkeypatch.setattr(stop_run_module, "enqueue_tick", enqueue)
     bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")
     stop_run_continue(run_id=stop_run_get().id)
     assert sorted(bot_id for bot_id, _ in open_at_enqueue) == sorted(b.pk for b in bots)
     assert {n for _, n in open_at_enqueue} == {0}  # every order of the account was cancelled first
+    assert beat_ticks == []  # 305 bots' stop all took 1,113 ticks when beat ticked them too
     assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopping"}
     # what the venue said it cancelled is cancelled in the books: the stop ticks ask no order's state
     assert not Order.objects.filter(bot__in=bots, status__in=Order.OPEN_STATUSES).exists()
     before = Counter(sim.sim.requests_by_path)
     for bot in bots:
-        bot_tick(bot_id=bot.pk)
+        bot_tick_task(bot.pk, urgent=True, held=True)  # the ticks the run queued
     spent = Counter(sim.sim.requests_by_path) - before
     assert spent["/v5/order/realtime"] == len(bots) and not spent["/v5/order/history"], spent  # open orders only
     assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopped"}
+    assert not any(cache.get(TICK_QUEUED_KEY.format(b.pk)) for b in bots)  # the hold ended with the ticks
 
 
 def test_an_order_accepted_after_its_bot_stopped_is_swept_without_running_the_bot(paper, sim):
