@@ -32,7 +32,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,7 +40,7 @@ from django.utils import timezone
 
 from bots.engine.ids import parse_client_order_id
 from bots.models import AccountSync, Bot
-from bots.services.common import client_for_account
+from bots.services.common import client_for_account, last_price
 from exchanges.client import Category, ExchangeClient, ExchangeOrder, Fill
 from exchanges.errors import AuthenticationFailed, PermissionDenied
 from exchanges.venues import VENUES
@@ -59,8 +58,6 @@ FIRST_PASS_WINDOW = timedelta(days=1)
 STREAM_SEEN_KEY = "setka:stream-seen:{}"
 STREAM_RECONNECTED_KEY = "setka:stream-reconnected:{}"
 STREAM_KEY_TTL = 24 * 3600
-PRICE_KEY = "setka:last-price:{}:{}:{}:{}"  # venue, environment, category, symbol
-PRICE_TTL = 5  # seconds
 
 
 # --- what the streams process records --------------------------------------------------------
@@ -253,19 +250,6 @@ def _pass_category(
         failures=0,
         last_error="",
     )
-
-
-def last_price(*, client: ExchangeClient, account, category: Category, symbol: str) -> Decimal:
-    """The symbol's last price, read at most once per PRICE_TTL per venue and environment (paper,
-    testnet and live prices differ) and shared by every process through the cache."""
-    venue = getattr(account.exchange, "code", "") or "unknown"
-    key = PRICE_KEY.format(venue, account.environment, category, symbol)
-    cached = cache.get(key)
-    if cached is not None:
-        return Decimal(cached)
-    price = client.ticker(category=category, symbol=symbol).last_price
-    cache.set(key, str(price), PRICE_TTL)
-    return price
 
 
 def _revalue(*, client: ExchangeClient, category: Category, bots: list[Bot]) -> None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,6 +28,26 @@ def client_for_account(account) -> ExchangeClient:
 
 def client_for_bot(bot: Bot) -> ExchangeClient:
     return client_for_account(bot.exchange_account)
+
+
+# --- the last price, shared ----------------------------------------------------------------
+
+PRICE_KEY = "setka:last-price:{}:{}:{}:{}"  # venue, environment, category, symbol
+PRICE_TTL = 5  # seconds
+
+
+def last_price(*, client: ExchangeClient, account, category: Category, symbol: str, fresh: bool = False) -> Decimal:
+    """The symbol's last price, read at most once per PRICE_TTL per venue and environment (paper,
+    testnet and live prices differ) and shared by every process through the cache; `fresh`:
+    read it now (and share it)."""
+    venue = getattr(account.exchange, "code", "") or "unknown"
+    key = PRICE_KEY.format(venue, account.environment, category, symbol)
+    cached = None if fresh else cache.get(key)
+    if cached is not None:
+        return Decimal(cached)
+    price = client.ticker(category=category, symbol=symbol).last_price
+    cache.set(key, str(price), PRICE_TTL)
+    return price
 
 
 # --- the operators' switch -----------------------------------------------------------------

@@ -6,6 +6,7 @@ is brought up to date with those rows by events."""
 from __future__ import annotations
 
 from bots.engine.levels import grid_levels
+from bots.services.common import last_price
 from bots.services.grid_state import grid_state_load, grid_state_sync
 from bots.services.tick_context import TickContext
 from exchanges.client import Category
@@ -25,7 +26,11 @@ def tick_reconcile(ctx: TickContext) -> None:
         # After the fills: a settlement's share is the position the stored fills held at its time.
         funding_store(bot=bot, payments=funding_fetch(bot=bot, client=client))
     bot.refresh_from_db()
-    ctx.price = client.ticker(category=category, symbol=bot.symbol).last_price
+    # A fill's tick takes the price every process shares (at most PRICE_TTL old): its counter
+    # order does not depend on it, and a target is checked on a fresh one by beat's ticks.
+    ctx.price = last_price(
+        client=client, account=bot.exchange_account, category=category, symbol=bot.symbol, fresh=not ctx.urgent
+    )
     ctx.total_pnl = metrics_total_pnl(bot=bot, price=ctx.price)
     ctx.state, ctx.version = grid_state_load(
         bot=bot,

@@ -17,12 +17,12 @@ from django.utils import timezone
 from bots.models import AccountSync, Bot
 from bots.services import bot_start, bot_tick
 from bots.services.account_sync import (
-    PRICE_KEY,
     account_sync,
     accounts_due_for_sync,
     stream_reconnected,
     stream_seen,
 )
+from bots.services.common import PRICE_KEY
 from metrics.models import BotMetrics
 from tests.factories import BotFactory, grid_config
 from trading.models import Order, Trade
@@ -386,3 +386,21 @@ def test_a_fill_the_stream_dropped_is_found_by_one_pass_after_the_reconnect(thre
         supervisor.stop()
         for account_id in list(supervisor.streams):
             supervisor._close(account_id)
+
+
+def test_a_fills_tick_takes_the_shared_price_and_a_full_tick_reads_and_shares_a_fresh_one(three_bots, sim):
+    account, _acc, bots = three_bots
+    filled_bot = bots[1]
+    key = PRICE_KEY.format("bybit", account.environment, "spot", "BTCUSDT")
+    sim.control.set_price("BTCUSDT", "54400")  # the second bot's top buy (54500) fills
+    cache.set(key, "54450", 5)  # what another process read a moment ago
+    result, spent = spent_on(sim, lambda: bot_tick(bot_id=filled_bot.pk, urgent=True))
+    # the counter order goes without a ticker read of its own (one request less before it)
+    assert result.placed == 1 and result.new_trades == 1
+    assert not spent["/v5/market/tickers"], spent
+    filled_bot.refresh_from_db()
+    assert filled_bot.last_price == Decimal("54450")
+    _, spent = spent_on(sim, lambda: bot_tick(bot_id=filled_bot.pk))  # beat's full tick: a fresh price
+    assert spent["/v5/market/tickers"] == 1
+    filled_bot.refresh_from_db()
+    assert filled_bot.last_price == Decimal("54400") and cache.get(key) == "54400"
