@@ -84,7 +84,7 @@ def test_the_worker_queues_a_held_back_tick_again_after_the_wait(monkeypatch, se
     monkeypatch.setattr(
         tasks,
         "tick_enqueue",
-        lambda bot_id, *, urgent=False, countdown=None, deferred=0: queued.append(
+        lambda bot_id, *, urgent=False, countdown=None, deferred=0, held=False: queued.append(
             (bot_id, urgent, countdown, deferred)
         ),
     )
