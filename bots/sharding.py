@@ -17,9 +17,11 @@ from __future__ import annotations
 from django.conf import settings
 
 URGENT_QUEUE = "urgent"
-# A tick of the bot is queued and has not started: beat queues no other (bots.tasks). A stop run
-# sets it for its bots while it cancels their orders, so beat does not tick them meanwhile.
+# A tick of the bot is queued and has not started: beat queues no other (bots.tasks).
 TICK_QUEUED_KEY = "setka:bot-tick-queued:{}"
+# A stop run cancels the bot's orders: no tick runs (beat's, a pass's, or the stream's for each
+# cancelled order) until the run queues the bot's stop tick (bots.tasks).
+HOLD_KEY = "setka:bot-tick-held:{}"
 
 
 def shard_count() -> int:
@@ -48,8 +50,8 @@ def worker_queues(shard: int) -> str:
 
 
 def ticks_hold(bot_ids, *, seconds: float) -> None:
-    """Beat queues no tick of these bots for `seconds`, or until a tick queued with held=True
-    starts (bots.tasks.bot_tick_task clears the mark)."""
+    """No tick of these bots runs for `seconds` (one queued meanwhile returns at once), or until
+    a tick queued with held=True starts (bots.tasks.bot_tick_task ends the hold)."""
     from django.core.cache import cache
 
-    cache.set_many({TICK_QUEUED_KEY.format(pk): 1 for pk in bot_ids}, timeout=max(1, int(seconds)))
+    cache.set_many({HOLD_KEY.format(pk): 1 for pk in bot_ids}, timeout=max(1, int(seconds)))

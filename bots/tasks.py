@@ -8,6 +8,7 @@ import time
 from celery import shared_task
 from django.conf import settings
 
+from bots.sharding import HOLD_KEY
 from bots.sharding import TICK_QUEUED_KEY as QUEUED_KEY
 from observability.prom import TICK_LAG_SECONDS
 
@@ -24,9 +25,17 @@ def bot_tick_task(
     from bots.services import bot_tick
     from exchanges.ratelimit import budget_wait_at_most
 
+    if held:  # the stop tick a stop run queued: the hold on the bot's ticks ends
+        cache.delete(HOLD_KEY.format(bot_id))
+    elif cache.get(HOLD_KEY.format(bot_id)):
+        # A stop run is cancelling the bot's orders and queues its stop tick when that is done
+        # (the stream ticked stopping bots once per cancelled order: 2,972 ticks to stop 1,005).
+        if not urgent:
+            cache.delete(QUEUED_KEY.format(bot_id))
+        return
     if queued_at is not None:
         TICK_LAG_SECONDS.observe(max(0.0, time.time() - queued_at))
-    if not urgent or held:  # held: a stop run's tick, which held beat's off its bot
+    if not urgent or held:  # held: a stop run's tick, which also ends beat's mark
         cache.delete(QUEUED_KEY.format(bot_id))  # started: beat may queue the next one
     # A process never sleeps on one account's exhausted quota: the tick stops before that request
     # and comes again when the budget has room, and the process serves other accounts meanwhile.
@@ -81,6 +90,8 @@ def tick_enqueue_once(bot_id: int, account_id: int | None = None) -> bool:
     pass's ticks share the mark; urgent stream ticks do not use it)."""
     from django.core.cache import cache
 
+    if cache.get(HOLD_KEY.format(bot_id)):  # a stop run queues this bot's tick itself
+        return False
     if not cache.add(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30)):
         return False
     tick_enqueue(bot_id, account_id=account_id)

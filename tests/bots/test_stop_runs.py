@@ -22,7 +22,7 @@ from bots.services import (
     stopped_orders_sweep,
 )
 from bots.services.common import client_for_account
-from bots.sharding import TICK_QUEUED_KEY
+from bots.sharding import HOLD_KEY
 from bots.tasks import bot_tick_task, bots_tick_all_task
 from exchanges.client import Category, OrderType, PlaceOrder, Side
 from tests.bots.conftest import ledger_open_ids
@@ -96,8 +96,12 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     monkeypatch.setattr(bots_tasks, "tick_enqueue", lambda bot_id, **kwargs: beat_ticks.append(bot_id))
 
     def enqueue(bot_id, urgent=False, held=False):
-        assert urgent and held  # the stop tick ends the run's hold on beat's ticks
+        assert urgent and held  # the stop tick ends the run's hold on the bot's ticks
         bots_tick_all_task()  # beat, while the run is on: the stopping bots are the run's
+        before = sum(sim.sim.requests_by_path.values())
+        bot_tick_task(bot_id, urgent=True)  # the stream's tick for a cancelled order: nothing done
+        assert sum(sim.sim.requests_by_path.values()) == before
+        assert Bot.objects.get(pk=bot_id).status == Bot.Status.STOPPING
         open_at_enqueue.append((bot_id, len(ledger_open_ids(sim, acc.uid))))
 
     monkeypatch.setattr(stop_run_module, "enqueue_tick", enqueue)
@@ -115,7 +119,7 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     spent = Counter(sim.sim.requests_by_path) - before
     assert spent["/v5/order/realtime"] == len(bots) and not spent["/v5/order/history"], spent  # open orders only
     assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopped"}
-    assert not any(cache.get(TICK_QUEUED_KEY.format(b.pk)) for b in bots)  # the hold ended with the ticks
+    assert not any(cache.get(HOLD_KEY.format(b.pk)) for b in bots)  # the hold ended with the ticks
 
 
 def test_an_order_accepted_after_its_bot_stopped_is_swept_without_running_the_bot(paper, sim):
