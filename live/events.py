@@ -87,15 +87,7 @@ def _jsonable(data: dict) -> dict:
 
 def send_now(*, user_id: int, bot_id: int | None, event: str, data: dict) -> int:
     """Number the event and send it to the user's and the bot's groups. Returns its seq."""
-    from channels.layers import get_channel_layer
-
-    seq = next_seq(user_id)
-    message = {"type": GROUP_MESSAGE_TYPE, "seq": seq, "event": event, "bot_id": bot_id, "data": data}
-    layer = get_channel_layer()
-    if layer is None:
-        return seq
-    async_to_sync(_send_groups)(layer, user_id, bot_id, message)
-    return seq
+    return send_many([(user_id, bot_id, event, data)])[0]
 
 
 async def _send_groups(layer, user_id, bot_id, message) -> None:
@@ -104,22 +96,22 @@ async def _send_groups(layer, user_id, bot_id, message) -> None:
         await layer.group_send(bot_group(bot_id), message)
 
 
-def send_many(events: list[tuple[int, int | None, str, dict]]) -> None:
+def send_many(events: list[tuple[int, int | None, str, dict]]) -> list[int]:
     """Send several events (user id, bot id, event, data) in their order: their seqs in one
-    Redis pipeline, their group sends in one pass of the event loop."""
+    Redis pipeline, their group sends in one pass of the event loop. Returns their seqs."""
     from channels.layers import get_channel_layer
 
     if not events:
-        return
+        return []
     pipe = _redis().pipeline(transaction=False)
     for user_id, _bot_id, _event, _data in events:
         pipe.incr(_seq_key(user_id))
-    seqs = pipe.execute()
+    seqs = [int(seq) for seq in pipe.execute()]
     layer = get_channel_layer()
     if layer is None:
-        return
+        return seqs
     messages = [
-        (user_id, bot_id, {"type": GROUP_MESSAGE_TYPE, "seq": int(seq), "event": event, "bot_id": bot_id, "data": data})
+        (user_id, bot_id, {"type": GROUP_MESSAGE_TYPE, "seq": seq, "event": event, "bot_id": bot_id, "data": data})
         for (user_id, bot_id, event, data), seq in zip(events, seqs, strict=True)
     ]
 
@@ -128,6 +120,7 @@ def send_many(events: list[tuple[int, int | None, str, dict]]) -> None:
             await _send_groups(layer, user_id, bot_id, message)
 
     async_to_sync(send_all)()
+    return seqs
 
 
 @contextmanager

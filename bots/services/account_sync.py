@@ -45,6 +45,7 @@ from exchanges.client import Category, ExchangeClient, ExchangeOrder, Fill
 from exchanges.errors import AuthenticationFailed, PermissionDenied
 from exchanges.venues import VENUES
 from live.events import live_events_held
+from metrics.models import BotMetrics
 from metrics.services import metrics_update_price
 from observability.prom import ACCOUNT_SYNC_BOTS, ACCOUNT_SYNC_SECONDS
 from trading.models import Order, Trade
@@ -259,8 +260,12 @@ def _revalue(*, client: ExchangeClient, category: Category, bots: list[Bot]) -> 
         group = [b for b in bots if b.symbol == symbol]
         price = last_price(client=client, account=group[0].exchange_account, category=category, symbol=symbol)
         Bot.objects.filter(pk__in=[b.pk for b in group]).exclude(last_price=price).update(last_price=price)
+        # one read of their figures' prices: only a bot whose price moved is revalued (a lock
+        # and a write each); most passes find the price where the last one left it
+        valued = dict(BotMetrics.objects.filter(bot__in=group).values_list("bot_id", "last_price"))
         for bot in group:
-            metrics_update_price(bot=bot, price=price)
+            if valued.get(bot.pk) != price:
+                metrics_update_price(bot=bot, price=price)
 
 
 def _bots_with_news(*, bots: list[Bot], remote_open: list[ExchangeOrder], fills: list[Fill]) -> set[int]:

@@ -48,6 +48,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import django
 
@@ -119,6 +120,16 @@ def arguments(argv=None) -> argparse.Namespace:
     )
     p.add_argument(
         "--stop-timeout", type=float, default=120, help="longest wait for stop all to finish, s (default 120)"
+    )
+    p.add_argument(
+        "--no-faults", dest="faults", action="store_false", help="skip the fault matrix after the measuring window"
+    )
+    p.add_argument("--fault-window", type=float, default=90, help="trading under faults, s (default 90)")
+    p.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=240,
+        help="longest wait for the books to agree after it, s (default 240)",
     )
     p.add_argument("--seed", type=int, default=11)
     args = p.parse_args(argv)
@@ -705,6 +716,7 @@ def main(argv=None) -> None:
                 raise thread.error
         fills, bots_filled = realised_fills(control, seeded.load_uids, int(since * 1000), int(until * 1000))
         tasks = worker_tasks([p.log() for p in stack.procs.values() if p.kind == "worker"], since, until)
+        faults = fault_matrix(stack, sim.url, seeded, probe_uids, len(running), args) if args.faults else None
         stop = stop_all(control, seeded, all_ids, args.stop_timeout) if args.stop_all else None
         Bot.objects.filter(pk__in=all_ids).update(status=Bot.Status.STOPPED)
         trading_resume(actor=None)
@@ -760,6 +772,27 @@ def main(argv=None) -> None:
             f"    worker {name}: {len(durations) / measured:.1f}/s, p50 {pct(durations, 50) * 1000:.0f} ms, "
             f"p99 {pct(durations, 99) * 1000:.0f} ms, {sum(durations) / measured:.2f} process-s/s"
         )
+    if faults is not None:
+        books = faults["books"]
+        clean = faults["settled_after"] is not None and not any(books.values())
+        print(
+            f"(f) fault matrix, {len(running)} bots trading for {args.fault_window:g} s under "
+            + ", ".join(faults["injected"])
+            + f"; {faults['fills']} fills meanwhile"
+        )
+        print(
+            "    then the books of the twin and ours "
+            + (
+                f"agreed {faults['settled_after']:.0f} s after the faults were cleared"
+                if faults["settled_after"] is not None
+                else f"did not agree within {args.settle_timeout:g} s"
+            )
+            + f": executions not stored {books['lost fills']}, stored twice {books['doubled fills']}, stored "
+            f"and unknown to the twin {books['unknown fills']}; client ids sent as two exchange orders "
+            f"{books['duplicate orders']}, grid lines with two live orders {books['doubled lines']}, open on the "
+            f"twin without an open row {books['orphans']}, open rows the twin does not show {books['missing']} "
+            f"[{mark(clean)}: 0 duplicate orders, 0 lost fills]"
+        )
     if stop is not None:
         done = stop["done_after"]
         print(
@@ -780,6 +813,106 @@ def main(argv=None) -> None:
             + ", ".join(f"{name} {at:.1f} s" for name, at in sorted(stop["milestones"].items(), key=lambda kv: kv[1]))
         )
     print(f"wall time {time.perf_counter() - wall:.0f} s")
+
+
+# The stage-1 fault matrix, at scale: each fault takes the first `count` requests (or stream
+# messages) of its path on the twin, whichever account sends them.
+FAULTS: tuple[dict[str, Any], ...] = (
+    {"kind": "http_error", "path": "/v5/order/create-batch", "status": 502, "count": 15},
+    {"kind": "http_error", "path": "/v5/order/create", "status": 502, "count": 15},
+    {"kind": "timeout_after_accept", "path": "/v5/order/create-batch", "count": 15},
+    {"kind": "timeout_after_accept", "path": "/v5/order/create", "count": 15},
+    {"kind": "rate_limit", "path": "/v5/order/create-batch", "count": 15},
+    {"kind": "http_error", "path": "/v5/execution/list", "status": 503, "count": 15},
+    {"kind": "rate_limit", "path": "/v5/order/realtime", "count": 15},
+    {"kind": "ws_drop", "path": "execution", "count": 40},
+    {"kind": "ws_drop", "path": "order", "count": 40},
+)
+# (seconds into the fault window, process to kill -9 and start again)
+KILLS = ((10, "worker0"), (30, "streams"), (45, "beat"), (55, "slow"), (70, "worker0"))
+
+
+def fault_matrix(stack: Stack, url: str, seeded: Seeded, probe_uids: list[int], running: int, args) -> dict:
+    """Trading goes on (the price walk again) while the twin answers with 5xx, timeouts after
+    accepting, 10006 and dropped stream messages, and every runtime process is killed with -9
+    and started again; then the faults are cleared and the twin's books are compared with ours
+    until they agree: every execution stored exactly once, no client order id sent as two
+    orders, no grid line with two live orders, no order open on one side only."""
+    control = SimulatorControl(url, TOKEN)
+    uids = seeded.load_uids + seeded.probe_uids
+    before = int(control.status()["executions"])
+    pacer = FillPacer(SimulatorControl(url, TOKEN), probe_uids, running, args.fill_rate * 3, start_index=400)
+    for fault in FAULTS:
+        control.inject_fault(**fault)
+    injected = [f"{f['count']} x {f['kind']} {f['path']}" for f in FAULTS]
+    started = time.monotonic()
+    pacer.start()
+    for at, name in KILLS:
+        time.sleep(max(0.0, started + at - time.monotonic()))
+        stack.restart(name, purge=False)  # kill -9 of its whole process group, then a fresh start
+    injected += [f"kill -9 of {name} at {at} s" for at, name in KILLS]
+    time.sleep(max(0.0, started + args.fault_window - time.monotonic()))
+    pacer.stop_event.set()
+    pacer.join()
+    if pacer.error is not None:
+        raise pacer.error
+    control.clear_faults()
+    fills = int(control.status()["executions"]) - before
+    cleared = time.monotonic()
+    while True:
+        books = books_compared(control, uids, seeded.load_ids + seeded.probe_ids)
+        settled = not any(books.values())
+        if settled or time.monotonic() - cleared > args.settle_timeout:
+            break
+        time.sleep(3)
+    return {
+        "injected": injected,
+        "fills": fills,
+        "books": books,
+        "settled_after": time.monotonic() - cleared if settled else None,
+    }
+
+
+def books_compared(control: SimulatorControl, uids: list[int], bot_ids: list[int]) -> dict[str, int]:
+    """What differs between the twin's ledgers and our rows (all zero when the books agree)."""
+    from collections import Counter
+
+    from bots.engine.ids import parse_client_order_id
+    from trading.models import Order, Trade
+
+    theirs: set[str] = set()
+    orders_of_link: dict[str, set[str]] = {}
+    open_links: Counter[str] = Counter()
+    lines: Counter[tuple] = Counter()
+    for uid in uids:
+        ledger = control.ledger(uid)
+        for e in ledger["executions"]:
+            if e["execType"] == "Funding":
+                continue
+            theirs.add(e["execId"])
+            orders_of_link.setdefault(e["orderLinkId"], set()).add(e["orderId"])
+        for o in ledger["open_orders"]:
+            open_links[o["orderLinkId"]] += 1
+            orders_of_link.setdefault(o["orderLinkId"], set()).add(o["orderId"])
+            key = parse_client_order_id(o["orderLinkId"])
+            if key is not None and key.purpose == "grid":
+                lines[(key.bot_id, key.generation, key.level, o["side"])] += 1
+    ours = Counter(Trade.objects.filter(bot_id__in=bot_ids).values_list("exec_id", flat=True))
+    open_rows = set(
+        Order.objects.filter(
+            bot_id__in=bot_ids, status__in=[Order.Status.OPEN, Order.Status.PARTIALLY_FILLED]
+        ).values_list("client_order_id", flat=True)
+    )
+    return {
+        "lost fills": len(theirs - set(ours)),
+        "doubled fills": sum(n - 1 for n in ours.values() if n > 1),
+        "unknown fills": len(set(ours) - theirs),
+        "duplicate orders": sum(1 for ids in orders_of_link.values() if len(ids) > 1)
+        + sum(n - 1 for n in open_links.values() if n > 1),
+        "doubled lines": sum(n - 1 for n in lines.values() if n > 1),
+        "orphans": len(set(open_links) - open_rows),
+        "missing": len(open_rows - set(open_links)),
+    }
 
 
 def stop_all(control: SimulatorControl, seeded: Seeded, ids: list[int], timeout: float) -> dict:
