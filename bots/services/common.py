@@ -30,6 +30,16 @@ def client_for_bot(bot: Bot) -> ExchangeClient:
     return client_for_account(bot.exchange_account)
 
 
+def bot_refresh(bot: Bot) -> None:
+    """Reload the bot's row in a tick, keeping the exchange account (and its exchange) and the
+    owner it loaded: the tick never changes those rows, and refresh_from_db() drops them (two
+    more queries the next time the tick names the account)."""
+    state = bot._state.fields_cache
+    kept = {name: state[name] for name in ("exchange_account", "user") if name in state}
+    bot.refresh_from_db()
+    state.update(kept)
+
+
 # --- the last price, shared ----------------------------------------------------------------
 
 PRICE_KEY = "setka:last-price:{}:{}:{}:{}"  # venue, environment, category, symbol

@@ -6,7 +6,7 @@ is brought up to date with those rows by events."""
 from __future__ import annotations
 
 from bots.engine.levels import grid_levels
-from bots.services.common import last_price
+from bots.services.common import bot_refresh, last_price
 from bots.services.grid_state import grid_state_load, grid_state_sync
 from bots.services.tick_context import TickContext
 from exchanges.client import Category
@@ -25,7 +25,7 @@ def tick_reconcile(ctx: TickContext) -> None:
     if not ctx.urgent:
         # After the fills: a settlement's share is the position the stored fills held at its time.
         funding_store(bot=bot, payments=funding_fetch(bot=bot, client=client))
-    bot.refresh_from_db()
+    bot_refresh(bot)
     # A fill's tick takes the price every process shares (at most PRICE_TTL old): its counter
     # order does not depend on it, and a target is checked on a fresh one by beat's ticks.
     ctx.price = last_price(
