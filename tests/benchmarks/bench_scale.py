@@ -7,8 +7,15 @@ would check:
 (b) requests the twin's rate limits refused (HTTP 403 per IP, retCode 10006 per UID);
 (c) fill -> counter order accepted by the twin, p50/p95/p99 (probe bots on a symbol that is not
     replayed: the harness crosses their lines; both ends are the twin's own timestamps, the
-    fill's execTime and the counter order's createdTime);
-(d) requests per second the twin served, CPU of each process, the worker queue's depth.
+    fill's execTime and the counter order's createdTime): one fill at a time (each probe's lines
+    are offset, so one price move fills one probe), then the five filled by one move;
+(d) requests per second the twin served, CPU of each process, the worker queue's depth;
+(e) the operators' "stop all" from the admin: its answer, when every order was cancelled, every
+    position closed and every bot stopped, and grid orders sent after it;
+(f) the stage-1 fault matrix at this scale (before the stop): trading goes on under 5xx,
+    timeouts after accepting, 10006 and dropped stream messages while each runtime process is
+    killed with -9 and started again; then the twin's books and ours are compared until they
+    agree (every execution stored once, no order sent twice, none open on one side only).
 
 Processes (tests/stack.py): the simulator (per-IP limit on, like Bybit's 600 per 5 s), `--workers`
 Celery workers of `--concurrency` processes each (default one worker of two) on the runtime's
@@ -45,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -74,8 +82,16 @@ from tests.stack import Stack, free_port  # noqa: E402
 TOKEN = "bench-scale-control-token-7f3a9c"
 LOAD_SYMBOLS = ("BTCUSDT", "ETHUSDT")  # replayed (real candles)
 PROBE_SYMBOL = "LTCUSDT"  # not replayed: the harness moves it to make fills of the probe bots
-PROBE_PRICE, PROBE_DOWN, PROBE_UP = Decimal("150"), Decimal("139.99"), Decimal("150.01")
-PROBE_CONFIG = {"strategy": "spot_grid", "lower_price": "100", "upper_price": "200", "grid_count": 10}
+# Probe i's lines are 100 + i + 10k: at 149.5 its top buy is 140 + i and 150 + i is its empty line
+# (sizing.split_levels), so a price between two probes' lines fills one probe alone, and 139.5 or
+# 154.5 fills all five at once.
+PROBE_PRICE = Decimal("149.5")
+
+
+def probe_config(i: int) -> dict:
+    return {"strategy": "spot_grid", "lower_price": str(100 + i), "upper_price": str(200 + i), "grid_count": 10}
+
+
 # the runtime's evidence that a bot was reconciled, newest design first (see module docstring)
 BOT_EVIDENCE = ("reconciled_at", "last_reconciled_at", "last_reconcile_at", "last_tick_at")
 ACCOUNT_EVIDENCE = ("reconciled_at", "last_reconciled_at", "last_reconcile_at")
@@ -347,7 +363,7 @@ def seed(args, control: SimulatorControl, prices: dict[str, Decimal], vols: dict
                 name=f"scale probe {n}",
                 symbol=PROBE_SYMBOL,
                 category="spot",
-                config={**PROBE_CONFIG, "investment": "1000"},
+                config={**probe_config(n), "investment": "1000"},
                 investment=Decimal("1000"),
             )
         )
@@ -502,42 +518,56 @@ class EvidenceSampler(threading.Thread):
         return out
 
 
+def crossings(uids: list[int], *, burst: bool) -> Iterator[tuple[Decimal, dict[int, tuple[str, Decimal, Decimal]]]]:
+    """The probes' price moves, endlessly: (price, {uid: (side of the order crossed, its line, the
+    counter order's line)}). Alone: down from the top probe's buy (143.5 fills probe 4's 144 only),
+    probe by probe, then up through their counter sells (150.5 fills probe 0's 150 only). A burst:
+    139.5 fills every probe's top buy at once, 154.5 every counter sell."""
+    lines = {uid: i for i, uid in enumerate(uids)}
+    while True:
+        if burst:
+            yield Decimal("139.5"), {u: ("Buy", Decimal(140 + i), Decimal(150 + i)) for u, i in lines.items()}
+            yield Decimal("154.5"), {u: ("Sell", Decimal(150 + i), Decimal(140 + i)) for u, i in lines.items()}
+            continue
+        for u, i in sorted(lines.items(), key=lambda kv: -kv[1]):
+            yield Decimal(139.5 + i), {u: ("Buy", Decimal(140 + i), Decimal(150 + i))}
+        for u, i in sorted(lines.items(), key=lambda kv: kv[1]):
+            yield Decimal(150.5 + i), {u: ("Sell", Decimal(150 + i), Decimal(140 + i))}
+
+
 def measure_latency(
-    control: SimulatorControl, uids: list[int], samples: int, timeout: float, budget: float
+    control: SimulatorControl, uids: list[int], samples: int, timeout: float, budget: float, *, burst: bool
 ) -> tuple[list[float], int]:
-    """Cross the probes' top buy line (140) down, then the sell line above it (150) up,
-    alternately; each crossing fills one order of every probe whose ladder is in place.
+    """Move the probes' price (`crossings`); each move fills one order of each probe it names.
     Latency = the counter order's createdTime - the fill's execTime, both the twin's clock.
-    Returns (latencies in s, probe crossings whose counter order did not come within `timeout`)."""
+    Returns (latencies in s, fills whose counter order did not come within `timeout`)."""
     result: list[float] = []
     missed = 0
     ends = time.monotonic() + budget
-    i = 0
+    moves = crossings(uids, burst=burst)
     while len(result) + missed < samples and time.monotonic() < ends:
-        down = i % 2 == 0
-        i += 1
-        side, line, want = ("Buy", Decimal("140"), Decimal("150")) if down else ("Sell", Decimal("150"), Decimal("140"))
+        price, crossed_lines = next(moves)
         # only probes whose order on the crossed line is on the book (the last counter order came)
         ready: dict[int, dict] = {}
         deadline = min(ends, time.monotonic() + timeout)
         while time.monotonic() < deadline:
-            for uid in uids:
+            for uid, (side, line, _want) in crossed_lines.items():
                 if uid not in ready:
                     led = control.ledger(uid)
                     if any(o["side"] == side and Decimal(o["price"]) == line for o in led["open_orders"]):
                         ready[uid] = led
-            if len(ready) == len(uids):
+            if len(ready) == len(crossed_lines):
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
         if not ready:
-            missed += len(uids)
+            missed += len(crossed_lines)
             continue
         crossed = {
-            uid: {o["orderLinkId"] for o in led["open_orders"] if Decimal(o["price"]) == line}
+            uid: {o["orderLinkId"] for o in led["open_orders"] if Decimal(o["price"]) == crossed_lines[uid][1]}
             for uid, led in ready.items()
         }
         known = {uid: {o["orderLinkId"] for o in led["open_orders"]} for uid, led in ready.items()}
-        control.set_price(PROBE_SYMBOL, PROBE_DOWN if down else PROBE_UP)
+        control.set_price(PROBE_SYMBOL, price)
         waiting = set(ready)
         deadline = time.monotonic() + timeout
         while waiting and time.monotonic() < deadline:
@@ -548,7 +578,7 @@ def measure_latency(
                 new = [
                     int(o["createdTime"])
                     for o in led["open_orders"]
-                    if o["orderLinkId"] not in known[uid] and Decimal(o["price"]) == want
+                    if o["orderLinkId"] not in known[uid] and Decimal(o["price"]) == crossed_lines[uid][2]
                 ]
                 if fills and new:
                     result.append((min(new) - max(fills)) / 1000)
@@ -693,7 +723,12 @@ def main(argv=None) -> None:
         pacer.start()
         sampler = EvidenceSampler(running, bot_fields, account_field)
         sampler.start()
-        latencies, missed = measure_latency(control, probe_uids, args.samples, args.probe_timeout, args.latency_budget)
+        latencies, missed = measure_latency(
+            control, probe_uids, args.samples, args.probe_timeout, args.latency_budget, burst=False
+        )
+        bursts, bursts_missed = measure_latency(
+            control, probe_uids, args.samples, args.probe_timeout, args.latency_budget, burst=True
+        )
         depths, conns = [q0], [db_connections()[0]]
         while time.time() - since < window:
             depths.append(queue_depth())
@@ -748,13 +783,19 @@ def main(argv=None) -> None:
     if latencies:
         p99 = pct(latencies, 99) * 1000
         print(
-            f"(c) fill -> counter order accepted, {len(running)} bots running: p50 {pct(latencies, 50) * 1000:.0f} ms, "
-            f"p95 {pct(latencies, 95) * 1000:.0f} ms, p99 {p99:.0f} ms, max {max(latencies) * 1000:.0f} ms "
-            f"(n={len(latencies)}; {missed} more not within {args.probe_timeout:g} s) "
+            f"(c) fill -> counter order accepted, one fill at a time, {len(running)} bots running: "
+            f"p50 {pct(latencies, 50) * 1000:.0f} ms, p95 {pct(latencies, 95) * 1000:.0f} ms, p99 {p99:.0f} ms, "
+            f"max {max(latencies) * 1000:.0f} ms (n={len(latencies)}; {missed} more not within {args.probe_timeout:g} s) "
             f"[{mark(p99 <= TARGET_P99_MS and not missed)}: p99 <= {TARGET_P99_MS} ms]"
         )
     else:
         print(f"(c) fill -> counter order: no sample ({missed} not within {args.probe_timeout:g} s) [{mark(False)}]")
+    if bursts:
+        print(
+            f"    {len(probe_uids)} probes filled at the same instant (one price move): p50 {pct(bursts, 50) * 1000:.0f} ms, "
+            f"p95 {pct(bursts, 95) * 1000:.0f} ms, p99 {pct(bursts, 99) * 1000:.0f} ms, max {max(bursts) * 1000:.0f} ms "
+            f"(n={len(bursts)}; {bursts_missed} more not within {args.probe_timeout:g} s)"
+        )
     used = {k: (cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / measured for k in cpu1}
     print(
         f"(d) twin served {served / measured:.0f} requests/s ({served} in the window); CPU in cores: "
