@@ -8,7 +8,7 @@ grid engine reuses InstrumentRules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
@@ -185,6 +185,12 @@ class BatchItemResult:
     client_order_id: str
     placed: PlacedOrder | None = None
     error: ExchangeError | BudgetWait | None = None  # BudgetWait: not sent (our own budget had no room)
+
+
+def not_sent(orders: Iterable[PlaceOrder], wait: BudgetWait) -> list[BatchItemResult]:
+    """The results of a batch's items that were not sent because our own rate budget had no room
+    (`wait`); the items sent before them keep their own results."""
+    return [BatchItemResult(client_order_id=order.client_order_id, error=wait) for order in orders]
 
 
 @dataclass(frozen=True)

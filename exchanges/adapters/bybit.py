@@ -46,6 +46,7 @@ from exchanges.client import (
     Position,
     Ticker,
     cancel_orders_one_by_one,
+    not_sent,
 )
 from exchanges.ratelimit import RateLimiter
 from exchanges.venues import venue
@@ -377,9 +378,7 @@ class BybitClient:
                         if not results:
                             raise  # nothing sent at all
                         waiting = wait
-                for order in chunk:  # not sent; the chunks before were
-                    results[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id,
-                                                                     error=waiting)
+                results.update((r.client_order_id, r) for r in not_sent(chunk, waiting))  # the chunks before were sent
         return [results[o.client_order_id] for o in orders]
 
     def _place_chunk(self, category: Category, chunk: list[PlaceOrder]) -> dict[str, BatchItemResult]:

@@ -54,6 +54,7 @@ from exchanges.client import (
     Ticker,
     TimeInForce,
     cancel_orders_one_by_one,
+    not_sent,
     per_symbol_fills,
 )
 from exchanges.ratelimit import RateLimiter
@@ -723,9 +724,7 @@ class CcxtClient:
             except errors.BudgetWait as wait:
                 if not out:
                     raise
-                # the ones before were placed: their results stand; these were not sent
-                out.extend(BatchItemResult(client_order_id=o.client_order_id, error=wait) for o in orders[n:])
-                return out
+                return out + not_sent(orders[n:], wait)  # the ones before were placed: their results stand
             except errors.AmbiguousOutcome:
                 raise
             except errors.ExchangeError as exc:
@@ -764,9 +763,8 @@ class CcxtClient:
             except errors.BudgetWait as wait:
                 if not start:
                     raise
-                for order, _ in ready[start:]:  # not sent; the batches before were
-                    results[order.client_order_id] = BatchItemResult(client_order_id=order.client_order_id, error=wait)
-                break
+                results.update((r.client_order_id, r) for r in not_sent((o for o, _ in ready[start:]), wait))
+                break  # the batches before were sent
         return [results[o.client_order_id] for o in orders]
 
     def _batch_request(self, requests: list[dict]) -> dict:
