@@ -18,7 +18,12 @@ SYNC_QUEUED_KEY = "setka:account-sync-queued:{}"
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=90, time_limit=120)
 def bot_tick_task(
-    bot_id: int, urgent: bool = False, queued_at: float | None = None, deferred: int = 0, held: bool = False
+    bot_id: int,
+    urgent: bool = False,
+    queued_at: float | None = None,
+    deferred: int = 0,
+    held: bool = False,
+    swept: bool = False,
 ) -> None:
     from django.core.cache import cache
 
@@ -43,14 +48,14 @@ def bot_tick_task(
     # passes and other ticks keep spending (a venue of a few requests per second) still moves on.
     if deferred < MAX_DEFERRALS:
         with budget_wait_at_most(settings.SETKA_TICK_BUDGET_WAIT_SECONDS):
-            result = bot_tick(bot_id=bot_id, urgent=urgent)
+            result = bot_tick(bot_id=bot_id, urgent=urgent, swept=swept)
     else:
-        result = bot_tick(bot_id=bot_id, urgent=urgent)
+        result = bot_tick(bot_id=bot_id, urgent=urgent, swept=swept)
     if result.retry_after is not None:
         if not urgent or held:
             cache.set(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30))
         countdown = result.retry_after + random.uniform(0.0, 0.2)
-        tick_enqueue(bot_id, urgent=urgent, countdown=countdown, deferred=deferred + 1, held=held)
+        tick_enqueue(bot_id, urgent=urgent, countdown=countdown, deferred=deferred + 1, held=held, swept=swept)
 
 
 def tick_enqueue(
@@ -61,6 +66,7 @@ def tick_enqueue(
     countdown: float | None = None,
     deferred: int = 0,
     held: bool = False,
+    swept: bool = False,
 ) -> None:
     """Queue one tick of the bot on its account's shard queue; a fill's (urgent) tick on the
     urgent queue that workers serve ahead of the backlog (bots.sharding)."""
@@ -81,6 +87,7 @@ def tick_enqueue(
         **({"urgent": True} if urgent else {}),
         **({"deferred": deferred} if deferred else {}),
         **({"held": True} if held else {}),
+        **({"swept": True} if swept else {}),
     }
     bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
 

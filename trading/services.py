@@ -546,23 +546,53 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
     return new
 
 
+FILL_PAGES = 50
+
+
+def _fills_since(bot: Bot):
+    cursor = bot.fills_seen_until or bot.started_at
+    return cursor - FILLS_OVERLAP if cursor else None
+
+
 def fills_fetch(*, bot: Bot, client: ExchangeClient) -> list[Fill]:
     """Executions of this bot since the stored cursor (with an overlap; duplicates are dropped
     by exec_id on insert)."""
-    since = None
-    if bot.fills_seen_until:
-        since = bot.fills_seen_until - FILLS_OVERLAP
-    elif bot.started_at:
-        since = bot.started_at - FILLS_OVERLAP
     result: list[Fill] = []
     cursor = None
-    for _ in range(50):
-        page = client.fills(category=Category(bot.category), symbol=bot.symbol, since=since, cursor=cursor)
+    for _ in range(FILL_PAGES):
+        page = client.fills(category=Category(bot.category), symbol=bot.symbol, since=_fills_since(bot), cursor=cursor)
         result.extend(f for f in page.fills if bot_owns_client_order_id(bot, f.client_order_id))
         cursor = page.next_cursor
         if not cursor:
             break
     return result
+
+
+def fills_fetch_many(*, bots: list[Bot], client: ExchangeClient) -> dict[int, list[Fill]] | None:
+    """fills_fetch for several bots of one exchange account: one executions read (and its pages)
+    per category and symbol, from the earliest of their cursors, split by the bot each client
+    order id names. None when a read did not reach its end (more than FILL_PAGES pages): the
+    bots then read their own."""
+    out: dict[int, list[Fill]] = {bot.pk: [] for bot in bots}
+    groups: dict[tuple[str, str], list[Bot]] = defaultdict(list)
+    for bot in bots:
+        groups[(bot.category, bot.symbol)].append(bot)
+    for (category, symbol), group in groups.items():
+        starts = [_fills_since(bot) for bot in group]
+        since = None if None in starts else min(starts)
+        cursor = None
+        for _ in range(FILL_PAGES):
+            page = client.fills(category=Category(category), symbol=symbol, since=since, cursor=cursor)
+            for fill in page.fills:
+                owner = next((bot for bot in group if bot_owns_client_order_id(bot, fill.client_order_id)), None)
+                if owner is not None:
+                    out[owner.pk].append(fill)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        else:
+            return None
+    return out
 
 
 # --- reconciliation ------------------------------------------------------------------------
@@ -664,25 +694,38 @@ def orders_cancel_ids(
     return results
 
 
-def orders_cancel_all(*, bot: Bot, client: ExchangeClient) -> int:
+def orders_cancel_all(*, bot: Bot, client: ExchangeClient, swept: bool = False) -> int:
     """Cancel every open order of the bot on the exchange, then record the outcome. Returns
-    how many were cancelled. Orders of other bots on the same symbol are left alone."""
+    how many were cancelled. Orders of other bots on the same symbol are left alone.
+    `swept`: a stop run has just read the account's open orders, cancelled the bot's, marked
+    those rows cancelled and stored the bot's executions up to then (bots.services.stop_run): the
+    open orders and executions are not read again (two requests a bot, 2,000 at stop all of 1,000
+    bots against the IP's 600 per 5 s); a row it did not settle is still asked by its id below."""
     category = Category(bot.category)
     active = list(Order.objects.filter(bot=bot, status__in=[*Order.OPEN_STATUSES, S.MISSING]))
+    if swept and any(o.filled_qty < o.qty and (o.status != S.PENDING or o.send_attempts) for o in active):
+        # a row the run did not settle (sent after its read: a tick already running, or this stop
+        # tick's own close before a retry): its executions are read before it is asked about
+        swept = False
     for order in active:
         if order.status in (S.OPEN, S.PARTIALLY_FILLED):
             order_transition(bot=bot, order=order, status=S.CANCELLING)
-    remote = [
-        o.client_order_id
-        for o in client.open_orders(category=category, symbol=bot.symbol)
-        if bot_owns_client_order_id(bot, o.client_order_id)
-    ]
+    remote = (
+        []
+        if swept
+        else [
+            o.client_order_id
+            for o in client.open_orders(category=category, symbol=bot.symbol)
+            if bot_owns_client_order_id(bot, o.client_order_id)
+        ]
+    )
     results = orders_cancel_ids(client=client, category=category, symbol=bot.symbol, client_order_ids=remote)
     # The venue said it cancelled these (they were open a moment ago): nothing to ask once the
     # executions up to now are stored. A 25-order stop asked 25 lookups here; at "stop all" of
     # 1,000 bots that was 25,000 requests against the IP's 600 per 5 s.
     cancelled_now = {r.client_order_id for r in results if r.error is None}
-    fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client))
+    if not swept:
+        fills_store(bot=bot, fills=fills_fetch(bot=bot, client=client))
     executed: dict[int, Decimal] = defaultdict(Decimal)
     for order_id, qty in Trade.objects.filter(bot=bot, order__status__in=[*Order.OPEN_STATUSES, S.MISSING]).values_list(
         "order_id", "qty"

@@ -16,14 +16,15 @@ from bots.services.common import require_trading_allowed
 from config.errors import ConflictError, DomainError
 
 
-def enqueue_tick(bot_id: int, *, urgent: bool = False, held: bool = False) -> None:
+def enqueue_tick(bot_id: int, *, urgent: bool = False, held: bool = False, swept: bool = False) -> None:
     """Queue the bot's tick (on its shard's queue) once the current transaction commits; `held`:
-    the tick ends the hold a stop run put on beat's ticks of the bot (bots.sharding.ticks_hold)."""
+    the tick ends the hold a stop run put on beat's ticks of the bot (bots.sharding.ticks_hold);
+    `swept`: that run cancelled the bot's orders and stored its executions (bots.services.tick)."""
 
     def send():
         from bots.tasks import tick_enqueue
 
-        tick_enqueue(bot_id, urgent=urgent, held=held)
+        tick_enqueue(bot_id, urgent=urgent, held=held, swept=swept)
 
     transaction.on_commit(send)
 

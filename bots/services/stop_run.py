@@ -27,12 +27,12 @@ from bots.services.common import client_for_account, trading_switch
 from bots.services.start import enqueue_tick
 from bots.services.stop import STOPPABLE, mark_stopping_many
 from bots.sharding import ticks_hold
-from exchanges.client import Category
+from exchanges.client import Category, Fill
 from exchanges.errors import ExchangeError
 from live.events import live_events_held
 from observability.prom import ORDERS_CANCELLED
 from trading.models import Order
-from trading.services import orders_reconcile
+from trading.services import fills_fetch_many, fills_store, orders_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def stop_run_continue(*, run_id: str) -> StopRun | None:
                     jobs[pool.submit(_cancel_in_thread, (accounts[account_id], stopping))] = stopping
         run.save()
         for job in as_completed(jobs):
-            cancelled, failures, cancelled_ids = job.result()
+            cancelled, failures, cancelled_ids, fills = job.result()
             run.orders_cancelled += cancelled
             run.failures += failures
             run.save()
@@ -171,8 +171,14 @@ def stop_run_continue(*, run_id: str) -> StopRun | None:
                 client_order_id__in=cancelled_ids,
                 status__in=[Order.Status.OPEN, Order.Status.PARTIALLY_FILLED, Order.Status.CANCELLING],
             ).update(status=Order.Status.CANCELLED, closed_at=timezone.now(), updated_at=timezone.now())
+            # The executions up to the cancels, read once per symbol for the account's bots: the
+            # stop ticks then read neither the open orders nor the executions again (2,000
+            # requests at stop all of 1,000 bots, ~20 s of the IP's budget).
             for bot in jobs[job]:
-                enqueue_tick(bot.pk, urgent=True, held=True)  # the stop tick: fills, funding, the close
+                if bot.pk in fills:
+                    fills_store(bot=bot, fills=fills[bot.pk])
+            for bot in jobs[job]:  # the stop tick: funding, the close, the last state of each row
+                enqueue_tick(bot.pk, urgent=True, held=True, swept=bot.pk in fills)
     run.finished_at = timezone.now().isoformat()
     run.save()
     return run
@@ -196,20 +202,38 @@ def stop_run_progress(run: StopRun) -> dict:
     }
 
 
-def _cancel_in_thread(job) -> tuple[int, int, list[str]]:
+def _cancel_in_thread(job) -> tuple[int, int, list[str], dict[int, list[Fill]]]:
+    """One account's (and category's) cancels, then its bots' executions up to them, for the bots
+    whose symbol's open orders were read and cancelled (the others' stop ticks read their own)."""
     account, bots = job
     cancelled_ids: list[str] = []
+    unread: set[tuple[str, str]] = set()
     try:
-        cancelled, failures = account_orders_cancel(account=account, bots=bots, cancelled_ids=cancelled_ids)
-        return cancelled, failures, cancelled_ids
+        cancelled, failures = account_orders_cancel(
+            account=account, bots=bots, cancelled_ids=cancelled_ids, unread=unread
+        )
+        swept = [bot for bot in bots if (bot.category, bot.symbol) not in unread]
+        try:
+            fills = fills_fetch_many(bots=swept, client=client_for_account(account)) or {}
+        except ExchangeError as exc:
+            logger.warning("stop: executions of account %s failed: %s", account.pk, exc)
+            fills = {}
+        return cancelled, failures, cancelled_ids, fills
     finally:
         connection.close()  # this pool thread's own connection, if the client opened one
 
 
-def account_orders_cancel(*, account, bots: list[Bot], cancelled_ids: list[str] | None = None) -> tuple[int, int]:
+def account_orders_cancel(
+    *,
+    account,
+    bots: list[Bot],
+    cancelled_ids: list[str] | None = None,
+    unread: set[tuple[str, str]] | None = None,
+) -> tuple[int, int]:
     """Cancel, on one exchange account, every open order belonging to one of `bots`: one
     open-orders request per (category, symbol) for all of them, then the venue's batch cancels.
-    Returns (cancelled, failures); the ids the venue cancelled are added to `cancelled_ids`."""
+    Returns (cancelled, failures); the ids the venue cancelled are added to `cancelled_ids`, and
+    the (category, symbol) whose open orders could not be read or cancelled to `unread`."""
     if not bots:
         return 0, 0
     generations = {bot.pk: bot.generation for bot in bots}  # a restarted bot's new orders are not ours
@@ -222,6 +246,8 @@ def account_orders_cancel(*, account, bots: list[Bot], cancelled_ids: list[str] 
         except ExchangeError as exc:
             logger.warning("stop: open orders of %s %s failed: %s", category, symbol, exc)
             failures += 1
+            if unread is not None:
+                unread.add((category, symbol))
             continue
         ids = []
         for remote in remote_orders:
@@ -236,6 +262,8 @@ def account_orders_cancel(*, account, bots: list[Bot], cancelled_ids: list[str] 
         except ExchangeError as exc:  # the bots' stop ticks cancel again
             logger.warning("stop: cancel of %s orders of %s %s failed: %s", len(ids), category, symbol, exc)
             failures += len(ids)
+            if unread is not None:
+                unread.add((category, symbol))
             continue
         for item in results:
             if item.error is None:

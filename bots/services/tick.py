@@ -80,9 +80,10 @@ MAX_TRANSIENT_ERRORS = 20
 AGAIN_KEY = "setka:bot-tick-again:{}"
 
 
-def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
+def bot_tick(*, bot_id: int, urgent: bool = False, swept: bool = False) -> TickResult:
     """One tick of one bot. Returns ran=False when another tick holds the lease (an urgent tick
-    then asks the holder to run once more before releasing)."""
+    then asks the holder to run once more before releasing). `swept`: a stop run cancelled the
+    bot's orders and stored its executions just now (trading.services.orders_cancel_all)."""
     owner = lease_owner_id()
     if not lease_acquire(bot_id=bot_id, owner=owner):
         if urgent:
@@ -90,7 +91,7 @@ def bot_tick(*, bot_id: int, urgent: bool = False) -> TickResult:
         return TickResult(ran=False, reason="another tick holds the lease")
     try:
         with live_events_held():  # the counter order before the sockets hear of the fill
-            result = _tick_once(bot_id, owner, urgent=urgent)
+            result = _tick_once(bot_id, owner, urgent=urgent, swept=swept)
             result = _tick_more(bot_id, owner, urgent, result)
         return result
     finally:
@@ -113,14 +114,14 @@ def _tick_more(bot_id: int, owner: str, urgent: bool, result: TickResult) -> Tic
     return result
 
 
-def _tick_once(bot_id: int, owner: str, *, urgent: bool = False) -> TickResult:
+def _tick_once(bot_id: int, owner: str, *, urgent: bool = False, swept: bool = False) -> TickResult:
     bot = Bot.objects.select_related("exchange_account__exchange", "user").filter(pk=bot_id).first()
     if bot is None or bot.status not in (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING):
         return TickResult(ran=False, status=getattr(bot, "status", ""), reason="not active")
     bot._lease_owner = owner
     started = time.perf_counter()
     with log_context(bot_id=bot.pk, account_id=bot.exchange_account_id, venue=venue_of(bot)):
-        result, outcome = _tick_guarded(bot, urgent=urgent)
+        result, outcome = _tick_guarded(bot, urgent=urgent, swept=swept)
     TICK_SECONDS.labels(outcome=outcome).observe(time.perf_counter() - started)
     return result
 
@@ -129,7 +130,7 @@ def venue_of(bot: Bot) -> str:
     return getattr(getattr(bot.exchange_account, "exchange", None), "code", "") or "unknown"
 
 
-def _tick_guarded(bot: Bot, *, urgent: bool = False) -> tuple[TickResult, str]:
+def _tick_guarded(bot: Bot, *, urgent: bool = False, swept: bool = False) -> tuple[TickResult, str]:
     """The tick's pass for the bot's status; every failure is the bot's state, never the
     worker's: (result, outcome) where outcome labels setka_tick_seconds."""
     bot_id = bot.pk
@@ -142,7 +143,7 @@ def _tick_guarded(bot: Bot, *, urgent: bool = False) -> tuple[TickResult, str]:
         elif bot.status == Bot.Status.RUNNING:
             _run(bot, client, result, urgent=urgent)
         if bot.status == Bot.Status.STOPPING:
-            _finish_stop(bot, client, result)
+            _finish_stop(bot, client, result, swept=swept)
         if bot.transient_errors:
             Bot.objects.filter(pk=bot.pk).update(transient_errors=0)
             bot.transient_errors = 0
@@ -325,10 +326,10 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult, *, urgent: bool =
 # --- stop ----------------------------------------------------------------------------------
 
 
-def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
+def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult, *, swept: bool = False) -> None:
 
     category = Category(bot.category)
-    orders_cancel_all(bot=bot, client=client)  # stores the executions up to the cancels too
+    orders_cancel_all(bot=bot, client=client, swept=swept)  # stores the executions up to the cancels too
     funding_store(bot=bot, payments=funding_fetch(bot=bot, client=client))  # the last settlements of the run
     bot.refresh_from_db()
     config = grid_config(bot)

@@ -25,9 +25,9 @@ from bots.services.common import client_for_account
 from bots.sharding import HOLD_KEY
 from bots.tasks import bot_tick_task, bots_tick_all_task
 from exchanges.client import Category, OrderType, PlaceOrder, Side
-from tests.bots.conftest import ledger_open_ids
+from tests.bots.conftest import assert_books_match_exchange, ledger_open_ids
 from tests.factories import BotFactory, UserFactory, grid_config
-from trading.models import Order
+from trading.models import Order, Trade
 
 
 def _launch(account, **config) -> Bot:
@@ -92,11 +92,14 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     account, acc = paper
     bots = [_launch(account), _launch(account, lower_price="52000")]
     open_at_enqueue: list[tuple[int, int]] = []
+    swept: list[int] = []
     beat_ticks: list[int] = []
     monkeypatch.setattr(bots_tasks, "tick_enqueue", lambda bot_id, **kwargs: beat_ticks.append(bot_id))
 
-    def enqueue(bot_id, urgent=False, held=False):
+    def enqueue(bot_id, urgent=False, held=False, **kwargs):
         assert urgent and held  # the stop tick ends the run's hold on the bot's ticks
+        if kwargs.get("swept"):
+            swept.append(bot_id)
         bots_tick_all_task()  # beat, while the run is on: the stopping bots are the run's
         before = sum(sim.sim.requests_by_path.values())
         bot_tick_task(bot_id, urgent=True)  # the stream's tick for a cancelled order: nothing done
@@ -113,13 +116,81 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopping"}
     # what the venue said it cancelled is cancelled in the books: the stop ticks ask no order's state
     assert not Order.objects.filter(bot__in=bots, status__in=Order.OPEN_STATUSES).exists()
+    # the run read the account's open orders and executions once per symbol for both bots
+    assert sorted(swept) == sorted(b.pk for b in bots)
     before = Counter(sim.sim.requests_by_path)
     for bot in bots:
-        bot_tick_task(bot.pk, urgent=True, held=True)  # the ticks the run queued
+        bot_tick_task(bot.pk, urgent=True, held=True, swept=True)  # the ticks the run queued
     spent = Counter(sim.sim.requests_by_path) - before
-    assert spent["/v5/order/realtime"] == len(bots) and not spent["/v5/order/history"], spent  # open orders only
+    # no open orders, executions or order state asked again (spot KEEP: nothing to close)
+    assert not spent["/v5/order/realtime"] and not spent["/v5/execution/list"], spent
+    assert not spent["/v5/order/history"], spent
     assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopped"}
     assert not any(cache.get(HOLD_KEY.format(b.pk)) for b in bots)  # the hold ended with the ticks
+
+
+def test_a_fill_before_stop_all_is_stored_once_by_the_run_and_the_stop_tick_reads_nothing_again(
+    paper, sim, monkeypatch
+):
+    """The run reads the account's executions after its cancels (once per symbol for all its
+    bots): a fill no tick had seen is stored by it, exactly once, and the stop tick asks neither
+    the open orders nor the executions again."""
+    from bots.services import stop_run as stop_run_module
+
+    account, acc = paper
+    bot = _launch(account)
+    buys = Order.objects.filter(bot=bot, purpose="grid", side="Buy")
+    top_buy = buys.get(price=max(buys.values_list("price", flat=True)))
+    queued: list[tuple[int, dict]] = []
+    monkeypatch.setattr(stop_run_module, "enqueue_tick", lambda bot_id, **kwargs: queued.append((bot_id, kwargs)))
+    sim.control.set_price("BTCUSDT", str(top_buy.price - 1))  # it fills; no tick runs before the stop
+    try:
+        bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")
+        stop_run_continue(run_id=stop_run_get().id)
+    finally:
+        sim.control.set_price("BTCUSDT", "55000")
+    assert queued == [(bot.pk, {"urgent": True, "held": True, "swept": True})]
+    assert Trade.objects.filter(order=top_buy).count() == 1  # stored by the run
+
+    before = Counter(sim.sim.requests_by_path)
+    bot_tick_task(bot.pk, urgent=True, held=True, swept=True)
+    spent = Counter(sim.sim.requests_by_path) - before
+    assert not spent["/v5/order/realtime"] and not spent["/v5/execution/list"], spent
+    assert not spent["/v5/order/history"], spent
+    bot.refresh_from_db()
+    top_buy.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED and top_buy.status == Order.Status.FILLED
+    assert Trade.objects.filter(order=top_buy).count() == 1
+    assert_books_match_exchange(bot, sim, acc.uid)
+
+
+def test_a_swept_stop_tick_reads_the_executions_of_a_row_the_run_did_not_settle(paper, sim):
+    """A row sent after the run's read (a tick that was already running) has no executions
+    stored: the stop tick reads them before settling the row, so its fill is not lost."""
+    account, acc = paper
+    bot = _launch(account)
+    bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")
+    stop_run_continue(run_id=stop_run_get().id)
+    late = _late_order(account, bot, generation=bot.generation, price="56000")  # at 55000: it fills at once
+    Order.objects.create(
+        bot=bot,
+        user=bot.user,
+        symbol=bot.symbol,
+        client_order_id=late,
+        purpose="grid",
+        side="Buy",
+        price=Decimal("56000"),
+        qty=Decimal("0.001"),
+        status=Order.Status.OPEN,
+        send_attempts=1,
+        level=9,
+    )
+    bot_tick_task(bot.pk, urgent=True, held=True, swept=True)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.STOPPED
+    row = Order.objects.get(client_order_id=late)
+    assert row.status == Order.Status.FILLED and Trade.objects.filter(order=row).count() == 1
+    assert_books_match_exchange(bot, sim, acc.uid)
 
 
 def test_an_order_accepted_after_its_bot_stopped_is_swept_without_running_the_bot(paper, sim):
