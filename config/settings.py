@@ -188,7 +188,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # (bots.sharding), the slow queue and the users' notifications; sharded workers name their
 # queues with -Q (README).
 CELERY_TASK_QUEUES = tuple(
-    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent", "slow", "notify")
+    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent", "slow", "notify", "control")
 )
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Work that holds a process for seconds to minutes goes to `slow`, so that it never holds one of
@@ -221,6 +221,11 @@ CELERY_TASK_ROUTES.update(
         )
     }
 )
+# The operators' stop runs ("stop all", a bulk emergency stop) hold a process for the run (half a
+# minute at 1,000 bots, mostly waiting on the venues' quotas in its threads): on the runtime's
+# queue that was one of the two processes the 1,005 stop ticks needed. Their own queue, which a
+# worker without -Q serves too; at scale the side worker takes it (README).
+CELERY_TASK_ROUTES["bots.tasks.stop_run_task"] = {"queue": "control"}
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}

@@ -36,7 +36,7 @@ def test_one_shard_uses_the_default_queue_and_fills_the_urgent_one():
 def test_a_worker_without_queues_named_serves_the_fills_urgent_ticks_too():
     from config.celery import app
 
-    assert {"celery", "urgent", "slow", "notify"} <= set(app.amqp.queues)
+    assert {"celery", "urgent", "slow", "notify", "control"} <= set(app.amqp.queues)
 
 
 def test_slow_work_never_goes_to_the_runtimes_queues():
@@ -58,9 +58,10 @@ def test_slow_work_never_goes_to_the_runtimes_queues():
         assert getattr(importlib.import_module(module), task).name == name and queue(name) == "slow"
     for name in ("bots.tasks.bot_stop_notify_task", "notifications.tasks.delivery_send_task"):
         assert queue(name) == "notify"
+    assert queue("bots.tasks.stop_run_task") == "control"  # a stop run holds a process for the run
     for name in ("bots.tasks.bot_tick_task", "bots.tasks.account_sync_task", "bots.tasks.bots_tick_all_task"):
         assert queue(name) == "celery"
-    assert not {"slow", "notify"} & set(worker_queues(0).split(","))
+    assert not {"slow", "notify", "control"} & set(worker_queues(0).split(","))
 
 
 @override_settings(SETKA_SHARDS=3)
