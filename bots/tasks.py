@@ -70,8 +70,14 @@ def tick_enqueue(
 ) -> None:
     """Queue one tick of the bot on its account's shard queue; a fill's (urgent) tick on the
     urgent queue that workers serve ahead of the backlog (bots.sharding)."""
+    from django.core.cache import cache
+
     from bots.sharding import shard_count, tick_queue
 
+    if not held and cache.get(HOLD_KEY.format(bot_id)):
+        # a stop run queues this bot's stop tick itself: the stream's tick for each order it
+        # cancelled would only be dropped by the worker (2,000 such tasks at stop all of 1,000 bots)
+        return
     options: dict[str, object] = {}
     if shard_count() > 1 and account_id is None:
         from bots.models import Bot

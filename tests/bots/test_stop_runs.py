@@ -225,3 +225,22 @@ def test_the_sweep_leaves_a_restarted_bots_new_orders_alone(paper, sim):
     newer = _late_order(account, bot, generation=bot.generation + 1)  # not this generation's
     assert stopped_orders_sweep() == 0
     assert ledger_open_ids(sim, acc.uid) == [newer]
+
+
+def test_a_held_bots_ticks_are_not_even_queued_except_the_runs_own(db, monkeypatch):
+    """While a stop run holds a bot, the stream's tick for each order the run cancels is not
+    queued at all (the worker dropped 2,000 such tasks at stop all of 1,000 bots); the run's stop
+    tick is."""
+    from bots.sharding import ticks_hold
+
+    bot = BotFactory()
+    sent: list[dict] = []
+    monkeypatch.setattr(bots_tasks.bot_tick_task, "apply_async", lambda args, kwargs, **options: sent.append(kwargs))
+    bots_tasks.tick_enqueue(bot.pk, urgent=True)
+    assert len(sent) == 1
+    ticks_hold([bot.pk], seconds=60)
+    bots_tasks.tick_enqueue(bot.pk, urgent=True)
+    bots_tasks.tick_enqueue(bot.pk)
+    assert len(sent) == 1
+    bots_tasks.tick_enqueue(bot.pk, urgent=True, held=True, swept=True)
+    assert sent[-1]["held"] and sent[-1]["swept"] and len(sent) == 2
