@@ -19,7 +19,7 @@ would check:
 
 Processes (tests/stack.py): the simulator (per-IP limit on, like Bybit's 600 per 5 s), `--workers`
 Celery workers of `--concurrency` processes each (default one worker of two) on the runtime's
-queues, the side worker of two processes for the `control`, `notify` and `slow` queues (README), beat, one streams
+queues, the side worker of one process for the `notify` and `slow` queues and one for `control` (README), beat, one streams
 process. Users, accounts and bots are written in bulk; every bot is started through the start
 service, so its launch (ladder on the twin) is the worker's real launch tick; the window starts
 one safety interval after no bot is starting any more (or `--launch-timeout`).
@@ -200,7 +200,9 @@ class Cpu:
         out: dict[str, float] = {}
         for name, proc in self.stack.procs.items():
             if proc.alive and proc.popen is not None:
-                kind = "slow worker" if name == "slow" else proc.kind if proc.kind != "manage" else name
+                kind = {"slow": "slow worker", "control": "control worker"}.get(name) or (
+                    proc.kind if proc.kind != "manage" else name
+                )
                 out[kind] = out.get(kind, 0.0) + by_session.get(proc.popen.pid, 0.0)
         return out
 
@@ -673,7 +675,8 @@ def main(argv=None) -> None:
                 node=f"scale{n}",
                 queues=worker_queues(0),  # the runtime's queues (urgent, celery); slow work has its own
             )
-        stack.start("slow", "worker", concurrency=2, node="slow", queues="control,notify,slow")  # README: the side worker
+        stack.start("slow", "worker", concurrency=1, node="slow", queues="notify,slow")  # README: the side worker
+        stack.start("control", "worker", concurrency=1, node="control", queues="control")  # README: stop runs
         stack.start("streams")
         stack.start("beat")
         cpu = Cpu(stack)
