@@ -33,10 +33,7 @@ def bot_event(
 
     `message` is the English text operators read in admin. `code` and `params` (kept in data)
     let the app say the same in the user's language; numbers in params are plain strings."""
-    event = _event_row(bot, kind, message, level, data, code, params)
-    event.save()
-    _announce(bot, event)
-    return event
+    return bot_events_many(bots=[bot], kind=kind, message=message, level=level, data=data, code=code, params=params)[0]
 
 
 def bot_events_many(
