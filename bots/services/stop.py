@@ -65,12 +65,15 @@ def mark_stopping(*, bot: Bot, reason: str, close_action: str | None, actor: str
 def mark_stopping_many(*, bot_ids: list[int], reason: str, actor: str, code: str) -> list[int]:
     """mark_stopping (close_action unchanged, no tick queued) for many bots in one transaction:
     one locking read, one update, one insert of their log lines; the same status events. A stop
-    run marks an account's bots so (one bot at a time took ~14 ms: 14 s of stop all's minute
-    at 1,000 bots). Returns the ids that are STOPPING now."""
+    run marks all its bots so (one bot at a time took ~14 ms: 14 s of stop all's minute at 1,000
+    bots). A bot already stopping is left as it is. Returns the ids that are STOPPING now."""
     with transaction.atomic():
-        locked = list(Bot.objects.select_for_update().filter(pk__in=bot_ids, status__in=STOPPABLE).order_by("pk"))
+        stoppable = Bot.objects.select_for_update().filter(pk__in=bot_ids, status__in=STOPPABLE).order_by("pk")
+        everyone = list(stoppable)
+        # one already stopping keeps its reason and is not logged twice (a retried run)
+        locked = [bot for bot in everyone if bot.status != Bot.Status.STOPPING]
         if not locked:
-            return []
+            return [bot.pk for bot in everyone]
         now = timezone.now()
         for bot in locked:
             bot.status = Bot.Status.STOPPING
@@ -93,7 +96,7 @@ def mark_stopping_many(*, bot_ids: list[int], reason: str, actor: str, code: str
             )
         for bot in locked:
             emit(bot=bot, event="bot.status", data={"status": bot.status})
-    return [bot.pk for bot in locked]
+    return [bot.pk for bot in everyone]
 
 
 def bot_stop(

@@ -26,7 +26,7 @@ from bots.models import Bot
 from bots.services.common import client_for_account, trading_switch
 from bots.services.start import enqueue_tick
 from bots.services.stop import STOPPABLE, mark_stopping_many
-from bots.sharding import ticks_hold
+from bots.sharding import HOLD_KEY, ticks_hold
 from exchanges.client import Category, Fill
 from exchanges.errors import ExchangeError
 from live.events import live_events_held
@@ -142,15 +142,15 @@ def stop_run_continue(*, run_id: str) -> StopRun | None:
     everyone = [bot.pk for group in by_account.values() for bot in group]
     ticks_hold(everyone, seconds=HOLD_SECONDS)
     with live_events_held():  # the status changes in one send
-        marked = set(
-            mark_stopping_many(
-                bot_ids=everyone,  # those still stoppable (a retried run marks nobody twice)
-                reason=run.reason,
-                actor=run.actor,
-                code=run.code,
-            )
+        marked = set(  # every bot STOPPING now; one already stopping (a retried run) is not marked twice
+            mark_stopping_many(bot_ids=everyone, reason=run.reason, actor=run.actor, code=run.code)
         )
-    run.marked += len(marked)
+    run.marked += sum(
+        1 for group in by_account.values() for bot in group if bot.pk in marked and bot.status != Bot.Status.STOPPING
+    )
+    # a bot that stopped meanwhile gets no stop tick from this run: its hold ends now, not in 180 s
+    # (its owner may start it again at once)
+    cache.delete_many([HOLD_KEY.format(pk) for pk in everyone if pk not in marked])
     # accounts are independent budgets: cancel on several at once (each within its own limits,
     # all within the IP's, both enforced by the shared rate budget); the threads touch no rows
     with ThreadPoolExecutor(max_workers=CANCEL_THREADS) as pool:

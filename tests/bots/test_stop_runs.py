@@ -244,3 +244,29 @@ def test_a_held_bots_ticks_are_not_even_queued_except_the_runs_own(db, monkeypat
     assert len(sent) == 1
     bots_tasks.tick_enqueue(bot.pk, urgent=True, held=True, swept=True)
     assert sent[-1]["held"] and sent[-1]["swept"] and len(sent) == 2
+
+
+def test_a_retried_run_cancels_for_the_bots_it_had_marked_and_frees_a_bot_that_stopped(paper, sim, monkeypatch):
+    """The worker died after marking: the retried run cancels the stopping bot's orders and queues
+    its stop tick without marking or logging it twice; a bot its owner stopped meanwhile gets no
+    stop tick and is not held (its owner may start it again at once)."""
+    from bots.services import stop_run as stop_run_module
+    from bots.services.stop import mark_stopping_many
+
+    account, acc = paper
+    first, second = _launch(account), _launch(account, lower_price="52000")
+    queued: list[int] = []
+    monkeypatch.setattr(stop_run_module, "enqueue_tick", lambda bot_id, **kwargs: queued.append(bot_id))
+    bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")
+    assert mark_stopping_many(bot_ids=[first.pk], reason="incident", actor="ops", code="halt") == [first.pk]
+    bot_stop(bot=second, user=second.user)
+    bot_tick(bot_id=second.pk)
+    assert Bot.objects.get(pk=second.pk).status == Bot.Status.STOPPED
+    first_orders = [cid for cid in ledger_open_ids(sim, acc.uid) if cid.startswith(f"sk{first.pk}g")]
+    assert first_orders
+
+    run = stop_run_continue(run_id=stop_run_get().id)
+    assert queued == [first.pk] and run.marked == 0
+    assert ledger_open_ids(sim, acc.uid) == []
+    assert BotEvent.objects.filter(bot=first, data__code="stopping").count() == 1
+    assert not cache.get(HOLD_KEY.format(second.pk)) and cache.get(HOLD_KEY.format(first.pk))
