@@ -6,21 +6,24 @@ access is revoked, and the switch's resume. Stopping many bots at once runs in t
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from bots.engine.config import ConfigError, OnStop
 from bots.events import emit
 from bots.log import bot_event, bot_events_many
 from bots.models import Bot, BotEvent
 from bots.notify import stop_notice_queue
-from bots.services.common import client_for_bot, trading_switch
+from bots.services.common import client_for_bot, grid_config, trading_switch
 from bots.services.start import enqueue_tick
 from config.errors import DomainError
 from exchanges.client import Category
 from exchanges.errors import ExchangeError
 from trading.models import Order
-from trading.services import bot_owns_client_order_id, orders_cancel_ids
+from trading.services import bot_owns_client_order_id, order_transition, orders_cancel_ids
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +100,70 @@ def mark_stopping_many(*, bot_ids: list[int], reason: str, actor: str, code: str
         for bot in locked:
             emit(bot=bot, event="bot.status", data={"status": bot.status})
     return [bot.pk for bot in everyone]
+
+
+def stops_finish_swept(*, bot_ids: list[int]) -> list[int]:
+    """The stop tick of many bots at once, for those that need nothing more from the exchange: a
+    stop run has cancelled their orders and stored their executions (bots.services.stop_run), they
+    are spot bots that keep their coins (no close order, no funding) and none of their rows is left
+    unsettled (an order that filled meanwhile, a row sent after the run's read: their own stop
+    tick asks about it). Marks them STOPPED with the stop tick's log line, status event and owner's
+    notice, in one transaction with their rows locked; a bot whose lease another tick holds is left
+    to its tick. Returns the ids stopped. At stop all of 1,000 bots the 700 such stop ticks held
+    the worker's two processes for ~30 s, behind which the futures bots waited to close."""
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = list(
+            Bot.objects.select_for_update()
+            .filter(pk__in=bot_ids, status=Bot.Status.STOPPING, category=Bot.Category.SPOT)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))  # a tick holding it finishes it
+            .order_by("pk")
+        )
+        kept = []
+        for bot in candidates:
+            try:
+                action = OnStop(bot.close_action or grid_config(bot).on_stop)
+            except (ConfigError, ValueError):
+                continue  # the tick says what is wrong with it
+            if action == OnStop.KEEP:
+                kept.append(bot)
+        open_rows = defaultdict(list)
+        for order in Order.objects.filter(bot__in=kept, status__in=[*Order.OPEN_STATUSES, Order.Status.MISSING]):
+            open_rows[order.bot_id].append(order)
+        # a row never sent is cancelled as the tick would; any other open row is the tick's
+        done = [
+            bot
+            for bot in kept
+            if all(o.status == Order.Status.PENDING and not o.send_attempts for o in open_rows[bot.pk])
+        ]
+        if not done:
+            return []
+        for bot in done:
+            for order in open_rows[bot.pk]:
+                order_transition(
+                    bot=bot, order=order, status=Order.Status.CANCELLED, reject_reason="bot stopped before sending"
+                )
+            bot.status = Bot.Status.STOPPED
+            bot.stopped_at = now
+            bot.next_restart_at = None
+            bot.last_tick_at = now
+            bot.updated_at = now  # bulk_update does not apply auto_now
+        Bot.objects.bulk_update(done, ["status", "stopped_at", "next_restart_at", "last_tick_at", "updated_at"])
+        groups: dict[tuple[str, str], list[Bot]] = defaultdict(list)  # the line says each bot's reason
+        for bot in done:
+            groups[(bot.stop_reason, bot.stop_code)].append(bot)
+        for (reason, code), group in groups.items():
+            bot_events_many(
+                bots=group,
+                kind=BotEvent.Kind.STOPPED,
+                message=f"Stopped: {reason or 'stopped'}. All orders cancelled.",
+                code="stopped",
+                params={"reason_code": code, "qty": ""},
+            )
+        for bot in done:
+            bot_stopped(bot=bot)
+            emit(bot=bot, event="bot.status", data={"status": bot.status, "stopped_at": str(now)})
+    return [bot.pk for bot in done]
 
 
 def bot_stop(

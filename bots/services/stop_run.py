@@ -1,7 +1,9 @@
 """Stops of many bots run in the background: the operators' "stop all", a bulk emergency stop
 and the stop of a user whose access was revoked answer at once; a worker then marks each bot
 STOPPING (its stop tick cancels and closes as for any stop) and cancels the bots' orders per
-exchange account with one open-orders request per symbol, without waiting for the ticks.
+exchange account with one open-orders request per symbol, without waiting for the ticks. A
+spot bot that keeps its coins and has nothing left open is then stopped by the run itself
+(bots.services.stop.stops_finish_swept); the others' stop ticks do the rest.
 
 A run's progress (bots to stop, stopped, orders cancelled, failures) lives in the cache under
 its id, so the admin shows it while the worker goes. The late-order sweep cancels orders that
@@ -25,8 +27,8 @@ from bots.engine.ids import parse_client_order_id
 from bots.models import Bot
 from bots.services.common import client_for_account, trading_switch
 from bots.services.start import enqueue_tick
-from bots.services.stop import STOPPABLE, mark_stopping_many
-from bots.sharding import HOLD_KEY, ticks_hold
+from bots.services.stop import STOPPABLE, mark_stopping_many, stops_finish_swept
+from bots.sharding import HOLD_KEY, TICK_QUEUED_KEY, ticks_hold
 from exchanges.client import Category, Fill
 from exchanges.errors import ExchangeError
 from live.events import live_events_held
@@ -181,8 +183,15 @@ def stop_run_continue(*, run_id: str) -> StopRun | None:
             for bot in jobs[job]:
                 if bot.pk in fills:
                     fills_store(bot=bot, fills=fills[bot.pk])
-            for bot in jobs[job]:  # the stop tick: funding, the close, the last state of each row
-                enqueue_tick(bot.pk, urgent=True, held=True, swept=bot.pk in fills)
+            # Spot bots that keep their coins and have no row left open stop here, in one
+            # transaction; the others' stop ticks do the rest: funding, the close, the last state
+            # of a row that filled or was sent meanwhile.
+            finished = set(stops_finish_swept(bot_ids=[bot.pk for bot in jobs[job] if bot.pk in fills]))
+            if finished:  # their holds and beat's marks end as their stop tick's would
+                cache.delete_many([key.format(pk) for pk in finished for key in (HOLD_KEY, TICK_QUEUED_KEY)])
+            for bot in jobs[job]:
+                if bot.pk not in finished:
+                    enqueue_tick(bot.pk, urgent=True, held=True, swept=bot.pk in fills)
     run.finished_at = timezone.now().isoformat()
     run.save()
     return run

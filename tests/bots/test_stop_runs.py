@@ -4,9 +4,11 @@ exchange after its bot stopped is swept without the bot running again."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from bots import tasks as bots_tasks
 from bots.engine.ids import grid_order_id
@@ -90,7 +92,8 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     from bots.services import stop_run as stop_run_module
 
     account, acc = paper
-    bots = [_launch(account), _launch(account, lower_price="52000")]
+    # bots that sell their coins on stop: the run cannot finish them, their stop ticks do
+    bots = [_launch(account, on_stop="sell_base"), _launch(account, lower_price="52000", on_stop="sell_base")]
     open_at_enqueue: list[tuple[int, int]] = []
     swept: list[int] = []
     beat_ticks: list[int] = []
@@ -122,9 +125,12 @@ def test_the_run_queues_each_stop_tick_after_its_accounts_cancels(paper, sim, mo
     for bot in bots:
         bot_tick_task(bot.pk, urgent=True, held=True, swept=True)  # the ticks the run queued
     spent = Counter(sim.sim.requests_by_path) - before
-    # no open orders, executions or order state asked again (spot KEEP: nothing to close)
-    assert not spent["/v5/order/realtime"] and not spent["/v5/execution/list"], spent
-    assert not spent["/v5/order/history"], spent
+    # each asks only what its sale needs: its balance, the market sell of the coins its launch
+    # bought, then that order's reconcile (executions, open orders, the sell's own state); the
+    # open orders and executions up to the cancels are not asked again, nothing is cancelled
+    assert spent == Counter(
+        {"/v5/account/wallet-balance": 2, "/v5/order/create": 2, "/v5/execution/list": 2, "/v5/order/realtime": 4}
+    ), spent
     assert set(Bot.objects.filter(pk__in=[b.pk for b in bots]).values_list("status", flat=True)) == {"stopped"}
     assert not any(cache.get(HOLD_KEY.format(b.pk)) for b in bots)  # the hold ended with the ticks
 
@@ -169,8 +175,13 @@ def test_a_swept_stop_tick_reads_the_executions_of_a_row_the_run_did_not_settle(
     stored: the stop tick reads them before settling the row, so its fill is not lost."""
     account, acc = paper
     bot = _launch(account)
+    # that tick holds the bot's lease: the run leaves the bot to its stop tick
+    Bot.objects.filter(pk=bot.pk).update(
+        lease_owner="a running tick", lease_until=timezone.now() + timedelta(minutes=1)
+    )
     bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")
     stop_run_continue(run_id=stop_run_get().id)
+    assert Bot.objects.get(pk=bot.pk).status == Bot.Status.STOPPING
     late = _late_order(account, bot, generation=bot.generation, price="56000")  # at 55000: it fills at once
     Order.objects.create(
         bot=bot,
@@ -185,6 +196,7 @@ def test_a_swept_stop_tick_reads_the_executions_of_a_row_the_run_did_not_settle(
         send_attempts=1,
         level=9,
     )
+    Bot.objects.filter(pk=bot.pk).update(lease_owner="", lease_until=None)  # that tick ended
     bot_tick_task(bot.pk, urgent=True, held=True, swept=True)
     bot.refresh_from_db()
     assert bot.status == Bot.Status.STOPPED
@@ -266,7 +278,64 @@ def test_a_retried_run_cancels_for_the_bots_it_had_marked_and_frees_a_bot_that_s
     assert first_orders
 
     run = stop_run_continue(run_id=stop_run_get().id)
-    assert queued == [first.pk] and run.marked == 0
+    assert run.marked == 0
     assert ledger_open_ids(sim, acc.uid) == []
+    # the run finished the stop of the bot it had marked (a spot bot keeping its coins, nothing
+    # left open): no tick queued for either, one line of each kind, no hold left on either
+    assert queued == [] and Bot.objects.get(pk=first.pk).status == Bot.Status.STOPPED
     assert BotEvent.objects.filter(bot=first, data__code="stopping").count() == 1
-    assert not cache.get(HOLD_KEY.format(second.pk)) and cache.get(HOLD_KEY.format(first.pk))
+    assert BotEvent.objects.filter(bot=first, data__code="stopped").count() == 1
+    assert not cache.get(HOLD_KEY.format(second.pk)) and not cache.get(HOLD_KEY.format(first.pk))
+
+
+def test_the_run_stops_spot_bots_that_keep_their_coins_itself_and_queues_ticks_for_the_rest(paper, sim, monkeypatch):
+    """A spot bot that keeps its coins and has no row left open needs nothing more from the
+    exchange once the run has cancelled its orders and read its executions: the run stops it
+    (no stop tick, 700 of them held the worker for ~30 s at stop all of 1,000 bots). A bot that
+    sells its coins, and one whose lease a running tick holds, get their stop ticks."""
+    from bots.services import stop_run as stop_run_module
+
+    account, acc = paper
+    kept = _launch(account)
+    sells = _launch(account, lower_price="52000", on_stop="sell_base")
+    busy = _launch(account, lower_price="51000")
+    Bot.objects.filter(pk=busy.pk).update(
+        lease_owner="a running tick", lease_until=timezone.now() + timedelta(minutes=1)
+    )
+    queued: list[tuple[int, dict]] = []
+    monkeypatch.setattr(stop_run_module, "enqueue_tick", lambda bot_id, **kwargs: queued.append((bot_id, kwargs)))
+
+    bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")
+    requests = Counter(sim.sim.requests_by_path)
+    run = stop_run_continue(run_id=stop_run_get().id)
+    assert run.marked == 3 and run.failures == 0
+    assert ledger_open_ids(sim, acc.uid) == []
+    assert sorted(queued) == sorted(
+        [
+            (sells.pk, {"urgent": True, "held": True, "swept": True}),
+            (busy.pk, {"urgent": True, "held": True, "swept": True}),
+        ]
+    )
+    # the run's own requests: one open-orders read, the batch cancels, one executions read
+    spent = Counter(sim.sim.requests_by_path) - requests
+    assert spent["/v5/order/realtime"] == 1 and spent["/v5/execution/list"] == 1, spent
+
+    kept.refresh_from_db()
+    assert kept.status == Bot.Status.STOPPED and kept.stopped_at is not None and kept.stop_code == "halt"
+    line = BotEvent.objects.get(bot=kept, data__code="stopped")
+    assert line.message == "Stopped: incident. All orders cancelled." and line.data["params"]["reason_code"] == "halt"
+    assert not Order.objects.filter(bot=kept, status__in=Order.OPEN_STATUSES).exists()
+    assert not cache.get(HOLD_KEY.format(kept.pk))  # its owner may start it again at once
+    for bot in (sells, busy):  # left to their stop ticks, still held from beat
+        assert Bot.objects.get(pk=bot.pk).status == Bot.Status.STOPPING and cache.get(HOLD_KEY.format(bot.pk))
+    progress = stop_run_progress(stop_run_get())
+    assert progress["stopped"] == 1 and progress["remaining"] == 2 and progress["orders_open"] == 0
+
+    Bot.objects.filter(pk=busy.pk).update(lease_owner="", lease_until=None)  # that tick ended
+    for bot in (sells, busy):
+        bot_tick_task(bot.pk, urgent=True, held=True, swept=True)
+        assert Bot.objects.get(pk=bot.pk).status == Bot.Status.STOPPED
+        assert BotEvent.objects.filter(bot=bot, data__code__in=["stopped", "stopped_closed"]).count() == 1
+    # a retried run finds nobody to stop and stops nobody twice
+    stop_run_continue(run_id=run.id)
+    assert BotEvent.objects.filter(bot=kept, data__code="stopped").count() == 1
