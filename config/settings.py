@@ -187,10 +187,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A worker started without -Q consumes the default queue, the fills' urgent ticks
 # (bots.sharding), the slow queue and the users' notifications; sharded workers name their
 # queues with -Q (README).
-# In this order (a worker's -Q names its own): a free process takes a fill's urgent tick before
-# anything else that waits (see CELERY_BROKER_TRANSPORT_OPTIONS).
 CELERY_TASK_QUEUES = tuple(
-    Queue(name, Exchange(name), routing_key=name) for name in ("urgent", "control", "celery", "notify", "slow")
+    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent", "slow", "notify", "control")
 )
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Work that holds a process for seconds to minutes goes to `slow`, so that it never holds one of
@@ -230,11 +228,7 @@ CELERY_TASK_ROUTES.update(
 CELERY_TASK_ROUTES["bots.tasks.stop_run_task"] = {"queue": "control"}
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-# Redis: a worker takes from its queues in their order (-Q urgent,celery: urgent first whenever it
-# holds a task), not in turn. In turn, under a backlog of passes the fills of one price move
-# alternated with passes, and so did the 300 futures bots' stop ticks at stop all. A fill storm
-# can hold the passes back; its ticks reconcile those bots.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "queue_order_strategy": "priority"}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 import os
 import time
-import uuid
 from unittest import mock
 
 import pytest
@@ -38,48 +37,6 @@ def test_a_worker_without_queues_named_serves_the_fills_urgent_ticks_too():
     from config.celery import app
 
     assert {"celery", "urgent", "slow", "notify", "control"} <= set(app.amqp.queues)
-    assert list(app.amqp.queues)[0] == "urgent"  # and before the rest (next test)
-
-
-def test_a_free_process_takes_every_fills_tick_before_the_backlog_of_passes():
-    """The broker (Redis, with the app's transport options) hands a worker's free process the
-    urgent queue's tasks before any other of its queues', in the order the worker names them.
-    Taken in turn, the second of two fills waited for a pass, and stop all's 300 futures stop
-    ticks alternated with passes."""
-    from kombu import Connection, Consumer, Exchange, Queue
-
-    from config.celery import app
-
-    tag = uuid.uuid4().hex[:8]
-    urgent, backlog = (
-        Queue(f"{name}-{tag}", Exchange(f"{name}-{tag}"), f"{name}-{tag}") for name in ("urgent", "celery")
-    )
-    taken: list[str] = []
-    with Connection(app.conf.broker_url, transport_options=app.conf.broker_transport_options) as conn:
-        if conn.transport.driver_type != "redis":
-            pytest.skip("the order of queues is the Redis transport's option; RabbitMQ has its own")
-        producer = conn.Producer()
-        for queue, names in ((backlog, ["pass 1", "pass 2", "pass 3"]), (urgent, ["fill 1", "fill 2"])):
-            for name in names:
-                producer.publish(
-                    {"task": name}, exchange=queue.exchange, routing_key=queue.routing_key, declare=[queue]
-                )
-
-        def on_message(body, message):
-            taken.append(body["task"])
-            message.ack()
-
-        channel = conn.channel()
-        try:
-            # a process of `-Q urgent,celery` with prefetch 1: one task at a time, the next when free
-            with Consumer(channel, queues=[urgent, backlog], callbacks=[on_message], prefetch_count=1):
-                for _ in range(5):
-                    conn.drain_events(timeout=5)
-        finally:
-            for queue in (urgent, backlog):
-                queue(channel).delete()
-            channel.close()
-    assert taken == ["fill 1", "fill 2", "pass 1", "pass 2", "pass 3"]
 
 
 def test_slow_work_never_goes_to_the_runtimes_queues():
