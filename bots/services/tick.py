@@ -51,6 +51,7 @@ from bots.services.grid_state import (
 )
 from bots.services.place import tick_place
 from bots.services.reconcile import tick_reconcile
+from bots.services.start import enqueue_tick
 from bots.services.tick_context import TickContext, TickResult, set_status, still_running
 from exchanges.client import Category, ExchangeClient, Side
 from exchanges.errors import (
@@ -85,17 +86,27 @@ def bot_tick(*, bot_id: int, urgent: bool = False, swept: bool = False) -> TickR
     then asks the holder to run once more before releasing). `swept`: a stop run cancelled the
     bot's orders and stored its executions just now (trading.services.orders_cancel_all)."""
     owner = lease_owner_id()
+    again = AGAIN_KEY.format(bot_id)
     if not lease_acquire(bot_id=bot_id, owner=owner):
-        if urgent:
-            cache.set(AGAIN_KEY.format(bot_id), 1, 60)
-        return TickResult(ran=False, reason="another tick holds the lease")
+        if not urgent:
+            return TickResult(ran=False, reason="another tick holds the lease")
+        cache.set(again, 1, 60)
+        # The holder may have made its last look for `again` and released in between: then this
+        # tick takes the lease itself (else the fill waited for the next pass, up to 30 s).
+        if not lease_acquire(bot_id=bot_id, owner=owner):
+            return TickResult(ran=False, reason="another tick holds the lease")
+        cache.delete(again)
     try:
         with live_events_held():  # the counter order before the sockets hear of the fill
             result = _tick_once(bot_id, owner, urgent=urgent, swept=swept)
             result = _tick_more(bot_id, owner, urgent, result)
-        return result
     finally:
         lease_release(bot_id=bot_id, owner=owner)
+    if result.retry_after is None and cache.delete(again):
+        # an urgent tick found the lease held after this tick's last look (_tick_more) and before
+        # its release: it is not lost, it runs next
+        enqueue_tick(bot_id, urgent=True)
+    return result
 
 
 def _tick_more(bot_id: int, owner: str, urgent: bool, result: TickResult) -> TickResult:

@@ -123,3 +123,46 @@ def test_a_restart_after_an_unclean_stop_cancels_the_previous_runs_orders(runnin
     assert not Order.objects.filter(
         bot=running_bot, client_order_id__startswith=f"sk{running_bot.pk}g1o", status__in=Order.OPEN_STATUSES
     ).exists()
+
+
+@pytest.mark.django_db
+def test_a_fills_tick_that_meets_a_tick_ending_is_not_lost(running_bot, fake, monkeypatch):
+    """A fill's (urgent) tick that finds the lease held asks the holder to run once more. If
+    the holder had already made its last look, the fill's tick is queued again after the holder
+    releases; if the holder released between the two steps, the fill's tick runs itself."""
+    from django.core.cache import cache
+
+    import bots.services.tick as tick_module
+
+    queued: list[tuple[int, dict]] = []
+    monkeypatch.setattr(tick_module, "enqueue_tick", lambda bot_id, **kwargs: queued.append((bot_id, kwargs)))
+    real_release, real_owner = tick_module.lease_release, tick_module.lease_owner_id
+    late: list = []
+
+    def release(*, bot_id, owner):
+        if not late:  # another process's fill tick, after this tick's last look, before its release
+            monkeypatch.setattr(tick_module, "lease_owner_id", lambda: "another-process")
+            late.append(tick_module.bot_tick(bot_id=bot_id, urgent=True))
+            monkeypatch.setattr(tick_module, "lease_owner_id", real_owner)
+        real_release(bot_id=bot_id, owner=owner)
+
+    monkeypatch.setattr(tick_module, "lease_release", release)
+    assert bot_tick(bot_id=running_bot.pk).ran
+    assert [r.ran for r in late] == [False]
+    assert queued == [(running_bot.pk, {"urgent": True})]  # the fill's tick comes next
+    assert not cache.get(tick_module.AGAIN_KEY.format(running_bot.pk))
+
+    # the holder releases between the fill tick's failed try and its ask: it takes the lease itself
+    monkeypatch.setattr(tick_module, "lease_release", real_release)
+    real_acquire = tick_module.lease_acquire
+    tries: list[str] = []
+
+    def acquire(**kwargs):
+        tries.append(kwargs["owner"])
+        return len(tries) > 1 and real_acquire(**kwargs)  # the first try meets the holder
+
+    monkeypatch.setattr(tick_module, "lease_acquire", acquire)
+    queued.clear()
+    result = bot_tick(bot_id=running_bot.pk, urgent=True)
+    assert len(tries) >= 2 and result.ran and queued == []
+    assert not cache.get(tick_module.AGAIN_KEY.format(running_bot.pk))
