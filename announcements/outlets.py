@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import requests
 import vk_api
-from aiogram.exceptions import TelegramAPIError
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from telegram_bot.sending import send_to_chat
+from telegram_bot.sending import SendFailed, send_to_chat
 
 VK_PREFIX = "https://api.vk.ru/method/"
 
@@ -62,5 +61,5 @@ def vk_message_send(*, peer_id: int, message: str, random_id: int) -> int:
 def telegram_channel_post(*, text: str) -> str:
     try:
         return str(send_to_chat(chat_id=settings.SETKA_TELEGRAM_CHANNEL, text=text))
-    except TelegramAPIError as exc:
+    except SendFailed as exc:
         raise OutletError(f"Telegram: {exc}"[:300]) from exc

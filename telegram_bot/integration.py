@@ -19,21 +19,13 @@ import importlib.util
 import logging
 
 import redis
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
 from config.codes import EVENTS
 from telegram_bot.selectors import chat_for_user
-from telegram_bot.sending import send_to_chat
+from telegram_bot.sending import SendFailed, send_to_chat
 from telegram_bot.services import chat_blocked
 from telegram_bot.texts import lang_of, t
 
@@ -135,12 +127,11 @@ class TelegramSender:
             text = "\n\n".join(part for part in (message.title, message.body, help_line, message.url) if part)
         try:
             return str(send_to_chat(chat_id=int(message.address), text=text[:4096]))
-        except (TelegramForbiddenError, TelegramNotFound) as exc:
-            chat_blocked(chat_id=int(message.address))
-            raise channels.FinalSendError(str(exc)) from exc
-        except TelegramBadRequest as exc:
-            raise channels.FinalSendError(str(exc)) from exc
-        except (TelegramRetryAfter, TelegramNetworkError, TelegramServerError) as exc:
+        except SendFailed as exc:
+            if exc.blocked:
+                chat_blocked(chat_id=int(message.address))
+            if exc.final:
+                raise channels.FinalSendError(str(exc)) from exc
             raise channels.RetryableSendError(str(exc)) from exc
 
 

@@ -20,7 +20,6 @@ import asyncio
 import logging
 from decimal import ROUND_CEILING, Decimal
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -219,6 +218,9 @@ class StarsProvider:
     def refund_create(self, *, payment, amount: Decimal, idempotence_key: str) -> str:
         if Decimal(amount) != payment.amount:
             raise ProviderError("Telegram Stars refunds only a whole payment: refund all of it.")
+        # aiogram when it is used (telegram_bot.sending says why not at import)
+        from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+
         user_id, charge_id = _charge_of(payment)
         try:
             asyncio.run(_refund(user_id, charge_id))
@@ -227,7 +229,7 @@ class StarsProvider:
                 raise ProviderError(f"Telegram refused the refund: {exc.message}") from exc
             # Refunded by an earlier call whose answer we did not record: the same refund.
             logger.info("telegram stars: charge %s was refunded already", charge_id)
-        except (TelegramNetworkError, TelegramAPIError) as exc:
+        except TelegramAPIError as exc:  # network errors included
             raise ProviderError(f"Telegram did not answer the refund: {exc}") from exc
         logger.info("telegram stars: charge %s of payment %s refunded (key %s)", charge_id, payment.pk, idempotence_key)
         return charge_id

@@ -9,14 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 import requests
-from aiogram.exceptions import TelegramBadRequest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
 from telegram_bot.client import api_server
 from telegram_bot.models import TelegramLink
-from telegram_bot.sending import send_text, send_to_chat
+from telegram_bot.sending import SendFailed, send_text, send_to_chat
 from tests.factories import UserFactory
 from tests.telegram_bot.conftest import TOKEN
 
@@ -140,8 +139,10 @@ def test_a_429_is_retried_after_retry_after_and_403_marks_the_chat(fake_telegram
 
 @pytest.mark.django_db
 def test_unknown_chat_is_telegrams_400(fake_telegram, telegram_settings):
-    with pytest.raises(TelegramBadRequest, match="chat not found"):
+    """Telegram's 400 is final (sending again will not help); the chat is not marked blocked."""
+    with pytest.raises(SendFailed, match="chat not found") as failed:
         send_to_chat(chat_id=9_999_999, text="hello?")
+    assert failed.value.final and not failed.value.blocked
 
 
 def test_every_telegram_address_is_loopback():
