@@ -79,6 +79,7 @@ class StreamsSupervisor:
         self.stream_factory = stream_factory
         self.streams: dict[int, Any] = {}  # the venue's private stream: anything with close()
         self.bots_of_account: dict[int, set[int]] = {}
+        self.market_of_bot: dict[int, tuple[str, str]] = {}  # (category, symbol)
         self.accounts: dict[int, ExchangeAccount] = {}
         self.stop_event = threading.Event()
         self.events_seen = 0
@@ -107,8 +108,8 @@ class StreamsSupervisor:
         self._seen(account_id)
         bot_ids = set()
         for item in data or []:
-            if item.get("execType") == "Funding":  # a settlement carries no order: every bot of the account
-                bot_ids |= self.bots_of_account.get(account_id, set())
+            if item.get("execType") == "Funding":  # a settlement carries no order
+                bot_ids |= self._bots_settled(account_id, str(item.get("symbol") or ""))
                 continue
             if topic.startswith("order") and str(item.get("orderStatus", "")) in QUIET_ORDER_STATES:
                 continue
@@ -134,6 +135,21 @@ class StreamsSupervisor:
                 bot_positions_record(account_id=account_id, positions=positions)
         except Exception:  # noqa: BLE001 - the next push or reconnect brings it again
             logger.exception("streams: could not record the position of account %s", account_id)
+
+    def _bots_settled(self, account_id: int, symbol: str) -> set[int]:
+        """The bots a funding settlement of `symbol` concerns: the account's derivatives bots on that
+        symbol (each stores its share on its tick). Spot bots and other symbols settle nothing: at
+        a settlement hour every account's linear positions settle at once, and each message used
+        to tick every bot of the account. A bot whose market is not known yet, or a message
+        without its symbol, ticks as before."""
+        bots = self.bots_of_account.get(account_id, set())
+        settled = set()
+        for bot_id in bots:
+            category, bot_symbol = self.market_of_bot.get(bot_id, ("", ""))
+            if category == "spot" or (symbol and bot_symbol and bot_symbol != symbol):
+                continue
+            settled.add(bot_id)
+        return settled
 
     def refresh_positions(self, account_id: int) -> None:
         account = self.accounts.get(account_id)
@@ -210,6 +226,7 @@ class StreamsSupervisor:
             if shard_of(bot.exchange_account_id) != self.shard:
                 continue  # another streams process holds this account
             self.account_of_bot[bot.pk] = bot.exchange_account_id
+            self.market_of_bot[bot.pk] = (bot.category, bot.symbol)
             wanted.setdefault(bot.exchange_account_id, set()).add(bot.pk)
             accounts[bot.exchange_account_id] = bot.exchange_account
             self.venue_of_account[bot.exchange_account_id] = bot.exchange_account.exchange.code

@@ -66,14 +66,33 @@ def test_order_messages_tick_only_for_ends_without_a_trade(supervisor):
 
 
 @pytest.mark.django_db
-def test_a_funding_settlement_enqueues_the_ticks_of_the_accounts_bots(supervisor):
-    bot = BotFactory(status=Bot.Status.RUNNING, category=Bot.Category.LINEAR)
+def test_a_funding_settlement_enqueues_the_ticks_of_the_accounts_bots_on_its_symbol(supervisor):
+    bot = BotFactory(status=Bot.Status.RUNNING, category=Bot.Category.LINEAR, symbol="BTCUSDT")
+    account = bot.exchange_account
+    # the same account's spot bot and linear bot on another symbol have nothing to settle
+    BotFactory(status=Bot.Status.RUNNING, user=bot.user, exchange_account=account, symbol="BTCUSDT")
+    ether = BotFactory(
+        status=Bot.Status.RUNNING,
+        user=bot.user,
+        exchange_account=account,
+        category=Bot.Category.LINEAR,
+        symbol="ETHUSDT",
+    )
     BotFactory(status=Bot.Status.RUNNING)  # another account: its stream stays quiet
     supervisor.refresh()
     supervisor.ticks.clear()
     stream = next(s for s in supervisor.opened if s.account.pk == bot.exchange_account_id)
     stream.on_event("execution", [{"orderLinkId": "", "execType": "Funding", "symbol": "BTCUSDT"}])
     assert supervisor.ticks == [bot.pk]
+    supervisor.ticks.clear()
+    stream.on_event(
+        "execution",
+        [
+            {"orderLinkId": "", "execType": "Funding", "symbol": "BTCUSDT"},
+            {"orderLinkId": "", "execType": "Funding", "symbol": "ETHUSDT"},
+        ],
+    )
+    assert sorted(supervisor.ticks) == sorted([bot.pk, ether.pk])
 
 
 @pytest.mark.django_db
