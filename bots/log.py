@@ -19,6 +19,13 @@ def readable_numbers(text: str) -> str:
     return _TRAILING_ZEROS.sub(lambda m: m.group(1) + ("." + m.group(2) if m.group(2) else ""), text)
 
 
+def stopped_message(reason: str, close_note: str = "") -> str:
+    """The stored English text of a stop's last line ("stopped" / "stopped_closed" in config.codes
+    give the owner's language): the stop tick writes it, and so does a stop run that stops a
+    bot itself (bots.services.stop.stops_finish_swept)."""
+    return f"Stopped: {reason or 'stopped'}. All orders cancelled{close_note}."
+
+
 def bot_event(
     *,
     bot: Bot,

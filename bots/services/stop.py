@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bots.engine.config import ConfigError, OnStop
 from bots.events import emit
-from bots.log import bot_event, bot_events_many
+from bots.log import bot_event, bot_events_many, stopped_message
 from bots.models import Bot, BotEvent
 from bots.notify import stop_notice_queue
 from bots.services.common import client_for_bot, grid_config, trading_switch
@@ -156,7 +156,7 @@ def stops_finish_swept(*, bot_ids: list[int]) -> list[int]:
             bot_events_many(
                 bots=group,
                 kind=BotEvent.Kind.STOPPED,
-                message=f"Stopped: {reason or 'stopped'}. All orders cancelled.",
+                message=stopped_message(reason),
                 code="stopped",
                 params={"reason_code": code, "qty": ""},
             )

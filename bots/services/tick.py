@@ -27,7 +27,7 @@ from bots.engine.levels import grid_levels
 from bots.engine.planner import LevelOrder, launch_plan, stop_plan
 from bots.engine.sizing import size_grid
 from bots.engine.targets import trigger_reached
-from bots.log import bot_event
+from bots.log import bot_event, stopped_message
 from bots.models import Bot, BotEvent
 from bots.services.common import (
     client_for_bot,
@@ -405,7 +405,7 @@ def _finish_stop(bot: Bot, client: ExchangeClient, result: TickResult, *, swept:
         bot_event(
             bot=bot,
             kind=BotEvent.Kind.STOPPED,
-            message=f"Stopped: {bot.stop_reason or 'stopped'}. All orders cancelled{close_note}.",
+            message=stopped_message(bot.stop_reason, close_note),
             code="stopped_closed" if closed_qty is not None else "stopped",
             params={"reason_code": bot.stop_code, "qty": closed_qty or ""},
         )
