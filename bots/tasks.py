@@ -25,6 +25,20 @@ def bot_tick_task(
     held: bool = False,
     swept: bool = False,
 ) -> None:
+    tick_run(bot_id, urgent=urgent, queued_at=queued_at, deferred=deferred, held=held, swept=swept)
+
+
+def tick_run(
+    bot_id: int,
+    *,
+    urgent: bool = False,
+    queued_at: float | None = None,
+    deferred: int = 0,
+    held: bool = False,
+    swept: bool = False,
+) -> None:
+    """One queued tick, where it runs: a worker's task, or the streams process for a fill it
+    heard of (bots.streams.InlineTicks). A tick the rate budget holds back is queued again."""
     from django.core.cache import cache
 
     from bots.services import bot_tick

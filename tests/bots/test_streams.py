@@ -141,3 +141,70 @@ def test_stream_threads_give_their_database_connection_back(supervisor):
         t.join(10)
     assert held == [False, False, False]
     assert sorted(BotPosition.objects.filter(bot__in=bots).values_list("size", flat=True)) == [Decimal("0.01")] * 3
+
+
+def test_a_fills_tick_runs_in_the_streams_process_and_a_waiting_one_is_not_doubled():
+    """The counter order leaves from the process that heard of the fill: the tick runs on the
+    streams process's threads, not queued for a worker. Messages for a bot whose tick has not
+    started yet ask for nothing more (that tick reads them); once it runs, a new message asks
+    for one more."""
+    import threading
+
+    from bots.streams import InlineTicks
+
+    started, release = threading.Event(), threading.Event()
+    ran, queued = [], []
+
+    def tick(bot_id, *, urgent, queued_at):
+        assert urgent and queued_at
+        ran.append((bot_id, threading.current_thread().name))
+        if bot_id == 1:
+            started.set()
+            release.wait(10)
+
+    inline = InlineTicks(threads=1, fallback=queued.append, tick=tick, backlog=10)
+    try:
+        inline(1)
+        assert started.wait(10)
+        inline(2)  # waits behind bot 1's tick on the one thread
+        inline(2)  # already waiting: not asked twice
+        inline(1)  # bot 1's tick runs: a new message asks for one more
+        release.set()
+        inline.pool.shutdown(wait=True)
+    finally:
+        release.set()
+    assert sorted(bot for bot, _ in ran) == [1, 1, 2]
+    assert all(name.startswith("stream-tick") for _, name in ran)
+    assert queued == []
+
+
+def test_a_full_or_failing_stream_tick_goes_to_a_worker():
+    """Past its backlog, and when a tick raises, the streams process queues the tick for a
+    worker: a burst never piles up there and no fill's tick is lost."""
+    import threading
+
+    from bots.streams import InlineTicks
+
+    release = threading.Event()
+    queued = []
+
+    def tick(bot_id, *, urgent, queued_at):
+        if bot_id == 9:
+            raise RuntimeError("database went away")
+        release.wait(10)
+
+    inline = InlineTicks(threads=1, fallback=queued.append, tick=tick, backlog=2)
+    try:
+        inline(1)
+        inline(2)
+        inline(3)  # two running or waiting already: the worker takes it
+        assert queued == [3]
+        release.set()
+        inline.pool.shutdown(wait=True)
+    finally:
+        release.set()
+    assert queued == [3] and inline.busy == 0 and not inline.waiting
+    failing = InlineTicks(threads=1, fallback=queued.append, tick=tick, backlog=2)
+    failing(9)
+    failing.pool.shutdown(wait=True)
+    assert queued == [3, 9] and failing.busy == 0
