@@ -3,14 +3,7 @@ an order or execution event enqueues that bot's tick at once; every reconnect en
 one account pass (bots.services.account_sync), or a tick of each of the account's bots (the REST
 reconciliation is what makes missed messages harmless). It records in Redis, per account, when
 the stream last delivered or was seen connected and when it reconnected: beat passes the
-accounts whose stream was quiet or reconnected.
-
-A fill's tick runs in the streams process itself (InlineTicks, SETKA_STREAM_TICK_THREADS
-threads): the counter order leaves from the process that heard of the fill, without waiting for
-a worker's process to come free behind the account passes and safety ticks (at 1,000 bots that
-wait was most of the fill -> counter p99). The tick is the worker's own (bots.tasks.tick_run,
-under the bot's lease); when the threads are all busy, or the tick fails, it is queued for a
-worker as before."""
+accounts whose stream was quiet or reconnected."""
 
 from __future__ import annotations
 
@@ -19,12 +12,11 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from django.db import close_old_connections, connections
 
-from observability.prom import STREAM_RECONNECTS, STREAM_TICKS, STREAMS_OPEN
+from observability.prom import STREAM_RECONNECTS, STREAMS_OPEN
 
 if TYPE_CHECKING:
     from exchanges.models import ExchangeAccount
@@ -62,78 +54,6 @@ def bot_id_from_client_order_id(client_order_id: str) -> int | None:
         pass
     match = _BOT_ID.match(client_order_id or "")
     return int(match.group(1)) if match else None
-
-
-class InlineTicks:
-    """The fills' ticks, run on a few threads of the streams process. A bot whose tick waits here
-    (not started) is not queued twice: that tick reads whatever the new message reported. Beyond
-    `backlog` ticks waiting or running, and for a tick that raised, `fallback` (the worker's urgent
-    queue) takes the tick: nothing asked for is dropped, and a burst (a reconnect, a stop) never
-    piles up in this process."""
-
-    def __init__(
-        self,
-        *,
-        threads: int,
-        fallback: Callable[[int], None],
-        tick: Callable[..., Any] | None = None,
-        backlog: int | None = None,
-    ):
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stream-tick")
-        self.fallback = fallback
-        self.tick = tick
-        self.backlog = backlog if backlog is not None else threads * 2
-        self.lock = threading.Lock()
-        self.waiting: set[int] = set()
-        self.busy = 0
-
-    def __call__(self, bot_id: int) -> None:
-        with self.lock:
-            if bot_id in self.waiting:
-                return
-            room = self.busy < self.backlog
-            if room:
-                self.waiting.add(bot_id)
-                self.busy += 1
-        if not room:
-            STREAM_TICKS.labels(where="queued").inc()
-            self.fallback(bot_id)
-            return
-        try:
-            self.pool.submit(self._run, bot_id, time.time())
-        except RuntimeError:  # shut down: the worker takes it
-            self._done(bot_id)
-            self.fallback(bot_id)
-
-    def _done(self, bot_id: int) -> None:
-        with self.lock:
-            self.waiting.discard(bot_id)
-            self.busy -= 1
-
-    def _run(self, bot_id: int, queued_at: float) -> None:
-        with self.lock:
-            self.waiting.discard(bot_id)  # from now on a new message needs a tick of its own
-        STREAM_TICKS.labels(where="inline").inc()
-        try:
-            close_old_connections()  # this thread's connection is kept between ticks
-            if self.tick is not None:
-                self.tick(bot_id, urgent=True, queued_at=queued_at)
-            else:
-                from bots.tasks import tick_run
-
-                tick_run(bot_id, urgent=True, queued_at=queued_at)
-        except Exception:  # noqa: BLE001 - the worker ticks it instead
-            logger.exception("streams: the tick of bot %s failed here; queued for a worker", bot_id)
-            try:
-                self.fallback(bot_id)
-            except Exception:  # noqa: BLE001 - beat's pass is the safety net
-                logger.exception("streams: could not enqueue the tick of bot %s", bot_id)
-        finally:
-            with self.lock:
-                self.busy -= 1
-
-    def shutdown(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class StreamsSupervisor:
@@ -379,18 +299,9 @@ def default_enqueue_sync() -> Callable[[int], Any] | None:
 
 
 def run_streams(*, refresh_seconds: float = 5.0, shard: int = 0) -> None:
-    from django.conf import settings
-
     supervisor = StreamsSupervisor(refresh_seconds=refresh_seconds, shard=shard, enqueue_sync=default_enqueue_sync())
-    inline = None
-    if settings.SETKA_STREAM_TICK_THREADS > 0:
-        inline = InlineTicks(threads=settings.SETKA_STREAM_TICK_THREADS, fallback=supervisor._enqueue_tick)
-        supervisor.enqueue = inline
     try:
         supervisor.run_forever()
     except KeyboardInterrupt:
         supervisor.stop()
         time.sleep(0)
-    finally:
-        if inline is not None:
-            inline.shutdown()

@@ -413,9 +413,6 @@ SETKA_BOT_REFRESH_SECONDS = env_int("SETKA_BOT_REFRESH_SECONDS", 1800)
 # budget: it stops before that request and is queued again for when there is room
 # (exchanges.ratelimit.budget_wait_at_most), so one account's quota never holds a process.
 SETKA_TICK_BUDGET_WAIT_SECONDS = float(env("SETKA_TICK_BUDGET_WAIT_SECONDS", "0.25"))
-# Threads of the streams process that run the fills' ticks there (bots.streams.InlineTicks);
-# 0 queues every one for a worker's process instead.
-SETKA_STREAM_TICK_THREADS = env_int("SETKA_STREAM_TICK_THREADS", 4)
 # Ticks and streams partitioned by exchange account over this many shards (bots.sharding).
 SETKA_SHARDS = env_int("SETKA_SHARDS", 1)
 SETKA_METRICS_SNAPSHOT_SECONDS = env_int("SETKA_METRICS_SNAPSHOT_SECONDS", 300)

@@ -58,11 +58,6 @@ RATE_BUDGET_WAIT_SECONDS = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 STREAM_RECONNECTS = Counter("setka_stream_reconnects_total", "Private exchange streams (re)opened", ["venue"])
-STREAM_TICKS = Counter(
-    "setka_stream_ticks_total",
-    "Ticks the streams process asked for: run there (inline) or queued for a worker (queued)",
-    ["where"],
-)
 STREAMS_OPEN = Gauge("setka_streams_open", "Private exchange streams held open", ["venue"], multiprocess_mode="livesum")
 
 
