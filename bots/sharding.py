@@ -8,9 +8,10 @@ account's rate budget is spent by one shard. With N = 1 (the default) ticks use 
 queue and one streams process holds every account.
 
 Ticks that a fill asked for (urgent: the stream saw an execution, a counter order is due) go to
-their own queue, `urgent` (`urgent.<k>` when sharded), which every worker also consumes: Celery's
-Redis transport takes from a worker's queues in turn, so a fill's tick waits for at most the
-task each process is running, never behind the whole backlog of safety ticks and passes."""
+their own queue, `urgent` (`urgent.<k>` when sharded), which every worker consumes first: on
+Redis a worker takes from its queues in their order (queue_order_strategy "priority",
+config/settings.py), so a fill's tick waits only for a process to come free, never behind the
+backlog of safety ticks and passes (taken in turn, every other task was the backlog's)."""
 
 from __future__ import annotations
 

@@ -184,11 +184,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task hands the task to another worker
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A worker started without -Q consumes the default queue, the fills' urgent ticks
-# (bots.sharding), the slow queue and the users' notifications; sharded workers name their
-# queues with -Q (README).
+# A worker started without -Q consumes the fills' urgent ticks (bots.sharding), the default queue,
+# the stop runs, the users' notifications and the slow queue; sharded workers name their queues
+# with -Q (README). On Redis a worker takes from its queues in this order (or -Q's), not in turn
+# (queue_order_strategy below): a fill's tick never waits behind a backlog of safety ticks and
+# passes, only for a process to come free.
 CELERY_TASK_QUEUES = tuple(
-    Queue(name, Exchange(name), routing_key=name) for name in ("celery", "urgent", "slow", "notify", "control")
+    Queue(name, Exchange(name), routing_key=name) for name in ("urgent", "celery", "control", "notify", "slow")
 )
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Work that holds a process for seconds to minutes goes to `slow`, so that it never holds one of
@@ -228,7 +230,7 @@ CELERY_TASK_ROUTES.update(
 CELERY_TASK_ROUTES["bots.tasks.stop_run_task"] = {"queue": "control"}
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "queue_order_strategy": "priority"}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 

@@ -182,3 +182,45 @@ def test_two_workers_and_two_streams_processes_split_the_bots_by_account(tmp_pat
         assert f"opened account {accounts[0].pk} " in s0 and f"opened account {accounts[1].pk} " not in s0
         assert f"opened account {accounts[1].pk} " in s1 and f"opened account {accounts[0].pk} " not in s1
         assert "ready (shard 1 of 2)" in s1
+
+
+def test_a_worker_takes_the_fills_urgent_ticks_before_its_backlog():
+    """On Redis a worker takes from its queues in their order, not in turn: fills' ticks queued
+    after a backlog of safety ticks and account passes still go first (in turn, every other task
+    taken was from the backlog, and a fill's counter order waited for it). A worker without -Q
+    lists the urgent queue first too."""
+    import uuid
+
+    from kombu import Consumer, Exchange, Queue
+
+    from config.celery import app
+
+    assert [q.name for q in settings.CELERY_TASK_QUEUES][:2] == ["urgent", "celery"]
+    assert worker_queues(0).split(",")[0] == "urgent"
+    tag = uuid.uuid4().hex[:8]
+    names = [f"test-urgent-{tag}", f"test-celery-{tag}"]  # this worker's queues, in -Q's order
+    queues = [Queue(name, Exchange(name), routing_key=name) for name in names]
+    taken: list[str] = []
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        bound = [q(channel) for q in queues]
+        for q in bound:
+            q.declare()
+        try:
+            with conn.Producer() as producer:
+                for i in range(3):
+                    producer.publish({"n": f"backlog{i}"}, exchange=queues[1].exchange, routing_key=names[1])
+                for i in range(2):
+                    producer.publish({"n": f"fill{i}"}, exchange=queues[0].exchange, routing_key=names[0])
+
+            def on_message(body, message):
+                taken.append(body["n"])
+                message.ack()
+
+            with Consumer(conn, queues=queues, callbacks=[on_message], accept=["json"], prefetch_count=1):
+                while len(taken) < 5:
+                    conn.drain_events(timeout=5)
+        finally:
+            for q in bound:
+                q.delete()
+    assert taken == ["fill0", "fill1", "backlog0", "backlog1", "backlog2"]
