@@ -538,7 +538,14 @@ def crossings(uids: list[int], *, burst: bool) -> Iterator[tuple[Decimal, dict[i
 
 
 def measure_latency(
-    control: SimulatorControl, uids: list[int], samples: int, timeout: float, budget: float, *, burst: bool
+    control: SimulatorControl,
+    uids: list[int],
+    samples: int,
+    timeout: float,
+    budget: float,
+    *,
+    burst: bool,
+    detail: list[tuple[float, str, str, int]] | None = None,
 ) -> tuple[list[float], int]:
     """Move the probes' price (`crossings`); each move fills one order of each probe it names.
     Latency = the counter order's createdTime - the fill's execTime, both the twin's clock.
@@ -576,17 +583,41 @@ def measure_latency(
             time.sleep(0.05)
             for uid in list(waiting):
                 led = control.ledger(uid)
-                fills = [int(e["execTime"]) for e in led["executions"] if e.get("orderLinkId") in crossed[uid]]
-                new = [
-                    int(o["createdTime"])
+                filled = [e for e in led["executions"] if e.get("orderLinkId") in crossed[uid]]
+                fills = [int(e["execTime"]) for e in filled]
+                news = sorted(
+                    (int(o["createdTime"]), o["orderLinkId"])
                     for o in led["open_orders"]
                     if o["orderLinkId"] not in known[uid] and Decimal(o["price"]) == crossed_lines[uid][2]
-                ]
-                if fills and new:
-                    result.append((min(new) - max(fills)) / 1000)
+                )
+                if fills and news:
+                    result.append((news[0][0] - max(fills)) / 1000)
+                    if detail is not None:  # (latency, the fill's order, the counter's, its execTime)
+                        detail.append((result[-1], filled[-1]["orderLinkId"], news[0][1], max(fills)))
                     waiting.discard(uid)
         missed += len(waiting)
     return result, missed
+
+
+def slow_parts(detail: list[tuple[float, str, str, int]], n: int = 3) -> list[str]:
+    """Where the slowest samples' time went, from our rows (one clock with the twin's): the fill
+    stored (stream, queue, the tick's reads), the counter order written (the tick decided), and
+    accepted by the twin (sent)."""
+    from trading.models import Order, Trade
+
+    out = []
+    for latency, filled_id, counter_id, exec_ms in sorted(detail, reverse=True)[:n]:
+        stored = Trade.objects.filter(order__client_order_id=filled_id).order_by("created_at").first()
+        counter = Order.objects.filter(client_order_id=counter_id).first()
+        if stored is None or counter is None:
+            continue
+        at_stored = stored.created_at.timestamp() * 1000 - exec_ms
+        at_written = counter.created_at.timestamp() * 1000 - exec_ms
+        out.append(
+            f"{latency * 1000:.0f} ms = fill stored {at_stored:.0f}, counter written {at_written:.0f}, "
+            f"accepted {latency * 1000:.0f}"
+        )
+    return out
 
 
 def realised_fills(control: SimulatorControl, uids: list[int], since_ms: int, until_ms: int) -> tuple[int, int]:
@@ -726,8 +757,9 @@ def main(argv=None) -> None:
         pacer.start()
         sampler = EvidenceSampler(running, bot_fields, account_field)
         sampler.start()
+        detail: list[tuple[float, str, str, int]] = []
         latencies, missed = measure_latency(
-            control, probe_uids, args.samples, args.probe_timeout, args.latency_budget, burst=False
+            control, probe_uids, args.samples, args.probe_timeout, args.latency_budget, burst=False, detail=detail
         )
         bursts, bursts_missed = measure_latency(
             control, probe_uids, args.samples, args.probe_timeout, args.latency_budget, burst=True
@@ -791,6 +823,7 @@ def main(argv=None) -> None:
             f"max {max(latencies) * 1000:.0f} ms (n={len(latencies)}; {missed} more not within {args.probe_timeout:g} s) "
             f"[{mark(p99 <= TARGET_P99_MS and not missed)}: p99 <= {TARGET_P99_MS} ms]"
         )
+        print("    the slowest, by part: " + "; ".join(slow_parts(detail)))
     else:
         print(f"(c) fill -> counter order: no sample ({missed} not within {args.probe_timeout:g} s) [{mark(False)}]")
     if bursts:
