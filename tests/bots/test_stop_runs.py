@@ -387,3 +387,39 @@ def test_a_stop_tick_that_fails_in_the_run_is_queued_for_a_worker(paper, sim, mo
     stop_run_continue(run_id=stop_run_get().id, tick=tick)
     assert queued == [(bot.pk, {"urgent": True, "held": True, "swept": True})]
     assert Bot.objects.get(pk=bot.pk).status == Bot.Status.STOPPING and cache.get(HOLD_KEY.format(bot.pk))
+
+
+def test_a_tick_sending_when_operators_halt_trading_sends_no_more_grid_orders(paper, sim):
+    """"Stop all" halts trading when the operator presses it; its run marks the bots stopping a
+    few seconds later. A tick already sending its pending rows in between (a backlog after an
+    exchange fault) sends nothing more: at stop all of 1,000 bots five grid orders went out in
+    those seconds. The rows stay pending, never sent, and the stop cancels them."""
+    from bots.services.tick_context import still_running
+    from trading.services import orders_send_pending
+
+    account, acc = paper
+    bot = _launch(account)
+    open_before = ledger_open_ids(sim, acc.uid)
+    row = Order.objects.create(  # a counter order the tick wrote before the halt, not sent yet
+        bot=bot,
+        user=bot.user,
+        symbol=bot.symbol,
+        client_order_id=grid_order_id(bot.pk, bot.generation, 0, Side.BUY, 7),
+        level=0,
+        side=Side.BUY,
+        price=Decimal("50000"),
+        qty=Decimal("0.001"),
+        status=Order.Status.PENDING,
+    )
+    client = client_for_account(account)
+    bots_stop_all(actor=UserFactory(is_superuser=True), reason="incident")  # the run has not started
+    assert Bot.objects.get(pk=bot.pk).status == Bot.Status.RUNNING
+    assert orders_send_pending(bot=bot, client=client, still_running=still_running(bot), batch=True) == []
+    assert ledger_open_ids(sim, acc.uid) == open_before
+    row.refresh_from_db()
+    assert row.status == Order.Status.PENDING and row.send_attempts == 0 and row.sent_at is None
+
+    stop_run_continue(run_id=stop_run_get().id)
+    row.refresh_from_db()
+    assert row.status == Order.Status.CANCELLED and row.sent_at is None
+    assert Bot.objects.get(pk=bot.pk).status == Bot.Status.STOPPED and ledger_open_ids(sim, acc.uid) == []
