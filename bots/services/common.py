@@ -68,11 +68,17 @@ def trading_switch() -> TradingSwitch:
     return switch
 
 
+def halt_switched():
+    """The admin's switch row while it halts trading (empty otherwise): a queryset, so a check
+    can fold it into its own query (bots.services.tick_context.still_running)."""
+    return TradingSwitch.objects.filter(pk=1, halted=True)
+
+
 def trading_halted() -> bool:
     """True when operators stopped all trading (setting or the admin switch)."""
     if settings.SETKA_TRADING_HALTED:
         return True
-    return TradingSwitch.objects.filter(pk=1, halted=True).exists()
+    return halt_switched().exists()
 
 
 def require_trading_allowed(*, user=None) -> None:

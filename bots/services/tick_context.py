@@ -21,8 +21,8 @@ from bots.engine.planner import TickPlan
 from bots.engine.state import GridState
 from bots.engine.targets import TargetHit
 from bots.events import emit
-from bots.models import Bot, TradingSwitch
-from bots.services.common import lease_acquire
+from bots.models import Bot
+from bots.services.common import halt_switched, lease_acquire
 from bots.services.stop import bot_stopped
 from exchanges.client import ExchangeClient, InstrumentRules, Side
 
@@ -101,7 +101,6 @@ def still_running(bot: Bot):
             renewed[0] = time.monotonic()
         if settings.SETKA_TRADING_HALTED:
             return False
-        halted = TradingSwitch.objects.filter(pk=1, halted=True)
-        return Bot.objects.filter(pk=bot.pk, status=Bot.Status.RUNNING).exclude(Exists(halted)).exists()
+        return Bot.objects.filter(pk=bot.pk, status=Bot.Status.RUNNING).exclude(Exists(halt_switched())).exists()
 
     return check
