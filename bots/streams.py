@@ -67,9 +67,13 @@ class StreamsSupervisor:
         stream_factory=None,
         shard: int = 0,
         enqueue_sync: Callable[[int], Any] | None = None,
+        enqueue_fills: Callable[[int, list[dict]], None] | None = None,
     ):
         self.refresh_seconds = refresh_seconds
         self.enqueue = enqueue or self._enqueue_tick
+        # A fill's tick with the executions the stream pushed (Fill.to_wire), stored by the tick
+        # without reading the exchange first. Given `enqueue` alone, fills' ticks go through it.
+        self.enqueue_fills = enqueue_fills or (self._enqueue_tick if enqueue is None else None)
         # a reconnected account is resynced by one account pass when given (bots.tasks
         # account_sync_enqueue), else by a tick of each of its bots
         self.enqueue_sync = enqueue_sync
@@ -86,10 +90,10 @@ class StreamsSupervisor:
         self.reconnects = 0
         self.venue_of_account: dict[int, str] = {}
 
-    def _enqueue_tick(self, bot_id: int) -> None:
+    def _enqueue_tick(self, bot_id: int, fills: list[dict] | None = None) -> None:
         from bots.tasks import tick_enqueue
 
-        tick_enqueue(bot_id, urgent=True, account_id=self.account_of_bot.get(bot_id))
+        tick_enqueue(bot_id, urgent=True, account_id=self.account_of_bot.get(bot_id), fills=fills)
 
     @staticmethod
     def _in_stream_thread(callback: Callable[..., Any], *args: Any) -> None:
@@ -107,6 +111,7 @@ class StreamsSupervisor:
             return
         self._seen(account_id)
         bot_ids = set()
+        pushed: dict[int, list[dict] | None] = {}  # bot -> its executions in this message
         for item in data or []:
             if item.get("execType") == "Funding":  # a settlement carries no order
                 bot_ids |= self._bots_settled(account_id, str(item.get("symbol") or ""))
@@ -116,12 +121,38 @@ class StreamsSupervisor:
             bot_id = bot_id_from_client_order_id(str(item.get("orderLinkId", "")))
             if bot_id is not None:
                 bot_ids.add(bot_id)
+                if topic.startswith("execution") and self.enqueue_fills is not None:
+                    fill = self._pushed_fill(account_id, item)
+                    known = pushed.get(bot_id, [])
+                    # one execution the tick could not take as it is: that tick reads them all
+                    pushed[bot_id] = None if fill is None or known is None else [*known, fill]
         self.events_seen += 1
         for bot_id in bot_ids:
             try:
-                self.enqueue(bot_id)
+                fills = pushed.get(bot_id)
+                if fills and self.enqueue_fills is not None:
+                    self.enqueue_fills(bot_id, fills)
+                else:
+                    self.enqueue(bot_id)
             except Exception:  # noqa: BLE001 - beat's tick is the safety net
                 logger.exception("streams: could not enqueue the tick of bot %s", bot_id)
+
+    def _pushed_fill(self, account_id: int, item: dict) -> dict | None:
+        """A trade execution of Bybit's stream (the simulator speaks it too) as the tick takes it
+        (Fill.to_wire), or None: another venue's items (ccxt maps orders, not executions), another
+        kind of execution, or one that does not name its category or fee coin (REST can)."""
+        if self.venue_of_account.get(account_id) != "bybit":
+            return None
+        if item.get("execType") != "Trade" or not item.get("execId") or not item.get("feeCurrency"):
+            return None
+        from exchanges.adapters.bybit_parse import parse_fill
+        from exchanges.client import Category
+
+        try:
+            return parse_fill(item, Category(item["category"])).to_wire()
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            logger.warning("streams: an execution of account %s could not be read", account_id)
+            return None
 
     def on_position(self, account_id: int, data: list) -> None:
         """A futures position changed: keep it on the account's bots of that symbol (the

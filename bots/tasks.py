@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 
@@ -10,7 +11,10 @@ from django.conf import settings
 
 from bots.sharding import HOLD_KEY
 from bots.sharding import TICK_QUEUED_KEY as QUEUED_KEY
+from exchanges.client import Fill
 from observability.prom import TICK_LAG_SECONDS
+
+logger = logging.getLogger(__name__)
 
 MAX_DEFERRALS = 2  # a tick held back by the rate budget this many times in a row then waits for it
 SYNC_QUEUED_KEY = "setka:account-sync-queued:{}"
@@ -24,8 +28,9 @@ def bot_tick_task(
     deferred: int = 0,
     held: bool = False,
     swept: bool = False,
+    fills: list[dict] | None = None,
 ) -> None:
-    tick_run(bot_id, urgent=urgent, queued_at=queued_at, deferred=deferred, held=held, swept=swept)
+    tick_run(bot_id, urgent=urgent, queued_at=queued_at, deferred=deferred, held=held, swept=swept, fills=fills)
 
 
 def tick_run(
@@ -36,9 +41,12 @@ def tick_run(
     deferred: int = 0,
     held: bool = False,
     swept: bool = False,
+    fills: list[dict] | None = None,
 ) -> None:
     """One tick as a worker runs it: its own task, or a stop run's thread (stop_run_task). A
-    tick the rate budget holds back is queued again."""
+    tick the rate budget holds back is queued again. `fills`: the executions the stream pushed
+    with a fill's tick (Fill.to_wire); the tick stores them instead of reading the exchange when
+    they fill their orders completely. A copy it cannot read is dropped: the tick reads."""
     from django.core.cache import cache
 
     from bots.services import bot_tick
@@ -60,16 +68,27 @@ def tick_run(
     # and comes again when the budget has room, and the process serves other accounts meanwhile.
     # A tick held back MAX_DEFERRALS times in a row waits as before: an account whose budget the
     # passes and other ticks keep spending (a venue of a few requests per second) still moves on.
+    pushed = _fills_from_wire(fills) if urgent and fills else None
     if deferred < MAX_DEFERRALS:
         with budget_wait_at_most(settings.SETKA_TICK_BUDGET_WAIT_SECONDS):
-            result = bot_tick(bot_id=bot_id, urgent=urgent, swept=swept)
+            result = bot_tick(bot_id=bot_id, urgent=urgent, swept=swept, pushed=pushed)
     else:
-        result = bot_tick(bot_id=bot_id, urgent=urgent, swept=swept)
+        result = bot_tick(bot_id=bot_id, urgent=urgent, swept=swept, pushed=pushed)
     if result.retry_after is not None:
         if not urgent or held:
             cache.set(QUEUED_KEY.format(bot_id), 1, timeout=max(settings.SETKA_BOT_TICK_SECONDS * 10, 30))
         countdown = result.retry_after + random.uniform(0.0, 0.2)
-        tick_enqueue(bot_id, urgent=urgent, countdown=countdown, deferred=deferred + 1, held=held, swept=swept)
+        tick_enqueue(
+            bot_id, urgent=urgent, countdown=countdown, deferred=deferred + 1, held=held, swept=swept, fills=fills
+        )
+
+
+def _fills_from_wire(fills: list[dict]) -> list[Fill] | None:
+    try:
+        return [Fill.from_wire(item) for item in fills]
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        logger.warning("tick: a pushed execution could not be read; the tick reads the exchange")
+        return None
 
 
 def tick_enqueue(
@@ -81,9 +100,11 @@ def tick_enqueue(
     deferred: int = 0,
     held: bool = False,
     swept: bool = False,
+    fills: list[dict] | None = None,
 ) -> None:
     """Queue one tick of the bot on its account's shard queue; a fill's (urgent) tick on the
-    urgent queue that workers serve ahead of the backlog (bots.sharding)."""
+    urgent queue that workers serve ahead of the backlog (bots.sharding), with the executions
+    the stream pushed (`fills`, Fill.to_wire) when it has them."""
     from django.core.cache import cache
 
     from bots.sharding import shard_count, tick_queue
@@ -108,6 +129,7 @@ def tick_enqueue(
         **({"deferred": deferred} if deferred else {}),
         **({"held": True} if held else {}),
         **({"swept": True} if swept else {}),
+        **({"fills": fills} if urgent and fills else {}),
     }
     bot_tick_task.apply_async(args=[bot_id], kwargs=kwargs, **options)
 

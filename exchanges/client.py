@@ -249,6 +249,46 @@ class Fill:
     executed_at: datetime
     seq: int | None = None
 
+    def to_wire(self) -> dict[str, str | bool | int | None]:
+        """A JSON-safe copy (strings for Decimals and the ISO time) for a task's arguments: the
+        streams process hands a pushed execution to the tick (Fill.from_wire)."""
+        return {
+            "exec_id": self.exec_id,
+            "order_id": self.order_id,
+            "client_order_id": self.client_order_id,
+            "category": self.category.value,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "price": str(self.price),
+            "qty": str(self.qty),
+            "fee": str(self.fee),
+            "fee_coin": self.fee_coin,
+            "is_maker": self.is_maker,
+            "executed_at": self.executed_at.isoformat(),
+            "seq": self.seq,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict) -> Fill:
+        """The Fill that to_wire wrote. Raises KeyError, ValueError or ArithmeticError on anything
+        else (the caller then reads the executions from the venue instead)."""
+        seq = data.get("seq")
+        return cls(
+            exec_id=str(data["exec_id"]),
+            order_id=str(data["order_id"]),
+            client_order_id=str(data["client_order_id"]),
+            category=Category(data["category"]),
+            symbol=str(data["symbol"]),
+            side=Side(data["side"]),
+            price=Decimal(str(data["price"])),
+            qty=Decimal(str(data["qty"])),
+            fee=Decimal(str(data["fee"])),
+            fee_coin=str(data["fee_coin"]),
+            is_maker=bool(data["is_maker"]),
+            executed_at=datetime.fromisoformat(str(data["executed_at"])),
+            seq=int(seq) if seq is not None else None,
+        )
+
 
 @dataclass(frozen=True)
 class FillPage:

@@ -482,13 +482,18 @@ def fill_fold_key(fill: Fill) -> tuple:
     return (fill.executed_at, fill.seq is None, fill.seq or 0, fill.exec_id)
 
 
-def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
+def fills_store(*, bot: Bot, fills: list[Fill], cursor: bool = True) -> list[Trade]:
     """Store the bot's new executions exactly once and move the bot's fetch cursor
-    (Bot.fills_seen_until). Returns the new Trade rows. The grid state picks them up after its
-    own cursor (bots.services.grid_state). Runs in one transaction with the bot
-    row locked. Profit is not computed here: metrics_apply_trades (told through
-    trading.signals.trades_stored, in this transaction) is the one definition of cycles and grid
-    profit (it sets Trade.realized_pnl), so every figure a user sees agrees."""
+    (Bot.fills_seen_until) to the latest of them stored now or before. Returns the new Trade rows.
+    The grid state picks them up after its own cursor (bots.services.grid_state). Runs in one
+    transaction with the bot row locked. Profit is not computed here: metrics_apply_trades (told
+    through trading.signals.trades_stored, in this transaction) is the one definition of cycles
+    and grid profit (it sets Trade.realized_pnl), so every figure a user sees agrees.
+
+    `cursor=False`: the fills are not a complete read since the cursor (executions the stream
+    pushed; an earlier one may have been dropped), so the cursor stays for the next read to find
+    what is missing. The next complete read moves it past the pushed ones as well (they are
+    already stored), so a bot whose fills all come pushed does not read a growing history."""
     if not fills:
         return []
     ordered = sorted(fills, key=fill_fold_key)
@@ -529,16 +534,18 @@ def fills_store(*, bot: Bot, fills: list[Fill]) -> list[Trade]:
                 continue
             known.add(fill.exec_id)
             new.append(trade)
+        stored = [f.executed_at for f in ordered if f.exec_id in known]
+        if cursor and stored:
+            latest = max(stored)
+            if locked.fills_seen_until is None or latest > locked.fills_seen_until:
+                bots.filter(pk=locked.pk).update(fills_seen_until=latest)
+                locked.fills_seen_until = bot.fills_seen_until = latest
         if new:
             # Keep filled_qty at least what the stored executions add up to.
             for order in {t.order_id: t.order for t in new}.values():
                 total = sum(Trade.objects.filter(order=order).values_list("qty", flat=True), Decimal(0))
                 if total > order.filled_qty:
                     Order.objects.filter(pk=order.pk).update(filled_qty=total, updated_at=timezone.now())
-            latest = max(t.executed_at for t in new)
-            if locked.fills_seen_until is None or latest > locked.fills_seen_until:
-                bots.filter(pk=locked.pk).update(fills_seen_until=latest)
-                locked.fills_seen_until = bot.fills_seen_until = latest
             # metrics folds them into the profit book and sets each trade's realized_pnl
             trades_stored.send(sender=Trade, bot=locked, trades=new)
             for trade in new:
@@ -673,6 +680,56 @@ def orders_reconcile(*, bot: Bot, client: ExchangeClient, now=None) -> Reconcile
     for cid in orphans:
         result.orphans_cancelled.append(cid)
         logger.warning("bot %s: cancelled orphan order %s", bot.pk, cid)
+    return result
+
+
+def orders_reconcile_pushed(*, bot: Bot, fills: list[Fill]) -> ReconcileResult | None:
+    """A fill's tick without asking the exchange: store the executions the stream pushed (once,
+    by exec_id; the fetch cursor stays, fills_store) and close the orders they fill completely.
+    The common case of a grid: a resting order filled, whose counter order is then placed with no
+    executions or open-orders read before it (two requests, and the venue's answer time, on the
+    fill -> counter path).
+
+    None, with nothing stored, when the push does not settle every order it names: a partial fill,
+    an order not sent yet by our books (its answer not back), an order of another run or of
+    another bot, or a value that is not a positive number. The caller then reconciles by reading
+    the exchange, as it always did; the bot's periodic tick and the account pass read it anyway."""
+    ids = {f.client_order_id for f in fills}
+    keys = [parse_client_order_id(cid) for cid in ids]
+    if (
+        not fills
+        or any(k is None or (k.bot_id, k.generation) != (bot.pk, bot.generation) for k in keys)
+        or any(
+            not (f.qty.is_finite() and f.qty > 0 and f.price.is_finite() and f.price > 0 and f.fee.is_finite())
+            for f in fills
+        )
+    ):
+        return None
+    orders = [o for o in Order.objects.filter(client_order_id__in=ids) if o.bot_id == bot.pk]
+    if len(orders) != len(ids) or any(o.status not in (S.OPEN, S.PARTIALLY_FILLED, S.FILLED) for o in orders):
+        return None
+    by_id = {o.pk: o for o in orders}
+    executed: dict[int, tuple[Decimal, Decimal]] = {}
+    stored = set(Trade.objects.filter(order__in=orders).values_list("exec_id", flat=True))
+    for order_id, qty, price in Trade.objects.filter(order__in=orders).values_list("order_id", "qty", "price"):
+        total, value = executed.get(order_id, (Decimal(0), Decimal(0)))
+        executed[order_id] = (total + qty, value + qty * price)
+    for fill in fills:
+        if fill.exec_id in stored:
+            continue
+        stored.add(fill.exec_id)
+        order_id = next(o.pk for o in orders if o.client_order_id == fill.client_order_id)
+        total, value = executed.get(order_id, (Decimal(0), Decimal(0)))
+        executed[order_id] = (total + fill.qty, value + fill.qty * fill.price)
+    if any(executed.get(pk, (Decimal(0),))[0] != order.qty for pk, order in by_id.items()):
+        return None  # partly filled (or more than the order: the exchange's read says which)
+    result = ReconcileResult(new_trades=fills_store(bot=bot, fills=fills, cursor=False))
+    for pk, order in by_id.items():
+        if order.status == S.FILLED:
+            continue
+        qty, value = executed[pk]
+        order_mark_filled(bot=bot, order=order, filled_qty=qty, avg_price=value / qty)
+        result.changed_orders += 1
     return result
 
 

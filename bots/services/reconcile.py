@@ -1,7 +1,8 @@
 """Room 1 of the tick: the exchange's view becomes rows of record (orders, executions stored
 once, then funding settlements of a linear position stored once, except in a fill's urgent
 tick), the bot is revalued at the last price (the profit book, every run), and the grid state
-is brought up to date with those rows by events."""
+is brought up to date with those rows by events. A fill's tick whose executions the stream
+pushed, and which fill their orders completely, stores them without reading the exchange."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from exchanges.client import Category
 from metrics.services import metrics_total_pnl
 from observability.prom import RECONCILE_SECONDS, timed
 from trading.funding import funding_fetch, funding_store
-from trading.services import orders_reconcile
+from trading.services import orders_reconcile, orders_reconcile_pushed
 
 
 def tick_reconcile(ctx: TickContext) -> None:
     bot, client = ctx.bot, ctx.client
     category = Category(bot.category)
     with timed(RECONCILE_SECONDS):
-        reconciled = orders_reconcile(bot=bot, client=client)
+        reconciled = orders_reconcile_pushed(bot=bot, fills=ctx.pushed) if ctx.urgent and ctx.pushed else None
+        if reconciled is None:
+            reconciled = orders_reconcile(bot=bot, client=client)
     ctx.result.new_trades += len(reconciled.new_trades)
     if not ctx.urgent:
         # After the fills: a settlement's share is the position the stored fills held at its time.

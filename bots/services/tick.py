@@ -53,7 +53,7 @@ from bots.services.place import tick_place
 from bots.services.reconcile import tick_reconcile
 from bots.services.start import enqueue_tick
 from bots.services.tick_context import TickContext, TickResult, set_status, still_running
-from exchanges.client import Category, ExchangeClient, Side
+from exchanges.client import Category, ExchangeClient, Fill, Side
 from exchanges.errors import (
     AmbiguousOutcome,
     AuthenticationFailed,
@@ -81,10 +81,12 @@ MAX_TRANSIENT_ERRORS = 20
 AGAIN_KEY = "setka:bot-tick-again:{}"
 
 
-def bot_tick(*, bot_id: int, urgent: bool = False, swept: bool = False) -> TickResult:
+def bot_tick(*, bot_id: int, urgent: bool = False, swept: bool = False, pushed: list[Fill] | None = None) -> TickResult:
     """One tick of one bot. Returns ran=False when another tick holds the lease (an urgent tick
     then asks the holder to run once more before releasing). `swept`: a stop run cancelled the
-    bot's orders and stored its executions just now (trading.services.orders_cancel_all)."""
+    bot's orders and stored its executions just now (trading.services.orders_cancel_all).
+    `pushed`: the executions the stream heard with a fill's tick (TickContext.pushed); a run
+    again for another urgent tick reads the exchange instead (that tick's push is not here)."""
     owner = lease_owner_id()
     again = AGAIN_KEY.format(bot_id)
     if not lease_acquire(bot_id=bot_id, owner=owner):
@@ -98,7 +100,7 @@ def bot_tick(*, bot_id: int, urgent: bool = False, swept: bool = False) -> TickR
         cache.delete(again)
     try:
         with live_events_held():  # the counter order before the sockets hear of the fill
-            result = _tick_once(bot_id, owner, urgent=urgent, swept=swept)
+            result = _tick_once(bot_id, owner, urgent=urgent, swept=swept, pushed=pushed)
             result = _tick_more(bot_id, owner, urgent, result)
     finally:
         lease_release(bot_id=bot_id, owner=owner)
@@ -125,14 +127,16 @@ def _tick_more(bot_id: int, owner: str, urgent: bool, result: TickResult) -> Tic
     return result
 
 
-def _tick_once(bot_id: int, owner: str, *, urgent: bool = False, swept: bool = False) -> TickResult:
+def _tick_once(
+    bot_id: int, owner: str, *, urgent: bool = False, swept: bool = False, pushed: list[Fill] | None = None
+) -> TickResult:
     bot = Bot.objects.select_related("exchange_account__exchange", "user").filter(pk=bot_id).first()
     if bot is None or bot.status not in (Bot.Status.STARTING, Bot.Status.RUNNING, Bot.Status.STOPPING):
         return TickResult(ran=False, status=getattr(bot, "status", ""), reason="not active")
     bot._lease_owner = owner
     started = time.perf_counter()
     with log_context(bot_id=bot.pk, account_id=bot.exchange_account_id, venue=venue_of(bot)):
-        result, outcome = _tick_guarded(bot, urgent=urgent, swept=swept)
+        result, outcome = _tick_guarded(bot, urgent=urgent, swept=swept, pushed=pushed)
     TICK_SECONDS.labels(outcome=outcome).observe(time.perf_counter() - started)
     return result
 
@@ -141,7 +145,9 @@ def venue_of(bot: Bot) -> str:
     return getattr(getattr(bot.exchange_account, "exchange", None), "code", "") or "unknown"
 
 
-def _tick_guarded(bot: Bot, *, urgent: bool = False, swept: bool = False) -> tuple[TickResult, str]:
+def _tick_guarded(
+    bot: Bot, *, urgent: bool = False, swept: bool = False, pushed: list[Fill] | None = None
+) -> tuple[TickResult, str]:
     """The tick's pass for the bot's status; every failure is the bot's state, never the
     worker's: (result, outcome) where outcome labels setka_tick_seconds."""
     bot_id = bot.pk
@@ -152,7 +158,7 @@ def _tick_guarded(bot: Bot, *, urgent: bool = False, swept: bool = False) -> tup
         if bot.status == Bot.Status.STARTING:
             _launch(bot, client, result)
         elif bot.status == Bot.Status.RUNNING:
-            _run(bot, client, result, urgent=urgent)
+            _run(bot, client, result, urgent=urgent, pushed=pushed)
         if bot.status == Bot.Status.STOPPING:
             _finish_stop(bot, client, result, swept=swept)
         if bot.transient_errors:
@@ -315,7 +321,9 @@ def _launch(bot: Bot, client: ExchangeClient, result: TickResult) -> None:
 # --- the running grid ----------------------------------------------------------------------
 
 
-def _run(bot: Bot, client: ExchangeClient, result: TickResult, *, urgent: bool = False) -> None:
+def _run(
+    bot: Bot, client: ExchangeClient, result: TickResult, *, urgent: bool = False, pushed: list[Fill] | None = None
+) -> None:
     """The running grid, in three rooms passing one typed context: reconcile (exchange -> rows
     of record -> grid state events), decide (targets on the bot page's figure, then the plan;
     pure), place (PENDING rows + state in one transaction, then send)."""
@@ -329,6 +337,7 @@ def _run(bot: Bot, client: ExchangeClient, result: TickResult, *, urgent: bool =
         result=result,
         new_cycles_allowed=bot_new_cycles_allowed(bot_id=bot.pk),
         urgent=urgent,
+        pushed=pushed,
     )
     tick_reconcile(ctx)
     tick_place(ctx, tick_decide(ctx))

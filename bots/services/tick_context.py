@@ -24,7 +24,7 @@ from bots.events import emit
 from bots.models import Bot
 from bots.services.common import halt_switched, lease_acquire
 from bots.services.stop import bot_stopped
-from exchanges.client import ExchangeClient, InstrumentRules, Side
+from exchanges.client import ExchangeClient, Fill, InstrumentRules, Side
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ class TickContext:
     # A fill's tick (the stream saw an execution): the counter order first; the funding read
     # waits for the bot's next full tick (SETKA_BOT_REFRESH_SECONDS, a target's beat or the stop).
     urgent: bool = False
+    # The executions the stream pushed with a fill's tick (bots.streams): stored and settled
+    # without reading the exchange first when they fill their orders completely
+    # (trading.services.orders_reconcile_pushed); None: read the exchange.
+    pushed: list[Fill] | None = None
 
     @property
     def venue(self) -> str:

@@ -74,7 +74,7 @@ def test_the_worker_queues_a_held_back_tick_again_after_the_wait(monkeypatch, se
     seen_cap: list[float | None] = []
     queued: list[tuple[int, bool, float, int]] = []
 
-    def fake_tick(*, bot_id, urgent=False, swept=False):
+    def fake_tick(*, bot_id, urgent=False, swept=False, pushed=None):
         from exchanges import ratelimit
 
         seen_cap.append(ratelimit._WAIT_CAP.get())
@@ -84,7 +84,7 @@ def test_the_worker_queues_a_held_back_tick_again_after_the_wait(monkeypatch, se
     monkeypatch.setattr(
         tasks,
         "tick_enqueue",
-        lambda bot_id, *, urgent=False, countdown=None, deferred=0, held=False, swept=False: queued.append(
+        lambda bot_id, *, urgent=False, countdown=None, deferred=0, held=False, swept=False, fills=None: queued.append(
             (bot_id, urgent, countdown, deferred)
         ),
     )

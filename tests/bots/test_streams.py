@@ -141,3 +141,80 @@ def test_stream_threads_give_their_database_connection_back(supervisor):
         t.join(10)
     assert held == [False, False, False]
     assert sorted(BotPosition.objects.filter(bot__in=bots).values_list("size", flat=True)) == [Decimal("0.01")] * 3
+
+
+def bybit_execution(link: str, **fields) -> dict:
+    """One trade execution as Bybit's private stream (and the simulator's) pushes it."""
+    return {
+        "category": "spot",
+        "symbol": "BTCUSDT",
+        "execId": "c0ffee-1",
+        "orderId": "1900000000000000001",
+        "orderLinkId": link,
+        "side": "Buy",
+        "execPrice": "54000",
+        "execQty": "0.0185",
+        "execFee": "0.0000185",
+        "feeCurrency": "BTC",
+        "execType": "Trade",
+        "execTime": "1767225600000",
+        "isMaker": True,
+        "seq": 42,
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+def test_a_bybit_execution_is_handed_to_the_fills_tick_as_the_tick_reads_it(supervisor):
+    from exchanges.client import Fill
+
+    pushed = []
+    supervisor.enqueue_fills = lambda bot_id, fills: pushed.append((bot_id, fills))
+    bot = BotFactory(status=Bot.Status.RUNNING)
+    supervisor.refresh()
+    supervisor.ticks.clear()
+    link = f"sk{bot.pk}g1o3B1"
+    supervisor.opened[0].on_event("execution", [bybit_execution(link), bybit_execution("manual-order")])
+    assert supervisor.ticks == []
+    ((bot_id, fills),) = pushed
+    (fill,) = [Fill.from_wire(item) for item in fills]
+    assert bot_id == bot.pk and fill.client_order_id == link and fill.exec_id == "c0ffee-1"
+    assert (fill.price, fill.qty, fill.fee, fill.fee_coin, fill.seq) == (
+        Decimal("54000"),
+        Decimal("0.0185"),
+        Decimal("0.0000185"),
+        "BTC",
+        42,
+    )
+    assert fill.executed_at.isoformat() == "2026-01-01T00:00:00+00:00"
+
+
+@pytest.mark.django_db
+def test_an_execution_the_tick_cannot_take_as_it_is_asks_for_a_tick_that_reads(supervisor):
+    """No fee coin (REST's read knows it from the instrument), another kind of execution, or one
+    such item among the bot's executions in a message: the plain fill's tick, which reads."""
+    pushed = []
+    supervisor.enqueue_fills = lambda bot_id, fills: pushed.append((bot_id, fills))
+    bot = BotFactory(status=Bot.Status.RUNNING)
+    supervisor.refresh()
+    supervisor.ticks.clear()
+    stream, link = supervisor.opened[0], f"sk{bot.pk}g1o3B1"
+    stream.on_event("execution", [bybit_execution(link, feeCurrency="")])
+    stream.on_event("execution", [bybit_execution(link, execType="AdlTrade")])
+    stream.on_event("execution", [bybit_execution(link), bybit_execution(link, execId="")])
+    assert pushed == [] and supervisor.ticks == [bot.pk] * 3
+
+
+@pytest.mark.django_db
+def test_another_venues_execution_message_asks_for_a_tick_that_reads(supervisor):
+    from exchanges.models import Exchange
+
+    pushed = []
+    supervisor.enqueue_fills = lambda bot_id, fills: pushed.append((bot_id, fills))
+    bot = BotFactory(status=Bot.Status.RUNNING)
+    okx, _ = Exchange.objects.get_or_create(code="okx", defaults={"name": "OKX", "is_active": True})
+    type(bot.exchange_account).objects.filter(pk=bot.exchange_account_id).update(exchange=okx)
+    supervisor.refresh()
+    supervisor.ticks.clear()
+    supervisor.opened[0].on_event("execution", [bybit_execution(f"sk{bot.pk}g1o3B1")])
+    assert pushed == [] and supervisor.ticks == [bot.pk]
