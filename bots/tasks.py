@@ -62,6 +62,14 @@ def tick_run(
         return
     if queued_at is not None:
         TICK_LAG_SECONDS.observe(max(0.0, time.time() - queued_at))
+        if urgent and not held:  # where a fill's time goes (scripts/bench scale reads this line)
+            logger.info(
+                "urgent tick of bot %s: queued %.3f started %.3f%s",
+                bot_id,
+                queued_at,
+                time.time(),
+                " with the push" if fills else "",
+            )
     if not urgent or held:  # held: a stop run's tick, which also ends beat's mark
         cache.delete(QUEUED_KEY.format(bot_id))  # started: beat may queue the next one
     # A process never sleeps on one account's exhausted quota: the tick stops before that request

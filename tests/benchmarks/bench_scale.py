@@ -242,6 +242,21 @@ TASK_LINE = re.compile(
 )
 
 
+URGENT_LINE = re.compile(r"urgent tick of bot (\d+): queued ([\d.]+) started ([\d.]+)( with the push)?")
+
+
+def urgent_ticks(logs: list[str]) -> dict[int, list[tuple[float, float, bool]]]:
+    """Each bot's fill ticks from the workers' lines (bots.tasks.tick_run): (queued, started,
+    with the stream's push), epoch seconds, in order."""
+    out: dict[int, list[tuple[float, float, bool]]] = {}
+    for text in logs:
+        for m in URGENT_LINE.finditer(text):
+            out.setdefault(int(m.group(1)), []).append((float(m.group(2)), float(m.group(3)), bool(m.group(4))))
+    for ticks in out.values():
+        ticks.sort()
+    return out
+
+
 def worker_tasks(logs: list[str], since: float, until: float) -> dict[str, list[float]]:
     """Durations of the tasks the workers finished between two times, by task name (Celery's own
     log lines: whatever task the runtime uses for ticks or reconcile passes is counted)."""
@@ -599,10 +614,14 @@ def measure_latency(
     return result, missed
 
 
-def slow_parts(detail: list[tuple[float, str, str, int]], n: int = 3) -> list[str]:
-    """Where the slowest samples' time went, from our rows (one clock with the twin's): the fill
-    stored (stream, queue, the tick's reads), the counter order written (the tick decided), and
-    accepted by the twin (sent)."""
+def slow_parts(
+    detail: list[tuple[float, str, str, int]], ticks: dict[int, list[tuple[float, float, bool]]], n: int = 3
+) -> list[str]:
+    """Where the slowest samples' time went, each part from the twin's execTime (one clock): the
+    stream heard the fill and queued its tick, a worker process started it (the workers' lines,
+    `ticks`), the fill stored, the counter order written (the tick decided), and accepted by the
+    twin (sent)."""
+    from bots.engine.ids import parse_client_order_id
     from trading.models import Order, Trade
 
     out = []
@@ -613,8 +632,19 @@ def slow_parts(detail: list[tuple[float, str, str, int]], n: int = 3) -> list[st
             continue
         at_stored = stored.created_at.timestamp() * 1000 - exec_ms
         at_written = counter.created_at.timestamp() * 1000 - exec_ms
+        key = parse_client_order_id(filled_id)
+        tick = next(
+            (t for t in ticks.get(key.bot_id if key else -1, []) if t[0] * 1000 >= exec_ms - 50),
+            None,
+        )
+        heard = (
+            f"queued {tick[0] * 1000 - exec_ms:.0f}, started {tick[1] * 1000 - exec_ms:.0f}"
+            f"{' (with the push)' if tick[2] else ''}, "
+            if tick
+            else "no fill tick queued, "
+        )
         out.append(
-            f"{latency * 1000:.0f} ms = fill stored {at_stored:.0f}, counter written {at_written:.0f}, "
+            f"{latency * 1000:.0f} ms = {heard}fill stored {at_stored:.0f}, counter written {at_written:.0f}, "
             f"accepted {latency * 1000:.0f}"
         )
     return out
@@ -785,7 +815,9 @@ def main(argv=None) -> None:
             if thread.error is not None:
                 raise thread.error
         fills, bots_filled = realised_fills(control, seeded.load_uids, int(since * 1000), int(until * 1000))
-        tasks = worker_tasks([p.log() for p in stack.procs.values() if p.kind == "worker"], since, until)
+        worker_logs = [p.log() for p in stack.procs.values() if p.kind == "worker"]
+        tasks = worker_tasks(worker_logs, since, until)
+        fill_ticks = urgent_ticks(worker_logs)
         faults = fault_matrix(stack, sim.url, seeded, probe_uids, len(running), args) if args.faults else None
         stop = stop_all(control, seeded, all_ids, args.stop_timeout) if args.stop_all else None
         Bot.objects.filter(pk__in=all_ids).update(status=Bot.Status.STOPPED)
@@ -823,7 +855,18 @@ def main(argv=None) -> None:
             f"max {max(latencies) * 1000:.0f} ms (n={len(latencies)}; {missed} more not within {args.probe_timeout:g} s) "
             f"[{mark(p99 <= TARGET_P99_MS and not missed)}: p99 <= {TARGET_P99_MS} ms]"
         )
-        print("    the slowest, by part: " + "; ".join(slow_parts(detail)))
+        print("    the slowest, by part: " + "; ".join(slow_parts(detail, fill_ticks)))
+        waits = [
+            started - queued
+            for ticks in fill_ticks.values()
+            for queued, started, _ in ticks
+            if since <= queued <= until
+        ]
+        if waits:
+            print(
+                f"    every fill tick in the window, queued -> started by a worker process: p50 {pct(waits, 50) * 1000:.0f} ms, "
+                f"p99 {pct(waits, 99) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms (n={len(waits)})"
+            )
     else:
         print(f"(c) fill -> counter order: no sample ({missed} not within {args.probe_timeout:g} s) [{mark(False)}]")
     if bursts:
