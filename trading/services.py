@@ -710,8 +710,11 @@ def orders_reconcile_pushed(*, bot: Bot, fills: list[Fill]) -> ReconcileResult |
         return None
     by_id = {o.pk: o for o in orders}
     executed: dict[int, tuple[Decimal, Decimal]] = {}
-    stored = set(Trade.objects.filter(order__in=orders).values_list("exec_id", flat=True))
-    for order_id, qty, price in Trade.objects.filter(order__in=orders).values_list("order_id", "qty", "price"):
+    stored: set[str] = set()
+    for exec_id, order_id, qty, price in Trade.objects.filter(order__in=orders).values_list(
+        "exec_id", "order_id", "qty", "price"
+    ):
+        stored.add(exec_id)
         total, value = executed.get(order_id, (Decimal(0), Decimal(0)))
         executed[order_id] = (total + qty, value + qty * price)
     for fill in fills:

@@ -68,3 +68,18 @@ def assert_books_match_exchange(bot, sim, uid: int) -> None:
         Order.objects.filter(bot=bot, status__in=["open", "partially_filled"]).values_list("client_order_id", flat=True)
     )
     assert rows == set(open_ids)
+
+
+def launched(account, **config):
+    """A spot grid bot of `account` started and launched by its first tick: running, its ladder on
+    the exchange (grid_config's defaults, with `config` over them)."""
+    from bots.models import Bot
+    from bots.services import bot_start, bot_tick
+    from tests.factories import BotFactory, grid_config
+
+    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(**config))
+    bot_start(bot=bot)
+    bot_tick(bot_id=bot.pk)
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.RUNNING, (bot.last_error, list(bot.events.values_list("message", flat=True)))
+    return bot

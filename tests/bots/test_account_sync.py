@@ -24,19 +24,11 @@ from bots.services.account_sync import (
 )
 from bots.services.common import PRICE_KEY
 from metrics.models import BotMetrics
+from tests.bots.conftest import launched
 from tests.factories import BotFactory, grid_config
 from trading.models import Order, Trade
 
 pytestmark = pytest.mark.django_db
-
-
-def launched(account, **config):
-    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(**config))
-    bot_start(bot=bot)
-    bot_tick(bot_id=bot.pk)
-    bot.refresh_from_db()
-    assert bot.status == Bot.Status.RUNNING, bot.last_error
-    return bot
 
 
 def a_pass(account):

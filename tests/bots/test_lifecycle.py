@@ -9,19 +9,11 @@ import pytest
 from bots.models import Bot, BotEvent
 from bots.services import bot_start, bot_stop, bot_tick, stop_run_continue, stop_run_get
 from tests.bots.conftest import assert_books_match_exchange, ledger_open_ids
+from tests.bots.conftest import launched as launch
 from tests.factories import BotFactory, grid_config
 from trading.models import Order, Trade
 
 pytestmark = pytest.mark.django_db
-
-
-def launch(account, **config):
-    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(**config))
-    bot_start(bot=bot)
-    bot_tick(bot_id=bot.pk)
-    bot.refresh_from_db()
-    assert bot.status == Bot.Status.RUNNING, (bot.last_error, list(bot.events.values_list("message", flat=True)))
-    return bot
 
 
 def test_start_places_initial_order_and_ladder_on_the_exchange(paper, sim):

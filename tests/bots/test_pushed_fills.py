@@ -14,13 +14,12 @@ from decimal import Decimal
 import pytest
 
 from bots.models import Bot
-from bots.services import bot_start, bot_tick
+from bots.services import bot_tick
 from bots.services import tick as tick_module
 from bots.streams import StreamsSupervisor
 from bots.tasks import tick_run
 from exchanges.client import Category, Fill, Side
-from tests.bots.conftest import assert_books_match_exchange, ledger_open_ids
-from tests.factories import BotFactory, grid_config
+from tests.bots.conftest import assert_books_match_exchange, launched, ledger_open_ids
 from trading.models import Order, Trade
 from trading.services import orders_reconcile_pushed
 
@@ -55,13 +54,7 @@ def recording(monkeypatch):
 
 
 def launch(paper) -> Bot:
-    account, _ = paper
-    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config())
-    bot_start(bot=bot)
-    bot_tick(bot_id=bot.pk)
-    bot.refresh_from_db()
-    assert bot.status == Bot.Status.RUNNING, bot.last_error
-    return bot
+    return launched(paper[0])
 
 
 def top_buy(bot) -> Order:

@@ -14,7 +14,6 @@ from bots import tasks as bots_tasks
 from bots.engine.ids import grid_order_id
 from bots.models import Bot, BotEvent
 from bots.services import (
-    bot_start,
     bot_stop,
     bot_tick,
     bots_stop_all,
@@ -28,17 +27,9 @@ from bots.sharding import HOLD_KEY
 from bots.tasks import bot_tick_task, bots_tick_all_task
 from exchanges.client import Category, OrderType, PlaceOrder, Side
 from tests.bots.conftest import assert_books_match_exchange, ledger_open_ids
-from tests.factories import BotFactory, UserFactory, grid_config
+from tests.bots.conftest import launched as _launch
+from tests.factories import BotFactory, UserFactory
 from trading.models import Order, Trade
-
-
-def _launch(account, **config) -> Bot:
-    bot = BotFactory(user=account.user, exchange_account=account, config=grid_config(**config))
-    bot_start(bot=bot)
-    bot_tick(bot_id=bot.pk)
-    bot.refresh_from_db()
-    assert bot.status == Bot.Status.RUNNING
-    return bot
 
 
 def _late_order(account, bot: Bot, *, generation: int, price: str = "50000") -> str:
