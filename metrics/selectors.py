@@ -37,10 +37,18 @@ def _ratio_percent(numerator: Decimal, denominator: Decimal) -> Decimal | None:
     return (numerator / denominator * HUNDRED).quantize(PERCENT)
 
 
-def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = None, with_24h: bool = True) -> dict:
+def metrics_figures(
+    *,
+    bot,
+    metrics: BotMetrics | None,
+    now: datetime | None = None,
+    with_24h: bool = True,
+    cycles_24h: int | None = None,
+) -> dict:
     """The `metrics` object of docs/api-contract.md for one bot (Decimals; the serializer makes
     strings). APRs and ROI are percentages; APRs are null until the bot has run APR_MIN_DAYS,
-    and each carries the sign of the profit it annualises (total APR: of total_pnl)."""
+    and each carries the sign of the profit it annualises (total APR: of total_pnl).
+    `cycles_24h`: the count already read for many bots at once (metrics_cycles_24h_by_bot)."""
     now = now or timezone.now()
     invested = Decimal(bot.investment)
     if metrics is None:
@@ -62,8 +70,9 @@ def metrics_figures(*, bot, metrics: BotMetrics | None, now: datetime | None = N
     if days >= APR_MIN_DAYS and invested:
         grid_apr = (grid_profit / invested / days * DAYS_PER_YEAR * HUNDRED).quantize(PERCENT)
         total_apr = (total / invested / days * DAYS_PER_YEAR * HUNDRED).quantize(PERCENT)
-    cycles_24h = None
-    if with_24h:
+    if not with_24h:
+        cycles_24h = None
+    elif cycles_24h is None:
         cycles_24h = Cycle.objects.filter(bot_id=bot.pk, closed_at__gte=now - timedelta(hours=24)).count()
     return {
         "invested": invested,

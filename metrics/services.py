@@ -16,7 +16,7 @@ from django.utils import timezone
 from bots.engine.book import BookFill, ProfitBook, q18
 from live import events
 from metrics.models import BotMetrics, Cycle, MetricSnapshot
-from metrics.selectors import ACTIVE_STATUSES, metrics_figures
+from metrics.selectors import ACTIVE_STATUSES, metrics_cycles_24h_by_bot, metrics_figures
 from metrics.serializers import metrics_json
 from trading.models import FundingPayment, Trade
 
@@ -183,6 +183,41 @@ def metrics_update_price(*, bot, price) -> BotMetrics:
         row.save(update_fields=["last_price", "unrealized_pnl", "updated_at"])
         _emit_metrics(bot, row)
     return row
+
+
+def metrics_update_prices(*, bots, price) -> int:
+    """Revalue many bots at one price (an account pass's bots of one symbol): one read of their
+    rows under lock (in bot id order, so two passes never wait on each other in a cycle), one
+    write and one count of the day's cycles for all of them, instead of five statements a bot.
+    A bot whose figures already stand at `price` is left alone. Returns how many were revalued."""
+    price = Decimal(price)
+    by_id = {b.pk: b for b in bots}
+    if not by_id:
+        return 0
+    have = set(BotMetrics.objects.filter(bot_id__in=list(by_id)).values_list("bot_id", flat=True))
+    for bot_id in sorted(set(by_id) - have):
+        metrics_get_or_create(bot=by_id[bot_id])
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            BotMetrics.objects.select_for_update()
+            .filter(bot_id__in=list(by_id))
+            .exclude(last_price=price)
+            .order_by("bot_id")
+        )
+        if not rows:
+            return 0
+        for row in rows:
+            row.unrealized_pnl = _book_from_row(by_id[row.bot_id], row).unrealized(price)
+            row.last_price = price
+            row.updated_at = now
+        BotMetrics.objects.bulk_update(rows, ["last_price", "unrealized_pnl", "updated_at"])
+        cycles = metrics_cycles_24h_by_bot(bot_ids=[r.bot_id for r in rows], now=now)
+        for row in rows:
+            bot = by_id[row.bot_id]
+            figures = metrics_figures(bot=bot, metrics=row, now=now, cycles_24h=cycles.get(row.bot_id, 0))
+            events.emit(bot=bot, event="metrics", data=metrics_json(figures))
+    return len(rows)
 
 
 def metrics_total_pnl(*, bot, price) -> Decimal:

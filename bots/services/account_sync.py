@@ -45,8 +45,7 @@ from exchanges.client import Category, ExchangeClient, ExchangeOrder, Fill
 from exchanges.errors import AuthenticationFailed, PermissionDenied
 from exchanges.venues import VENUES
 from live.events import live_events_held
-from metrics.models import BotMetrics
-from metrics.services import metrics_update_price
+from metrics.services import metrics_update_prices
 from observability.prom import ACCOUNT_SYNC_BOTS, ACCOUNT_SYNC_SECONDS
 from trading.models import Order, Trade
 from trading.services import FILLS_OVERLAP
@@ -255,17 +254,13 @@ def _pass_category(
 
 def _revalue(*, client: ExchangeClient, category: Category, bots: list[Bot]) -> None:
     """Bots in line with the exchange, revalued at their symbol's last price (unrealized PnL on
-    the bot page; a bot whose price did not move costs one read of its figures)."""
+    the bot page; one read and one write of the figures of the bots whose price moved)."""
     for symbol in sorted({b.symbol for b in bots}):
         group = [b for b in bots if b.symbol == symbol]
         price = last_price(client=client, account=group[0].exchange_account, category=category, symbol=symbol)
         Bot.objects.filter(pk__in=[b.pk for b in group]).exclude(last_price=price).update(last_price=price)
-        # one read of their figures' prices: only a bot whose price moved is revalued (a lock
-        # and a write each); most passes find the price where the last one left it
-        valued = dict(BotMetrics.objects.filter(bot__in=group).values_list("bot_id", "last_price"))
-        for bot in group:
-            if valued.get(bot.pk) != price:
-                metrics_update_price(bot=bot, price=price)
+        # the group's figures in one locked read and one write (only those whose price moved)
+        metrics_update_prices(bots=group, price=price)
 
 
 def _bots_with_news(*, bots: list[Bot], remote_open: list[ExchangeOrder], fills: list[Fill]) -> set[int]:

@@ -6,11 +6,19 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from metrics.models import BotMetrics, Cycle
 from metrics.selectors import metrics_figures
-from metrics.services import metrics_apply_trades, metrics_recompute, metrics_reconcile, metrics_update_price
+from metrics.services import (
+    metrics_apply_trades,
+    metrics_recompute,
+    metrics_reconcile,
+    metrics_update_price,
+    metrics_update_prices,
+)
 from tests.factories import BotFactory, OrderFactory, TradeFactory
 from trading.models import Trade
 
@@ -91,6 +99,42 @@ def test_inventory_pnl_follows_the_price(bot):
     m.refresh_from_db()
     assert m.unrealized_pnl == D("-20.48")  # 0.00999 × 48,000 − 500
     assert metrics_figures(bot=bot, metrics=m)["total_pnl"] == D("-20.48")
+
+
+def test_an_account_pass_revalues_many_bots_at_once_as_one_by_one_would(bot, monkeypatch):
+    """The account pass revalues every bot of a symbol in one locked read and one write: the
+    same unrealized PnL as revaluing each bot alone, one live figures event per bot (with its
+    day's cycles), nothing for a bot already at the price, and no statement per bot."""
+    from metrics import services
+
+    others = [BotFactory(status="running", started_at=T0, investment=D("1000")) for _ in range(4)]
+    for n, b in enumerate([bot, *others]):
+        trades = [fill(b, side="Buy", price="50000", qty="0.01", fee="0.00001", fee_coin="BTC", level=2)]
+        if n % 2:  # every other bot sold half of it again
+            trades.append(
+                fill(b, side="Sell", price="51000", qty="0.005", fee="0.255", fee_coin="USDT", level=3, minutes=1)
+            )
+        metrics_apply_trades(bot=b, trades=trades)
+    alone = others.pop()
+    metrics_update_price(bot=alone, price=D("52000"))  # the figures of one bot revalued alone
+    sent = []
+    monkeypatch.setattr(services.events, "emit", lambda *, bot, event, data: sent.append((bot.pk, event, data)))
+    group = [bot, *others, alone]
+    with CaptureQueriesContext(connection) as few:
+        assert metrics_update_prices(bots=group[:2], price=D("52000")) == 2
+    with CaptureQueriesContext(connection) as many:
+        assert metrics_update_prices(bots=group, price=D("52000")) == 2  # the first two already stand there
+    assert len(many.captured_queries) == len(few.captured_queries)  # not a statement per bot
+    rows = {m.bot_id: m for m in BotMetrics.objects.filter(bot__in=group)}
+    assert rows[alone.pk].unrealized_pnl == D("19.48")  # 0.00999 × 52,000 − 500
+    assert rows[others[0].pk].unrealized_pnl.quantize(D("0.01")) == D("9.73")  # 0.00499 × 52,000 − 249.75
+    for b in group:  # each the figure recomputed from its own trades at that price
+        assert rows[b.pk].last_price == D("52000")
+        assert rows[b.pk].unrealized_pnl == metrics_recompute(bot=b, price=D("52000"))["unrealized_pnl"], b.pk
+    assert sorted(pk for pk, _, _ in sent) == sorted(b.pk for b in group[:4])
+    by_bot = {pk: data for pk, event, data in sent if event == "metrics"}
+    assert by_bot[others[0].pk]["cycle_count_24h"] == 1 and by_bot[bot.pk]["cycle_count_24h"] == 0
+    assert D(by_bot[others[0].pk]["unrealized_pnl"]) == rows[others[0].pk].unrealized_pnl
 
 
 def test_fee_in_quote_on_a_buy_is_part_of_the_cost(bot):
