@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from bots.engine.book import BookFill, ProfitBook, q18
@@ -211,7 +212,16 @@ def metrics_update_prices(*, bots, price) -> int:
             row.unrealized_pnl = _book_from_row(by_id[row.bot_id], row).unrealized(price)
             row.last_price = price
             row.updated_at = now
-        BotMetrics.objects.bulk_update(rows, ["last_price", "unrealized_pnl", "updated_at"])
+        # one UPDATE; only the unrealized PnL differs by row (bulk_update would build a CASE for
+        # each of the three columns: a third of the pass's time at ten bots)
+        BotMetrics.objects.filter(pk__in=[r.pk for r in rows]).update(
+            last_price=price,
+            updated_at=now,
+            unrealized_pnl=Case(
+                *(When(pk=r.pk, then=Value(r.unrealized_pnl)) for r in rows),
+                output_field=BotMetrics._meta.get_field("unrealized_pnl"),
+            ),
+        )
         cycles = metrics_cycles_24h_by_bot(bot_ids=[r.bot_id for r in rows], now=now)
         for row in rows:
             bot = by_id[row.bot_id]
